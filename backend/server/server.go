@@ -1,0 +1,85 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Server is a loopback HTTP listener with a Guard in front of its handler.
+type Server struct {
+	Guard    *Guard
+	listener net.Listener
+	http     *http.Server
+}
+
+// Listen binds addr, which must be a loopback address ("127.0.0.1:0" for a free port).
+// An empty token makes a fresh one.
+func Listen(addr, token string, log *slog.Logger) (*Server, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("address %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		host = "127.0.0.1"
+		addr = net.JoinHostPort(host, addr[len("localhost:"):])
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return nil, fmt.Errorf("address %q: geojobs serves on a loopback address only (127.0.0.1 or [::1])", addr)
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
+	}
+	if token == "" {
+		token = NewToken()
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Server{
+		Guard:    &Guard{Port: l.Addr().(*net.TCPAddr).Port, Token: token, Logger: log},
+		listener: l,
+	}, nil
+}
+
+// Addr is the bound address.
+func (s *Server) Addr() net.Addr { return s.listener.Addr() }
+
+// BaseURL is the server's root URL, without the token.
+func (s *Server) BaseURL() string {
+	return "http://" + s.listener.Addr().String() + "/"
+}
+
+// LaunchURL is the URL to open: it carries the token, which the guard exchanges for a cookie.
+func (s *Server) LaunchURL() string { return s.BaseURL() + "?" + TokenParam + "=" + s.Guard.Token }
+
+// Serve serves h behind the guard until ctx ends, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context, h http.Handler) error {
+	s.http = &http.Server{
+		Handler:           s.Guard.Wrap(h),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.Guard.Logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.listener) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err := s.http.Shutdown(sctx)
+		if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
+			err = e
+		}
+		return err
+	}
+}
