@@ -1,0 +1,52 @@
+package ogcapi
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strings"
+)
+
+// Credentials authorise the requests a Client sends to its endpoint.
+//
+// Apply must only add headers (or query parameters) to req; it must not read or
+// replace the body, and it must be safe for concurrent use. An error from Apply
+// aborts the call with Code Unauthorized. The Client applies credentials only to
+// URLs of the endpoint's own origin (scheme, host and port), never to links that
+// point elsewhere (S3 results, tool logs), and strips them on redirects that leave
+// the origin. Whatever Apply sets is treated as secret: it is removed from error
+// text and never logged.
+type Credentials interface {
+	Apply(req *http.Request) error
+}
+
+// CredentialsFunc adapts a function to Credentials (a keystore that refreshes tokens, …).
+type CredentialsFunc func(req *http.Request) error
+
+// Apply calls f(req).
+func (f CredentialsFunc) Apply(req *http.Request) error { return f(req) }
+
+type headerCreds struct{ name, value string }
+
+func (h headerCreds) Apply(req *http.Request) error {
+	if h.value == "" {
+		return errors.New("empty credential")
+	}
+	req.Header.Set(h.name, h.value)
+	return nil
+}
+
+// Bearer sends "Authorization: Bearer <token>" (OIDC access tokens, e.g. EOEPCA / ZOO-DRU with Keycloak).
+func Bearer(token string) Credentials {
+	return headerCreds{name: "Authorization", value: "Bearer " + strings.TrimSpace(token)}
+}
+
+// Basic sends HTTP basic authentication.
+func Basic(user, pass string) Credentials {
+	return headerCreds{name: "Authorization", value: "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))}
+}
+
+// APIKeyHeader sends the key in the named header (e.g. "X-API-Key").
+func APIKeyHeader(name, value string) Credentials {
+	return headerCreds{name: http.CanonicalHeaderKey(name), value: value}
+}

@@ -1,0 +1,496 @@
+// Package ogcapi is the client for OGC API – Processes servers: Part 1 Core 1.0
+// (discovery, process descriptions, execution, jobs, results, dismiss) and Part 2
+// Deploy, Replace, Undeploy. It is lenient with what real servers send (ZOO-Project-DRU,
+// pygeoapi, EOEPCA; see CLIENT-NOTES.md) and strict in what it sends. It does not poll
+// jobs or download result files: that is the job monitor's and the download manager's work.
+package ogcapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// UserAgent is the default User-Agent header; the application sets it to its version.
+var UserAgent = "geojobs/dev"
+
+// Defaults.
+const (
+	DefaultTimeout = 30 * time.Second
+	DefaultRetries = 3
+)
+
+// Response size limits: documents are small; results may carry whole STAC catalogs
+// or raw outputs.
+const (
+	maxDocBody    = 32 << 20
+	maxResultBody = 512 << 20
+)
+
+// Client talks to one OGC API – Processes endpoint. It is safe for concurrent use.
+type Client struct {
+	base    *url.URL // endpoint, path ending in "/"
+	hc      *http.Client
+	creds   Credentials
+	timeout time.Duration
+	ua      string
+	log     *slog.Logger
+	retries int
+
+	// Back-off between GET retries: baseDelay·2^attempt (±20 %), at most maxDelay; a
+	// server's Retry-After is honoured up to maxRetryAfter.
+	baseDelay, maxDelay, maxRetryAfter time.Duration
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithHTTPClient sets the HTTP client (proxies, TLS, test servers). The Client uses a
+// copy whose redirect policy also strips credentials on redirects leaving the endpoint's origin.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) {
+		if hc != nil {
+			cp := *hc
+			c.hc = &cp
+		}
+	}
+}
+
+// WithCredentials authorises requests to the endpoint.
+func WithCredentials(cr Credentials) Option { return func(c *Client) { c.creds = cr } }
+
+// WithTimeout limits each HTTP exchange (sending the request and reading the whole
+// answer); default 30 s. The caller's context bounds the whole call, retries included.
+func WithTimeout(d time.Duration) Option {
+	return func(c *Client) {
+		if d > 0 {
+			c.timeout = d
+		}
+	}
+}
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option {
+	return func(c *Client) {
+		if ua != "" {
+			c.ua = ua
+		}
+	}
+}
+
+// WithLogger logs requests at debug level and retries at warn level. Credentials and
+// sensitive query parameters are never logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *Client) {
+		if l != nil {
+			c.log = l
+		}
+	}
+}
+
+// WithRetry sets how many times a failed GET is retried (429, 502, 503, 504 and
+// transport failures); 0 disables retries. POST, PUT and DELETE are never retried.
+func WithRetry(max int) Option {
+	return func(c *Client) {
+		if max >= 0 {
+			c.retries = max
+		}
+	}
+}
+
+// New returns a client for the endpoint, the URL of the API's landing page, with or
+// without a trailing slash and possibly with a path prefix ("http://host/acme/ogc-api").
+// Credentials must be given with WithCredentials, not in the URL.
+func New(endpoint string, opts ...Option) (*Client, error) {
+	u, err := url.Parse(strings.TrimSpace(endpoint))
+	if err != nil {
+		return nil, fmt.Errorf("ogcapi: endpoint: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("ogcapi: endpoint %q: want an http or https URL", redactURL(u))
+	}
+	if u.User != nil {
+		return nil, errors.New("ogcapi: endpoint: put credentials in WithCredentials, not in the URL")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("ogcapi: endpoint %q: query and fragment are not allowed", redactURL(u))
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = strings.ToLower(u.Host)
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+		if u.RawPath != "" {
+			u.RawPath += "/"
+		}
+	}
+	c := &Client{
+		base: u, timeout: DefaultTimeout, ua: UserAgent, retries: DefaultRetries,
+		log:       slog.New(slog.DiscardHandler),
+		baseDelay: 500 * time.Millisecond, maxDelay: 10 * time.Second, maxRetryAfter: time.Minute,
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.hc == nil {
+		c.hc = &http.Client{}
+	}
+	c.hc.CheckRedirect = c.checkRedirect(c.hc.CheckRedirect)
+	return c, nil
+}
+
+// Endpoint returns the endpoint URL (always ending in "/").
+func (c *Client) Endpoint() string { return c.base.String() }
+
+type credHeadersKey struct{}
+
+// checkRedirect wraps the redirect policy: after the usual checks, headers set by the
+// credentials are removed when the redirect leaves the endpoint's origin. (net/http
+// already drops Authorization across hosts; API key headers it does not know.)
+func (c *Client) checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if next != nil {
+			if err := next(req, via); err != nil {
+				return err
+			}
+		} else if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		if !c.sameOrigin(req.URL) {
+			names, _ := req.Context().Value(credHeadersKey{}).([]string)
+			for _, n := range names {
+				req.Header.Del(n)
+			}
+		}
+		return nil
+	}
+}
+
+func (c *Client) sameOrigin(u *url.URL) bool {
+	return u != nil && strings.EqualFold(u.Scheme, c.base.Scheme) && hostPort(u) == hostPort(c.base)
+}
+
+func hostPort(u *url.URL) string {
+	h, p := strings.ToLower(u.Hostname()), u.Port()
+	if p == "" {
+		if strings.EqualFold(u.Scheme, "https") {
+			p = "443"
+		} else {
+			p = "80"
+		}
+	}
+	return h + ":" + p
+}
+
+// endpointURL returns the endpoint URL extended by the path segments, each escaped.
+func (c *Client) endpointURL(segs ...string) *url.URL {
+	u := *c.base
+	esc := make([]string, len(segs))
+	for i, s := range segs {
+		esc[i] = url.PathEscape(s)
+	}
+	rel := strings.Join(esc, "/")
+	p, err := url.PathUnescape(u.EscapedPath() + rel)
+	if err != nil { // cannot happen: rel is escaped and the base came from url.Parse
+		p = u.Path + strings.Join(segs, "/")
+	}
+	u.Path, u.RawPath = p, u.EscapedPath()+rel
+	if u.RawPath == u.Path {
+		u.RawPath = ""
+	}
+	return &u
+}
+
+// resolve reads a server-provided href relative to base (the URL that sent it).
+func resolve(base *url.URL, href string) (*url.URL, error) {
+	href = strings.TrimSpace(href)
+	if href == "" {
+		return nil, errors.New("empty href")
+	}
+	ref, err := url.Parse(href)
+	if err != nil {
+		return nil, err
+	}
+	u := base.ResolveReference(ref)
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("unsupported scheme %q", u.Scheme)
+	}
+	return u, nil
+}
+
+// request is one logical HTTP call.
+type request struct {
+	method      string
+	url         *url.URL
+	body        []byte
+	contentType string
+	accept      string
+	header      http.Header
+	notFound    Code  // the code of a 404 whose body does not say more
+	jsonDoc     bool  // a JSON resource: if a GET gets HTML, ask again with ?f=json
+	maxBody     int64 // 0: maxDocBody
+}
+
+// response is a complete HTTP answer.
+type response struct {
+	status  int
+	header  http.Header
+	body    []byte
+	url     *url.URL // the URL that answered, after redirects
+	secrets []string // credential values to scrub from anything derived from the answer
+}
+
+const acceptJSON = "application/json"
+
+// send performs r, retrying a GET on 429/502/503/504 and transport failures, and turns
+// an HTTP error answer into an *APIError.
+func (c *Client) send(ctx context.Context, r request) (*response, error) {
+	retryable := r.method == http.MethodGet || r.method == http.MethodHead
+	triedF := false
+	for attempt := 0; ; {
+		resp, err := c.once(ctx, r)
+		if err == nil && r.jsonDoc && retryable && !triedF && r.url.Query().Get("f") == "" &&
+			(resp.status == http.StatusNotAcceptable || resp.status/100 == 2 && !isJSONAnswer(resp)) {
+			// Some servers answer browsers' defaults even to Accept: application/json.
+			triedF = true
+			u := *r.url
+			q := u.Query()
+			q.Set("f", "json")
+			u.RawQuery = q.Encode()
+			r.url = &u
+			c.log.DebugContext(ctx, "ogcapi: non-JSON answer, asking again with f=json", "url", redactURL(&u))
+			continue
+		}
+		if err == nil && resp.status >= 400 {
+			err = c.httpError(r, resp)
+		}
+		if err == nil {
+			return resp, nil
+		}
+		if !retryable || attempt >= c.retries || !shouldRetry(err) {
+			return nil, err
+		}
+		var retryAfter time.Duration
+		if resp != nil {
+			retryAfter = parseRetryAfter(resp.header.Get("Retry-After"), time.Now())
+		}
+		wait := c.backoff(attempt, retryAfter)
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return nil, err
+		}
+		c.log.WarnContext(ctx, "ogcapi: retrying", "method", r.method, "url", redactURL(r.url),
+			"attempt", attempt+1, "wait", wait, "err", err.Error())
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, c.ctxError(r, ctx.Err())
+		case <-t.C:
+		}
+		attempt++
+	}
+}
+
+// once performs one HTTP exchange and reads the whole answer.
+func (c *Client) once(ctx context.Context, r request) (*response, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, c.ctxError(r, err)
+	}
+	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(actx, r.method, r.url.String(), body)
+	if err != nil {
+		return nil, &APIError{Method: r.method, URL: redactURL(r.url), Code: InvalidInput, Err: err}
+	}
+	accept := r.accept
+	if accept == "" {
+		accept = acceptJSON
+	}
+	req.Header.Set("Accept", accept)
+	req.Header.Set("User-Agent", c.ua)
+	if r.contentType != "" {
+		req.Header.Set("Content-Type", r.contentType)
+	}
+	for k, vs := range r.header {
+		req.Header[k] = vs
+	}
+	var secrets []string
+	if c.creds != nil && c.sameOrigin(r.url) {
+		before, beforeQ := req.Header.Clone(), req.URL.RawQuery
+		if err := c.creds.Apply(req); err != nil {
+			return nil, &APIError{Method: r.method, URL: redactURL(r.url), Code: Unauthorized,
+				Err: fmt.Errorf("credentials: %w", err)}
+		}
+		var names []string
+		secrets, names = secretsAdded(before, beforeQ, req)
+		req = req.WithContext(context.WithValue(actx, credHeadersKey{}, names))
+	}
+	start := time.Now()
+	res, err := c.hc.Do(req)
+	if err != nil {
+		return nil, c.transportError(ctx, actx, r, err, secrets)
+	}
+	defer res.Body.Close()
+	limit := r.maxBody
+	if limit <= 0 {
+		limit = maxDocBody
+	}
+	data, err := io.ReadAll(io.LimitReader(res.Body, limit+1))
+	if err != nil {
+		return nil, c.transportError(ctx, actx, r, err, secrets)
+	}
+	c.log.DebugContext(ctx, "ogcapi", "method", r.method, "url", redactURL(r.url), "status", res.StatusCode,
+		"bytes", len(data), "elapsed", time.Since(start))
+	if int64(len(data)) > limit {
+		return nil, &APIError{Method: r.method, URL: redactURL(r.url), Status: res.StatusCode, Code: BadResponse,
+			Err: fmt.Errorf("answer larger than %d MiB", limit>>20)}
+	}
+	return &response{status: res.StatusCode, header: res.Header, body: data, url: res.Request.URL, secrets: secrets}, nil
+}
+
+func (c *Client) ctxError(r request, err error) *APIError {
+	code := Canceled
+	if errors.Is(err, context.DeadlineExceeded) {
+		code = Timeout
+	}
+	return &APIError{Method: r.method, URL: redactURL(r.url), Code: code, Err: err}
+}
+
+// transportError classifies a failed exchange: the caller's context, this exchange's
+// time limit, or the network. The url.Error wrapper is dropped: it prints the full URL.
+func (c *Client) transportError(ctx, actx context.Context, r request, err error, secrets []string) *APIError {
+	if ctx.Err() != nil {
+		return c.ctxError(r, ctx.Err())
+	}
+	if actx.Err() != nil {
+		return &APIError{Method: r.method, URL: redactURL(r.url), Code: Timeout, transient: true,
+			Err: fmt.Errorf("no complete answer within %s: %w", c.timeout, context.DeadlineExceeded)}
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return &APIError{Method: r.method, URL: redactURL(r.url), Code: Unavailable, transient: true,
+		Err: errors.New(scrub(err.Error(), secrets))}
+}
+
+// httpError builds the *APIError of an HTTP error answer.
+func (c *Client) httpError(r request, resp *response) *APIError {
+	exc := Exception{}
+	if looksLikeJSON(resp.body) {
+		exc = parseException(resp.body)
+	}
+	exc.Type = scrub(exc.Type, resp.secrets)
+	exc.Title = scrub(exc.Title, resp.secrets)
+	exc.Detail = scrub(exc.Detail, resp.secrets)
+	exc.Instance = scrub(exc.Instance, resp.secrets)
+	e := &APIError{
+		Method: r.method, URL: redactURL(r.url), Status: resp.status,
+		Code: classify(resp.status, exc, r.notFound), Exception: exc,
+		Body: scrub(snippet(resp.body), resp.secrets),
+	}
+	if loc := resp.header.Get("Location"); loc != "" {
+		if u, err := resolve(resp.url, loc); err == nil {
+			e.Location = redactURL(u)
+		}
+	}
+	return e
+}
+
+// badResponse reports an answer the client cannot read.
+func badResponse(r request, resp *response, err error) *APIError {
+	e := &APIError{Method: r.method, URL: redactURL(r.url), Code: BadResponse, Err: err}
+	if resp != nil {
+		e.Status = resp.status
+		e.Body = scrub(snippet(resp.body), resp.secrets)
+		e.Err = errors.New(scrub(err.Error(), resp.secrets))
+	}
+	return e
+}
+
+func shouldRetry(err error) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.Status {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	case 0:
+		return ae.transient
+	}
+	return false
+}
+
+func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
+	if retryAfter > 0 {
+		return min(retryAfter, c.maxRetryAfter)
+	}
+	d := c.baseDelay << min(attempt, 20)
+	if d > c.maxDelay || d <= 0 {
+		d = c.maxDelay
+	}
+	jitter := time.Duration((rand.Float64()*0.4 - 0.2) * float64(d))
+	return d + jitter
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date; 0 when absent or unreadable.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		if n < 0 {
+			return 0
+		}
+		return time.Duration(min(n, 86400)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+func mediaType(h http.Header) string {
+	mt, _, err := mime.ParseMediaType(h.Get("Content-Type"))
+	if err != nil {
+		return strings.ToLower(strings.TrimSpace(h.Get("Content-Type")))
+	}
+	return mt
+}
+
+func isJSONMedia(mt string) bool {
+	return mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "text/json"
+}
+
+// isJSONAnswer reports whether an answer can be read as JSON: a JSON media type, or no
+// (or a generic) media type and a body that starts like JSON.
+func isJSONAnswer(resp *response) bool {
+	mt := mediaType(resp.header)
+	if isJSONMedia(mt) {
+		return true
+	}
+	if mt == "" || mt == "text/plain" || mt == "application/octet-stream" {
+		return looksLikeJSON(resp.body)
+	}
+	return false
+}
+
+func looksLikeJSON(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n\ufeff")
+	return len(b) > 0 && (b[0] == '{' || b[0] == '[')
+}

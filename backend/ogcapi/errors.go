@@ -1,0 +1,291 @@
+package ogcapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Code classifies an error so that callers can act on it without reading messages.
+type Code int
+
+// The error codes. OK is the code of a nil error.
+const (
+	OK               Code = iota
+	Unknown               // not classified
+	NotFound              // 404/410 without a more precise OGC exception type
+	NoSuchProcess         // no-such-process
+	NoSuchJob             // no-such-job
+	ResultNotReady        // result-not-ready: the job is still accepted or running
+	InvalidInput          // 400, invalid-parameter-value, workflow-not-found, …
+	Unauthorized          // 401: missing or rejected credentials
+	Forbidden             // 403 (other than immutable-process)
+	Conflict              // 409, duplicated-process
+	Immutable             // immutable-process: a built-in process cannot be replaced or removed
+	UnsupportedMedia      // 406/415, unsupported-media-type
+	Unavailable           // 429/502/503, connection failures
+	Timeout               // the call's time limit or the caller's deadline passed; 408/504
+	BadResponse           // malformed JSON, wrong document shape, oversized body
+	Internal              // 500/501 and other server failures
+	Canceled              // the caller's context was canceled
+)
+
+var codeNames = [...]string{
+	OK: "ok", Unknown: "unknown error", NotFound: "not found", NoSuchProcess: "no such process",
+	NoSuchJob: "no such job", ResultNotReady: "result not ready", InvalidInput: "invalid input",
+	Unauthorized: "unauthorized", Forbidden: "forbidden", Conflict: "conflict",
+	Immutable: "immutable process", UnsupportedMedia: "unsupported media type",
+	Unavailable: "unavailable", Timeout: "timeout", BadResponse: "bad response",
+	Internal: "server error", Canceled: "canceled",
+}
+
+func (c Code) String() string {
+	if c >= 0 && int(c) < len(codeNames) {
+		return codeNames[c]
+	}
+	return fmt.Sprintf("code(%d)", int(c))
+}
+
+// APIError is the error of every Client operation: an HTTP error answer (Status > 0,
+// with the server's problem details in Exception), a response the client could not
+// read (Code BadResponse), or a transport failure (Status 0, cause in Err).
+// URL and all text are redacted: credentials never appear in them.
+type APIError struct {
+	Method string
+	URL    string // redacted
+	Status int    // HTTP status; 0 when no answer was received
+	Code   Code
+	// Exception is the server's problem details (RFC 7807 / OGC exception), when it sent any.
+	Exception Exception
+	// Body is the start of the response body (at most bodySnippetLen bytes, printable text only).
+	Body string
+	// Location is the Location header of the answer, if any (a 409 duplicated-process may carry it).
+	Location string
+	Err      error // underlying cause for transport and decoding failures
+
+	transient bool // a network failure or this exchange's time limit: a GET may be retried
+}
+
+const bodySnippetLen = 512
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Method)
+	b.WriteByte(' ')
+	b.WriteString(pathOf(e.URL))
+	b.WriteString(": ")
+	if e.Status > 0 {
+		fmt.Fprintf(&b, "%d ", e.Status)
+	}
+	b.WriteString(e.Code.String())
+	if d := e.detail(); d != "" {
+		b.WriteString(": ")
+		b.WriteString(d)
+	}
+	return b.String()
+}
+
+// detail is the most useful human text the error carries.
+func (e *APIError) detail() string {
+	switch {
+	case e.Exception.Detail != "":
+		return oneLine(e.Exception.Detail, 300)
+	case e.Exception.Title != "" && normToken(e.Exception.Title) != normToken(e.Code.String()):
+		return oneLine(e.Exception.Title, 300)
+	case e.Err != nil:
+		return e.Err.Error()
+	case e.Body != "" && e.Exception.Type == "":
+		return oneLine(e.Body, 200)
+	}
+	return ""
+}
+
+func (e *APIError) Unwrap() error { return e.Err }
+
+// Is lets errors.Is(err, context.Canceled / context.DeadlineExceeded) work through Err.
+func (e *APIError) Is(target error) bool {
+	return e.Err != nil && errors.Is(e.Err, target)
+}
+
+// CodeOf returns the Code of err: OK for nil, the APIError's code, InvalidInput for an
+// *InputError, Canceled or
+// Timeout for context errors, Unknown otherwise.
+func CodeOf(err error) Code {
+	if err == nil {
+		return OK
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Code
+	}
+	var ie *InputError
+	if errors.As(err, &ie) {
+		return InvalidInput
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return Canceled
+	case errors.Is(err, context.DeadlineExceeded):
+		return Timeout
+	}
+	return Unknown
+}
+
+// IsPermanent reports whether repeating the same call cannot help. Unavailable,
+// Timeout, ResultNotReady and Internal are transient; everything else (including
+// Canceled: the caller gave up) is permanent. A nil error is not permanent.
+func IsPermanent(err error) bool {
+	switch CodeOf(err) {
+	case OK, Unavailable, Timeout, ResultNotReady, Internal:
+		return false
+	}
+	return true
+}
+
+// exceptionCodes maps normalised exception types and titles (suffix of the type URI,
+// lower case, without '-' and '_') to codes.
+var exceptionCodes = map[string]Code{
+	"nosuchprocess":              NoSuchProcess,
+	"nosuchjob":                  NoSuchJob,
+	"resultnotready":             ResultNotReady,
+	"invalidparametervalue":      InvalidInput,
+	"missingparametervalue":      InvalidInput,
+	"invalidqueryparametervalue": InvalidInput,
+	"workflownotfound":           InvalidInput,
+	"nosuchoutput":               InvalidInput,
+	"duplicatedprocess":          Conflict,
+	"immutableprocess":           Immutable,
+	"unsupportedmediatype":       UnsupportedMedia,
+	"unsupportedschema":          UnsupportedMedia,
+	"resultnotavailable":         NotFound,
+	"notfound":                   NotFound,
+	"locked":                     Conflict,
+	"serverbusy":                 Unavailable,
+}
+
+// classify returns the code for an HTTP error answer. The exception's type suffix wins,
+// then its title (ZOO: title "NoSuchJob" with a non-standard type URI), then the status;
+// notFound is the code an otherwise unexplained 404 gets (NoSuchJob on /jobs/{id}, …).
+func classify(status int, exc Exception, notFound Code) Code {
+	for _, s := range []string{typeSuffix(exc.Type), exc.Title} {
+		if c, ok := exceptionCodes[normToken(s)]; ok {
+			return c
+		}
+	}
+	switch status {
+	case http.StatusBadRequest, http.StatusUnprocessableEntity:
+		return InvalidInput
+	case http.StatusUnauthorized:
+		return Unauthorized
+	case http.StatusForbidden:
+		return Forbidden
+	case http.StatusNotFound, http.StatusGone:
+		if notFound != OK {
+			return notFound
+		}
+		return NotFound
+	case http.StatusConflict:
+		return Conflict
+	case http.StatusNotAcceptable, http.StatusUnsupportedMediaType:
+		return UnsupportedMedia
+	case http.StatusRequestTimeout, http.StatusGatewayTimeout:
+		return Timeout
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable:
+		return Unavailable
+	}
+	if status >= 500 {
+		return Internal
+	}
+	return Unknown
+}
+
+func typeSuffix(t string) string {
+	t = strings.TrimRight(strings.TrimSpace(t), "/")
+	if i := strings.LastIndexAny(t, "/#"); i >= 0 {
+		return t[i+1:]
+	}
+	return t
+}
+
+func normToken(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if r != '-' && r != '_' && r != ' ' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// parseException reads a problem-details body; anything else gives a zero Exception.
+func parseException(body []byte) Exception {
+	var raw struct {
+		Type     any    `json:"type"`
+		Title    any    `json:"title"`
+		Status   any    `json:"status"`
+		Detail   any    `json:"detail"`
+		Instance any    `json:"instance"`
+		Code     string `json:"code"`        // OGC API Common / pygeoapi style
+		Desc     string `json:"description"` // pygeoapi style
+	}
+	if json.Unmarshal(body, &raw) != nil {
+		return Exception{}
+	}
+	str := func(v any) string {
+		switch x := v.(type) {
+		case string:
+			return x
+		case nil:
+			return ""
+		default:
+			b, _ := json.Marshal(x)
+			return string(b)
+		}
+	}
+	e := Exception{Type: str(raw.Type), Title: str(raw.Title), Detail: str(raw.Detail), Instance: str(raw.Instance)}
+	if f, ok := raw.Status.(float64); ok {
+		e.Status = int(f)
+	}
+	if e.Type == "" {
+		e.Type = raw.Code
+	}
+	if e.Detail == "" {
+		e.Detail = raw.Desc
+	}
+	return e
+}
+
+// snippet returns the start of body as printable text.
+func snippet(body []byte) string {
+	if len(body) > bodySnippetLen {
+		body = body[:bodySnippetLen]
+	}
+	s := strings.ToValidUTF8(string(body), "")
+	// A cut in the middle of a rune leaves an invalid tail; drop it.
+	for len(s) > 0 {
+		r, size := utf8.DecodeLastRuneInString(s)
+		if r != utf8.RuneError || size > 1 {
+			break
+		}
+		s = s[:len(s)-size]
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+func oneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > max {
+		s = strings.ToValidUTF8(s[:max], "") + "…"
+	}
+	return s
+}
