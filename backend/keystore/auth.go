@@ -1,0 +1,85 @@
+package keystore
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/minio/minio-go/v7/pkg/signer"
+)
+
+// Credentials authorise HTTP requests with a key: HTTP keys by their scheme,
+// WebDAV keys with basic authentication, S3 and EODATA keys by signing the
+// request with AWS Signature V4. It implements ogcapi.Credentials (Apply only
+// adds headers; it is safe for concurrent use).
+//
+// Apply refuses requests to a host the key is not for, so a redirect or a link
+// to elsewhere can never carry the secret away.
+type Credentials struct {
+	key Key
+}
+
+// Credentials returns the request credentials for the key.
+func (k *Key) Credentials() *Credentials { return &Credentials{key: *k} }
+
+// String names the key, never the secret.
+func (c *Credentials) String() string { return "credentials of " + c.key.String() }
+
+// Apply adds the key's authentication to req.
+func (c *Credentials) Apply(req *http.Request) error {
+	k := c.key
+	if req == nil || req.URL == nil {
+		return fmt.Errorf("%w: no request", ErrInvalid)
+	}
+	if !c.forHost(req) {
+		return fmt.Errorf("%w: %s key %q is for %s, not for host %s", ErrNotAllowed, k.Kind, k.Name, k.Target(), req.URL.Host)
+	}
+	if k.Secret.IsZero() {
+		return fmt.Errorf("%w: key %q has no secret", ErrInvalid, k.Name)
+	}
+	switch k.Kind {
+	case KindHTTP:
+		switch k.Scheme {
+		case SchemeBasic:
+			req.Header.Set("Authorization", "Basic "+basic(k.Username, k.Secret.Reveal()))
+		case SchemeHeader:
+			req.Header.Set(k.Header, k.Secret.Reveal())
+		default:
+			req.Header.Set("Authorization", "Bearer "+k.Secret.Reveal())
+		}
+	case KindWebDAV:
+		req.Header.Set("Authorization", "Basic "+basic(k.Username, k.Secret.Reveal()))
+	case KindS3, KindEODATA:
+		if req.Header.Get("X-Amz-Content-Sha256") == "" {
+			req.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+		}
+		signed := signer.SignV4(*req, k.AccessKey, k.Secret.Reveal(), "", k.Region)
+		req.Header = signed.Header
+	default:
+		return fmt.Errorf("%w: unknown key kind %q", ErrInvalid, k.Kind)
+	}
+	return nil
+}
+
+// forHost reports whether req goes to a host the key is for (scheme, host and
+// port of one of its URL prefixes).
+func (c *Credentials) forHost(req *http.Request) bool {
+	for _, p := range c.key.prefixes() {
+		if strings.HasPrefix(p, "s3://") {
+			continue
+		}
+		u, err := parseURL(p)
+		if err != nil {
+			continue
+		}
+		if strings.EqualFold(u.Scheme, req.URL.Scheme) && hostPort(u) == hostPort(req.URL) {
+			return true
+		}
+	}
+	return false
+}
+
+func basic(user, pass string) string {
+	return base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
+}

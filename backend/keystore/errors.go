@@ -1,0 +1,41 @@
+package keystore
+
+import "errors"
+
+// Errors are classified by these sentinels; test with errors.Is. Messages never
+// contain secret values.
+var (
+	// ErrLocked: the store is locked; Unlock it first.
+	ErrLocked = errors.New("keystore is locked")
+	// ErrPassphraseRequired: no OS keychain is available and no passphrase was given.
+	ErrPassphraseRequired = errors.New("keystore passphrase required (no OS keychain available)")
+	// ErrWrongPassphrase: the passphrase does not open the keystore file.
+	ErrWrongPassphrase = errors.New("wrong keystore passphrase")
+	// ErrKeychain: the OS keychain could not be used, or does not hold the key
+	// that opens the keystore file.
+	ErrKeychain = errors.New("OS keychain")
+	// ErrCorrupt: the keystore file cannot be read. It is left as it is, and so
+	// is its backup.
+	ErrCorrupt = errors.New("keystore file is corrupted")
+	// ErrNotFound: no key of that name.
+	ErrNotFound = errors.New("key not found")
+	// ErrExists: a key of that name exists already.
+	ErrExists = errors.New("key already exists")
+	// ErrInvalid: a key or an argument is not valid.
+	ErrInvalid = errors.New("invalid key")
+	// ErrNotAllowed: the key cannot be used that way (see Key.CanUse).
+	ErrNotAllowed = errors.New("key cannot be used for this")
+)
+
+// Errors from the storage a key opens (s3src, davsrc, keycheck). The message
+// carries what the server said, never a secret.
+var (
+	// ErrRemoteNotFound: the bucket, object or path does not exist.
+	ErrRemoteNotFound = errors.New("not found on the server")
+	// ErrDenied: the server refused the credentials or the operation.
+	ErrDenied = errors.New("access denied by the server")
+	// ErrUnavailable: the server could not be reached or failed.
+	ErrUnavailable = errors.New("server unavailable")
+	// ErrVerify: an upload did not arrive intact.
+	ErrVerify = errors.New("upload verification failed")
+)

@@ -1,0 +1,131 @@
+// Package keycheck tries a keystore key against its server — "Test" in the keys
+// page and `geojobs keys test`: S3 and EODATA keys head and list their bucket,
+// WebDAV keys PROPFIND their share, HTTP keys GET their endpoint's landing page.
+package keycheck
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/backend/keystore/davsrc"
+	"github.com/geojobs/geojobs/backend/keystore/s3src"
+)
+
+// Options tune a check.
+type Options struct {
+	// Transport replaces the default HTTP transport (tests, proxies).
+	Transport http.RoundTripper
+	// Timeout bounds the whole check; default 30 s.
+	Timeout time.Duration
+}
+
+// Report is a successful check.
+type Report struct {
+	// Detail says what was tried and what the server answered.
+	Detail string
+	// Status is the HTTP status for HTTP keys (0 otherwise).
+	Status int
+}
+
+// Key checks k. A failure is an error classified by the keystore's sentinels
+// (ErrDenied, ErrRemoteNotFound, ErrUnavailable, ErrInvalid) whose message says
+// exactly what the server answered; it never contains the secret.
+func Key(ctx context.Context, k *keystore.Key, opt Options) (Report, error) {
+	if opt.Timeout <= 0 {
+		opt.Timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
+	defer cancel()
+	switch k.Kind {
+	case keystore.KindS3, keystore.KindEODATA:
+		c, err := s3src.New(k, s3src.Options{Transport: opt.Transport})
+		if err != nil {
+			return Report{}, err
+		}
+		if err := c.Test(ctx); err != nil {
+			return Report{}, err
+		}
+		if c.Bucket() == "" {
+			return Report{Detail: "listed the buckets on " + k.Endpoint}, nil
+		}
+		return Report{Detail: fmt.Sprintf("bucket %q on %s exists and can be listed", c.Bucket(), k.Endpoint)}, nil
+	case keystore.KindWebDAV:
+		c, err := davsrc.New(k, davsrc.Options{Transport: opt.Transport})
+		if err != nil {
+			return Report{}, err
+		}
+		if err := c.Test(ctx); err != nil {
+			return Report{}, err
+		}
+		return Report{Detail: "PROPFIND of " + k.Endpoint + " succeeded"}, nil
+	case keystore.KindHTTP:
+		return checkHTTP(ctx, k, opt)
+	}
+	return Report{}, fmt.Errorf("%w: unknown key kind %q", keystore.ErrInvalid, k.Kind)
+}
+
+// checkHTTP GETs the key's prefix with its credentials. Redirects are followed
+// on the same origin only (Credentials refuses other hosts anyway); the body is
+// not read beyond a few KiB and never reported.
+func checkHTTP(ctx context.Context, k *keystore.Key, opt Options) (Report, error) {
+	creds := k.Credentials()
+	client := &http.Client{
+		Transport: opt.Transport,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 5 {
+				return fmt.Errorf("%w: too many redirects", keystore.ErrUnavailable)
+			}
+			if req.URL.Scheme != via[0].URL.Scheme || req.URL.Host != via[0].URL.Host {
+				return fmt.Errorf("%w: %s redirected to another site, %s://%s (a login page?)", keystore.ErrDenied, k.Prefix, req.URL.Scheme, req.URL.Host)
+			}
+			return creds.Apply(req)
+		},
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.Prefix, nil)
+	if err != nil {
+		return Report{}, fmt.Errorf("%w: %v", keystore.ErrInvalid, err)
+	}
+	req.Header.Set("Accept", "application/json, text/html;q=0.5")
+	if err := creds.Apply(req); err != nil {
+		return Report{}, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return Report{}, fmt.Errorf("%w: GET %s: %v", keystore.ErrUnavailable, k.Prefix, ctx.Err())
+		}
+		if inner := unwrapURLError(err); errors.Is(inner, keystore.ErrDenied) || errors.Is(inner, keystore.ErrUnavailable) || errors.Is(inner, keystore.ErrNotAllowed) {
+			return Report{}, inner
+		}
+		return Report{}, fmt.Errorf("%w: GET %s: %v", keystore.ErrUnavailable, k.Prefix, unwrapURLError(err))
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 8<<10))
+	resp.Body.Close()
+	st := fmt.Sprintf("GET %s: HTTP %d %s", k.Prefix, resp.StatusCode, http.StatusText(resp.StatusCode))
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		return Report{Detail: st, Status: resp.StatusCode}, nil
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		return Report{Status: resp.StatusCode}, fmt.Errorf("%w: %s", keystore.ErrDenied, st)
+	case resp.StatusCode == http.StatusNotFound:
+		return Report{Status: resp.StatusCode}, fmt.Errorf("%w: %s", keystore.ErrRemoteNotFound, st)
+	case resp.StatusCode >= 500:
+		return Report{Status: resp.StatusCode}, fmt.Errorf("%w: %s", keystore.ErrUnavailable, st)
+	}
+	return Report{Status: resp.StatusCode}, fmt.Errorf("%w: %s", keystore.ErrInvalid, st)
+}
+
+// unwrapURLError drops url.Error's "Get <url>:" wrapper, which we say ourselves,
+// but keeps a classified redirect error intact.
+func unwrapURLError(err error) error {
+	type unwrapper interface{ Unwrap() error }
+	if u, ok := err.(unwrapper); ok && u.Unwrap() != nil {
+		return u.Unwrap()
+	}
+	return err
+}
