@@ -1,0 +1,51 @@
+// Package driver defines the interface that per-scheme sources (http, file, and later s3,
+// webdav) implement for the transfer package. A driver only translates between the
+// remote store and this contract; validation, retries, splitting and resuming live in
+// the portable transfer layer.
+package driver
+
+import (
+	"context"
+	"io"
+	"net/url"
+	"time"
+)
+
+// Info describes a remote object as a source reports it.
+type Info struct {
+	// Size is the object's length in bytes, or -1 when the source cannot tell.
+	Size int64
+	// ETag identifies the object's version (quoted as the server sent it; "W/" prefix
+	// kept for weak tags). Empty when the source has none.
+	ETag string
+	// ModTime is the last modification time, zero when unknown.
+	ModTime time.Time
+	// AcceptRanges reports that ReadRange may be called with off > 0.
+	AcceptRanges bool
+}
+
+// ReadOptions are preconditions for ReadRange.
+type ReadOptions struct {
+	// IfMatch, when not empty, is the ETag from a previous Stat. A driver must fail
+	// with Code Changed when the object it would serve has a different ETag.
+	IfMatch string
+}
+
+// Source reads objects addressed by URLs of one or more schemes.
+//
+// Implementations must be safe for concurrent use. Errors should be *Error values (see
+// Errorf and Wrap) so that the transfer layer can tell transient failures from
+// permanent ones; errors must not contain credentials (no userinfo, no signed query
+// strings — use RedactURL).
+type Source interface {
+	// Stat returns the object's Info. It must return an error with Code NotFound when
+	// the object does not exist and PermissionDenied when access is refused.
+	Stat(ctx context.Context, u *url.URL) (Info, error)
+
+	// ReadRange returns a reader of the n bytes at offset off, or of everything from
+	// off to the end when n < 0. The reader must yield exactly those bytes: a driver
+	// whose server ignores the range must not return other bytes silently; for off > 0 it
+	// must fail with Code RangeUnsupported. A read error on the returned reader
+	// should be an *Error with Code Unavailable when retrying could help.
+	ReadRange(ctx context.Context, u *url.URL, off, n int64, opts *ReadOptions) (io.ReadCloser, error)
+}

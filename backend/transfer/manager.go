@@ -1,0 +1,414 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/geojobs/geojobs/backend/transfer/driver"
+)
+
+// State is where a task is in its life.
+type State int32
+
+// Task states. Completed, failed and canceled are final (a failed task may be resumed).
+const (
+	StateQueued State = iota
+	StateRunning
+	StateVerifying
+	StatePaused
+	StateCompleted
+	StateFailed
+	StateCanceled
+)
+
+var stateNames = [...]string{"queued", "running", "verifying", "paused", "completed", "failed", "canceled"}
+
+func (s State) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return "State(" + strconv.Itoa(int(s)) + ")"
+}
+
+// settled reports whether the task is waiting for nobody: finished, failed or paused.
+func (s State) settled() bool {
+	return s == StateCompleted || s == StateFailed || s == StateCanceled || s == StatePaused
+}
+
+// Manager downloads many files: at most Options.MaxFiles at once, with bounded
+// connections per file, per host and in total. Its methods are safe for concurrent use.
+type Manager struct {
+	opts  Options
+	conns *connLimiter
+	bufs  *bufPool
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	tasks   []*Task
+	targets map[string]*Task
+	queue   []*Task
+	running int
+	closed  bool
+	changed chan struct{} // closed and replaced on every state change
+
+	manifestMu sync.Mutex
+	reporter   *reporter
+}
+
+// NewManager returns a Manager; Close releases it.
+func NewManager(opts Options) *Manager {
+	opts = opts.withDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Manager{
+		opts:    opts,
+		conns:   newConnLimiter(opts.MaxConnections, opts.MaxPerHost),
+		bufs:    newBufPool(opts.BufferSize),
+		ctx:     ctx,
+		cancel:  cancel,
+		targets: map[string]*Task{},
+		changed: make(chan struct{}),
+	}
+	if opts.OnProgress != nil {
+		m.reporter = newReporter(m, opts.ProgressInterval, opts.OnProgress)
+	}
+	return m
+}
+
+// Task is one file of a Manager.
+type Task struct {
+	m   *Manager
+	id  string
+	job *job
+
+	// guarded by m.mu
+	state  State
+	err    error
+	res    Result
+	cancel context.CancelCauseFunc
+	want   State // StatePaused or StateCanceled when a stop was asked for while running
+}
+
+// ID identifies the task within its Manager.
+func (t *Task) ID() string { return t.id }
+
+// Name is the sanitised relative path of the file.
+func (t *Task) Name() string { return t.job.rel }
+
+// State returns the current state and, for StateFailed, the error.
+func (t *Task) State() (State, error) {
+	t.m.mu.Lock()
+	defer t.m.mu.Unlock()
+	return t.state, t.err
+}
+
+// Add validates req and queues it. The error has Code InvalidArgument for a bad name,
+// URL or checksum, and AlreadyExists when another task of this Manager writes the
+// same file.
+func (m *Manager) Add(req Request) (*Task, error) {
+	rel, err := SanitizeName(req.Name)
+	if err != nil {
+		return nil, err
+	}
+	if req.Dest == "" {
+		return nil, driver.Errorf(InvalidArgument, "transfer: no destination folder")
+	}
+	u, err := url.Parse(req.URL)
+	if err != nil || u.Scheme == "" {
+		return nil, driver.Errorf(InvalidArgument, "transfer: %s: bad URL", rel)
+	}
+	src, err := m.opts.Sources.Source(u)
+	if err != nil {
+		return nil, err
+	}
+	if req.Size == 0 {
+		req.Size = -1
+	}
+	dest, err := filepath.Abs(req.Dest)
+	if err != nil {
+		return nil, driver.Wrap(InvalidArgument, err, "transfer: destination folder")
+	}
+	req.Dest = dest
+	j := &job{opts: &m.opts, req: req, rel: rel, u: u, src: src, conns: m.conns, bufs: m.bufs}
+	j.size.Store(req.Size)
+	key := strings.ToLower(filepath.Join(dest, filepath.FromSlash(rel))) // case-insensitive file systems
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, driver.Errorf(Canceled, "transfer: manager closed")
+	}
+	if other, ok := m.targets[key]; ok && other.state != StateCanceled {
+		return nil, driver.Errorf(AlreadyExists, "transfer: %s is already being downloaded", rel)
+	}
+	t := &Task{m: m, id: strconv.Itoa(len(m.tasks) + 1), job: j, state: StateQueued}
+	m.tasks = append(m.tasks, t)
+	m.targets[key] = t
+	m.queue = append(m.queue, t)
+	m.kickLocked()
+	m.changedLocked()
+	return t, nil
+}
+
+// Tasks returns the tasks in the order they were added.
+func (m *Manager) Tasks() []*Task {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]*Task(nil), m.tasks...)
+}
+
+// Task returns the task with the given ID, or nil.
+func (m *Manager) Task(id string) *Task {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, t := range m.tasks {
+		if t.id == id {
+			return t
+		}
+	}
+	return nil
+}
+
+func (m *Manager) changedLocked() {
+	close(m.changed)
+	m.changed = make(chan struct{})
+	if m.reporter != nil {
+		m.reporter.wake()
+	}
+}
+
+// kickLocked starts queued tasks while there is room.
+func (m *Manager) kickLocked() {
+	for !m.closed && m.running < m.opts.MaxFiles && len(m.queue) > 0 {
+		t := m.queue[0]
+		m.queue = m.queue[1:]
+		ctx, cancel := context.WithCancelCause(m.ctx)
+		t.state, t.err, t.cancel, t.want = StateRunning, nil, cancel, StateRunning
+		t.job.phase.Store(int32(StateRunning))
+		m.running++
+		m.wg.Go(func() { m.runTask(ctx, t) })
+	}
+}
+
+func (m *Manager) runTask(ctx context.Context, t *Task) {
+	res, err := t.job.run(ctx)
+	t.cancel(nil)
+	res.ID = t.id
+	if err == nil && m.opts.Manifest {
+		err = m.record(t.job.req.Dest, res)
+	}
+	m.mu.Lock()
+	want := t.want
+	m.mu.Unlock()
+	if want == StateCanceled {
+		if derr := t.job.discard(); derr != nil {
+			err = derr
+		}
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.running--
+	switch {
+	case err == nil:
+		t.state, t.err = StateCompleted, nil
+	case want == StateCanceled:
+		t.state, t.err = StateCanceled, errCanceled
+	case want == StatePaused || m.closed:
+		t.state, t.err = StatePaused, nil
+	default:
+		t.state, t.err = StateFailed, err
+	}
+	res.Err = t.err
+	t.res = res
+	m.kickLocked()
+	m.changedLocked()
+}
+
+// Pause stops the task keeping its partial data; Resume continues it.
+func (t *Task) Pause() {
+	m := t.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch t.state {
+	case StateQueued:
+		m.dequeueLocked(t)
+		t.state = StatePaused
+		m.changedLocked()
+	case StateRunning, StateVerifying:
+		t.want = StatePaused
+		t.cancel(errPaused)
+	}
+}
+
+// Resume queues a paused or failed task again; it continues from its partial data.
+func (t *Task) Resume() {
+	m := t.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed || (t.state != StatePaused && t.state != StateFailed) {
+		return
+	}
+	t.state, t.err = StateQueued, nil
+	m.queue = append(m.queue, t)
+	m.kickLocked()
+	m.changedLocked()
+}
+
+// Cancel stops the task and removes its partial data. A completed file is kept.
+func (t *Task) Cancel() {
+	m := t.m
+	m.mu.Lock()
+	switch t.state {
+	case StateRunning, StateVerifying:
+		t.want = StateCanceled
+		t.cancel(errCanceled)
+		m.mu.Unlock()
+		return
+	case StateQueued, StatePaused, StateFailed:
+		m.dequeueLocked(t)
+		t.state, t.err = StateCanceled, errCanceled
+		t.res = t.job.result()
+		t.res.ID, t.res.Err = t.id, errCanceled
+		m.changedLocked()
+	}
+	m.mu.Unlock()
+	t.job.discard()
+}
+
+func (m *Manager) dequeueLocked(t *Task) {
+	for i, q := range m.queue {
+		if q == t {
+			m.queue = append(m.queue[:i], m.queue[i+1:]...)
+			return
+		}
+	}
+}
+
+// PauseAll pauses every queued or running task.
+func (m *Manager) PauseAll() {
+	for _, t := range m.Tasks() {
+		t.Pause()
+	}
+}
+
+// ResumeAll resumes every paused or failed task.
+func (m *Manager) ResumeAll() {
+	for _, t := range m.Tasks() {
+		t.Resume()
+	}
+}
+
+// CancelAll cancels every task not completed.
+func (m *Manager) CancelAll() {
+	for _, t := range m.Tasks() {
+		t.Cancel()
+	}
+}
+
+// Wait blocks until the task is StateCompleted, StateFailed or Canceled (a paused task is
+// waited for until it is resumed and ends) or ctx is done.
+func (t *Task) Wait(ctx context.Context) (Result, error) {
+	m := t.m
+	for {
+		m.mu.Lock()
+		st, res, ch := t.state, t.res, m.changed
+		closedPaused := m.closed && st == StatePaused
+		m.mu.Unlock()
+		if st == StateCompleted || st == StateFailed || st == StateCanceled || closedPaused {
+			if closedPaused {
+				res.Err = driver.Errorf(Canceled, "transfer: manager closed")
+			}
+			return res, res.Err
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return res, context.Cause(ctx)
+		}
+	}
+}
+
+// Wait blocks until every task is completed, failed, canceled or paused, and returns
+// the results of the settled tasks in the order they were added, with the errors of
+// the failed ones joined.
+func (m *Manager) Wait(ctx context.Context) ([]Result, error) {
+	for {
+		m.mu.Lock()
+		ch := m.changed
+		settled := true
+		for _, t := range m.tasks {
+			if !t.state.settled() {
+				settled = false
+				break
+			}
+		}
+		if settled {
+			var res []Result
+			var errs []error
+			for _, t := range m.tasks {
+				if t.state != StatePaused {
+					res = append(res, t.res)
+				}
+				if t.state == StateFailed {
+					errs = append(errs, t.err)
+				}
+			}
+			m.mu.Unlock()
+			return res, errors.Join(errs...)
+		}
+		m.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+	}
+}
+
+// Close stops all tasks, keeping their partial data for a later resume, waits for
+// them, and delivers a last progress update.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.closed = true
+	for _, t := range m.queue {
+		t.state = StatePaused
+	}
+	m.queue = nil
+	m.changedLocked()
+	m.mu.Unlock()
+	m.cancel()
+	m.wg.Wait()
+	if m.reporter != nil {
+		m.reporter.stop()
+	}
+	return nil
+}
+
+// Download fetches one file with a Manager of its own. Cancelling ctx stops it and
+// keeps the partial data, so calling Download again resumes.
+func Download(ctx context.Context, req Request, opts Options) (Result, error) {
+	m := NewManager(opts)
+	defer m.Close()
+	t, err := m.Add(req)
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := t.Wait(ctx)
+	if err != nil && res.Err == nil {
+		res.Err = fmt.Errorf("transfer: %s: %w", t.Name(), err)
+	}
+	return res, res.Err
+}

@@ -1,0 +1,49 @@
+package transfer
+
+import (
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/geojobs/geojobs/backend/transfer/driver"
+	"github.com/geojobs/geojobs/backend/transfer/filesrc"
+	"github.com/geojobs/geojobs/backend/transfer/httpsrc"
+)
+
+// Mux maps URL schemes to sources. It is safe for concurrent use.
+type Mux struct {
+	mu      sync.RWMutex
+	schemes map[string]driver.Source
+}
+
+// NewMux returns an empty Mux.
+func NewMux() *Mux { return &Mux{schemes: map[string]driver.Source{}} }
+
+// DefaultMux returns a Mux with the built-in drivers: http and https (with auth applied
+// to every request when not nil) and file.
+func DefaultMux(auth httpsrc.Authorizer) *Mux {
+	m := NewMux()
+	h := httpsrc.New(httpsrc.Options{Auth: auth, UserAgent: "geojobs"})
+	m.Register("http", h)
+	m.Register("https", h)
+	m.Register("file", filesrc.Source{})
+	return m
+}
+
+// Register makes src serve scheme (case-insensitive), replacing any earlier source.
+func (m *Mux) Register(scheme string, src driver.Source) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.schemes[strings.ToLower(scheme)] = src
+}
+
+// Source returns the source for u's scheme; the error has Code InvalidArgument when
+// there is none.
+func (m *Mux) Source(u *url.URL) (driver.Source, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if s, ok := m.schemes[strings.ToLower(u.Scheme)]; ok {
+		return s, nil
+	}
+	return nil, driver.Errorf(InvalidArgument, "transfer: no driver for scheme %q", u.Scheme)
+}

@@ -1,0 +1,113 @@
+package transfer
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// Options configure a Manager (and Download). Zero fields take the defaults shown.
+type Options struct {
+	// Sources resolves URL schemes. Default: DefaultMux(nil).
+	Sources *Mux
+	// MaxFiles bounds the files downloaded at once. Default 4.
+	MaxFiles int
+	// MaxConnections bounds the connections of all files together; it also bounds
+	// memory (one buffer per connection). Default 32.
+	MaxConnections int
+	// MaxPerHost bounds the connections to one host (host:port) over all files. Default 16.
+	MaxPerHost int
+	// Connections bounds the connections of one file. Default 16.
+	Connections int
+	// MinSplitSize: smaller files use one connection. Default 8 MiB.
+	MinSplitSize int64
+	// PieceSize is the length of the byte ranges requested. Default (0): the file is
+	// split evenly over its connections, or, when a checksum is to be verified, into
+	// pieces of size/(8×connections) between 4 and 64 MiB fetched in file order, so
+	// that hashing keeps up with the download.
+	PieceSize int64
+	// BufferSize is the copy buffer per connection. Default 512 KiB.
+	BufferSize int
+	// Retry governs retries of transient errors.
+	Retry Retry
+	// StallTimeout aborts (and retries) a connection that delivers nothing for this
+	// long. Default 60 s.
+	StallTimeout time.Duration
+	// StateInterval is how often the resume state is saved. Default 1 s.
+	StateInterval time.Duration
+	// ProgressInterval is how often OnProgress is called while data moves. Default 500 ms.
+	ProgressInterval time.Duration
+	// OnProgress receives progress; see Update.
+	OnProgress func(Update)
+	// Manifest, when true, records each completed file in the destination folder's
+	// manifest (see Manifest).
+	Manifest bool
+}
+
+// Retry is the backoff policy for transient errors (Code Unavailable). Attempts are
+// counted per connection and reset when a connection makes progress, so a long
+// download over a flaky link goes on as long as it advances.
+type Retry struct {
+	// MaxAttempts without progress before giving up. Default 8.
+	MaxAttempts int
+	// BaseDelay doubles on each failed attempt up to MaxDelay, with jitter.
+	// Defaults 500 ms and 30 s. A server's Retry-After is honoured up to 5 minutes.
+	BaseDelay, MaxDelay time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.MaxFiles, 4)
+	def(&o.MaxConnections, 32)
+	def(&o.MaxPerHost, 16)
+	def(&o.Connections, 16)
+	def(&o.BufferSize, 512<<10)
+	def(&o.Retry.MaxAttempts, 8)
+	defD := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defD(&o.Retry.BaseDelay, 500*time.Millisecond)
+	defD(&o.Retry.MaxDelay, 30*time.Second)
+	defD(&o.StallTimeout, 60*time.Second)
+	defD(&o.StateInterval, time.Second)
+	defD(&o.ProgressInterval, 500*time.Millisecond)
+	if o.MinSplitSize <= 0 {
+		o.MinSplitSize = 8 << 20
+	}
+	if o.Sources == nil {
+		o.Sources = DefaultMux(nil)
+	}
+	return o
+}
+
+// delay is the wait before attempt number failures+1.
+func (r Retry) delay(failures int, retryAfter time.Duration) time.Duration {
+	d := r.BaseDelay << min(failures-1, 20)
+	if d > r.MaxDelay || d <= 0 {
+		d = r.MaxDelay
+	}
+	d = d/2 + rand.N(d/2+1)
+	if retryAfter > d {
+		d = min(retryAfter, 5*time.Minute)
+	}
+	return d
+}
+
+// pieceSize chooses the range length for remaining bytes over conns connections.
+func (o *Options) pieceSize(remaining int64, conns int, hashing bool) int64 {
+	if o.PieceSize > 0 {
+		return o.PieceSize
+	}
+	if conns <= 1 {
+		return max(remaining, 1)
+	}
+	if !hashing {
+		return max((remaining+int64(conns)-1)/int64(conns), 1<<20)
+	}
+	return min(max(remaining/int64(8*conns), 4<<20), 64<<20)
+}
