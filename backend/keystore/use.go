@@ -129,13 +129,16 @@ func (k Key) matchLen(u *url.URL) int {
 		if err != nil {
 			continue
 		}
-		if !strings.EqualFold(pu.Scheme, u.Scheme) || hostPort(pu) != hostPort(u) {
+		if !strings.EqualFold(pu.Scheme, u.Scheme) {
 			continue
 		}
 		if pu.Scheme == "s3" && pu.Host == "" { // every bucket
 			if best < 0 {
 				best = 0
 			}
+			continue
+		}
+		if hostPort(pu) != hostPort(u) {
 			continue
 		}
 		pp, up := pu.EscapedPath(), u.EscapedPath()
