@@ -50,6 +50,7 @@ type Client struct {
 	// Back-off between GET retries: baseDelay·2^attempt (±20 %), at most maxDelay; a
 	// server's Retry-After is honoured up to maxRetryAfter.
 	baseDelay, maxDelay, maxRetryAfter time.Duration
+	sleep                              func(ctx context.Context, d time.Duration) error // tests record the waits
 }
 
 // Option configures a Client.
@@ -137,6 +138,7 @@ func New(endpoint string, opts ...Option) (*Client, error) {
 		base: u, timeout: DefaultTimeout, ua: UserAgent, retries: DefaultRetries,
 		log:       slog.New(slog.DiscardHandler),
 		baseDelay: 500 * time.Millisecond, maxDelay: 10 * time.Second, maxRetryAfter: time.Minute,
+		sleep: sleepCtx,
 	}
 	for _, o := range opts {
 		o(c)
@@ -289,12 +291,8 @@ func (c *Client) send(ctx context.Context, r request) (*response, error) {
 		}
 		c.log.WarnContext(ctx, "ogcapi: retrying", "method", r.method, "url", redactURL(r.url),
 			"attempt", attempt+1, "wait", wait, "err", err.Error())
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, c.ctxError(r, ctx.Err())
-		case <-t.C:
+		if err := c.sleep(ctx, wait); err != nil {
+			return nil, c.ctxError(r, err)
 		}
 		attempt++
 	}
@@ -433,6 +431,17 @@ func shouldRetry(err error) bool {
 		return ae.transient
 	}
 	return false
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
