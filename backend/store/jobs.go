@@ -65,7 +65,7 @@ type Job struct {
 	LastPolled        time.Time
 	UnreachableSince  time.Time
 	UnreachableReason string
-	Lost              time.Time // when the server was found to have forgotten the job
+	Lost              time.Time       // when the server was found to have forgotten the job
 	Results           json.RawMessage // nil in ListJobs
 	ResultsAt         time.Time
 	Error             string
