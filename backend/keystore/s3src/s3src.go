@@ -99,13 +99,8 @@ func (c *Client) Test(ctx context.Context) error {
 		}
 		return nil
 	}
-	ok, err := c.mc.BucketExists(ctx, c.bucket)
-	if err != nil {
-		return classify(err, c.bucket, "")
-	}
-	if !ok {
-		return fmt.Errorf("%w: bucket %q does not exist", keystore.ErrRemoteNotFound, c.bucket)
-	}
+	// A listing (GET) rather than BucketExists (HEAD): its error has a body, so
+	// the message says exactly what the server answered.
 	for obj := range c.mc.ListObjects(ctx, c.bucket, minio.ListObjectsOptions{Prefix: c.prefix, MaxKeys: 1}) {
 		if obj.Err != nil {
 			return classify(obj.Err, c.bucket, c.prefix)

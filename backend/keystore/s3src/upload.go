@@ -68,20 +68,29 @@ func (c *Client) Upload(ctx context.Context, key string, r io.Reader, size int64
 		return res, fmt.Errorf("%w: s3://%s/%s: cannot stat the uploaded object: %v", keystore.ErrVerify, c.bucket, key, err)
 	}
 	res.ETag = st.ETag
-	if info.ETag != "" && strings.Trim(info.ETag, `"`) != st.ETag {
-		return res, fmt.Errorf("%w: s3://%s/%s: the object changed during the upload (ETag %s, then %s)", keystore.ErrVerify, c.bucket, key, info.ETag, st.ETag)
-	}
 	if st.Size != h.n {
 		return res, fmt.Errorf("%w: s3://%s/%s: stored %d bytes, sent %d", keystore.ErrVerify, c.bucket, key, st.Size, h.n)
 	}
-	if !md5Shaped(st.ETag) {
-		res.Verified = "size"
-		return res, nil
+	// The ETag of the completed upload, or of the stat, must be the MD5 of what
+	// was sent (single PUT) or the MD5 of the parts' MD5s (multipart). Servers
+	// whose ETags are not MD5-based (SSE-KMS) are checked by size only.
+	multi := h.multipartETag()
+	shaped := false
+	for _, e := range []string{strings.Trim(info.ETag, `"`), st.ETag} {
+		if !md5Shaped(e) {
+			continue
+		}
+		shaped = true
+		if e == res.MD5 || e == multi {
+			res.ETag = e
+			res.Verified = "etag"
+			return res, nil
+		}
 	}
-	if st.ETag != res.MD5 && st.ETag != h.multipartETag() {
+	if shaped {
 		return res, fmt.Errorf("%w: s3://%s/%s: the server's ETag %s is not the MD5 of the content sent (%s)", keystore.ErrVerify, c.bucket, key, st.ETag, res.MD5)
 	}
-	res.Verified = "etag"
+	res.Verified = "size"
 	return res, nil
 }
 
