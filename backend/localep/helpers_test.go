@@ -1,0 +1,272 @@
+package localep
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/spf13/afero"
+	"gopkg.in/yaml.v3"
+)
+
+// env is a server mounted under /ogc behind http.StripPrefix, as the app mounts it.
+type env struct {
+	t    *testing.T
+	fs   afero.Fs
+	srv  *Server
+	http *httptest.Server
+	base string
+}
+
+func newEnv(t *testing.T, fs afero.Fs, tweak ...func(*Options)) *env {
+	t.Helper()
+	if fs == nil {
+		fs = afero.NewMemMapFs()
+	}
+	opts := Options{DataDir: "/data", Fs: fs, BasePath: "/ogc/", MaxConcurrent: 4}
+	for _, f := range tweak {
+		f(&opts)
+	}
+	srv, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/ogc/", http.StripPrefix("/ogc", srv.Handler()))
+	ts := httptest.NewServer(mux)
+	e := &env{t: t, fs: fs, srv: srv, http: ts, base: ts.URL + "/ogc"}
+	t.Cleanup(func() { e.close() })
+	return e
+}
+
+func (e *env) close() {
+	e.http.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.srv.Close(ctx); err != nil {
+		e.t.Errorf("close: %v", err)
+	}
+}
+
+type resp struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r resp) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("body is not JSON (%v): %s", err, r.body)
+	}
+}
+
+// do sends a request to path (relative to the endpoint) and reads the whole answer.
+func (e *env) do(method, path string, body any, header ...string) resp {
+	e.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	url := path
+	if !strings.HasPrefix(path, "http") {
+		url = e.base + path
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := e.http.Client().Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return resp{status: res.StatusCode, header: res.Header, body: b}
+}
+
+func expectStatus(t *testing.T, r resp, want int) {
+	t.Helper()
+	if r.status != want {
+		t.Fatalf("status %d, want %d; body: %s", r.status, want, r.body)
+	}
+}
+
+// expectException checks an RFC 7807 answer of the given status and type.
+func expectException(t *testing.T, r resp, status int, typ string) ogcapi.Exception {
+	t.Helper()
+	expectStatus(t, r, status)
+	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("exception Content-Type %q", ct)
+	}
+	validate(t, "exception.yaml", r.body)
+	var e ogcapi.Exception
+	r.json(t, &e)
+	if e.Type != typ || e.Status != status || e.Title == "" || e.Detail == "" {
+		t.Errorf("exception %+v, want type %s status %d", e, typ, status)
+	}
+	return e
+}
+
+// waitJob polls a job until it is in a terminal status.
+func (e *env) waitJob(id string) ogcapi.StatusInfo {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := e.do("GET", "/jobs/"+id, nil)
+		expectStatus(e.t, r, 200)
+		var st ogcapi.StatusInfo
+		r.json(e.t, &st)
+		if ogcapi.Terminal(st.Status) {
+			validate(e.t, "statusInfo.yaml", r.body)
+			return st
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("job %s still %s", id, st.Status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// submit executes asynchronously and returns the job id.
+func (e *env) submit(process string, body any) string {
+	e.t.Helper()
+	r := e.do("POST", "/processes/"+process+"/execution", body, "Prefer", "respond-async")
+	expectStatus(e.t, r, 201)
+	validate(e.t, "statusInfo.yaml", r.body)
+	var st ogcapi.StatusInfo
+	r.json(e.t, &st)
+	if loc := r.header.Get("Location"); loc != e.base+"/jobs/"+st.JobID {
+		e.t.Fatalf("Location %q for job %s", loc, st.JobID)
+	}
+	return st.JobID
+}
+
+var (
+	schemaOnce sync.Once
+	schemaComp *jsonschema.Compiler
+	schemaErr  error
+	schemaMu   sync.Mutex
+	schemaMemo = map[string]*jsonschema.Schema{}
+)
+
+// validate checks body against one of the Part 1 1.0 schemas (testdata), with every
+// oneOf read as anyOf (their branches overlap in 1.0).
+func validate(t *testing.T, schema string, body []byte) {
+	t.Helper()
+	schemaOnce.Do(func() {
+		c := jsonschema.NewCompiler()
+		c.DefaultDraft(jsonschema.Draft4)
+		files, err := filepath.Glob("testdata/ogcapi-processes-1.0/*.yaml")
+		if err != nil || len(files) == 0 {
+			schemaErr = err
+			return
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				schemaErr = err
+				return
+			}
+			var v any
+			if err := yaml.Unmarshal(b, &v); err != nil {
+				schemaErr = err
+				return
+			}
+			j, err := json.Marshal(oneOfToAnyOf(v))
+			if err != nil {
+				schemaErr = err
+				return
+			}
+			doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(j))
+			if err != nil {
+				schemaErr = err
+				return
+			}
+			if err := c.AddResource("file:///ogc/"+filepath.Base(f), doc); err != nil {
+				schemaErr = err
+				return
+			}
+		}
+		schemaComp = c
+	})
+	if schemaErr != nil || schemaComp == nil {
+		t.Fatalf("load schemas: %v", schemaErr)
+	}
+	schemaMu.Lock()
+	sch, ok := schemaMemo[schema]
+	if !ok {
+		var err error
+		sch, err = schemaComp.Compile("file:///ogc/" + schema)
+		if err != nil {
+			schemaMu.Unlock()
+			t.Fatalf("compile %s: %v", schema, err)
+		}
+		schemaMemo[schema] = sch
+	}
+	schemaMu.Unlock()
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("%s: body is not JSON: %v", schema, err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("body does not validate against %s: %v\n%s", schema, err, body)
+	}
+}
+
+func oneOfToAnyOf(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		m := map[string]any{}
+		for k, e := range t {
+			if k == "properties" { // property names stay; their schemas are converted
+				props := map[string]any{}
+				for name, s := range e.(map[string]any) {
+					props[name] = oneOfToAnyOf(s)
+				}
+				m[k] = props
+				continue
+			}
+			if k == "oneOf" {
+				k = "anyOf"
+			}
+			m[k] = oneOfToAnyOf(e)
+		}
+		return m
+	case []any:
+		for i, e := range t {
+			t[i] = oneOfToAnyOf(e)
+		}
+	}
+	return v
+}

@@ -1,0 +1,293 @@
+package localep
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/spf13/afero"
+)
+
+func (e *env) status(id string) ogcapi.StatusInfo {
+	e.t.Helper()
+	r := e.do("GET", "/jobs/"+id, nil)
+	expectStatus(e.t, r, 200)
+	validate(e.t, "statusInfo.yaml", r.body)
+	var st ogcapi.StatusInfo
+	r.json(e.t, &st)
+	return st
+}
+
+// waitFor polls a job until cond holds.
+func (e *env) waitFor(id string, cond func(ogcapi.StatusInfo) bool) ogcapi.StatusInfo {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st := e.status(id)
+		if cond(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("job %s: condition not reached, last %+v", id, st)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestCountdownProgressLogAndResults(t *testing.T) {
+	e := newEnv(t, nil)
+	id := e.submit("countdown", map[string]any{"inputs": map[string]any{"seconds": 0.3, "step": 0.05}})
+	st := e.waitFor(id, func(st ogcapi.StatusInfo) bool {
+		return st.Status == ogcapi.StatusRunning && st.Progress != nil && *st.Progress > 0
+	})
+	if !strings.HasSuffix(st.Message, "s left") || *st.Progress >= 100 {
+		t.Errorf("running status %+v", st)
+	}
+	expectException(t, e.do("GET", "/jobs/"+id+"/results", nil), 404, ogcapi.ExcResultNotReady)
+	st = e.waitJob(id)
+	if st.Status != ogcapi.StatusSuccessful || *st.Progress != 100 || st.Started == nil || st.Finished == nil || st.Finished.Before(*st.Started) {
+		t.Fatalf("final status %+v", st)
+	}
+	log, ok := st.Links.Find("related", "text/plain")
+	if !ok || log.Href != e.base+"/jobs/"+id+"/log" {
+		t.Fatalf("log link %+v", st.Links)
+	}
+	r := e.do("GET", log.Href, nil)
+	expectStatus(t, r, 200)
+	if !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") || !strings.Contains(string(r.body), "0.00 s left") || !strings.Contains(string(r.body), "done") {
+		t.Errorf("log: %s", r.body)
+	}
+	if n := strings.Count(string(r.body), "s left"); n != 6 {
+		t.Errorf("%d steps logged, want 6", n)
+	}
+	r = e.do("GET", "/jobs/"+id+"/results", nil)
+	expectStatus(t, r, 200)
+	if string(r.body) != "counted down 0.3 seconds" {
+		t.Errorf("raw result %q", r.body)
+	}
+}
+
+func TestDismiss(t *testing.T) {
+	e := newEnv(t, nil)
+	id := e.submit("countdown", map[string]any{"inputs": map[string]any{"seconds": 600, "step": 0.01}})
+	e.waitFor(id, func(st ogcapi.StatusInfo) bool { return st.Status == ogcapi.StatusRunning })
+	r := e.do("DELETE", "/jobs/"+id, nil)
+	expectStatus(t, r, 200)
+	validate(t, "statusInfo.yaml", r.body)
+	var st ogcapi.StatusInfo
+	r.json(t, &st)
+	if st.Status != ogcapi.StatusDismissed || st.JobID != id {
+		t.Fatalf("dismiss answer %+v", st)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if st := e.status(id); st.Status != ogcapi.StatusDismissed {
+		t.Errorf("after dismiss: %+v", st)
+	}
+	if ok, _ := afero.Exists(e.fs, "/data/jobs/"+id+"/log.txt"); ok {
+		t.Error("log of a dismissed job kept")
+	}
+	expectException(t, e.do("GET", "/jobs/"+id+"/results", nil), 404, ogcapi.ExcNoSuchJob)
+	// Dismissing again is harmless.
+	expectStatus(t, e.do("DELETE", "/jobs/"+id, nil), 200)
+
+	// A finished job's outputs are removed.
+	id = e.submit("echo", map[string]any{"inputs": map[string]any{"stringInput": "x"}})
+	e.waitJob(id)
+	expectStatus(t, e.do("GET", "/jobs/"+id+"/results", nil), 200)
+	expectStatus(t, e.do("DELETE", "/jobs/"+id, nil), 200)
+	expectException(t, e.do("GET", "/jobs/"+id+"/results/stringOutput", nil), 404, ogcapi.ExcNoSuchJob)
+}
+
+func TestJobListFilters(t *testing.T) {
+	e := newEnv(t, nil)
+	start := time.Now().UTC()
+	ok1 := e.submit("echo", map[string]any{"inputs": map[string]any{"stringInput": "1"}})
+	bad := e.submit("fail", map[string]any{"inputs": map[string]any{"delay": 0.2}})
+	slow := e.submit("countdown", map[string]any{"inputs": map[string]any{"seconds": 600, "step": 0.5}})
+	e.waitJob(ok1)
+	e.waitJob(bad)
+	e.waitFor(slow, func(st ogcapi.StatusInfo) bool { return st.Status == ogcapi.StatusRunning })
+
+	ids := func(query string) string {
+		t.Helper()
+		r := e.do("GET", "/jobs"+query, nil)
+		expectStatus(t, r, 200)
+		validate(t, "jobList.yaml", r.body)
+		var l ogcapi.JobList
+		r.json(t, &l)
+		var out []string
+		for _, j := range l.Jobs {
+			switch j.JobID {
+			case ok1:
+				out = append(out, "ok")
+			case bad:
+				out = append(out, "bad")
+			case slow:
+				out = append(out, "slow")
+			}
+		}
+		return strings.Join(out, ",")
+	}
+	for q, want := range map[string]string{
+		"":                                   "slow,bad,ok",
+		"?processID=echo":                    "ok",
+		"?processID=echo&processID=fail":     "bad,ok",
+		"?processID=echo,countdown":          "slow,ok",
+		"?status=failed":                     "bad",
+		"?status=successful,running":         "slow,ok",
+		"?status=successful&status=failed":   "bad,ok",
+		"?type=process":                      "slow,bad,ok",
+		"?type=openeo":                       "",
+		"?minDuration=0.15":                  "bad",
+		"?maxDuration=0.1&status=successful": "ok",
+		"?datetime=" + url.QueryEscape(start.Add(-time.Minute).Format(time.RFC3339)+"/.."): "slow,bad,ok",
+		"?datetime=" + url.QueryEscape("../"+start.Add(-time.Minute).Format(time.RFC3339)): "",
+	} {
+		if got := ids(q); got != want {
+			t.Errorf("GET /jobs%s = %q, want %q", q, got, want)
+		}
+	}
+	// Paging with next links.
+	r := e.do("GET", "/jobs?limit=2", nil)
+	var page ogcapi.JobList
+	r.json(t, &page)
+	next, ok := page.Links.Find("next", "")
+	if len(page.Jobs) != 2 || !ok {
+		t.Fatalf("first page %s", r.body)
+	}
+	r = e.do("GET", next.Href, nil)
+	page = ogcapi.JobList{}
+	r.json(t, &page)
+	if len(page.Jobs) != 1 || page.Jobs[0].JobID != ok1 {
+		t.Errorf("second page %s", r.body)
+	}
+	if _, ok := page.Links.Find("prev", ""); !ok {
+		t.Error("no prev link")
+	}
+	for _, q := range []string{"?status=sleeping", "?minDuration=-1", "?datetime=yesterday", "?limit=0"} {
+		expectException(t, e.do("GET", "/jobs"+q, nil), 400, ogcapi.ExcInvalidParameter)
+	}
+}
+
+func TestConcurrentJobs(t *testing.T) {
+	e := newEnv(t, nil, func(o *Options) { o.MaxConcurrent = 2 })
+	var wg sync.WaitGroup
+	ids := make([]string, 8)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := e.do("POST", "/processes/countdown/execution", map[string]any{"inputs": map[string]any{"seconds": 0.1, "step": 0.05}})
+			if r.status != 201 {
+				t.Errorf("submit: %d %s", r.status, r.body)
+				return
+			}
+			var st ogcapi.StatusInfo
+			r.json(t, &st)
+			ids[i] = st.JobID
+		}()
+	}
+	wg.Wait()
+	// At most MaxConcurrent run at once: the others wait in accepted.
+	seenQueued := false
+	for {
+		running, done := 0, 0
+		for _, id := range ids {
+			switch e.status(id).Status {
+			case ogcapi.StatusRunning:
+				running++
+			case ogcapi.StatusSuccessful:
+				done++
+			case ogcapi.StatusAccepted:
+				seenQueued = true
+			}
+		}
+		if running > 2 {
+			t.Fatalf("%d jobs running with MaxConcurrent 2", running)
+		}
+		if done == len(ids) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !seenQueued {
+		t.Error("never saw a queued job")
+	}
+	// Synchronous echoes run side by side with the rest.
+	var wg2 sync.WaitGroup
+	for i := range 10 {
+		wg2.Add(1)
+		go func() {
+			defer wg2.Done()
+			r := e.do("POST", "/processes/echo/execution", map[string]any{"inputs": map[string]any{"stringInput": fmt.Sprint(i)}})
+			if r.status != 200 || string(r.body) != fmt.Sprint(i) {
+				t.Errorf("sync echo %d: %d %q", i, r.status, r.body)
+			}
+		}()
+	}
+	wg2.Wait()
+}
+
+func TestRestart(t *testing.T) {
+	fs := afero.NewMemMapFs()
+	e := newEnv(t, fs)
+	cd := e.submit("countdown", map[string]any{"inputs": map[string]any{"seconds": 0.6, "step": 0.05}})
+	slowEcho := e.submit("echo", map[string]any{"inputs": map[string]any{"stringInput": "x", "pause": 30}})
+	done := e.submit("echo", map[string]any{"inputs": map[string]any{"stringInput": "kept"}})
+	e.waitJob(done)
+	before := e.waitFor(cd, func(st ogcapi.StatusInfo) bool { return st.Progress != nil && *st.Progress >= 25 })
+	e.waitFor(slowEcho, func(st ogcapi.StatusInfo) bool { return st.Status == ogcapi.StatusRunning })
+	e.close()
+
+	// Close left the running jobs as they were on disk.
+	var rec jobRecord
+	if err := (&store{fs: fs, dir: "/data"}).readJSON("/data/jobs/"+cd+"/job.json", &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Status.Status != ogcapi.StatusRunning || len(rec.State) == 0 {
+		t.Fatalf("persisted countdown %+v state %s", rec.Status, rec.State)
+	}
+
+	e2 := newEnv(t, fs)
+	if st := e2.status(done); st.Status != ogcapi.StatusSuccessful {
+		t.Errorf("finished job after restart: %+v", st)
+	}
+	r := e2.do("GET", "/jobs/"+done+"/results", nil)
+	if r.status != 200 || string(r.body) != "kept" {
+		t.Errorf("results after restart: %d %q", r.status, r.body)
+	}
+	st := e2.waitJob(slowEcho)
+	if st.Status != ogcapi.StatusFailed || st.Message != msgInterrupted {
+		t.Errorf("interrupted echo: %+v", st)
+	}
+	expectException(t, e2.do("GET", "/jobs/"+slowEcho+"/results", nil), 500, excJobFailed)
+	st = e2.waitJob(cd)
+	if st.Status != ogcapi.StatusSuccessful || st.Created == nil || !st.Created.Equal(*before.Created) {
+		t.Fatalf("resumed countdown: %+v", st)
+	}
+	log := e2.do("GET", "/jobs/"+cd+"/log", nil)
+	if !strings.Contains(string(log.body), "resuming after a restart") {
+		t.Errorf("log: %s", log.body)
+	}
+	// It continued: fewer than all 12 steps ran after the restart.
+	after := log.body[strings.Index(string(log.body), "resuming"):]
+	if n := strings.Count(string(after), "s left"); n >= 12 || n == 0 {
+		t.Errorf("%d steps after resuming", n)
+	}
+}
+
+func TestCloseRefusesNewJobs(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.srv.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := e.do("POST", "/processes/echo/execution", map[string]any{})
+	expectStatus(t, r, 503)
+}
