@@ -1,0 +1,478 @@
+package jobs
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/geojobs/geojobs/backend/store"
+)
+
+// Change tells a subscriber that a job changed. It carries the job's state after the
+// change; the subscriber renders it (or reloads the job from the store).
+type Change struct {
+	JobID      string
+	EndpointID string
+	ProcessID  string
+	Status     string
+	Progress   *int
+	Message    string
+	// UnreachableSince is set while the server does not answer for the job.
+	UnreachableSince  time.Time
+	UnreachableReason string
+	Lost              bool // the server no longer knows the job
+	Results           bool // results (or the failure's details) are stored
+	Error             string
+	At                time.Time // when the monitor saw the change
+}
+
+// Config configures a Monitor. Store and ClientFor are required.
+type Config struct {
+	Store     *store.Store
+	ClientFor ClientFor
+	// OnChange is called for every change, from the monitor's goroutines, after the
+	// change is stored. It must not block (the hub's Publish does not).
+	OnChange func(Change)
+	Logger   *slog.Logger
+
+	// FastInterval is the poll interval of a job that just changed status (default 1 s).
+	FastInterval time.Duration
+	// MaxInterval caps the interval of a job that does not change (default 30 s).
+	MaxInterval time.Duration
+	// ProgressInterval caps the interval while progress or message keep changing but
+	// the status does not (default 5 s): a moving progress bar need not be polled every second.
+	ProgressInterval time.Duration
+	// Backoff multiplies the interval after each poll without a status change (default 1.5).
+	Backoff float64
+	// PerEndpoint is the number of requests in flight to one endpoint (default 4).
+	PerEndpoint int
+	// RequestTimeout bounds one status or results request (default 30 s).
+	RequestTimeout time.Duration
+}
+
+func (c *Config) defaults() error {
+	if c.Store == nil || c.ClientFor == nil {
+		return errors.New("jobs: Config.Store and Config.ClientFor are required")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.OnChange == nil {
+		c.OnChange = func(Change) {}
+	}
+	if c.FastInterval <= 0 {
+		c.FastInterval = time.Second
+	}
+	if c.MaxInterval <= 0 {
+		c.MaxInterval = 30 * time.Second
+	}
+	c.MaxInterval = max(c.MaxInterval, c.FastInterval)
+	if c.ProgressInterval <= 0 {
+		c.ProgressInterval = 5 * time.Second
+	}
+	c.ProgressInterval = min(max(c.ProgressInterval, c.FastInterval), c.MaxInterval)
+	if c.Backoff < 1 {
+		c.Backoff = 1.5
+	}
+	if c.PerEndpoint <= 0 {
+		c.PerEndpoint = 4
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 30 * time.Second
+	}
+	return nil
+}
+
+// Monitor tracks every unfinished job. One goroutine owns the schedule (a heap ordered
+// by due time) and hands due jobs to short-lived request goroutines, at most
+// PerEndpoint at a time per endpoint, so a thousand idle jobs cost one timer.
+type Monitor struct {
+	cfg Config
+	st  *store.Store
+	log *slog.Logger
+
+	mu      sync.Mutex
+	pending []func(*loop) // commands for the loop goroutine
+	wake    chan struct{}
+	running bool
+}
+
+// New returns a monitor; it tracks nothing until Run.
+func New(cfg Config) (*Monitor, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	return &Monitor{cfg: cfg, st: cfg.Store, log: cfg.Logger, wake: make(chan struct{}, 1)}, nil
+}
+
+// tracked is the schedule's record of one job. Only the loop goroutine touches it.
+type tracked struct {
+	snap     snapshot
+	due      time.Time
+	index    int // in the heap; -1 when not scheduled
+	inflight bool
+	pollNow  bool // PollNow while in flight: poll again at once
+}
+
+// snapshot is what a poll needs to know of a job and what it learns.
+type snapshot struct {
+	id, endpoint, process string
+	ref                   string // the job URL, or the server's job id
+	status, message       string
+	progress              int // -1: unknown
+	unreachable           bool
+	needResults           bool // terminal: fetch results (or failure details) next
+	interval              time.Duration
+}
+
+// outcome is what a request goroutine reports back to the loop.
+type outcome struct {
+	snap     snapshot
+	finished bool          // stop tracking
+	next     time.Duration // wait before the next poll
+	polledAt time.Time     // an unchanged poll, to note in the store
+	canceled bool
+}
+
+type jobHeap []*tracked
+
+func (h jobHeap) Len() int           { return len(h) }
+func (h jobHeap) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
+func (h jobHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i]; h[i].index = i; h[j].index = j }
+func (h *jobHeap) Push(x any)        { t := x.(*tracked); t.index = len(*h); *h = append(*h, t) }
+func (h *jobHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	t.index = -1
+	return t
+}
+
+// endpointQueue holds the due jobs of one endpoint waiting for a request slot.
+type endpointQueue struct {
+	inflight int
+	ready    []*tracked
+}
+
+// loop is the state owned by Run's goroutine.
+type loop struct {
+	m         *Monitor
+	ctx       context.Context
+	jobs      map[string]*tracked
+	heap      jobHeap
+	endpoints map[string]*endpointQueue
+	done      chan outcome
+	inflight  int
+	polled    map[string]time.Time
+	flushing  bool
+	flushed   chan struct{}
+	lastFlush time.Time
+}
+
+// polledFlushEvery is how often unchanged polls are written to the store, in one transaction.
+const polledFlushEvery = 10 * time.Second
+
+// do queues a command for the loop goroutine.
+func (m *Monitor) do(f func(*loop)) {
+	m.mu.Lock()
+	m.pending = append(m.pending, f)
+	m.mu.Unlock()
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run resumes tracking every unfinished job in the store and tracks jobs until ctx
+// is done; then it waits for requests in flight and returns ctx's error. A job whose
+// submission was interrupted (status "submitting") is marked submit-unknown: its
+// execute request may or may not have reached the server.
+func (m *Monitor) Run(ctx context.Context) error {
+	m.mu.Lock()
+	if m.running {
+		m.mu.Unlock()
+		return errors.New("jobs: monitor already running")
+	}
+	m.running = true
+	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		m.running = false
+		m.mu.Unlock()
+	}()
+
+	open, err := m.st.Unfinished(ctx)
+	if err != nil {
+		return fmt.Errorf("jobs: resume: %w", err)
+	}
+	l := &loop{m: m, ctx: ctx, jobs: map[string]*tracked{}, endpoints: map[string]*endpointQueue{},
+		done: make(chan outcome, 64), polled: map[string]time.Time{}, flushed: make(chan struct{}, 1), lastFlush: time.Now()}
+	now := time.Now()
+	resumed := 0
+	for _, j := range open {
+		if j.Status == store.StatusSubmitting {
+			m.interrupted(ctx, j)
+			continue
+		}
+		if j.RemoteID == "" && j.URL == "" {
+			continue // nothing to ask the server about (submit-unknown)
+		}
+		// Spread the first polls over a second so that a restart does not burst.
+		l.track(j, now.Add(time.Duration(rand.Int64N(int64(m.cfg.FastInterval)))))
+		resumed++
+	}
+	m.log.Info("jobs: monitor started", "resumed", resumed)
+	return l.run()
+}
+
+func (m *Monitor) interrupted(ctx context.Context, j store.Job) {
+	const reason = "geojobs stopped while sending this job; the server may or may not have started it (import the endpoint's jobs to find it)"
+	now := time.Now()
+	if err := m.st.SubmitFailed(ctx, j.ID, true, reason, now); err != nil {
+		m.log.Error("jobs: mark interrupted submission", "job", j.ID, "err", err)
+		return
+	}
+	m.cfg.OnChange(Change{JobID: j.ID, EndpointID: j.EndpointID, ProcessID: j.ProcessID,
+		Status: store.StatusSubmitUnknown, Message: reason, Error: reason, At: now})
+}
+
+func snapshotOf(j store.Job, interval time.Duration) snapshot {
+	s := snapshot{id: j.ID, endpoint: j.EndpointID, process: j.ProcessID, ref: j.URL, status: j.Status,
+		message: j.Message, progress: -1, unreachable: !j.UnreachableSince.IsZero(), interval: interval,
+		needResults: j.Terminal() && j.ResultsAt.IsZero()}
+	if s.ref == "" {
+		s.ref = j.RemoteID
+	}
+	if j.Progress != nil {
+		s.progress = *j.Progress
+	}
+	return s
+}
+
+// track adds a job to the schedule (or reschedules it) to be polled at due.
+func (l *loop) track(j store.Job, due time.Time) {
+	if t, ok := l.jobs[j.ID]; ok {
+		l.reschedule(t, due)
+		return
+	}
+	t := &tracked{snap: snapshotOf(j, l.m.cfg.FastInterval), index: -1}
+	l.jobs[j.ID] = t
+	l.reschedule(t, due)
+}
+
+func (l *loop) reschedule(t *tracked, due time.Time) {
+	if t.inflight {
+		if !due.After(time.Now()) {
+			t.pollNow = true
+		}
+		return
+	}
+	t.due = due
+	if t.index >= 0 {
+		heap.Fix(&l.heap, t.index)
+	} else if !l.queued(t) {
+		heap.Push(&l.heap, t)
+	}
+}
+
+// queued reports whether t waits in its endpoint's ready queue.
+func (l *loop) queued(t *tracked) bool {
+	q := l.endpoints[t.snap.endpoint]
+	if q == nil {
+		return false
+	}
+	for _, r := range q.ready {
+		if r == t {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *loop) run() error {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		l.applyPending()
+		now := time.Now()
+		for len(l.heap) > 0 && !l.heap[0].due.After(now) {
+			t := heap.Pop(&l.heap).(*tracked)
+			q := l.queue(t.snap.endpoint)
+			q.ready = append(q.ready, t)
+		}
+		l.dispatch()
+		l.maybeFlush(now, false)
+		wait := time.Hour
+		if len(l.heap) > 0 {
+			wait = max(l.heap[0].due.Sub(now), 0)
+		}
+		timer.Reset(wait)
+		select {
+		case <-l.ctx.Done():
+			for l.inflight > 0 {
+				l.finish(<-l.done)
+			}
+			if l.flushing {
+				<-l.flushed
+			}
+			l.maybeFlush(time.Now(), true)
+			if l.flushing {
+				<-l.flushed
+			}
+			return l.ctx.Err()
+		case o := <-l.done:
+			l.finish(o)
+		case <-l.m.wake:
+		case <-l.flushed:
+			l.flushing = false
+		case <-timer.C:
+		}
+	}
+}
+
+func (l *loop) applyPending() {
+	l.m.mu.Lock()
+	cmds := l.m.pending
+	l.m.pending = nil
+	l.m.mu.Unlock()
+	for _, f := range cmds {
+		f(l)
+	}
+}
+
+func (l *loop) queue(endpoint string) *endpointQueue {
+	q := l.endpoints[endpoint]
+	if q == nil {
+		q = &endpointQueue{}
+		l.endpoints[endpoint] = q
+	}
+	return q
+}
+
+// dispatch starts requests for ready jobs while their endpoints have free slots.
+func (l *loop) dispatch() {
+	for ep, q := range l.endpoints {
+		for q.inflight < l.m.cfg.PerEndpoint && len(q.ready) > 0 {
+			t := q.ready[0]
+			q.ready[0] = nil
+			q.ready = q.ready[1:]
+			if l.jobs[t.snap.id] != t {
+				continue // untracked while waiting
+			}
+			q.inflight++
+			l.inflight++
+			t.inflight = true
+			snap := t.snap
+			go func() { l.done <- l.m.poll(l.ctx, snap) }()
+		}
+		if q.inflight == 0 && len(q.ready) == 0 {
+			delete(l.endpoints, ep)
+		}
+	}
+}
+
+// finish applies a request's outcome: reschedule or drop the job.
+func (l *loop) finish(o outcome) {
+	l.inflight--
+	if q := l.endpoints[o.snap.endpoint]; q != nil {
+		q.inflight--
+	}
+	t := l.jobs[o.snap.id]
+	if t == nil {
+		return
+	}
+	t.inflight = false
+	if !o.polledAt.IsZero() {
+		l.polled[o.snap.id] = o.polledAt
+	}
+	if o.canceled {
+		return
+	}
+	if o.finished {
+		delete(l.jobs, o.snap.id)
+		return
+	}
+	t.snap = o.snap
+	due := time.Now().Add(jitter(o.next))
+	if t.pollNow {
+		t.pollNow, due = false, time.Now()
+	}
+	l.reschedule(t, due)
+}
+
+// jitter spreads polls by ±10 % so that jobs started together do not stay in lockstep.
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return d + time.Duration((rand.Float64()*0.2-0.1)*float64(d))
+}
+
+// maybeFlush writes the times of unchanged polls, in the background, every polledFlushEvery.
+func (l *loop) maybeFlush(now time.Time, force bool) {
+	if l.flushing || len(l.polled) == 0 || !force && now.Sub(l.lastFlush) < polledFlushEvery {
+		return
+	}
+	batch := l.polled
+	l.polled, l.lastFlush, l.flushing = map[string]time.Time{}, now, true
+	go func() {
+		if err := l.m.st.Polled(context.WithoutCancel(l.ctx), batch); err != nil {
+			l.m.log.Warn("jobs: note poll times", "err", err)
+		}
+		l.flushed <- struct{}{}
+	}()
+}
+
+// Tracked returns the number of jobs being tracked (for status displays and tests).
+func (m *Monitor) Tracked(ctx context.Context) (int, error) {
+	ch := make(chan int, 1)
+	m.do(func(l *loop) { ch <- len(l.jobs) })
+	select {
+	case n := <-ch:
+		return n, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+// PollNow asks for the job's status at once (a user's "refresh"), and starts tracking
+// it again if it was lost or unreachable for long.
+func (m *Monitor) PollNow(ctx context.Context, jobID string) error {
+	j, err := m.st.Job(ctx, jobID)
+	if err != nil {
+		return fmt.Errorf("jobs: %w", err)
+	}
+	if j.RemoteID == "" && j.URL == "" {
+		return fmt.Errorf("jobs: job %s has no server job to ask about (status %s)", jobID, j.Status)
+	}
+	m.do(func(l *loop) {
+		if t, ok := l.jobs[j.ID]; ok {
+			t.snap.interval = m.cfg.FastInterval
+		}
+		l.track(j, time.Now())
+	})
+	return nil
+}
+
+// untrack stops tracking a job; a request in flight for it is let finish and ignored.
+func (l *loop) untrack(id string) {
+	t, ok := l.jobs[id]
+	if !ok {
+		return
+	}
+	delete(l.jobs, id)
+	if t.index >= 0 {
+		heap.Remove(&l.heap, t.index)
+	}
+}
+
+// trackNew starts tracking a job that was just stored.
+func (m *Monitor) trackNew(j store.Job) {
+	m.do(func(l *loop) { l.track(j, time.Now().Add(m.cfg.FastInterval)) })
+}

@@ -1,0 +1,179 @@
+package jobs
+
+import (
+	"context"
+	"time"
+
+	"github.com/geojobs/geojobs/backend/ogcapi"
+)
+
+// poll makes one request for a job (its status, or its results once it ended),
+// stores what it learned and reports the outcome. It runs on its own goroutine.
+func (m *Monitor) poll(ctx context.Context, s snapshot) outcome {
+	remote, err := m.cfg.ClientFor(s.endpoint)
+	if err != nil {
+		return m.unreachable(ctx, s, "endpoint: "+err.Error(), err)
+	}
+	if s.needResults {
+		return m.fetchResults(ctx, remote, s, nil)
+	}
+	rctx, cancel := context.WithTimeout(ctx, m.cfg.RequestTimeout)
+	st, err := remote.Status(rctx, s.ref)
+	cancel()
+	now := time.Now()
+	switch {
+	case ctx.Err() != nil:
+		return outcome{snap: s, canceled: true}
+	case err != nil && lostCode(err):
+		return m.lost(ctx, s, err)
+	case err != nil:
+		return m.unreachable(ctx, s, err.Error(), err)
+	}
+	progress := -1
+	if st.Progress != nil {
+		progress = min(max(*st.Progress, 0), 100)
+	}
+	statusChanged := st.Status != s.status
+	otherChanged := progress != s.progress || st.Message != s.message
+	if !statusChanged && !otherChanged && !s.unreachable && !ogcapi.Terminal(st.Status) {
+		s.interval = min(grow(s.interval, m.cfg.Backoff), m.cfg.MaxInterval)
+		return outcome{snap: s, next: s.interval, polledAt: now}
+	}
+	if statusChanged || otherChanged || s.unreachable {
+		if _, err := m.st.RecordStatus(ctx, s.id, *st, now); err != nil {
+			m.log.Error("jobs: store status", "job", s.id, "err", err)
+			return outcome{snap: s, next: m.cfg.FastInterval, canceled: ctx.Err() != nil}
+		}
+		s.status, s.progress, s.message, s.unreachable = st.Status, progress, st.Message, false
+		m.emit(s, now, func(c *Change) {})
+	}
+	switch {
+	case ogcapi.Terminal(st.Status):
+		s.needResults = true
+		return m.fetchResults(ctx, remote, s, st)
+	case statusChanged:
+		s.interval = m.cfg.FastInterval
+	case otherChanged:
+		s.interval = max(min(grow(s.interval, m.cfg.Backoff), m.cfg.ProgressInterval), m.cfg.FastInterval)
+	default:
+		s.interval = min(grow(s.interval, m.cfg.Backoff), m.cfg.MaxInterval)
+	}
+	return outcome{snap: s, next: s.interval}
+}
+
+func grow(d time.Duration, f float64) time.Duration { return time.Duration(float64(d) * f) }
+
+// fetchResults stores the results of a successful job, the failure details of a
+// failed one, or just closes a dismissed one. st is the terminal status when the
+// caller has it (nil after a restart: the links are then asked for again).
+func (m *Monitor) fetchResults(ctx context.Context, remote Remote, s snapshot, st *ogcapi.StatusInfo) outcome {
+	now := time.Now()
+	var doc []byte
+	var reason string
+	switch s.status {
+	case ogcapi.StatusSuccessful:
+		rctx, cancel := context.WithTimeout(ctx, m.cfg.RequestTimeout)
+		res, err := remote.Results(rctx, s.ref)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return outcome{snap: s, canceled: true}
+		case err != nil && lostCode(err) && ogcapi.CodeOf(err) == ogcapi.NoSuchJob:
+			return m.lost(ctx, s, err)
+		case err != nil && ogcapi.IsPermanent(err):
+			// The results exist no more or cannot be read: keep the reason, stop asking.
+			reason = "results could not be fetched: " + err.Error()
+			doc, _ = encodeFailure(&ogcapi.StatusInfo{}, err)
+		case err != nil:
+			return m.unreachable(ctx, s, err.Error(), err)
+		default:
+			doc = encodeResults(res)
+		}
+	case ogcapi.StatusFailed:
+		if st == nil {
+			rctx, cancel := context.WithTimeout(ctx, m.cfg.RequestTimeout)
+			fresh, err := remote.Status(rctx, s.ref)
+			cancel()
+			switch {
+			case ctx.Err() != nil:
+				return outcome{snap: s, canceled: true}
+			case err != nil && lostCode(err):
+				return m.lost(ctx, s, err)
+			case err != nil:
+				return m.unreachable(ctx, s, err.Error(), err)
+			}
+			st = fresh
+		}
+		rctx, cancel := context.WithTimeout(ctx, m.cfg.RequestTimeout)
+		res, err := remote.Results(rctx, s.ref)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return outcome{snap: s, canceled: true}
+		case err == nil:
+			// A server that answers results for a failed job: keep them, they may explain.
+			doc = encodeResults(res)
+			reason = firstNonEmpty(st.Message, "the server reported the job as failed")
+		case !ogcapi.IsPermanent(err):
+			return m.unreachable(ctx, s, err.Error(), err)
+		default:
+			doc, reason = encodeFailure(st, err)
+		}
+	default: // dismissed: nothing to fetch
+		reason = firstNonEmpty(s.message, "dismissed on the server")
+	}
+	if err := m.st.SetResults(ctx, s.id, doc, reason, now); err != nil {
+		m.log.Error("jobs: store results", "job", s.id, "err", err)
+		return outcome{snap: s, next: m.cfg.MaxInterval, canceled: ctx.Err() != nil}
+	}
+	s.unreachable = false
+	m.emit(s, now, func(c *Change) { c.Results, c.Error = true, reason })
+	return outcome{snap: s, finished: true}
+}
+
+// unreachable notes a failed request: the job keeps being tracked, less often, and is
+// never marked failed for it.
+func (m *Monitor) unreachable(ctx context.Context, s snapshot, reason string, err error) outcome {
+	if ctx.Err() != nil {
+		return outcome{snap: s, canceled: true}
+	}
+	now := time.Now()
+	first, serr := m.st.MarkUnreachable(ctx, s.id, now, reason)
+	if serr != nil {
+		m.log.Error("jobs: store unreachable", "job", s.id, "err", serr)
+	}
+	if first {
+		m.log.Warn("jobs: server not answering for job", "job", s.id, "endpoint", s.endpoint, "err", reason)
+		s.unreachable = true
+		m.emit(s, now, func(c *Change) { c.UnreachableSince, c.UnreachableReason = now, reason })
+	}
+	s.unreachable = true
+	s.interval = min(grow(s.interval, m.cfg.Backoff), m.cfg.MaxInterval)
+	next := s.interval
+	if ra := retryAfter(err); ra > next {
+		next = min(ra, 10*m.cfg.MaxInterval)
+	}
+	return outcome{snap: s, next: next}
+}
+
+// lost notes that the server no longer knows the job; tracking stops, history stays.
+func (m *Monitor) lost(ctx context.Context, s snapshot, err error) outcome {
+	now := time.Now()
+	reason := "the server no longer knows this job: " + err.Error()
+	if serr := m.st.MarkLost(ctx, s.id, now, reason); serr != nil {
+		m.log.Error("jobs: store lost", "job", s.id, "err", serr)
+		return outcome{snap: s, next: m.cfg.MaxInterval, canceled: ctx.Err() != nil}
+	}
+	m.emit(s, now, func(c *Change) { c.Lost, c.Error = true, reason })
+	return outcome{snap: s, finished: true}
+}
+
+func (m *Monitor) emit(s snapshot, at time.Time, f func(*Change)) {
+	c := Change{JobID: s.id, EndpointID: s.endpoint, ProcessID: s.process, Status: s.status, Message: s.message, At: at}
+	if s.progress >= 0 {
+		p := s.progress
+		c.Progress = &p
+	}
+	f(&c)
+	m.cfg.OnChange(c)
+}
