@@ -71,7 +71,7 @@ func newZOO(t *testing.T) *zooServer {
 		if z.wantAuth != "" && r.Header.Get("Authorization") != z.wantAuth {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="zoo"`)
 			// A careless server that echoes the credentials it got.
-			http.Error(w, "invalid credentials: "+r.Header.Get("Authorization"), http.StatusUnauthorized)
+			http.Error(w, "invalid credentials: "+r.Header.Get("Authorization")+r.Header.Get("X-Api-Key"), http.StatusUnauthorized)
 			return
 		}
 		mux.ServeHTTP(w, r)
