@@ -42,7 +42,7 @@ type Asset struct {
 	Type        string   `json:"type,omitempty"`
 	Title       string   `json:"title,omitempty"`
 	Description string   `json:"description,omitempty"`
-	Roles       []string `json:"roles,omitempty"`
+	Roles       []string `json:"roles,omitzero"`
 	// Extra holds the other members (file:*, raster:bands, storage:*, …).
 	Extra map[string]json.RawMessage `json:"-"`
 }
@@ -97,11 +97,11 @@ func setRaw(m *map[string]json.RawMessage, name string, v any) {
 type Item struct {
 	Type           string   `json:"type"`
 	StacVersion    string   `json:"stac_version"`
-	StacExtensions []string `json:"stac_extensions,omitempty"`
+	StacExtensions []string `json:"stac_extensions,omitzero"`
 	ID             string   `json:"id"`
 	// Geometry is raw GeoJSON; nil or "null" means no geometry (then BBox is nil too).
 	Geometry   json.RawMessage            `json:"geometry"`
-	BBox       []float64                  `json:"bbox,omitempty"`
+	BBox       []float64                  `json:"bbox,omitzero"`
 	Properties map[string]json.RawMessage `json:"properties"`
 	Links      []Link                     `json:"links"`
 	Assets     map[string]Asset           `json:"assets"`
@@ -163,7 +163,7 @@ func (it *Item) AssetKeys() []string { return slices.Sorted(maps.Keys(it.Assets)
 type ItemCollection struct {
 	Type           string                     `json:"type"`
 	Features       []*Item                    `json:"features"`
-	Links          []Link                     `json:"links,omitempty"`
+	Links          []Link                     `json:"links,omitzero"`
 	NumberMatched  *int64                     `json:"numberMatched,omitempty"`
 	NumberReturned *int64                     `json:"numberReturned,omitempty"`
 	Extra          map[string]json.RawMessage `json:"-"`
@@ -190,7 +190,7 @@ func (c ItemCollection) MarshalJSON() ([]byte, error) {
 type Catalog struct {
 	Type           string                     `json:"type"`
 	StacVersion    string                     `json:"stac_version"`
-	StacExtensions []string                   `json:"stac_extensions,omitempty"`
+	StacExtensions []string                   `json:"stac_extensions,omitzero"`
 	ID             string                     `json:"id"`
 	Title          string                     `json:"title,omitempty"`
 	Description    string                     `json:"description"`
@@ -216,14 +216,14 @@ func (c Catalog) MarshalJSON() ([]byte, error) {
 type Collection struct {
 	Type           string                     `json:"type"`
 	StacVersion    string                     `json:"stac_version"`
-	StacExtensions []string                   `json:"stac_extensions,omitempty"`
+	StacExtensions []string                   `json:"stac_extensions,omitzero"`
 	ID             string                     `json:"id"`
 	Title          string                     `json:"title,omitempty"`
 	Description    string                     `json:"description"`
 	License        string                     `json:"license"`
 	Extent         json.RawMessage            `json:"extent"`
 	Links          []Link                     `json:"links"`
-	Assets         map[string]Asset           `json:"assets,omitempty"`
+	Assets         map[string]Asset           `json:"assets,omitzero"`
 	Extra          map[string]json.RawMessage `json:"-"`
 }
 
