@@ -83,3 +83,33 @@ func (c *Credentials) forHost(req *http.Request) bool {
 func basic(user, pass string) string {
 	return base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
 }
+
+// URLCredentials authorise each request with the key the store matches for its
+// URL and use (Store.Match), and leave requests no key matches untouched. It
+// fits the transfer engine's http source (httpsrc.Authorizer): downloads from
+// WebDAV shares, HTTP endpoints and S3 https URLs get their key's credentials.
+type URLCredentials struct {
+	store *Store
+	use   Use
+}
+
+// Authorizer returns URLCredentials for use (usually Download).
+func (s *Store) Authorizer(use Use) *URLCredentials { return &URLCredentials{store: s, use: use} }
+
+// Apply adds the matching key's credentials to req. A URL that already carries a
+// signature (a presigned S3 URL) is left alone: a second authentication would be
+// refused by the server.
+func (c *URLCredentials) Apply(req *http.Request) error {
+	if req == nil || req.URL == nil {
+		return fmt.Errorf("%w: no request", ErrInvalid)
+	}
+	q := req.URL.Query()
+	if q.Has("X-Amz-Signature") || q.Has("Signature") {
+		return nil
+	}
+	k, ok := c.store.Match(req.URL.String(), c.use)
+	if !ok {
+		return nil
+	}
+	return k.Credentials().Apply(req)
+}

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/spf13/afero"
 )
 
 func TestSecretNeverPrints(t *testing.T) {
@@ -87,5 +89,30 @@ func TestCredentialsApply(t *testing.T) {
 		if err == nil || len(r.Header) != 0 {
 			t.Errorf("%s applied to %s: %v %v", c.key, c.url, err, r.Header)
 		}
+	}
+}
+
+func TestStoreAuthorizer(t *testing.T) {
+	s := openUnlocked(t, testConfig(afero.NewMemMapFs()), passphrase)
+	addAll(t, s)
+	auth := s.Authorizer(Download)
+	get := func(u string) *http.Request {
+		req, _ := http.NewRequest("GET", u, nil)
+		if err := auth.Apply(req); err != nil {
+			t.Fatalf("Apply(%s): %v", u, err)
+		}
+		return req
+	}
+	if a := get("https://drive.example.com/dav/out/r.tif").Header.Get("Authorization"); !strings.HasPrefix(a, "Basic ") {
+		t.Errorf("WebDAV download not authorised: %q", a)
+	}
+	if a := get("https://s3.example.com/results/x.tif").Header.Get("Authorization"); !strings.HasPrefix(a, "AWS4-HMAC-SHA256") {
+		t.Errorf("S3 https download not signed: %q", a)
+	}
+	if h := get("https://s3.example.com/results/x.tif?X-Amz-Signature=abc&X-Amz-Credential=x").Header; len(h) != 0 {
+		t.Errorf("presigned URL got credentials too: %v", h)
+	}
+	if h := get("https://elsewhere.example.org/file").Header; len(h) != 0 {
+		t.Errorf("unmatched URL got credentials: %v", h)
 	}
 }

@@ -65,10 +65,34 @@ func (t ctxTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // dav returns a gowebdav client whose requests carry ctx.
 func (c *Client) dav(ctx context.Context) *gowebdav.Client {
-	d := gowebdav.NewClient(c.endpoint, c.user, c.pass.Reveal())
+	d := gowebdav.NewAuthClient(c.endpoint, gowebdav.NewPreemptiveAuth(&basicAuth{user: c.user, pass: c.pass}))
 	d.SetTransport(ctxTransport{ctx: ctx, base: c.base})
 	return d
 }
+
+// basicAuth sends HTTP basic credentials with every request. Preemptive, not
+// challenge-based: a streamed upload cannot be replayed after a 401, and some
+// servers send no WWW-Authenticate challenge.
+type basicAuth struct {
+	user string
+	pass keystore.Secret
+}
+
+func (b *basicAuth) Authorize(_ *http.Client, rq *http.Request, _ string) error {
+	rq.SetBasicAuth(b.user, b.pass.Reveal())
+	return nil
+}
+
+func (b *basicAuth) Verify(_ *http.Client, rs *http.Response, p string) (bool, error) {
+	if rs.StatusCode == http.StatusUnauthorized {
+		return false, gowebdav.NewPathError("Authorize", p, rs.StatusCode)
+	}
+	return false, nil
+}
+
+func (b *basicAuth) Clone() gowebdav.Authenticator { return b }
+func (b *basicAuth) Close() error                  { return nil }
+func (b *basicAuth) String() string                { return "basic auth for " + b.user }
 
 // File describes a file or folder.
 type File struct {
