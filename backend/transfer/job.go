@@ -265,7 +265,9 @@ func (j *job) fetch(ctx context.Context, root *os.Root, info driver.Info) (*mult
 	remaining := max(info.Size-done.total(), 0)
 	piece := j.opts.pieceSize(remaining, conns, j.req.Checksum != "")
 	guard := int64(j.opts.BufferSize)
-	p := newPlan(info.Size, done, piece, max(guard, 1<<20), guard, &j.written)
+	// A stolen tail costs a request and whatever the victim's socket held beyond the
+	// split, so only tails worth a few hundred milliseconds are stolen.
+	p := newPlan(info.Size, done, piece, max(guard, 4<<20), guard, &j.written)
 	p.etag, p.ranges = info.ETag, info.AcceptRanges
 
 	ctx, cancel := context.WithCancelCause(ctx)

@@ -106,8 +106,9 @@ func (o *Options) pieceSize(remaining int64, conns int, hashing bool) int64 {
 	if conns <= 1 {
 		return max(remaining, 1)
 	}
+	even := max((remaining+int64(conns)-1)/int64(conns), 1<<20)
 	if !hashing {
-		return max((remaining+int64(conns)-1)/int64(conns), 1<<20)
+		return even
 	}
-	return min(max(remaining/int64(8*conns), 4<<20), 64<<20)
+	return min(max(remaining/int64(8*conns), 4<<20), 64<<20, even)
 }
