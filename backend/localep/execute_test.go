@@ -212,6 +212,7 @@ func TestExecuteValidation(t *testing.T) {
 			t.Errorf("%s: detail %q lacks %q", name, ex.Detail, c.detail)
 		}
 	}
+	expectStatus(t, e.do("POST", "/processes/echo/execution", "<xml/>", "Content-Type", "application/xml"), 415)
 	// The OGC test suite's "failed job" request.
 	r := e.do("POST", "/processes/echo/execution", `{"invalid-execute-request":"true)"}`)
 	expectStatus(t, r, 400)

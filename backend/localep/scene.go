@@ -15,6 +15,7 @@ import (
 	"github.com/geojobs/geojobs/backend/multihash"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/raster"
+	"github.com/spf13/afero"
 )
 
 const (
@@ -22,6 +23,8 @@ const (
 	sceneThumbSize = 512
 	sceneTIFF      = "scene.tif"
 	sceneThumb     = "thumbnail.png"
+	// maxInMemoryOutput caps a GeoTIFF written to an in-memory Fs (tests, previews).
+	maxInMemoryOutput = 256 << 20
 )
 
 func sceneProcess() *process {
@@ -124,6 +127,9 @@ func runScene(ctx context.Context, rc *runContext, inputs map[string]json.RawMes
 		return nil, err
 	}
 	total := f.GeoTIFFSize()
+	if _, inMemory := rc.s.st.fs.(*afero.MemMapFs); inMemory && total > maxInMemoryOutput {
+		return nil, invalidParameter("input \"size\": a %d×%d scene is %d MiB, more than this endpoint keeps in memory (%d MiB); run geojobs with its data on disk", f.Width, f.Height, total>>20, maxInMemoryOutput>>20)
+	}
 	rc.Logf("writing a %d×%d Float32 GeoTIFF of %d bytes (seed %d)", f.Width, f.Height, total, f.Seed)
 	rc.Progress(0, "writing the GeoTIFF")
 	var last atomic.Int64

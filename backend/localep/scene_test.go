@@ -152,6 +152,11 @@ func TestSyntheticSceneBadAOI(t *testing.T) {
 		}
 	}
 	expectException(t, e.do("POST", "/processes/synthetic-scene/execution", map[string]any{"inputs": map[string]any{"aoi": map[string]any{"bbox": []int{0, 0, 1, 1}}, "size": 50000}}), 400, ogcapi.ExcInvalidParameter)
+	// A MemMapFs does not take multi-GiB outputs.
+	ex := expectException(t, e.do("POST", "/processes/synthetic-scene/execution", map[string]any{"inputs": map[string]any{"aoi": map[string]any{"bbox": []int{0, 0, 1, 1}}, "size": 40000}}), 400, ogcapi.ExcInvalidParameter)
+	if !strings.Contains(ex.Detail, "in memory") {
+		t.Errorf("detail %q", ex.Detail)
+	}
 }
 
 var (
