@@ -2,6 +2,7 @@ package ogcapi
 
 import (
 	"encoding/json"
+	"os"
 	"testing"
 )
 
@@ -185,5 +186,22 @@ func TestSchemaRejectsBareObject(t *testing.T) {
 	}
 	if err := s.validate(t, "execute.yaml", []byte(`{"inputs":{"a":{"value":{"x":1}}},"response":"document"}`)); err != nil {
 		t.Fatalf("wrapped object rejected: %v", err)
+	}
+}
+
+func BenchmarkBuildInputsWaterBodies(b *testing.B) {
+	var p Process
+	body, err := os.ReadFile("testdata/zoo/process-description.water-bodies.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		b.Fatal(err)
+	}
+	values := map[string][]any{"stac_items": {"https://a/1", "https://a/2"}, "aoi": {"1,2,3,4"}, "bands": {"green", "nir"}}
+	for b.Loop() {
+		if _, err := BuildInputs(&p, values); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -124,6 +124,23 @@ func (v OutputValue) Data() ([]byte, error) {
 	return nil, fmt.Errorf("output value is a %s, not in-line data", v.Kind)
 }
 
+// DataAs is Data for an output described by desc: a JSON string whose schema says
+// it is binary (contentEncoding base64/binary, format byte) is base64-decoded even
+// when the server did not send a qualified value with an encoding.
+func (v OutputValue) DataAs(desc OutputDescription) ([]byte, error) {
+	if v.Kind == KindJSON && v.Encoding == "" && parseSchema(desc.Schema).isBinary() {
+		var s string
+		if json.Unmarshal(v.Value, &s) == nil {
+			b, err := base64.StdEncoding.DecodeString(s)
+			if err != nil {
+				return nil, fmt.Errorf("output value: bad base64: %w", err)
+			}
+			return b, nil
+		}
+	}
+	return v.Data()
+}
+
 // OutputResult is one output of a Results: its id and value.
 type OutputResult struct {
 	ID    string

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/textproto"
+	"os"
 	"testing"
 )
 
@@ -321,5 +322,33 @@ func TestParseLinkHeaders(t *testing.T) {
 	}
 	if ls[0].Title != "A, B" || ls[0].Type != "image/png" {
 		t.Errorf("first = %+v", ls[0])
+	}
+}
+
+func TestDataAs(t *testing.T) {
+	bin := OutputDescription{Schema: json.RawMessage(`{"type":"string","contentEncoding":"base64","contentMediaType":"image/png"}`)}
+	txt := OutputDescription{Schema: json.RawMessage(`{"type":"string"}`)}
+	v := OutputValue{Kind: KindJSON, Value: json.RawMessage(`"iVBORw=="`)}
+	if d, err := v.DataAs(bin); err != nil || string(d) != "\x89PNG" {
+		t.Errorf("binary schema: %q, %v", d, err)
+	}
+	if d, err := v.DataAs(txt); err != nil || string(d) != "iVBORw==" {
+		t.Errorf("string schema: %q, %v", d, err)
+	}
+	if _, err := (OutputValue{Kind: KindJSON, Value: json.RawMessage(`"%%"`)}).DataAs(bin); err == nil {
+		t.Error("bad base64 must fail")
+	}
+}
+
+func BenchmarkParseResultsDocument(b *testing.B) {
+	body, err := os.ReadFile("testdata/zoo/job-results.stac_catalog-inline.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := parseResultsDocument(body); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
