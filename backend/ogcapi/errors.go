@@ -107,11 +107,6 @@ func (e *APIError) detail() string {
 
 func (e *APIError) Unwrap() error { return e.Err }
 
-// Is lets errors.Is(err, context.Canceled / context.DeadlineExceeded) work through Err.
-func (e *APIError) Is(target error) bool {
-	return e.Err != nil && errors.Is(e.Err, target)
-}
-
 // CodeOf returns the Code of err: OK for nil, the APIError's code, InvalidInput for an
 // *InputError, Canceled or
 // Timeout for context errors, Unknown otherwise.
