@@ -1,0 +1,38 @@
+# geojobs — common tasks. `make test` is the one command that runs every test.
+GO        ?= go
+TEMPL_VER := v0.3.1020
+TEMPL     := $(shell $(GO) env GOPATH)/bin/templ
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X github.com/geojobs/geojobs/cmd.Version=$(VERSION)
+
+.PHONY: run build test generate check-generated vet unit bench
+
+run:
+	$(GO) run .
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o geojobs .
+
+$(TEMPL):
+	$(GO) install github.com/a-h/templ/cmd/templ@$(TEMPL_VER)
+
+generate: $(TEMPL)
+	$(TEMPL) generate
+
+# Generated templ code is committed; fail when it is stale.
+check-generated: $(TEMPL)
+	$(TEMPL) generate
+	@git diff --exit-code -- '*_templ.go' || (echo "templ output is stale: run 'make generate' and commit" && exit 1)
+
+vet:
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
+	$(GO) vet ./...
+
+unit:
+	CGO_ENABLED=0 $(GO) build -o /dev/null .
+	$(GO) test -count=1 -timeout 20m ./...
+
+test: check-generated vet unit
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...

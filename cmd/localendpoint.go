@@ -1,0 +1,72 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/afero"
+	"github.com/spf13/cobra"
+
+	"github.com/geojobs/geojobs/backend/config"
+	"github.com/geojobs/geojobs/backend/localep"
+)
+
+func newLocalEndpointCmd(opts *rootOptions) *cobra.Command {
+	var addr, title string
+	var maxJobs int
+	c := &cobra.Command{
+		Use:   "local-endpoint",
+		Short: "Serve the built-in OGC API – Processes endpoint alone",
+		Long: "Serve geojobs' built-in OGC API – Processes endpoint (processes echo, countdown, fail and\n" +
+			"synthetic-scene; Part 2 deploy/replace/undeploy of CWL packages) without the user interface.\n" +
+			"Its jobs and outputs live in the data folder and survive a restart.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, closer, err := opts.logger(cmd.ErrOrStderr(), true)
+			if err != nil {
+				return err
+			}
+			defer closer.Close()
+			ctx, stop := signalContext()
+			defer stop()
+
+			ep, err := localep.New(localep.Options{
+				DataDir: config.Paths{Root: opts.DataDir}.LocalEndpoint(), Fs: afero.NewOsFs(),
+				Logger: log, Title: title, MaxConcurrent: maxJobs,
+			})
+			if err != nil {
+				return err
+			}
+			l, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("cannot listen on %s: %w", addr, err)
+			}
+			srv := &http.Server{Handler: ep.Handler(), ReadHeaderTimeout: 10 * time.Second}
+			fmt.Fprintf(cmd.OutOrStdout(), "geojobs local endpoint: http://%s/\n", l.Addr())
+			log.Info("local endpoint serving", "addr", l.Addr().String())
+			errc := make(chan error, 1)
+			go func() { errc <- srv.Serve(l) }()
+			select {
+			case err = <-errc:
+			case <-ctx.Done():
+				sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				_ = srv.Shutdown(sctx)
+				err = nil
+			}
+			cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if cerr := ep.Close(cctx); cerr != nil && err == nil {
+				err = cerr
+			}
+			return err
+		},
+	}
+	c.Flags().StringVar(&addr, "addr", "127.0.0.1:8090", "address to listen on (use 0.0.0.0:PORT to serve other machines)")
+	c.Flags().StringVar(&title, "title", "geojobs local endpoint", "title on the landing page")
+	c.Flags().IntVar(&maxJobs, "max-jobs", 0, "jobs running at once (0: a default from the number of CPUs)")
+	return c
+}

@@ -1,0 +1,132 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/spf13/afero"
+	"github.com/spf13/cobra"
+
+	"github.com/geojobs/geojobs/backend/config"
+	"github.com/geojobs/geojobs/backend/localep"
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/server"
+	"github.com/geojobs/geojobs/frontend"
+	"github.com/geojobs/geojobs/frontend/pages/home"
+)
+
+// LocalPrefix is where the built-in endpoint is mounted inside the app's server.
+const LocalPrefix = "/local/ogcapi"
+
+type uiOptions struct {
+	Addr   string
+	NoOpen bool
+}
+
+// registerUI makes the root command serve the UI and open the browser, and adds `serve`,
+// which does the same without opening a browser.
+func registerUI(root *cobra.Command, opts *rootOptions) {
+	ui := &uiOptions{}
+	root.Flags().StringVar(&ui.Addr, "addr", "127.0.0.1:0", "loopback address to serve the UI on (port 0: a free port)")
+	root.Flags().BoolVar(&ui.NoOpen, "no-open", false, "do not open the browser")
+	root.Args = cobra.NoArgs
+	root.RunE = func(cmd *cobra.Command, _ []string) error { return serveUI(cmd, opts, ui) }
+
+	serve := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the user interface in browser mode without opening a browser",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s := *ui
+			s.NoOpen = true
+			return serveUI(cmd, opts, &s)
+		},
+	}
+	serve.Flags().StringVar(&ui.Addr, "addr", "127.0.0.1:0", "loopback address to serve the UI on (port 0: a free port)")
+	root.AddCommand(serve)
+}
+
+func serveUI(cmd *cobra.Command, opts *rootOptions, ui *uiOptions) error {
+	log, closer, err := opts.logger(cmd.ErrOrStderr(), true)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	ctx, stop := signalContext()
+	defer stop()
+
+	srv, err := server.Listen(ui.Addr, "", log)
+	if err != nil {
+		return err
+	}
+	paths := config.Paths{Root: opts.DataDir}
+	local, err := localep.New(localep.Options{
+		DataDir: paths.LocalEndpoint(), Fs: afero.NewOsFs(), Logger: log.With("component", "local-endpoint"),
+		Title: "Local", BasePath: LocalPrefix,
+	})
+	if err != nil {
+		return fmt.Errorf("starting the built-in endpoint: %w", err)
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := local.Close(cctx); err != nil {
+			log.Warn("closing the built-in endpoint", "err", err)
+		}
+	}()
+	localURL := strings.TrimSuffix(srv.BaseURL(), "/") + LocalPrefix
+	localClient, err := ogcapi.New(localURL, ogcapi.WithCredentials(ogcapi.Bearer(srv.Guard.Token)), ogcapi.WithLogger(log))
+	if err != nil {
+		return err
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle(LocalPrefix+"/", http.StripPrefix(LocalPrefix, local.Handler()))
+	mux.Handle("/", frontend.New(frontend.Deps{
+		Logger: log,
+		Overview: func(ctx context.Context) []home.EndpointView {
+			v := home.EndpointView{ID: "local", Title: "Local", URL: localURL}
+			ps, err := localClient.Processes(ctx)
+			if err != nil {
+				v.Err = err.Error()
+			}
+			v.Processes = ps
+			return []home.EndpointView{v}
+		},
+	}))
+
+	fmt.Fprintf(cmd.OutOrStdout(), "geojobs %s is serving at\n\n    %s\n\nOpen that link (it carries this run's access token). Data: %s. Press Ctrl+C to stop.\n",
+		Version, srv.LaunchURL(), opts.DataDir)
+	log.Info("serving", "url", srv.BaseURL(), "data_dir", opts.DataDir)
+	if !ui.NoOpen {
+		if err := openBrowser(srv.LaunchURL()); err != nil {
+			log.Warn("could not open a browser; open the link above by hand", "err", err)
+		}
+	}
+	return srv.Serve(ctx, mux)
+}
+
+// openBrowser asks the desktop to open url.
+func openBrowser(url string) error {
+	var c *exec.Cmd
+	switch runtime.GOOS {
+	case "windows":
+		c = exec.Command("rundll32", "url.dll,FileProtocolHandler", url)
+	case "darwin":
+		c = exec.Command("open", url)
+	default:
+		c = exec.Command("xdg-open", url)
+	}
+	if err := c.Start(); err != nil {
+		return err
+	}
+	go func() { _ = c.Wait() }()
+	slog.Debug("opened browser")
+	return nil
+}
