@@ -243,7 +243,7 @@ func (j *job) fetch(ctx context.Context, root *os.Root, info driver.Info) (*mult
 	defer f.Close()
 
 	var done rangeSet
-	if sc := loadSidecar(root, j.state()); sc.resumable(j.u, info, j.req.Checksum) {
+	if sc := loadSidecar(root, j.state()); sc.resumable(j.u, info) {
 		done = sc.done()
 	} else {
 		if err := removeIfExists(root, j.state()); err != nil {

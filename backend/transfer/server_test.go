@@ -24,6 +24,7 @@ type server struct {
 	*httptest.Server
 	mu      sync.Mutex
 	content []byte
+	etag    string
 	ranges  [][2]int64 // requested [start, end) of each GET with a body
 
 	noRange  bool         // ignore Range, no Accept-Ranges
@@ -39,7 +40,8 @@ type server struct {
 }
 
 func newServer(t testing.TB, content []byte) *server {
-	s := &server{content: content}
+	s := &server{}
+	s.setContent(content)
 	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
 	t.Cleanup(s.Close)
 	return s
@@ -57,8 +59,9 @@ func sha256Multihash(b []byte) string {
 }
 
 func (s *server) setContent(b []byte) {
+	etag := fmt.Sprintf(`"%x"`, sha256.Sum256(b))[:18] + `"`
 	s.mu.Lock()
-	s.content = b
+	s.content, s.etag = b, etag
 	s.mu.Unlock()
 }
 
@@ -80,9 +83,8 @@ func (s *server) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	content := s.content
+	content, etag := s.content, s.etag
 	s.mu.Unlock()
-	etag := fmt.Sprintf(`"%x"`, sha256.Sum256(content))[:18] + `"`
 	if r.Method == http.MethodGet {
 		s.gets.Add(1)
 		start, end := int64(0), int64(len(content))

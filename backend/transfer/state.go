@@ -44,11 +44,12 @@ func newSidecar(u *url.URL, info driver.Info, checksum string, done rangeSet) *s
 
 // resumable reports whether the partial data described by s belongs to the object
 // now described by info: same URL and size, and the same version where the source
-// tells one (ETag, else modification time).
-func (s *sidecar) resumable(u *url.URL, info driver.Info, checksum string) bool {
+// tells one (ETag, else modification time). The checksum need not match: the data is
+// hashed whole before it is accepted anyway.
+func (s *sidecar) resumable(u *url.URL, info driver.Info) bool {
 	switch {
 	case s == nil, s.Version != stateVersion, s.URLHash != urlHash(u),
-		info.Size < 0, s.Size != info.Size, !info.AcceptRanges, s.Checksum != checksum:
+		info.Size < 0, s.Size != info.Size, !info.AcceptRanges:
 		return false
 	case s.ETag != "" || info.ETag != "":
 		return s.ETag == info.ETag
