@@ -2,6 +2,7 @@ package keystore
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -105,5 +106,45 @@ func TestMatch(t *testing.T) {
 		if got != c.want {
 			t.Errorf("Match(%q, %v) = %q, want %q", c.url, c.use, got, c.want)
 		}
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	s := openUnlocked(t, testConfig(afero.NewMemMapFs()), passphrase)
+	addAll(t, s)
+	done := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			var err error
+			for j := range 20 {
+				switch (i + j) % 4 {
+				case 0:
+					_, err = s.Add(Key{Name: fmt.Sprintf("k%d-%d", i, j), Kind: KindHTTP, Prefix: "https://h/", Secret: "t"})
+				case 1:
+					_, _ = s.Match("s3://results/x", Input)
+				case 2:
+					_, err = s.List()
+				case 3:
+					_, err = s.Get("bucket")
+				}
+				if err != nil {
+					break
+				}
+			}
+			done <- err
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, _ := s.List()
+	if len(keys) != 3+8*5 {
+		t.Fatalf("%d keys after concurrent adds", len(keys))
+	}
+	s2 := openUnlocked(t, s.cfg, passphrase)
+	if k2, _ := s2.List(); len(k2) != len(keys) {
+		t.Fatalf("file holds %d keys, memory %d", len(k2), len(keys))
 	}
 }
