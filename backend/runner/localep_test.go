@@ -1,0 +1,230 @@
+package runner
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/geojobs/geojobs/backend/localep"
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/stac"
+	"github.com/spf13/afero"
+)
+
+// newLocal serves the built-in endpoint (state in memory) and returns its URL.
+func newLocal(t *testing.T) string {
+	t.Helper()
+	srv, err := localep.New(localep.Options{DataDir: "/data", Fs: afero.NewMemMapFs(), MaxConcurrent: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		ts.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Close(ctx); err != nil {
+			t.Errorf("close local endpoint: %v", err)
+		}
+	})
+	return ts.URL
+}
+
+func TestLocalEcho(t *testing.T) {
+	ep := newLocal(t)
+	png := []byte("\x89PNG\r\n\x1a\nnot really a picture")
+	req := mustParse(t, `{"inputs": {"stringInput": "hello", "numberInput": 4.5, "multiStringInput": ["a", "b"],
+		"binaryInput": "`+base64.StdEncoding.EncodeToString(png)+`"}, "response": "document"}`)
+	for _, mode := range []struct {
+		name  string
+		mode  ogcapi.Mode
+		async bool
+	}{{"auto", ogcapi.Auto, true}, {"sync", ogcapi.Sync, false}} {
+		t.Run(mode.name, func(t *testing.T) {
+			fs := afero.NewMemMapFs()
+			o := baseOptions(ep+"/", "echo", req, fs, nil)
+			o.Mode = mode.mode
+			res, err := runWith(t, o)
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if res.Async != mode.async || res.STAC || res.Items != 1 {
+				t.Errorf("result %+v", res)
+			}
+			ic := readCollection(t, fs, "/out/feature-collection.json")
+			it := ic.Features[0]
+			if it.ID != res.JobID {
+				t.Errorf("item id %q, job %q", it.ID, res.JobID)
+			}
+			var lits map[string]json.RawMessage
+			if err := json.Unmarshal(it.Properties[stac.PropOutputs], &lits); err != nil {
+				t.Fatalf("no %s property: %v", stac.PropOutputs, err)
+			}
+			if string(lits["stringOutput"]) != `"hello"` || string(lits["numberOutput"]) != `4.5` {
+				t.Errorf("literal outputs %s", it.Properties[stac.PropOutputs])
+			}
+			a, ok := it.Assets["binaryOutput"]
+			if !ok {
+				t.Fatalf("no binaryOutput asset: %v", it.AssetKeys())
+			}
+			got, err := afero.ReadFile(fs, "/out/"+strings.TrimPrefix(a.Href, "./"))
+			if err != nil || string(got) != string(png) {
+				t.Errorf("binary output file %q: %q, %v", a.Href, got, err)
+			}
+			if string(it.Properties[stac.PropProcess]) != `"echo"` {
+				t.Errorf("process property %s", it.Properties[stac.PropProcess])
+			}
+		})
+	}
+}
+
+func TestLocalCountdown(t *testing.T) {
+	ep := newLocal(t)
+	fs := afero.NewMemMapFs()
+	var progress syncBuffer
+	o := baseOptions(ep, "countdown", mustParse(t, `{"inputs": {"seconds": 0.3, "step": 0.05}}`), fs, &progress)
+	res, err := runWith(t, o)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if !res.Async || res.Status != ogcapi.StatusSuccessful {
+		t.Errorf("result %+v", res)
+	}
+	ic := readCollection(t, fs, "/out/feature-collection.json")
+	if len(ic.Features) != 1 || ic.Features[0].Properties[stac.PropOutputs] == nil {
+		t.Errorf("features %+v", ic.Features)
+	}
+	out := progress.String()
+	if !strings.Contains(out, " running ") || !strings.Contains(out, " successful") || !strings.Contains(out, "%") {
+		t.Errorf("progress does not show the job's course:\n%s", out)
+	}
+}
+
+func TestLocalSyntheticScene(t *testing.T) {
+	ep := newLocal(t)
+	fs := afero.NewMemMapFs()
+	req := mustParse(t, `
+inputs:
+  aoi: {bbox: [5.9, 45.8, 6.2, 46.0]}
+  size: 32
+  seed: 7
+`)
+	res, err := runWith(t, baseOptions(ep, "synthetic-scene", req, fs, nil))
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if !res.STAC || res.Items == 0 {
+		t.Fatalf("result %+v", res)
+	}
+	ic := readCollection(t, fs, "/out/feature-collection.json")
+	for _, it := range ic.Features {
+		if len(it.Assets) == 0 {
+			t.Errorf("item %s has no assets", it.ID)
+		}
+		for k, a := range it.Assets {
+			if !strings.HasPrefix(a.Href, ep+"/") {
+				t.Errorf("item %s asset %s href %q is not an absolute URL on the endpoint", it.ID, k, a.Href)
+			}
+		}
+	}
+}
+
+func TestLocalFail(t *testing.T) {
+	ep := newLocal(t)
+	fs := afero.NewMemMapFs()
+	_, err := runWith(t, baseOptions(ep, "fail", mustParse(t, `{"inputs":{"message":"the river ran dry","delay":0.05}}`), fs, nil))
+	wantError(t, err, ExitFailed, "failed: ", "the river ran dry")
+	if ok, _ := afero.Exists(fs, "/out/feature-collection.json"); ok {
+		t.Error("output written for a failed job")
+	}
+}
+
+func TestLocalUnknownProcess(t *testing.T) {
+	ep := newLocal(t)
+	_, err := runWith(t, baseOptions(ep, "no-such", mustParse(t, `{}`), afero.NewMemMapFs(), nil))
+	wantError(t, err, ExitUsage, `process "no-such" not found on `+ep+"/; available: ", "countdown", "echo", "fail", "synthetic-scene")
+}
+
+func TestLocalRejectedInputs(t *testing.T) {
+	ep := newLocal(t)
+	_, err := runWith(t, baseOptions(ep, "synthetic-scene", mustParse(t, `{"inputs":{"aoi":{"bbox":[1,2]}}}`), afero.NewMemMapFs(), nil))
+	wantError(t, err, ExitUsage, "rejected")
+}
+
+func TestLocalSyncOnlyAsync(t *testing.T) {
+	ep := newLocal(t)
+	o := baseOptions(ep, "countdown", mustParse(t, `{}`), afero.NewMemMapFs(), nil)
+	o.Mode = ogcapi.Sync
+	_, err := runWith(t, o)
+	wantError(t, err, ExitUsage, "runs only asynchronously")
+}
+
+func TestLocalTimeout(t *testing.T) {
+	ep := newLocal(t)
+	o := baseOptions(ep, "countdown", mustParse(t, `{"inputs":{"seconds":60}}`), afero.NewMemMapFs(), nil)
+	o.Timeout = 300 * time.Millisecond
+	_, err := runWith(t, o)
+	wantError(t, err, ExitTimeout, "timed out after 300ms following job ", "last status ", ep+"/jobs/")
+}
+
+func TestLocalInterrupt(t *testing.T) {
+	for _, dismiss := range []bool{false, true} {
+		t.Run(map[bool]string{false: "leave", true: "dismiss"}[dismiss], func(t *testing.T) {
+			ep := newLocal(t)
+			var progress syncBuffer
+			o := baseOptions(ep, "countdown", mustParse(t, `{"inputs":{"seconds":60}}`), afero.NewMemMapFs(), &progress)
+			o.DismissOnInterrupt = dismiss
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go func() { // Ctrl-C once the job runs
+				for !strings.Contains(progress.String(), " running") {
+					time.Sleep(5 * time.Millisecond)
+				}
+				cancel()
+			}()
+			_, err := Run(ctx, o)
+			e := wantError(t, err, ExitInterrupted, "interrupted")
+			jobID := strings.Fields(strings.SplitN(progress.String(), " job ", 2)[1])[0]
+			c, _ := ogcapi.New(ep)
+			st, serr := c.Status(context.Background(), jobID)
+			if serr != nil {
+				t.Fatal(serr)
+			}
+			if dismiss {
+				if st.Status != ogcapi.StatusDismissed || !strings.Contains(e.Error(), "dismissed") {
+					t.Errorf("job %s after interrupt with dismiss; error %v", st.Status, e)
+				}
+			} else if st.Status != ogcapi.StatusRunning || !strings.Contains(e.Error(), "goes on running") {
+				t.Errorf("job %s after interrupt without dismiss; error %v", st.Status, e)
+			}
+		})
+	}
+}
+
+func TestLocalStdout(t *testing.T) {
+	ep := newLocal(t)
+	var out strings.Builder
+	o := baseOptions(ep, "echo", mustParse(t, `{"inputs":{"stringInput":"x"}}`), afero.NewMemMapFs(), nil)
+	o.Output, o.Stdout = "-", &out
+	if _, err := runWith(t, o); err != nil {
+		t.Fatal(err)
+	}
+	if err := stac.Validate([]byte(out.String())); err != nil {
+		t.Fatalf("stdout: %v\n%s", err, out.String())
+	}
+}
+
+func TestUnreachable(t *testing.T) {
+	ts := httptest.NewServer(http.NotFoundHandler())
+	ep := ts.URL
+	ts.Close()
+	o := baseOptions(ep, "echo", mustParse(t, `{}`), afero.NewMemMapFs(), nil)
+	o.HTTPClient = &http.Client{Timeout: 2 * time.Second}
+	_, err := runWith(t, o)
+	wantError(t, err, ExitServer, "unavailable")
+}
