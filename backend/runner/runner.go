@@ -305,7 +305,7 @@ func (r *run) submit(ctx context.Context, proc *ogcapi.Process) (*ogcapi.Executi
 		case ogcapi.InvalidInput, ogcapi.UnsupportedMedia:
 			return nil, errorf(ExitUsage, err, "the server rejected the execute request")
 		}
-		return nil, errorf(serverStatus(err), err, "execute %s", truncate(r.pid, 80))
+		return nil, errorf(serverStatus(err), err, "execute %s on %s", truncate(r.pid, 80), r.client.Endpoint())
 	}
 	return ex, nil
 }
