@@ -24,7 +24,7 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultPollMin = time.Second
+	DefaultPollMin = 500 * time.Millisecond
 	DefaultPollMax = 30 * time.Second
 	// DefaultMaxOutage is how long status polling may keep failing with transient
 	// errors (server restart, network blip) before the run gives up.

@@ -1,0 +1,197 @@
+package cmd
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/afero"
+	"github.com/spf13/cobra"
+
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/runner"
+)
+
+// ClientName is the name of the EOAP tutorial's client. The run command answers to it
+// as an alias, and the geojobs binary behaves as `geojobs run` when invoked under it
+// (a symlink in the container image).
+const ClientName = "ogc-api-processes-client"
+
+// runAliases are the single-dash long options of the EOAP client, which pflag cannot
+// declare (it has no multi-letter single-dash flags).
+var runAliases = map[string]string{"-api": "--api-endpoint", "-pid": "--process-id"}
+
+// CommandArgs returns the arguments to give the root command for a process started with
+// argv (os.Args): "run" is put first when the binary was invoked as ClientName, and the
+// EOAP client's -api and -pid options of the run command are rewritten (see NormalizeRunArgs).
+func CommandArgs(argv []string) []string {
+	if len(argv) == 0 {
+		return nil
+	}
+	args := argv[1:]
+	if InvokedAsClient(argv[0]) {
+		args = append([]string{"run"}, args...)
+	}
+	return NormalizeRunArgs(args)
+}
+
+// InvokedAsClient reports whether argv0 names the binary ClientName.
+func InvokedAsClient(argv0 string) bool {
+	base := filepath.Base(argv0)
+	return strings.TrimSuffix(base, ".exe") == ClientName
+}
+
+// NormalizeRunArgs rewrites -api and -pid (also -api=URL) to --api-endpoint and
+// --process-id in the arguments of the run command (or its alias), up to a "--".
+// Arguments of other commands are returned unchanged.
+func NormalizeRunArgs(args []string) []string {
+	out := make([]string, len(args))
+	copy(out, args)
+	i := 0
+	for ; i < len(out); i++ {
+		a := out[i]
+		if a == "run" || a == ClientName {
+			break
+		}
+		if a == "--" || !strings.HasPrefix(a, "-") {
+			return out // another command, or an argument
+		}
+		if (a == "--data-dir" || a == "--log-level") && i+1 < len(out) {
+			i++ // the root flag's value
+		}
+	}
+	for i++; i < len(out); i++ {
+		a := out[i]
+		if a == "--" {
+			break
+		}
+		name, value, hasValue := strings.Cut(a, "=")
+		if long, ok := runAliases[name]; ok {
+			if hasValue {
+				out[i] = long + "=" + value
+			} else {
+				out[i] = long
+			}
+		}
+	}
+	return out
+}
+
+type runFlags struct {
+	endpoint, processID, request, output string
+	headers                              []string
+	timeout, pollMax                     time.Duration
+	quiet, sync, async, dismiss          bool
+}
+
+const runLong = `Run one process on an OGC API – Processes server and write its results as a STAC
+ItemCollection: submit the execute request (asynchronously when the process allows it),
+follow the job, printing each status change on stderr, and collect the results.
+
+The request file (JSON or YAML) is an OGC execute request ({"inputs": …, "outputs": …,
+"response": …}) or the EOAP shape {"process_id": …, "inputs": …}, whose process_id may
+replace --process-id. The output is the STAC the process returned (inline or by
+reference), or else one STAC Item for the job: outputs by reference become assets, small
+literals properties, other inline values files next to the output file.
+
+Also available as ` + "`" + ClientName + "`" + `, with the EOAP client's options -api, -pid, -e, -o.
+Every flag can be set from the environment: GEOJOBS_API_ENDPOINT, GEOJOBS_PROCESS_ID, …
+Header values (--header) are secrets: they are sent only to the endpoint and never printed.
+
+Exit status:
+  0    the job succeeded and the ItemCollection was written
+  1    the job failed or was dismissed (the server's reason is printed)
+  2    usage: bad flags, missing or invalid request file, unknown process, inputs rejected
+  3    the server erred, was unreachable or refused access
+  4    --timeout passed before the job ended (the job may still run on the server)
+  5    the results could not be turned into a valid STAC ItemCollection or written
+  130  interrupted (Ctrl-C); with --dismiss-on-interrupt the job is dismissed`
+
+func newRunCmd(opts *rootOptions) *cobra.Command {
+	f := &runFlags{}
+	c := &cobra.Command{
+		Use:     "run --api-endpoint URL --process-id ID --execute-request FILE [--output FILE]",
+		Aliases: []string{ClientName},
+		Short:   "Run a process on an OGC API – Processes server and write a STAC ItemCollection",
+		Long:    runLong,
+		Example: `  geojobs run --api-endpoint http://127.0.0.1:8085/ --process-id echo -e request.json -o fc.json
+  geojobs run -api https://zoo.example.org/acme/ogc-api -pid water-bodies -e params.yaml \
+      --header "Authorization: Bearer $TOKEN" --timeout 2h`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return &exitError{code: runner.ExitUsage, err: fmt.Errorf("unexpected argument %q", args[0])}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runRun(cmd, opts, f) },
+	}
+	fl := c.Flags()
+	fl.StringVar(&f.endpoint, "api-endpoint", "", "the API's landing page URL (EOAP client: -api)")
+	fl.StringVar(&f.processID, "process-id", "", "the process to run; default the request file's process_id (EOAP client: -pid)")
+	fl.StringVarP(&f.request, "execute-request", "e", "", "the execute request file, JSON or YAML")
+	fl.StringVarP(&f.output, "output", "o", "feature-collection.json", `the STAC ItemCollection file to write ("-": stdout)`)
+	fl.StringArrayVarP(&f.headers, "header", "H", nil, `a header for every request to the endpoint, "Name: value" (repeatable; e.g. auth)`)
+	fl.DurationVar(&f.timeout, "timeout", 24*time.Hour, "give up after this long (0: never)")
+	fl.DurationVar(&f.pollMax, "poll-max", runner.DefaultPollMax, "the longest wait between two status requests")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print no status lines, only errors")
+	fl.BoolVar(&f.sync, "sync", false, "run synchronously (the process must allow it)")
+	fl.BoolVar(&f.async, "async", false, "ask for asynchronous execution even when a description cannot be read")
+	fl.BoolVar(&f.dismiss, "dismiss-on-interrupt", false, "dismiss the job when interrupted (Ctrl-C, SIGTERM)")
+	c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &exitError{code: runner.ExitUsage, err: err}
+	})
+	return c
+}
+
+func runRun(cmd *cobra.Command, opts *rootOptions, f *runFlags) error {
+	usage := func(format string, args ...any) error {
+		return &exitError{code: runner.ExitUsage, err: fmt.Errorf(format, args...)}
+	}
+	if f.endpoint == "" {
+		return usage("--api-endpoint is required")
+	}
+	if f.request == "" {
+		return usage("--execute-request is required")
+	}
+	if f.sync && f.async {
+		return usage("--sync and --async exclude each other")
+	}
+	if f.timeout < 0 || f.pollMax < 0 {
+		return usage("--timeout and --poll-max must not be negative")
+	}
+	log, closer, err := opts.logger(cmd.ErrOrStderr(), false) // run needs no data dir
+	if err != nil {
+		return &exitError{code: runner.ExitUsage, err: err}
+	}
+	defer closer.Close()
+	headers, err := runner.ParseHeaders(f.headers)
+	if err != nil {
+		return err
+	}
+	fs := afero.NewOsFs()
+	req, err := runner.LoadRequest(fs, f.request)
+	if err != nil {
+		return err
+	}
+	o := runner.Options{
+		Endpoint: f.endpoint, ProcessID: f.processID, Request: req,
+		Output: f.output, Fs: fs, Stdout: cmd.OutOrStdout(),
+		Headers: headers, Timeout: f.timeout, PollMax: f.pollMax,
+		DismissOnInterrupt: f.dismiss, Logger: log,
+	}
+	switch {
+	case f.sync:
+		o.Mode = ogcapi.Sync
+	case f.async:
+		o.Mode = ogcapi.Async
+	}
+	if !f.quiet {
+		o.Progress = cmd.ErrOrStderr()
+	}
+	ogcapi.UserAgent = "geojobs/" + Version
+	ctx, stop := signalContext()
+	defer stop()
+	_, err = runner.Run(ctx, o) // a *runner.Error carries its exit status
+	return err
+}
