@@ -1,0 +1,407 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/afero"
+
+	"github.com/geojobs/geojobs/backend/localep"
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/store"
+)
+
+// env is a catalog over a real SQLite store and a real built-in endpoint.
+type env struct {
+	cat   *Catalog
+	st    *store.Store
+	local *httptest.Server
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "geojobs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	srv, err := localep.New(localep.Options{DataDir: "/data", Fs: afero.NewMemMapFs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		hs.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Close(ctx)
+	})
+	cat, err := New(Options{Store: st, LocalURL: hs.URL, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{cat: cat, st: st, local: hs}
+}
+
+func TestEndpointsCRUD(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	es, err := e.cat.Endpoints(ctx)
+	if err != nil || len(es) != 1 || es[0].ID != store.LocalEndpoint || es[0].URL != e.local.URL {
+		t.Fatalf("initial endpoints %+v, %v", es, err)
+	}
+	a, err := e.cat.CreateEndpoint(ctx, EndpointInput{Title: "ACME ZOO", URL: "https://zoo.example.com/acme/ogc-api/",
+		CredentialKey: "acme-token", Headers: "x-tenant: acme\n\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ID != "acme-zoo" || a.Headers["X-Tenant"] != "acme" {
+		t.Errorf("created %+v", a)
+	}
+	b, err := e.cat.CreateEndpoint(ctx, EndpointInput{Title: "ACME ZOO", URL: "https://zoo2.example.com/"})
+	if err != nil || b.ID != "acme-zoo-2" {
+		t.Fatalf("second endpoint with the same title: %+v %v", b, err)
+	}
+	if _, err := e.cat.CreateEndpoint(ctx, EndpointInput{Title: "Bad", URL: "ftp://x"}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("ftp URL: %v", err)
+	}
+	if _, err := e.cat.CreateEndpoint(ctx, EndpointInput{Title: "Leaky", URL: "https://x.example.com", Headers: "Authorization: Bearer abc"}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("secret header accepted: %v", err)
+	}
+	if _, err := e.cat.CreateEndpoint(ctx, EndpointInput{Title: "Broken", URL: "https://x.example.com", Headers: "no colon"}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("malformed header accepted: %v", err)
+	}
+	up, err := e.cat.UpdateEndpoint(ctx, a.ID, EndpointInput{Title: "ACME", URL: "https://zoo.example.com/acme/ogc-api/"})
+	if err != nil || up.Title != "ACME" || up.CredentialKey != "" {
+		t.Errorf("update: %+v %v", up, err)
+	}
+	loc, err := e.cat.UpdateEndpoint(ctx, store.LocalEndpoint, EndpointInput{Title: "This machine", URL: "https://ignored"})
+	if err != nil || loc.Title != "This machine" {
+		t.Errorf("rename built-in: %+v %v", loc, err)
+	}
+	if err := e.cat.DeleteEndpoint(ctx, store.LocalEndpoint); !errors.Is(err, store.ErrBuiltIn) {
+		t.Errorf("delete built-in: %v", err)
+	}
+	if err := e.cat.DeleteEndpoint(ctx, b.ID); err != nil {
+		t.Error(err)
+	}
+	if _, err := e.cat.Endpoint(ctx, b.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deleted endpoint: %v", err)
+	}
+}
+
+func TestSelected(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if got := e.cat.Selected(ctx); got != store.LocalEndpoint {
+		t.Errorf("default selection %q", got)
+	}
+	a, _ := e.cat.CreateEndpoint(ctx, EndpointInput{Title: "A", URL: "https://a.example.com/"})
+	if err := e.cat.Select(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.cat.Selected(ctx); got != a.ID {
+		t.Errorf("selection %q", got)
+	}
+	_ = e.cat.DeleteEndpoint(ctx, a.ID)
+	if got := e.cat.Selected(ctx); got != store.LocalEndpoint {
+		t.Errorf("selection of a deleted endpoint: %q", got)
+	}
+}
+
+func TestConnectionReports(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+
+	r, err := e.cat.Test(ctx, store.LocalEndpoint)
+	if err != nil || !r.OK {
+		t.Fatalf("local: %+v %v", r, err)
+	}
+	caps := map[string]bool{}
+	for _, c := range r.Capabilities {
+		caps[c.Name] = c.Supported
+	}
+	if !caps["Asynchronous execution"] || !caps["Dismiss"] || !caps["Deploy, replace, undeploy"] || !caps["CWL packages"] {
+		t.Errorf("local capabilities %v", caps)
+	}
+	if r.Title == "" || r.APIDef == "" {
+		t.Errorf("title %q, API definition %q", r.Title, r.APIDef)
+	}
+
+	status := func(code int) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(code)
+			fmt.Fprintf(w, `{"type":"about:blank","title":"no","detail":"status %d here"}`, code)
+		}
+	}
+	html := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte("<html><body>Welcome to nginx</body></html>"))
+	})
+	noCore := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/conformance") {
+			_, _ = w.Write([]byte(`{"conformsTo":["http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"]}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"title":"Features","links":[]}`))
+	})
+	// A port that was free a moment ago: nothing listens there.
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	closed := "http://" + l.Addr().String() + "/"
+	l.Close()
+
+	cases := []struct {
+		name    string
+		url     func() string
+		problem string
+	}{
+		{"401", serve(t, status(401)), ProblemUnauthorized},
+		{"403", serve(t, status(403)), ProblemForbidden},
+		{"html", serve(t, html), ProblemNotOGC},
+		{"404", serve(t, status(404)), ProblemNotOGC},
+		{"no core", serve(t, noCore), ProblemNotOGC},
+		{"tls", serveTLS(t), ProblemTLS},
+		{"unreachable", func() string { return closed }, ProblemUnreachable},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := e.cat.TestInput(ctx, EndpointInput{Title: c.name, URL: c.url()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.OK || r.Problem != c.problem || r.Message == "" {
+				t.Errorf("report %+v, want problem %s", r, c.problem)
+			}
+		})
+	}
+}
+
+func serve(t *testing.T, h http.Handler) func() string {
+	hs := httptest.NewServer(h)
+	t.Cleanup(hs.Close)
+	return func() string { return hs.URL + "/" }
+}
+
+func serveTLS(t *testing.T) func() string {
+	hs := httptest.NewTLSServer(http.NotFoundHandler())
+	t.Cleanup(hs.Close)
+	return func() string { return hs.URL + "/" }
+}
+
+func TestCredentialsAndHeaders(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	var seen http.Header
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = r.Header.Clone()
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer hs.Close()
+	ep, err := e.cat.CreateEndpoint(ctx, EndpointInput{Title: "Secured", URL: hs.URL + "/", CredentialKey: "k1", Headers: "X-Tenant: acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := e.cat.Test(ctx, ep.ID)
+	if r.Problem != ProblemCredentials || !strings.Contains(r.Detail, "no keystore") {
+		t.Errorf("without keystore: %+v", r)
+	}
+	e.cat.opts.Credentials = func(_ context.Context, key string) (ogcapi.Credentials, error) {
+		if key != "k1" {
+			return nil, fmt.Errorf("no key %q", key)
+		}
+		return ogcapi.Bearer("s3cr3t"), nil
+	}
+	e.cat.forget(ep.ID)
+	r, _ = e.cat.Test(ctx, ep.ID)
+	if r.Problem != ProblemUnauthorized {
+		t.Errorf("with keystore: %+v", r)
+	}
+	if seen.Get("Authorization") != "Bearer s3cr3t" || seen.Get("X-Tenant") != "acme" {
+		t.Errorf("headers sent: %v", seen)
+	}
+	if strings.Contains(r.Detail, "s3cr3t") || strings.Contains(r.Message, "s3cr3t") {
+		t.Error("the secret leaked into the report")
+	}
+}
+
+func TestProcessesSearchAndPaging(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	all, err := e.cat.Processes(ctx, store.LocalEndpoint, Query{})
+	if err != nil || all.All < 4 {
+		t.Fatalf("%+v %v", all, err)
+	}
+	hit, _ := e.cat.Processes(ctx, store.LocalEndpoint, Query{Search: "ECHO"})
+	if hit.Total != 1 || hit.Processes[0].ID != "echo" {
+		t.Errorf("search echo: %+v", hit)
+	}
+	kw, _ := e.cat.Processes(ctx, store.LocalEndpoint, Query{Search: "demo test"})
+	if kw.Total < 1 {
+		t.Errorf("keyword search: %+v", kw)
+	}
+	none, _ := e.cat.Processes(ctx, store.LocalEndpoint, Query{Search: "zzz-nothing"})
+	if none.Total != 0 || none.Pages != 1 || len(none.Processes) != 0 {
+		t.Errorf("no hits: %+v", none)
+	}
+	p1, _ := e.cat.Processes(ctx, store.LocalEndpoint, Query{PerPage: 2, Page: 1})
+	p2, _ := e.cat.Processes(ctx, store.LocalEndpoint, Query{PerPage: 2, Page: 2})
+	last, _ := e.cat.Processes(ctx, store.LocalEndpoint, Query{PerPage: 2, Page: 99})
+	if len(p1.Processes) != 2 || p1.Pages != (all.All+1)/2 || p1.Processes[0].ID == p2.Processes[0].ID || last.Page != p1.Pages {
+		t.Errorf("paging: %+v / %+v / %+v", p1, p2, last)
+	}
+}
+
+func TestPreviewDeployUndeploy(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	body, err := os.ReadFile("testdata/water-bodies.cwl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Preview(body, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.ID != "water-bodies" || len(p.Inputs) != 4 || len(p.Outputs) != 1 {
+		t.Errorf("preview: id %s, %d inputs, %d outputs", p.ID, len(p.Inputs), len(p.Outputs))
+	}
+	if _, err := Preview([]byte("not: [cwl"), ""); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("broken CWL: %v", err)
+	}
+	if _, err := Preview(body, "no-such-workflow"); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("missing workflow: %v", err)
+	}
+	if pkg := PackageFor(body); pkg.ContentType != ogcapi.MediaCWLYAML {
+		t.Errorf("YAML package as %s", pkg.ContentType)
+	}
+	if pkg := PackageFor([]byte(`{"executionUnit":{"href":"https://x/y.cwl"}}`)); pkg.ContentType != ogcapi.MediaOGCAppPkg {
+		t.Errorf("app package as %s", pkg.ContentType)
+	}
+	before, _ := e.cat.Processes(ctx, store.LocalEndpoint, Query{})
+	ps, err := e.cat.Deploy(ctx, store.LocalEndpoint, PackageFor(body), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps.ID != "water-bodies" {
+		t.Errorf("deployed %q", ps.ID)
+	}
+	after, _ := e.cat.Processes(ctx, store.LocalEndpoint, Query{})
+	if after.All != before.All+1 {
+		t.Errorf("%d processes after deploy, %d before: the cached list was not dropped", after.All, before.All)
+	}
+	_, err = e.cat.Deploy(ctx, store.LocalEndpoint, PackageFor(body), "")
+	if ogcapi.CodeOf(err) != ogcapi.Conflict {
+		t.Errorf("second deploy: %v", err)
+	}
+	if err := e.cat.Undeploy(ctx, store.LocalEndpoint, "echo"); ogcapi.CodeOf(err) != ogcapi.Immutable {
+		t.Errorf("undeploy a built-in: %v", err)
+	}
+	if err := e.cat.Undeploy(ctx, store.LocalEndpoint, "water-bodies"); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestFetchPackage(t *testing.T) {
+	e := newEnv(t)
+	body, _ := os.ReadFile("testdata/water-bodies.cwl")
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/big" {
+			_, _ = w.Write(make([]byte, MaxPackage+10))
+			return
+		}
+		if r.URL.Path != "/wb.cwl" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write(body)
+	}))
+	defer hs.Close()
+	got, err := e.cat.FetchPackage(context.Background(), hs.URL+"/wb.cwl")
+	if err != nil || len(got) != len(body) {
+		t.Fatalf("%d bytes, %v", len(got), err)
+	}
+	if _, err := e.cat.FetchPackage(context.Background(), hs.URL+"/missing"); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("404: %v", err)
+	}
+	if _, err := e.cat.FetchPackage(context.Background(), hs.URL+"/big"); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("oversized: %v", err)
+	}
+	if _, err := e.cat.FetchPackage(context.Background(), "file:///etc/passwd"); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("file URL: %v", err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	e := newEnv(t)
+	p, err := e.cat.Process(context.Background(), store.LocalEndpoint, "echo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := &ogcapi.Execute{Inputs: map[string]json.RawMessage{
+		"integerInput":     json.RawMessage(`1001`),
+		"dateTimeInput":    json.RawMessage(`"yesterday"`),
+		"arrayInput":       json.RawMessage(`[1]`),
+		"objectInput":      json.RawMessage(`{"value":{"weight":"heavy"}}`),
+		"multiStringInput": json.RawMessage(`["a", 2, "c"]`),
+		"boundingBoxInput": json.RawMessage(`{"bbox":[1,2,3],"crs":"http://www.opengis.net/def/crs/OGC/1.3/CRS84"}`),
+		"stringInput":      json.RawMessage(`{"href":"https://example.com/x"}`),
+		"nope":             json.RawMessage(`1`),
+	}}
+	probs := Validate(p, ex)
+	for _, want := range []struct {
+		id  string
+		row int
+		msg string
+	}{
+		{"integerInput", -1, "maximum"},
+		{"dateTimeInput", -1, "date-time"},
+		{"arrayInput", -1, "minItems"},
+		{"objectInput", -1, "name"},
+		{"multiStringInput", 1, "string"},
+		{"boundingBoxInput", -1, "bbox"},
+		{"nope", -1, "no input"},
+	} {
+		got := strings.Join(probs.Of(want.id, want.row), "; ")
+		if !strings.Contains(got, want.msg) {
+			t.Errorf("%s[%d]: %q, want %q (all: %v)", want.id, want.row, got, want.msg, probs)
+		}
+	}
+	if got := probs.Of("stringInput", -1); len(got) > 0 {
+		t.Errorf("a reference was judged: %v", got)
+	}
+	good := &ogcapi.Execute{Inputs: map[string]json.RawMessage{"integerInput": json.RawMessage(`7`),
+		"hrefInput": json.RawMessage(`"https://example.com/a"`), "geometryInput": json.RawMessage(`{"value":{"type":"Point","coordinates":[1,2]},"mediaType":"application/geo+json"}`)}}
+	if probs := Validate(p, good); len(probs) > 0 {
+		t.Errorf("valid request: %v", probs)
+	}
+}
+
+func TestValidateWaterBodies(t *testing.T) {
+	raw, _ := os.ReadFile("testdata/process-description.water-bodies.json")
+	var p ogcapi.Process
+	if err := json.Unmarshal(raw, &p); err != nil {
+		t.Fatal(err)
+	}
+	ex := &ogcapi.Execute{Inputs: map[string]json.RawMessage{
+		"aoi": json.RawMessage(`"-121.399,39.834,-120.74,40.472"`), "stac_items": json.RawMessage(`["https://a", "https://b"]`),
+		"epsg": json.RawMessage(`null`), "bands": json.RawMessage(`["green","nir08"]`)}}
+	if probs := Validate(&p, ex); len(probs) > 0 {
+		t.Errorf("valid water-bodies request: %v", probs)
+	}
+	delete(ex.Inputs, "stac_items")
+	if probs := Validate(&p, ex); len(probs.Of("stac_items", -1)) != 1 {
+		t.Errorf("missing stac_items: %v", probs)
+	}
+}
