@@ -81,6 +81,7 @@ func NormalizeRunArgs(args []string) []string {
 type runFlags struct {
 	endpoint, processID, request, output string
 	headers                              []string
+	headerFile                           string
 	timeout, pollMax                     time.Duration
 	quiet, sync, async, dismiss          bool
 }
@@ -132,6 +133,7 @@ func newRunCmd(opts *rootOptions) *cobra.Command {
 	fl.StringVarP(&f.request, "execute-request", "e", "", "the execute request file, JSON or YAML")
 	fl.StringVarP(&f.output, "output", "o", "feature-collection.json", `the STAC ItemCollection file to write ("-": stdout)`)
 	fl.StringArrayVarP(&f.headers, "header", "H", nil, `a header for every request to the endpoint, "Name: value" (repeatable; e.g. auth)`)
+	fl.StringVar(&f.headerFile, "header-file", "", `a file of "Name: value" lines, sent like --header (keeps secrets out of command lines; # starts a comment)`)
 	fl.DurationVar(&f.timeout, "timeout", 24*time.Hour, "give up after this long (0: never)")
 	fl.DurationVar(&f.pollMax, "poll-max", runner.DefaultPollMax, "the longest wait between two status requests")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print no status lines, only errors")
@@ -165,11 +167,19 @@ func runRun(cmd *cobra.Command, opts *rootOptions, f *runFlags) error {
 		return &exitError{code: runner.ExitUsage, err: err}
 	}
 	defer closer.Close()
-	headers, err := runner.ParseHeaders(f.headers)
+	fs := afero.NewOsFs()
+	lines := f.headers
+	if f.headerFile != "" {
+		more, err := runner.LoadHeaderLines(fs, f.headerFile)
+		if err != nil {
+			return err
+		}
+		lines = append(more, lines...)
+	}
+	headers, err := runner.ParseHeaders(lines)
 	if err != nil {
 		return err
 	}
-	fs := afero.NewOsFs()
 	req, err := runner.LoadRequest(fs, f.request)
 	if err != nil {
 		return err

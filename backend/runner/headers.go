@@ -1,11 +1,14 @@
 package runner
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"strings"
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/spf13/afero"
 )
 
 // ParseHeaders reads "Name: value" lines (the --header flag, curl's syntax) into a
@@ -91,4 +94,29 @@ func credentials(h http.Header, cr ogcapi.Credentials) ogcapi.Credentials {
 		return chain[0]
 	}
 	return chain
+}
+
+// maxHeaderFile caps a header file.
+const maxHeaderFile = 64 << 10
+
+// LoadHeaderLines reads a header file: one "Name: value" per line; blank lines and
+// lines starting with # are skipped. Errors never quote the file's content.
+func LoadHeaderLines(fsys afero.Fs, path string) ([]string, error) {
+	b, err := afero.ReadFile(fsys, path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, errorf(ExitUsage, nil, "header file %s does not exist", path)
+		}
+		return nil, errorf(ExitUsage, err, "header file")
+	}
+	if len(b) > maxHeaderFile {
+		return nil, errorf(ExitUsage, nil, "header file %s is larger than %d KiB", path, maxHeaderFile>>10)
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") {
+			lines = append(lines, t)
+		}
+	}
+	return lines, nil
 }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/spf13/afero"
 )
 
 func TestParseHeaders(t *testing.T) {
@@ -44,4 +46,15 @@ func TestCredentialsChain(t *testing.T) {
 	if credentials(nil, nil) != nil {
 		t.Error("credentials without any should be nil")
 	}
+}
+
+func TestLoadHeaderLines(t *testing.T) {
+	fs := afero.NewMemMapFs()
+	afero.WriteFile(fs, "/h.txt", []byte("# auth\r\nAuthorization: Bearer t\n\n  X-Key: k  \n"), 0o600)
+	lines, err := LoadHeaderLines(fs, "/h.txt")
+	if err != nil || strings.Join(lines, "|") != "Authorization: Bearer t|X-Key: k" {
+		t.Errorf("lines %q, %v", lines, err)
+	}
+	_, err = LoadHeaderLines(fs, "/none.txt")
+	wantError(t, err, ExitUsage, "header file /none.txt does not exist")
 }
