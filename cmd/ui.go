@@ -4,25 +4,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os/exec"
 	"runtime"
-	"strings"
-	"time"
 
-	"github.com/spf13/afero"
 	"github.com/spf13/cobra"
 
-	"github.com/geojobs/geojobs/backend/config"
-	"github.com/geojobs/geojobs/backend/localep"
-	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/server"
-	"github.com/geojobs/geojobs/frontend"
-	"github.com/geojobs/geojobs/frontend/pages/home"
+	"github.com/geojobs/geojobs/frontend/webapp"
 )
 
 // LocalPrefix is where the built-in endpoint is mounted inside the app's server.
-const LocalPrefix = "/local/ogcapi"
+const LocalPrefix = webapp.LocalPrefix
 
 type uiOptions struct {
 	Addr   string
@@ -65,41 +57,25 @@ func serveUI(cmd *cobra.Command, opts *rootOptions, ui *uiOptions) error {
 	if err != nil {
 		return err
 	}
-	paths := config.Paths{Root: opts.DataDir}
-	local, err := localep.New(localep.Options{
-		DataDir: paths.LocalEndpoint(), Fs: afero.NewOsFs(), Logger: log.With("component", "local-endpoint"),
-		Title: "Local", BasePath: LocalPrefix,
-	})
-	if err != nil {
-		return fmt.Errorf("starting the built-in endpoint: %w", err)
-	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := local.Close(cctx); err != nil {
-			log.Warn("closing the built-in endpoint", "err", err)
-		}
-	}()
-	localURL := strings.TrimSuffix(srv.BaseURL(), "/") + LocalPrefix
-	localClient, err := ogcapi.New(localURL, ogcapi.WithCredentials(ogcapi.Bearer(srv.Guard.Token)), ogcapi.WithLogger(log))
+	app, err := webapp.Build(webapp.Options{DataDir: opts.DataDir, BaseURL: srv.BaseURL(), Token: srv.Guard.Token, Logger: log})
 	if err != nil {
 		return err
 	}
-
-	mux := http.NewServeMux()
-	mux.Handle(LocalPrefix+"/", http.StripPrefix(LocalPrefix, local.Handler()))
-	mux.Handle("/", frontend.New(frontend.Deps{
-		Logger: log,
-		Overview: func(ctx context.Context) []home.EndpointView {
-			v := home.EndpointView{ID: "local", Title: "Local", URL: localURL}
-			ps, err := localClient.Processes(ctx)
-			if err != nil {
-				v.Err = err.Error()
-			}
-			v.Processes = ps
-			return []home.EndpointView{v}
-		},
-	}))
+	defer func() {
+		if err := app.Close(context.Background()); err != nil {
+			log.Warn("closing", "err", err)
+		}
+	}()
+	// The job monitor stops before the database closes (defers run last in, first out).
+	mctx, stopMonitor := context.WithCancel(ctx)
+	monitorDone := make(chan struct{})
+	go func() {
+		defer close(monitorDone)
+		if err := app.Run(mctx); err != nil {
+			log.Error("job monitor stopped", "err", err)
+		}
+	}()
+	defer func() { stopMonitor(); <-monitorDone }()
 
 	fmt.Fprintf(cmd.OutOrStdout(), "geojobs %s is serving at\n\n    %s\n\nOpen that link (it carries this run's access token). Data: %s. Press Ctrl+C to stop.\n",
 		Version, srv.LaunchURL(), opts.DataDir)
@@ -109,7 +85,7 @@ func serveUI(cmd *cobra.Command, opts *rootOptions, ui *uiOptions) error {
 			log.Warn("could not open a browser; open the link above by hand", "err", err)
 		}
 	}
-	return srv.Serve(ctx, mux)
+	return srv.Serve(ctx, app.Handler)
 }
 
 // openBrowser asks the desktop to open url.

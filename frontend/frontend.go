@@ -1,6 +1,6 @@
 // Package frontend renders geojobs' user interface: templ components and pages, and the
-// embedded static assets (vendored HTMX, styles, scripts). It renders what backend services
-// give it; it does not talk to remote servers itself.
+// embedded static assets (vendored HTMX, styles, scripts, the map component). It renders
+// what backend services give it; it does not talk to remote servers itself.
 package frontend
 
 import (
@@ -10,9 +10,12 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/a-h/templ"
-	"github.com/geojobs/geojobs/frontend/components"
-	"github.com/geojobs/geojobs/frontend/pages/home"
+	"github.com/geojobs/geojobs/backend/catalog"
+	"github.com/geojobs/geojobs/frontend/pages/endpoints"
+	"github.com/geojobs/geojobs/frontend/pages/execute"
+	"github.com/geojobs/geojobs/frontend/pages/jobs"
+	"github.com/geojobs/geojobs/frontend/pages/processes"
+	"github.com/geojobs/geojobs/frontend/web"
 )
 
 //go:embed static
@@ -29,45 +32,44 @@ func Static() fs.FS {
 
 // Deps are the backend services the pages use.
 type Deps struct {
-	// Overview lists the endpoints with their processes for the home page.
-	Overview func(ctx context.Context) []home.EndpointView
+	Catalog *catalog.Catalog
+	// Jobs reads stored jobs for the job status view (*store.Store).
+	Jobs jobs.Store
+	// Submit creates jobs from the execution form.
+	Submit execute.Submitter
+	// KeyNames lists the keystore's key names for the endpoint form; optional.
+	KeyNames func(ctx context.Context) []string
 	Logger   *slog.Logger
 }
 
-// New returns the UI's handler.
+// New returns the UI's handler. It must be served behind the server's Guard.
 func New(d Deps) http.Handler {
-	if d.Logger == nil {
-		d.Logger = slog.Default()
+	log := d.Logger
+	if log == nil {
+		log = slog.Default()
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler()))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		render(w, r, "Home", "", home.View(d.Overview(r.Context())))
+		http.Redirect(w, r, "/endpoints", http.StatusSeeOther)
 	})
+	endpoints.New(d.Catalog, d.KeyNames, log).Register(mux)
+	processes.New(d.Catalog, log).Register(mux)
+	execute.New(d.Catalog, d.Submit, log).Register(mux)
+	jobs.New(d.Jobs, log).Register(mux)
+	// Anything else: a readable "not found" page in the shell, not Go's plain text.
+	mux.Handle("/", web.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
+		return web.NotFound("There is no page at " + r.URL.Path + ".")
+	}))
 	return mux
 }
 
-// staticHandler serves embedded assets; they are versioned by file name, so they may be cached.
+// staticHandler serves embedded assets; they are small and change with releases, so
+// they may be cached for a while.
 func staticHandler() http.Handler {
 	fsrv := http.FileServerFS(Static())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		fsrv.ServeHTTP(w, r)
 	})
-}
-
-// render writes a full page, or only the main region for an HTMX request, so that one
-// component serves a full load (deep links, reload) and a swap.
-func render(w http.ResponseWriter, r *http.Request, title string, section components.Section, content templ.Component) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Vary", "HX-Request")
-	var c templ.Component
-	if r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-History-Restore-Request") != "true" {
-		c = components.Main(content)
-	} else {
-		c = components.Page(title, section, content)
-	}
-	if err := c.Render(r.Context(), w); err != nil {
-		slog.Default().Error("render failed", "page", title, "err", err)
-	}
 }

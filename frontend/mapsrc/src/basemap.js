@@ -1,0 +1,218 @@
+// The base map shared by the components: an offline Natural Earth layer that is always there,
+// and online raster tiles added only when one probe tile loads.
+import Map from 'ol/Map.js';
+import View from 'ol/View.js';
+import VectorLayer from 'ol/layer/Vector.js';
+import VectorSource from 'ol/source/Vector.js';
+import TileLayer from 'ol/layer/Tile.js';
+import XYZ from 'ol/source/XYZ.js';
+import GeoJSON from 'ol/format/GeoJSON.js';
+import {Fill, Stroke, Style} from 'ol/style.js';
+import {defaults as defaultInteractions} from 'ol/interaction/defaults.js';
+import MouseWheelZoom from 'ol/interaction/MouseWheelZoom.js';
+import {focusWithTabindex} from 'ol/events/condition.js';
+import {defaults as defaultControls} from 'ol/control/defaults.js';
+import {transformExtent} from 'ol/proj.js';
+import {asArray} from 'ol/color.js';
+import {feature as topoFeature} from 'topojson-client';
+
+export const DEFAULT_TILES = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
+const OSM_ATTRIBUTION =
+  '© <a href="https://www.openstreetmap.org/copyright" target="_blank" rel="noopener noreferrer">OpenStreetMap</a> contributors';
+
+// Natural Earth country outlines shipped beside this script: 1:110m for the world view,
+// 1:50m once zoomed in. Each file is fetched only when its layer is first drawn.
+const DATA_110M = new URL('./countries-110m.json', import.meta.url).href;
+const DATA_50M = new URL('./countries-50m.json', import.meta.url).href;
+const DETAIL_RESOLUTION = 5000; // m/px; about zoom 5
+
+const dark = typeof matchMedia === 'function' ? matchMedia('(prefers-color-scheme: dark)') : null;
+
+/** Reads a CSS custom property of el, with a fallback. */
+export function cssVar(el, name, fallback) {
+  const v = getComputedStyle(el).getPropertyValue(name).trim();
+  return v || fallback;
+}
+
+/** A CSS colour with its alpha replaced. */
+export function withAlpha(color, alpha) {
+  try {
+    const c = asArray(color).slice();
+    c[3] = alpha;
+    return c;
+  } catch {
+    return [29, 111, 165, alpha];
+  }
+}
+
+/**
+ * Calls fn whenever the colour scheme changes; returns the function that stops it.
+ * @param {function(): void} fn
+ */
+export function onSchemeChange(fn) {
+  if (!dark) {
+    return () => {};
+  }
+  dark.addEventListener('change', fn);
+  return () => dark.removeEventListener('change', fn);
+}
+
+function countriesLayer(url, el, minResolution, maxResolution) {
+  const format = new GeoJSON({featureProjection: 'EPSG:3857'});
+  const source = new VectorSource({
+    wrapX: true,
+    loader(extent, resolution, projection, success, failure) {
+      fetch(url, {credentials: 'same-origin'})
+        .then((r) => {
+          if (!r.ok) {
+            throw new Error(`HTTP ${r.status}`);
+          }
+          return r.json();
+        })
+        .then((topo) => {
+          const fc = topoFeature(topo, topo.objects.countries);
+          const features = format.readFeatures(fc);
+          source.addFeatures(features);
+          success(features);
+        })
+        .catch(() => {
+          source.removeLoadedExtent(extent);
+          failure();
+        });
+    },
+  });
+  let style = null;
+  const restyle = () => {
+    style = new Style({
+      fill: new Fill({color: cssVar(el, '--gj-map-land', '#eceee8')}),
+      stroke: new Stroke({color: cssVar(el, '--gj-map-border', '#a9b1ba'), width: 0.75}),
+    });
+  };
+  restyle();
+  const layer = new VectorLayer({
+    source,
+    style: () => style,
+    minResolution,
+    maxResolution,
+    updateWhileInteracting: false,
+    properties: {name: 'natural-earth'},
+  });
+  layer.set('restyle', () => {
+    restyle();
+    layer.changed();
+  });
+  return layer;
+}
+
+/**
+ * A map in target with the offline layers, keyboard zoom and pan, and mouse-wheel zoom only
+ * while the map has the focus (so scrolling a form does not zoom the map under the pointer).
+ * @param {HTMLElement} host the custom element (CSS variables are read from it)
+ * @param {HTMLElement} target the map's focusable container
+ * @return {Map}
+ */
+export function createMap(host, target) {
+  const base = [
+    countriesLayer(DATA_110M, host, DETAIL_RESOLUTION, undefined),
+    countriesLayer(DATA_50M, host, undefined, DETAIL_RESOLUTION),
+  ];
+  const map = new Map({
+    target,
+    layers: base,
+    controls: defaultControls({rotate: false, attributionOptions: {collapsible: false}}),
+    interactions: defaultInteractions({mouseWheelZoom: false, altShiftDragRotate: false, pinchRotate: false})
+      .extend([new MouseWheelZoom({condition: focusWithTabindex})]),
+    view: new View({
+      center: [0, 2500000],
+      zoom: 1,
+      minZoom: 0,
+      maxZoom: 19,
+      constrainResolution: false,
+      enableRotation: false,
+    }),
+  });
+  // Clicking the map focuses it, so the keyboard and the mouse wheel then work on it.
+  target.addEventListener('pointerdown', () => {
+    if (document.activeElement !== target) {
+      target.focus({preventScroll: true});
+    }
+  });
+  map.set('restyleBase', () => base.forEach((l) => l.get('restyle')()));
+  return map;
+}
+
+/** Fits the view to the whole world as the default framing. */
+export function fitWorld(map) {
+  map.getView().fit(transformExtent([-170, -58, 170, 75], 'EPSG:4326', 'EPSG:3857'), {
+    size: map.getSize(),
+  });
+}
+
+const probes = new globalThis.Map();
+
+/**
+ * Resolves true when one tile of the template loads as an image within the timeout. One probe
+ * per template and page.
+ * @param {string} template
+ * @return {Promise<boolean>}
+ */
+export function probeTiles(template) {
+  if (!probes.has(template)) {
+    probes.set(template, new Promise((resolve) => {
+      const url = template
+        .replace(/\{-?y\}/, '0').replace('{x}', '0').replace('{z}', '0')
+        .replace(/\{([a-z0-9])-[a-z0-9]\}/, '$1');
+      const img = new Image();
+      img.referrerPolicy = 'strict-origin-when-cross-origin';
+      img.decoding = 'async';
+      const timer = setTimeout(() => finish(false), 8000);
+      function finish(ok) {
+        clearTimeout(timer);
+        img.onload = null;
+        img.onerror = null;
+        resolve(ok);
+      }
+      img.onload = () => finish(img.naturalWidth > 0);
+      img.onerror = () => finish(false);
+      img.src = url;
+    }));
+  }
+  return probes.get(template);
+}
+
+function escapeHTML(s) {
+  return s.replace(/[&<>"']/g, (c) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
+}
+
+/**
+ * Adds the online tile layer above the offline one when its probe tile loads. The template is
+ * the element's `tiles-url` (default OpenStreetMap); "none" turns online tiles off.
+ * @param {Map} map
+ * @param {HTMLElement} host
+ * @return {Promise<boolean>} whether tiles were added
+ */
+export async function addOnlineTiles(map, host) {
+  const attr = host.getAttribute('tiles-url');
+  const template = attr === null || attr.trim() === '' ? DEFAULT_TILES : attr.trim();
+  if (template === 'none') {
+    return false;
+  }
+  const ok = await probeTiles(template);
+  if (!ok || !map.getTargetElement()) {
+    return false;
+  }
+  const custom = host.getAttribute('tiles-attribution');
+  const layer = new TileLayer({
+    source: new XYZ({
+      url: template,
+      maxZoom: 19,
+      referrerPolicy: 'strict-origin-when-cross-origin',
+      attributions: template === DEFAULT_TILES ? OSM_ATTRIBUTION : custom ? escapeHTML(custom) : undefined,
+      attributionsCollapsible: false,
+    }),
+    properties: {name: 'online-tiles'},
+  });
+  map.getLayers().insertAt(2, layer);
+  host.setAttribute('data-tiles', 'online');
+  return true;
+}

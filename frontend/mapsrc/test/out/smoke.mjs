@@ -1,0 +1,14 @@
+import {chromium} from 'playwright-core';
+import {start} from '/work/main/frontend/mapsrc/test/server.mjs';
+const s = await start();
+const browser = await chromium.launch({executablePath: '/usr/bin/chromium', args: ['--headless','--no-sandbox','--disable-gpu','--disable-background-networking','--disable-component-update','--disable-sync','--no-first-run']});
+const page = await browser.newPage({viewport: {width: 1000, height: 2400}});
+await page.route('https://tile.openstreetmap.org/**', (r) => r.abort());
+page.on('console', (m) => console.log('console', m.type(), m.text()));
+page.on('pageerror', (e) => console.log('pageerror', e.message));
+await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => console.error('CSP', e.violatedDirective, e.blockedURI)));
+await page.goto(s.url + '/static/map/demo.html');
+await page.waitForTimeout(2500);
+await page.screenshot({path: 'test/out/smoke.png', fullPage: true});
+console.log(await page.evaluate(() => [...document.querySelectorAll('gj-aoi-map')].map(e => JSON.stringify(e.aoiExtent()) + ' ' + e.aoiAreaKm2())));
+await browser.close(); await s.close();

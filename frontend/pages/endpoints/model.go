@@ -1,0 +1,86 @@
+package endpoints
+
+import (
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/geojobs/geojobs/backend/catalog"
+	"github.com/geojobs/geojobs/backend/store"
+)
+
+// ListModel is the endpoints page.
+type ListModel struct {
+	Endpoints []store.Endpoint
+	// Selected is the endpoint the process pages show.
+	Selected string
+}
+
+// FormModel is the add/edit form.
+type FormModel struct {
+	ID       string // "" for a new endpoint
+	BuiltIn  bool
+	Input    catalog.EndpointInput
+	Err      string // why saving failed
+	KeyNames []string
+	Report   *catalog.Report // a connection test of the values entered
+}
+
+// DetailModel is one endpoint with its connection test.
+type DetailModel struct {
+	Endpoint store.Endpoint
+	Report   *catalog.Report
+}
+
+func path(parts ...string) string {
+	p := "/endpoints"
+	for _, s := range parts {
+		p += "/" + url.PathEscape(s)
+	}
+	return p
+}
+
+func processesURL(id string) string { return "/processes?endpoint=" + url.QueryEscape(id) }
+
+func (m FormModel) action() string {
+	if m.ID == "" {
+		return "/endpoints"
+	}
+	return path(m.ID)
+}
+
+func (m FormModel) title() string {
+	if m.ID == "" {
+		return "Add an endpoint"
+	}
+	return "Edit " + m.Input.Title
+}
+
+func elapsed(d time.Duration) string { return d.Round(time.Millisecond).String() }
+
+func boolAttr(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func problemTitle(p string) string {
+	switch p {
+	case catalog.ProblemUnreachable:
+		return "Unreachable"
+	case catalog.ProblemTLS:
+		return "Secure connection failed"
+	case catalog.ProblemUnauthorized:
+		return "Credentials missing or rejected"
+	case catalog.ProblemForbidden:
+		return "Access refused"
+	case catalog.ProblemNotOGC:
+		return "Not an OGC API – Processes server"
+	case catalog.ProblemCredentials:
+		return "Credentials unavailable"
+	}
+	return "The test failed"
+}

@@ -1,0 +1,228 @@
+// Package processes is the Processes page: the list of the selected endpoint's
+// processes with search and paging, a process's description, and deploying,
+// replacing and undeploying application packages (OGC API – Processes Part 2).
+package processes
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/geojobs/geojobs/backend/catalog"
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/frontend/components"
+	"github.com/geojobs/geojobs/frontend/web"
+)
+
+// Catalog is what the page needs of backend/catalog.
+type Catalog interface {
+	Endpoints(ctx context.Context) ([]store.Endpoint, error)
+	Endpoint(ctx context.Context, id string) (store.Endpoint, error)
+	Selected(ctx context.Context) string
+	Select(ctx context.Context, id string) error
+	Processes(ctx context.Context, endpointID string, q catalog.Query) (catalog.ProcessPage, error)
+	Process(ctx context.Context, endpointID, processID string) (*ogcapi.Process, error)
+	Capabilities(ctx context.Context, endpointID string) (ogcapi.Capabilities, error)
+	Deploy(ctx context.Context, endpointID string, pkg ogcapi.Package, workflow string) (*ogcapi.ProcessSummary, error)
+	Replace(ctx context.Context, endpointID, processID string, pkg ogcapi.Package, workflow string) error
+	Undeploy(ctx context.Context, endpointID, processID string) error
+	FetchPackage(ctx context.Context, href string) ([]byte, error)
+}
+
+// Handler serves the page.
+type Handler struct {
+	cat Catalog
+	log *slog.Logger
+}
+
+// New returns the page's handler.
+func New(cat Catalog, log *slog.Logger) *Handler { return &Handler{cat: cat, log: log} }
+
+// Register adds the page's routes.
+func (h *Handler) Register(mux *http.ServeMux) {
+	handle := func(pattern string, f web.HandlerFunc) { mux.Handle(pattern, web.Handle(h.log, f)) }
+	handle("GET /processes", h.list)
+	handle("GET /endpoints/{eid}/processes", h.listOf)
+	handle("GET /endpoints/{eid}/processes/{pid}", h.detail)
+	handle("POST /endpoints/{eid}/processes/{pid}/undeploy", h.undeploy)
+	handle("GET /endpoints/{eid}/deploy", h.deployPage)
+	handle("POST /endpoints/{eid}/deploy", h.deploy)
+}
+
+func (h *Handler) listOf(w http.ResponseWriter, r *http.Request) error {
+	http.Redirect(w, r, listURL(r.PathValue("eid"), "", 0), http.StatusSeeOther)
+	return nil
+}
+
+func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	q := r.URL.Query()
+	id := q.Get("endpoint")
+	if id == "" {
+		id = h.cat.Selected(ctx)
+	}
+	e, err := h.cat.Endpoint(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := h.cat.Select(ctx, e.ID); err != nil {
+		h.log.Warn("remembering the selected endpoint", "err", err)
+	}
+	es, err := h.cat.Endpoints(ctx)
+	if err != nil {
+		return err
+	}
+	page, _ := strconv.Atoi(q.Get("page"))
+	m := ListModel{Endpoints: es, Endpoint: e, Search: strings.TrimSpace(q.Get("q"))}
+	m.Page, err = h.cat.Processes(ctx, e.ID, catalog.Query{Search: m.Search, Page: page, Refresh: q.Get("refresh") != ""})
+	if err != nil {
+		// The page renders with the reason: the endpoint selector stays usable.
+		_, m.ErrTitle, m.ErrDetail = web.Describe(err)
+	} else if caps, err := h.cat.Capabilities(ctx, e.ID); err == nil {
+		m.CanDeploy = caps.Deploy
+	}
+	return web.Render(w, r, web.Page{Title: "Processes · " + e.Title, Section: components.SectionProcesses,
+		Content: ListView(m), Fragments: []string{"process-results"}})
+}
+
+func (h *Handler) detail(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	e, err := h.cat.Endpoint(ctx, r.PathValue("eid"))
+	if err != nil {
+		return err
+	}
+	p, err := h.cat.Process(ctx, e.ID, r.PathValue("pid"))
+	if err != nil {
+		return err
+	}
+	m := DetailModel{Endpoint: e, Process: p}
+	m.Inputs, m.Outputs = Docs(p)
+	if caps, err := h.cat.Capabilities(ctx, e.ID); err == nil {
+		m.CanDeploy = caps.Deploy
+	}
+	title := p.Title
+	if title == "" {
+		title = p.ID
+	}
+	return web.Render(w, r, web.Page{Title: title, Section: components.SectionProcesses, Content: DetailView(m)})
+}
+
+func (h *Handler) undeploy(w http.ResponseWriter, r *http.Request) error {
+	eid := r.PathValue("eid")
+	if err := h.cat.Undeploy(r.Context(), eid, r.PathValue("pid")); err != nil {
+		return err
+	}
+	web.Redirect(w, r, listURL(eid, "", 0))
+	return nil
+}
+
+func (h *Handler) deployModel(r *http.Request) (DeployModel, error) {
+	e, err := h.cat.Endpoint(r.Context(), r.PathValue("eid"))
+	if err != nil {
+		return DeployModel{}, err
+	}
+	m := DeployModel{Endpoint: e, Replace: strings.TrimSpace(r.URL.Query().Get("replace"))}
+	m.Caps, err = h.cat.Capabilities(r.Context(), e.ID)
+	if err != nil {
+		_, t, d := web.Describe(err)
+		m.CapsErr = t + ": " + d
+	}
+	return m, nil
+}
+
+func (h *Handler) renderDeploy(w http.ResponseWriter, r *http.Request, m DeployModel, status int) error {
+	return web.Render(w, r, web.Page{Title: m.title(), Section: components.SectionProcesses, Content: DeployView(m), Status: status})
+}
+
+func (h *Handler) deployPage(w http.ResponseWriter, r *http.Request) error {
+	m, err := h.deployModel(r)
+	if err != nil {
+		return err
+	}
+	return h.renderDeploy(w, r, m, 0)
+}
+
+// deploy previews or deploys the package given as a file, as text or by URL.
+func (h *Handler) deploy(w http.ResponseWriter, r *http.Request) error {
+	m, err := h.deployModel(r)
+	if err != nil {
+		return err
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, catalog.MaxPackage+1<<20)
+	if err := r.ParseMultipartForm(catalog.MaxPackage + 1<<20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		return web.BadRequest("The package could not be read: it may be larger than 4 MiB.")
+	}
+	m.Source, m.Text, m.URL = r.FormValue("source"), r.FormValue("text"), strings.TrimSpace(r.FormValue("url"))
+	m.Workflow = strings.TrimSpace(r.FormValue("w"))
+	var body []byte
+	switch m.Source {
+	case "url":
+		if m.URL == "" {
+			return h.deployFailed(w, r, m, web.BadRequest("Enter the URL of the CWL document."))
+		}
+	case "text":
+		body = []byte(m.Text)
+	default:
+		m.Source = "file"
+		f, hdr, err := r.FormFile("file")
+		if err != nil {
+			return h.deployFailed(w, r, m, web.BadRequest("Choose a CWL file to upload."))
+		}
+		defer f.Close()
+		body, err = io.ReadAll(io.LimitReader(f, catalog.MaxPackage+1))
+		if err != nil || len(body) > catalog.MaxPackage {
+			return h.deployFailed(w, r, m, web.BadRequest("The file could not be read or is larger than 4 MiB."))
+		}
+		m.FileName = hdr.Filename
+	}
+	if m.Source != "url" && len(strings.TrimSpace(string(body))) == 0 {
+		return h.deployFailed(w, r, m, web.BadRequest("The package is empty."))
+	}
+	ctx := r.Context()
+	if r.FormValue("op") == "preview" {
+		if m.Source == "url" {
+			if body, err = h.cat.FetchPackage(ctx, m.URL); err != nil {
+				return h.deployFailed(w, r, m, err)
+			}
+		}
+		p, err := catalog.Preview(body, m.Workflow)
+		if err != nil {
+			return h.deployFailed(w, r, m, err)
+		}
+		m.Preview = p
+		m.PreviewInputs, m.PreviewOuts = Docs(p)
+		return h.renderDeploy(w, r, m, 0)
+	}
+	pkg := catalog.PackageFor(body)
+	if m.Source == "url" {
+		pkg = ogcapi.AppPkgRef(m.URL)
+	}
+	if m.Replace != "" {
+		if err := h.cat.Replace(ctx, m.Endpoint.ID, m.Replace, pkg, m.Workflow); err != nil {
+			return h.deployFailed(w, r, m, err)
+		}
+		m.Deployed, m.Replaced = &ogcapi.ProcessSummary{ID: m.Replace}, true
+		return h.renderDeploy(w, r, m, 0)
+	}
+	ps, err := h.cat.Deploy(ctx, m.Endpoint.ID, pkg, m.Workflow)
+	if err != nil {
+		return h.deployFailed(w, r, m, err)
+	}
+	m.Deployed = ps
+	return h.renderDeploy(w, r, m, http.StatusCreated)
+}
+
+// deployFailed shows the error on the deploy page, keeping what was entered.
+func (h *Handler) deployFailed(w http.ResponseWriter, r *http.Request, m DeployModel, err error) error {
+	status, title, detail := web.Describe(err)
+	if status >= 500 && status != http.StatusBadGateway && status != http.StatusGatewayTimeout {
+		return err // internal: the error mapper logs it and says so
+	}
+	m.ErrTitle, m.ErrDetail = title, detail
+	return h.renderDeploy(w, r, m, status)
+}

@@ -1,0 +1,1 @@
+import{a as o}from"./chunk-KTPQP26F.js";import{a as e}from"./chunk-W5KNTEOZ.js";import"./chunk-OOJM4CTU.js";var r=class extends e{decodeBlock(t){return o(new Uint8Array(t)).buffer}};export{r as default};

@@ -1,0 +1,205 @@
+// Package web holds what every page handler shares: handlers that return errors, the
+// one error mapper that turns them into a status and a readable message, and page
+// rendering that serves a full load, an HTMX swap of the main region, or a single
+// fragment from the same component.
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/a-h/templ"
+
+	"github.com/geojobs/geojobs/backend/catalog"
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/frontend/components"
+)
+
+// HandlerFunc is a page handler: it renders or returns an error for Handle to map.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Handle adapts h to http.Handler; an error it returns goes through Error.
+func Handle(log *slog.Logger, h HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			Error(w, r, log, err)
+		}
+	})
+}
+
+// Page is what a handler renders.
+type Page struct {
+	Title   string
+	Section components.Section
+	Content templ.Component
+	// Fragments are the ids of regions (templ.Fragment with the same id as the element)
+	// that an HTMX request may target alone.
+	Fragments []string
+	// Status is the HTTP status (default 200).
+	Status int
+}
+
+// IsHTMX reports a request made by HTMX (not a history restore, which needs the page).
+func IsHTMX(r *http.Request) bool {
+	return r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-History-Restore-Request") != "true"
+}
+
+// Render writes the page: a full document on a normal load, only a targeted fragment
+// when an HTMX request targets one of p.Fragments, else only the main region.
+func Render(w http.ResponseWriter, r *http.Request, p Page) error {
+	var buf bytes.Buffer
+	var err error
+	target := r.Header.Get("HX-Target")
+	switch {
+	case IsHTMX(r) && target != "" && slices.Contains(p.Fragments, target):
+		err = templ.RenderFragments(r.Context(), &buf, p.Content, target)
+	case IsHTMX(r):
+		err = components.Main(p.Content).Render(r.Context(), &buf)
+	default:
+		err = components.Page(p.Title, p.Section, p.Content).Render(r.Context(), &buf)
+	}
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Vary", "HX-Request, HX-Target")
+	h.Set("Cache-Control", "no-store")
+	if p.Status != 0 {
+		w.WriteHeader(p.Status)
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// Redirect sends the browser to url after a successful POST: an HTMX request swaps the
+// new page's main region in and pushes the URL; any other request gets a 303.
+func Redirect(w http.ResponseWriter, r *http.Request, url string) {
+	if IsHTMX(r) {
+		loc, _ := json.Marshal(map[string]string{"path": url, "target": "#main", "select": "#main", "swap": "outerHTML"})
+		w.Header().Set("HX-Location", string(loc))
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	http.Redirect(w, r, url, http.StatusSeeOther)
+}
+
+// UserError is an error whose message is meant for people, with the status to send.
+type UserError struct {
+	Status int
+	Title  string
+	Detail string
+}
+
+func (e *UserError) Error() string { return e.Title + ": " + e.Detail }
+
+// NotFound is a UserError for a missing page or object.
+func NotFound(what string) error {
+	return &UserError{Status: http.StatusNotFound, Title: "Not found", Detail: what}
+}
+
+// BadRequest is a UserError for a request the page cannot act on.
+func BadRequest(detail string) error {
+	return &UserError{Status: http.StatusBadRequest, Title: "That did not work", Detail: detail}
+}
+
+// Describe maps an error to a status, a title and a detail for people. Internal
+// failures get a generic message: their text is for the log only.
+func Describe(err error) (status int, title, detail string) {
+	var ue *UserError
+	var ae *ogcapi.APIError
+	switch {
+	case errors.As(err, &ue):
+		return ue.Status, ue.Title, ue.Detail
+	case errors.As(err, &ae):
+		return describeAPI(ae)
+	case errors.Is(err, catalog.ErrNoKeystore):
+		return http.StatusServiceUnavailable, "Credentials unavailable", storeDetail(err)
+	case errors.Is(err, store.ErrNotFound):
+		return http.StatusNotFound, "Not found", storeDetail(err)
+	case errors.Is(err, store.ErrInvalid):
+		return http.StatusUnprocessableEntity, "Please check the values", storeDetail(err)
+	case errors.Is(err, store.ErrBuiltIn):
+		return http.StatusConflict, "The built-in endpoint cannot change this way", storeDetail(err)
+	case errors.Is(err, store.ErrConflict):
+		return http.StatusConflict, "Conflict", storeDetail(err)
+	case errors.Is(err, catalog.ErrUnavailable):
+		return http.StatusBadGateway, "Could not fetch it", storeDetail(err)
+	case errors.Is(err, context.Canceled):
+		return 499, "Canceled", "The request was canceled."
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusGatewayTimeout, "Timed out", "The operation took too long."
+	}
+	return http.StatusInternalServerError, "Something went wrong", "geojobs could not complete this request. The details are in the log."
+}
+
+// storeDetail strips package prefixes ("store: ") from a user-facing error text.
+func storeDetail(err error) string {
+	s := err.Error()
+	for _, p := range []string{"store: ", "catalog: "} {
+		s = strings.ReplaceAll(s, p, "")
+	}
+	return s
+}
+
+// describeAPI explains an error of a remote OGC API server. The server's own words
+// (its problem detail) are kept: they are escaped when rendered.
+func describeAPI(e *ogcapi.APIError) (int, string, string) {
+	status := http.StatusBadGateway
+	title := "The server answered with an error"
+	switch e.Code {
+	case ogcapi.NoSuchProcess:
+		status, title = http.StatusNotFound, "The endpoint has no such process"
+	case ogcapi.NoSuchJob:
+		status, title = http.StatusNotFound, "The endpoint has no such job"
+	case ogcapi.NotFound:
+		status, title = http.StatusNotFound, "The endpoint has no such resource"
+	case ogcapi.InvalidInput:
+		status, title = http.StatusUnprocessableEntity, "The server refused the request"
+	case ogcapi.Unauthorized:
+		title = "The server wants valid credentials (401)"
+	case ogcapi.Forbidden:
+		title = "The server refused access (403)"
+	case ogcapi.Conflict:
+		status, title = http.StatusConflict, "Conflict on the server"
+	case ogcapi.Immutable:
+		status, title = http.StatusConflict, "This process cannot be changed (it is built in)"
+	case ogcapi.UnsupportedMedia:
+		title = "The server does not accept this format"
+	case ogcapi.Unavailable:
+		title = "The server is unavailable"
+	case ogcapi.Timeout:
+		status, title = http.StatusGatewayTimeout, "The server did not answer in time"
+	case ogcapi.BadResponse:
+		title = "The server's answer could not be read"
+	case ogcapi.Canceled:
+		status, title = 499, "Canceled"
+	}
+	return status, title, e.Error()
+}
+
+// Error writes err as a page with a readable message (and logs internal failures).
+// For an HTMX request the message replaces the main region.
+func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	status, title, detail := Describe(err)
+	if status >= 500 && status != http.StatusBadGateway && status != http.StatusGatewayTimeout {
+		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	} else {
+		log.Debug("request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+	}
+	if IsHTMX(r) {
+		w.Header().Set("HX-Retarget", "#main")
+		w.Header().Set("HX-Reswap", "outerHTML")
+		w.Header().Set("HX-Reselect", "#main")
+	}
+	if rerr := Render(w, r, Page{Title: title, Content: components.ErrorPage(title, detail), Status: status}); rerr != nil {
+		log.Error("render error page", "err", rerr)
+	}
+}

@@ -1,0 +1,149 @@
+// Package webapp assembles geojobs' application server: the database, the built-in
+// endpoint (mounted at LocalPrefix), the endpoint catalog, the job monitor and the UI,
+// as one handler to serve behind backend/server's Guard. `geojobs serve` and the
+// browser tests build it the same way, with Build.
+package webapp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/spf13/afero"
+
+	"github.com/geojobs/geojobs/backend/catalog"
+	"github.com/geojobs/geojobs/backend/config"
+	"github.com/geojobs/geojobs/backend/jobs"
+	"github.com/geojobs/geojobs/backend/localep"
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/frontend"
+	"github.com/geojobs/geojobs/frontend/pages/execute"
+)
+
+// LocalPrefix is where the built-in endpoint is mounted inside the app's server.
+const LocalPrefix = "/local/ogcapi"
+
+// Options configure Build. DataDir, BaseURL and Token are required.
+type Options struct {
+	// DataDir holds the database and the built-in endpoint's files.
+	DataDir string
+	// LocalFs is the built-in endpoint's file system (default: the OS's).
+	LocalFs afero.Fs
+	// BaseURL is the server's root URL ("http://127.0.0.1:PORT/"); the app calls its
+	// own built-in endpoint there.
+	BaseURL string
+	// Token is the Guard's token; the app's own client sends it to the built-in endpoint.
+	Token string
+	// Credentials resolves keystore keys named by endpoints; optional.
+	Credentials catalog.CredentialsFunc
+	// KeyNames lists keystore key names for the endpoint form; optional.
+	KeyNames func(ctx context.Context) []string
+	Logger   *slog.Logger
+}
+
+// App is the assembled application.
+type App struct {
+	Handler  http.Handler
+	Store    *store.Store
+	Catalog  *catalog.Catalog
+	Monitor  *jobs.Monitor
+	Local    *localep.Server
+	LocalURL string
+}
+
+// Build opens the database and starts the built-in endpoint; call Run to track jobs
+// and Close when done.
+func Build(opts Options) (*App, error) {
+	if opts.DataDir == "" || opts.BaseURL == "" || opts.Token == "" {
+		return nil, errors.New("webapp: DataDir, BaseURL and Token are required")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if opts.LocalFs == nil {
+		opts.LocalFs = afero.NewOsFs()
+	}
+	paths := config.Paths{Root: opts.DataDir}
+	if err := paths.Ensure(); err != nil {
+		return nil, err
+	}
+	st, err := store.Open(paths.Database())
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Store: st, LocalURL: strings.TrimSuffix(opts.BaseURL, "/") + LocalPrefix + "/"}
+	a.Local, err = localep.New(localep.Options{DataDir: paths.LocalEndpoint(), Fs: opts.LocalFs,
+		Logger: log.With("component", "local-endpoint"), Title: "Local", BasePath: LocalPrefix})
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("starting the built-in endpoint: %w", err)
+	}
+	a.Catalog, err = catalog.New(catalog.Options{Store: st, LocalURL: a.LocalURL,
+		LocalCredentials: ogcapi.Bearer(opts.Token), Credentials: opts.Credentials, Logger: log.With("component", "catalog")})
+	if err != nil {
+		_ = a.Close(context.Background())
+		return nil, err
+	}
+	a.Monitor, err = jobs.New(jobs.Config{Store: st, Logger: log.With("component", "jobs"),
+		ClientFor: func(id string) (jobs.Remote, error) { return a.Catalog.Client(context.Background(), id) }})
+	if err != nil {
+		_ = a.Close(context.Background())
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle(LocalPrefix+"/", http.StripPrefix(LocalPrefix, a.Local.Handler()))
+	mux.Handle("/", frontend.New(frontend.Deps{Catalog: a.Catalog, Jobs: st, Submit: submitter{a.Monitor},
+		KeyNames: opts.KeyNames, Logger: log}))
+	a.Handler = mux
+	return a, nil
+}
+
+// Run tracks jobs until ctx ends.
+func (a *App) Run(ctx context.Context) error {
+	err := a.Monitor.Run(ctx)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// Close stops the built-in endpoint's jobs and closes the database.
+func (a *App) Close(ctx context.Context) error {
+	var errs []error
+	if a.Local != nil {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		errs = append(errs, a.Local.Close(cctx))
+		cancel()
+	}
+	if a.Store != nil {
+		errs = append(errs, a.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// submitter submits the execution form's jobs through the monitor, which stores each
+// job before sending it and tracks it afterwards.
+type submitter struct{ mon *jobs.Monitor }
+
+func (s submitter) Submit(ctx context.Context, sub execute.Submission) (string, error) {
+	desc, err := json.Marshal(sub.Process)
+	if err != nil {
+		return "", err
+	}
+	p := *sub.Process
+	if sub.Mode == ogcapi.SyncExecute {
+		// The monitor asks for async execution whenever the process allows it; a
+		// description that allows only sync makes it send no Prefer header.
+		p.JobControlOptions = []string{ogcapi.SyncExecute}
+	}
+	j, err := s.mon.Submit(ctx, jobs.Submission{EndpointID: sub.EndpointID, ProcessID: sub.ProcessID,
+		Process: &p, Description: desc, Request: sub.Request, AOI: sub.AOI})
+	return j.ID, err
+}
