@@ -65,6 +65,7 @@ type job struct {
 	conns *connLimiter
 	bufs  *bufPool
 
+	writeMu sync.Mutex   // serialises writes to the .part
 	written atomic.Int64 // bytes of the file complete on disk
 	size    atomic.Int64 // -1 unknown
 	phase   atomic.Int32 // a State while running (StateRunning, StateVerifying)
@@ -450,7 +451,12 @@ func (j *job) readSegment(ctx context.Context, p *plan, s *segment, f *os.File, 
 		k, rerr := io.ReadFull(rc, buf[:want])
 		watchdog.Reset(stall)
 		if k > 0 {
-			if _, werr := f.WriteAt(buf[:k], pos); werr != nil {
+			// One write at a time: buffered writes to one file take its inode lock, and
+			// kernels spin on it, so parallel writers burn CPU for nothing.
+			j.writeMu.Lock()
+			_, werr := f.WriteAt(buf[:k], pos)
+			j.writeMu.Unlock()
+			if werr != nil {
 				return progressed, localError("write", j.part(), werr)
 			}
 			p.advance(s, pos, int64(k))
