@@ -1,0 +1,140 @@
+package webapp
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/spf13/afero"
+
+	"github.com/geojobs/geojobs/backend/server"
+)
+
+// stack is the real application behind the real Guard on a loopback port.
+type stack struct {
+	t     *testing.T
+	srv   *server.Server
+	app   *App
+	base  string // "http://127.0.0.1:PORT"
+	token string
+	hc    *http.Client
+}
+
+func start(t *testing.T) *stack {
+	t.Helper()
+	log := slog.New(slog.DiscardHandler)
+	srv, err := server.Listen("127.0.0.1:0", "", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := Build(Options{DataDir: t.TempDir(), LocalFs: afero.NewMemMapFs(), BaseURL: srv.BaseURL(),
+		Token: srv.Guard.Token, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served, ran := make(chan struct{}), make(chan struct{})
+	go func() { defer close(served); _ = srv.Serve(ctx, app.Handler) }()
+	go func() { defer close(ran); _ = app.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-served
+		<-ran
+		_ = app.Close(context.Background())
+	})
+	return &stack{t: t, srv: srv, app: app, base: strings.TrimSuffix(srv.BaseURL(), "/"), token: srv.Guard.Token,
+		hc: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}}}
+}
+
+// response is a read answer.
+type response struct {
+	status int
+	header http.Header
+	body   string
+	doc    *goquery.Document
+}
+
+// do sends an authenticated request (the token as a bearer header, as geojobs' own
+// clients do); tweak may change it before it is sent.
+func (s *stack) do(method, path string, body io.Reader, contentType string, tweak ...func(*http.Request)) response {
+	s.t.Helper()
+	req, err := http.NewRequest(method, s.base+path, body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for _, f := range tweak {
+		f(req)
+	}
+	res, err := s.hc.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	doc, _ := goquery.NewDocumentFromReader(bytes.NewReader(b))
+	return response{status: res.StatusCode, header: res.Header, body: string(b), doc: doc}
+}
+
+func (s *stack) get(path string, tweak ...func(*http.Request)) response {
+	s.t.Helper()
+	return s.do(http.MethodGet, path, nil, "", tweak...)
+}
+
+func (s *stack) postForm(path string, v url.Values, tweak ...func(*http.Request)) response {
+	s.t.Helper()
+	return s.do(http.MethodPost, path, strings.NewReader(v.Encode()), "application/x-www-form-urlencoded", tweak...)
+}
+
+// postMultipart posts fields and files (by control name) as multipart/form-data.
+func (s *stack) postMultipart(path string, v url.Values, files map[string][]byte, tweak ...func(*http.Request)) response {
+	s.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, vs := range v {
+		for _, x := range vs {
+			_ = mw.WriteField(k, x)
+		}
+	}
+	for name, b := range files {
+		fw, _ := mw.CreateFormFile(name, name+".bin")
+		_, _ = fw.Write(b)
+	}
+	mw.Close()
+	return s.do(http.MethodPost, path, &buf, mw.FormDataContentType(), tweak...)
+}
+
+func htmx(target string) func(*http.Request) {
+	return func(r *http.Request) {
+		r.Header.Set("HX-Request", "true")
+		if target != "" {
+			r.Header.Set("HX-Target", target)
+		}
+	}
+}
+
+func (r response) find(sel string) *goquery.Selection { return r.doc.Find(sel) }
+
+func expect(t *testing.T, r response, status int) {
+	t.Helper()
+	if r.status != status {
+		body := r.body
+		if len(body) > 2000 {
+			body = body[:2000]
+		}
+		t.Fatalf("status %d, want %d\n%s", r.status, status, body)
+	}
+}
