@@ -281,7 +281,7 @@ func TestExecuteFormFlow(t *testing.T) {
 	bad := s.postMultipart(path, v, nil)
 	expect(t, bad, http.StatusUnprocessableEntity)
 	for _, id := range []string{"integerInput", "geometryInput"} {
-		if bad.find(`[data-input=` + id + `] [data-testid=field-error]`).Length() == 0 {
+		if bad.find(`[data-input=`+id+`] [data-testid=field-error]`).Length() == 0 {
 			t.Errorf("%s: no error next to the field", id)
 		}
 	}
@@ -372,4 +372,3 @@ func TestExecuteFormFlow(t *testing.T) {
 		t.Errorf("sync job: %s", j.find("[data-testid=job-status]").Text())
 	}
 }
-
