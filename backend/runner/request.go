@@ -28,7 +28,7 @@ type Request struct {
 // The members a request file may have at its top level.
 var (
 	executeMembers = []string{"inputs", "outputs", "response", "subscriber"}
-	eoapMembers    = []string{"process_id"}
+	eoapMembers    = []string{"process_id", "properties"} // EOAP OGCExecuteProcessSettings; properties is not sent
 )
 
 // LoadRequest reads and parses a request file (see ParseRequest). Errors are *Error
@@ -59,8 +59,9 @@ func LoadRequest(fsys afero.Fs, path string) (*Request, error) {
 // ParseRequest reads an execute request in JSON or YAML, in one of these shapes:
 //   - an OGC execute request: {"inputs": …, "outputs": …, "response": …, "subscriber": …},
 //     every member optional;
-//   - the EOAP params shape: {"process_id": "…", "inputs": …} (process_id may then
-//     stand in for --process-id);
+//   - the EOAP params shape (OGCExecuteProcessSettings): {"process_id": "…", "inputs": …,
+//     "properties": …} (process_id may then stand in for --process-id; properties is
+//     not part of an OGC execute request and is dropped);
 //   - a whole EOAP params file whose "execute_request" member is one of the above.
 //
 // Input values are kept exactly as written: the file is in the OGC encoding already
@@ -97,6 +98,7 @@ func ParseRequest(data []byte) (*Request, error) {
 		req.ProcessID = strings.TrimSpace(s)
 		delete(doc, "process_id")
 	}
+	delete(doc, "properties")
 	if v, ok := doc["inputs"]; ok && v != nil {
 		if _, ok := v.(map[string]any); !ok {
 			return nil, errors.New(`"inputs" must be an object mapping input ids to values`)

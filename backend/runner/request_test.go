@@ -23,6 +23,7 @@ func TestParseRequest(t *testing.T) {
 		{"yaml", "inputs:\n  aoi: \"-121.399,39.834\"\n  bands: [green, nir08]\n  when: 2023-10-14T18:00:00\n  n: 3\n", "",
 			`{"inputs":{"aoi":"-121.399,39.834","bands":["green","nir08"],"n":3,"when":"2023-10-14T18:00:00"}}`},
 		{"eoap shape", "process_id: water-bodies\ninputs:\n  epsg: \"EPSG:4326\"\n", "water-bodies", `{"inputs":{"epsg":"EPSG:4326"}}`},
+		{"eoap record with properties", `{"process_id": "p", "inputs": {"a": 1}, "properties": null}`, "p", `{"inputs":{"a":1}}`},
 		{"eoap params file (only execute_request counts)", "processes_api_endpoint: {url: {value: http://x/}}\nexecute_request:\n  process_id: p\n  inputs: {a: 1}\n", "p", `{"inputs":{"a":1}}`},
 		{"json with BOM", "\ufeff{\"inputs\":{}}", "", `{}`},
 	}
