@@ -21,8 +21,8 @@ import (
 	"strconv"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -128,7 +128,9 @@ func rootLayer(binary, certs string, mtime time.Time) (v1.Layer, error) {
 		func() error { return dir("etc/ssl/certs/", 0o755) },
 		func() error { return file("etc/ssl/certs/ca-certificates.crt", 0o644, ca) },
 		// A passwd entry lets tools that look the user up (ssh, git) find one; geojobs does not need it.
-		func() error { return file("etc/passwd", 0o644, []byte("root:x:0:0:root:/root:/sbin/nologin\ngeojobs:x:1001:0:geojobs:/tmp:/sbin/nologin\n")) },
+		func() error {
+			return file("etc/passwd", 0o644, []byte("root:x:0:0:root:/root:/sbin/nologin\ngeojobs:x:1001:0:geojobs:/tmp:/sbin/nologin\n"))
+		},
 		func() error { return file("etc/group", 0o644, []byte("root:x:0:\n")) },
 		// Writable by anyone, sticky: $TMPDIR when the root file system is not read-only.
 		func() error { return dir("tmp/", 0o1777) },
