@@ -35,13 +35,8 @@ step "build geojobs"
 mkdir -p "$work/bin"
 CGO_ENABLED=0 go build -o "$work/bin/geojobs" .
 ln -s geojobs "$work/bin/ogc-api-processes-client"
-if ! "$work/bin/ogc-api-processes-client" --help 2>&1 | grep -q 'Exit status'; then
-	# The binary does not yet dispatch on argv[0] (cmd.Execute must call CommandArgs).
-	echo "WARNING: geojobs does not act as run when invoked as ogc-api-processes-client; using a wrapper" >&2
-	rm "$work/bin/ogc-api-processes-client"
-	printf '#!/bin/sh\nexec "%s" run "$@"\n' "$work/bin/geojobs" > "$work/bin/ogc-api-processes-client"
-	chmod +x "$work/bin/ogc-api-processes-client"
-fi
+"$work/bin/ogc-api-processes-client" --help 2>&1 | grep -q 'Exit status' \
+	|| fail "geojobs does not act as run when invoked as ogc-api-processes-client"
 export PATH="$work/bin:$PATH"
 
 step "local endpoint"

@@ -52,6 +52,7 @@ var extraCommands []func(*rootOptions) *cobra.Command
 // Execute runs the command line and returns the process exit code.
 func Execute() int {
 	root := NewRoot()
+	root.SetArgs(CommandArgs(os.Args))
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "geojobs:", err)
 		var ec interface{ ExitCode() int }
