@@ -25,6 +25,7 @@ const OSM_ATTRIBUTION =
 const DATA_110M = new URL('./countries-110m.json', import.meta.url).href;
 const DATA_50M = new URL('./countries-50m.json', import.meta.url).href;
 const DETAIL_RESOLUTION = 5000; // m/px; about zoom 5
+const ANTARCTICA = '010';
 
 const dark = typeof matchMedia === 'function' ? matchMedia('(prefers-color-scheme: dark)') : null;
 
@@ -82,16 +83,17 @@ function countriesLayer(url, el, minResolution, maxResolution) {
     },
   });
   let style = null;
+  let fillOnly = null;
   const restyle = () => {
-    style = new Style({
-      fill: new Fill({color: cssVar(el, '--gj-map-land', '#eceee8')}),
-      stroke: new Stroke({color: cssVar(el, '--gj-map-border', '#a9b1ba'), width: 0.75}),
-    });
+    const fill = new Fill({color: cssVar(el, '--gj-map-land', '#eceee8')});
+    style = new Style({fill, stroke: new Stroke({color: cssVar(el, '--gj-map-border', '#a9b1ba'), width: 0.75})});
+    fillOnly = new Style({fill});
   };
   restyle();
   const layer = new VectorLayer({
     source,
-    style: () => style,
+    // Antarctica (ISO 3166 numeric 010) without its outline: its edge along the map's bottom is not a coast.
+    style: (f) => (f.getId() === ANTARCTICA ? fillOnly : style),
     minResolution,
     maxResolution,
     updateWhileInteracting: false,
