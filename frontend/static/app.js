@@ -20,11 +20,11 @@
     if (ev.detail && ev.detail.target && ev.detail.target.id === "main") {
       const main = document.getElementById("main");
       if (main) main.focus({ preventScroll: true });
-      // keep the nav's current marker in step with the URL
-      const path = location.pathname;
-      document.querySelectorAll("nav a").forEach(function (a) {
-        const here = path === a.getAttribute("href") || path.startsWith(a.getAttribute("href") + "/");
-        if (here) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
+      // keep the nav's current marker in step with the page (main names its section)
+      const section = main ? main.getAttribute("data-section") : "";
+      document.querySelectorAll("nav[aria-label=Main] a").forEach(function (a) {
+        if (section && a.getAttribute("href") === "/" + section) a.setAttribute("aria-current", "page");
+        else a.removeAttribute("aria-current");
       });
     }
   });

@@ -61,7 +61,7 @@ func Render(w http.ResponseWriter, r *http.Request, p Page) error {
 	case IsHTMX(r) && target != "" && slices.Contains(p.Fragments, target):
 		err = templ.RenderFragments(r.Context(), &buf, p.Content, target)
 	case IsHTMX(r):
-		err = components.Main(p.Content).Render(r.Context(), &buf)
+		err = components.Main(p.Section, p.Content).Render(r.Context(), &buf)
 	default:
 		err = components.Page(p.Title, p.Section, p.Content).Render(r.Context(), &buf)
 	}

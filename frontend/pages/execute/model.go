@@ -192,9 +192,9 @@ const warnKm2 = "250000"
 func transmissionLabel(t string) string {
 	switch t {
 	case ogcapi.TransmissionValue:
-		return "in the results (value)"
+		return "by value"
 	case ogcapi.TransmissionReference:
-		return "as a link (reference)"
+		return "by reference"
 	}
 	return t
 }

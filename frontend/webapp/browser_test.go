@@ -1,0 +1,290 @@
+package webapp
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/geojobs/geojobs/backend/store"
+)
+
+// chromium is Debian's browser, which CI installs; elsewhere chromedp looks it up.
+const chromium = "/usr/bin/chromium"
+
+// browser starts a headless Chromium with a fresh profile and no background traffic.
+func browser(t *testing.T) (context.Context, *consoleLog) {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1366, 900),
+	}
+	if _, err := os.Stat(chromium); err == nil {
+		opts = append(opts, chromedp.ExecPath(chromium))
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	cl := &consoleLog{}
+	chromedp.ListenTarget(ctx, cl.listen)
+	if err := chromedp.Run(ctx, log.Enable(), runtime.Enable()); err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	return ctx, cl
+}
+
+// consoleLog collects uncaught exceptions and Content-Security-Policy violations.
+type consoleLog struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+func (c *consoleLog) listen(ev any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch e := ev.(type) {
+	case *runtime.EventExceptionThrown:
+		msg := e.ExceptionDetails.Text
+		if e.ExceptionDetails.Exception != nil {
+			msg += " " + e.ExceptionDetails.Exception.Description
+		}
+		c.errs = append(c.errs, "exception: "+msg)
+	case *log.EventEntryAdded:
+		if strings.Contains(e.Entry.Text, "Content Security Policy") && !strings.Contains(e.Entry.Text, "connect-src") {
+			c.errs = append(c.errs, "CSP: "+e.Entry.Text)
+		}
+	}
+}
+
+func (c *consoleLog) check(t *testing.T) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range c.errs {
+		t.Errorf("browser console: %s", e)
+	}
+}
+
+// screenshotDir is where the pages' screenshots go: $GEOJOBS_SCREENSHOTS (the docs
+// are made with GEOJOBS_SCREENSHOTS=docs/screenshots), else a temporary folder.
+func screenshotDir(t *testing.T) string {
+	if d := os.Getenv("GEOJOBS_SCREENSHOTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	return t.TempDir()
+}
+
+func screenshot(dir, name string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		var png []byte
+		if err := chromedp.FullScreenshot(&png, 100).Do(ctx); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+	})
+}
+
+// field selects the value control of input id, row n, in the execution form.
+func field(id string, n int, sel string) string {
+	return fmt.Sprintf(`[data-testid=input][data-input=%s] [data-row="%d"] %s`, id, n, sel)
+}
+
+// dragBox draws a box on the map of input id with the mouse, from 35 % to 65 % of the view.
+func dragBox(id string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		mapSel := fmt.Sprintf(`[data-input=%s] gj-aoi-map`, id)
+		if err := chromedp.Click(mapSel+` button[data-tool=box]`, chromedp.ByQuery).Do(ctx); err != nil {
+			return err
+		}
+		var nodes []*cdp.Node
+		if err := chromedp.Nodes(mapSel+` .gj-map-view`, &nodes, chromedp.ByQuery).Do(ctx); err != nil {
+			return err
+		}
+		var box []float64
+		if err := chromedp.Evaluate(fmt.Sprintf(`(() => { const r = document.querySelector(%q).getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`,
+			mapSel+` .gj-map-view`), &box).Do(ctx); err != nil {
+			return err
+		}
+		x0, y0 := box[0]+box[2]*0.35, box[1]+box[3]*0.35
+		x1, y1 := box[0]+box[2]*0.65, box[1]+box[3]*0.65
+		steps := []*input.DispatchMouseEventParams{
+			input.DispatchMouseEvent(input.MouseMoved, x0, y0),
+			input.DispatchMouseEvent(input.MousePressed, x0, y0).WithButton(input.Left).WithButtons(1).WithClickCount(1),
+		}
+		for i := 1; i <= 10; i++ {
+			f := float64(i) / 10
+			steps = append(steps, input.DispatchMouseEvent(input.MouseMoved, x0+(x1-x0)*f, y0+(y1-y0)*f).WithButton(input.Left).WithButtons(1))
+		}
+		steps = append(steps, input.DispatchMouseEvent(input.MouseReleased, x1, y1).WithButton(input.Left).WithButtons(0).WithClickCount(1))
+		for _, s := range steps {
+			if err := s.Do(ctx); err != nil {
+				return err
+			}
+			time.Sleep(30 * time.Millisecond)
+		}
+		return nil
+	})
+}
+
+// TestBrowserExecuteEcho drives the real UI in Chromium: open the launch URL, test and
+// pick the built-in endpoint, open echo, fill every input (drawing the bounding box on
+// the map), submit, and see the job succeed. It takes the screenshots of the docs.
+func TestBrowserExecuteEcho(t *testing.T) {
+	s := start(t)
+	ctx, console := browser(t)
+	shots := screenshotDir(t)
+	png := filepath.Join(t.TempDir(), "pixel.png")
+	if err := os.WriteFile(png, []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(step string, actions ...chromedp.Action) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 45*time.Second)
+		defer cancel()
+		if err := chromedp.Run(sctx, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	local := `[data-testid=endpoint][data-endpoint=local]`
+	run("open the launch URL",
+		chromedp.Navigate(s.srv.LaunchURL()),
+		chromedp.WaitVisible(local, chromedp.ByQuery),
+	)
+	run("test the built-in endpoint",
+		chromedp.Click(local+` [data-testid=test-endpoint]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#test-local [data-testid=report][data-ok=true]`, chromedp.ByQuery),
+		screenshot(shots, "endpoints"),
+	)
+	run("pick the built-in endpoint",
+		chromedp.Click(local+` [data-testid=open-processes]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=process][data-process=echo]`, chromedp.ByQuery),
+		screenshot(shots, "processes"),
+	)
+	var url string
+	run("open echo",
+		chromedp.Click(`[data-testid=process][data-process=echo] [data-testid=process-link]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=inputs]`, chromedp.ByQuery),
+		chromedp.Location(&url),
+		screenshot(shots, "process"),
+	)
+	if !strings.HasSuffix(url, "/endpoints/local/processes/echo") {
+		t.Errorf("process page URL %s", url)
+	}
+	var current string
+	run("read the navigation", chromedp.Text(`nav[aria-label=Main] a[aria-current=page]`, &current, chromedp.ByQuery))
+	if current != "Processes" {
+		t.Errorf("navigation marks %q on a process page", current)
+	}
+	run("open the execution form",
+		chromedp.Click(`[data-testid=execute]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=exec-form]`, chromedp.ByQuery),
+		// A second value for multiStringInput: the form is re-rendered with two rows.
+		chromedp.Click(`[data-input=multiStringInput] [data-testid=add-row]`, chromedp.ByQuery),
+		chromedp.WaitVisible(field("multiStringInput", 1, "input[type=text]"), chromedp.ByQuery),
+	)
+	var hasMap bool
+	run("is the map component there", chromedp.Evaluate(`!!customElements.get("gj-aoi-map")`, &hasMap))
+	t.Logf("map component present: %v", hasMap)
+	run("fill every input",
+		chromedp.SendKeys(field("stringInput", 0, ".value-control input"), "hello from Chromium", chromedp.ByQuery),
+		chromedp.SetValue(field("enumInput", 0, "select"), "Value3", chromedp.ByQuery),
+		chromedp.SendKeys(field("numberInput", 0, "input"), "3.25", chromedp.ByQuery),
+		chromedp.SendKeys(field("integerInput", 0, "input"), "42", chromedp.ByQuery),
+		chromedp.SetValue(field("booleanInput", 0, "select"), "true", chromedp.ByQuery),
+		chromedp.SetValue(field("dateTimeInput", 0, "input"), "2024-05-01T12:30:15", chromedp.ByQuery),
+		chromedp.SendKeys(field("arrayInput", 0, ".value-control input"), "1, 2, 3", chromedp.ByQuery),
+		chromedp.SendKeys(field("multiStringInput", 0, ".value-control input"), "first", chromedp.ByQuery),
+		chromedp.SendKeys(field("multiStringInput", 1, ".value-control input"), "second", chromedp.ByQuery),
+		chromedp.SendKeys(`[data-input=objectInput] .object-fields input[type=text]`, "probe", chromedp.ByQuery),
+		chromedp.SendKeys(`[data-input=objectInput] .object-fields input[type=number]`, "2.5", chromedp.ByQuery),
+		chromedp.SendKeys(field("geometryInput", 0, ".value-control textarea"), `{"type":"Point","coordinates":[7.44,46.95]}`, chromedp.ByQuery),
+		chromedp.SetUploadFiles(field("binaryInput", 0, "input[type=file]"), []string{png}, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-input=binaryInput] [data-b64-status]:not(:empty)`, chromedp.ByQuery),
+		chromedp.SendKeys(field("hrefInput", 0, ".value-control input"), "https://example.com/data.tif", chromedp.ByQuery),
+	)
+	bbox := field("boundingBoxInput", 0, ".value-control textarea")
+	if hasMap {
+		run("draw the bounding box on the map",
+			chromedp.ScrollIntoView(`[data-input=boundingBoxInput] gj-aoi-map`, chromedp.ByQuery),
+			dragBox("boundingBoxInput"),
+		)
+	} else {
+		run("type the bounding box", chromedp.SendKeys(bbox, "5.9,45.8,10.5,47.8", chromedp.ByQuery))
+	}
+	var drawn string
+	run("read the bounding box", chromedp.Value(bbox, &drawn, chromedp.ByQuery))
+	var bb struct {
+		BBox []float64 `json:"bbox"`
+	}
+	if err := json.Unmarshal([]byte(drawn), &bb); err != nil && !strings.Contains(drawn, ",") || hasMap && len(bb.BBox) != 4 {
+		t.Fatalf("bounding box field after drawing: %q", drawn)
+	}
+	run("screenshot the form", chromedp.ScrollIntoView(`h1`, chromedp.ByQuery), screenshot(shots, "execute-form"))
+
+	run("submit",
+		chromedp.Click(`[data-testid=submit]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=job-status]`, chromedp.ByQuery),
+	)
+	var status, problems string
+	deadline := time.Now().Add(30 * time.Second)
+	for status != "successful" && time.Now().Before(deadline) {
+		time.Sleep(300 * time.Millisecond)
+		run("read the job status", chromedp.AttributeValue(`[data-testid=job-status]`, "data-status", &status, nil, chromedp.ByQuery))
+	}
+	if status != "successful" {
+		_ = chromedp.Run(ctx, chromedp.Text(`main`, &problems, chromedp.ByQuery))
+		t.Fatalf("job status %q\n%s", status, problems)
+	}
+	run("screenshot the job", screenshot(shots, "job"))
+
+	// The job's request holds every input the form built.
+	jobs, err := s.app.Store.ListJobs(context.Background(), storeFilter())
+	if err != nil || len(jobs.Jobs) != 1 {
+		t.Fatalf("%d jobs stored, %v", len(jobs.Jobs), err)
+	}
+	j, _ := s.app.Store.Job(context.Background(), jobs.Jobs[0].ID)
+	var req struct {
+		Inputs map[string]json.RawMessage `json:"inputs"`
+	}
+	if err := json.Unmarshal(j.Request, &req); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"stringInput", "enumInput", "numberInput", "integerInput", "booleanInput", "dateTimeInput",
+		"arrayInput", "multiStringInput", "objectInput", "boundingBoxInput", "geometryInput", "binaryInput", "hrefInput"} {
+		if _, ok := req.Inputs[id]; !ok {
+			t.Errorf("the submitted request lacks %s", id)
+		}
+	}
+	if got := string(req.Inputs["multiStringInput"]); got != `["first","second"]` {
+		t.Errorf("multiStringInput %s", got)
+	}
+	if got := string(req.Inputs["dateTimeInput"]); got != `"2024-05-01T12:30:15Z"` {
+		t.Errorf("dateTimeInput %s", got)
+	}
+	if len(j.AOI) == 0 {
+		t.Error("the job has no area of interest")
+	}
+	console.check(t)
+}
+
+func storeFilter() store.Filter { return store.Filter{} }
