@@ -100,6 +100,9 @@ type Monitor struct {
 	pending []func(*loop) // commands for the loop goroutine
 	wake    chan struct{}
 	running bool
+	// submitting holds the jobs whose execute request this monitor is sending: Run
+	// must not take them for submissions interrupted by a crash.
+	submitting map[string]bool
 }
 
 // New returns a monitor; it tracks nothing until Run.
@@ -107,7 +110,8 @@ func New(cfg Config) (*Monitor, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	return &Monitor{cfg: cfg, st: cfg.Store, log: cfg.Logger, wake: make(chan struct{}, 1)}, nil
+	return &Monitor{cfg: cfg, st: cfg.Store, log: cfg.Logger, wake: make(chan struct{}, 1),
+		submitting: map[string]bool{}}, nil
 }
 
 // tracked is the schedule's record of one job. Only the loop goroutine touches it.
@@ -126,7 +130,9 @@ type snapshot struct {
 	status, message       string
 	progress              int // -1: unknown
 	unreachable           bool
-	needResults           bool // terminal: fetch results (or failure details) next
+	needResults           bool   // terminal: fetch results (or failure details) next
+	resultsTries          int    // results requests answered with an error so far
+	lastFailure           string // signature of the last failed job's results answer
 	interval              time.Duration
 }
 
@@ -233,8 +239,16 @@ func (m *Monitor) Run(ctx context.Context) error {
 
 func (m *Monitor) interrupted(ctx context.Context, j store.Job) {
 	const reason = "geojobs stopped while sending this job; the server may or may not have started it (import the endpoint's jobs to find it)"
+	m.mu.Lock()
+	busy := m.submitting[j.ID]
+	m.mu.Unlock()
+	if busy {
+		return // being sent right now; Submit tracks it
+	}
 	now := time.Now()
-	if err := m.st.SubmitFailed(ctx, j.ID, true, reason, now); err != nil {
+	if err := m.st.SubmitFailed(ctx, j.ID, true, reason, now); errors.Is(err, store.ErrConflict) {
+		return // submitted meanwhile (by a Submit that started before Run)
+	} else if err != nil {
 		m.log.Error("jobs: mark interrupted submission", "job", j.ID, "err", err)
 		return
 	}

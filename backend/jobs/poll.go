@@ -2,6 +2,8 @@ package jobs
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
@@ -21,13 +23,16 @@ func (m *Monitor) poll(ctx context.Context, s snapshot) outcome {
 	st, err := remote.Status(rctx, s.ref)
 	cancel()
 	now := time.Now()
+	// Once an answer is in, it is stored even if the monitor is stopping: the server
+	// may not say it again (a job that ends is often removed soon after).
+	sctx := context.WithoutCancel(ctx)
 	switch {
-	case ctx.Err() != nil:
+	case err != nil && ogcapi.CodeOf(err) == ogcapi.Canceled:
 		return outcome{snap: s, canceled: true}
 	case err != nil && lostCode(err):
-		return m.lost(ctx, s, err)
+		return m.lost(sctx, s, err)
 	case err != nil:
-		return m.unreachable(ctx, s, err.Error(), err)
+		return m.unreachable(sctx, s, err.Error(), err)
 	}
 	progress := -1
 	if st.Progress != nil {
@@ -40,9 +45,9 @@ func (m *Monitor) poll(ctx context.Context, s snapshot) outcome {
 		return outcome{snap: s, next: s.interval, polledAt: now}
 	}
 	if statusChanged || otherChanged || s.unreachable {
-		if _, err := m.st.RecordStatus(ctx, s.id, *st, now); err != nil {
+		if _, err := m.st.RecordStatus(sctx, s.id, *st, now); err != nil {
 			m.log.Error("jobs: store status", "job", s.id, "err", err)
-			return outcome{snap: s, next: m.cfg.FastInterval, canceled: ctx.Err() != nil}
+			return outcome{snap: s, next: m.cfg.FastInterval}
 		}
 		s.status, s.progress, s.message, s.unreachable = st.Status, progress, st.Message, false
 		m.emit(s, now, func(c *Change) {})
@@ -63,31 +68,35 @@ func (m *Monitor) poll(ctx context.Context, s snapshot) outcome {
 
 func grow(d time.Duration, f float64) time.Duration { return time.Duration(float64(d) * f) }
 
+// maxResultsTries bounds how often a results request that gets an unreadable or
+// erroneous answer (not a network failure) is repeated before the job is closed
+// with the reason.
+const maxResultsTries = 6
+
 // fetchResults stores the results of a successful job, the failure details of a
 // failed one, or just closes a dismissed one. st is the terminal status when the
 // caller has it (nil after a restart: the links are then asked for again).
 func (m *Monitor) fetchResults(ctx context.Context, remote Remote, s snapshot, st *ogcapi.StatusInfo) outcome {
-	now := time.Now()
 	var doc []byte
 	var reason string
 	switch s.status {
 	case ogcapi.StatusSuccessful:
-		rctx, cancel := context.WithTimeout(ctx, m.cfg.RequestTimeout)
-		res, err := remote.Results(rctx, s.ref)
-		cancel()
+		res, err, stop := m.results(ctx, remote, s.ref)
 		switch {
-		case ctx.Err() != nil:
+		case stop:
 			return outcome{snap: s, canceled: true}
-		case err != nil && lostCode(err) && ogcapi.CodeOf(err) == ogcapi.NoSuchJob:
+		case err == nil:
+			doc = encodeResults(res)
+		case ogcapi.CodeOf(err) == ogcapi.NoSuchJob:
 			return m.lost(ctx, s, err)
-		case err != nil && ogcapi.IsPermanent(err):
+		case networkCode(err):
+			return m.unreachable(ctx, s, err.Error(), err)
+		case retryableAnswer(err) && s.resultsTries+1 < maxResultsTries:
+			return m.retryResults(s)
+		default:
 			// The results exist no more or cannot be read: keep the reason, stop asking.
 			reason = "results could not be fetched: " + err.Error()
 			doc, _ = encodeFailure(&ogcapi.StatusInfo{}, err)
-		case err != nil:
-			return m.unreachable(ctx, s, err.Error(), err)
-		default:
-			doc = encodeResults(res)
 		}
 	case ogcapi.StatusFailed:
 		if st == nil {
@@ -95,40 +104,89 @@ func (m *Monitor) fetchResults(ctx context.Context, remote Remote, s snapshot, s
 			fresh, err := remote.Status(rctx, s.ref)
 			cancel()
 			switch {
-			case ctx.Err() != nil:
+			case err != nil && ogcapi.CodeOf(err) == ogcapi.Canceled:
 				return outcome{snap: s, canceled: true}
 			case err != nil && lostCode(err):
-				return m.lost(ctx, s, err)
+				return m.lost(context.WithoutCancel(ctx), s, err)
 			case err != nil:
 				return m.unreachable(ctx, s, err.Error(), err)
 			}
 			st = fresh
 		}
-		rctx, cancel := context.WithTimeout(ctx, m.cfg.RequestTimeout)
-		res, err := remote.Results(rctx, s.ref)
-		cancel()
+		res, err, stop := m.results(ctx, remote, s.ref)
 		switch {
-		case ctx.Err() != nil:
+		case stop:
 			return outcome{snap: s, canceled: true}
 		case err == nil:
 			// A server that answers results for a failed job: keep them, they may explain.
 			doc = encodeResults(res)
 			reason = firstNonEmpty(st.Message, "the server reported the job as failed")
-		case !ogcapi.IsPermanent(err):
+		case networkCode(err):
 			return m.unreachable(ctx, s, err.Error(), err)
 		default:
+			// The answer should be the failure's exception. A 5xx may also be a passing
+			// server error: accept it once the same exception came twice in a row.
+			sig := failureSignature(err)
+			unread := ogcapi.CodeOf(err) == ogcapi.BadResponse // not an exception at all
+			if retryableAnswer(err) && (unread || sig != s.lastFailure) && s.resultsTries+1 < maxResultsTries {
+				s.lastFailure = sig
+				return m.retryResults(s)
+			}
 			doc, reason = encodeFailure(st, err)
 		}
 	default: // dismissed: nothing to fetch
 		reason = firstNonEmpty(s.message, "dismissed on the server")
 	}
+	ctx = context.WithoutCancel(ctx)
+	now := time.Now()
 	if err := m.st.SetResults(ctx, s.id, doc, reason, now); err != nil {
 		m.log.Error("jobs: store results", "job", s.id, "err", err)
-		return outcome{snap: s, next: m.cfg.MaxInterval, canceled: ctx.Err() != nil}
+		return outcome{snap: s, next: m.cfg.MaxInterval}
 	}
 	s.unreachable = false
 	m.emit(s, now, func(c *Change) { c.Results, c.Error = true, reason })
 	return outcome{snap: s, finished: true}
+}
+
+// results asks for a job's results; stop is true when the monitor is stopping.
+func (m *Monitor) results(ctx context.Context, remote Remote, ref string) (*ogcapi.Results, error, bool) {
+	rctx, cancel := context.WithTimeout(ctx, m.cfg.RequestTimeout)
+	defer cancel()
+	res, err := remote.Results(rctx, ref)
+	return res, err, err != nil && ctx.Err() != nil
+}
+
+func (m *Monitor) retryResults(s snapshot) outcome {
+	s.resultsTries++
+	s.interval = min(grow(s.interval, m.cfg.Backoff), m.cfg.MaxInterval)
+	return outcome{snap: s, next: s.interval}
+}
+
+// networkCode reports failures that say nothing about the job: no answer, or the
+// server (or a gateway) saying it is unavailable. They are repeated without limit.
+func networkCode(err error) bool {
+	switch ogcapi.CodeOf(err) {
+	case ogcapi.Unavailable, ogcapi.Timeout, ogcapi.Unauthorized, ogcapi.Forbidden:
+		return true
+	}
+	return false
+}
+
+// retryableAnswer reports answers that may come out differently next time.
+func retryableAnswer(err error) bool {
+	switch ogcapi.CodeOf(err) {
+	case ogcapi.BadResponse, ogcapi.Internal, ogcapi.ResultNotReady, ogcapi.Unknown:
+		return true
+	}
+	return false
+}
+
+func failureSignature(err error) string {
+	var ae *ogcapi.APIError
+	if errors.As(err, &ae) {
+		return fmt.Sprint(ae.Status, ae.Exception, ae.Body)
+	}
+	return err.Error()
 }
 
 // unreachable notes a failed request: the job keeps being tracked, less often, and is
@@ -137,6 +195,7 @@ func (m *Monitor) unreachable(ctx context.Context, s snapshot, reason string, er
 	if ctx.Err() != nil {
 		return outcome{snap: s, canceled: true}
 	}
+	ctx = context.WithoutCancel(ctx)
 	now := time.Now()
 	first, serr := m.st.MarkUnreachable(ctx, s.id, now, reason)
 	if serr != nil {
@@ -158,11 +217,12 @@ func (m *Monitor) unreachable(ctx context.Context, s snapshot, reason string, er
 
 // lost notes that the server no longer knows the job; tracking stops, history stays.
 func (m *Monitor) lost(ctx context.Context, s snapshot, err error) outcome {
+	ctx = context.WithoutCancel(ctx)
 	now := time.Now()
 	reason := "the server no longer knows this job: " + err.Error()
 	if serr := m.st.MarkLost(ctx, s.id, now, reason); serr != nil {
 		m.log.Error("jobs: store lost", "job", s.id, "err", serr)
-		return outcome{snap: s, next: m.cfg.MaxInterval, canceled: ctx.Err() != nil}
+		return outcome{snap: s, next: m.cfg.MaxInterval}
 	}
 	m.emit(s, now, func(c *Change) { c.Lost, c.Error = true, reason })
 	return outcome{snap: s, finished: true}

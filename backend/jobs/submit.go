@@ -10,6 +10,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
+	"github.com/google/uuid"
 )
 
 // Submission is a job to run.
@@ -46,7 +47,16 @@ func (m *Monitor) Submit(ctx context.Context, sub Submission) (store.Job, error)
 	if desc == nil && sub.Process != nil {
 		desc, _ = json.Marshal(sub.Process)
 	}
-	j, err := m.st.CreateJob(ctx, store.NewJob{EndpointID: sub.EndpointID, ProcessID: sub.ProcessID,
+	id := uuid.NewString()
+	m.mu.Lock()
+	m.submitting[id] = true
+	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		delete(m.submitting, id)
+		m.mu.Unlock()
+	}()
+	j, err := m.st.CreateJob(ctx, store.NewJob{ID: id, EndpointID: sub.EndpointID, ProcessID: sub.ProcessID,
 		Description: desc, Request: reqJSON, AOI: sub.AOI, RerunOf: sub.RerunOf})
 	if err != nil {
 		return store.Job{}, fmt.Errorf("jobs: submit: %w", err)

@@ -215,9 +215,10 @@ func (s *Store) Submitted(ctx context.Context, id, remoteID, jobURL string, st o
 	return nil
 }
 
-// SubmitFailed records that the execute request did not give a job: refused by the
-// server (status failed, reason in Error) or, with unknown set, with an outcome
-// nobody knows (StatusSubmitUnknown).
+// SubmitFailed records that the execute request of a job in StatusSubmitting did not
+// give a job: refused by the server (status failed, reason in Error) or, with unknown
+// set, with an outcome nobody knows (StatusSubmitUnknown). ErrConflict if the job is
+// no longer submitting.
 func (s *Store) SubmitFailed(ctx context.Context, id string, unknown bool, reason string, at time.Time) error {
 	status := ogcapi.StatusFailed
 	if unknown {
@@ -226,13 +227,17 @@ func (s *Store) SubmitFailed(ctx context.Context, id string, unknown bool, reaso
 	err := s.durableTx(ctx, func(tx *sql.Tx) error {
 		t := ms2(at)
 		res, err := tx.ExecContext(ctx, `UPDATE jobs SET status = ?, message = ?, error = ?, updated_at = ?,
-			finished_at = CASE WHEN ? THEN ? ELSE finished_at END WHERE id = ?`,
-			status, reason, reason, t, !unknown, t, id)
+			finished_at = CASE WHEN ? THEN ? ELSE finished_at END WHERE id = ? AND status = ?`,
+			status, reason, reason, t, !unknown, t, id, StatusSubmitting)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+			var cur string
+			if err := tx.QueryRowContext(ctx, "SELECT status FROM jobs WHERE id = ?", id).Scan(&cur); err != nil {
+				return ErrNotFound
+			}
+			return fmt.Errorf("%w: the job is %s, not %s", ErrConflict, cur, StatusSubmitting)
 		}
 		return addEvent(ctx, tx, id, t, EventStatus, status, nil, reason)
 	})
@@ -335,8 +340,8 @@ func (s *Store) SetResults(ctx context.Context, id string, results json.RawMessa
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		t := ms2(at)
 		var status string
-		err := tx.QueryRowContext(ctx, `UPDATE jobs SET results = ?, results_at = ?, error = ?, updated_at = ?
-			WHERE id = ? RETURNING status`, nullJSON(results), t, errText, t, id).Scan(&status)
+		err := tx.QueryRowContext(ctx, `UPDATE jobs SET results = ?, results_at = ?, error = ?, updated_at = ?,
+			unreachable_since = NULL, unreachable_reason = '' WHERE id = ? RETURNING status`, nullJSON(results), t, errText, t, id).Scan(&status)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}

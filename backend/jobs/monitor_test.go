@@ -1,0 +1,408 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/store"
+)
+
+// harness is a monitor over a real store file, talking to an httptest server through
+// the real OGC client.
+type harness struct {
+	t      *testing.T
+	dbPath string
+	st     *store.Store
+	m      *Monitor
+	srvURL string
+	cancel context.CancelFunc
+	done   chan error
+
+	mu      sync.Mutex
+	changes []Change
+	stopped sync.Once
+}
+
+func fastConfig() Config {
+	return Config{FastInterval: 10 * time.Millisecond, MaxInterval: 150 * time.Millisecond,
+		ProgressInterval: 40 * time.Millisecond, RequestTimeout: 2 * time.Second}
+}
+
+func newHarness(t *testing.T, srvURL, dbPath string) *harness {
+	t.Helper()
+	st, err := store.Open(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Endpoint(context.Background(), "fake"); errors.Is(err, store.ErrNotFound) {
+		if _, err := st.CreateEndpoint(context.Background(), store.Endpoint{ID: "fake", Title: "Fake", URL: srvURL}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client, err := ogcapi.New(srvURL, ogcapi.WithRetry(0), ogcapi.WithTimeout(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, dbPath: dbPath, st: st, srvURL: srvURL}
+	cfg := fastConfig()
+	cfg.Store = st
+	cfg.ClientFor = func(id string) (Remote, error) {
+		if id != "fake" && id != store.LocalEndpoint {
+			return nil, fmt.Errorf("no endpoint %q", id)
+		}
+		return client, nil
+	}
+	cfg.OnChange = func(c Change) {
+		h.mu.Lock()
+		h.changes = append(h.changes, c)
+		h.mu.Unlock()
+	}
+	h.m, err = New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func (h *harness) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel, h.done = cancel, make(chan error, 1)
+	go func() { h.done <- h.m.Run(ctx) }()
+}
+
+func (h *harness) stop() {
+	h.stopped.Do(func() {
+		h.cancel()
+		if err := <-h.done; !errors.Is(err, context.Canceled) {
+			h.t.Errorf("Run returned %v", err)
+		}
+		if err := h.st.Close(); err != nil {
+			h.t.Error(err)
+		}
+	})
+}
+
+// waitIdle waits until the store has no open job left.
+func (h *harness) waitIdle(limit time.Duration) {
+	h.t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		open, err := h.st.Unfinished(context.Background())
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if len(open) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("%d jobs still open after %s, e.g. %+v", len(open), limit, open[0])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func countdown(steps int, fail bool, forgetAt int) *ogcapi.Execute {
+	in, _ := json.Marshal(fakeInputs{Steps: steps, Fail: fail, ForgetAt: forgetAt})
+	var m map[string]json.RawMessage
+	json.Unmarshal(in, &m)
+	return &ogcapi.Execute{Inputs: m}
+}
+
+var fakeProcess = &ogcapi.Process{ProcessSummary: ogcapi.ProcessSummary{ID: "countdown", Version: "1",
+	JobControlOptions: []string{ogcapi.AsyncExecute}}}
+
+// checkHistory asserts that the job's status events are exactly the states the server
+// served, in order: no transition lost, none invented.
+func checkHistory(t *testing.T, st *store.Store, f *fakeOGC, j store.Job) {
+	t.Helper()
+	evs, err := st.Events(context.Background(), j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []fakeState
+	for _, e := range evs {
+		if e.Kind != store.EventStatus || e.Status == store.StatusSubmitting {
+			continue
+		}
+		p := 0
+		if e.Progress != nil {
+			p = *e.Progress
+		}
+		got = append(got, fakeState{Status: e.Status, Progress: p, Message: e.Message})
+	}
+	want := f.served(j.RemoteID)
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("job %s (%s): recorded states\n%v\nserved\n%v", j.ID, j.RemoteID, got, want)
+	}
+}
+
+func TestMonitorChaos(t *testing.T) {
+	f := newFakeOGC(0.35, 1)
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	h := newHarness(t, srv.URL, filepath.Join(t.TempDir(), "geojobs.db"))
+	h.start()
+	ctx := context.Background()
+
+	type want struct {
+		fail   bool
+		forget int
+	}
+	wants := map[string]want{}
+	for i := 0; i < 24; i++ {
+		w := want{fail: i%4 == 1}
+		if i%6 == 5 {
+			w.forget = 3
+		}
+		j, err := h.m.Submit(ctx, Submission{EndpointID: "fake", ProcessID: "countdown", Process: fakeProcess,
+			Request: countdown(4+i%5, w.fail, w.forget), AOI: json.RawMessage(`{"type":"Point","coordinates":[10,50]}`)})
+		if err != nil {
+			t.Fatalf("submit %d: %v", i, err)
+		}
+		if j.RemoteID == "" || j.Status != ogcapi.StatusAccepted || j.URL == "" {
+			t.Fatalf("submitted job %+v", j)
+		}
+		wants[j.ID] = w
+	}
+	// A maintenance window: every request fails for a while.
+	time.Sleep(150 * time.Millisecond)
+	f.down.Store(true)
+	time.Sleep(400 * time.Millisecond)
+	f.down.Store(false)
+	h.waitIdle(60 * time.Second)
+
+	unreachableSeen := 0
+	for id, w := range wants {
+		j, err := h.st.Job(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case w.forget > 0 && f.gone(j.RemoteID):
+			if j.Lost.IsZero() || j.Terminal() {
+				t.Errorf("forgotten job %s: lost %v, status %s; want lost while running", id, j.Lost, j.Status)
+			}
+		case w.fail:
+			if j.Status != ogcapi.StatusFailed || !strings.Contains(j.Error, "out of memory") || j.ResultsAt.IsZero() {
+				t.Errorf("failing job %s: status %s, error %q", id, j.Status, j.Error)
+			}
+			// The reason comes from the status; the stored exception is the results
+			// answer (which a passing 500 given twice in a row can stand in for).
+			var doc failureDocument
+			if err := json.Unmarshal(j.Results, &doc); err != nil || doc.Exception == nil || doc.Exception.Status != 500 {
+				t.Errorf("failing job %s: stored details %s (%v)", id, j.Results, err)
+			}
+		default:
+			if j.Status != ogcapi.StatusSuccessful || j.Error != "" || !strings.Contains(string(j.Results), "counted") {
+				t.Errorf("job %s: status %s, error %q, results %s", id, j.Status, j.Error, j.Results)
+			}
+		}
+		if !j.UnreachableSince.IsZero() {
+			t.Errorf("job %s still unreachable", id)
+		}
+		if string(j.AOI) != `{"type":"Point","coordinates":[10,50]}` || !strings.Contains(string(j.Request), `"steps"`) {
+			t.Errorf("job %s: request %s, AOI %s", id, j.Request, j.AOI)
+		}
+		checkHistory(t, h.st, f, j)
+		evs, _ := h.st.Events(ctx, id)
+		for _, e := range evs {
+			if e.Kind == store.EventUnreachable {
+				unreachableSeen++
+				break
+			}
+		}
+	}
+	if unreachableSeen == 0 {
+		t.Error("no job was ever marked unreachable, though the server was down and misbehaving")
+	}
+	t.Logf("requests %d, chaos answers %v, jobs marked unreachable at least once: %d", f.requests.Load(), f.failures, unreachableSeen)
+	for _, k := range []string{"500", "503", "reset", "truncated", "malformed"} {
+		if f.failures[k] == 0 {
+			t.Errorf("the server never answered %s: the test did not exercise it", k)
+		}
+	}
+	h.mu.Lock()
+	nChanges := len(h.changes)
+	h.mu.Unlock()
+	if nChanges < len(wants)*4 {
+		t.Errorf("only %d changes reported for %d jobs", nChanges, len(wants))
+	}
+	if n, _ := h.m.Tracked(ctx); n != 0 {
+		t.Errorf("%d jobs still tracked", n)
+	}
+	h.stop()
+}
+
+func TestMonitorRestart(t *testing.T) {
+	f := newFakeOGC(0.2, 2)
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	db := filepath.Join(t.TempDir(), "geojobs.db")
+	h := newHarness(t, srv.URL, db)
+	h.start()
+	ctx := context.Background()
+	var ids []string
+	for i := 0; i < 12; i++ {
+		j, err := h.m.Submit(ctx, Submission{EndpointID: "fake", ProcessID: "countdown", Process: fakeProcess,
+			Request: countdown(30, i%3 == 0, 0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, j.ID)
+	}
+	// Stop twice in mid-run; each time a new store and monitor take over from the file.
+	for round := 0; round < 2; round++ {
+		time.Sleep(120 * time.Millisecond)
+		// Stop while the server answers nothing useful: an answer on the wire when the
+		// monitor gives up its requests is one the server thinks was seen and the
+		// monitor never read (no client can do better), which would fool checkHistory.
+		f.down.Store(true)
+		time.Sleep(60 * time.Millisecond)
+		h.stop()
+		f.down.Store(false)
+		open := 0
+		for _, id := range ids {
+			if f.served(mustJob(t, db, id).RemoteID) != nil && !ogcapi.Terminal(f.served(mustJob(t, db, id).RemoteID)[len(f.served(mustJob(t, db, id).RemoteID))-1].Status) {
+				open++
+			}
+		}
+		if open == 0 {
+			t.Fatalf("round %d: every job had ended before the restart; the test proves nothing", round)
+		}
+		h = newHarness(t, srv.URL, db)
+		if n, _ := h.st.Unfinished(ctx); len(n) == 0 {
+			t.Fatalf("round %d: nothing to resume", round)
+		}
+		h.start()
+	}
+	h.waitIdle(60 * time.Second)
+	for _, id := range ids {
+		j, err := h.st.Job(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !j.Terminal() || j.ResultsAt.IsZero() {
+			t.Errorf("job %s ended %s without results", id, j.Status)
+		}
+		checkHistory(t, h.st, f, j)
+	}
+	h.stop()
+}
+
+func mustJob(t *testing.T, db, id string) store.Job {
+	t.Helper()
+	st, err := store.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	j, err := st.Job(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+func TestSubmitOutcomes(t *testing.T) {
+	f := newFakeOGC(0, 3)
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	h := newHarness(t, srv.URL, filepath.Join(t.TempDir(), "geojobs.db"))
+	h.start()
+	defer func() { h.stop() }()
+	ctx := context.Background()
+
+	// Refused by the server: kept as failed with the server's reason, not tracked.
+	f.mu.Lock()
+	f.postErr = 400
+	f.mu.Unlock()
+	j, err := h.m.Submit(ctx, Submission{EndpointID: "fake", ProcessID: "countdown", Process: fakeProcess, Request: countdown(2, false, 0)})
+	if ogcapi.CodeOf(err) != ogcapi.InvalidInput {
+		t.Fatalf("refused submit: %v", err)
+	}
+	if j.Status != ogcapi.StatusFailed || !strings.Contains(j.Error, "negative") {
+		t.Fatalf("refused job %+v", j)
+	}
+
+	// The connection dies after the request was sent: nobody knows.
+	f.mu.Lock()
+	f.postRST = true
+	f.mu.Unlock()
+	j, err = h.m.Submit(ctx, Submission{EndpointID: "fake", ProcessID: "countdown", Process: fakeProcess, Request: countdown(2, false, 0)})
+	if err == nil || j.Status != store.StatusSubmitUnknown || !strings.Contains(j.Error, "may or may not") {
+		t.Fatalf("reset submit: %v, job %+v", err, j)
+	}
+
+	// Unknown endpoint: refused before anything is stored or sent.
+	if _, err := h.m.Submit(ctx, Submission{EndpointID: "nope", ProcessID: "countdown", Request: countdown(1, false, 0)}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("submit to an unknown endpoint: %v", err)
+	}
+
+	// A crash between storing and sending leaves "submitting": the next Run marks it.
+	crashed, err := h.st.CreateJob(ctx, store.NewJob{EndpointID: "fake", ProcessID: "countdown", Request: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.stop()
+	h = newHarness(t, srv.URL, h.dbPath)
+	h.start()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		j, _ := h.st.Job(ctx, crashed.ID)
+		if j.Status == store.StatusSubmitUnknown {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("interrupted submission left as %s", j.Status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	page, _ := h.st.ListJobs(ctx, store.Filter{Status: []string{ogcapi.StatusFailed}})
+	if len(page.Jobs) != 1 {
+		t.Fatalf("%d failed submissions; want 1", len(page.Jobs))
+	}
+}
+
+func TestImportAndDismiss(t *testing.T) {
+	f := newFakeOGC(0, 4)
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	h := newHarness(t, srv.URL, filepath.Join(t.TempDir(), "geojobs.db"))
+	h.start()
+	defer func() { h.stop() }()
+	ctx := context.Background()
+	own, err := h.m.Submit(ctx, Submission{EndpointID: "fake", ProcessID: "countdown", Process: fakeProcess, Request: countdown(3, false, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := []string{f.addJob(3, time.Now()), f.addJob(5, time.Now())}
+	n, err := h.m.Import(ctx, "fake")
+	if err != nil || n != 2 {
+		t.Fatalf("imported %d, %v; want the 2 jobs started elsewhere", n, err)
+	}
+	if n, err := h.m.Import(ctx, "fake"); err != nil || n != 0 {
+		t.Fatalf("second import added %d, %v", n, err)
+	}
+	h.waitIdle(20 * time.Second)
+	for _, rid := range other {
+		j, err := h.st.JobByRemote(ctx, "fake", rid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Origin != store.OriginImported || j.Status != ogcapi.StatusSuccessful || j.ResultsAt.IsZero() {
+			t.Errorf("imported job %+v", j)
+		}
+	}
+	if j, _ := h.st.Job(ctx, own.ID); j.Status != ogcapi.StatusSuccessful {
+		t.Errorf("own job %s", j.Status)
+	}
+}
