@@ -165,6 +165,9 @@ func describeAPI(e *ogcapi.APIError) (int, string, string) {
 		status, title = http.StatusUnprocessableEntity, "The server refused the request"
 	case ogcapi.Unauthorized:
 		title = "The server wants valid credentials (401)"
+		if e.Status == 0 { // refused before sending: the credentials could not be applied
+			status, title = http.StatusServiceUnavailable, "The endpoint's credentials could not be used"
+		}
 	case ogcapi.Forbidden:
 		title = "The server refused access (403)"
 	case ogcapi.Conflict:

@@ -1,0 +1,51 @@
+package web
+
+import (
+	"context"
+	"log/slog"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/geojobs/geojobs/backend/catalog"
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/store"
+)
+
+func TestDescribe(t *testing.T) {
+	for _, c := range []struct {
+		err    error
+		status int
+		title  string
+	}{
+		{fmt.Errorf("store: endpoint %q: %w", "x", store.ErrNotFound), 404, "Not found"},
+		{fmt.Errorf("store: %w: bad URL", store.ErrInvalid), 422, "Please check the values"},
+		{&ogcapi.APIError{Method: "GET", URL: "http://x/processes/p", Status: 404, Code: ogcapi.NoSuchProcess}, 404, "The endpoint has no such process"},
+		{&ogcapi.APIError{Method: "GET", URL: "http://x/", Code: ogcapi.Unauthorized, Err: catalog.ErrNoKeystore}, 503, "The endpoint's credentials could not be used"},
+		{&ogcapi.APIError{Method: "GET", URL: "http://x/", Status: 401, Code: ogcapi.Unauthorized}, 502, "The server wants valid credentials (401)"},
+		{errors.New("sql: database is locked at /home/me/.geojobs"), 500, "Something went wrong"},
+		{context.Canceled, 499, "Canceled"},
+	} {
+		status, title, detail := Describe(c.err)
+		if status != c.status || title != c.title {
+			t.Errorf("%v: %d %q, want %d %q", c.err, status, title, c.status, c.title)
+		}
+		if strings.Contains(detail, "store: ") || strings.Contains(detail, "/home/me") {
+			t.Errorf("%v: detail %q leaks internals", c.err, detail)
+		}
+	}
+}
+
+func TestErrorPageForHTMX(t *testing.T) {
+	r := httptest.NewRequest(http.MethodGet, "/x", nil)
+	r.Header.Set("HX-Request", "true")
+	r.Header.Set("HX-Target", "process-results")
+	w := httptest.NewRecorder()
+	Error(w, r, slog.New(slog.DiscardHandler), NotFound("no such thing"))
+	if w.Code != 404 || w.Header().Get("HX-Retarget") != "#main" || !strings.HasPrefix(w.Body.String(), `<main id="main"`) {
+		t.Errorf("%d %q %.60s", w.Code, w.Header().Get("HX-Retarget"), w.Body.String())
+	}
+}
