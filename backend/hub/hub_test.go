@@ -366,4 +366,3 @@ func TestSubscribeMessagesAndShutdown(t *testing.T) {
 		t.Fatalf("dial after shutdown: %v", err)
 	}
 }
-
