@@ -334,6 +334,9 @@ func TestManagerPauseResumeCancel(t *testing.T) {
 	if _, err := m.Add(transfer.Request{URL: srvB.URL + "/b", Dest: dir, Name: "B"}); transfer.Code(err) != transfer.AlreadyExists {
 		t.Errorf("second task for the same file: %v, want AlreadyExists", err)
 	}
+	if _, err := m.Add(transfer.Request{URL: srvB.URL + "/b", Dest: dir, Name: "a.part"}); transfer.Code(err) != transfer.AlreadyExists {
+		t.Errorf("a task writing another's .part: %v, want AlreadyExists", err)
+	}
 	waitState(t, filepath.Join(dir, "a.part.json"), 256<<10)
 	waitState(t, filepath.Join(dir, "b.part.json"), 256<<10)
 	ta.Pause()

@@ -65,7 +65,6 @@ type job struct {
 	conns *connLimiter
 	bufs  *bufPool
 
-	writeMu sync.Mutex   // serialises writes to the .part
 	written atomic.Int64 // bytes of the file complete on disk
 	size    atomic.Int64 // -1 unknown
 	phase   atomic.Int32 // a State while running (StateRunning, StateVerifying)
@@ -108,7 +107,9 @@ func (j *job) run(ctx context.Context) (Result, error) {
 	if want := j.req.Size; want > 0 && info.Size >= 0 && info.Size != want {
 		return res, driver.Errorf(DataLoss, "transfer: %s: the server has %d bytes, the catalog says %d", j.rel, info.Size, want)
 	}
-	j.size.Store(info.Size)
+	if info.Size >= 0 || j.req.Size < 0 {
+		j.size.Store(info.Size) // else keep showing the catalog's size until the end
+	}
 	res.Size = info.Size
 
 	if ok, err := j.present(ctx, root, info.Size); err != nil || ok {
@@ -451,12 +452,7 @@ func (j *job) readSegment(ctx context.Context, p *plan, s *segment, f *os.File, 
 		k, rerr := io.ReadFull(rc, buf[:want])
 		watchdog.Reset(stall)
 		if k > 0 {
-			// One write at a time: buffered writes to one file take its inode lock, and
-			// kernels spin on it, so parallel writers burn CPU for nothing.
-			j.writeMu.Lock()
-			_, werr := f.WriteAt(buf[:k], pos)
-			j.writeMu.Unlock()
-			if werr != nil {
+			if _, werr := f.WriteAt(buf[:k], pos); werr != nil {
 				return progressed, localError("write", j.part(), werr)
 			}
 			p.advance(s, pos, int64(k))

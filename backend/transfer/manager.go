@@ -139,19 +139,25 @@ func (m *Manager) Add(req Request) (*Task, error) {
 	req.Dest = dest
 	j := &job{opts: &m.opts, req: req, rel: rel, u: u, src: src, conns: m.conns, bufs: m.bufs}
 	j.size.Store(req.Size)
-	key := strings.ToLower(filepath.Join(dest, filepath.FromSlash(rel))) // case-insensitive file systems
+	// Keys for the final and the partial file, folded for case-insensitive file
+	// systems: "x" and "x.part" must not be downloaded side by side.
+	key := strings.ToLower(filepath.Join(dest, filepath.FromSlash(rel)))
+	keys := []string{key, key + ".part"}
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
 		return nil, driver.Errorf(Canceled, "transfer: manager closed")
 	}
-	if other, ok := m.targets[key]; ok && other.state != StateCanceled {
-		return nil, driver.Errorf(AlreadyExists, "transfer: %s is already being downloaded", rel)
+	for _, k := range keys {
+		if other, ok := m.targets[k]; ok && other.state != StateCanceled {
+			return nil, driver.Errorf(AlreadyExists, "transfer: %s is already being downloaded (as %s)", rel, other.job.rel)
+		}
 	}
 	t := &Task{m: m, id: strconv.Itoa(len(m.tasks) + 1), job: j, state: StateQueued}
 	m.tasks = append(m.tasks, t)
 	m.targets[key] = t
+	m.targets[key+".part"] = t
 	m.queue = append(m.queue, t)
 	m.kickLocked()
 	m.changedLocked()

@@ -9,6 +9,7 @@
 # Settings (environment): BENCH_SIZE (default 2G; e.g. 512M), BENCH_RATE (bytes/s per
 # connection, default 25000000), BENCH_LATENCY (default 30ms), BENCH_DIR (work folder,
 # default /tmp/geojobs-bench), BENCH_PORT (default 8765), BENCH_MODES ("capped uncapped"),
+# BENCH_TOOLS (default "geojobs geojobs+verify curl wget aria2c"; geojobs must be in it),
 # BENCH_REPEAT (default 3: the best of 3 runs, interleaved, is reported; capped curl and
 # wget run once, their time is size/rate).
 # Needs: go, curl, wget, aria2c, /usr/bin/time (Debian: apt-get install -y aria2 wget curl time).
@@ -64,7 +65,7 @@ for mode in $MODES; do
 	SUM=$(curl -sf "http://127.0.0.1:$PORT/checksum")
 	cat "$DIR/data.bin" >/dev/null # every tool reads the served file from the page cache
 	declare -A T=() M=()
-	tools=(geojobs geojobs+verify curl wget aria2c)
+	read -r -a tools <<<"${BENCH_TOOLS:-geojobs geojobs+verify curl wget aria2c}"
 	for rep in $(seq 1 "$REPEAT"); do # best time of REPEAT runs, highest RSS
 		# Each round starts with another tool, so that no tool always follows the same one.
 		order=("${tools[@]:$(((rep - 1) % ${#tools[@]}))}" "${tools[@]:0:$(((rep - 1) % ${#tools[@]}))}")
@@ -93,8 +94,9 @@ for mode in $MODES; do
 	echo "== $mode"
 	printf '%-16s %9s %10s %9s %16s %16s\n' tool seconds MB/s RSS_MB geojobs_speedup verify_speedup
 	for t in "${tools[@]}"; do
-		awk -v t="$t" -v s="${T[$t]}" -v m="${M[$t]}" -v g="${T[geojobs]}" -v gv="${T[geojobs+verify]}" -v size="$SIZE" 'BEGIN {
+		awk -v t="$t" -v s="${T[$t]}" -v m="${M[$t]}" -v g="${T[geojobs]:-nan}" -v gv="${T[geojobs+verify]:-nan}" -v size="$SIZE" 'BEGIN {
 			if (s == "nan") { printf "%-16s %9s\n", t, "failed"; exit }
-			printf "%-16s %9.2f %10.1f %9.1f %15.2fx %15.2fx\n", t, s, size/s/1e6, m/1024, s/g, s/gv }'
+			r1 = (g == "nan") ? "-" : sprintf("%.2fx", s/g); r2 = (gv == "nan") ? "-" : sprintf("%.2fx", s/gv)
+			printf "%-16s %9.2f %10.1f %9.1f %16s %16s\n", t, s, size/s/1e6, m/1024, r1, r2 }'
 	done
 done
