@@ -29,6 +29,8 @@ type Change struct {
 	Results           bool // results (or the failure's details) are stored
 	Error             string
 	At                time.Time // when the monitor saw the change
+	// ServerUpdated is when the server says the job last changed, if it says.
+	ServerUpdated time.Time
 }
 
 // Config configures a Monitor. Store and ClientFor are required.
@@ -130,9 +132,10 @@ type snapshot struct {
 	status, message       string
 	progress              int // -1: unknown
 	unreachable           bool
-	needResults           bool   // terminal: fetch results (or failure details) next
-	resultsTries          int    // results requests answered with an error so far
-	lastFailure           string // signature of the last failed job's results answer
+	needResults           bool      // terminal: fetch results (or failure details) next
+	resultsTries          int       // results requests answered with an error so far
+	lastFailure           string    // signature of the last failed job's results answer
+	updated               time.Time // the server's "updated" of the last status
 	interval              time.Duration
 }
 

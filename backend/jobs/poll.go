@@ -50,6 +50,10 @@ func (m *Monitor) poll(ctx context.Context, s snapshot) outcome {
 			return outcome{snap: s, next: m.cfg.FastInterval}
 		}
 		s.status, s.progress, s.message, s.unreachable = st.Status, progress, st.Message, false
+		s.updated = time.Time{}
+		if st.Updated != nil {
+			s.updated = *st.Updated
+		}
 		m.emit(s, now, func(c *Change) {})
 	}
 	switch {
@@ -229,7 +233,8 @@ func (m *Monitor) lost(ctx context.Context, s snapshot, err error) outcome {
 }
 
 func (m *Monitor) emit(s snapshot, at time.Time, f func(*Change)) {
-	c := Change{JobID: s.id, EndpointID: s.endpoint, ProcessID: s.process, Status: s.status, Message: s.message, At: at}
+	c := Change{JobID: s.id, EndpointID: s.endpoint, ProcessID: s.process, Status: s.status, Message: s.message,
+		At: at, ServerUpdated: s.updated}
 	if s.progress >= 0 {
 		p := s.progress
 		c.Progress = &p

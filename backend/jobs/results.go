@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
 )
@@ -44,6 +46,10 @@ func storeOutput(v ogcapi.OutputValue) storedOutput {
 		o := storedOutput{MediaType: v.MediaType, Size: len(v.Bytes)}
 		if len(v.Bytes) > maxInlineBytes {
 			o.Omitted = true
+			return o
+		}
+		if strings.HasPrefix(v.MediaType, "text/") && utf8.Valid(v.Bytes) {
+			o.Value, _ = json.Marshal(string(v.Bytes))
 			return o
 		}
 		b, _ := json.Marshal(base64.StdEncoding.EncodeToString(v.Bytes))
@@ -90,7 +96,7 @@ func failureLinks(ls ogcapi.Links) ogcapi.Links {
 	for _, l := range ls {
 		switch {
 		case ogcapi.RelIs(l.Rel, ogcapi.RelExceptions), ogcapi.RelIs(l.Rel, ogcapi.RelResults),
-			l.Rel == "logs", l.Rel == "log", l.Rel == "describedby", l.Rel == "alternate" && l.Type == "text/plain":
+			l.Rel == "logs", l.Rel == "log", l.Rel == "describedby", (l.Rel == "alternate" || l.Rel == "related") && strings.HasPrefix(l.Type, "text/plain"):
 			out = append(out, l)
 		}
 	}
