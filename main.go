@@ -1,3 +1,5 @@
+//go:build !(desktop || dev || bindings)
+
 // geojobs runs processing on OGC API – Processes servers: a user interface in the browser
 // (or the desktop window), a built-in local endpoint, and a headless `geojobs run`.
 package main

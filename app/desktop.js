@@ -1,0 +1,106 @@
+// geojobs desktop shell: what the window's page does only in the desktop app. Loaded
+// by the desktop shell into every full page; inert in browser mode (never served there).
+(function () {
+  "use strict";
+  if (window.geojobsDesktop) return;
+  const meta = function (name) {
+    const m = document.querySelector('meta[name="' + name + '"]');
+    return m ? m.getAttribute("content") : "";
+  };
+  const selfTest = meta("geojobs-selftest") === "1";
+  const state = { ticks: 0, connected: false, transport: "" };
+  window.geojobsDesktop = state;
+
+  // Links to other sites open in the system browser, never inside the window.
+  document.addEventListener("click", function (ev) {
+    const a = ev.target.closest && ev.target.closest("a[href]");
+    if (!a) return;
+    let u;
+    try { u = new URL(a.href, location.href); } catch (e) { return; }
+    if (u.origin === location.origin || !/^https?:$/.test(u.protocol)) return;
+    ev.preventDefault();
+    if (window.runtime && window.runtime.BrowserOpenURL) window.runtime.BrowserOpenURL(u.href);
+  }, true);
+
+  // Out-of-band swap: every element of the fragment with an id replaces the page's
+  // element with that id.
+  function applyFragment(html) {
+    const t = document.createElement("template");
+    t.innerHTML = html;
+    Array.from(t.content.children).forEach(function (el) {
+      if (!el.id) return;
+      const cur = document.getElementById(el.id);
+      if (!cur) return;
+      cur.replaceWith(el);
+      if (window.htmx) window.htmx.process(el);
+    });
+  }
+
+  let socket = null;
+  function send(m) {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(m));
+  }
+
+  function report() {
+    const st = document.getElementById("job-status");
+    const bar = st && st.querySelector("progress");
+    send({ type: "dom", data: {
+      path: location.pathname, title: document.title, ticks: state.ticks, transport: state.transport,
+      jobStatus: st ? st.getAttribute("data-status") : "", progress: bar ? Number(bar.getAttribute("value")) : -1,
+      runtime: !!window.runtime, htmx: !!window.htmx,
+    } });
+  }
+
+  function handle(m, via) {
+    if (!m || typeof m !== "object") return;
+    state.transport = via;
+    switch (m.type) {
+      case "fragment": applyFragment(m.html || ""); break;
+      case "navigate":
+        // same-origin paths only
+        if (typeof m.data === "string" && m.data.charAt(0) === "/" && m.data.charAt(1) !== "/") location.assign(m.data);
+        break;
+      case "zoom":
+        if (typeof m.data === "number" && m.data >= 0.5 && m.data <= 3) document.documentElement.style.zoom = String(m.data);
+        break;
+      case "tick":
+        state.ticks++;
+        if (selfTest) report();
+        break;
+      default:
+        document.dispatchEvent(new CustomEvent("geojobs:push", { detail: m }));
+    }
+  }
+
+  // The push WebSocket to the app's loopback listener; reconnects with backoff.
+  const url = meta("geojobs-ws");
+  let delay = 500;
+  function connect() {
+    if (!url) return;
+    socket = new WebSocket(url);
+    socket.onopen = function () { state.connected = true; delay = 500; if (selfTest) report(); };
+    socket.onmessage = function (ev) {
+      let m;
+      try { m = JSON.parse(ev.data); } catch (e) { return; }
+      handle(m, "websocket");
+    };
+    socket.onclose = function () {
+      state.connected = false;
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 10000);
+    };
+  }
+  connect();
+
+  // The same messages over Wails events, where the webview refuses the socket.
+  function listenEvents() {
+    if (window.runtime && window.runtime.EventsOn) {
+      window.runtime.EventsOn("geojobs:push", function (m) { handle(m, "events"); });
+      return true;
+    }
+    return false;
+  }
+  if (!listenEvents()) document.addEventListener("DOMContentLoaded", listenEvents);
+
+  window.addEventListener("pagehide", function () { if (socket) { socket.onclose = null; socket.close(); } });
+})();

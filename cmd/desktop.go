@@ -1,0 +1,65 @@
+//go:build desktop || dev || bindings
+
+package cmd
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/geojobs/geojobs/app"
+	"github.com/geojobs/geojobs/backend/config"
+	"github.com/geojobs/geojobs/frontend/webapp"
+)
+
+// ExecuteDesktop runs the command line of the desktop build: without a subcommand it
+// opens the desktop window (--browser serves the UI in the browser as the plain build
+// does); every subcommand (run, local-endpoint, keys, serve, …) works as in the plain
+// build.
+func ExecuteDesktop() int {
+	root := NewRoot()
+	browser := root.RunE
+	var useBrowser bool
+	root.Flags().BoolVar(&useBrowser, "browser", false, "serve the user interface in the browser instead of the desktop window")
+	root.Long = "geojobs runs processing on OGC API – Processes servers (ZOO-Project, pygeoapi, EOEPCA and its own\n" +
+		"built-in local endpoint). Without a subcommand it opens the desktop window (--browser: the browser)."
+	root.RunE = func(c *cobra.Command, args []string) error {
+		if useBrowser {
+			return browser(c, args)
+		}
+		return runDesktop(c)
+	}
+	root.SetArgs(CommandArgs(os.Args))
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "geojobs:", err)
+		var ec interface{ ExitCode() int }
+		if asExitCoder(err, &ec) {
+			return ec.ExitCode()
+		}
+		return 1
+	}
+	return 0
+}
+
+// runDesktop opens the window over the same application the browser mode serves.
+func runDesktop(c *cobra.Command) error {
+	opts := &rootOptions{
+		DataDir:  c.Flag("data-dir").Value.String(),
+		LogLevel: c.Flag("log-level").Value.String(),
+	}
+	log, closer, err := opts.logger(c.ErrOrStderr(), true)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	return app.Run(app.Options{
+		DataDir: opts.DataDir,
+		Version: Version,
+		LogFile: config.Paths{Root: opts.DataDir}.LogFile(),
+		Logger:  log,
+		Build: func(baseURL, token string) (*webapp.App, error) {
+			return webapp.Build(webapp.Options{DataDir: opts.DataDir, BaseURL: baseURL, Token: token, Logger: log})
+		},
+	})
+}
