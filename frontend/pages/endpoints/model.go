@@ -2,6 +2,7 @@ package endpoints
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -48,6 +49,9 @@ func (m FormModel) action() string {
 	}
 	return path(m.ID)
 }
+
+// hasKey reports whether name is one of the keystore's endpoint keys.
+func (m FormModel) hasKey(name string) bool { return slices.Contains(m.KeyNames, name) }
 
 func (m FormModel) title() string {
 	if m.ID == "" {
