@@ -81,6 +81,10 @@ type Field struct {
 	ByRef bool
 	// Schema is the input's schema as the server sent it.
 	Schema json.RawMessage
+	// KeystoreRef: a text input whose description or schema mentions the keystore
+	// takes a keystore://NAME reference (EOCanvas' convention): the process reads
+	// the named key from its own keystore.
+	KeystoreRef bool
 }
 
 // Many reports whether the input takes more than one value.
@@ -154,7 +158,13 @@ func newField(i int, id string, d ogcapi.InputDescription) Field {
 	if s.HasDefault {
 		setDefault(&fl, s.Default)
 	}
+	fl.KeystoreRef = fl.Kind == KindText && fl.AOI == "" && mentionsKeystore(d.Description, d.Schema)
 	return fl
+}
+
+// mentionsKeystore reports whether an input's description or schema speaks of a keystore.
+func mentionsKeystore(desc string, schema json.RawMessage) bool {
+	return strings.Contains(strings.ToLower(desc), "keystore") || strings.Contains(strings.ToLower(string(schema)), "keystore")
 }
 
 // kindOf picks the widget of a schema.
