@@ -1,0 +1,338 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/store"
+)
+
+func TestStateRoundTripAndNormalize(t *testing.T) {
+	dir := t.TempDir()
+	s, err := LoadState(dir)
+	if err != nil || s != DefaultState() {
+		t.Fatalf("missing file: got %+v, %v; want defaults", s, err)
+	}
+	want := State{X: 40, Y: 30, Width: 1400, Height: 900, Placed: true, Zoom: 1.2, DownloadsDir: "/data/dl"}
+	if err := SaveState(dir, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadState(dir)
+	if err != nil || got != want {
+		t.Fatalf("round trip: got %+v, %v; want %+v", got, err, want)
+	}
+	// Too small, absurd position, bad zoom, relative folder: clamped or dropped.
+	n := State{X: 1 << 20, Y: 5, Width: 300, Height: 99999, Zoom: 9, DownloadsDir: "rel/dir", Placed: true}.Normalized()
+	if n.Width != MinWidth || n.Height != maxSide || n.Zoom != MaxZoom || n.DownloadsDir != "" || n.Placed || n.X != 0 {
+		t.Fatalf("normalized: %+v", n)
+	}
+	if err := os.WriteFile(filepath.Join(dir, StateFile), []byte("{nope"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := LoadState(dir); err == nil || s != DefaultState() {
+		t.Fatalf("corrupt file: got %+v, %v; want defaults and an error", s, err)
+	}
+}
+
+func TestStepZoom(t *testing.T) {
+	for _, c := range []struct {
+		z     float64
+		steps int
+		want  float64
+	}{{1, 1, 1.1}, {1.1, -1, 1}, {1.5, 0, 1}, {0.5, -1, MinZoom}, {3, 1, MaxZoom}, {0.3, 1, MinZoom}} {
+		if got := StepZoom(c.z, c.steps); got != c.want {
+			t.Errorf("StepZoom(%v, %d) = %v, want %v", c.z, c.steps, got, c.want)
+		}
+	}
+}
+
+// loopback starts a Loopback with a hub and an app handler that says who it saw.
+func loopback(t *testing.T) (*Loopback, *Hub, chan Message) {
+	t.Helper()
+	lb, err := ListenLoopback(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan Message, 16)
+	hub := NewHub(WebviewOrigins, nil)
+	hub.OnMessage = func(m Message) { got <- m }
+	mux := http.NewServeMux()
+	mux.Handle(PushPath, hub)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "app:"+r.URL.RawQuery) })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go hub.Run(ctx)
+	go func() { defer close(done); _ = lb.Serve(ctx, mux) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return lb, hub, got
+}
+
+func dial(url, origin string) (*websocket.Conn, int, error) {
+	h := http.Header{}
+	if origin != "" {
+		h.Set("Origin", origin)
+	}
+	c, resp, err := websocket.DefaultDialer.Dial(url, h)
+	code := 0
+	if resp != nil {
+		code = resp.StatusCode
+	}
+	return c, code, err
+}
+
+func TestLoopbackPushWebSocket(t *testing.T) {
+	lb, hub, got := loopback(t)
+	url := lb.WebSocketURL(PushPath)
+	if !strings.HasPrefix(url, "ws://127.0.0.1:") || !strings.Contains(url, PushTokenParam+"="+lb.PushToken) {
+		t.Fatalf("push URL %q", url)
+	}
+	for _, c := range []struct {
+		name, url, origin string
+		code              int
+	}{
+		{"foreign origin", url, "https://evil.example", http.StatusForbidden},
+		{"no token", strings.Split(url, "?")[0], "wails://wails", http.StatusUnauthorized},
+		{"wrong token", strings.Split(url, "?")[0] + "?" + PushTokenParam + "=x", "wails://wails", http.StatusUnauthorized},
+		{"launch token in the URL is no WebSocket credential", strings.Split(url, "?")[0] + "?token=" + lb.Guard.Token, "wails://wails", http.StatusSeeOther},
+	} {
+		if conn, code, err := dial(c.url, c.origin); err == nil || code != c.code {
+			if conn != nil {
+				conn.Close()
+			}
+			t.Errorf("%s: got %d, %v; want refusal %d", c.name, code, err, c.code)
+		}
+	}
+	for _, origin := range WebviewOrigins {
+		conn, code, err := dial(url, origin)
+		if err != nil {
+			t.Fatalf("origin %s: %d %v", origin, code, err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for hub.Clients() != 1 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		hub.Publish(Message{Type: "fragment", HTML: `<p id="x">1</p>`})
+		var m Message
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if err := conn.ReadJSON(&m); err != nil || m.Type != "fragment" || m.HTML != `<p id="x">1</p>` {
+			t.Fatalf("origin %s: read %+v, %v", origin, m, err)
+		}
+		if err := conn.WriteJSON(Message{Type: "dom", Data: json.RawMessage(`{"path":"/jobs"}`)}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case m := <-got:
+			if m.Type != "dom" || string(m.Data) != `{"path":"/jobs"}` {
+				t.Fatalf("hub got %+v", m)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the hub did not receive the page's message")
+		}
+		conn.Close()
+		for hub.Clients() != 0 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+func TestLoopbackGuardsPlainRequests(t *testing.T) {
+	lb, _, _ := loopback(t)
+	get := func(url string, hdr map[string]string) (int, string) {
+		req, _ := http.NewRequest("GET", url, nil)
+		for k, v := range hdr {
+			if k == "Host" {
+				req.Host = v
+				continue
+			}
+			req.Header.Set(k, v)
+		}
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	base := lb.BaseURL()
+	if code, _ := get(base+"x", nil); code != http.StatusUnauthorized {
+		t.Errorf("no credentials: %d", code)
+	}
+	if code, _ := get(base+"x?"+PushTokenParam+"="+lb.PushToken, nil); code != http.StatusUnauthorized {
+		t.Errorf("push token on a plain request: %d, want 401", code)
+	}
+	if code, body := get(base+"x?a=1", map[string]string{"Authorization": "Bearer " + lb.Guard.Token}); code != 200 || body != "app:a=1" {
+		t.Errorf("bearer: %d %q", code, body)
+	}
+	if code, _ := get(base+"x", map[string]string{"Authorization": "Bearer " + lb.Guard.Token, "Host": "evil.example"}); code != http.StatusMisdirectedRequest {
+		t.Errorf("foreign Host accepted")
+	}
+}
+
+type fakeNative struct {
+	dir string
+	err error
+}
+
+func (f fakeNative) PickFolder(context.Context, string, string) (string, error) { return f.dir, f.err }
+
+type memSettings struct{ dir string }
+
+func (m *memSettings) DownloadsDir() string           { return m.dir }
+func (m *memSettings) SetDownloadsDir(d string) error { m.dir = d; return nil }
+
+func TestWebviewHandler(t *testing.T) {
+	app := http.NewServeMux()
+	app.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/endpoints", http.StatusSeeOther) })
+	app.HandleFunc("GET /endpoints", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if r.Header.Get("HX-Request") == "true" {
+			io.WriteString(w, `<main id="main">part</main>`)
+			return
+		}
+		io.WriteString(w, `<!DOCTYPE html><html><head><title>E</title></head><body>full</body></html>`)
+	})
+	app.HandleFunc("POST /endpoints", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/endpoints/x", http.StatusSeeOther) })
+	app.HandleFunc("GET /static/app.css", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/css")
+		io.WriteString(w, "body{}")
+	})
+	set := &memSettings{dir: "/home/u/Downloads/geojobs"}
+	native := &fakeNative{dir: "/data/picked"}
+	h := WebviewHandler(WebviewOptions{App: app, PushURL: "ws://127.0.0.1:5/desktop/ws?wst=a&b", ConnectSrc: []string{"ws://127.0.0.1:5"},
+		Native: native, Settings: set})
+	do := func(method, path string, hdr map[string]string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, "wails://wails"+path, nil)
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+
+	full := do("GET", "/endpoints", nil)
+	body := full.Body.String()
+	if full.Code != 200 || !strings.Contains(body, `<head><meta name="geojobs-desktop" content="1"><meta name="geojobs-ws" content="ws://127.0.0.1:5/desktop/ws?wst=a&amp;b">`) ||
+		!strings.Contains(body, `<script src="/wails/runtime.js"></script>`) || !strings.Contains(body, `<script src="/desktop/desktop.js" defer></script>`) {
+		t.Fatalf("full page not given the desktop head: %d %s", full.Code, body)
+	}
+	if csp := full.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "connect-src 'self' ws://127.0.0.1:5;") || !strings.Contains(csp, "script-src 'self';") {
+		t.Errorf("CSP %q", csp)
+	}
+	if full.Header().Get("Content-Length") != itoa(len(body)) {
+		t.Errorf("Content-Length %q for %d bytes", full.Header().Get("Content-Length"), len(body))
+	}
+	if part := do("GET", "/endpoints", map[string]string{"HX-Request": "true"}); part.Body.String() != `<main id="main">part</main>` {
+		t.Errorf("fragment changed: %q", part.Body.String())
+	}
+	if css := do("GET", "/static/app.css", nil); css.Body.String() != "body{}" {
+		t.Errorf("static changed: %q", css.Body.String())
+	}
+	if js := do("GET", "/desktop/desktop.js", nil); js.Code != 200 || !strings.Contains(js.Body.String(), "geojobs-ws") {
+		t.Errorf("desktop.js: %d", js.Code)
+	}
+
+	// Redirects become something WebKit follows.
+	root := do("GET", "/", nil)
+	if root.Code != 200 || root.Header().Get("Location") != "" || !strings.Contains(root.Body.String(), `http-equiv="refresh" content="0;url=/endpoints"`) {
+		t.Errorf("redirect page: %d %q", root.Code, root.Body.String())
+	}
+	if hx := do("GET", "/", map[string]string{"HX-Request": "true"}); hx.Code != 204 || hx.Header().Get("HX-Redirect") != "/endpoints" {
+		t.Errorf("HTMX redirect: %d %v", hx.Code, hx.Header())
+	}
+	if post := do("POST", "/endpoints", map[string]string{"Origin": "wails://wails"}); post.Code != 200 || !strings.Contains(post.Body.String(), "url=/endpoints/x") {
+		t.Errorf("POST from the page: %d %q", post.Code, post.Body.String())
+	}
+
+	// A page the webview was navigated to must not post to the app.
+	for _, o := range []string{"https://evil.example", "null", "http://127.0.0.1:5"} {
+		if r := do("POST", "/endpoints", map[string]string{"Origin": o}); r.Code != http.StatusForbidden {
+			t.Errorf("POST from %s: %d, want 403", o, r.Code)
+		}
+	}
+	if r := do("POST", "/endpoints", map[string]string{"Sec-Fetch-Site": "cross-site"}); r.Code != http.StatusForbidden {
+		t.Errorf("cross-site POST without Origin: %d", r.Code)
+	}
+
+	// The downloads folder: read, pick, cancel.
+	if r := do("GET", "/desktop/downloads-folder", nil); !strings.Contains(r.Body.String(), `"/home/u/Downloads/geojobs"`) {
+		t.Errorf("GET folder: %s", r.Body.String())
+	}
+	if r := do("POST", "/desktop/downloads-folder", map[string]string{"Origin": "http://wails.localhost"}); r.Code != 200 || set.dir != "/data/picked" {
+		t.Errorf("pick: %d %s, saved %q", r.Code, r.Body.String(), set.dir)
+	}
+	native.dir = ""
+	if r := do("POST", "/desktop/downloads-folder", map[string]string{"Origin": "wails://wails"}); r.Code != 204 || set.dir != "/data/picked" {
+		t.Errorf("cancelled pick: %d, saved %q", r.Code, set.dir)
+	}
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestJobWatcherNotifiesJobsThatEnd(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(filepath.Join(t.TempDir(), "g.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	newJob := func(process string) store.Job {
+		j, err := st.CreateJob(ctx, store.NewJob{EndpointID: store.LocalEndpoint, ProcessID: process, Request: json.RawMessage(`{}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Submitted(ctx, j.ID, "r-"+process, "", ogcapi.StatusInfo{JobID: "r-" + process, Status: ogcapi.StatusRunning}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	setStatus := func(j store.Job, status, msg string) {
+		if _, err := st.RecordStatus(ctx, j.ID, ogcapi.StatusInfo{JobID: "r-" + j.ProcessID, Status: status, Message: msg}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := newJob("already-done")
+	setStatus(done, ogcapi.StatusSuccessful, "")
+	running := newJob("countdown")
+	var got []Notice
+	w := &JobWatcher{Jobs: st, Notify: func(n Notice) { got = append(got, n) }}
+	if err := w.Scan(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("first scan must only record: %v %+v", err, got)
+	}
+	setStatus(running, ogcapi.StatusSuccessful, "counted down 8 seconds")
+	failing := newJob("fail")
+	if err := w.Scan(ctx); err != nil || len(got) != 1 {
+		t.Fatalf("after one job ended: %v %+v", err, got)
+	}
+	if n := got[0]; n.JobID != running.ID || !n.Success || n.Title != "Job finished: countdown" || !strings.Contains(n.Body, "counted down 8 seconds") {
+		t.Errorf("notice %+v", n)
+	}
+	setStatus(failing, ogcapi.StatusFailed, "boom")
+	if err := w.Scan(ctx); err != nil || len(got) != 2 || got[1].Success || got[1].Title != "Job failed: fail" {
+		t.Fatalf("failed job: %v %+v", err, got)
+	}
+	if err := w.Scan(ctx); err != nil || len(got) != 2 {
+		t.Fatalf("a job is reported once: %+v", got)
+	}
+}
+
+func TestRisingValues(t *testing.T) {
+	if n := risingValues([]int{0, 37, 62, 100}); n != 3 {
+		t.Errorf("got %d", n)
+	}
+	if n := risingValues([]int{0, 100}); n != 1 {
+		t.Errorf("jump to the end is not visible progress: got %d", n)
+	}
+}
