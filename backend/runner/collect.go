@@ -2,24 +2,19 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/results"
 	"github.com/geojobs/geojobs/backend/stac"
 )
-
-// maxSTACDocs bounds a crawl of a catalog the job returned.
-const maxSTACDocs = stac.DefaultLimit
 
 // results reads a finished job's results.
 func (r *run) results(ctx context.Context, proc *ogcapi.Process) (*ogcapi.Results, error) {
@@ -44,102 +39,32 @@ func (r *run) hint(proc *ogcapi.Process) ogcapi.ResultsHint {
 	return h
 }
 
-// collect turns the results into the ItemCollection to write: the STAC the process
-// returned (inline, or by reference to a document that is crawled), else one Item for
-// the job. isSTAC says which.
+// collect turns the results into the ItemCollection to write (results.FromResults,
+// the code path the app uses too). isSTAC says whether the process returned STAC.
 func (r *run) collect(ctx context.Context, proc *ogcapi.Process, st *ogcapi.StatusInfo, res *ogcapi.Results) (ic *stac.ItemCollection, isSTAC bool, err error) {
-	fetch := stac.HTTPFetcher{Client: r.fetchClient()}
-	base := r.resultsBase()
-	var items []*stac.Item
-	var found bool
-	for _, out := range res.Outputs {
-		got, ok, err := r.stacOf(ctx, out, base, fetch)
-		if err != nil {
-			return nil, false, err
-		}
-		if ok {
-			found = true
-			items = append(items, got...)
-		}
+	job := results.JobInfo{ID: r.jobID, ProcessID: r.pid, Endpoint: r.client.Endpoint(), JobURL: r.jobURL, Process: proc}
+	if st.Created != nil {
+		job.Created = *st.Created
 	}
-	if found {
-		return &stac.ItemCollection{Type: "FeatureCollection", Features: items}, true, nil
+	if st.Started != nil {
+		job.Started = *st.Started
 	}
-	it, err := r.jobItem(proc, st, res)
-	if err != nil {
-		return nil, false, err
-	}
-	return &stac.ItemCollection{Type: "FeatureCollection", Features: []*stac.Item{it}}, false, nil
-}
-
-// stacOf reads one output as STAC: an inline STAC document, or a link (or links) to
-// one. ok is false when the output is not STAC.
-func (r *run) stacOf(ctx context.Context, out ogcapi.OutputResult, base *url.URL, fetch stac.Fetcher) (items []*stac.Item, ok bool, err error) {
-	v := out.Value
-	if doc, isJSON := v.JSON(); isJSON && v.Kind != ogcapi.KindArray {
-		if _, err := stac.DetectKind(doc); err != nil {
-			return nil, false, nil
-		}
-		ic, err := stac.Resolve(ctx, doc, base, fetch, maxSTACDocs)
-		if err != nil {
-			return nil, false, errorf(stacStatus(err), err, "output %s: the STAC document the job returned", clean(out.ID, 80))
-		}
-		return ic.Features, true, nil
-	}
-	links := v.Hrefs()
-	if len(links) == 0 {
-		return nil, false, nil
-	}
-	for _, l := range links {
-		if !maybeSTAC(l, out.ID) {
-			return nil, false, nil
-		}
-	}
-	for _, l := range links {
-		u, err := url.Parse(l.Href)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-			// s3://, file: and the like are assets, not documents geojobs reads.
-			return nil, false, nil
-		}
-		doc, err := fetch.Fetch(ctx, u)
-		if err != nil {
-			if explicitSTAC(l, out.ID) {
-				return nil, false, errorf(stacStatus(err), err, "output %s: the STAC document the job links to", clean(out.ID, 80))
-			}
-			r.log.Warn("could not read a JSON output to check for STAC; keeping it as an asset", "output", out.ID, "err", err)
-			return nil, false, nil
-		}
-		if _, err := stac.DetectKind(doc); err != nil {
-			return nil, false, nil
-		}
-		ic, err := stac.Resolve(ctx, doc, u, fetch, maxSTACDocs)
-		if err != nil {
-			return nil, false, errorf(stacStatus(err), err, "output %s: the STAC document the job links to", clean(out.ID, 80))
-		}
-		items = append(items, ic.Features...)
-	}
-	return items, true, nil
-}
-
-// maybeSTAC: a link worth fetching to see whether it is STAC (JSON by its type, or
-// untyped with a .json name or a STAC-sounding output id).
-func maybeSTAC(l ogcapi.Link, outputID string) bool {
-	mt, _, _ := mime.ParseMediaType(l.Type)
 	switch {
-	case mt == "application/json", mt == "application/geo+json", strings.HasSuffix(mt, "+json"):
-		return true
-	case mt != "":
-		return false
+	case st.Finished != nil:
+		job.Finished = *st.Finished
+	case st.Updated != nil:
+		job.Finished = *st.Updated
+	default:
+		job.Finished = r.o.Now()
 	}
-	u, err := url.Parse(l.Href)
-	return err == nil && (strings.HasSuffix(strings.ToLower(u.Path), ".json") || explicitSTAC(l, outputID))
-}
-
-// explicitSTAC: the output says it is STAC, so failing to read it is an error.
-func explicitSTAC(l ogcapi.Link, outputID string) bool {
-	_, params, _ := mime.ParseMediaType(l.Type)
-	return strings.Contains(strings.ToLower(outputID), "stac") || strings.Contains(strings.ToLower(params["profile"]), "stac") ||
-		l.Rel == "stac" || strings.Contains(strings.ToLower(l.Href), "catalog.json") || strings.Contains(strings.ToLower(l.Href), "collection.json")
+	c, err := results.FromResults(ctx, res, job, results.Options{
+		Fetcher: stac.HTTPFetcher{Client: r.fetchClient()}, Base: r.resultsBase(),
+		Fs: r.o.Fs, Dir: outputDir(r.o.Output), Logger: r.log,
+	})
+	if err != nil {
+		return nil, false, errorf(stacStatus(err), err, "")
+	}
+	return c.ItemCollection, c.STAC, nil
 }
 
 func stacStatus(err error) int {
@@ -211,104 +136,6 @@ func sameOrigin(a, b *url.URL) bool {
 		return "80"
 	}
 	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
-}
-
-// jobItem wraps non-STAC outputs in one Item (stac.JobItem): references become
-// assets, small literals properties, other inline values files next to the output.
-func (r *run) jobItem(proc *ogcapi.Process, st *ogcapi.StatusInfo, res *ogcapi.Results) (*stac.Item, error) {
-	job := stac.Job{
-		ID: r.jobID, ProcessID: r.pid, Endpoint: r.client.Endpoint(), JobURL: r.jobURL,
-	}
-	if st.Created != nil {
-		job.Created = *st.Created
-	}
-	if st.Started != nil {
-		job.Started = *st.Started
-	}
-	switch {
-	case st.Finished != nil:
-		job.Finished = *st.Finished
-	case st.Updated != nil:
-		job.Finished = *st.Updated
-	default:
-		job.Finished = r.o.Now()
-	}
-	for i, out := range res.Outputs {
-		id := out.ID
-		if id == "" {
-			id = fmt.Sprintf("output-%d", i+1)
-		}
-		var desc ogcapi.OutputDescription
-		if proc != nil {
-			desc = proc.Outputs[out.ID]
-		}
-		outs, err := jobOutputs(id, out.Value, desc)
-		if err != nil {
-			return nil, errorf(ExitOutput, err, "output %s", clean(id, 80))
-		}
-		job.Outputs = append(job.Outputs, outs...)
-	}
-	it, err := stac.JobItem(job, r.o.Fs, outputDir(r.o.Output))
-	if err != nil {
-		return nil, errorf(ExitOutput, err, "job item")
-	}
-	return it, nil
-}
-
-// maxTextLiteral is the largest raw text/* answer recorded as a property rather than a file.
-const maxTextLiteral = 4 << 10
-
-// jobOutputs converts one output value; arrays give one entry per item (id-1, id-2, …).
-func jobOutputs(id string, v ogcapi.OutputValue, desc ogcapi.OutputDescription) ([]stac.Output, error) {
-	switch v.Kind {
-	case ogcapi.KindLink:
-		mt := v.Link.Type
-		if mt == "" {
-			mt = v.MediaType
-		}
-		return []stac.Output{{ID: id, Href: v.Link.Href, MediaType: mt, Title: v.Link.Title}}, nil
-	case ogcapi.KindJSON:
-		if strings.EqualFold(v.Encoding, "base64") || isBinarySchema(desc) {
-			b, err := v.DataAs(desc)
-			if err == nil {
-				return []stac.Output{{ID: id, Bytes: b, MediaType: v.MediaType}}, nil
-			}
-		}
-		return []stac.Output{{ID: id, Inline: v.Value, MediaType: v.MediaType}}, nil
-	case ogcapi.KindBytes:
-		mt, _, _ := mime.ParseMediaType(v.MediaType)
-		switch {
-		case (mt == "application/json" || strings.HasSuffix(mt, "+json")) && json.Valid(v.Bytes):
-			return []stac.Output{{ID: id, Inline: json.RawMessage(v.Bytes), MediaType: v.MediaType}}, nil
-		case mt == "text/plain" && len(v.Bytes) <= maxTextLiteral && utf8.Valid(v.Bytes):
-			s, _ := json.Marshal(string(v.Bytes))
-			return []stac.Output{{ID: id, Inline: s, MediaType: "text/plain"}}, nil
-		}
-		return []stac.Output{{ID: id, Bytes: v.Bytes, MediaType: v.MediaType}}, nil
-	case ogcapi.KindArray:
-		var outs []stac.Output
-		for i, it := range v.Items {
-			sub, err := jobOutputs(fmt.Sprintf("%s-%d", id, i+1), it, desc)
-			if err != nil {
-				return nil, err
-			}
-			outs = append(outs, sub...)
-		}
-		return outs, nil
-	}
-	return nil, errors.New("the server sent no value")
-}
-
-// isBinarySchema: the description says the output is base64 or binary data.
-func isBinarySchema(desc ogcapi.OutputDescription) bool {
-	var s struct {
-		ContentEncoding string `json:"contentEncoding"`
-		Format          string `json:"format"`
-	}
-	if len(desc.Schema) == 0 || json.Unmarshal(desc.Schema, &s) != nil {
-		return false
-	}
-	return s.ContentEncoding == "base64" || s.ContentEncoding == "binary" || s.Format == "byte" || s.Format == "binary"
 }
 
 func outputDir(output string) string {

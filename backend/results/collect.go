@@ -1,0 +1,309 @@
+// Package results turns the results of any OGC API – Processes job into one STAC
+// ItemCollection: the STAC the process returned inline, STAC it links to (a Catalog or
+// Collection crawled by reference), or else one Item made from the job's outputs. It is
+// the single code path behind `geojobs run`, the results page and the jobs engine, so
+// a job shows the same items wherever it is looked at.
+//
+// It does not download assets (backend/transfer does) and does not render anything.
+package results
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/stac"
+	"github.com/spf13/afero"
+)
+
+// MaxSTACDocs bounds the crawl of a catalog a job returned.
+const MaxSTACDocs = stac.DefaultLimit
+
+// JobInfo describes the job whose results are collected.
+type JobInfo struct {
+	ID        string // the server's job id, or a made-up one for a sync run; the job Item's id
+	ProcessID string
+	Endpoint  string // the server's landing page URL
+	JobURL    string // the job's status URL, when there is one
+	Created   time.Time
+	Started   time.Time
+	Finished  time.Time // required for the job Item
+	// Process is the process description, when known: it tells which outputs carry
+	// base64 or binary data.
+	Process *ogcapi.Process
+}
+
+// Options configure FromResults.
+type Options struct {
+	// Fetcher reads STAC documents the results link to. It must apply credentials only
+	// to the origins they belong to. Nil: STAC by reference is not followed (its links
+	// become assets of the job Item).
+	Fetcher stac.Fetcher
+	// Base is the URL relative hrefs of inline STAC are resolved against (the job's
+	// results URL); may be nil.
+	Base *url.URL
+	// Fs and Dir receive inline outputs that are neither STAC nor small literals (see
+	// stac.JobItem); Dir is where the ItemCollection is saved. Nil Fs: an in-memory one,
+	// so such outputs are dropped after the call (the job Item still lists them).
+	Fs  afero.Fs
+	Dir string
+	// Limit bounds the documents of one crawl; default MaxSTACDocs.
+	Limit  int
+	Logger *slog.Logger
+}
+
+// Collection is the outcome of FromResults.
+type Collection struct {
+	*stac.ItemCollection
+	// STAC is true when the process returned STAC; false when the collection holds one
+	// Item made from the job's outputs.
+	STAC bool
+}
+
+// Error is an output that could not be turned into STAC. Its cause keeps the stac
+// package's class (stac.ErrUnavailable, stac.ErrNotFound, …), to be tested with errors.Is.
+type Error struct {
+	Output string // output id
+	What   string // what was being read
+	Err    error
+}
+
+func (e *Error) Error() string {
+	s := "output " + clean(e.Output, 80)
+	if e.What != "" {
+		s += ": " + e.What
+	}
+	return s + ": " + e.Err.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// FromResults turns a finished job's results into one ItemCollection. Every output that
+// is STAC (inline, or links to JSON documents that are STAC) contributes its items; when
+// none is, the collection holds one job Item (stac.JobItem): references become assets,
+// small literals properties, other inline values files in o.Dir. The result validates
+// with stac.Validate when the server's STAC does.
+func FromResults(ctx context.Context, res *ogcapi.Results, job JobInfo, o Options) (*Collection, error) {
+	if res == nil {
+		res = &ogcapi.Results{}
+	}
+	if o.Limit <= 0 {
+		o.Limit = MaxSTACDocs
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	var items []*stac.Item
+	found := false
+	for _, out := range res.Outputs {
+		got, ok, err := stacOf(ctx, out, o)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			found = true
+			items = append(items, got...)
+		}
+	}
+	if found {
+		if items == nil {
+			items = []*stac.Item{}
+		}
+		return &Collection{ItemCollection: &stac.ItemCollection{Type: "FeatureCollection", Features: items}, STAC: true}, nil
+	}
+	it, err := jobItem(job, res, o)
+	if err != nil {
+		return nil, err
+	}
+	return &Collection{ItemCollection: &stac.ItemCollection{Type: "FeatureCollection", Features: []*stac.Item{it}}}, nil
+}
+
+// stacOf reads one output as STAC: an inline STAC document, or a link (or links) to
+// one. ok is false when the output is not STAC.
+func stacOf(ctx context.Context, out ogcapi.OutputResult, o Options) (items []*stac.Item, ok bool, err error) {
+	v := out.Value
+	if doc, isJSON := v.JSON(); isJSON && v.Kind != ogcapi.KindArray {
+		if _, err := stac.DetectKind(doc); err != nil {
+			return nil, false, nil
+		}
+		ic, err := stac.Resolve(ctx, doc, o.Base, o.Fetcher, o.Limit)
+		if err != nil {
+			return nil, false, &Error{Output: out.ID, What: "the STAC document the job returned", Err: err}
+		}
+		return ic.Features, true, nil
+	}
+	links := v.Hrefs()
+	if len(links) == 0 || o.Fetcher == nil {
+		return nil, false, nil
+	}
+	for _, l := range links {
+		if !maybeSTAC(l, out.ID) {
+			return nil, false, nil
+		}
+	}
+	for _, l := range links {
+		u, err := url.Parse(l.Href)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			// s3://, file: and the like are assets, not documents geojobs reads.
+			return nil, false, nil
+		}
+		doc, err := o.Fetcher.Fetch(ctx, u)
+		if err != nil {
+			if explicitSTAC(l, out.ID) {
+				return nil, false, &Error{Output: out.ID, What: "the STAC document the job links to", Err: err}
+			}
+			o.Logger.Warn("could not read a JSON output to check for STAC; keeping it as an asset", "output", out.ID, "err", err)
+			return nil, false, nil
+		}
+		if _, err := stac.DetectKind(doc); err != nil {
+			return nil, false, nil
+		}
+		ic, err := stac.Resolve(ctx, doc, u, o.Fetcher, o.Limit)
+		if err != nil {
+			return nil, false, &Error{Output: out.ID, What: "the STAC document the job links to", Err: err}
+		}
+		items = append(items, ic.Features...)
+	}
+	return items, true, nil
+}
+
+// maybeSTAC: a link worth fetching to see whether it is STAC (JSON by its type, or
+// untyped with a .json name or a STAC-sounding output id).
+func maybeSTAC(l ogcapi.Link, outputID string) bool {
+	mt, _, _ := mime.ParseMediaType(l.Type)
+	switch {
+	case mt == "application/json", mt == "application/geo+json", strings.HasSuffix(mt, "+json"):
+		return true
+	case mt != "":
+		return false
+	}
+	u, err := url.Parse(l.Href)
+	return err == nil && (strings.HasSuffix(strings.ToLower(u.Path), ".json") || explicitSTAC(l, outputID))
+}
+
+// explicitSTAC: the output says it is STAC, so failing to read it is an error.
+func explicitSTAC(l ogcapi.Link, outputID string) bool {
+	_, params, _ := mime.ParseMediaType(l.Type)
+	return strings.Contains(strings.ToLower(outputID), "stac") || strings.Contains(strings.ToLower(params["profile"]), "stac") ||
+		l.Rel == "stac" || strings.Contains(strings.ToLower(l.Href), "catalog.json") || strings.Contains(strings.ToLower(l.Href), "collection.json")
+}
+
+// jobItem wraps non-STAC outputs in one Item (stac.JobItem).
+func jobItem(job JobInfo, res *ogcapi.Results, o Options) (*stac.Item, error) {
+	j := stac.Job{ID: job.ID, ProcessID: job.ProcessID, Endpoint: job.Endpoint, JobURL: job.JobURL,
+		Created: job.Created, Started: job.Started, Finished: job.Finished}
+	for i, out := range res.Outputs {
+		id := out.ID
+		if id == "" {
+			id = fmt.Sprintf("output-%d", i+1)
+		}
+		var desc ogcapi.OutputDescription
+		if job.Process != nil {
+			desc = job.Process.Outputs[out.ID]
+		}
+		outs, err := jobOutputs(id, out.Value, desc)
+		if err != nil {
+			return nil, &Error{Output: id, Err: fmt.Errorf("%w: %v", stac.ErrInvalid, err)}
+		}
+		j.Outputs = append(j.Outputs, outs...)
+	}
+	fsys := o.Fs
+	if fsys == nil {
+		fsys = afero.NewMemMapFs()
+	}
+	dir := o.Dir
+	if dir == "" {
+		dir = "."
+	}
+	it, err := stac.JobItem(j, fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("job item: %w", err)
+	}
+	return it, nil
+}
+
+// maxTextLiteral is the largest raw text/* answer recorded as a property rather than a file.
+const maxTextLiteral = 4 << 10
+
+// jobOutputs converts one output value; arrays give one entry per item (id-1, id-2, …).
+func jobOutputs(id string, v ogcapi.OutputValue, desc ogcapi.OutputDescription) ([]stac.Output, error) {
+	switch v.Kind {
+	case ogcapi.KindLink:
+		mt := v.Link.Type
+		if mt == "" {
+			mt = v.MediaType
+		}
+		return []stac.Output{{ID: id, Href: v.Link.Href, MediaType: mt, Title: v.Link.Title}}, nil
+	case ogcapi.KindJSON:
+		if strings.EqualFold(v.Encoding, "base64") || isBinarySchema(desc) {
+			b, err := v.DataAs(desc)
+			if err == nil {
+				return []stac.Output{{ID: id, Bytes: b, MediaType: v.MediaType}}, nil
+			}
+		}
+		return []stac.Output{{ID: id, Inline: v.Value, MediaType: v.MediaType}}, nil
+	case ogcapi.KindBytes:
+		mt, _, _ := mime.ParseMediaType(v.MediaType)
+		switch {
+		case (mt == "application/json" || strings.HasSuffix(mt, "+json")) && json.Valid(v.Bytes):
+			return []stac.Output{{ID: id, Inline: json.RawMessage(v.Bytes), MediaType: v.MediaType}}, nil
+		case mt == "text/plain" && len(v.Bytes) <= maxTextLiteral && utf8.Valid(v.Bytes):
+			s, _ := json.Marshal(string(v.Bytes))
+			return []stac.Output{{ID: id, Inline: s, MediaType: "text/plain"}}, nil
+		}
+		return []stac.Output{{ID: id, Bytes: v.Bytes, MediaType: v.MediaType}}, nil
+	case ogcapi.KindArray:
+		var outs []stac.Output
+		for i, it := range v.Items {
+			sub, err := jobOutputs(fmt.Sprintf("%s-%d", id, i+1), it, desc)
+			if err != nil {
+				return nil, err
+			}
+			outs = append(outs, sub...)
+		}
+		return outs, nil
+	}
+	return nil, errors.New("the server sent no value")
+}
+
+// isBinarySchema: the description says the output is base64 or binary data.
+func isBinarySchema(desc ogcapi.OutputDescription) bool {
+	var s struct {
+		ContentEncoding string `json:"contentEncoding"`
+		Format          string `json:"format"`
+	}
+	if len(desc.Schema) == 0 || json.Unmarshal(desc.Schema, &s) != nil {
+		return false
+	}
+	return s.ContentEncoding == "base64" || s.ContentEncoding == "binary" || s.Format == "byte" || s.Format == "binary"
+}
+
+// clean makes text a server sent safe for one-line messages: control and bidi
+// characters are dropped, runs of white space become one space, and the result is cut
+// to n runes.
+func clean(s string, n int) string {
+	s = strings.ToValidUTF8(s, "")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return ' '
+		}
+		if unicode.IsControl(r) || r == '\u200b' || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') {
+			return -1
+		}
+		return r
+	}, s)
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) > n {
+		return string([]rune(s)[:n]) + "…"
+	}
+	return s
+}
