@@ -91,7 +91,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	handle("POST /keystore/keys/{name}/export", h.export)
 }
 
-func keyPath(name string, parts ...string) string { return path(append([]string{"keys", name}, parts...)...) }
+func keyPath(name string, parts ...string) string {
+	return path(append([]string{"keys", name}, parts...)...)
+}
 
 // render writes a page of the Keystore section.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, title string, c templ.Component, status int, fragments ...string) error {
@@ -101,6 +103,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, title string, c
 // locked renders the unlock form in place of a page that needs the keys.
 func (h *Handler) locked(w http.ResponseWriter, r *http.Request, m LockModel, status int) error {
 	m.Creating = h.keys.Protection() == ks.Unprotected
+	m.Keychain = !h.keys.NeedsPassphrase()
 	return h.render(w, r, "Unlock the keystore", LockView(m), status)
 }
 

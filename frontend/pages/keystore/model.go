@@ -66,6 +66,8 @@ func reason(err error) string {
 type LockModel struct {
 	// Creating: there is no keystore file yet; the passphrase chosen now protects it.
 	Creating bool
+	// Keychain: the OS keychain holds (or will hold) the key; no passphrase is asked.
+	Keychain bool
 	Err      string // why unlocking failed
 }
 
