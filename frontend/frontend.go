@@ -33,8 +33,8 @@ func Static() fs.FS {
 // Deps are the backend services the pages use.
 type Deps struct {
 	Catalog *catalog.Catalog
-	// Jobs reads stored jobs for the job status view (*store.Store).
-	Jobs jobs.Store
+	// Jobs are the job pages' dependencies (store, monitor, catalog, logs).
+	Jobs jobs.Deps
 	// Submit creates jobs from the execution form.
 	Submit execute.Submitter
 	// KeyNames lists the keystore's key names for the endpoint form; optional.
@@ -56,7 +56,10 @@ func New(d Deps) http.Handler {
 	endpoints.New(d.Catalog, d.KeyNames, log).Register(mux)
 	processes.New(d.Catalog, log).Register(mux)
 	execute.New(d.Catalog, d.Submit, log).Register(mux)
-	jobs.New(d.Jobs, log).Register(mux)
+	if d.Jobs.Logger == nil {
+		d.Jobs.Logger = log
+	}
+	jobs.New(d.Jobs).Register(mux)
 	// Anything else: a readable "not found" page in the shell, not Go's plain text.
 	mux.Handle("/", web.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
 		return web.NotFound("There is no page at " + r.URL.Path + ".")

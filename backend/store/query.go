@@ -89,6 +89,9 @@ type Filter struct {
 	Cursor string
 	// WithHidden includes the jobs dismissed locally.
 	WithHidden bool
+	// UpdatedSince selects the jobs changed or polled after this time (what a page
+	// that read the list then may have missed).
+	UpdatedSince time.Time
 }
 
 // Page is a page of jobs, newest first.
@@ -134,6 +137,10 @@ func (s *Store) ListJobs(ctx context.Context, f Filter) (Page, error) {
 	}
 	if !f.WithHidden {
 		where = append(where, "hidden_at IS NULL")
+	}
+	if !f.UpdatedSince.IsZero() {
+		t := ms2(f.UpdatedSince)
+		where, args = append(where, "(updated_at > ? OR coalesce(last_polled_at, 0) > ?)"), append(args, t, t)
 	}
 	if f.Cursor != "" {
 		created, seq, err := decodeCursor(f.Cursor)

@@ -18,12 +18,14 @@ import (
 
 	"github.com/geojobs/geojobs/backend/catalog"
 	"github.com/geojobs/geojobs/backend/config"
+	"github.com/geojobs/geojobs/backend/hub"
 	"github.com/geojobs/geojobs/backend/jobs"
 	"github.com/geojobs/geojobs/backend/localep"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/frontend"
 	"github.com/geojobs/geojobs/frontend/pages/execute"
+	jobspage "github.com/geojobs/geojobs/frontend/pages/jobs"
 )
 
 // LocalPrefix is where the built-in endpoint is mounted inside the app's server.
@@ -45,6 +47,11 @@ type Options struct {
 	// KeyNames lists keystore key names for the endpoint form; optional.
 	KeyNames func(ctx context.Context) []string
 	Logger   *slog.Logger
+	// Notifier shows a native notification when a job ends (the desktop shell's); optional.
+	Notifier Notifier
+	// OriginAllowed checks a WebSocket handshake's Origin (the server's
+	// Guard.OriginAllowed); default: a Guard for BaseURL's port.
+	OriginAllowed func(*http.Request) bool
 }
 
 // App is the assembled application.
@@ -55,6 +62,9 @@ type App struct {
 	Monitor  *jobs.Monitor
 	Local    *localep.Server
 	LocalURL string
+	// Hub pushes live updates to the pages (GET /ws).
+	Hub  *hub.Hub
+	live *jobspage.Live
 }
 
 // Build opens the database and starts the built-in endpoint; call Run to track jobs
@@ -91,7 +101,11 @@ func Build(opts Options) (*App, error) {
 		_ = a.Close(context.Background())
 		return nil, err
 	}
-	a.Monitor, err = jobs.New(jobs.Config{Store: st, Logger: log.With("component", "jobs"),
+	if err := a.buildLive(opts, log); err != nil {
+		_ = a.Close(context.Background())
+		return nil, err
+	}
+	a.Monitor, err = jobs.New(jobs.Config{Store: st, Logger: log.With("component", "jobs"), OnChange: a.live.OnChange,
 		ClientFor: func(id string) (jobs.Remote, error) { return a.Catalog.Client(context.Background(), id) }})
 	if err != nil {
 		_ = a.Close(context.Background())
@@ -99,7 +113,8 @@ func Build(opts Options) (*App, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle(LocalPrefix+"/", http.StripPrefix(LocalPrefix, a.Local.Handler()))
-	mux.Handle("/", frontend.New(frontend.Deps{Catalog: a.Catalog, Jobs: st, Submit: submitter{a.Monitor},
+	mux.Handle("GET /ws", a.Hub)
+	mux.Handle("/", frontend.New(frontend.Deps{Catalog: a.Catalog, Jobs: a.jobsDeps(log, opts.Token), Submit: submitter{a.Monitor},
 		KeyNames: opts.KeyNames, Logger: log}))
 	a.Handler = mux
 	return a, nil
@@ -107,7 +122,11 @@ func Build(opts Options) (*App, error) {
 
 // Run tracks jobs until ctx ends.
 func (a *App) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	wait := a.runLive(ctx)
 	err := a.Monitor.Run(ctx)
+	cancel()
+	wait()
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
