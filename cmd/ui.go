@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"os/exec"
 	"runtime"
 
 	"github.com/spf13/cobra"
 
+	"github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/backend/keystore/keyscmd"
 	"github.com/geojobs/geojobs/backend/server"
 	"github.com/geojobs/geojobs/frontend/webapp"
 )
@@ -57,7 +60,13 @@ func serveUI(cmd *cobra.Command, opts *rootOptions, ui *uiOptions) error {
 	if err != nil {
 		return err
 	}
-	app, err := webapp.Build(webapp.Options{DataDir: opts.DataDir, BaseURL: srv.BaseURL(), Token: srv.Guard.Token, Logger: log})
+	keys, err := openKeystore(opts.DataDir, log)
+	if err != nil {
+		return err
+	}
+	defer keys.Lock()
+	app, err := webapp.Build(webapp.Options{DataDir: opts.DataDir, BaseURL: srv.BaseURL(), Token: srv.Guard.Token,
+		Keystore: keys, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -104,5 +113,33 @@ func openBrowser(url string) error {
 	}
 	go func() { _ = c.Wait() }()
 	slog.Debug("opened browser")
+	return nil
+}
+
+// openKeystore opens the data dir's keystore and unlocks it when that needs no
+// prompt: a file protected by the OS keychain, or a passphrase given in
+// GEOJOBS_KEYSTORE_PASSPHRASE. Otherwise it stays locked and the Keystore page asks.
+func openKeystore(dir string, log *slog.Logger) (*keystore.Store, error) {
+	st, err := keystore.Open(keystore.Config{Dir: dir})
+	if err != nil {
+		return nil, err
+	}
+	if err := unlockWithoutPrompt(st, os.Getenv); err != nil {
+		log.Warn("the keystore stays locked; unlock it on the Keystore page", "err", err)
+	}
+	return st, nil
+}
+
+// unlockWithoutPrompt unlocks an existing keystore from the OS keychain or the
+// passphrase variable; it does nothing when neither applies (or there is no file).
+func unlockWithoutPrompt(st *keystore.Store, getenv func(string) string) error {
+	switch st.Protection() {
+	case keystore.ProtectedByKeychain:
+		return st.Unlock("")
+	case keystore.ProtectedByPassphrase:
+		if p := getenv(keyscmd.PassphraseEnv); p != "" {
+			return st.Unlock(p)
+		}
+	}
 	return nil
 }

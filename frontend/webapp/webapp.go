@@ -20,12 +20,14 @@ import (
 	"github.com/geojobs/geojobs/backend/config"
 	"github.com/geojobs/geojobs/backend/hub"
 	"github.com/geojobs/geojobs/backend/jobs"
+	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/localep"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/frontend"
 	"github.com/geojobs/geojobs/frontend/pages/execute"
 	jobspage "github.com/geojobs/geojobs/frontend/pages/jobs"
+	keyspage "github.com/geojobs/geojobs/frontend/pages/keystore"
 )
 
 // LocalPrefix is where the built-in endpoint is mounted inside the app's server.
@@ -46,6 +48,9 @@ type Options struct {
 	Credentials catalog.CredentialsFunc
 	// KeyNames lists keystore key names for the endpoint form; optional.
 	KeyNames func(ctx context.Context) []string
+	// Keystore is the keystore; nil opens the one in DataDir (locked until the Keystore
+	// page unlocks it). Credentials and KeyNames default to its keys.
+	Keystore *keystore.Store
 	Logger   *slog.Logger
 	// Notifier shows a native notification when a job ends (the desktop shell's); optional.
 	Notifier Notifier
@@ -65,6 +70,9 @@ type App struct {
 	// Hub pushes live updates to the pages (GET /ws).
 	Hub  *hub.Hub
 	live *jobspage.Live
+	// Keys is the keystore (locked until unlocked; check Keys.Locked). Exports and
+	// s3:// downloads use it: Keys.Get, Keys.Match, Keys.Authorizer.
+	Keys *keystore.Store
 }
 
 // Build opens the database and starts the built-in endpoint; call Run to track jobs
@@ -88,7 +96,19 @@ func Build(opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Store: st, LocalURL: strings.TrimSuffix(opts.BaseURL, "/") + LocalPrefix + "/"}
+	a := &App{Store: st, LocalURL: strings.TrimSuffix(opts.BaseURL, "/") + LocalPrefix + "/", Keys: opts.Keystore}
+	if a.Keys == nil {
+		if a.Keys, err = keystore.Open(keystore.Config{Dir: opts.DataDir}); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("opening the keystore: %w", err)
+		}
+	}
+	if opts.Credentials == nil {
+		opts.Credentials = keyCredentials(a.Keys)
+	}
+	if opts.KeyNames == nil {
+		opts.KeyNames = httpKeyNames(a.Keys)
+	}
 	a.Local, err = localep.New(localep.Options{DataDir: paths.LocalEndpoint(), Fs: opts.LocalFs,
 		Logger: log.With("component", "local-endpoint"), Title: "Local", BasePath: LocalPrefix})
 	if err != nil {
@@ -113,6 +133,7 @@ func Build(opts Options) (*App, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle(LocalPrefix+"/", http.StripPrefix(LocalPrefix, a.Local.Handler()))
+	keyspage.New(a.Keys, keyRemote{}, log).Register(mux)
 	mux.Handle("GET /ws", a.Hub)
 	mux.Handle("/", frontend.New(frontend.Deps{Catalog: a.Catalog, Jobs: a.jobsDeps(log, opts.Token), Submit: submitter{a.Monitor},
 		KeyNames: opts.KeyNames, Logger: log}))

@@ -1,0 +1,167 @@
+package webapp
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/geojobs/geojobs/backend/catalog"
+	ks "github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/backend/keystore/keycheck"
+	"github.com/geojobs/geojobs/backend/keystore/s3src"
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	keyspage "github.com/geojobs/geojobs/frontend/pages/keystore"
+)
+
+// The keystore in the app: the endpoint catalog resolves an endpoint's key by name
+// for every request (so unlocking later takes effect at once), the endpoint form
+// lists HTTP keys, and the Keystore page tries keys and works with buckets through
+// keyRemote. App.Keys gives other parts (exports, s3:// downloads) the same store.
+
+// keyCredentials resolves an endpoint's key: it must exist, be unlocked and be an
+// endpoint key. Errors name the key, never its secret.
+func keyCredentials(st *ks.Store) catalog.CredentialsFunc {
+	return func(_ context.Context, name string) (ogcapi.Credentials, error) {
+		k, err := st.Get(name)
+		switch {
+		case errors.Is(err, ks.ErrLocked):
+			return nil, fmt.Errorf("%w: the keystore is locked; unlock it on the Keystore page", catalog.ErrNoKeystore)
+		case errors.Is(err, ks.ErrNotFound):
+			return nil, fmt.Errorf("%w: there is no such key in the keystore", catalog.ErrNoKeystore)
+		case err != nil:
+			return nil, err
+		}
+		if err := k.CanUse(ks.Endpoint); err != nil {
+			return nil, fmt.Errorf("%w: %v", catalog.ErrNoKeystore, err)
+		}
+		return k.Credentials(), nil
+	}
+}
+
+// httpKeyNames lists the keys an endpoint may use (HTTP keys); none while locked.
+func httpKeyNames(st *ks.Store) func(context.Context) []string {
+	return func(context.Context) []string {
+		keys, err := st.List()
+		if err != nil {
+			return nil
+		}
+		var names []string
+		for _, k := range keys {
+			if k.CanUse(ks.Endpoint) == nil {
+				names = append(names, k.Name)
+			}
+		}
+		return names
+	}
+}
+
+// keyRemote is the Keystore page's access to servers: key checks, bucket listings,
+// presigned URLs, and the service-key exchange of an export.
+type keyRemote struct {
+	// transport is the HTTP transport for S3, WebDAV and service requests (nil: default).
+	transport http.RoundTripper
+}
+
+var _ keyspage.Remote = keyRemote{}
+
+func (r keyRemote) Check(ctx context.Context, k *ks.Key) (keycheck.Report, error) {
+	return keycheck.Key(ctx, k, keycheck.Options{Transport: r.transport, Timeout: 30 * time.Second})
+}
+
+// maxListing bounds one folder of the bucket picker.
+const maxListing = 500
+
+func (r keyRemote) ListObjects(ctx context.Context, k *ks.Key, prefix string) ([]s3src.Object, string, bool, error) {
+	c, err := s3src.New(k, s3src.Options{Transport: r.transport})
+	if err != nil {
+		return nil, "", false, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	objs, more, err := c.List(ctx, prefix, s3src.ListOptions{Limit: maxListing})
+	return objs, c.Bucket(), more, err
+}
+
+func (r keyRemote) Presign(ctx context.Context, k *ks.Key, object string, expiry time.Duration) (string, error) {
+	c, err := s3src.New(k, s3src.Options{Transport: r.transport})
+	if err != nil {
+		return "", err
+	}
+	u, err := c.Presign(ctx, object, expiry)
+	if err != nil {
+		return "", err
+	}
+	return u.String(), nil
+}
+
+// maxServiceKey bounds a fetched public key; maxAnswer what is read of a service's answer.
+const (
+	maxServiceKey = 64 << 10
+	maxAnswer     = 4 << 10
+)
+
+func (r keyRemote) client() *http.Client {
+	return &http.Client{Transport: r.transport, Timeout: 30 * time.Second}
+}
+
+func checkServiceURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return fmt.Errorf("%w: give an http(s) URL without credentials in it", ks.ErrInvalid)
+	}
+	return nil
+}
+
+func (r keyRemote) ServiceKey(ctx context.Context, raw string) ([]byte, error) {
+	if err := checkServiceURL(raw); err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ks.ErrInvalid, err)
+	}
+	req.Header.Set("Accept", "application/x-pem-file, text/plain;q=0.9, */*;q=0.1")
+	resp, err := r.client().Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w: GET %s: %v", ks.ErrUnavailable, raw, errors.Unwrap(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%w: GET %s: HTTP %d %s", ks.ErrUnavailable, raw, resp.StatusCode, http.StatusText(resp.StatusCode))
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxServiceKey+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: GET %s: %v", ks.ErrUnavailable, raw, err)
+	}
+	if len(b) > maxServiceKey {
+		return nil, fmt.Errorf("%w: %s is larger than a public key", ks.ErrInvalid, raw)
+	}
+	return b, nil
+}
+
+func (r keyRemote) SendExport(ctx context.Context, raw string, payload []byte) (string, error) {
+	if err := checkServiceURL(raw); err != nil {
+		return "", err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, raw, bytes.NewReader(payload))
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ks.ErrInvalid, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := r.client().Do(req)
+	if err != nil {
+		return "", fmt.Errorf("%w: POST %s: %v", ks.ErrUnavailable, raw, errors.Unwrap(err))
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer))
+	st := fmt.Sprintf("POST %s: HTTP %d %s", raw, resp.StatusCode, http.StatusText(resp.StatusCode))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return "", fmt.Errorf("%w: %s", ks.ErrUnavailable, st)
+	}
+	return st, nil
+}
