@@ -2,6 +2,8 @@ package cmd
 
 import (
 	"fmt"
+	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -9,6 +11,8 @@ import (
 	"github.com/spf13/afero"
 	"github.com/spf13/cobra"
 
+	"github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/backend/keystore/keyscmd"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/runner"
 )
@@ -82,6 +86,7 @@ type runFlags struct {
 	endpoint, processID, request, output string
 	headers                              []string
 	headerFile                           string
+	key                                  string
 	timeout, pollMax                     time.Duration
 	quiet, sync, async, dismiss          bool
 }
@@ -99,6 +104,11 @@ literals properties, other inline values files next to the output file.
 Also available as ` + "`" + ClientName + "`" + `, with the EOAP client's options -api, -pid, -e, -o.
 Every flag can be set from the environment: GEOJOBS_API_ENDPOINT, GEOJOBS_PROCESS_ID, …
 Header values (--header) are secrets: they are sent only to the endpoint and never printed.
+
+Credentials can also come from the keystore (geojobs keys): with --key NAME, that key;
+without --key and without --header/--header-file, the HTTP key whose URL prefix matches
+the endpoint, if any. The keystore is read only when it opens without a prompt: with the
+OS keychain, or with its passphrase in GEOJOBS_KEYSTORE_PASSPHRASE.
 
 Exit status:
   0    the job succeeded and the ItemCollection was written
@@ -134,6 +144,7 @@ func newRunCmd(opts *rootOptions) *cobra.Command {
 	fl.StringVarP(&f.output, "output", "o", "feature-collection.json", `the STAC ItemCollection file to write ("-": stdout)`)
 	fl.StringArrayVarP(&f.headers, "header", "H", nil, `a header for every request to the endpoint, "Name: value" (repeatable; e.g. auth)`)
 	fl.StringVar(&f.headerFile, "header-file", "", `a file of "Name: value" lines, sent like --header (keeps secrets out of command lines; # starts a comment)`)
+	fl.StringVar(&f.key, "key", "", "the keystore key to authenticate to the endpoint with (default: the HTTP key matching the endpoint URL)")
 	fl.DurationVar(&f.timeout, "timeout", 24*time.Hour, "give up after this long (0: never)")
 	fl.DurationVar(&f.pollMax, "poll-max", runner.DefaultPollMax, "the longest wait between two status requests")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print no status lines, only errors")
@@ -184,11 +195,18 @@ func runRun(cmd *cobra.Command, opts *rootOptions, f *runFlags) error {
 	if err != nil {
 		return err
 	}
+	key, err := runKey(opts.DataDir, f.endpoint, f.key, len(lines) > 0, log)
+	if err != nil {
+		return err
+	}
 	o := runner.Options{
 		Endpoint: f.endpoint, ProcessID: f.processID, Request: req,
 		Output: f.output, Fs: fs, Stdout: cmd.OutOrStdout(),
 		Headers: headers, Timeout: f.timeout, PollMax: f.pollMax,
 		DismissOnInterrupt: f.dismiss, Logger: log,
+	}
+	if key != nil {
+		o.Credentials = key.Credentials()
 	}
 	switch {
 	case f.sync:
@@ -204,4 +222,48 @@ func runRun(cmd *cobra.Command, opts *rootOptions, f *runFlags) error {
 	defer stop()
 	_, err = runner.Run(ctx, o) // a *runner.Error carries its exit status
 	return err
+}
+
+// runKey picks the endpoint's key from the data dir's keystore: the named one, or
+// (when no headers were given) the one matching the endpoint URL. A keystore that
+// does not exist or cannot be unlocked without a prompt is skipped, unless a key was
+// named.
+func runKey(dataDir, endpoint, name string, haveHeaders bool, log *slog.Logger) (*keystore.Key, error) {
+	usage := func(format string, args ...any) error {
+		return &exitError{code: runner.ExitUsage, err: fmt.Errorf(format, args...)}
+	}
+	if name == "" && haveHeaders {
+		return nil, nil // explicit headers win over a keystore match
+	}
+	st, err := keystore.Open(keystore.Config{Dir: dataDir})
+	if err != nil {
+		if name != "" {
+			return nil, usage("--key: %v", err)
+		}
+		log.Warn("the keystore cannot be read; no endpoint credentials from it", "err", err)
+		return nil, nil
+	}
+	defer st.Lock()
+	if st.Protection() == keystore.Unprotected {
+		if name != "" {
+			return nil, usage("--key %q: there is no keystore in %s (geojobs keys add)", name, dataDir)
+		}
+		return nil, nil
+	}
+	if err := unlockWithoutPrompt(st, os.Getenv); err != nil || st.Locked() {
+		if name != "" {
+			if err == nil {
+				err = fmt.Errorf("set %s", keyscmd.PassphraseEnv)
+			}
+			return nil, usage("--key %q: the keystore could not be unlocked: %v", name, err)
+		}
+		log.Debug("the keystore is locked; no endpoint credentials from it", "err", err)
+		return nil, nil
+	}
+	k, err := runner.EndpointKey(st, endpoint, name)
+	if err != nil || k == nil {
+		return nil, err
+	}
+	log.Info("endpoint credentials from the keystore", "key", k.Name)
+	return k, nil
 }

@@ -4,7 +4,8 @@
 // `geojobs run` (alias ogc-api-processes-client, the EOAP tutorial client's name), the
 // step geojobs plays in CWL workflows.
 //
-// It keeps no state: no data dir, no database, no keystore. Long-lived monitoring of
+// It keeps no state: no data dir, no database. It reads the keystore only to pick
+// an endpoint's credentials (EndpointKey), when the caller has one unlocked. Long-lived monitoring of
 // many jobs is the jobs package's work; this package follows one job and exits.
 package runner
 
