@@ -97,6 +97,18 @@ type NewJob struct {
 	At          time.Time // creation time; default now
 }
 
+// Statements of the status path, prepared once (see prepareAll).
+const (
+	qStatusOf   = "SELECT status, progress, message, unreachable_since, started_at, finished_at FROM jobs WHERE id = ?"
+	qPolledSame = `UPDATE jobs SET last_polled_at = ?, unreachable_since = NULL, unreachable_reason = '',
+			lost_at = NULL, started_at = ?, finished_at = ? WHERE id = ?`
+	qStatusChanged = `UPDATE jobs SET status = ?, progress = ?, message = ?, updated_at = ?, last_polled_at = ?,
+		unreachable_since = NULL, unreachable_reason = '', lost_at = NULL, started_at = ?, finished_at = ? WHERE id = ?`
+	qAddEvent = "INSERT INTO job_events (job_id, at, kind, status, progress, message) VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+var hotQueries = []string{qStatusOf, qPolledSame, qStatusChanged, qAddEvent}
+
 // DescriptionHash returns the hex sha256 of a process description.
 func DescriptionHash(desc []byte) string {
 	if len(desc) == 0 {
@@ -157,7 +169,7 @@ func (s *Store) CreateJob(ctx context.Context, n NewJob) (Job, error) {
 		if err != nil {
 			return err
 		}
-		if err := addEvent(ctx, tx, n.ID, at, EventStatus, n.Status, n.Progress, n.Message); err != nil {
+		if err := s.addEvent(ctx, tx, n.ID, at, EventStatus, n.Status, n.Progress, n.Message); err != nil {
 			return err
 		}
 		switch n.Origin {
@@ -180,8 +192,8 @@ func (s *Store) CreateJob(ctx context.Context, n NewJob) (Job, error) {
 	return s.Job(ctx, n.ID)
 }
 
-func addEvent(ctx context.Context, tx *sql.Tx, id string, at int64, kind, status string, progress *int, msg string) error {
-	_, err := tx.ExecContext(ctx, "INSERT INTO job_events (job_id, at, kind, status, progress, message) VALUES (?, ?, ?, ?, ?, ?)",
+func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, id string, at int64, kind, status string, progress *int, msg string) error {
+	_, err := s.txExec(ctx, tx, qAddEvent,
 		id, at, kind, status, progress, msg)
 	return err
 }
@@ -203,7 +215,7 @@ func (s *Store) Submitted(ctx context.Context, id, remoteID, jobURL string, st o
 		if st.Status == "" {
 			st.Status = ogcapi.StatusAccepted
 		}
-		_, err = recordStatus(ctx, tx, id, st, at)
+		_, err = s.recordStatus(ctx, tx, id, st, at)
 		return err
 	})
 	if err != nil {
@@ -239,7 +251,7 @@ func (s *Store) SubmitFailed(ctx context.Context, id string, unknown bool, reaso
 			}
 			return fmt.Errorf("%w: the job is %s, not %s", ErrConflict, cur, StatusSubmitting)
 		}
-		return addEvent(ctx, tx, id, t, EventStatus, status, nil, reason)
+		return s.addEvent(ctx, tx, id, t, EventStatus, status, nil, reason)
 	})
 	if err != nil {
 		return fmt.Errorf("store: job %s: %w", id, err)
@@ -255,17 +267,22 @@ func (s *Store) RecordStatus(ctx context.Context, id string, st ogcapi.StatusInf
 	if strings.TrimSpace(st.Status) == "" {
 		return false, fmt.Errorf("store: job %s: %w: empty status", id, ErrInvalid)
 	}
-	err = s.tx(ctx, func(tx *sql.Tx) error {
-		changed, err = recordStatus(ctx, tx, id, st, at)
-		return err
-	})
-	if err != nil {
-		return false, fmt.Errorf("store: job %s: record status: %w", id, err)
+	r := &statusReq{id: id, st: st, at: at, done: make(chan struct{})}
+	select {
+	case s.statusCh <- r:
+	case <-s.stop:
+		return false, fmt.Errorf("store: job %s: record status: %w", id, ErrClosed)
+	case <-ctx.Done():
+		return false, fmt.Errorf("store: job %s: record status: %w", id, ctx.Err())
 	}
-	return changed, nil
+	<-r.done // once taken, the write happens: wait for its outcome whatever ctx does
+	if r.err != nil {
+		return false, fmt.Errorf("store: job %s: record status: %w", id, r.err)
+	}
+	return r.changed, nil
 }
 
-func recordStatus(ctx context.Context, tx *sql.Tx, id string, st ogcapi.StatusInfo, at time.Time) (bool, error) {
+func (s *Store) recordStatus(ctx context.Context, tx *sql.Tx, id string, st ogcapi.StatusInfo, at time.Time) (bool, error) {
 	var cur struct {
 		status, message string
 		progress        sql.NullInt64
@@ -273,7 +290,7 @@ func recordStatus(ctx context.Context, tx *sql.Tx, id string, st ogcapi.StatusIn
 		started         sql.NullInt64
 		finished        sql.NullInt64
 	}
-	err := tx.QueryRowContext(ctx, "SELECT status, progress, message, unreachable_since, started_at, finished_at FROM jobs WHERE id = ?", id).
+	err := s.txQueryRow(ctx, tx, qStatusOf, id).
 		Scan(&cur.status, &cur.progress, &cur.message, &cur.unreachable, &cur.started, &cur.finished)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, ErrNotFound
@@ -283,7 +300,7 @@ func recordStatus(ctx context.Context, tx *sql.Tx, id string, st ogcapi.StatusIn
 	}
 	t := ms2(at)
 	if cur.unreachable.Valid {
-		if err := addEvent(ctx, tx, id, t, EventReachable, cur.status, nullInt(cur.progress), ""); err != nil {
+		if err := s.addEvent(ctx, tx, id, t, EventReachable, cur.status, nullInt(cur.progress), ""); err != nil {
 			return false, err
 		}
 	}
@@ -310,17 +327,15 @@ func recordStatus(ctx context.Context, tx *sql.Tx, id string, st ogcapi.StatusIn
 		}
 	}
 	if !changed {
-		_, err = tx.ExecContext(ctx, `UPDATE jobs SET last_polled_at = ?, unreachable_since = NULL, unreachable_reason = '',
-			lost_at = NULL, started_at = ?, finished_at = ? WHERE id = ?`, t, started, finished, id)
+		_, err = s.txExec(ctx, tx, qPolledSame, t, started, finished, id)
 		return false, err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE jobs SET status = ?, progress = ?, message = ?, updated_at = ?, last_polled_at = ?,
-		unreachable_since = NULL, unreachable_reason = '', lost_at = NULL, started_at = ?, finished_at = ? WHERE id = ?`,
+	_, err = s.txExec(ctx, tx, qStatusChanged,
 		st.Status, progress, st.Message, t, t, started, finished, id)
 	if err != nil {
 		return false, err
 	}
-	return true, addEvent(ctx, tx, id, t, EventStatus, st.Status, progress, st.Message)
+	return true, s.addEvent(ctx, tx, id, t, EventStatus, st.Status, progress, st.Message)
 }
 
 func nullInt(v sql.NullInt64) *int {
@@ -348,7 +363,7 @@ func (s *Store) SetResults(ctx context.Context, id string, results json.RawMessa
 		if err != nil {
 			return err
 		}
-		return addEvent(ctx, tx, id, t, EventResults, status, nil, errText)
+		return s.addEvent(ctx, tx, id, t, EventResults, status, nil, errText)
 	})
 	if err != nil {
 		return fmt.Errorf("store: job %s: set results: %w", id, err)
@@ -380,7 +395,7 @@ func (s *Store) MarkUnreachable(ctx context.Context, id string, since time.Time,
 			t, reason, t, id); err != nil {
 			return err
 		}
-		return addEvent(ctx, tx, id, t, EventUnreachable, status, nil, reason)
+		return s.addEvent(ctx, tx, id, t, EventUnreachable, status, nil, reason)
 	})
 	if err != nil {
 		return false, fmt.Errorf("store: job %s: mark unreachable: %w", id, err)
@@ -402,7 +417,7 @@ func (s *Store) MarkLost(ctx context.Context, id string, at time.Time, reason st
 		if err != nil {
 			return err
 		}
-		return addEvent(ctx, tx, id, t, EventLost, status, nil, reason)
+		return s.addEvent(ctx, tx, id, t, EventLost, status, nil, reason)
 	})
 	if err != nil {
 		return fmt.Errorf("store: job %s: mark lost: %w", id, err)

@@ -24,6 +24,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -54,7 +55,16 @@ type Store struct {
 	w *sql.DB
 	// r serves reads; WAL lets them run beside the writer.
 	r *sql.DB
+
+	prep       preparedSet
+	statusCh   chan *statusReq // RecordStatus calls for the status writer
+	stop       chan struct{}   // closed by Close
+	writerDone chan struct{}
+	closeOnce  sync.Once
 }
+
+// ErrClosed is returned by calls on a closed Store.
+var ErrClosed = errors.New("store closed")
 
 // Open opens (creating if needed) the database at path and brings its schema up to date.
 func Open(path string) (*Store, error) {
@@ -74,6 +84,10 @@ func Open(path string) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
+	if err := s.prepareAll(context.Background()); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	r, err := sql.Open("sqlite", dsn(path, "_pragma=query_only(1)"))
 	if err != nil {
 		w.Close()
@@ -82,6 +96,8 @@ func Open(path string) (*Store, error) {
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
 	s.r = r
+	s.statusCh, s.stop, s.writerDone = make(chan *statusReq), make(chan struct{}), make(chan struct{})
+	go s.statusWriter()
 	return s, nil
 }
 
@@ -101,6 +117,15 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes the database. Pending writes have committed when their calls returned.
 func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() { err = s.close() })
+	return err
+}
+
+func (s *Store) close() error {
+	close(s.stop)
+	<-s.writerDone
+	s.prep.close()
 	var errs []error
 	if s.r != nil {
 		errs = append(errs, s.r.Close())

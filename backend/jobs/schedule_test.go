@@ -1,0 +1,61 @@
+package jobs
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/store"
+)
+
+// busyError is an Unavailable answer that carries the server's Retry-After, the way
+// an error of the OGC client may.
+type busyError struct{ after time.Duration }
+
+func (e busyError) Error() string             { return "503 unavailable" }
+func (e busyError) RetryAfter() time.Duration { return e.after }
+func (e busyError) Unwrap() error             { return &ogcapi.APIError{Status: 503, Code: ogcapi.Unavailable} }
+
+func TestIntervals(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "geojobs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	m, err := New(Config{Store: st, ClientFor: func(string) (Remote, error) { return nil, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	j, err := st.CreateJob(ctx, store.NewJob{EndpointID: store.LocalEndpoint, ProcessID: "p", RemoteID: "r", Status: ogcapi.StatusRunning})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := snapshotOf(j, time.Second)
+
+	// Failures back off ×1.5 up to the cap; a Retry-After beyond the interval wins.
+	o := m.unreachable(ctx, s, "down", &ogcapi.APIError{Code: ogcapi.Unavailable})
+	if o.next != 1500*time.Millisecond || !o.snap.unreachable {
+		t.Fatalf("after a failure: next %s, unreachable %v", o.next, o.snap.unreachable)
+	}
+	o = m.unreachable(ctx, o.snap, "busy", busyError{after: 20 * time.Second})
+	if o.next != 20*time.Second || o.snap.interval != 2250*time.Millisecond {
+		t.Fatalf("Retry-After 20 s: next %s, interval %s", o.next, o.snap.interval)
+	}
+	for i := 0; i < 20; i++ {
+		o = m.unreachable(ctx, o.snap, "down", &ogcapi.APIError{Code: ogcapi.Unavailable})
+	}
+	if o.next != 30*time.Second {
+		t.Fatalf("capped interval %s; want 30 s", o.next)
+	}
+	got, _ := st.Job(ctx, j.ID)
+	if got.UnreachableSince.IsZero() || got.Status != ogcapi.StatusRunning || !got.Open() {
+		t.Fatalf("unreachable job %+v: must stay running and tracked", got)
+	}
+	evs, _ := st.Events(ctx, j.ID)
+	if n := len(evs); n != 2 || evs[1].Kind != store.EventUnreachable {
+		t.Fatalf("events %+v; want one unreachable event for 22 failures", evs)
+	}
+}
