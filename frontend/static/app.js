@@ -99,3 +99,131 @@
     if (note) { note.textContent = msg; note.hidden = !msg; }
   });
 })();
+
+// Live updates (jobs): the hub pushes HTML fragments over a WebSocket (htmx ws extension).
+// This part opens the page-wide connection (running indicator, notifications), drops
+// fragments for rows the page does not show or that are older than what it shows, adds
+// new jobs at the top of an unfiltered list, reconnects after the server asked the
+// page to go away, and turns "job ended" notices into browser notifications.
+(function () {
+  "use strict";
+  if (!window.htmx) return;
+
+  function openGlobal() {
+    if (document.getElementById("live-global")) return;
+    const el = document.createElement("div");
+    el.id = "live-global";
+    el.hidden = true;
+    el.setAttribute("hx-ext", "ws");
+    el.setAttribute("ws-connect", "/ws?topic=running&topic=notify");
+    document.body.appendChild(el);
+    htmx.process(el);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", openGlobal);
+  else openGlobal();
+
+  function notify(t) {
+    if (!("Notification" in window) || Notification.permission !== "granted") return;
+    const href = t.getAttribute("data-href") || "";
+    const n = new Notification(t.getAttribute("data-title") || "Job ended", {
+      body: t.getAttribute("data-body") || "", tag: "geojobs-job-" + (t.getAttribute("data-job") || ""),
+    });
+    n.onclick = function () {
+      window.focus();
+      if (/^\/jobs\/[^/]+$/.test(href)) window.location.assign(href);
+      n.close();
+    };
+  }
+
+  function version(el) { return Number(el.getAttribute("data-version") || "0"); }
+
+  document.addEventListener("htmx:wsBeforeMessage", function (ev) {
+    const msg = ev.detail && ev.detail.message;
+    if (typeof msg !== "string") return;
+    const tpl = document.createElement("template");
+    tpl.innerHTML = msg;
+    const els = Array.from(tpl.content.children);
+    const notes = els.filter(function (e) { return e.matches("template[data-notify]"); });
+    if (notes.length) { ev.preventDefault(); notes.forEach(notify); return; }
+    let changed = false;
+    const keep = [];
+    els.forEach(function (el) {
+      const cur = el.id ? document.getElementById(el.id) : null;
+      if (!cur) {
+        changed = true;
+        const rows = document.querySelector('#job-rows[data-live-new="true"]');
+        if (rows && el.matches("tr[data-job]")) {
+          el.removeAttribute("hx-swap-oob");
+          rows.prepend(el);
+          const empty = document.querySelector("[data-testid=no-jobs]");
+          if (empty) empty.remove();
+          const card = rows.closest(".hidden-table");
+          if (card) card.classList.remove("hidden-table");
+          htmx.process(el);
+        }
+        return;
+      }
+      if (el.hasAttribute("data-version") && version(cur) > version(el)) { changed = true; return; }
+      keep.push([cur, el]);
+    });
+    if (!changed) return; // htmx swaps it as it is
+    ev.preventDefault();
+    keep.forEach(function (p) {
+      const cur = p[0], el = p[1];
+      el.removeAttribute("hx-swap-oob");
+      // keep a row's checkbox as the user left it
+      const box = cur.querySelector && cur.querySelector("input[type=checkbox][name=id]");
+      cur.replaceWith(el);
+      if (box && box.checked) { const nb = el.querySelector("input[type=checkbox][name=id]"); if (nb) nb.checked = true; }
+      htmx.process(el);
+    });
+  });
+
+  // A live row replaced by htmx keeps its checkbox state too.
+  document.addEventListener("htmx:oobBeforeSwap", function (ev) {
+    const cur = ev.detail && ev.detail.target;
+    const box = cur && cur.querySelector && cur.querySelector("input[type=checkbox][name=id]");
+    if (!box || !box.checked || !ev.detail.fragment) return;
+    const nb = ev.detail.fragment.querySelector && ev.detail.fragment.querySelector("input[type=checkbox][name=id]");
+    if (nb) nb.setAttribute("checked", "");
+  });
+
+  // The hub closes a page that falls behind with "going away" (1001); the extension
+  // reconnects only after abnormal closes, so this reconnects (and resynchronises).
+  document.addEventListener("htmx:wsClose", function (ev) {
+    const code = ev.detail && ev.detail.event && ev.detail.event.code;
+    const sw = ev.detail && ev.detail.socketWrapper;
+    const elt = ev.target;
+    if (code !== 1001 || !sw || !document.body.contains(elt)) return;
+    setTimeout(function () { if (document.body.contains(elt)) sw.reconnect(); }, 500 + Math.random() * 1500);
+  });
+
+  // Notifications: the button that turns them on also asks the browser's permission
+  // (a click is needed for that); where they are on but the browser was never asked,
+  // a button offers it.
+  document.addEventListener("click", function (ev) {
+    const btn = ev.target.closest && ev.target.closest("[data-notify-ask],[data-notify-permission]");
+    if (!btn || !("Notification" in window)) return;
+    if (Notification.permission === "default") {
+      Notification.requestPermission().then(offerPermission, function () {});
+    }
+    if (btn.hasAttribute("data-notify-permission")) btn.remove();
+  });
+  function offerPermission() {
+    if (!("Notification" in window)) return;
+    document.querySelectorAll('.notify-control[data-on="true"]').forEach(function (f) {
+      const has = f.querySelector("[data-notify-permission]");
+      if (Notification.permission !== "default") { if (has) has.remove(); return; }
+      if (has) return;
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "button small subtle";
+      b.setAttribute("data-notify-permission", "true");
+      b.textContent = "Allow in this browser";
+      f.appendChild(b);
+    });
+  }
+  document.addEventListener("htmx:afterSwap", offerPermission);
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", offerPermission);
+  else offerPermission();
+})();

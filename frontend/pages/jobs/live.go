@@ -143,7 +143,7 @@ func (l *Live) publishJob(ctx context.Context, id string) {
 		return
 	}
 	now := time.Now()
-	if b, err := render(ctx, RowUpdate(j, now)); err == nil {
+	if b, err := renderBytes(ctx, RowUpdate(j, now)); err == nil {
 		l.pub.PublishBytes(TopicJobs, j.ID, b)
 	}
 	if b, err := l.jobFragments(ctx, j, now); err == nil {
@@ -160,7 +160,7 @@ func (l *Live) jobFragments(ctx context.Context, j store.Job, now time.Time) ([]
 	if err != nil {
 		return nil, err
 	}
-	return render(ctx, JobUpdate(JobModel{Job: j, Events: events, Now: now}))
+	return renderBytes(ctx, JobUpdate(JobModel{Job: j, Events: events, Now: now}))
 }
 
 // maybeNotify sends one notice when a job is seen to end: its status was seen not
@@ -184,7 +184,7 @@ func (l *Live) maybeNotify(ctx context.Context, j store.Job) {
 		return
 	}
 	n := NotificationOf(j)
-	if b, err := render(ctx, NotifyFragment(n)); err == nil {
+	if b, err := renderBytes(ctx, NotifyFragment(n)); err == nil {
 		l.pub.PublishBytes(TopicNotify, j.ID, b)
 	}
 	if l.native != nil {
@@ -245,7 +245,7 @@ func (l *Live) publishRunning(ctx context.Context, force bool) {
 		l.log.Warn("live: count running jobs", "err", err)
 		return
 	}
-	b, err := render(ctx, RunningIndicator(n))
+	b, err := renderBytes(ctx, RunningIndicator(n))
 	if err != nil {
 		return
 	}
@@ -267,7 +267,7 @@ func (l *Live) Snapshot(ctx context.Context, topic string) ([]hub.Message, error
 		if err != nil {
 			return nil, err
 		}
-		b, err := render(ctx, RunningIndicator(n))
+		b, err := renderBytes(ctx, RunningIndicator(n))
 		if err != nil {
 			return nil, err
 		}
@@ -305,7 +305,7 @@ func (l *Live) since(ctx context.Context, t, now time.Time) ([]hub.Message, erro
 		return nil, err
 	}
 	for _, j := range p.Jobs {
-		b, err := render(ctx, RowUpdate(j, now))
+		b, err := renderBytes(ctx, RowUpdate(j, now))
 		if err != nil {
 			return nil, err
 		}
@@ -314,7 +314,7 @@ func (l *Live) since(ctx context.Context, t, now time.Time) ([]hub.Message, erro
 	return out, nil
 }
 
-func render(ctx context.Context, c templ.Component) ([]byte, error) {
+func renderBytes(ctx context.Context, c templ.Component) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := c.Render(ctx, &buf); err != nil {
 		return nil, err
