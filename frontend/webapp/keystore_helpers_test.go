@@ -1,0 +1,324 @@
+package webapp
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/spf13/afero"
+	"golang.org/x/net/webdav"
+
+	"github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/backend/server"
+)
+
+// Known secret values: the tests look for them everywhere they must not be.
+const (
+	passphrase   = "pass-LEAK-CANARY-3a7d1"
+	s3AccessKey  = "AKIAGEOJOBSUI"
+	s3Secret     = "s3-LEAK-CANARY-9b0c2e"
+	eoAccessKey  = "AKIAEODATAUI"
+	eoSecret     = "eo-LEAK-CANARY-71f3aa"
+	davUser      = "ana"
+	davPassword  = "dav-LEAK-CANARY-55e0"
+	bearerToken  = "tok-LEAK-CANARY-c4d8f1"
+	s3Region     = "eu-central-1"
+	inputsBucket = "inputs"
+)
+
+var canaries = []string{passphrase, s3Secret, eoSecret, davPassword, bearerToken}
+
+// syncBuffer is a log sink safe for the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// keysStack is the application with a fresh passphrase keystore (no OS keychain, a
+// low scrypt work factor) and every log line captured.
+type keysStack struct {
+	*stack
+	dataDir string
+	logs    *syncBuffer
+	keys    *keystore.Store
+	// bodies are every response body and header block the tests saw.
+	bodies []string
+}
+
+func startKeys(t *testing.T) *keysStack {
+	t.Helper()
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	dir := t.TempDir()
+	keys, err := keystore.Open(keystore.Config{Dir: dir, Keychain: keystore.KeychainOff, ScryptWorkFactor: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.Listen("127.0.0.1:0", "", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := Build(Options{DataDir: dir, LocalFs: afero.NewMemMapFs(), BaseURL: srv.BaseURL(),
+		Token: srv.Guard.Token, Logger: log, Keystore: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if app.Keys != keys {
+		t.Fatal("App.Keys is not the keystore given")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served, ran := make(chan struct{}), make(chan struct{})
+	go func() { defer close(served); _ = srv.Serve(ctx, app.Handler) }()
+	go func() { defer close(ran); _ = app.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-served
+		<-ran
+		_ = app.Close(context.Background())
+	})
+	s := &stack{t: t, srv: srv, app: app, base: strings.TrimSuffix(srv.BaseURL(), "/"), token: srv.Guard.Token,
+		hc: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}}}
+	return &keysStack{stack: s, dataDir: dir, logs: logs, keys: keys}
+}
+
+func (k *keysStack) record(r response) response {
+	var h strings.Builder
+	_ = r.header.Write(&h)
+	k.bodies = append(k.bodies, h.String()+"\n"+r.body)
+	return r
+}
+
+func (k *keysStack) get(path string, tweak ...func(*http.Request)) response {
+	k.t.Helper()
+	return k.record(k.stack.get(path, tweak...))
+}
+
+func (k *keysStack) post(path string, v url.Values, tweak ...func(*http.Request)) response {
+	k.t.Helper()
+	return k.record(k.stack.postForm(path, v, tweak...))
+}
+
+// noLeaks fails when any response, log line, database file or the keystore file
+// holds a secret (the keystore file in the clear).
+func (k *keysStack) noLeaks(t *testing.T, extra map[string]string) {
+	t.Helper()
+	places := map[string]string{"log": k.logs.String()}
+	for i, b := range k.bodies {
+		places[fmt.Sprintf("response %d", i)] = b
+	}
+	for name, v := range extra {
+		places[name] = v
+	}
+	files, _ := filepath.Glob(filepath.Join(k.dataDir, "*"))
+	more, _ := filepath.Glob(filepath.Join(k.dataDir, "*", "*"))
+	files = append(files, more...)
+	sawKeystore, sawDB := false, false
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // a folder
+		}
+		places["file "+filepath.Base(f)] = string(b)
+		sawKeystore = sawKeystore || filepath.Base(f) == keystore.FileName
+		sawDB = sawDB || strings.Contains(filepath.Base(f), ".db") || strings.Contains(filepath.Base(f), "sqlite")
+	}
+	if !sawKeystore || !sawDB {
+		t.Errorf("leak search saw keystore file %v, database %v (files %v)", sawKeystore, sawDB, files)
+	}
+	for where, text := range places {
+		for _, c := range canaries {
+			if strings.Contains(text, c) {
+				i := strings.Index(text, c)
+				t.Errorf("%s contains the secret %q: …%s…", where, c, text[max(0, i-200):min(len(text), i+len(c)+50)])
+			}
+		}
+	}
+}
+
+// s3Server is gofakes3 behind an AWS Signature V4 check (header or presigned), so
+// wrong secrets and unsigned URLs fail as on a real S3 server.
+func s3Server(t *testing.T, buckets ...string) (*httptest.Server, *s3mem.Backend) {
+	t.Helper()
+	be := s3mem.New()
+	for _, b := range buckets {
+		if err := be.CreateBucket(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	secrets := map[string]string{s3AccessKey: s3Secret, eoAccessKey: eoSecret}
+	ts := httptest.NewServer(sigV4(secrets, gofakes3.New(be).Server()))
+	t.Cleanup(ts.Close)
+	return ts, be
+}
+
+func putObject(t *testing.T, be *s3mem.Backend, bucket, key, body string) {
+	t.Helper()
+	if _, err := be.PutObject(bucket, key, map[string]string{"Content-Type": "text/plain"},
+		strings.NewReader(body), int64(len(body)), nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func s3Error(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message></Error>`, code, msg)
+}
+
+func sigV4(secrets map[string]string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		var cred, signed, sig, date, payload string
+		if q.Get("X-Amz-Signature") != "" {
+			cred, signed, sig, date, payload = q.Get("X-Amz-Credential"), q.Get("X-Amz-SignedHeaders"), q.Get("X-Amz-Signature"), q.Get("X-Amz-Date"), "UNSIGNED-PAYLOAD"
+			at, err := time.Parse("20060102T150405Z", date)
+			exp, _ := time.ParseDuration(q.Get("X-Amz-Expires") + "s")
+			if err != nil || time.Now().After(at.Add(exp)) {
+				s3Error(w, 403, "AccessDenied", "Request has expired")
+				return
+			}
+		} else {
+			auth := r.Header.Get("Authorization")
+			if !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") {
+				s3Error(w, 403, "AccessDenied", "Anonymous access is forbidden")
+				return
+			}
+			for _, part := range strings.Split(strings.TrimPrefix(auth, "AWS4-HMAC-SHA256 "), ",") {
+				k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+				switch k {
+				case "Credential":
+					cred = v
+				case "SignedHeaders":
+					signed = v
+				case "Signature":
+					sig = v
+				}
+			}
+			date, payload = r.Header.Get("X-Amz-Date"), r.Header.Get("X-Amz-Content-Sha256")
+		}
+		access, scope, _ := strings.Cut(cred, "/")
+		secret, ok := secrets[access]
+		if !ok {
+			s3Error(w, 403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
+			return
+		}
+		var canonQ []string
+		for k, vs := range q {
+			if k == "X-Amz-Signature" {
+				continue
+			}
+			for _, v := range vs {
+				canonQ = append(canonQ, awsEscape(k)+"="+awsEscape(v))
+			}
+		}
+		sort.Strings(canonQ)
+		var canonH strings.Builder
+		for _, h := range strings.Split(signed, ";") {
+			v := r.Header.Get(h)
+			if h == "host" {
+				v = r.Host
+			}
+			canonH.WriteString(h + ":" + strings.TrimSpace(v) + "\n")
+		}
+		p, _, _ := strings.Cut(r.RequestURI, "?")
+		creq := strings.Join([]string{r.Method, p, strings.Join(canonQ, "&"), canonH.String(), signed, payload}, "\n")
+		sum := sha256.Sum256([]byte(creq))
+		sts := "AWS4-HMAC-SHA256\n" + date + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
+		key := []byte("AWS4" + secret)
+		for _, part := range strings.Split(scope, "/") {
+			key = hmacSHA(key, part)
+		}
+		if hex.EncodeToString(hmacSHA(key, sts)) != sig {
+			s3Error(w, 403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func hmacSHA(key []byte, s string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(s))
+	return m.Sum(nil)
+}
+
+func awsEscape(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
+
+// davServer is an x/net/webdav share behind basic authentication.
+func davServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	h := &webdav.Handler{FileSystem: webdav.NewMemFS(), LockSystem: webdav.NewMemLS()}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != davUser || p != davPassword {
+			w.Header().Set("WWW-Authenticate", `Basic realm="dav"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// ogcServer is a minimal OGC API – Processes landing page and conformance
+// declaration that answer only with the bearer token; it counts authorised calls.
+func ogcServer(t *testing.T) (*httptest.Server, *int) {
+	t.Helper()
+	var mu sync.Mutex
+	calls := 0
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+bearerToken {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"type":"about:blank","title":"Unauthorized","status":401}`)
+			return
+		}
+		mu.Lock()
+		calls++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		switch strings.TrimSuffix(r.URL.Path, "/") {
+		case "/ogc":
+			io.WriteString(w, `{"title":"Secured OGC","links":[{"rel":"http://www.opengis.net/def/rel/ogc/1.0/conformance","href":"/ogc/conformance"},{"rel":"http://www.opengis.net/def/rel/ogc/1.0/processes","href":"/ogc/processes"}]}`)
+		case "/ogc/conformance":
+			io.WriteString(w, `{"conformsTo":["http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core","http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/json"]}`)
+		case "/ogc/processes":
+			io.WriteString(w, `{"processes":[],"links":[]}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(ts.Close)
+	return ts, &calls
+}
