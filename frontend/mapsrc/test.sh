@@ -13,4 +13,4 @@ if [ ! -x "$CHROMIUM" ]; then
   exit 1
 fi
 export CHROMIUM
-exec node --test --test-concurrency=1 test/
+exec node --test --test-concurrency=1 test/*.test.mjs

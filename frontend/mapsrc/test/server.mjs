@@ -123,7 +123,3 @@ export async function start(extra = {}) {
   };
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const s = await start();
-  console.log(`serving ${s.url}/static/map/demo.html`);
-}
