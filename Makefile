@@ -5,7 +5,7 @@ TEMPL     := $(shell $(GO) env GOPATH)/bin/templ
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X github.com/geojobs/geojobs/cmd.Version=$(VERSION)
 
-.PHONY: run build test generate check-generated vet unit bench
+.PHONY: run build test generate check-generated vet unit bench map map-test
 
 run:
 	$(GO) run .
@@ -24,6 +24,14 @@ check-generated: $(TEMPL)
 	$(TEMPL) generate
 	@git diff --exit-code -- '*_templ.go' || (echo "templ output is stale: run 'make generate' and commit" && exit 1)
 
+# The map bundle (OpenLayers) is committed too; rebuild it and fail on a diff.
+map:
+	frontend/mapsrc/build.sh
+	@git diff --exit-code --stat -- frontend/static/map || (echo "map bundle is stale: run 'make map' and commit" && exit 1)
+
+map-test:
+	frontend/mapsrc/test.sh
+
 vet:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 	$(GO) vet ./...
@@ -32,7 +40,7 @@ unit:
 	CGO_ENABLED=0 $(GO) build -o /dev/null .
 	$(GO) test -count=1 -timeout 20m ./...
 
-test: check-generated vet unit
+test: check-generated map vet unit map-test
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
