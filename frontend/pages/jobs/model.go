@@ -393,6 +393,15 @@ func runTime(j store.Job, now time.Time) time.Duration {
 	return end.Sub(start)
 }
 
+// runTimeText is runTime for people; a job that ended within its first second shows "< 1 s".
+func runTimeText(j store.Job, now time.Time) string {
+	d := runTime(j, now)
+	if d <= 0 && !j.Finished.IsZero() {
+		return "< 1 s"
+	}
+	return duration(d)
+}
+
 func progressValue(p *int) string {
 	if p == nil {
 		return ""

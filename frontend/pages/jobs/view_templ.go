@@ -789,9 +789,9 @@ func Row(j store.Job, now time.Time, oob bool) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var39 string
-		templ_7745c5c3_Var39, templ_7745c5c3_Err = templ.JoinStringErrs(duration(runTime(j, now)))
+		templ_7745c5c3_Var39, templ_7745c5c3_Err = templ.JoinStringErrs(runTimeText(j, now))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `view.templ`, Line: 192, Col: 48}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `view.templ`, Line: 192, Col: 42}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var39))
 		if templ_7745c5c3_Err != nil {
@@ -955,12 +955,12 @@ func NotifyControl(m NotifyModel) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if m.On {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 84, "<input type=\"hidden\" name=\"on\" value=\"0\"> <button type=\"submit\" class=\"button small\" data-testid=\"notify-off\" title=\"Notifications when a job ends are on\">🔔 Notifications on</button>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 84, "<input type=\"hidden\" name=\"on\" value=\"0\"> <button type=\"submit\" class=\"button small\" data-testid=\"notify-off\" title=\"Notifications when a job ends are on\">Notifications on</button>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 85, "<input type=\"hidden\" name=\"on\" value=\"1\"> <button type=\"submit\" class=\"button small\" data-testid=\"notify-on\" data-notify-ask=\"true\" title=\"Be notified when a job ends\">🔕 Notify me when jobs end</button>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 85, "<input type=\"hidden\" name=\"on\" value=\"1\"> <button type=\"submit\" class=\"button small\" data-testid=\"notify-on\" data-notify-ask=\"true\" title=\"Be notified when a job ends\">Notify me when jobs end</button>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
