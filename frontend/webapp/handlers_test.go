@@ -85,7 +85,7 @@ func TestEndpointsPages(t *testing.T) {
 		t.Errorf("HTMX create: %d %q", c2.status, c2.header.Get("HX-Location"))
 	}
 	edit := s.get("/endpoints/acme-zoo/edit")
-	if edit.find("#ep-key").AttrOr("value", "") != "acme" {
+	if edit.find("#ep-key option[selected]").AttrOr("value", "") != "acme" {
 		t.Error("edit form does not show the credential key")
 	}
 	u := s.postForm("/endpoints/acme-zoo", url.Values{"title": {"ACME"}, "url": {"https://zoo.example.com/acme/ogc-api/"}})
