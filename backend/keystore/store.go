@@ -10,6 +10,7 @@
 package keystore
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -118,6 +119,11 @@ func Open(cfg Config) (*Store, error) {
 	}
 	s := &Store{cfg: cfg, path: joinPath(cfg.Dir, FileName)}
 	p, err := s.readProtection()
+	if errors.Is(err, ErrCorrupt) {
+		// A damaged file must not keep the app from starting: the store opens locked,
+		// and Unlock reports the damage (with the backup's path) where the user asks.
+		p, err = ProtectedByPassphrase, nil
+	}
 	if err != nil {
 		return nil, err
 	}

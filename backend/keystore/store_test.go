@@ -201,9 +201,19 @@ func TestBackupAndCorruption(t *testing.T) {
 	t.Run("not an age file", func(t *testing.T) {
 		fs := afero.NewMemMapFs()
 		_ = afero.WriteFile(fs, "/data/keystore.age", []byte("{\"keys\":[]}"), 0o600)
-		_, err := Open(testConfig(fs))
-		if !errors.Is(err, ErrCorrupt) {
+		// Opening succeeds (a damaged keystore must not stop the app); unlocking says why not.
+		s, err := Open(testConfig(fs))
+		if err != nil {
 			t.Fatalf("Open = %v", err)
+		}
+		if !s.NeedsPassphrase() {
+			t.Fatal("a damaged keystore must ask before anything is done")
+		}
+		if err := s.Unlock(passphrase); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("Unlock = %v", err)
+		}
+		if got := readFile(t, fs, "/data/keystore.age"); string(got) != "{\"keys\":[]}" {
+			t.Fatalf("damaged file changed: %q", got)
 		}
 	})
 	t.Run("truncated", func(t *testing.T) {
