@@ -26,13 +26,19 @@ const chromium = "/usr/bin/chromium"
 // browser starts a headless Chromium with a fresh profile and no background traffic.
 func browser(t *testing.T) (context.Context, *consoleLog) {
 	t.Helper()
+	// Not t.TempDir: Chromium's helper processes may still write to the profile for a
+	// moment after the browser exits, which fails TempDir's cleanup.
+	profile, err := os.MkdirTemp("", "geojobs-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1366, 900),
 	}
 	if _, err := os.Stat(chromium); err == nil {
@@ -41,7 +47,17 @@ func browser(t *testing.T) (context.Context, *consoleLog) {
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
 	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
-	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	t.Cleanup(func() {
+		cancelT()
+		cancelC()
+		cancelA()
+		for range 20 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	cl := &consoleLog{}
 	chromedp.ListenTarget(ctx, cl.listen)
 	if err := chromedp.Run(ctx, log.Enable(), runtime.Enable()); err != nil {
