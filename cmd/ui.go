@@ -65,7 +65,7 @@ func serveUI(cmd *cobra.Command, opts *rootOptions, ui *uiOptions) error {
 		return err
 	}
 	defer keys.Lock()
-	app, err := webapp.Build(webapp.Options{DataDir: opts.DataDir, BaseURL: srv.BaseURL(), Token: srv.Guard.Token,
+	app, err := webapp.Build(webapp.Options{DataDir: opts.DataDir, Version: Version, BaseURL: srv.BaseURL(), Token: srv.Guard.Token,
 		Keystore: keys, Logger: log})
 	if err != nil {
 		return err

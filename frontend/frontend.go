@@ -15,6 +15,7 @@ import (
 	"github.com/geojobs/geojobs/frontend/pages/execute"
 	"github.com/geojobs/geojobs/frontend/pages/jobs"
 	"github.com/geojobs/geojobs/frontend/pages/processes"
+	"github.com/geojobs/geojobs/frontend/pages/settings"
 	"github.com/geojobs/geojobs/frontend/web"
 )
 
@@ -39,6 +40,8 @@ type Deps struct {
 	Submit execute.Submitter
 	// KeyNames lists the keystore's key names for the endpoint form; optional.
 	KeyNames func(ctx context.Context) []string
+	// Settings are the Settings page's dependencies; its Settings field is required.
+	Settings settings.Deps
 	Logger   *slog.Logger
 }
 
@@ -60,6 +63,10 @@ func New(d Deps) http.Handler {
 		d.Jobs.Logger = log
 	}
 	jobs.New(d.Jobs).Register(mux)
+	if d.Settings.Logger == nil {
+		d.Settings.Logger = log
+	}
+	settings.New(d.Settings).Register(mux)
 	// Anything else: a readable "not found" page in the shell, not Go's plain text.
 	mux.Handle("/", web.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
 		return web.NotFound("There is no page at " + r.URL.Path + ".")

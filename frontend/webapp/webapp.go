@@ -26,6 +26,7 @@ import (
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/frontend"
 	"github.com/geojobs/geojobs/frontend/pages/execute"
+	"github.com/geojobs/geojobs/frontend/pages/settings"
 	jobspage "github.com/geojobs/geojobs/frontend/pages/jobs"
 	keyspage "github.com/geojobs/geojobs/frontend/pages/keystore"
 )
@@ -37,6 +38,8 @@ const LocalPrefix = "/local/ogcapi"
 type Options struct {
 	// DataDir holds the database and the built-in endpoint's files.
 	DataDir string
+	// Version is shown on the Settings page.
+	Version string
 	// LocalFs is the built-in endpoint's file system (default: the OS's).
 	LocalFs afero.Fs
 	// BaseURL is the server's root URL ("http://127.0.0.1:PORT/"); the app calls its
@@ -136,7 +139,7 @@ func Build(opts Options) (*App, error) {
 	keyspage.New(a.Keys, keyRemote{}, log).Register(mux)
 	mux.Handle("GET /ws", a.Hub)
 	mux.Handle("/", frontend.New(frontend.Deps{Catalog: a.Catalog, Jobs: a.jobsDeps(log, opts.Token), Submit: submitter{a.Monitor},
-		KeyNames: opts.KeyNames, Logger: log}))
+		KeyNames: opts.KeyNames, Settings: a.settingsDeps(opts, paths), Logger: log}))
 	a.Handler = mux
 	return a, nil
 }
@@ -186,4 +189,27 @@ func (s submitter) Submit(ctx context.Context, sub execute.Submission) (string, 
 	j, err := s.mon.Submit(ctx, jobs.Submission{EndpointID: sub.EndpointID, ProcessID: sub.ProcessID,
 		Process: &p, Description: desc, Request: sub.Request, AOI: sub.AOI})
 	return j.ID, err
+}
+
+// settingsDeps are the Settings page's: the preferences in the store, the data paths
+// and the keystore's state.
+func (a *App) settingsDeps(opts Options, p config.Paths) settings.Deps {
+	return settings.Deps{
+		Settings: a.Store, Version: opts.Version,
+		Paths: settings.Paths{DataDir: p.Root, Database: p.Database(), Keystore: a.Keys.Path(),
+			LogFile: p.LogFile(), LocalEndpoint: p.LocalEndpoint()},
+		KeystoreState: func() string {
+			how := "not created yet"
+			switch a.Keys.Protection() {
+			case keystore.ProtectedByKeychain:
+				how = "protected by the OS keychain"
+			case keystore.ProtectedByPassphrase:
+				how = "protected by a passphrase"
+			}
+			if a.Keys.Locked() {
+				return "locked, " + how
+			}
+			return "unlocked, " + how
+		},
+	}
 }
