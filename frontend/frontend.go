@@ -6,6 +6,7 @@ package frontend
 import (
 	"context"
 	"embed"
+	"github.com/geojobs/geojobs/backend/prefs"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -40,7 +41,8 @@ type Deps struct {
 	Submit execute.Submitter
 	// KeyNames lists the keystore's key names for the endpoint form; optional.
 	KeyNames func(ctx context.Context) []string
-	// Settings are the Settings page's dependencies; its Settings field is required.
+	// Settings are the Settings page's dependencies; without its Settings field there is
+	// no Settings page and maps use the default preferences.
 	Settings settings.Deps
 	Logger   *slog.Logger
 }
@@ -58,15 +60,22 @@ func New(d Deps) http.Handler {
 	})
 	endpoints.New(d.Catalog, d.KeyNames, log).Register(mux)
 	processes.New(d.Catalog, log).Register(mux)
-	execute.New(d.Catalog, d.Submit, log).Register(mux)
+	execute.New(d.Catalog, d.Submit, log).WithPrefs(func(ctx context.Context) prefs.Prefs {
+		if d.Settings.Settings == nil {
+			return prefs.Defaults()
+		}
+		return prefs.Load(ctx, d.Settings.Settings)
+	}).Register(mux)
 	if d.Jobs.Logger == nil {
 		d.Jobs.Logger = log
 	}
 	jobs.New(d.Jobs).Register(mux)
-	if d.Settings.Logger == nil {
-		d.Settings.Logger = log
+	if d.Settings.Settings != nil {
+		if d.Settings.Logger == nil {
+			d.Settings.Logger = log
+		}
+		settings.New(d.Settings).Register(mux)
 	}
-	settings.New(d.Settings).Register(mux)
 	// Anything else: a readable "not found" page in the shell, not Go's plain text.
 	mux.Handle("/", web.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
 		return web.NotFound("There is no page at " + r.URL.Path + ".")

@@ -149,5 +149,19 @@ func parseKm2(v string) (float64, error) {
 	return f, nil
 }
 
-// WarnKm2Attr formats WarnKm2 for the map element's warn-km2 attribute.
-func (p Prefs) WarnKm2Attr() string { return strconv.FormatFloat(p.WarnKm2, 'f', -1, 64) }
+// WarnKm2Attr formats WarnKm2 for the map element's warn-km2 attribute (the default
+// for a zero Prefs).
+func (p Prefs) WarnKm2Attr() string {
+	if p.WarnKm2 <= 0 {
+		p.WarnKm2 = DefaultWarnKm2
+	}
+	return strconv.FormatFloat(p.WarnKm2, 'f', -1, 64)
+}
+
+// TilesAttr is the map element's tiles-url attribute (the default for a zero Prefs).
+func (p Prefs) TilesAttr() string {
+	if p.TilesURL == "" {
+		return DefaultTilesURL
+	}
+	return p.TilesURL
+}

@@ -7,6 +7,7 @@ package execute
 import (
 	"context"
 	"errors"
+	"github.com/geojobs/geojobs/backend/prefs"
 	"io"
 	"log/slog"
 	"net/http"
@@ -38,6 +39,20 @@ type Handler struct {
 	cat    Catalog
 	submit Submitter
 	log    *slog.Logger
+	prefs  func(ctx context.Context) prefs.Prefs
+}
+
+// WithPrefs makes the page follow the user's map preferences (tiles, AOI warning).
+func (h *Handler) WithPrefs(f func(ctx context.Context) prefs.Prefs) *Handler {
+	h.prefs = f
+	return h
+}
+
+func (h *Handler) mapPrefs(ctx context.Context) prefs.Prefs {
+	if h.prefs == nil {
+		return prefs.Defaults()
+	}
+	return h.prefs(ctx)
 }
 
 // New returns the page's handler.
@@ -63,7 +78,7 @@ func (h *Handler) load(r *http.Request) (Model, error) {
 	if err != nil {
 		return Model{}, err
 	}
-	return Model{Endpoint: e, Process: p, Form: forms.New(p)}, nil
+	return Model{Endpoint: e, Process: p, Form: forms.New(p), Map: h.mapPrefs(r.Context())}, nil
 }
 
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, m Model, status int) error {

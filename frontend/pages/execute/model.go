@@ -2,6 +2,7 @@ package execute
 
 import (
 	"encoding/json"
+	"github.com/geojobs/geojobs/backend/prefs"
 	"net/url"
 	"strconv"
 	"strings"
@@ -14,6 +15,8 @@ import (
 
 // Model is the execution form of one process.
 type Model struct {
+	// Map holds the map preferences (online tiles, AOI size warning).
+	Map      prefs.Prefs
 	Endpoint store.Endpoint
 	Process  *ogcapi.Process
 	Form     *forms.Form
@@ -185,9 +188,6 @@ func jsonRows(fl forms.Field) string {
 	}
 	return "6"
 }
-
-// warnKm2 is the area above which the map warns (a large AOI means a long, costly job).
-const warnKm2 = "250000"
 
 func transmissionLabel(t string) string {
 	switch t {
