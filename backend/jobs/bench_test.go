@@ -141,6 +141,7 @@ func benchOnce(b *testing.B, n, seconds int) {
 	defer conn.Close()
 	var mu sync.Mutex
 	var statusLat, allLat []time.Duration
+	transLat := map[string][]time.Duration{} // by new status
 	lastStatus := map[string]string{}
 	go func() {
 		for {
@@ -160,6 +161,7 @@ func benchOnce(b *testing.B, n, seconds int) {
 				allLat = append(allLat, lat)
 				if lastStatus[f[0]] != f[1] && lastStatus[f[0]] != "" {
 					statusLat = append(statusLat, lat)
+					transLat[f[1]] = append(transLat[f[1]], lat)
 				}
 			}
 			lastStatus[f[0]] = f[1]
@@ -261,6 +263,10 @@ func benchOnce(b *testing.B, n, seconds int) {
 	b.ReportMetric(float64(percentile(allLat, 0.5).Milliseconds()), "all-p50-ms")
 	b.ReportMetric(float64(percentile(allLat, 0.99).Milliseconds()), "all-p99-ms")
 	b.ReportMetric(float64(lost), "jobs-with-lost-transitions")
+	for _, st := range []string{ogcapi.StatusRunning, ogcapi.StatusSuccessful} {
+		d := transLat[st]
+		b.Logf("→%s: %d transitions, latency p50 %s, p99 %s", st, len(d), percentile(d, 0.5).Round(time.Millisecond), percentile(d, 0.99).Round(time.Millisecond))
+	}
 	b.Logf("%d jobs × %d s: submitted in %s; tracked for %s; %d requests; %d finished; %d status frames, %d frames",
 		n, seconds, submitTook.Round(time.Millisecond), wall.Round(time.Millisecond), reqs, finished.Load(), len(statusLat), len(allLat))
 }

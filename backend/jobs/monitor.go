@@ -55,6 +55,11 @@ type Config struct {
 	PerEndpoint int
 	// RequestTimeout bounds one status or results request (default 30 s).
 	RequestTimeout time.Duration
+	// MaxRate is the request rate (per second, all endpoints) that polls of jobs whose
+	// status did not just change are spread to stay under (default 25): with many jobs
+	// tracked, their progress is polled less often, while a status change still brings
+	// a job back to FastInterval.
+	MaxRate float64
 }
 
 func (c *Config) defaults() error {
@@ -86,6 +91,9 @@ func (c *Config) defaults() error {
 	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 30 * time.Second
+	}
+	if c.MaxRate <= 0 {
+		c.MaxRate = 25
 	}
 	return nil
 }
@@ -132,10 +140,12 @@ type snapshot struct {
 	status, message       string
 	progress              int // -1: unknown
 	unreachable           bool
-	needResults           bool      // terminal: fetch results (or failure details) next
-	resultsTries          int       // results requests answered with an error so far
-	lastFailure           string    // signature of the last failed job's results answer
-	updated               time.Time // the server's "updated" of the last status
+	needResults           bool          // terminal: fetch results (or failure details) next
+	resultsTries          int           // results requests answered with an error so far
+	lastFailure           string        // signature of the last failed job's results answer
+	updated               time.Time     // the server's "updated" of the last status
+	progressAt            time.Time     // when progress was last seen to change
+	pace                  time.Duration // time per percent of progress at the last change (0: unknown)
 	interval              time.Duration
 }
 
@@ -144,6 +154,8 @@ type outcome struct {
 	snap     snapshot
 	finished bool          // stop tracking
 	next     time.Duration // wait before the next poll
+	fast     bool          // the status just changed: next is not stretched by MaxRate
+	eta      time.Duration // when progress predicts the job ends (0: no prediction)
 	polledAt time.Time     // an unchanged poll, to note in the store
 	canceled bool
 }
@@ -416,7 +428,17 @@ func (l *loop) finish(o outcome) {
 		return
 	}
 	t.snap = o.snap
-	due := time.Now().Add(jitter(o.next))
+	next := o.next
+	if !o.fast {
+		// Spread the slow polls of many jobs so that together they stay under MaxRate,
+		// but never past MaxInterval; and look again when progress says the job ends.
+		spread := time.Duration(float64(len(l.jobs)) / l.m.cfg.MaxRate * float64(time.Second))
+		next = max(next, min(spread, l.m.cfg.MaxInterval))
+		if o.eta > 0 {
+			next = min(next, max(o.eta, l.m.cfg.FastInterval))
+		}
+	}
+	due := time.Now().Add(jitter(next))
 	if t.pollNow {
 		t.pollNow, due = false, time.Now()
 	}

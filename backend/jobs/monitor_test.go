@@ -34,7 +34,7 @@ type harness struct {
 
 func fastConfig() Config {
 	return Config{FastInterval: 10 * time.Millisecond, MaxInterval: 150 * time.Millisecond,
-		ProgressInterval: 40 * time.Millisecond, RequestTimeout: 2 * time.Second}
+		ProgressInterval: 40 * time.Millisecond, RequestTimeout: 2 * time.Second, MaxRate: 10000}
 }
 
 func newHarness(t *testing.T, srvURL, dbPath string) *harness {

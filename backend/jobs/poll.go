@@ -41,14 +41,17 @@ func (m *Monitor) poll(ctx context.Context, s snapshot) outcome {
 	statusChanged := st.Status != s.status
 	otherChanged := progress != s.progress || st.Message != s.message
 	if !statusChanged && !otherChanged && !s.unreachable && !ogcapi.Terminal(st.Status) {
+		eta := s.predictEnd(progress, now, min(s.interval, m.cfg.ProgressInterval))
 		s.interval = min(grow(s.interval, m.cfg.Backoff), m.cfg.MaxInterval)
-		return outcome{snap: s, next: s.interval, polledAt: now}
+		return outcome{snap: s, next: s.interval, polledAt: now, eta: eta}
 	}
+	var eta time.Duration
 	if statusChanged || otherChanged || s.unreachable {
 		if _, err := m.st.RecordStatus(sctx, s.id, *st, now); err != nil {
 			m.log.Error("jobs: store status", "job", s.id, "err", err)
 			return outcome{snap: s, next: m.cfg.FastInterval}
 		}
+		eta = s.predictEnd(progress, now, min(s.interval, m.cfg.ProgressInterval))
 		s.status, s.progress, s.message, s.unreachable = st.Status, progress, st.Message, false
 		s.updated = time.Time{}
 		if st.Updated != nil {
@@ -62,12 +65,34 @@ func (m *Monitor) poll(ctx context.Context, s snapshot) outcome {
 		return m.fetchResults(ctx, remote, s, st)
 	case statusChanged:
 		s.interval = m.cfg.FastInterval
+		return outcome{snap: s, next: s.interval, fast: true}
 	case otherChanged:
 		s.interval = max(min(grow(s.interval, m.cfg.Backoff), m.cfg.ProgressInterval), m.cfg.FastInterval)
+		return outcome{snap: s, next: s.interval, eta: eta}
 	default:
 		s.interval = min(grow(s.interval, m.cfg.Backoff), m.cfg.MaxInterval)
 	}
 	return outcome{snap: s, next: s.interval}
+}
+
+// predictEnd notes a progress reading and returns how long until the job should reach
+// 100 % at the pace of its progress (0 when it cannot tell). A job past its predicted
+// end is looked at again within ProgressInterval rather than drifting to MaxInterval.
+func (s *snapshot) predictEnd(progress int, now time.Time, overdue time.Duration) time.Duration {
+	if progress > s.progress && s.progress >= 0 && !s.progressAt.IsZero() {
+		s.pace = now.Sub(s.progressAt) / time.Duration(progress-s.progress)
+	}
+	if progress != s.progress {
+		s.progressAt = now
+	}
+	if s.pace <= 0 || progress < 0 {
+		return 0
+	}
+	left := s.progressAt.Add(s.pace * time.Duration(100-progress)).Sub(now)
+	if left <= 0 {
+		return overdue
+	}
+	return left
 }
 
 func grow(d time.Duration, f float64) time.Duration { return time.Duration(float64(d) * f) }

@@ -59,3 +59,28 @@ func TestIntervals(t *testing.T) {
 		t.Fatalf("events %+v; want one unreachable event for 22 failures", evs)
 	}
 }
+
+func TestPredictEnd(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := snapshot{progress: -1}
+	if eta := s.predictEnd(10, t0, time.Second); eta != 0 {
+		t.Fatalf("first reading predicted %s", eta)
+	}
+	s.progress = 10
+	// 10 % → 30 % in 4 s: 200 ms per percent, 70 % to go.
+	if eta := s.predictEnd(30, t0.Add(4*time.Second), time.Second); eta != 14*time.Second {
+		t.Fatalf("eta %s; want 14 s", eta)
+	}
+	s.progress = 30
+	// Unchanged a second later: 13 s to go.
+	if eta := s.predictEnd(30, t0.Add(5*time.Second), time.Second); eta != 13*time.Second {
+		t.Fatalf("eta %s; want 13 s", eta)
+	}
+	if !s.progressAt.Equal(t0.Add(4 * time.Second)) {
+		t.Fatalf("progress time moved without progress: %s", s.progressAt)
+	}
+	// Past the predicted end: look again soon, not at MaxInterval.
+	if eta := s.predictEnd(30, t0.Add(time.Minute), 3*time.Second); eta != 3*time.Second {
+		t.Fatalf("overdue eta %s; want 3 s", eta)
+	}
+}
