@@ -66,14 +66,6 @@ func WriteManifest(dest string, m Manifest) error {
 	return writeAtomic(root, ManifestName, append(data, '\n'))
 }
 
-// WriteLocalCatalog writes what describes the downloaded files beside them. For now
-// that is the manifest; a STAC catalog (catalog.json with an item per source item,
-// asset hrefs rewritten to the local files) is to be added here when the STAC model
-// is wired in.
-func WriteLocalCatalog(dest string, m Manifest) error {
-	return WriteManifest(dest, m)
-}
-
 // record adds a completed download to its folder's manifest.
 func (m *Manager) record(dest string, r Result) error {
 	m.manifestMu.Lock()
