@@ -110,7 +110,7 @@ func (m *Monitor) fetchResults(ctx context.Context, remote Remote, s snapshot, s
 	var reason string
 	switch s.status {
 	case ogcapi.StatusSuccessful:
-		res, err, stop := m.results(ctx, remote, s.ref)
+		res, stop, err := m.results(ctx, remote, s.ref)
 		switch {
 		case stop:
 			return outcome{snap: s, canceled: true}
@@ -142,7 +142,7 @@ func (m *Monitor) fetchResults(ctx context.Context, remote Remote, s snapshot, s
 			}
 			st = fresh
 		}
-		res, err, stop := m.results(ctx, remote, s.ref)
+		res, stop, err := m.results(ctx, remote, s.ref)
 		switch {
 		case stop:
 			return outcome{snap: s, canceled: true}
@@ -178,11 +178,11 @@ func (m *Monitor) fetchResults(ctx context.Context, remote Remote, s snapshot, s
 }
 
 // results asks for a job's results; stop is true when the monitor is stopping.
-func (m *Monitor) results(ctx context.Context, remote Remote, ref string) (*ogcapi.Results, error, bool) {
+func (m *Monitor) results(ctx context.Context, remote Remote, ref string) (res *ogcapi.Results, stop bool, err error) {
 	rctx, cancel := context.WithTimeout(ctx, m.cfg.RequestTimeout)
 	defer cancel()
-	res, err := remote.Results(rctx, ref)
-	return res, err, err != nil && ctx.Err() != nil
+	res, err = remote.Results(rctx, ref)
+	return res, err != nil && ctx.Err() != nil, err
 }
 
 func (m *Monitor) retryResults(s snapshot) outcome {

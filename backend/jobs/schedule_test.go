@@ -1,7 +1,9 @@
 package jobs
 
 import (
+	"container/heap"
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -82,5 +84,50 @@ func TestPredictEnd(t *testing.T) {
 	// Past the predicted end: look again soon, not at MaxInterval.
 	if eta := s.predictEnd(30, t0.Add(time.Minute), 3*time.Second); eta != 3*time.Second {
 		t.Fatalf("overdue eta %s; want 3 s", eta)
+	}
+}
+
+func TestSlowPollsSpreadUnderMaxRate(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "geojobs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	m, _ := New(Config{Store: st, ClientFor: func(string) (Remote, error) { return nil, nil }, MaxRate: 25})
+	l := &loop{m: m, jobs: map[string]*tracked{}, endpoints: map[string]*endpointQueue{}, polled: map[string]time.Time{}}
+	for i := 0; i < 500; i++ {
+		id := fmt.Sprint("job-", i)
+		l.jobs[id] = &tracked{snap: snapshot{id: id, endpoint: "e", progress: -1}, index: -1}
+	}
+	due := func(o outcome) time.Duration {
+		t.Helper()
+		tr := l.jobs[o.snap.id]
+		tr.inflight = true
+		l.endpoints["e"] = &endpointQueue{inflight: 1}
+		l.inflight = 1
+		before := time.Now()
+		l.finish(o)
+		heap.Remove(&l.heap, tr.index)
+		return tr.due.Sub(before)
+	}
+	// 500 jobs at 25 requests/s: slow polls every 20 s (±10 % jitter).
+	if d := due(outcome{snap: l.jobs["job-1"].snap, next: time.Second}); d < 17*time.Second || d > 23*time.Second {
+		t.Fatalf("slow poll in %s; want about 20 s", d)
+	}
+	// A status change is not stretched.
+	if d := due(outcome{snap: l.jobs["job-2"].snap, next: time.Second, fast: true}); d > 2*time.Second {
+		t.Fatalf("fast poll in %s", d)
+	}
+	// A job predicted to end in 3 s is looked at then.
+	if d := due(outcome{snap: l.jobs["job-3"].snap, next: time.Second, eta: 3 * time.Second}); d < 2*time.Second || d > 4*time.Second {
+		t.Fatalf("poll at predicted end in %s; want about 3 s", d)
+	}
+	// Spreading never goes past MaxInterval.
+	for i := 500; i < 2000; i++ {
+		id := fmt.Sprint("job-", i)
+		l.jobs[id] = &tracked{snap: snapshot{id: id, endpoint: "e"}, index: -1}
+	}
+	if d := due(outcome{snap: l.jobs["job-4"].snap, next: time.Second}); d > 34*time.Second {
+		t.Fatalf("slow poll in %s; want at most MaxInterval (30 s) + jitter", d)
 	}
 }
