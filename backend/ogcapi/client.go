@@ -399,6 +399,7 @@ func (c *Client) httpError(r request, resp *response) *APIError {
 		Method: r.method, URL: redactURL(r.url), Status: resp.status,
 		Code: classify(resp.status, exc, r.notFound), Exception: exc,
 		Body: scrub(snippet(resp.body), resp.secrets),
+		Wait: parseRetryAfter(resp.header.Get("Retry-After"), time.Now()),
 	}
 	if loc := resp.header.Get("Location"); loc != "" {
 		if u, err := resolve(resp.url, loc); err == nil {

@@ -95,6 +95,17 @@ func TestRetries(t *testing.T) {
 			t.Errorf("waits = %v, want [7s 7s]", w)
 		}
 	})
+	t.Run("the error carries Retry-After for schedulers", func(t *testing.T) {
+		f := &flaky{fails: 100, status: 503, retryAfter: "9"}
+		srv := httptest.NewServer(f)
+		defer srv.Close()
+		c, _ := newTestClient(t, srv.URL, WithRetry(0))
+		_, err := c.Conformance(context.Background())
+		var ae *APIError
+		if !errors.As(err, &ae) || ae.RetryAfter() != 9*time.Second {
+			t.Fatalf("err = %v, RetryAfter = %v", err, ae.RetryAfter())
+		}
+	})
 	t.Run("429, 502, 504 back off exponentially", func(t *testing.T) {
 		for _, st := range []int{429, 502, 504} {
 			f := &flaky{fails: 3, status: st}

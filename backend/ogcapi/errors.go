@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -67,11 +68,17 @@ type APIError struct {
 	// Location is the Location header of the answer, if any (a 409 duplicated-process may carry it).
 	Location string
 	Err      error // underlying cause for transport and decoding failures
+	// Wait is the server's Retry-After (429/503), zero when it gave none.
+	Wait time.Duration
 
 	transient bool // a network failure or this exchange's time limit: a GET may be retried
 }
 
 const bodySnippetLen = 512
+
+// RetryAfter is how long the server asked the client to wait (its Retry-After
+// header), zero when it did not say. Schedulers that poll use it.
+func (e *APIError) RetryAfter() time.Duration { return e.Wait }
 
 func (e *APIError) Error() string {
 	var b strings.Builder
