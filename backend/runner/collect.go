@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -92,50 +91,11 @@ func (r *run) resultsBase() *url.URL {
 // fetchClient reads STAC documents: the endpoint's credentials go only to the
 // endpoint's own origin, so a catalog on S3 or another host never sees them.
 func (r *run) fetchClient() *http.Client {
-	c := *r.o.HTTPClient
-	base := c.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
+	c := results.OriginClient(r.o.HTTPClient, r.client.Endpoint(), r.creds)
 	if c.Timeout == 0 {
 		c.Timeout = 2 * time.Minute
 	}
-	if r.creds != nil {
-		origin, _ := url.Parse(r.client.Endpoint())
-		c.Transport = &originCredentials{base: base, origin: origin, creds: r.creds}
-	}
-	return &c
-}
-
-type originCredentials struct {
-	base   http.RoundTripper
-	origin *url.URL
-	creds  ogcapi.Credentials
-}
-
-// RoundTrip adds the credentials to a copy of requests for the origin. The http.Client
-// builds redirects from the original request, so they never carry them.
-func (t *originCredentials) RoundTrip(req *http.Request) (*http.Response, error) {
-	if sameOrigin(req.URL, t.origin) {
-		req = req.Clone(req.Context())
-		if err := t.creds.Apply(req); err != nil {
-			return nil, fmt.Errorf("credentials: %w", err)
-		}
-	}
-	return t.base.RoundTrip(req)
-}
-
-func sameOrigin(a, b *url.URL) bool {
-	port := func(u *url.URL) string {
-		if p := u.Port(); p != "" {
-			return p
-		}
-		if strings.EqualFold(u.Scheme, "https") {
-			return "443"
-		}
-		return "80"
-	}
-	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+	return c
 }
 
 func outputDir(output string) string {

@@ -48,8 +48,8 @@ func AssetFileName(itemID, assetKey, href string) string {
 	return ItemFolder(itemID) + "/" + base
 }
 
-// WriteLocalCatalog writes what describes the files downloaded into dest beside them:
-// the manifest (m), and a STAC catalog of the items in ic that have a downloaded asset —
+// WriteLocalCatalog writes what describes the files downloaded into dest beside them
+// (m is dest's manifest, kept by a Manager with Options.Manifest): a STAC catalog of the items in ic that have a downloaded asset —
 // catalog.json, and one <item folder>/<item folder>.json per item — in which the hrefs
 // of downloaded assets are rewritten to the local files (relative), with their verified
 // size and checksum. A downloaded asset is one whose href, redacted, is the URL of a
@@ -57,9 +57,6 @@ func AssetFileName(itemID, assetKey, href string) string {
 // checked with stac.Validate before it is written; an item that does not validate is
 // an error with Code InvalidArgument, and nothing of the catalog is written.
 func WriteLocalCatalog(dest string, m Manifest, ic *stac.ItemCollection, info CatalogInfo) error {
-	if err := WriteManifest(dest, m); err != nil {
-		return err
-	}
 	if ic == nil {
 		return nil
 	}

@@ -1,0 +1,142 @@
+package results
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/transfer/httpsrc"
+)
+
+// Scoped is credentials that apply only under one URL prefix: same scheme, host and
+// port, and a path below Prefix's.
+type Scoped struct {
+	Prefix string
+	Creds  ogcapi.Credentials
+}
+
+// Authorizer applies the first Scoped whose prefix covers a request's URL, else
+// Fallback (the keystore's Authorizer(keystore.Download), say), else nothing. It is an
+// httpsrc.Authorizer, so downloads and the asset proxy send each secret only where it
+// belongs.
+type Authorizer struct {
+	Scopes   []Scoped
+	Fallback httpsrc.Authorizer
+}
+
+var _ httpsrc.Authorizer = (*Authorizer)(nil)
+
+// Apply adds the credentials that cover req.URL.
+func (a *Authorizer) Apply(req *http.Request) error {
+	for _, s := range a.Scopes {
+		p, err := url.Parse(s.Prefix)
+		if err != nil || s.Creds == nil {
+			continue
+		}
+		if under(req.URL, p) {
+			return s.Creds.Apply(req)
+		}
+	}
+	if a.Fallback != nil {
+		return a.Fallback.Apply(req)
+	}
+	return nil
+}
+
+// under reports whether u is on prefix's origin and below its path.
+func under(u, prefix *url.URL) bool {
+	if !sameOrigin(u, prefix) {
+		return false
+	}
+	dir := prefix.Path
+	if !strings.HasSuffix(dir, "/") {
+		dir += "/"
+	}
+	return u.Path == prefix.Path || strings.HasPrefix(u.Path, dir) || dir == "/"
+}
+
+func sameOrigin(a, b *url.URL) bool {
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		if strings.EqualFold(u.Scheme, "https") {
+			return "443"
+		}
+		return "80"
+	}
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+}
+
+// OriginClient returns a copy of base (nil: a new client) whose requests to origin's
+// scheme, host and port carry creds. The http.Client builds redirects from the
+// original request, so a redirect elsewhere never carries them.
+func OriginClient(base *http.Client, origin string, creds ogcapi.Credentials) *http.Client {
+	var c http.Client
+	if base != nil {
+		c = *base
+	}
+	if creds == nil {
+		return &c
+	}
+	o, err := url.Parse(origin)
+	if err != nil {
+		return &c
+	}
+	tr := c.Transport
+	if tr == nil {
+		tr = http.DefaultTransport
+	}
+	c.Transport = &originCredentials{base: tr, origin: o, creds: creds}
+	return &c
+}
+
+type originCredentials struct {
+	base   http.RoundTripper
+	origin *url.URL
+	creds  ogcapi.Credentials
+}
+
+// RoundTrip adds the credentials to a copy of requests for the origin.
+func (t *originCredentials) RoundTrip(req *http.Request) (*http.Response, error) {
+	if sameOrigin(req.URL, t.origin) {
+		req = req.Clone(req.Context())
+		if err := t.creds.Apply(req); err != nil {
+			return nil, fmt.Errorf("credentials: %w", err)
+		}
+	}
+	return t.base.RoundTrip(req)
+}
+
+// AuthClient returns a copy of base whose requests are authorised by auth (nil: none).
+// Redirects are new requests, authorised for their own URL.
+func AuthClient(base *http.Client, auth httpsrc.Authorizer) *http.Client {
+	var c http.Client
+	if base != nil {
+		c = *base
+	}
+	if auth == nil {
+		return &c
+	}
+	tr := c.Transport
+	if tr == nil {
+		tr = http.DefaultTransport
+	}
+	c.Transport = &authTransport{base: tr, auth: auth}
+	return &c
+}
+
+type authTransport struct {
+	base http.RoundTripper
+	auth httpsrc.Authorizer
+}
+
+func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	if err := t.auth.Apply(req); err != nil {
+		return nil, fmt.Errorf("credentials: %w", err)
+	}
+	return t.base.RoundTrip(req)
+}

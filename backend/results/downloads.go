@@ -1,0 +1,468 @@
+package results
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/geojobs/geojobs/backend/stac"
+	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/backend/transfer"
+)
+
+// DownloadStore is what Downloads records its work in (*store.Store).
+type DownloadStore interface {
+	PutDownload(ctx context.Context, d store.Download, at time.Time) (int64, error)
+	SetDownloadState(ctx context.Context, id int64, state, reason string, at time.Time) error
+	UnfinishedDownloads(ctx context.Context) ([]store.Download, error)
+}
+
+// DownloadsOptions configure Downloads. Store and Items are required.
+type DownloadsOptions struct {
+	Store DownloadStore
+	// Items returns a job's results (Service.Items).
+	Items func(ctx context.Context, jobID string) (*stac.ItemCollection, error)
+	// Transfer configures the download manager (Sources: the app's Mux). Manifest and
+	// OnProgress are set by Downloads.
+	Transfer transfer.Options
+	// OnProgress receives the progress of a job's downloads whenever it changes, from
+	// one goroutine; it must not block long (the hub's Publish does not).
+	OnProgress func(JobProgress)
+	Logger     *slog.Logger
+}
+
+// FileView is the state of one downloaded file, for display.
+type FileView struct {
+	Task  string // the task id, for Pause, Resume and Cancel
+	Item  string
+	Asset string
+	Name  string // relative to the job's folder
+	Dest  string
+	State transfer.State
+	// Error is the reason of a failure, for people (no secrets); Code its class.
+	Error string
+	Code  transfer.ErrorCode
+	Done  int64
+	Size  int64 // -1 unknown
+	Speed float64
+	ETA   time.Duration // -1 unknown
+}
+
+// JobProgress is the state of a job's downloads.
+type JobProgress struct {
+	JobID string
+	Files []FileView
+	// Totals over Files.
+	Done, Size   int64 // Size -1 when a size is unknown
+	Speed        float64
+	ETA          time.Duration
+	Active       int // queued, running or verifying
+	Completed    int
+	Failed       int
+}
+
+type entry struct {
+	id    int64 // store row
+	job   string
+	dest  string
+	ref   AssetRef
+	task  *transfer.Task
+	state transfer.State
+	err   error
+	p     transfer.FileProgress
+}
+
+// Downloads is the app's download manager: a transfer.Manager whose files are recorded
+// in the store (so that unfinished ones resume after a restart, from their .part
+// files), grouped by job, and described, once complete, by a local STAC catalog beside
+// them (transfer.WriteLocalCatalog).
+type Downloads struct {
+	o   DownloadsOptions
+	log *slog.Logger
+	m   *transfer.Manager
+
+	mu      sync.Mutex
+	entries map[string]*entry // by task id
+	order   []*entry
+	closing bool
+
+	catMu sync.Mutex // serialises catalog writes
+	wg    sync.WaitGroup
+}
+
+// NewDownloads returns the download manager; Close stops it, keeping partial files.
+func NewDownloads(o DownloadsOptions) (*Downloads, error) {
+	if o.Store == nil || o.Items == nil {
+		return nil, errors.New("results: DownloadsOptions.Store and Items are required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	d := &Downloads{o: o, log: o.Logger, entries: map[string]*entry{}}
+	topts := o.Transfer
+	topts.Manifest = true
+	topts.OnProgress = d.progress
+	d.m = transfer.NewManager(topts)
+	return d, nil
+}
+
+// Start queues the assets refs (all when empty) of a job's results for download into
+// dest (DefaultDir when empty). It returns how many files were queued; assets left out
+// (unsafe names, unknown refs) are reported in the error beside a positive count.
+func (d *Downloads) Start(ctx context.Context, jobID, dest string, refs []AssetRef) (int, error) {
+	ic, err := d.o.Items(ctx, jobID)
+	if err != nil {
+		return 0, err
+	}
+	if dest == "" {
+		dest = DefaultDir(jobID)
+	}
+	dest, err = filepath.Abs(expandHome(dest))
+	if err != nil {
+		return 0, fmt.Errorf("%w: destination folder: %v", ErrBadFolder, err)
+	}
+	planned, perr := Plan(ic, dest, refs)
+	n := 0
+	var errs []error
+	if perr != nil {
+		errs = append(errs, perr)
+	}
+	for _, p := range planned {
+		if err := d.add(ctx, jobID, p, false); err != nil {
+			errs = append(errs, fmt.Errorf("%s/%s: %w", clean0(p.Item), clean0(p.Asset), err))
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
+// ErrBadFolder: the destination folder is not usable.
+var ErrBadFolder = errors.New("results: bad destination folder")
+
+func (d *Downloads) add(ctx context.Context, jobID string, p Planned, paused bool) error {
+	d.mu.Lock()
+	for _, e := range d.order {
+		if e.job == jobID && e.ref == p.AssetRef && e.task.Name() == p.Request.Name {
+			st, _ := e.task.State()
+			if st == transfer.StateCompleted || st == transfer.StateQueued || st == transfer.StateRunning || st == transfer.StateVerifying {
+				d.mu.Unlock()
+				return nil // already there or on its way
+			}
+		}
+	}
+	d.mu.Unlock()
+	id, err := d.o.Store.PutDownload(ctx, store.Download{JobID: jobID, ItemID: p.Item, AssetKey: p.Asset,
+		URL: p.Request.URL, Dest: p.Request.Dest, Name: p.Request.Name, Size: p.Request.Size, Checksum: p.Request.Checksum}, time.Now())
+	if err != nil {
+		return err
+	}
+	t, err := d.m.Add(p.Request)
+	if err != nil {
+		_ = d.o.Store.SetDownloadState(context.WithoutCancel(ctx), id, store.DownloadFailed, reason(err), time.Now())
+		return err
+	}
+	if paused {
+		t.Pause()
+	}
+	e := &entry{id: id, job: jobID, dest: p.Request.Dest, ref: p.AssetRef, task: t, state: transfer.StateQueued,
+		p: transfer.FileProgress{ID: t.ID(), Name: t.Name(), Size: p.Request.Size, ETA: -1}}
+	d.mu.Lock()
+	d.entries[t.ID()] = e
+	d.order = append(d.order, e)
+	d.mu.Unlock()
+	d.wg.Go(func() { d.follow(e, p.Request.Dest) })
+	return nil
+}
+
+// Restore adds the downloads the store records as unfinished (a previous run was
+// stopped or killed); they resume from their partial files. Paused ones stay paused.
+func (d *Downloads) Restore(ctx context.Context) (int, error) {
+	recs, err := d.o.Store.UnfinishedDownloads(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, r := range recs {
+		p := Planned{AssetRef: AssetRef{Item: r.ItemID, Asset: r.AssetKey},
+			Request: transfer.Request{URL: r.URL, Dest: r.Dest, Name: r.Name, Size: r.Size, Checksum: r.Checksum}}
+		if err := d.add(ctx, r.JobID, p, r.State == store.DownloadPaused); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", clean0(r.Name), err))
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
+// follow records the task's end in the store and, for a completed file, rewrites its
+// folder's local catalog.
+func (d *Downloads) follow(e *entry, dest string) {
+	for {
+		_, err := e.task.Wait(context.Background())
+		st, terr := e.task.State()
+		d.mu.Lock()
+		closing := d.closing
+		e.state, e.err = st, terr
+		d.mu.Unlock()
+		if closing {
+			return // stopped by Close: still unfinished in the store, resumed next time
+		}
+		ctx := context.Background()
+		now := time.Now()
+		switch st {
+		case transfer.StateCompleted:
+			_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadCompleted, "", now)
+			if err := d.writeCatalog(ctx, e.job, dest); err != nil {
+				d.log.Warn("results: local catalog", "dest", dest, "err", err)
+			}
+		case transfer.StateFailed:
+			_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadFailed, reason(err), now)
+		case transfer.StateCanceled:
+			_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadCanceled, "", now)
+		}
+		d.emit(e.job)
+		// A failed task may be resumed: follow it again once it is queued.
+		if st != transfer.StateFailed || !d.waitRequeued(e) {
+			return
+		}
+	}
+}
+
+// waitRequeued waits until a failed task is resumed (true) or ends otherwise.
+func (d *Downloads) waitRequeued(e *entry) bool {
+	for {
+		st, _ := e.task.State()
+		switch st {
+		case transfer.StateQueued, transfer.StateRunning, transfer.StateVerifying, transfer.StatePaused:
+			return true
+		case transfer.StateCanceled:
+			return false
+		}
+		d.mu.Lock()
+		closing := d.closing
+		d.mu.Unlock()
+		if closing {
+			return false
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func (d *Downloads) writeCatalog(ctx context.Context, jobID, dest string) error {
+	d.catMu.Lock()
+	defer d.catMu.Unlock()
+	man, err := transfer.ReadManifest(dest)
+	if err != nil {
+		return err
+	}
+	var ic *stac.ItemCollection
+	if jobID != "" {
+		if ic, err = d.o.Items(ctx, jobID); err != nil {
+			return err
+		}
+	}
+	return transfer.WriteLocalCatalog(dest, man, ic, transfer.CatalogInfo{ID: jobID, Title: "geojobs job " + jobID})
+}
+
+// reason describes a failure for people, by class; transfer's messages carry no secrets.
+func reason(err error) string {
+	if err == nil {
+		return ""
+	}
+	head := ""
+	switch transfer.Code(err) {
+	case transfer.DataLoss:
+		head = "Checksum mismatch: the file differs from the one the catalog describes (kept as .corrupt). "
+	case transfer.ResourceExhausted:
+		head = "Disk full. "
+	case transfer.PermissionDenied:
+		head = "Permission denied. "
+	case transfer.NotFound:
+		head = "Not found. "
+	case transfer.AlreadyExists:
+		head = "Already being downloaded. "
+	}
+	return head + err.Error()
+}
+
+func (d *Downloads) find(jobID, taskID string) []*entry {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []*entry
+	for _, e := range d.order {
+		if e.job == jobID && (taskID == "" || e.task.ID() == taskID) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Pause pauses a job's download task (all of the job's when taskID is ""), keeping its data.
+func (d *Downloads) Pause(jobID, taskID string) int {
+	es := d.find(jobID, taskID)
+	for _, e := range es {
+		e.task.Pause()
+		if st, _ := e.task.State(); st == transfer.StatePaused {
+			_ = d.o.Store.SetDownloadState(context.Background(), e.id, store.DownloadPaused, "", time.Now())
+		}
+	}
+	d.emit(jobID)
+	return len(es)
+}
+
+// Resume resumes paused or failed tasks of a job (all when taskID is "").
+func (d *Downloads) Resume(jobID, taskID string) int {
+	es := d.find(jobID, taskID)
+	for _, e := range es {
+		st, _ := e.task.State()
+		if st == transfer.StatePaused || st == transfer.StateFailed {
+			_ = d.o.Store.SetDownloadState(context.Background(), e.id, store.DownloadActive, "", time.Now())
+			e.task.Resume()
+		}
+	}
+	d.emit(jobID)
+	return len(es)
+}
+
+// Cancel cancels tasks of a job (all when taskID is ""), removing their partial data.
+func (d *Downloads) Cancel(jobID, taskID string) int {
+	es := d.find(jobID, taskID)
+	for _, e := range es {
+		e.task.Cancel()
+	}
+	d.emit(jobID)
+	return len(es)
+}
+
+// Wait blocks until every task of the job is settled (completed, failed, canceled or
+// paused) or ctx ends, and returns the job's progress then.
+func (d *Downloads) Wait(ctx context.Context, jobID string) (JobProgress, error) {
+	for {
+		p := d.View(jobID)
+		if p.Active == 0 {
+			// follow() may still be writing the catalog of the last file.
+			d.catMu.Lock()
+			d.catMu.Unlock() //nolint:staticcheck // a barrier
+			return d.View(jobID), nil
+		}
+		select {
+		case <-ctx.Done():
+			return p, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// View returns the state of a job's downloads.
+func (d *Downloads) View(jobID string) JobProgress {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.viewLocked(jobID)
+}
+
+func (d *Downloads) viewLocked(jobID string) JobProgress {
+	jp := JobProgress{JobID: jobID}
+	unknown := false
+	for _, e := range d.order {
+		if e.job != jobID {
+			continue
+		}
+		st, err := e.task.State()
+		fv := FileView{Task: e.task.ID(), Item: e.ref.Item, Asset: e.ref.Asset, Name: e.task.Name(), Dest: e.dest, State: st,
+			Done: e.p.Done, Size: e.p.Size, Speed: e.p.Speed, ETA: e.p.ETA}
+		if st == transfer.StateCompleted && fv.Size >= 0 {
+			fv.Done = fv.Size
+		}
+		if err != nil && st == transfer.StateFailed {
+			fv.Error, fv.Code = reason(err), transfer.Code(err)
+		}
+		switch st {
+		case transfer.StateQueued, transfer.StateRunning, transfer.StateVerifying:
+			jp.Active++
+			jp.Speed += fv.Speed
+		case transfer.StateCompleted:
+			jp.Completed++
+		case transfer.StateFailed:
+			jp.Failed++
+		}
+		if st != transfer.StateCanceled {
+			jp.Done += fv.Done
+			if fv.Size < 0 {
+				unknown = true
+			}
+			jp.Size += max(fv.Size, 0)
+		}
+		jp.Files = append(jp.Files, fv)
+	}
+	if unknown {
+		jp.Size = -1
+	}
+	jp.ETA = -1
+	if jp.Size >= 0 && jp.Speed > 0 {
+		jp.ETA = time.Duration(float64(jp.Size-jp.Done) / jp.Speed * float64(time.Second)).Round(time.Second)
+	}
+	return jp
+}
+
+// Jobs lists the jobs with downloads, in the order they were first added.
+func (d *Downloads) Jobs() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []string
+	for _, e := range d.order {
+		if !slices.Contains(out, e.job) {
+			out = append(out, e.job)
+		}
+	}
+	return out
+}
+
+// progress receives the manager's updates (one goroutine) and reports per job.
+func (d *Downloads) progress(u transfer.Update) {
+	jobs := map[string]bool{}
+	d.mu.Lock()
+	for _, f := range u.Files {
+		if e, ok := d.entries[f.ID]; ok {
+			e.p = f
+			jobs[e.job] = true
+		}
+	}
+	d.mu.Unlock()
+	for j := range jobs {
+		d.emit(j)
+	}
+}
+
+func (d *Downloads) emit(jobID string) {
+	if d.o.OnProgress == nil {
+		return
+	}
+	d.o.OnProgress(d.View(jobID))
+}
+
+// Close stops every download, keeping partial data and the store's records, so the
+// next Restore resumes them.
+func (d *Downloads) Close() error {
+	d.mu.Lock()
+	d.closing = true
+	d.mu.Unlock()
+	err := d.m.Close()
+	d.wg.Wait()
+	return err
+}
+
+func expandHome(p string) string {
+	if p == "~" || len(p) > 1 && p[0] == '~' && (p[1] == '/' || p[1] == filepath.Separator) {
+		if home, err := osUserHomeDir(); err == nil {
+			return filepath.Join(home, p[1:])
+		}
+	}
+	return p
+}

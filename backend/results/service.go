@@ -1,0 +1,266 @@
+package results
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/stac"
+	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/backend/transfer"
+	"github.com/geojobs/geojobs/backend/transfer/driver"
+	"github.com/geojobs/geojobs/backend/transfer/httpsrc"
+)
+
+// Errors of the Service, to be tested with errors.Is.
+var (
+	// ErrNotReady: the job has no results (yet): not successful, or results not stored.
+	ErrNotReady = errors.New("results: the job has no results")
+	// ErrNoAsset: the item or asset does not exist in the job's results.
+	ErrNoAsset = errors.New("results: no such asset")
+)
+
+// Store is what the Service needs of backend/store.
+type Store interface {
+	Job(ctx context.Context, id string) (store.Job, error)
+	Items(ctx context.Context, id string) (json.RawMessage, time.Time, error)
+	SetItems(ctx context.Context, id string, items json.RawMessage, at time.Time) error
+}
+
+// ClientFor returns the OGC API client of an endpoint (catalog.Catalog.Client).
+type ClientFor func(ctx context.Context, endpointID string) (*ogcapi.Client, error)
+
+// ServiceOptions configure a Service. Store, Clients and Sources are required.
+type ServiceOptions struct {
+	Store   Store
+	Clients ClientFor
+	// Sources opens asset hrefs (http, https, s3, …) with their credentials, for sizes
+	// and the asset proxy. It should be the download manager's.
+	Sources *transfer.Mux
+	// HTTPClient reads STAC documents the results link to; default a client with a
+	// 2-minute timeout.
+	HTTPClient *http.Client
+	// Auth authorises those reads (and should be what Sources' http driver uses): the
+	// app's Authorizer, which gives each secret only to the URLs it belongs to.
+	Auth httpsrc.Authorizer
+	Logger     *slog.Logger
+}
+
+// Service gives the results of the jobs in the store as STAC: it computes a job's
+// ItemCollection once (FromResults), stores it with the job, and serves it after.
+type Service struct {
+	o     ServiceOptions
+	log   *slog.Logger
+	mu    sync.Mutex
+	cache map[string]*stac.ItemCollection // by job id; results do not change
+	sizes sync.Map                        // href → int64, sizes asked of the source
+	busy  chan struct{}                   // bounds background computations
+}
+
+// NewService returns a Service.
+func NewService(o ServiceOptions) (*Service, error) {
+	if o.Store == nil || o.Clients == nil || o.Sources == nil {
+		return nil, errors.New("results: ServiceOptions.Store, Clients and Sources are required")
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 2 * time.Minute}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{o: o, log: o.Logger, cache: map[string]*stac.ItemCollection{}, busy: make(chan struct{}, 2)}, nil
+}
+
+// Sources returns the sources the Service opens assets with.
+func (s *Service) Sources() *transfer.Mux { return s.o.Sources }
+
+// Items returns a job's results as one ItemCollection: the stored one, else computed
+// from the results the server gives now and stored. The error wraps ErrNotReady when
+// the job has not succeeded, store.ErrNotFound for an unknown job.
+func (s *Service) Items(ctx context.Context, jobID string) (*stac.ItemCollection, error) {
+	s.mu.Lock()
+	ic, ok := s.cache[jobID]
+	s.mu.Unlock()
+	if ok {
+		return ic, nil
+	}
+	raw, _, err := s.o.Store.Items(ctx, jobID)
+	if err != nil {
+		return nil, err
+	}
+	if raw != nil {
+		ic := new(stac.ItemCollection)
+		if err := json.Unmarshal(raw, ic); err == nil {
+			s.remember(jobID, ic)
+			return ic, nil
+		}
+		s.log.Warn("results: stored items unreadable; computing them again", "job", jobID)
+	}
+	j, err := s.o.Store.Job(ctx, jobID)
+	if err != nil {
+		return nil, err
+	}
+	return s.compute(ctx, j, nil)
+}
+
+// Collected computes and stores the items of a job whose results just came in, in the
+// background (at most two at a time); it never blocks. It suits the job monitor's
+// OnChange when Change.Results is set for a successful job.
+func (s *Service) Collected(jobID string, res *ogcapi.Results) {
+	go func() {
+		s.busy <- struct{}{}
+		defer func() { <-s.busy }()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		j, err := s.o.Store.Job(ctx, jobID)
+		if err != nil {
+			s.log.Warn("results: job", "job", jobID, "err", err)
+			return
+		}
+		if raw, _, err := s.o.Store.Items(ctx, jobID); err == nil && raw != nil {
+			return
+		}
+		if _, err := s.compute(ctx, j, res); err != nil {
+			s.log.Warn("results: collecting the job's STAC failed; it is retried when the results are opened", "job", jobID, "err", err)
+		}
+	}()
+}
+
+func (s *Service) remember(jobID string, ic *stac.ItemCollection) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.cache) > 64 {
+		clear(s.cache)
+	}
+	s.cache[jobID] = ic
+}
+
+// compute collects j's results (res, or fetched from the server when nil) and stores them.
+func (s *Service) compute(ctx context.Context, j store.Job, res *ogcapi.Results) (*stac.ItemCollection, error) {
+	if j.Status != ogcapi.StatusSuccessful || j.ResultsAt.IsZero() {
+		return nil, fmt.Errorf("%w: job %s is %s", ErrNotReady, j.ID, j.Status)
+	}
+	cl, err := s.o.Clients(ctx, j.EndpointID)
+	if err != nil {
+		return nil, err
+	}
+	ref := j.URL
+	if ref == "" {
+		ref = j.RemoteID
+	}
+	if res == nil {
+		if ref == "" {
+			return nil, fmt.Errorf("%w: job %s has no server job to read results from", ErrNotReady, j.ID)
+		}
+		if res, err = cl.Results(ctx, ref); err != nil {
+			return nil, fmt.Errorf("results of job %s: %w", j.ID, err)
+		}
+	}
+	info := JobInfo{ID: firstOf(j.RemoteID, j.ID), ProcessID: j.ProcessID, Endpoint: cl.Endpoint(), JobURL: j.URL,
+		Created: j.Created, Started: j.Started, Finished: firstTime(j.Finished, j.ResultsAt)}
+	var base *url.URL
+	if j.URL != "" {
+		base, _ = url.Parse(strings.TrimRight(j.URL, "/") + "/results")
+	} else {
+		base, _ = url.Parse(cl.Endpoint())
+	}
+	c, err := FromResults(ctx, res, info, Options{
+		Fetcher: stac.HTTPFetcher{Client: AuthClient(s.o.HTTPClient, s.o.Auth)},
+		Base:    base, Logger: s.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(c.ItemCollection)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.o.Store.SetItems(context.WithoutCancel(ctx), j.ID, b, time.Now()); err != nil {
+		return nil, err
+	}
+	s.remember(j.ID, c.ItemCollection)
+	return c.ItemCollection, nil
+}
+
+// Asset finds an asset of a job's results.
+func (s *Service) Asset(ctx context.Context, jobID, itemID, key string) (*stac.Item, stac.Asset, error) {
+	ic, err := s.Items(ctx, jobID)
+	if err != nil {
+		return nil, stac.Asset{}, err
+	}
+	for _, it := range ic.Features {
+		if it != nil && it.ID == itemID {
+			if a, ok := it.Assets[key]; ok {
+				return it, a, nil
+			}
+			break
+		}
+	}
+	return nil, stac.Asset{}, fmt.Errorf("%w: %s/%s", ErrNoAsset, itemID, key)
+}
+
+// Size returns an asset's size: its file:size, else what its source says (a HEAD
+// request for http), remembered. ok is false when neither tells.
+func (s *Service) Size(ctx context.Context, a stac.Asset) (n int64, ok bool) {
+	if n, ok := a.Size(); ok {
+		return n, true
+	}
+	if v, ok := s.sizes.Load(a.Href); ok {
+		n := v.(int64)
+		return n, n >= 0
+	}
+	u, src, err := s.source(a.Href)
+	if err != nil {
+		return 0, false
+	}
+	info, err := src.Stat(ctx, u)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.sizes.Store(a.Href, int64(-1))
+		}
+		return 0, false
+	}
+	s.sizes.Store(a.Href, info.Size)
+	return info.Size, info.Size >= 0
+}
+
+// Proxied schemes: never file (a remote catalog must not make the app serve local files).
+var proxied = map[string]bool{"http": true, "https": true, "s3": true}
+
+func (s *Service) source(href string) (*url.URL, driver.Source, error) {
+	u, err := url.Parse(href)
+	if err != nil || !proxied[strings.ToLower(u.Scheme)] {
+		return nil, nil, driver.Errorf(transfer.InvalidArgument, "results: asset href is not http, https or s3")
+	}
+	src, err := s.o.Sources.Source(u)
+	if err != nil {
+		return nil, nil, err
+	}
+	return u, src, nil
+}
+
+func firstOf(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func firstTime(ts ...time.Time) time.Time {
+	for _, t := range ts {
+		if !t.IsZero() {
+			return t
+		}
+	}
+	return time.Now()
+}
