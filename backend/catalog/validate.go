@@ -3,16 +3,11 @@ package catalog
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
-	"strings"
-
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 
 	"github.com/geojobs/geojobs/backend/forms"
+	"github.com/geojobs/geojobs/backend/oapschema"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 )
 
@@ -52,7 +47,7 @@ func Validate(p *ogcapi.Process, ex *ogcapi.Execute) forms.Problems {
 		if len(values) < d.Min() {
 			probs = append(probs, forms.Problem{Input: id, Row: -1, Msg: fmt.Sprintf("needs at least %d values, got %d", d.Min(), len(values))})
 		}
-		sch, err := compile(d.Schema)
+		sch, err := oapschema.Compile(d.Schema, oapschema.Options{})
 		if err != nil {
 			continue // an uncompilable schema cannot judge values
 		}
@@ -70,7 +65,7 @@ func Validate(p *ogcapi.Process, ex *ogcapi.Execute) forms.Problems {
 				}
 			}
 			if err := sch.Validate(e); err != nil {
-				probs = append(probs, forms.Problem{Input: id, Row: row, Msg: schemaMessage(err)})
+				probs = append(probs, forms.Problem{Input: id, Row: row, Msg: oapschema.Message(err)})
 			}
 		}
 	}
@@ -92,103 +87,6 @@ func isArraySchema(raw json.RawMessage) bool {
 	}
 	_ = json.Unmarshal(raw, &m)
 	return m.Type == "array"
-}
-
-// compile turns an input's OpenAPI 3.0 schema into a JSON Schema validator.
-func compile(raw json.RawMessage) (*jsonschema.Schema, error) {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		return nil, err
-	}
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	c.AssertFormat()
-	const url = "mem:///input.json"
-	if err := c.AddResource(url, fromOpenAPI(doc)); err != nil {
-		return nil, err
-	}
-	return c.Compile(url)
-}
-
-// fromOpenAPI converts an OpenAPI 3.0 schema object to JSON Schema 2020-12: nullable
-// becomes a null alternative, boolean exclusiveMinimum/Maximum become numeric ones, and
-// $refs (to schemas on the web, never fetched) are dropped so such parts accept anything.
-// Defaults and examples are annotations and are dropped too: servers publish defaults
-// that do not match their own schemas (ZOO: a list default on a string input).
-func fromOpenAPI(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			switch k {
-			case "$ref", "nullable", "example", "examples", "default", "discriminator", "xml", "externalDocs",
-				"deprecated", "readOnly", "writeOnly", "$id", "$schema", "id":
-				continue
-			case "properties", "patternProperties", "$defs", "definitions":
-				if sub, ok := e.(map[string]any); ok {
-					conv := make(map[string]any, len(sub))
-					for name, s := range sub {
-						conv[name] = fromOpenAPI(s)
-					}
-					m[k] = conv
-					continue
-				}
-			}
-			m[k] = fromOpenAPI(e)
-		}
-		for _, pair := range [][2]string{{"exclusiveMinimum", "minimum"}, {"exclusiveMaximum", "maximum"}} {
-			if b, ok := m[pair[0]].(bool); ok {
-				delete(m, pair[0])
-				if bound, ok := m[pair[1]]; ok && b {
-					m[pair[0]] = bound
-					delete(m, pair[1])
-				}
-			}
-		}
-		if n, _ := t["nullable"].(bool); n {
-			return map[string]any{"anyOf": []any{map[string]any{"type": "null"}, m}}
-		}
-		return m
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = fromOpenAPI(e)
-		}
-		return out
-	}
-	return v
-}
-
-var printer = message.NewPrinter(language.English)
-
-// schemaMessage shortens a jsonschema error to its leaf messages.
-func schemaMessage(err error) string {
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
-		return err.Error()
-	}
-	var msgs []string
-	var walk func(e *jsonschema.ValidationError)
-	walk = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) == 0 {
-			msg := e.ErrorKind.LocalizedString(printer)
-			if loc := strings.Join(e.InstanceLocation, "/"); loc != "" {
-				msg = "at /" + loc + ": " + msg
-			}
-			if !slices.Contains(msgs, msg) {
-				msgs = append(msgs, msg)
-			}
-			return
-		}
-		for _, c := range e.Causes {
-			walk(c)
-		}
-	}
-	walk(ve)
-	if len(msgs) > 3 {
-		msgs = append(msgs[:3], "…")
-	}
-	return strings.Join(msgs, "; ")
 }
 
 func slicesSort(s []string) { slices.Sort(s) }

@@ -3,86 +3,25 @@ package localep
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strings"
 
+	"github.com/geojobs/geojobs/backend/oapschema"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 )
 
-// compileInputs turns each input's OpenAPI 3.0 schema into a JSON Schema validator.
+// compileInputs turns each input's OpenAPI 3.0 schema into a validator, with
+// contentEncoding and contentMediaType asserted.
 func compileInputs(p ogcapi.Process) (map[string]*jsonschema.Schema, error) {
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	c.AssertFormat()
-	c.AssertContent()
 	out := make(map[string]*jsonschema.Schema, len(p.Inputs))
 	for id, in := range p.Inputs {
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(in.Schema))
-		if err != nil {
-			return nil, fmt.Errorf("input %q: schema: %w", id, err)
-		}
-		url := "mem:///inputs/" + id + ".json"
-		if err := c.AddResource(url, fromOpenAPI(doc)); err != nil {
-			return nil, fmt.Errorf("input %q: schema: %w", id, err)
-		}
-		sch, err := c.Compile(url)
+		sch, err := oapschema.Compile(in.Schema, oapschema.Options{AssertContent: true})
 		if err != nil {
 			return nil, fmt.Errorf("input %q: schema: %w", id, err)
 		}
 		out[id] = sch
 	}
 	return out, nil
-}
-
-// fromOpenAPI converts an OpenAPI 3.0 schema object to JSON Schema 2020-12: nullable
-// becomes a null alternative, boolean exclusiveMinimum/Maximum become numeric ones,
-// and $refs (which point to schemas on the web that are not fetched offline) are
-// dropped, so such parts accept anything.
-func fromOpenAPI(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			switch k {
-			case "$ref", "nullable", "example", "discriminator", "xml", "externalDocs", "deprecated", "readOnly", "writeOnly":
-				continue
-			case "properties", "patternProperties", "$defs", "definitions":
-				if sub, ok := e.(map[string]any); ok {
-					conv := make(map[string]any, len(sub))
-					for name, s := range sub {
-						conv[name] = fromOpenAPI(s)
-					}
-					m[k] = conv
-					continue
-				}
-			}
-			m[k] = fromOpenAPI(e)
-		}
-		for _, pair := range [][2]string{{"exclusiveMinimum", "minimum"}, {"exclusiveMaximum", "maximum"}} {
-			if b, ok := m[pair[0]].(bool); ok {
-				delete(m, pair[0])
-				if bound, ok := m[pair[1]]; ok && b {
-					m[pair[0]] = bound
-					delete(m, pair[1])
-				}
-			}
-		}
-		if n, _ := t["nullable"].(bool); n {
-			return map[string]any{"anyOf": []any{map[string]any{"type": "null"}, m}}
-		}
-		return m
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = fromOpenAPI(e)
-		}
-		return out
-	}
-	return v
 }
 
 // valueKind classifies one in-line value of an execute request.
@@ -156,39 +95,9 @@ func checkInputs(p *process, inputs map[string]json.RawMessage) error {
 				e = e.(map[string]any)["value"]
 			}
 			if err := p.schemas[id].Validate(e); err != nil {
-				return invalidParameter("%s: %s", where, schemaMessage(err))
+				return invalidParameter("%s: does not match the input's schema: %s", where, oapschema.Message(err))
 			}
 		}
 	}
 	return nil
-}
-
-var printer = message.NewPrinter(language.English)
-
-// schemaMessage shortens a jsonschema error to its leaf messages.
-func schemaMessage(err error) string {
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
-		return err.Error()
-	}
-	var msgs []string
-	var walk func(e *jsonschema.ValidationError)
-	walk = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) == 0 {
-			msg := e.ErrorKind.LocalizedString(printer)
-			if loc := strings.Join(e.InstanceLocation, "/"); loc != "" {
-				msg = "at /" + loc + ": " + msg
-			}
-			msgs = append(msgs, msg)
-			return
-		}
-		for _, c := range e.Causes {
-			walk(c)
-		}
-	}
-	walk(ve)
-	if len(msgs) > 3 {
-		msgs = append(msgs[:3], "…")
-	}
-	return "does not match the input's schema: " + strings.Join(msgs, "; ")
 }
