@@ -89,6 +89,7 @@ type runFlags struct {
 	key                                  string
 	timeout, pollMax                     time.Duration
 	quiet, sync, async, dismiss          bool
+	download                             string // --download DIR
 }
 
 const runLong = `Run one process on an OGC API – Processes server and write its results as a STAC
@@ -151,6 +152,7 @@ func newRunCmd(opts *rootOptions) *cobra.Command {
 	fl.BoolVar(&f.sync, "sync", false, "run synchronously (the process must allow it)")
 	fl.BoolVar(&f.async, "async", false, "ask for asynchronous execution even when a description cannot be read")
 	fl.BoolVar(&f.dismiss, "dismiss-on-interrupt", false, "dismiss the job when interrupted (Ctrl-C, SIGTERM)")
+	fl.StringVar(&f.download, "download", "", "then download every asset of the results into this folder (as `geojobs download`)")
 	c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &exitError{code: runner.ExitUsage, err: err}
 	})
@@ -220,8 +222,20 @@ func runRun(cmd *cobra.Command, opts *rootOptions, f *runFlags) error {
 	ogcapi.UserAgent = "geojobs/" + Version
 	ctx, stop := signalContext()
 	defer stop()
-	_, err = runner.Run(ctx, o) // a *runner.Error carries its exit status
-	return err
+	if f.download != "" && f.output == "-" {
+		return usage("--download needs --output to be a file")
+	}
+	if _, err = runner.Run(ctx, o); err != nil { // a *runner.Error carries its exit status
+		return err
+	}
+	if f.download == "" {
+		return nil
+	}
+	ic, local, err := loadItems(ctx, opts, f.output)
+	if err != nil {
+		return err
+	}
+	return downloadAll(ctx, cmd.ErrOrStderr(), ic, local, &downloadFlags{dest: f.download, quiet: f.quiet})
 }
 
 // runKey picks the endpoint's key from the data dir's keystore: the named one, or

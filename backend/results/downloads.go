@@ -58,12 +58,12 @@ type JobProgress struct {
 	JobID string
 	Files []FileView
 	// Totals over Files.
-	Done, Size   int64 // Size -1 when a size is unknown
-	Speed        float64
-	ETA          time.Duration
-	Active       int // queued, running or verifying
-	Completed    int
-	Failed       int
+	Done, Size int64 // Size -1 when a size is unknown
+	Speed      float64
+	ETA        time.Duration
+	Active     int // queued, running or verifying
+	Completed  int
+	Failed     int
 }
 
 type entry struct {

@@ -50,8 +50,8 @@ type ServiceOptions struct {
 	HTTPClient *http.Client
 	// Auth authorises those reads (and should be what Sources' http driver uses): the
 	// app's Authorizer, which gives each secret only to the URLs it belongs to.
-	Auth httpsrc.Authorizer
-	Logger     *slog.Logger
+	Auth   httpsrc.Authorizer
+	Logger *slog.Logger
 }
 
 // Service gives the results of the jobs in the store as STAC: it computes a job's

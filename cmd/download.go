@@ -1,0 +1,305 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/geojobs/geojobs/backend/config"
+	"github.com/geojobs/geojobs/backend/results"
+	"github.com/geojobs/geojobs/backend/stac"
+	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/backend/transfer"
+	"github.com/geojobs/geojobs/backend/transfer/filesrc"
+	"github.com/geojobs/geojobs/backend/transfer/httpsrc"
+)
+
+func init() { extraCommands = append(extraCommands, newDownloadCmd) }
+
+// Exit statuses of download.
+const (
+	downloadFailed = 1 // some files failed (checksum, server, disk)
+	downloadUsage  = 2
+)
+
+type downloadFlags struct {
+	dest    string
+	assets  []string
+	conns   int
+	files   int
+	quiet   bool
+	noCheck bool
+}
+
+func newDownloadCmd(opts *rootOptions) *cobra.Command {
+	f := &downloadFlags{}
+	c := &cobra.Command{
+		Use:   "download SOURCE [--dest DIR]",
+		Short: "Download the assets of a job's results, an ItemCollection or a STAC catalog",
+		Long: `Download the assets of STAC results into a folder, with several connections per file,
+resuming from partial files (run it again after an interruption), and verifying
+file:size and file:checksum. Beside the files it writes geojobs-manifest.json and a
+local STAC catalog (catalog.json and one JSON per item) whose hrefs point to the local
+files.
+
+SOURCE is a job id from the local database (--data-dir), an ItemCollection, Item or
+Catalog file, or an http(s) URL of one. Each item's assets go to DIR/<item id>/.
+
+Exit status: 0 all files downloaded and verified, 1 some failed, 2 usage.`,
+		Example: `  geojobs download 0b7d…e2 --dest ~/Downloads/scene
+  geojobs download feature-collection.json -d out --asset scene/data
+  geojobs download https://example.org/stac/catalog.json -d out`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return &exitError{code: downloadUsage, err: errors.New("give one SOURCE: a job id, a file or a URL")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signalContext()
+			defer stop()
+			ic, local, err := loadItems(ctx, opts, args[0])
+			if err != nil {
+				return err
+			}
+			if f.dest == "" {
+				f.dest = "."
+			}
+			return downloadAll(ctx, cmd.ErrOrStderr(), ic, local, f)
+		},
+	}
+	fl := c.Flags()
+	fl.StringVarP(&f.dest, "dest", "d", "", "destination folder (default: the current folder)")
+	fl.StringArrayVarP(&f.assets, "asset", "a", nil, `only this asset, as ITEM/KEY (repeatable); default all`)
+	fl.IntVar(&f.conns, "connections", 0, "connections per file (default 16)")
+	fl.IntVar(&f.files, "parallel", 0, "files downloaded at once (default 4)")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress, only errors")
+	c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: downloadUsage, err: err} })
+	return c
+}
+
+// loadItems reads SOURCE. local reports a source on this machine (a file or the
+// database), whose file: asset hrefs may be copied; a remote document's may not.
+func loadItems(ctx context.Context, opts *rootOptions, src string) (*stac.ItemCollection, bool, error) {
+	usage := func(err error) error { return &exitError{code: downloadUsage, err: err} }
+	if u, err := url.Parse(src); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+		fetch := stac.HTTPFetcher{}
+		doc, err := fetch.Fetch(ctx, u)
+		if err != nil {
+			return nil, false, usage(fmt.Errorf("%s: %w", u.Redacted(), err))
+		}
+		ic, err := stac.Resolve(ctx, doc, u, fetch, 0)
+		if err != nil {
+			return nil, false, usage(err)
+		}
+		return ic, false, nil
+	}
+	if fi, err := os.Stat(src); err == nil && !fi.IsDir() {
+		abs, err := filepath.Abs(src)
+		if err != nil {
+			return nil, false, usage(err)
+		}
+		doc, err := os.ReadFile(abs)
+		if err != nil {
+			return nil, false, usage(err)
+		}
+		ic, err := stac.Resolve(ctx, doc, &url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}, stac.HTTPFetcher{}, 0)
+		if err != nil {
+			return nil, false, usage(fmt.Errorf("%s: %w", src, err))
+		}
+		return ic, true, nil
+	}
+	// A job id in the local database.
+	db := config.Paths{Root: opts.DataDir}.Database()
+	if _, err := os.Stat(db); err != nil {
+		return nil, false, usage(fmt.Errorf("%q is neither a file, a URL nor a job (no database in %s)", src, opts.DataDir))
+	}
+	st, err := store.Open(db)
+	if err != nil {
+		return nil, false, usage(err)
+	}
+	defer st.Close()
+	raw, _, err := st.Items(ctx, src)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, false, usage(fmt.Errorf("%q is neither a file, a URL nor a job in %s", src, opts.DataDir))
+	}
+	if err != nil {
+		return nil, false, usage(err)
+	}
+	if raw == nil {
+		return nil, false, usage(fmt.Errorf("job %s has no results stored as STAC yet: open its results in the app once, or pass its ItemCollection file", src))
+	}
+	ic := new(stac.ItemCollection)
+	if err := ic.UnmarshalJSON(raw); err != nil {
+		return nil, false, usage(err)
+	}
+	return ic, false, nil
+}
+
+// downloadAll downloads the chosen assets of ic into f.dest with a progress display,
+// then writes the local catalog. It is shared with `run --download`.
+func downloadAll(ctx context.Context, stderr io.Writer, ic *stac.ItemCollection, local bool, f *downloadFlags) error {
+	var refs []results.AssetRef
+	for _, a := range f.assets {
+		item, key, ok := strings.Cut(a, "/")
+		if !ok || item == "" || key == "" {
+			return &exitError{code: downloadUsage, err: fmt.Errorf("--asset %q: want ITEM/KEY", a)}
+		}
+		refs = append(refs, results.AssetRef{Item: item, Asset: key})
+	}
+	dest, err := filepath.Abs(f.dest)
+	if err != nil {
+		return &exitError{code: downloadUsage, err: err}
+	}
+	planned, perr := results.Plan(ic, dest, refs)
+	if len(planned) == 0 {
+		if perr != nil {
+			return &exitError{code: downloadUsage, err: perr}
+		}
+		return &exitError{code: downloadUsage, err: errors.New("no assets to download")}
+	}
+	if perr != nil {
+		fmt.Fprintln(stderr, "geojobs: skipped:", perr)
+	}
+	mux := transfer.NewMux()
+	h := httpsrc.New(httpsrc.Options{UserAgent: "geojobs/" + Version})
+	mux.Register("http", h)
+	mux.Register("https", h)
+	if local {
+		mux.Register("file", filesrc.Source{})
+	}
+	bar := newProgressBar(stderr, f.quiet)
+	m := transfer.NewManager(transfer.Options{Sources: mux, Manifest: true, Connections: f.conns, MaxFiles: f.files,
+		OnProgress: bar.update})
+	var errs []error
+	for _, p := range planned {
+		if _, err := m.Add(p.Request); err != nil {
+			errs = append(errs, fmt.Errorf("%s/%s: %w", p.Item, p.Asset, err))
+		}
+	}
+	go func() {
+		<-ctx.Done()
+		m.Close() // keeps partial files: running the command again resumes
+	}()
+	res, werr := m.Wait(ctx)
+	m.Close()
+	bar.done()
+	if ctx.Err() != nil {
+		return &exitError{code: 130, err: errors.New("interrupted; run the command again to resume")}
+	}
+	man, err := transfer.ReadManifest(dest)
+	if err == nil {
+		err = transfer.WriteLocalCatalog(dest, man, ic, transfer.CatalogInfo{})
+	}
+	if err != nil {
+		errs = append(errs, fmt.Errorf("local catalog: %w", err))
+	}
+	var total int64
+	ok := 0
+	for _, r := range res {
+		if r.Err == nil {
+			ok++
+			total += max(r.Size, 0)
+		}
+	}
+	if !f.quiet {
+		fmt.Fprintf(stderr, "%d of %d file(s), %s, in %s; catalog: %s\n", ok, len(planned), humanBytes(total), dest,
+			filepath.Join(dest, transfer.CatalogName))
+	}
+	if werr != nil {
+		errs = append(errs, werr)
+	}
+	if len(errs) > 0 {
+		return &exitError{code: downloadFailed, err: errors.Join(errs...)}
+	}
+	return nil
+}
+
+// progressBar draws the total progress on one terminal line, or prints a plain line
+// every few seconds when stderr is not a terminal (CI logs).
+type progressBar struct {
+	w     io.Writer
+	tty   bool
+	quiet bool
+	last  time.Time
+	drawn bool
+}
+
+func newProgressBar(w io.Writer, quiet bool) *progressBar {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	return &progressBar{w: w, tty: tty, quiet: quiet}
+}
+
+func (b *progressBar) update(u transfer.Update) {
+	if b.quiet {
+		return
+	}
+	t := u.Total
+	pct := -1.0
+	if t.Size > 0 {
+		pct = 100 * float64(t.Done) / float64(t.Size)
+	}
+	eta := "?"
+	if t.ETA >= 0 {
+		eta = t.ETA.Round(time.Second).String()
+	}
+	line := fmt.Sprintf("%d/%d files  %s", t.Completed, t.Files, humanBytes(t.Done))
+	if t.Size >= 0 {
+		line += " of " + humanBytes(t.Size)
+	}
+	line += fmt.Sprintf("  %s/s  ETA %s", humanBytes(int64(t.Speed)), eta)
+	if t.Failed > 0 {
+		line += fmt.Sprintf("  %d failed", t.Failed)
+	}
+	if b.tty {
+		const width = 30
+		bar := strings.Repeat(" ", width)
+		if pct >= 0 {
+			n := int(pct / 100 * width)
+			bar = strings.Repeat("█", n) + strings.Repeat("░", width-n)
+		}
+		fmt.Fprintf(b.w, "\r\033[K[%s] %5.1f%% %s", bar, max(pct, 0), line)
+		b.drawn = true
+		return
+	}
+	if time.Since(b.last) < 5*time.Second && t.Completed+t.Failed < t.Files {
+		return
+	}
+	b.last = time.Now()
+	if pct >= 0 {
+		fmt.Fprintf(b.w, "%5.1f%% %s\n", pct, line)
+	} else {
+		fmt.Fprintln(b.w, line)
+	}
+}
+
+func (b *progressBar) done() {
+	if b.drawn {
+		fmt.Fprintln(b.w)
+	}
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
