@@ -7,17 +7,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/internal/ogcschematest"
 	"github.com/geojobs/geojobs/backend/ogcapi"
-	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/spf13/afero"
-	"gopkg.in/yaml.v3"
 )
 
 // env is a server mounted under /ogc behind http.StripPrefix, as the app mounts it.
@@ -172,101 +168,11 @@ func (e *env) submit(process string, body any) string {
 	return st.JobID
 }
 
-var (
-	schemaOnce sync.Once
-	schemaComp *jsonschema.Compiler
-	schemaErr  error
-	schemaMu   sync.Mutex
-	schemaMemo = map[string]*jsonschema.Schema{}
-)
-
-// validate checks body against one of the Part 1 1.0 schemas (testdata), with every
-// oneOf read as anyOf (their branches overlap in 1.0).
+// validate checks body against one of the Part 1 1.0 schemas, with every oneOf read
+// as anyOf (their branches overlap in 1.0).
 func validate(t *testing.T, schema string, body []byte) {
 	t.Helper()
-	schemaOnce.Do(func() {
-		c := jsonschema.NewCompiler()
-		c.DefaultDraft(jsonschema.Draft4)
-		files, err := filepath.Glob("testdata/ogcapi-processes-1.0/*.yaml")
-		if err != nil || len(files) == 0 {
-			schemaErr = err
-			return
-		}
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				schemaErr = err
-				return
-			}
-			var v any
-			if err := yaml.Unmarshal(b, &v); err != nil {
-				schemaErr = err
-				return
-			}
-			j, err := json.Marshal(oneOfToAnyOf(v))
-			if err != nil {
-				schemaErr = err
-				return
-			}
-			doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(j))
-			if err != nil {
-				schemaErr = err
-				return
-			}
-			if err := c.AddResource("file:///ogc/"+filepath.Base(f), doc); err != nil {
-				schemaErr = err
-				return
-			}
-		}
-		schemaComp = c
-	})
-	if schemaErr != nil || schemaComp == nil {
-		t.Fatalf("load schemas: %v", schemaErr)
-	}
-	schemaMu.Lock()
-	sch, ok := schemaMemo[schema]
-	if !ok {
-		var err error
-		sch, err = schemaComp.Compile("file:///ogc/" + schema)
-		if err != nil {
-			schemaMu.Unlock()
-			t.Fatalf("compile %s: %v", schema, err)
-		}
-		schemaMemo[schema] = sch
-	}
-	schemaMu.Unlock()
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
-	if err != nil {
-		t.Fatalf("%s: body is not JSON: %v", schema, err)
-	}
-	if err := sch.Validate(inst); err != nil {
+	if err := ogcschematest.AnyOf(t).Validate(t, schema, body); err != nil {
 		t.Errorf("body does not validate against %s: %v\n%s", schema, err, body)
 	}
-}
-
-func oneOfToAnyOf(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		m := map[string]any{}
-		for k, e := range t {
-			if k == "properties" { // property names stay; their schemas are converted
-				props := map[string]any{}
-				for name, s := range e.(map[string]any) {
-					props[name] = oneOfToAnyOf(s)
-				}
-				m[k] = props
-				continue
-			}
-			if k == "oneOf" {
-				k = "anyOf"
-			}
-			m[k] = oneOfToAnyOf(e)
-		}
-		return m
-	case []any:
-		for i, e := range t {
-			t[i] = oneOfToAnyOf(e)
-		}
-	}
-	return v
 }
