@@ -23,6 +23,7 @@ import (
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/localep"
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/results"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/frontend"
 	"github.com/geojobs/geojobs/frontend/pages/execute"
@@ -76,6 +77,10 @@ type App struct {
 	// Keys is the keystore (locked until unlocked; check Keys.Locked). Exports and
 	// s3:// downloads use it: Keys.Get, Keys.Match, Keys.Authorizer.
 	Keys *keystore.Store
+	// Results gives jobs' results as STAC; Downloads is the download manager (results.go).
+	Results   *results.Service
+	Downloads *results.Downloads
+	log       *slog.Logger
 }
 
 // Build opens the database and starts the built-in endpoint; call Run to track jobs
@@ -128,7 +133,7 @@ func Build(opts Options) (*App, error) {
 		_ = a.Close(context.Background())
 		return nil, err
 	}
-	a.Monitor, err = jobs.New(jobs.Config{Store: st, Logger: log.With("component", "jobs"), OnChange: a.live.OnChange,
+	a.Monitor, err = jobs.New(jobs.Config{Store: st, Logger: log.With("component", "jobs"), OnChange: func(c jobs.Change) { a.live.OnChange(c); a.onJobChange(c) },
 		ClientFor: func(id string) (jobs.Remote, error) { return a.Catalog.Client(context.Background(), id) }})
 	if err != nil {
 		_ = a.Close(context.Background())
@@ -137,6 +142,13 @@ func Build(opts Options) (*App, error) {
 	mux := http.NewServeMux()
 	mux.Handle(LocalPrefix+"/", http.StripPrefix(LocalPrefix, a.Local.Handler()))
 	keyspage.New(a.Keys, keyRemote{}, log).Register(mux)
+	rpage, err := a.buildResults(opts, log)
+	if err != nil {
+		_ = a.Close(context.Background())
+		return nil, err
+	}
+	resultsRoutes(mux, rpage)
+	a.log = log
 	mux.Handle("GET /ws", a.Hub)
 	mux.Handle("/", frontend.New(frontend.Deps{Catalog: a.Catalog, Jobs: a.jobsDeps(log, opts.Token), Submit: submitter{a.Monitor},
 		KeyNames: opts.KeyNames, Settings: a.settingsDeps(opts, paths), Logger: log}))
@@ -148,6 +160,7 @@ func Build(opts Options) (*App, error) {
 func (a *App) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	wait := a.runLive(ctx)
+	a.restoreDownloads(ctx, a.log)
 	err := a.Monitor.Run(ctx)
 	cancel()
 	wait()
@@ -160,6 +173,9 @@ func (a *App) Run(ctx context.Context) error {
 // Close stops the built-in endpoint's jobs and closes the database.
 func (a *App) Close(ctx context.Context) error {
 	var errs []error
+	if a.Downloads != nil {
+		errs = append(errs, a.Downloads.Close()) // partial files stay; Run resumes them
+	}
 	if a.Local != nil {
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		errs = append(errs, a.Local.Close(cctx))

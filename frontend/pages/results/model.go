@@ -1,0 +1,258 @@
+package results
+
+import (
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/url"
+	"strings"
+	"time"
+
+	backend "github.com/geojobs/geojobs/backend/results"
+	"github.com/geojobs/geojobs/backend/stac"
+	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/backend/transfer"
+)
+
+// Paging: items per page, and assets shown per item before "show all".
+const (
+	ItemsPerPage  = 20
+	AssetsPerItem = 50
+	AssetsPerPage = 200
+)
+
+// Model is the results page.
+type Model struct {
+	Job         store.Job
+	Items       []ItemView
+	TotalItems  int
+	TotalAssets int
+	Page, Pages int
+	// Focus is the item shown alone ("show all assets"), with asset paging.
+	Focus                 string
+	AssetPage, AssetPages int
+	Footprints            string // GeoJSON FeatureCollection for the map
+	GeoJSONSrc            string // a GeoJSON asset drawn on the map (proxy URL)
+	AOI                   string // the job's AOI, GeoJSON
+	Dest                  string // default download folder
+	Downloads             backend.JobProgress
+	Notice, Problem       string
+}
+
+// ItemView is one item and the assets shown.
+type ItemView struct {
+	ID, Title, Datetime string
+	Assets              []AssetView
+	More                int // assets not shown
+}
+
+// AssetView is one asset row.
+type AssetView struct {
+	Key, Title, Type, Href string
+	Roles                  []string
+	Size                   string
+	Checksum               string
+	Proxy                  string // same-origin URL through the backend
+	Image                  bool   // shown as an image (thumbnail, overview)
+	Ref                    string // form value naming the asset
+	Alternates             []Alternate
+}
+
+// Alternate is another way to reach an asset (STAC alternate-assets extension).
+type Alternate struct{ Name, Href string }
+
+// AssetURL is the proxy route of an asset.
+func AssetURL(jobID, item, key string) string {
+	return "/jobs/" + url.PathEscape(jobID) + "/assets/" + url.PathEscape(item) + "/" + url.PathEscape(key)
+}
+
+// RefValue encodes an asset reference as a form value.
+func RefValue(item, key string) string { return url.PathEscape(item) + "/" + url.PathEscape(key) }
+
+// ParseRef decodes RefValue.
+func ParseRef(v string) (backend.AssetRef, bool) {
+	a, b, ok := strings.Cut(v, "/")
+	if !ok {
+		return backend.AssetRef{}, false
+	}
+	item, err1 := url.PathUnescape(a)
+	key, err2 := url.PathUnescape(b)
+	if err1 != nil || err2 != nil || item == "" || key == "" {
+		return backend.AssetRef{}, false
+	}
+	return backend.AssetRef{Item: item, Asset: key}, true
+}
+
+func baseType(t string) string {
+	mt, _, _ := mime.ParseMediaType(t)
+	return strings.ToLower(mt)
+}
+
+// isImage: a browser-displayable picture meant for display (thumbnail, overview) or
+// simply a PNG/JPEG/WebP.
+func isImage(a stac.Asset) bool {
+	switch baseType(a.Type) {
+	case "image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif":
+		return true
+	}
+	return false
+}
+
+// isCOG: a GeoTIFF to preview on the map.
+func isCOG(a stac.Asset) bool {
+	t := strings.ToLower(a.Type)
+	if strings.HasPrefix(t, "image/tiff") || strings.HasPrefix(t, "image/vnd.stac.geotiff") {
+		return true
+	}
+	u, err := url.Parse(a.Href)
+	return t == "" && err == nil && (strings.HasSuffix(strings.ToLower(u.Path), ".tif") || strings.HasSuffix(strings.ToLower(u.Path), ".tiff"))
+}
+
+func isGeoJSON(a stac.Asset) bool { return baseType(a.Type) == "application/geo+json" }
+
+func title(it *stac.Item) string {
+	var s string
+	if json.Unmarshal(it.Properties["title"], &s) == nil && s != "" {
+		return s
+	}
+	return it.ID
+}
+
+// alternates reads the alternate-assets extension's "alternate" object.
+func alternates(a stac.Asset) []Alternate {
+	var alt map[string]struct {
+		Href  string `json:"href"`
+		Title string `json:"title"`
+	}
+	if json.Unmarshal(a.Extra["alternate"], &alt) != nil {
+		return nil
+	}
+	var out []Alternate
+	for name, v := range alt {
+		if v.Href != "" {
+			out = append(out, Alternate{Name: firstOf(v.Title, name), Href: v.Href})
+		}
+	}
+	return out
+}
+
+func firstOf(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// footprints builds the map's FeatureCollection: one feature per item with geometry,
+// titled, with a COG preview URL when the item has a GeoTIFF asset.
+func footprints(jobID string, items []*stac.Item) (fc string, geojsonSrc string) {
+	type feature struct {
+		Type       string          `json:"type"`
+		ID         string          `json:"id"`
+		Properties map[string]any  `json:"properties"`
+		Geometry   json.RawMessage `json:"geometry"`
+	}
+	fs := []feature{}
+	for _, it := range items {
+		for _, k := range it.AssetKeys() {
+			if geojsonSrc == "" && isGeoJSON(it.Assets[k]) {
+				geojsonSrc = AssetURL(jobID, it.ID, k)
+			}
+		}
+		g := strings.TrimSpace(string(it.Geometry))
+		if g == "" || g == "null" {
+			continue
+		}
+		props := map[string]any{"title": title(it)}
+		for _, k := range it.AssetKeys() {
+			a := it.Assets[k]
+			if isCOG(a) && hasRole(a, "data", "visual", "overview") {
+				props["data-cog"] = AssetURL(jobID, it.ID, k)
+				break
+			}
+		}
+		fs = append(fs, feature{Type: "Feature", ID: it.ID, Properties: props, Geometry: it.Geometry})
+	}
+	b, _ := json.Marshal(map[string]any{"type": "FeatureCollection", "features": fs})
+	return string(b), geojsonSrc
+}
+
+func hasRole(a stac.Asset, roles ...string) bool {
+	if len(a.Roles) == 0 {
+		return true
+	}
+	for _, r := range a.Roles {
+		for _, want := range roles {
+			if r == want {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Bytes formats a size.
+func Bytes(n int64) string {
+	if n < 0 {
+		return "unknown"
+	}
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// Speed formats bytes per second.
+func Speed(bps float64) string {
+	if bps <= 0 {
+		return ""
+	}
+	return Bytes(int64(bps)) + "/s"
+}
+
+// ETA formats a remaining time.
+func ETA(d time.Duration) string {
+	if d < 0 {
+		return ""
+	}
+	return d.Round(time.Second).String() + " left"
+}
+
+// Percent is the share done for a <progress> value (0–100), -1 when unknown.
+func Percent(done, size int64) int {
+	if size <= 0 {
+		return -1
+	}
+	return int(min(100, 100*done/size))
+}
+
+// StateText names a state for people.
+func StateText(s transfer.State) string {
+	switch s {
+	case transfer.StateQueued:
+		return "Queued"
+	case transfer.StateRunning:
+		return "Downloading"
+	case transfer.StateVerifying:
+		return "Verifying"
+	case transfer.StatePaused:
+		return "Paused"
+	case transfer.StateCompleted:
+		return "Done"
+	case transfer.StateFailed:
+		return "Failed"
+	case transfer.StateCanceled:
+		return "Canceled"
+	}
+	return s.String()
+}
+
+func urlQuery(s string) string { return url.QueryEscape(s) }

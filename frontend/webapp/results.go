@@ -1,0 +1,87 @@
+package webapp
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+
+	"github.com/geojobs/geojobs/backend/jobs"
+	"github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/backend/keystore/s3src"
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/prefs"
+	"github.com/geojobs/geojobs/backend/results"
+	"github.com/geojobs/geojobs/backend/transfer"
+	"github.com/geojobs/geojobs/backend/transfer/httpsrc"
+	resultspage "github.com/geojobs/geojobs/frontend/pages/results"
+)
+
+// Results and downloads in the app: backend/results.Service turns a job's results into
+// STAC (stored with the job) and proxies its assets; backend/results.Downloads is the
+// download manager; the results page renders both and the hub carries progress.
+
+// buildResults creates the results service, the download manager and the results page.
+// Credentials: the built-in endpoint's token for its own URLs only; the keystore's
+// download keys (by URL) for everything else, s3:// included.
+func (a *App) buildResults(opts Options, log *slog.Logger) (*resultspage.Handler, error) {
+	auth := &results.Authorizer{
+		Scopes:   []results.Scoped{{Prefix: a.LocalURL, Creds: ogcapi.Bearer(opts.Token)}},
+		Fallback: a.Keys.Authorizer(keystore.Download),
+	}
+	mux := transfer.DefaultMux(auth)
+	mux.Register("s3", s3src.StoreSource(a.Keys, s3src.Options{}))
+	var err error
+	a.Results, err = results.NewService(results.ServiceOptions{Store: a.Store, Sources: mux, Auth: auth,
+		Clients: a.Catalog.Client, Logger: log.With("component", "results")})
+	if err != nil {
+		return nil, err
+	}
+	page := resultspage.New(resultspage.Deps{Jobs: a.Store, Results: a.Results, DefaultDir: a.downloadDir, Logger: log})
+	a.Downloads, err = results.NewDownloads(results.DownloadsOptions{Store: a.Store, Items: a.Results.Items,
+		Transfer: transfer.Options{Sources: mux}, OnProgress: page.Progress, Logger: log.With("component", "downloads")})
+	if err != nil {
+		return nil, err
+	}
+	page.SetDownloads(a.Downloads)
+	if a.Hub != nil {
+		page.SetPublisher(a.Hub)
+	}
+	return page, nil
+}
+
+// downloadDir is a job's default download folder: <Settings' downloads folder>/<job>.
+func (a *App) downloadDir(jobID string) string {
+	p := prefs.Load(context.Background(), a.Store)
+	dir := p.DownloadsDir
+	if dir == "" {
+		dir = prefs.DefaultDownloadsDir()
+	}
+	return filepath.Join(dir, transfer.ItemFolder(jobID))
+}
+
+// onJobChange stores a successful job's results as STAC as soon as they are in.
+func (a *App) onJobChange(c jobs.Change) {
+	if c.Results && c.Status == ogcapi.StatusSuccessful && a.Results != nil {
+		a.Results.Collected(c.JobID, nil)
+	}
+}
+
+// restoreDownloads re-adds the downloads a previous run left unfinished.
+func (a *App) restoreDownloads(ctx context.Context, log *slog.Logger) {
+	if a.Downloads == nil {
+		return
+	}
+	n, err := a.Downloads.Restore(ctx)
+	if err != nil {
+		log.Warn("downloads: some could not be resumed", "err", err)
+	}
+	if n > 0 {
+		log.Info("downloads: resumed unfinished downloads", "files", n)
+	}
+}
+
+var _ httpsrc.Authorizer = (*results.Authorizer)(nil)
+
+// resultsRoutes registers the results page.
+func resultsRoutes(mux *http.ServeMux, page *resultspage.Handler) { page.Register(mux) }
