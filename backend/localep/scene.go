@@ -250,6 +250,7 @@ func sceneItems(jobID string, created *time.Time, f raster.Field, tif, png fileI
 		"stac_extensions": []string{
 			"https://stac-extensions.github.io/file/v2.1.0/schema.json",
 			"https://stac-extensions.github.io/projection/v1.1.0/schema.json",
+			"https://stac-extensions.github.io/raster/v1.1.0/schema.json",
 		},
 		"id":       "synthetic-scene-" + jobID,
 		"bbox":     []float64{bb[0], bb[1], bb[2], bb[3]},
@@ -269,6 +270,9 @@ func sceneItems(jobID string, created *time.Time, f raster.Field, tif, png fileI
 			"data": map[string]any{
 				"href": files + sceneTIFF, "type": tiffType, "title": "Synthetic index (Float32)",
 				"roles": []string{"data"}, "file:size": tif.Size, "file:checksum": tif.Checksum,
+				// The field's range (raster.Field.Value), so viewers can stretch the preview.
+				"raster:bands": []map[string]any{{"data_type": "float32",
+					"statistics": map[string]any{"minimum": -0.45, "maximum": 0.95}}},
 			},
 			"thumbnail": map[string]any{
 				"href": files + sceneThumb, "type": "image/png", "title": "Thumbnail",

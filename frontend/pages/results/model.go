@@ -170,6 +170,12 @@ func footprints(jobID string, items []*stac.Item) (fc string, geojsonSrc string)
 			a := it.Assets[k]
 			if isCOG(a) && hasRole(a, "data", "visual", "overview") {
 				props["data-cog"] = AssetURL(jobID, it.ID, k)
+				if st, ok := bandStats(a); ok {
+					props["data-cog-min"], props["data-cog-max"] = st.Minimum, st.Maximum
+				}
+				if nd, ok := bandNodata(a); ok {
+					props["data-cog-nodata"] = nd
+				}
 				break
 			}
 		}
@@ -256,3 +262,33 @@ func StateText(s transfer.State) string {
 }
 
 func urlQuery(s string) string { return url.QueryEscape(s) }
+
+// bandStats reads the first band's statistics (STAC raster extension), which the map
+// uses to stretch a COG preview.
+func bandStats(a stac.Asset) (st struct{ Minimum, Maximum float64 }, ok bool) {
+	var bands []struct {
+		Statistics *struct {
+			Minimum *float64 `json:"minimum"`
+			Maximum *float64 `json:"maximum"`
+		} `json:"statistics"`
+	}
+	if json.Unmarshal(a.Extra["raster:bands"], &bands) != nil || len(bands) == 0 || bands[0].Statistics == nil {
+		return st, false
+	}
+	s := bands[0].Statistics
+	if s.Minimum == nil || s.Maximum == nil || *s.Maximum <= *s.Minimum {
+		return st, false
+	}
+	st.Minimum, st.Maximum = *s.Minimum, *s.Maximum
+	return st, true
+}
+
+func bandNodata(a stac.Asset) (float64, bool) {
+	var bands []struct {
+		Nodata *float64 `json:"nodata"`
+	}
+	if json.Unmarshal(a.Extra["raster:bands"], &bands) != nil || len(bands) == 0 || bands[0].Nodata == nil {
+		return 0, false
+	}
+	return *bands[0].Nodata, true
+}

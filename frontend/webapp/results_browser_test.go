@@ -1,0 +1,150 @@
+package webapp
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/geojobs/geojobs/backend/jobs"
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/stac"
+	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/backend/transfer"
+)
+
+// runScene runs synthetic-scene on the built-in endpoint through the monitor and
+// waits for it to succeed.
+func runScene(t *testing.T, s *stack) string {
+	t.Helper()
+	ctx := context.Background()
+	p, err := s.app.Catalog.Process(ctx, store.LocalEndpoint, "synthetic-scene")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := &ogcapi.Execute{Inputs: map[string]json.RawMessage{
+		"aoi":  json.RawMessage(`{"bbox":[6.0,45.9,6.6,46.3],"crs":"http://www.opengis.net/def/crs/OGC/1.3/CRS84"}`),
+		"size": json.RawMessage(`384`),
+	}}
+	aoi := json.RawMessage(`{"type":"Polygon","coordinates":[[[6.0,45.9],[6.6,45.9],[6.6,46.3],[6.0,46.3],[6.0,45.9]]]}`)
+	j, err := s.app.Monitor.Submit(ctx, jobs.Submission{EndpointID: store.LocalEndpoint, ProcessID: "synthetic-scene", Process: p, Request: req, AOI: aoi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		got, err := s.app.Store.Job(ctx, j.ID)
+		if err == nil && got.Status == ogcapi.StatusSuccessful && !got.ResultsAt.IsZero() {
+			return j.ID
+		}
+		if err == nil && ogcapi.Terminal(got.Status) && got.Status != ogcapi.StatusSuccessful {
+			t.Fatalf("job %s: %s", got.Status, got.Error)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatal("synthetic-scene did not finish")
+	return ""
+}
+
+// TestBrowserResults runs synthetic-scene, opens its results in Chromium, sees the
+// thumbnail and the footprint on the map, downloads everything and finds the files and
+// the local STAC catalog on disk. It takes docs/screenshots/results.png.
+func TestBrowserResults(t *testing.T) {
+	s := start(t)
+	jobID := runScene(t, s)
+	ctx, console := browser(t)
+	shots := screenshotDir(t)
+	run := func(step string, actions ...chromedp.Action) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 45*time.Second)
+		defer cancel()
+		if err := chromedp.Run(sctx, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	dest := filepath.Join(t.TempDir(), "scene downloads")
+	run("open the results",
+		chromedp.Navigate(s.srv.LaunchURL()),
+		chromedp.WaitVisible(`main`, chromedp.ByQuery),
+		chromedp.Navigate(s.base+"/jobs/"+jobID+"/results"),
+		chromedp.WaitVisible(`[data-testid=item]`, chromedp.ByQuery),
+	)
+	var loaded bool
+	run("the thumbnail loads through the proxy",
+		chromedp.WaitVisible(`img[data-testid=thumbnail]`, chromedp.ByQuery),
+		chromedp.Poll(`(() => { const i = document.querySelector('img[data-testid=thumbnail]'); return i && i.complete && i.naturalWidth > 0; })()`, &loaded,
+			chromedp.WithPollingTimeout(20*time.Second)),
+	)
+	var count string
+	run("the footprint is on the map",
+		chromedp.WaitVisible(`gj-footprints-map[data-count]`, chromedp.ByQuery),
+		chromedp.AttributeValue(`gj-footprints-map`, "data-count", &count, nil, chromedp.ByQuery),
+	)
+	if count != "1" {
+		t.Fatalf("the map shows %q footprints, want 1", count)
+	}
+	var previews string
+	_ = chromedp.Run(ctx, chromedp.Sleep(2*time.Second),
+		chromedp.AttributeValue(`gj-footprints-map`, "data-previews", &previews, nil, chromedp.ByQuery))
+	t.Logf("COG previews: %q", previews)
+	run("download all into a chosen folder",
+		chromedp.SetValue(`[data-testid=download-dest]`, dest, chromedp.ByQuery),
+		chromedp.Click(`[data-testid=download-all]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=download-file]`, chromedp.ByQuery),
+	)
+	deadline := time.Now().Add(30 * time.Second)
+	var done int
+	for time.Now().Before(deadline) {
+		run("count finished files", chromedp.Evaluate(`document.querySelectorAll('[data-testid=download-file][data-state=completed]').length`, &done))
+		if done == 2 {
+			break
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	if done != 2 {
+		var panel string
+		_ = chromedp.Run(ctx, chromedp.Text(`[data-testid=downloads]`, &panel, chromedp.ByQuery))
+		t.Fatalf("%d files shown as done; panel: %s", done, panel)
+	}
+	run("screenshot", chromedp.ScrollIntoView(`h1`, chromedp.ByQuery), chromedp.Sleep(500*time.Millisecond), screenshot(shots, "results"))
+
+	// On disk: the files, verified, and a local catalog that validates.
+	cat, err := os.ReadFile(filepath.Join(dest, transfer.CatalogName))
+	for i := 0; err != nil && i < 50; i++ { // the catalog follows the last file
+		time.Sleep(100 * time.Millisecond)
+		cat, err = os.ReadFile(filepath.Join(dest, transfer.CatalogName))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stac.Validate(cat); err != nil {
+		t.Fatalf("local catalog: %v", err)
+	}
+	man, err := transfer.ReadManifest(dest)
+	if err != nil || len(man.Files) != 2 {
+		t.Fatalf("manifest %+v %v", man, err)
+	}
+	for _, f := range man.Files {
+		if !f.Verified || !strings.Contains(f.Name, "/") {
+			t.Errorf("%s: verified %v", f.Name, f.Verified)
+		}
+		if _, err := os.Stat(filepath.Join(dest, filepath.FromSlash(f.Name))); err != nil {
+			t.Error(err)
+		}
+	}
+	// The ItemCollection is stored with the job and exported as JSON.
+	raw, _, err := s.app.Store.Items(context.Background(), jobID)
+	if err != nil || raw == nil || stac.Validate(raw) != nil {
+		t.Fatalf("stored items: %v", err)
+	}
+	exp := s.get("/jobs/" + jobID + "/results.json")
+	if exp.status != 200 || stac.Validate([]byte(exp.body)) != nil {
+		t.Fatalf("export: %d", exp.status)
+	}
+	console.check(t)
+}
