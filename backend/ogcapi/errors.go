@@ -173,9 +173,14 @@ var exceptionCodes = map[string]Code{
 // classify returns the code for an HTTP error answer. The exception's type suffix wins,
 // then its title (ZOO: title "NoSuchJob" with a non-standard type URI), then the status;
 // notFound is the code an otherwise unexplained 404 gets (NoSuchJob on /jobs/{id}, …).
+//
+// A 404 or 410 whose exception says only that a parameter was wrong is a missing
+// resource: pygeoapi answers an unknown job on GET /jobs/{id} with 404 and code
+// InvalidParameterValue (its description is the job id).
 func classify(status int, exc Exception, notFound Code) Code {
+	gone := status == http.StatusNotFound || status == http.StatusGone
 	for _, s := range []string{typeSuffix(exc.Type), exc.Title} {
-		if c, ok := exceptionCodes[normToken(s)]; ok {
+		if c, ok := exceptionCodes[normToken(s)]; ok && !(gone && c == InvalidInput) {
 			return c
 		}
 	}

@@ -135,6 +135,11 @@ func (c *Client) Execute(ctx context.Context, processID string, req *Execute, op
 	ex.Results = res
 	if l, ok := res.Links.Find("monitor", ""); ok {
 		ex.JobURL = l.Href
+	} else if loc != "" && resp.status/100 == 2 {
+		// pygeoapi records sync runs as jobs too and names the job in Location.
+		if u, err := resolve(resp.url, loc); err == nil {
+			ex.JobURL = u.String()
+		}
 	}
 	return ex, nil
 }

@@ -321,31 +321,69 @@ func (s *StatusInfo) UnmarshalJSON(b []byte) error {
 		Updated   string          `json:"updated"`
 		Progress  json.RawMessage `json:"progress"`
 		Links     Links           `json:"links"`
+		// pygeoapi 0.17–0.19 (before PR #1906) names started and finished so.
+		JobStart string `json:"job_start_datetime"`
+		JobEnd   string `json:"job_end_datetime"`
+		// CRIM Weaver sends percentCompleted beside (older versions: instead of) progress.
+		Percent json.RawMessage `json:"percentCompleted"`
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
 	*s = StatusInfo{
 		JobID: raw.JobID, ProcessID: raw.ProcessID, Type: raw.Type,
-		Status: strings.ToLower(strings.TrimSpace(raw.Status)), Message: raw.Message, Links: raw.Links,
+		Status: normStatus(raw.Status), Message: raw.Message, Links: raw.Links,
 	}
 	if s.JobID == "" {
 		s.JobID = raw.ID
 	}
-	s.Created, s.Started = parseTime(raw.Created), parseTime(raw.Started)
-	s.Finished, s.Updated = parseTime(raw.Finished), parseTime(raw.Updated)
-	if p := bytes.TrimSpace(raw.Progress); len(p) > 0 && string(p) != "null" {
-		var f float64
-		if json.Unmarshal(p, &f) != nil {
-			var str string
-			if json.Unmarshal(p, &str) == nil {
-				f, _ = strconv.ParseFloat(strings.TrimSuffix(str, "%"), 64)
-			}
-		}
-		n := int(f)
-		s.Progress = &n
+	s.Created, s.Started = parseTime(raw.Created), parseTime(cmpOr(raw.Started, raw.JobStart))
+	s.Finished, s.Updated = parseTime(cmpOr(raw.Finished, raw.JobEnd)), parseTime(raw.Updated)
+	s.Progress = parseProgress(raw.Progress)
+	if s.Progress == nil {
+		s.Progress = parseProgress(raw.Percent)
 	}
 	return nil
+}
+
+// statusAliases maps the status words of servers that do not use statusCode.yaml's
+// to the standard ones: Weaver's "succeeded" (its OGC mode), PyWPS's "started" and
+// "exception", and the OWSLib/WPS forms with a "Process" prefix ("ProcessSucceeded").
+var statusAliases = map[string]string{
+	"succeeded": StatusSuccessful, "success": StatusSuccessful,
+	"started": StatusRunning, "exception": StatusFailed,
+}
+
+// normStatus returns the status in lower case, with aliases mapped to the standard words.
+func normStatus(v string) string {
+	s := strings.ToLower(strings.TrimSpace(v))
+	if t, ok := strings.CutPrefix(s, "process"); ok {
+		switch t {
+		case StatusAccepted, StatusRunning, StatusFailed, StatusPaused, "started", "succeeded":
+			s = t
+		}
+	}
+	if a, ok := statusAliases[s]; ok {
+		return a
+	}
+	return s
+}
+
+// parseProgress reads a percentage given as a number or a string ("40", "40%"); nil when absent.
+func parseProgress(raw json.RawMessage) *int {
+	p := bytes.TrimSpace(raw)
+	if len(p) == 0 || string(p) == "null" {
+		return nil
+	}
+	var f float64
+	if json.Unmarshal(p, &f) != nil {
+		var str string
+		if json.Unmarshal(p, &str) == nil {
+			f, _ = strconv.ParseFloat(strings.TrimSuffix(str, "%"), 64)
+		}
+	}
+	n := int(f)
+	return &n
 }
 
 // parseTime reads RFC 3339 and the few variants servers emit; nil when absent or unreadable.

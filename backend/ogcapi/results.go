@@ -220,6 +220,12 @@ func parseResults(r request, resp *response, hint ResultsHint) (*Results, error)
 		if !json.Valid(body) {
 			return nil, badResponse(r, resp, errors.New("results: invalid JSON"))
 		}
+		if id, val, ok := idValueObject(body); ok && !(slices.Contains(hint.OutputIDs, "id") && slices.Contains(hint.OutputIDs, "value")) {
+			v := classifyOutput(val)
+			absOutput(resp, &v)
+			res.Outputs = []OutputResult{{ID: id, Value: v}}
+			return res, nil
+		}
 		if isResultsDocument(body, hint) {
 			outs, err := parseResultsDocument(body)
 			if err != nil {
@@ -235,7 +241,11 @@ func parseResults(r request, resp *response, hint ResultsHint) (*Results, error)
 		res.Outputs = []OutputResult{{ID: singleID(hint), Value: v}}
 		return res, nil
 	}
-	res.Outputs = []OutputResult{{ID: singleID(hint), Value: OutputValue{Kind: KindBytes, Bytes: body, MediaType: resp.header.Get("Content-Type")}}}
+	id := singleID(hint)
+	if id == "" {
+		id = contentID(resp.header.Get("Content-ID"))
+	}
+	res.Outputs = []OutputResult{{ID: id, Value: OutputValue{Kind: KindBytes, Bytes: body, MediaType: resp.header.Get("Content-Type")}}}
 	return res, nil
 }
 
@@ -244,6 +254,49 @@ func singleID(h ResultsHint) string {
 		return h.OutputIDs[0]
 	}
 	return ""
+}
+
+// contentID reads the output id of a raw answer's Content-ID header. Weaver sends
+// "<outputID@jobID>" on a single raw output.
+func contentID(v string) string {
+	v = strings.Trim(strings.TrimSpace(v), "<>")
+	if i := strings.LastIndexByte(v, '@'); i > 0 {
+		v = v[:i]
+	}
+	return v
+}
+
+// idValueObject recognises pygeoapi's answer for one output: a bare object
+// {"id": "<output id>", "value": …} (hello-world and most pygeoapi processes return
+// their output so, raw or as the stored job result), optionally with the qualified
+// value's mediaType/encoding/format members. It returns the id and the value
+// (a qualified value when those members are there).
+func idValueObject(body []byte) (string, json.RawMessage, bool) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return "", nil, false
+	}
+	var id string
+	if _, ok := m["value"]; !ok || json.Unmarshal(m["id"], &id) != nil || strings.TrimSpace(id) == "" {
+		return "", nil, false
+	}
+	for k := range m {
+		switch k {
+		case "id", "value", "mediaType", "encoding", "format", "title":
+		default:
+			return "", nil, false
+		}
+	}
+	delete(m, "id")
+	delete(m, "title")
+	if len(m) == 1 {
+		return id, m["value"], true
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", nil, false
+	}
+	return id, b, true
 }
 
 func absOutput(resp *response, v *OutputValue) {
