@@ -37,6 +37,7 @@ func DefaultDir(jobID string) string {
 // another's are left out and reported in the error (Code InvalidArgument), next to the
 // ones planned; a ref to no asset is an error wrapping ErrNoAsset.
 func Plan(ic *stac.ItemCollection, dest string, refs []AssetRef) ([]Planned, error) {
+	all := len(refs) == 0
 	want := map[AssetRef]bool{}
 	for _, r := range refs {
 		want[r] = true
@@ -50,7 +51,7 @@ func Plan(ic *stac.ItemCollection, dest string, refs []AssetRef) ([]Planned, err
 		}
 		for _, key := range it.AssetKeys() {
 			ref := AssetRef{Item: it.ID, Asset: key}
-			if len(want) > 0 && !want[ref] {
+			if !all && !want[ref] {
 				continue
 			}
 			delete(want, ref)

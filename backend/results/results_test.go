@@ -343,3 +343,28 @@ func TestDownloadsResumeAfterRestart(t *testing.T) {
 		t.Fatalf("still unfinished: %+v", recs)
 	}
 }
+
+// Plan takes exactly the refs asked for, however many assets follow them.
+func TestPlanSelection(t *testing.T) {
+	it := sceneItem("s", map[string]stac.Asset{"a": {Href: "https://x/a.tif"}, "b": {Href: "https://x/b.tif"}, "c": {Href: "https://x/c.tif"},
+		"d": {Href: "https://x/a.tif?v=2"}})
+	ic := &stac.ItemCollection{Type: "FeatureCollection", Features: []*stac.Item{it}}
+	got, err := results.Plan(ic, "/dest", []results.AssetRef{{Item: "s", Asset: "a"}})
+	if err != nil || len(got) != 1 || got[0].Asset != "a" || got[0].Request.Name != "s/a.tif" {
+		t.Fatalf("Plan(one) = %+v, %v", got, err)
+	}
+	all, err := results.Plan(ic, "/dest", nil)
+	if err != nil || len(all) != 4 {
+		t.Fatalf("Plan(all) = %+v, %v", all, err)
+	}
+	names := map[string]bool{}
+	for _, p := range all {
+		if names[p.Request.Name] {
+			t.Fatalf("two assets share %s", p.Request.Name)
+		}
+		names[p.Request.Name] = true
+	}
+	if _, err := results.Plan(ic, "/dest", []results.AssetRef{{Item: "s", Asset: "zz"}}); !errors.Is(err, results.ErrNoAsset) {
+		t.Fatalf("unknown ref: %v", err)
+	}
+}
