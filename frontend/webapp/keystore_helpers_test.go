@@ -3,9 +3,6 @@ package webapp
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +22,7 @@ import (
 	"golang.org/x/net/webdav"
 
 	"github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/backend/keystore/s3src/s3test"
 	"github.com/geojobs/geojobs/backend/server"
 )
 
@@ -177,7 +174,7 @@ func s3Server(t *testing.T, buckets ...string) (*httptest.Server, *s3mem.Backend
 		}
 	}
 	secrets := map[string]string{s3AccessKey: s3Secret, eoAccessKey: eoSecret}
-	ts := httptest.NewServer(sigV4(secrets, gofakes3.New(be).Server()))
+	ts := httptest.NewServer(s3test.SigV4(secrets, gofakes3.New(be).Server()))
 	t.Cleanup(ts.Close)
 	return ts, be
 }
@@ -189,91 +186,6 @@ func putObject(t *testing.T, be *s3mem.Backend, bucket, key, body string) {
 		t.Fatal(err)
 	}
 }
-
-func s3Error(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/xml")
-	w.WriteHeader(status)
-	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message></Error>`, code, msg)
-}
-
-func sigV4(secrets map[string]string, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		var cred, signed, sig, date, payload string
-		if q.Get("X-Amz-Signature") != "" {
-			cred, signed, sig, date, payload = q.Get("X-Amz-Credential"), q.Get("X-Amz-SignedHeaders"), q.Get("X-Amz-Signature"), q.Get("X-Amz-Date"), "UNSIGNED-PAYLOAD"
-			at, err := time.Parse("20060102T150405Z", date)
-			exp, _ := time.ParseDuration(q.Get("X-Amz-Expires") + "s")
-			if err != nil || time.Now().After(at.Add(exp)) {
-				s3Error(w, 403, "AccessDenied", "Request has expired")
-				return
-			}
-		} else {
-			auth := r.Header.Get("Authorization")
-			if !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") {
-				s3Error(w, 403, "AccessDenied", "Anonymous access is forbidden")
-				return
-			}
-			for _, part := range strings.Split(strings.TrimPrefix(auth, "AWS4-HMAC-SHA256 "), ",") {
-				k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-				switch k {
-				case "Credential":
-					cred = v
-				case "SignedHeaders":
-					signed = v
-				case "Signature":
-					sig = v
-				}
-			}
-			date, payload = r.Header.Get("X-Amz-Date"), r.Header.Get("X-Amz-Content-Sha256")
-		}
-		access, scope, _ := strings.Cut(cred, "/")
-		secret, ok := secrets[access]
-		if !ok {
-			s3Error(w, 403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
-			return
-		}
-		var canonQ []string
-		for k, vs := range q {
-			if k == "X-Amz-Signature" {
-				continue
-			}
-			for _, v := range vs {
-				canonQ = append(canonQ, awsEscape(k)+"="+awsEscape(v))
-			}
-		}
-		sort.Strings(canonQ)
-		var canonH strings.Builder
-		for _, h := range strings.Split(signed, ";") {
-			v := r.Header.Get(h)
-			if h == "host" {
-				v = r.Host
-			}
-			canonH.WriteString(h + ":" + strings.TrimSpace(v) + "\n")
-		}
-		p, _, _ := strings.Cut(r.RequestURI, "?")
-		creq := strings.Join([]string{r.Method, p, strings.Join(canonQ, "&"), canonH.String(), signed, payload}, "\n")
-		sum := sha256.Sum256([]byte(creq))
-		sts := "AWS4-HMAC-SHA256\n" + date + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
-		key := []byte("AWS4" + secret)
-		for _, part := range strings.Split(scope, "/") {
-			key = hmacSHA(key, part)
-		}
-		if hex.EncodeToString(hmacSHA(key, sts)) != sig {
-			s3Error(w, 403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func hmacSHA(key []byte, s string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(s))
-	return m.Sum(nil)
-}
-
-func awsEscape(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
 
 // davServer is an x/net/webdav share behind basic authentication.
 func davServer(t *testing.T) *httptest.Server {

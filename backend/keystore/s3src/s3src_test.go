@@ -3,7 +3,6 @@ package s3src
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,13 +11,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/backend/keystore/s3src/s3test"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 )
@@ -29,8 +27,8 @@ const (
 	region    = "eu-central-1"
 )
 
-// server is gofakes3 (in-memory S3) behind a SigV4 check, so a wrong secret or
-// a broken presigned URL fails as it would on a real S3 server.
+// server is gofakes3 (in-memory S3) behind a SigV4 check (s3test), so a wrong
+// secret or a broken presigned URL fails as it would on a real S3 server.
 func server(t *testing.T) (*httptest.Server, *s3mem.Backend) {
 	t.Helper()
 	be := s3mem.New()
@@ -38,101 +36,9 @@ func server(t *testing.T) (*httptest.Server, *s3mem.Backend) {
 		t.Fatal(err)
 	}
 	fake := gofakes3.New(be)
-	ts := httptest.NewTLSServer(sigV4Check(fake.Server()))
+	ts := httptest.NewTLSServer(s3test.SigV4(map[string]string{accessKey: secretKey}, fake.Server()))
 	t.Cleanup(ts.Close)
 	return ts, be
-}
-
-func s3Error(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/xml")
-	w.WriteHeader(status)
-	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message></Error>`, code, msg)
-}
-
-func sigV4Check(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		var cred, signedHeaders, sig, amzDate, payload string
-		presigned := q.Get("X-Amz-Signature") != ""
-		if presigned {
-			cred, signedHeaders, sig, amzDate = q.Get("X-Amz-Credential"), q.Get("X-Amz-SignedHeaders"), q.Get("X-Amz-Signature"), q.Get("X-Amz-Date")
-			payload = "UNSIGNED-PAYLOAD"
-			t, err := time.Parse("20060102T150405Z", amzDate)
-			exp, _ := time.ParseDuration(q.Get("X-Amz-Expires") + "s")
-			if err != nil || time.Now().After(t.Add(exp)) {
-				s3Error(w, 403, "AccessDenied", "Request has expired")
-				return
-			}
-		} else {
-			auth := r.Header.Get("Authorization")
-			if !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") {
-				s3Error(w, 403, "AccessDenied", "Anonymous access is forbidden")
-				return
-			}
-			for _, part := range strings.Split(strings.TrimPrefix(auth, "AWS4-HMAC-SHA256 "), ",") {
-				k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-				switch k {
-				case "Credential":
-					cred = v
-				case "SignedHeaders":
-					signedHeaders = v
-				case "Signature":
-					sig = v
-				}
-			}
-			amzDate, payload = r.Header.Get("X-Amz-Date"), r.Header.Get("X-Amz-Content-Sha256")
-		}
-		scopeParts := strings.SplitN(cred, "/", 2)
-		if len(scopeParts) != 2 || scopeParts[0] != accessKey {
-			s3Error(w, 403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
-			return
-		}
-		scope := scopeParts[1]
-		var canonQ []string
-		for k, vs := range q {
-			if k == "X-Amz-Signature" {
-				continue
-			}
-			for _, v := range vs {
-				canonQ = append(canonQ, awsEscape(k)+"="+awsEscape(v))
-			}
-		}
-		sort.Strings(canonQ)
-		var canonH strings.Builder
-		for _, h := range strings.Split(signedHeaders, ";") {
-			v := r.Header.Get(h)
-			if h == "host" {
-				v = r.Host
-			}
-			canonH.WriteString(h + ":" + strings.TrimSpace(v) + "\n")
-		}
-		path := r.URL.EscapedPath()
-		if raw, _, _ := strings.Cut(r.RequestURI, "?"); raw != "" {
-			path = raw
-		}
-		creq := strings.Join([]string{r.Method, path, strings.Join(canonQ, "&"), canonH.String(), signedHeaders, payload}, "\n")
-		sum := sha256.Sum256([]byte(creq))
-		sts := "AWS4-HMAC-SHA256\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
-		key := []byte("AWS4" + secretKey)
-		for _, p := range strings.Split(scope, "/") {
-			key = hmacSHA(key, p)
-		}
-		if hex.EncodeToString(hmacSHA(key, sts)) != sig {
-			s3Error(w, 403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func hmacSHA(key []byte, s string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(s))
-	return m.Sum(nil)
-}
-
-func awsEscape(s string) string {
-	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
 }
 
 func testKey(ts *httptest.Server) *keystore.Key {
