@@ -30,8 +30,8 @@ type DownloadsOptions struct {
 	// Transfer configures the download manager (Sources: the app's Mux). Manifest and
 	// OnProgress are set by Downloads.
 	Transfer transfer.Options
-	// OnProgress receives the progress of a job's downloads whenever it changes, from
-	// one goroutine; it must not block long (the hub's Publish does not).
+	// OnProgress receives the progress of a job's downloads when it changed, from one
+	// goroutine (updates coalesce while it runs); it should not block long.
 	OnProgress func(JobProgress)
 	Logger     *slog.Logger
 }
@@ -93,6 +93,13 @@ type Downloads struct {
 
 	catMu sync.Mutex // serialises catalog writes
 	wg    sync.WaitGroup
+
+	// Progress goes out from one goroutine: jobs to report are marked in pending.
+	pendMu  sync.Mutex
+	pending map[string]bool
+	wake    chan struct{}
+	quit    chan struct{}
+	emitted chan struct{}
 }
 
 // NewDownloads returns the download manager; Close stops it, keeping partial files.
@@ -103,11 +110,13 @@ func NewDownloads(o DownloadsOptions) (*Downloads, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	d := &Downloads{o: o, log: o.Logger, entries: map[string]*entry{}}
+	d := &Downloads{o: o, log: o.Logger, entries: map[string]*entry{}, pending: map[string]bool{},
+		wake: make(chan struct{}, 1), quit: make(chan struct{}), emitted: make(chan struct{})}
 	topts := o.Transfer
 	topts.Manifest = true
 	topts.OnProgress = d.progress
 	d.m = transfer.NewManager(topts)
+	go d.emitLoop()
 	return d, nil
 }
 
@@ -440,11 +449,41 @@ func (d *Downloads) progress(u transfer.Update) {
 	}
 }
 
+// emit marks a job's progress to be reported; it never blocks.
 func (d *Downloads) emit(jobID string) {
 	if d.o.OnProgress == nil {
 		return
 	}
-	d.o.OnProgress(d.View(jobID))
+	d.pendMu.Lock()
+	d.pending[jobID] = true
+	d.pendMu.Unlock()
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// emitLoop calls OnProgress for the marked jobs, from this goroutine only.
+func (d *Downloads) emitLoop() {
+	defer close(d.emitted)
+	flush := func() {
+		d.pendMu.Lock()
+		jobs := d.pending
+		d.pending = map[string]bool{}
+		d.pendMu.Unlock()
+		for j := range jobs {
+			d.o.OnProgress(d.View(j))
+		}
+	}
+	for {
+		select {
+		case <-d.wake:
+			flush()
+		case <-d.quit:
+			flush()
+			return
+		}
+	}
 }
 
 // Close stops every download, keeping partial data and the store's records, so the
@@ -455,6 +494,8 @@ func (d *Downloads) Close() error {
 	d.mu.Unlock()
 	err := d.m.Close()
 	d.wg.Wait()
+	close(d.quit)
+	<-d.emitted
 	return err
 }
 

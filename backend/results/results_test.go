@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -201,8 +203,8 @@ func TestDownloadsAllWithLocalCatalogAndChecksumMismatch(t *testing.T) {
 		sceneItem("evil", map[string]stac.Asset{"y": {Href: srv.URL + "/..%2f..%2f..%2fescaped"}}),
 	}}
 	e := newEnv(t, ic)
-	var updates int
-	d := e.downloads(t, func(results.JobProgress) { updates++ })
+	var updates atomic.Int64
+	d := e.downloads(t, func(results.JobProgress) { updates.Add(1) })
 	defer d.Close()
 	parent := t.TempDir()
 	dest := filepath.Join(parent, "job")
@@ -256,7 +258,7 @@ func TestDownloadsAllWithLocalCatalogAndChecksumMismatch(t *testing.T) {
 	if err != nil || !strings.Contains(string(item), `"./scene.tif"`) || !strings.Contains(string(item), `"./thumb.png"`) {
 		t.Fatalf("local item: %s %v", item, err)
 	}
-	if updates == 0 {
+	if updates.Load() == 0 {
 		t.Error("no progress reported")
 	}
 }
@@ -266,10 +268,12 @@ func TestDownloadsAllWithLocalCatalogAndChecksumMismatch(t *testing.T) {
 func TestDownloadsResumeAfterRestart(t *testing.T) {
 	data := []byte(strings.Repeat("0123456789abcdef", 1<<16)) // 1 MiB
 	var gate = make(chan struct{})
-	var served, rangeFrom []string
+	var mu sync.Mutex
+	var rangeFrom []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		served = append(served, r.Method)
+		mu.Lock()
 		rangeFrom = append(rangeFrom, r.Header.Get("Range"))
+		mu.Unlock()
 		if r.Method == http.MethodGet {
 			select {
 			case <-gate:
@@ -328,6 +332,8 @@ func TestDownloadsResumeAfterRestart(t *testing.T) {
 		t.Fatalf("after restore: %+v %v", p, err)
 	}
 	resumed := false
+	mu.Lock()
+	defer mu.Unlock()
 	for _, r := range rangeFrom {
 		if strings.HasPrefix(r, "bytes=") && !strings.HasPrefix(r, "bytes=0-") {
 			resumed = true

@@ -94,7 +94,9 @@ func newPage(t *testing.T) *page {
 	}
 	mux := transfer.DefaultMux(nil)
 	svc, err := backend.NewService(backend.ServiceOptions{Store: st, Sources: mux,
-		Clients: func(context.Context, string) (*ogcapi.Client, error) { return nil, errors.New("no server in this test") }})
+		Clients: func(context.Context, string) (*ogcapi.Client, error) {
+			return nil, errors.New("no server in this test")
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
