@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Download benchmark: geojobs (bench/download/gj over backend/transfer) against curl,
+# Download benchmark: geojobs (`geojobs download`, the built binary) against curl,
 # wget and aria2c, from a local server in two modes:
 #   capped   - each response paced to BENCH_RATE with BENCH_LATENCY before the first
 #              byte (like object storage), where parallel ranges pay off;
@@ -28,7 +28,7 @@ for tool in curl wget aria2c /usr/bin/time; do
 	command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install -y aria2 wget curl time)" >&2; exit 1; }
 done
 mkdir -p "$DIR/bin" "$DIR/out"
-(cd "$ROOT" && go build -o "$DIR/bin/server" ./bench/download/server && go build -o "$DIR/bin/gj" ./bench/download/gj)
+(cd "$ROOT" && go build -o "$DIR/bin/server" ./bench/download/server && go build -o "$DIR/bin/geojobs" .)
 
 SERVER_PID=
 stop_server() { if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; fi; }
@@ -47,10 +47,21 @@ start_server() { # rate latency
 URL="http://127.0.0.1:$PORT/data.bin"
 OUT="$DIR/out/data.bin"
 
-# run NAME CMD...: times CMD, checks the output, prints "seconds rss_kb".
+# fc FILE CHECKSUM: a one-item ItemCollection with the served file as its asset, for
+# `geojobs download`, which puts it in out/bench/data.bin (and writes a local catalog).
+fc() {
+	local sum=""
+	if [ -n "$2" ]; then sum=",\"file:checksum\":\"$2\""; fi
+	printf '{"type":"FeatureCollection","features":[{"type":"Feature","stac_version":"1.0.0","id":"bench","geometry":null,"properties":{"datetime":"2026-01-01T00:00:00Z"},"links":[],"assets":{"data":{"href":"%s","file:size":%s%s}}}]}\n' "$URL" "$SIZE" "$sum" >"$1"
+}
+
+# run NAME CMD...: times CMD, checks the output ($OUT, or out/bench/data.bin for
+# geojobs), prints "seconds rss_kb".
 run() {
 	local name=$1; shift
-	rm -f "$OUT" "$OUT".*; sync; sleep 1 # let the file system settle after the previous run
+	local OUT=$OUT
+	case $name in geojobs*) OUT="$DIR/out/bench/data.bin" ;; esac
+	rm -rf "$DIR/out"; mkdir -p "$DIR/out"; sync; sleep 1 # let the file system settle after the previous run
 	if ! /usr/bin/time -f "%e %M" -o "$DIR/time.txt" "$@" >"$DIR/$name.log" 2>&1; then
 		echo "$name failed:" >&2; tail -5 "$DIR/$name.log" >&2; echo "nan 0"; return
 	fi
@@ -63,6 +74,8 @@ printf 'file %s bytes (%s); capped: %s B/s per connection, %s latency\n' "$SIZE"
 for mode in $MODES; do
 	if [ "$mode" = capped ]; then start_server "$RATE" "$LATENCY"; else start_server 0 0s; fi
 	SUM=$(curl -sf "http://127.0.0.1:$PORT/checksum")
+	fc "$DIR/fc.json" ""
+	fc "$DIR/fc-verify.json" "$SUM"
 	cat "$DIR/data.bin" >/dev/null # every tool reads the served file from the page cache
 	declare -A T=() M=()
 	read -r -a tools <<<"${BENCH_TOOLS:-geojobs geojobs+verify curl wget aria2c}"
@@ -74,8 +87,8 @@ for mode in $MODES; do
 				continue # one paced stream: the time is size/rate every time
 			fi
 			case $t in
-			geojobs) cmd=("$DIR/bin/gj" -url "$URL" -dest "$DIR/out" -name data.bin) ;;
-			geojobs+verify) cmd=("$DIR/bin/gj" -url "$URL" -dest "$DIR/out" -name data.bin -checksum "$SUM") ;;
+			geojobs) cmd=("$DIR/bin/geojobs" download "$DIR/fc.json" -d "$DIR/out" -q) ;;
+			geojobs+verify) cmd=("$DIR/bin/geojobs" download "$DIR/fc-verify.json" -d "$DIR/out" -q) ;;
 			curl) cmd=(curl -sS -o "$OUT" "$URL") ;;
 			wget) cmd=(wget -q -O "$OUT" "$URL") ;;
 			aria2c) cmd=(aria2c -x16 -s16 --file-allocation=falloc --allow-overwrite=true --auto-file-renaming=false
