@@ -44,3 +44,19 @@ test: check-generated map vet unit map-test
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Desktop builds and installers (Linux binary, .deb, .rpm, Windows exe and NSIS installer,
+# SHA256SUMS) into build/bin; macOS is built by .github/workflows/release.yml.
+.PHONY: dist dist-linux dist-windows desktop-test
+dist:
+	VERSION=$(VERSION) bash build/dist.sh linux windows
+
+dist-linux:
+	VERSION=$(VERSION) bash build/dist.sh linux
+
+dist-windows:
+	VERSION=$(VERSION) bash build/dist.sh windows
+
+# The desktop window under Xvfb: self-test, screenshot, .deb install (see .ci/desktop.sh).
+desktop-test:
+	bash .ci/desktop.sh

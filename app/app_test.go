@@ -13,9 +13,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-
-	"github.com/geojobs/geojobs/backend/ogcapi"
-	"github.com/geojobs/geojobs/backend/store"
 )
 
 func TestStateRoundTripAndNormalize(t *testing.T) {
@@ -24,7 +21,7 @@ func TestStateRoundTripAndNormalize(t *testing.T) {
 	if err != nil || s != DefaultState() {
 		t.Fatalf("missing file: got %+v, %v; want defaults", s, err)
 	}
-	want := State{X: 40, Y: 30, Width: 1400, Height: 900, Placed: true, Zoom: 1.2, DownloadsDir: "/data/dl"}
+	want := State{X: 40, Y: 30, Width: 1400, Height: 900, Placed: true, Zoom: 1.2}
 	if err := SaveState(dir, want); err != nil {
 		t.Fatal(err)
 	}
@@ -33,8 +30,8 @@ func TestStateRoundTripAndNormalize(t *testing.T) {
 		t.Fatalf("round trip: got %+v, %v; want %+v", got, err, want)
 	}
 	// Too small, absurd position, bad zoom, relative folder: clamped or dropped.
-	n := State{X: 1 << 20, Y: 5, Width: 300, Height: 99999, Zoom: 9, DownloadsDir: "rel/dir", Placed: true}.Normalized()
-	if n.Width != MinWidth || n.Height != maxSide || n.Zoom != MaxZoom || n.DownloadsDir != "" || n.Placed || n.X != 0 {
+	n := State{X: 1 << 20, Y: 5, Width: 300, Height: 99999, Zoom: 9, Placed: true}.Normalized()
+	if n.Width != MinWidth || n.Height != maxSide || n.Zoom != MaxZoom || n.Placed || n.X != 0 {
 		t.Fatalf("normalized: %+v", n)
 	}
 	if err := os.WriteFile(filepath.Join(dir, StateFile), []byte("{nope"), 0o600); err != nil {
@@ -189,8 +186,11 @@ func (f fakeNative) PickFolder(context.Context, string, string) (string, error) 
 
 type memSettings struct{ dir string }
 
-func (m *memSettings) DownloadsDir() string           { return m.dir }
-func (m *memSettings) SetDownloadsDir(d string) error { m.dir = d; return nil }
+func (m *memSettings) DownloadsDir(context.Context) string { return m.dir }
+func (m *memSettings) SetDownloadsDir(_ context.Context, d string) error {
+	m.dir = d
+	return nil
+}
 
 func TestWebviewHandler(t *testing.T) {
 	app := http.NewServeMux()
@@ -280,53 +280,6 @@ func TestWebviewHandler(t *testing.T) {
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
-
-func TestJobWatcherNotifiesJobsThatEnd(t *testing.T) {
-	ctx := context.Background()
-	st, err := store.Open(filepath.Join(t.TempDir(), "g.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	newJob := func(process string) store.Job {
-		j, err := st.CreateJob(ctx, store.NewJob{EndpointID: store.LocalEndpoint, ProcessID: process, Request: json.RawMessage(`{}`)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := st.Submitted(ctx, j.ID, "r-"+process, "", ogcapi.StatusInfo{JobID: "r-" + process, Status: ogcapi.StatusRunning}, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-		return j
-	}
-	setStatus := func(j store.Job, status, msg string) {
-		if _, err := st.RecordStatus(ctx, j.ID, ogcapi.StatusInfo{JobID: "r-" + j.ProcessID, Status: status, Message: msg}, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	done := newJob("already-done")
-	setStatus(done, ogcapi.StatusSuccessful, "")
-	running := newJob("countdown")
-	var got []Notice
-	w := &JobWatcher{Jobs: st, Notify: func(n Notice) { got = append(got, n) }}
-	if err := w.Scan(ctx); err != nil || len(got) != 0 {
-		t.Fatalf("first scan must only record: %v %+v", err, got)
-	}
-	setStatus(running, ogcapi.StatusSuccessful, "counted down 8 seconds")
-	failing := newJob("fail")
-	if err := w.Scan(ctx); err != nil || len(got) != 1 {
-		t.Fatalf("after one job ended: %v %+v", err, got)
-	}
-	if n := got[0]; n.JobID != running.ID || !n.Success || n.Title != "Job finished: countdown" || !strings.Contains(n.Body, "counted down 8 seconds") {
-		t.Errorf("notice %+v", n)
-	}
-	setStatus(failing, ogcapi.StatusFailed, "boom")
-	if err := w.Scan(ctx); err != nil || len(got) != 2 || got[1].Success || got[1].Title != "Job failed: fail" {
-		t.Fatalf("failed job: %v %+v", err, got)
-	}
-	if err := w.Scan(ctx); err != nil || len(got) != 2 {
-		t.Fatalf("a job is reported once: %+v", got)
-	}
-}
 
 func TestRisingValues(t *testing.T) {
 	if n := risingValues([]int{0, 37, 62, 100}); n != 3 {

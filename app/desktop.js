@@ -8,7 +8,36 @@
     return m ? m.getAttribute("content") : "";
   };
   const selfTest = meta("geojobs-selftest") === "1";
-  const state = { ticks: 0, connected: false, transport: "" };
+  const pushURL = meta("geojobs-ws");
+
+  // The page's own WebSockets (htmx's ws extension builds ws://<page host>/ws?…) cannot
+  // go to the AssetServer: they go to the app's loopback listener, with the push token
+  // that authorizes WebSocket handshakes there. Runs before htmx (document order).
+  if (pushURL && window.WebSocket) {
+    const Native = window.WebSocket;
+    const loop = new URL(pushURL);
+    const rewrite = function (url) {
+      let u;
+      try { u = new URL(String(url), location.href); } catch (e) { return url; }
+      if (u.host !== location.host) return url;
+      // Built by hand: the URL setter cannot change wails: (not special) to ws: (special).
+      const q = new URLSearchParams(u.search);
+      q.set("wst", loop.searchParams.get("wst") || "");
+      return "ws://" + loop.host + u.pathname + "?" + q.toString();
+    };
+    window.WebSocket = class extends Native {
+      constructor(url, protocols) {
+        const to = rewrite(url);
+        if (protocols === undefined) super(to); else super(to, protocols);
+        if (to !== url) state.sockets.push(this);
+      }
+    };
+  }
+  const state = { ticks: 0, connected: false, transport: "", sockets: [], errors: [] };
+  if (selfTest) {
+    window.addEventListener("error", function (ev) { state.errors.push(String(ev.message)); });
+    document.addEventListener("htmx:wsError", function () { state.errors.push("htmx:wsError"); });
+  }
   window.geojobsDesktop = state;
 
   // Links to other sites open in the system browser, never inside the window.
@@ -48,6 +77,8 @@
       path: location.pathname, title: document.title, ticks: state.ticks, transport: state.transport,
       jobStatus: st ? st.getAttribute("data-status") : "", progress: bar ? Number(bar.getAttribute("value")) : -1,
       runtime: !!window.runtime, htmx: !!window.htmx,
+      pageSockets: state.sockets.map(function (w) { return w.readyState; }),
+      errors: state.errors.slice(-5), wsConnect: document.querySelectorAll("[ws-connect]").length,
     } });
   }
 
@@ -73,7 +104,7 @@
   }
 
   // The push WebSocket to the app's loopback listener; reconnects with backoff.
-  const url = meta("geojobs-ws");
+  const url = pushURL;
   let delay = 500;
   function connect() {
     if (!url) return;

@@ -29,6 +29,12 @@ type DOMReport struct {
 	Progress  int    `json:"progress"`
 	Runtime   bool   `json:"runtime"`
 	HTMX      bool   `json:"htmx"`
+	// PageSockets are the readyStates of the page's own WebSockets (htmx's), routed to
+	// the loopback listener (1: open).
+	PageSockets []int `json:"pageSockets"`
+	// Errors are the page's last script errors; WSConnect counts its ws-connect elements.
+	Errors    []string `json:"errors,omitempty"`
+	WSConnect int      `json:"wsConnect"`
 }
 
 // SelfTestResult is the result file's content.
@@ -124,7 +130,7 @@ func (s *SelfTest) Run(ctx context.Context) SelfTestResult {
 		log = slog.Default()
 	}
 	if s.Timeout == 0 {
-		s.Timeout = 2 * time.Minute
+		s.Timeout = 75 * time.Second
 	}
 	s.mu.Lock()
 	s.notify = make(chan struct{}, 1)
@@ -143,12 +149,14 @@ func (s *SelfTest) Run(ctx context.Context) SelfTestResult {
 			return err
 		}
 		check("page connected to the loopback WebSocket and answered", true)
-		first := s.last()
-		check("page served through the AssetServer has the Wails runtime and htmx", first.Runtime && first.HTMX)
 		if err := s.wait(ctx, "three push ticks", func(r []DOMReport) bool { return len(r) > 0 && r[len(r)-1].Ticks >= 3 }); err != nil {
 			return err
 		}
 		check("page received push messages over the WebSocket", true)
+		l := s.last()
+		check("page served through the AssetServer has the Wails runtime and htmx", l.Runtime && l.HTMX)
+		log.Info("selftest page state", "report", fmt.Sprintf("%+v", l))
+		check("the page's own WebSocket (htmx) is open on the loopback listener", slices.Contains(l.PageSockets, 1))
 		id, err := s.Submit(ctx)
 		if err != nil {
 			return fmt.Errorf("submitting the countdown job: %w", err)

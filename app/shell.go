@@ -31,6 +31,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/jobs"
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/prefs"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/frontend/webapp"
 )
@@ -45,9 +46,10 @@ type Options struct {
 	// LogFile is opened by Help → Open log.
 	LogFile string
 	Logger  *slog.Logger
-	// Build assembles the application for the loopback listener (webapp.Build with
-	// the given base URL and launch token).
-	Build func(baseURL, token string) (*webapp.App, error)
+	// Build assembles the application (webapp.Build). Run fills in BaseURL, Token,
+	// OriginAllowed (the loopback Guard's, which trusts the webview's origins) and
+	// Notifier (native notifications); Build adds the rest (data dir, keystore, …).
+	Build func(webapp.Options) (*webapp.App, error)
 }
 
 // Run opens the desktop window and returns when it is closed, after stopping the job
@@ -90,7 +92,8 @@ func (s *shell) run() error {
 	if err != nil {
 		return err
 	}
-	s.wa, err = s.o.Build(lb.BaseURL(), lb.Guard.Token)
+	s.wa, err = s.o.Build(webapp.Options{BaseURL: lb.BaseURL(), Token: lb.Guard.Token,
+		OriginAllowed: lb.Guard.OriginAllowed, Notifier: s})
 	if err != nil {
 		return err
 	}
@@ -120,8 +123,6 @@ func (s *shell) run() error {
 			s.log.Error("job monitor stopped", "err", err)
 		}
 	})
-	watcher := &JobWatcher{Jobs: s.wa.Store, Notify: s.notify, Logger: s.log}
-	s.goBG(func() { watcher.Run(bg) })
 
 	handler := WebviewHandler(WebviewOptions{App: s.wa.Handler, PushURL: lb.WebSocketURL(PushPath),
 		ConnectSrc: []string{"ws://127.0.0.1:" + fmt.Sprint(lb.Port())}, Native: s, Settings: s,
@@ -235,22 +236,17 @@ func (s *shell) updateState(f func(*State)) error {
 	return SaveState(s.o.DataDir, s.state)
 }
 
-// DownloadsDir is the chosen downloads folder, default ~/Downloads/geojobs.
-func (s *shell) DownloadsDir() string {
-	s.mu.Lock()
-	d := s.state.DownloadsDir
-	s.mu.Unlock()
-	if d != "" {
-		return d
-	}
-	if h, err := os.UserHomeDir(); err == nil {
-		return filepath.Join(h, "Downloads", "geojobs")
-	}
-	return filepath.Join(s.o.DataDir, "downloads")
+// DownloadsDir is the downloads folder of the preferences (the Settings page's).
+func (s *shell) DownloadsDir(ctx context.Context) string {
+	return prefs.Load(ctx, s.wa.Store).DownloadsDir
 }
 
-func (s *shell) SetDownloadsDir(dir string) error {
-	return s.updateState(func(st *State) { st.DownloadsDir = dir })
+// SetDownloadsDir saves a folder chosen with the native picker to the preferences.
+func (s *shell) SetDownloadsDir(ctx context.Context, dir string) error {
+	if !filepath.IsAbs(dir) {
+		return fmt.Errorf("downloads folder %q is not an absolute path", dir)
+	}
+	return s.wa.Store.SetSetting(ctx, prefs.KeyDownloadsDir, dir)
 }
 
 // PickFolder implements Native with the native folder picker.
@@ -264,15 +260,20 @@ func (s *shell) PickFolder(_ context.Context, title, start string) (string, erro
 	return runtime.OpenDirectoryDialog(s.ctx, runtime.OpenDialogOptions{Title: title, DefaultDirectory: start, CanCreateDirectories: true})
 }
 
-func (s *shell) notify(n Notice) {
+// Notify implements webapp.Notifier with the desktop's notifications (D-Bus
+// org.freedesktop.Notifications on Linux, the notification center on macOS, toast
+// notifications on Windows). The live renderer calls it when a job ends and the
+// notifications setting is on.
+func (s *shell) Notify(_ context.Context, n webapp.Notification) error {
 	if s.ctx == nil {
-		return
+		return errors.New("the window is not ready")
 	}
 	err := runtime.SendNotification(s.ctx, runtime.NotificationOptions{ID: "job-" + n.JobID, Title: n.Title, Body: n.Body})
 	if err != nil {
 		// No notification daemon (or no permission on macOS): the job list shows it anyway.
 		s.log.Debug("desktop notification not shown", "err", err)
 	}
+	return err
 }
 
 func (s *shell) publishZoom() {
@@ -305,7 +306,7 @@ func (s *shell) menu() *menu.Menu {
 	file := m.AddSubmenu("File")
 	file.AddText("Import execute request…", keys.CmdOrCtrl("i"), func(*menu.CallbackData) { s.importRequest() })
 	file.AddText("Open downloads folder", nil, func(*menu.CallbackData) {
-		d := s.DownloadsDir()
+		d := s.DownloadsDir(context.Background())
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			s.message("Cannot open the downloads folder", err.Error())
 			return

@@ -38,15 +38,12 @@ type State struct {
 	Maximised bool    `json:"maximised,omitempty"`
 	Placed    bool    `json:"placed,omitempty"` // X and Y are a remembered position
 	Zoom      float64 `json:"zoom,omitempty"`
-	// DownloadsDir is the folder chosen with the native folder picker.
-	DownloadsDir string `json:"downloadsDir,omitempty"`
 }
 
 // DefaultState is a centred 1280×800 window at 100 %.
 func DefaultState() State { return State{Width: DefaultWidth, Height: DefaultHeight, Zoom: 1} }
 
-// Normalized returns s with the size clamped to [Min, maxSide], a zoom in range and
-// a relative downloads folder dropped.
+// Normalized returns s with the size clamped to [Min, maxSide] and a zoom in range.
 func (s State) Normalized() State {
 	clamp := func(v, lo, def int) int {
 		switch {
@@ -71,9 +68,6 @@ func (s State) Normalized() State {
 	}
 	if s.X < -maxSide || s.X > maxSide || s.Y < -maxSide || s.Y > maxSide {
 		s.X, s.Y, s.Placed = 0, 0, false
-	}
-	if s.DownloadsDir != "" && !filepath.IsAbs(s.DownloadsDir) {
-		s.DownloadsDir = ""
 	}
 	return s
 }

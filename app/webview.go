@@ -21,10 +21,11 @@ type Native interface {
 	PickFolder(ctx context.Context, title, start string) (string, error)
 }
 
-// Settings is the remembered state the page can read and change.
+// Settings are the preferences the desktop endpoints read and change (the shell
+// keeps them in the database, as the Settings page does).
 type Settings interface {
-	DownloadsDir() string
-	SetDownloadsDir(dir string) error
+	DownloadsDir(ctx context.Context) string
+	SetDownloadsDir(ctx context.Context, dir string) error
 }
 
 // WebviewOptions configure WebviewHandler.
@@ -63,10 +64,10 @@ func WebviewHandler(o WebviewOptions) http.Handler {
 		_, _ = w.Write(desktopJS)
 	})
 	mux.HandleFunc("GET /desktop/downloads-folder", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"path": o.Settings.DownloadsDir()})
+		writeJSON(w, http.StatusOK, map[string]string{"path": o.Settings.DownloadsDir(r.Context())})
 	})
 	mux.HandleFunc("POST /desktop/downloads-folder", func(w http.ResponseWriter, r *http.Request) {
-		dir, err := o.Native.PickFolder(r.Context(), "Choose the downloads folder", o.Settings.DownloadsDir())
+		dir, err := o.Native.PickFolder(r.Context(), "Choose the downloads folder", o.Settings.DownloadsDir(r.Context()))
 		if err != nil {
 			log.Error("folder picker", "err", err)
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "The folder picker could not be shown."})
@@ -76,7 +77,7 @@ func WebviewHandler(o WebviewOptions) http.Handler {
 			w.WriteHeader(http.StatusNoContent) // cancelled
 			return
 		}
-		if err := o.Settings.SetDownloadsDir(dir); err != nil {
+		if err := o.Settings.SetDownloadsDir(r.Context(), dir); err != nil {
 			log.Error("saving the downloads folder", "err", err)
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "The folder could not be saved."})
 			return

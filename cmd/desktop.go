@@ -53,13 +53,19 @@ func runDesktop(c *cobra.Command) error {
 		return err
 	}
 	defer closer.Close()
+	keys, err := openKeystore(opts.DataDir, log)
+	if err != nil {
+		return err
+	}
+	defer keys.Lock()
 	return app.Run(app.Options{
 		DataDir: opts.DataDir,
 		Version: Version,
 		LogFile: config.Paths{Root: opts.DataDir}.LogFile(),
 		Logger:  log,
-		Build: func(baseURL, token string) (*webapp.App, error) {
-			return webapp.Build(webapp.Options{DataDir: opts.DataDir, BaseURL: baseURL, Token: token, Logger: log})
+		Build: func(o webapp.Options) (*webapp.App, error) {
+			o.DataDir, o.Version, o.Keystore, o.Logger = opts.DataDir, Version, keys, log
+			return webapp.Build(o)
 		},
 	})
 }

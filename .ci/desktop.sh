@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Desktop checks (issue: desktop app and installers). Exits non-zero on any failure.
+#  1. go vet with the desktop tags; the app package's tests.
+#  2. The Linux desktop binary and its .deb/.rpm (build/dist.sh linux).
+#  3. The window under Xvfb with a temp data dir and GEOJOBS_DESKTOP_SELFTEST: the page is
+#     served through the AssetServer, receives push messages over the loopback WebSocket and
+#     shows a countdown job advancing; a screenshot goes to docs/screenshots/desktop.png.
+#  4. Idle memory of the window (app + WebKit processes).
+#  5. The .deb installs with apt-get, `geojobs version` runs, the installed window starts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin:$(go env GOPATH)/bin"
+export DEBIAN_FRONTEND=noninteractive
+
+need=()
+for pkg in libgtk-3-dev libwebkit2gtk-4.1-dev xvfb nsis librsvg2-bin imagemagick dbus dbus-x11 x11-utils; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "desktop: installing ${need[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+TAGS=desktop,production,webkit2_41
+echo "desktop: go vet -tags $TAGS"
+go vet -tags "$TAGS" ./app/... ./cmd/... .
+go test -count=1 ./app/...
+
+echo "desktop: build"
+bash build/dist.sh linux
+BIN=build/bin/geojobs-linux-amd64
+DEB=$(ls build/bin/geojobs_*_amd64.deb | head -1)
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# An X server of our own (a free display number), no auth: only this job uses it.
+disp=""
+for n in $(seq 91 120); do
+  if [ ! -e "/tmp/.X$n-lock" ] && [ ! -e "/tmp/.X11-unix/X$n" ]; then disp=":$n"; break; fi
+done
+[ -n "$disp" ] || { echo "desktop: no free X display"; exit 1; }
+Xvfb "$disp" -screen 0 1440x900x24 -nolisten tcp >"$tmp/xvfb.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do xdpyinfo -display "$disp" >/dev/null 2>&1 && break; sleep 0.1; done
+export DISPLAY="$disp"
+
+# sum_rss PID: resident memory (KiB) of PID and all its descendants.
+sum_rss() {
+  local total=0 p
+  local all=("$1")
+  local i=0
+  while [ $i -lt ${#all[@]} ]; do
+    for c in $(pgrep -P "${all[$i]}" || true); do all+=("$c"); done
+    i=$((i + 1))
+  done
+  for p in "${all[@]}"; do
+    total=$((total + $(awk '/^VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+
+echo "desktop: self-test in the window ($disp)"
+result="$tmp/selftest.json"
+GEOJOBS_DESKTOP_SELFTEST="$result" dbus-run-session -- "$BIN" --data-dir "$tmp/data" >"$tmp/app.log" 2>&1 &
+app=$!
+pids+=($app)
+for _ in $(seq 600); do [ -s "$result" ] && break; kill -0 "$app" 2>/dev/null || break; sleep 0.2; done
+if [ -s "$result" ]; then
+  mkdir -p docs/screenshots
+  import -display "$disp" -window root docs/screenshots/desktop.png
+fi
+wait "$app" && rc=0 || rc=$?
+cat "$result" 2>/dev/null || true
+ok=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("ok") is True)' "$result" 2>/dev/null || echo False)
+if [ "$ok" != True ] || [ "$rc" -ne 0 ]; then
+  echo "desktop: self-test FAILED (exit $rc)"; tail -50 "$tmp/app.log"; exit 1
+fi
+echo "desktop: self-test passed; screenshot docs/screenshots/desktop.png"
+
+echo "desktop: idle memory"
+dbus-run-session -- "$BIN" --data-dir "$tmp/data" >"$tmp/idle.log" 2>&1 &
+idle=$!
+pids+=($idle)
+sleep 12
+kill -0 "$idle" || { echo "desktop: the window exited while idle"; tail -30 "$tmp/idle.log"; exit 1; }
+echo "desktop: idle RSS (app + WebKit processes): $(( $(sum_rss "$idle") / 1024 )) MiB"
+kill "$idle"; wait "$idle" 2>/dev/null || true
+
+echo "desktop: install $DEB"
+apt-get install -y -qq "./$DEB" >/dev/null
+test -x /usr/bin/geojobs && test -f /usr/share/applications/geojobs.desktop && test -f /usr/share/icons/hicolor/256x256/apps/geojobs.png
+/usr/bin/geojobs version
+/usr/bin/ogc-api-processes-client --help >/dev/null
+dbus-run-session -- /usr/bin/geojobs --data-dir "$tmp/installed" >"$tmp/installed.log" 2>&1 &
+inst=$!
+pids+=($inst)
+sleep 8
+kill -0 "$inst" || { echo "desktop: the installed window did not stay up"; tail -30 "$tmp/installed.log"; exit 1; }
+kill "$inst"; wait "$inst" 2>/dev/null || true
+grep -q "desktop window opening" "$tmp/installed.log" || { echo "desktop: installed window did not open"; exit 1; }
+echo "desktop: 5 passed, 0 failed"
