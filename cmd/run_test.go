@@ -2,19 +2,15 @@ package cmd
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/spf13/afero"
 
 	"github.com/geojobs/geojobs/backend/localep"
+	"github.com/geojobs/geojobs/backend/localep/localeptest"
 	"github.com/geojobs/geojobs/backend/stac"
 )
 
@@ -60,17 +56,7 @@ func runCLI(t *testing.T, argv ...string) (int, string) {
 }
 
 func TestRunCommand(t *testing.T) {
-	srv, err := localep.New(localep.Options{DataDir: "/data", Fs: afero.NewMemMapFs()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		ts.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Close(ctx)
-	})
+	ts := localeptest.Start(t, localep.Options{})
 	dir := t.TempDir()
 	req := filepath.Join(dir, "req.yaml")
 	os.WriteFile(req, []byte("process_id: echo\ninputs:\n  stringInput: hello\n"), 0o644)

@@ -6,18 +6,15 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"flag"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/spf13/afero"
 
 	"github.com/geojobs/geojobs/backend/localep"
+	"github.com/geojobs/geojobs/backend/localep/localeptest"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 )
 
@@ -26,17 +23,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // localEndpoint starts the built-in endpoint on an in-memory file system.
 func localEndpoint(t *testing.T) *ogcapi.Client {
 	t.Helper()
-	srv, err := localep.New(localep.Options{DataDir: "/data", Fs: afero.NewMemMapFs()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		hs.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Close(ctx)
-	})
+	hs := localeptest.Start(t, localep.Options{})
 	c, err := ogcapi.New(hs.URL, ogcapi.WithRetry(0))
 	if err != nil {
 		t.Fatal(err)

@@ -10,23 +10,14 @@ import (
 	"time"
 
 	"github.com/geojobs/geojobs/backend/localep"
+	"github.com/geojobs/geojobs/backend/localep/localeptest"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
-	"github.com/spf13/afero"
 )
 
 func startLocalep(t testing.TB) *httptest.Server {
 	t.Helper()
-	ep, err := localep.New(localep.Options{DataDir: "/local", Fs: afero.NewMemMapFs(), MaxConcurrent: 16})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(ep.Handler())
-	t.Cleanup(func() {
-		srv.Close()
-		ep.Close(context.Background())
-	})
-	return srv
+	return localeptest.Start(t, localep.Options{MaxConcurrent: 16})
 }
 
 func TestLocalEndpointCountdown(t *testing.T) {

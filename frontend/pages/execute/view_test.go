@@ -4,17 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/spf13/afero"
 
 	"github.com/geojobs/geojobs/backend/forms"
 	"github.com/geojobs/geojobs/backend/localep"
+	"github.com/geojobs/geojobs/backend/localep/localeptest"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
 )
@@ -41,17 +39,7 @@ func model(p *ogcapi.Process) Model {
 
 func echo(t *testing.T) *ogcapi.Process {
 	t.Helper()
-	srv, err := localep.New(localep.Options{DataDir: "/d", Fs: afero.NewMemMapFs()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		hs.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Close(ctx)
-	})
+	hs := localeptest.Start(t, localep.Options{})
 	c, _ := ogcapi.New(hs.URL)
 	p, err := c.Process(context.Background(), "echo")
 	if err != nil {
