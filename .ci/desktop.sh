@@ -30,7 +30,7 @@ go test -count=1 ./app/...
 echo "desktop: build"
 bash build/dist.sh linux
 BIN=build/bin/geojobs-linux-amd64
-DEB=$(ls build/bin/geojobs_*_amd64.deb | head -1)
+DEB=$(ls -t build/bin/geojobs_*_amd64.deb | head -1)
 
 tmp=$(mktemp -d)
 pids=()
@@ -51,8 +51,10 @@ pids+=($!)
 for _ in $(seq 50); do xdpyinfo -display "$disp" >/dev/null 2>&1 && break; sleep 0.1; done
 export DISPLAY="$disp"
 
-# sum_rss PID: resident memory (KiB) of PID and all its descendants.
-sum_rss() {
+# sum_mem PID FIELD: VmRSS from status, or Pss from smaps_rollup (shared pages split
+# between processes, so the sum does not count the shared libraries many times), in KiB,
+# of PID and all its descendants.
+sum_mem() {
   local total=0 p
   local all=("$1")
   local i=0
@@ -61,7 +63,11 @@ sum_rss() {
     i=$((i + 1))
   done
   for p in "${all[@]}"; do
-    total=$((total + $(awk '/^VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
+    if [ "$2" = Pss ]; then
+      total=$((total + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)))
+    else
+      total=$((total + $(awk '/^VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
+    fi
   done
   echo "$total"
 }
@@ -90,7 +96,8 @@ idle=$!
 pids+=($idle)
 sleep 12
 kill -0 "$idle" || { echo "desktop: the window exited while idle"; tail -30 "$tmp/idle.log"; exit 1; }
-echo "desktop: idle RSS (app + WebKit processes): $(( $(sum_rss "$idle") / 1024 )) MiB"
+echo "desktop: idle memory (app + WebKit processes + session bus): RSS $(( $(sum_mem "$idle" VmRSS) / 1024 )) MiB, PSS $(( $(sum_mem "$idle" Pss) / 1024 )) MiB"
+for p in $(pgrep -P "$idle") $(pgrep -f WebKit || true); do ps -o pid=,rss=,comm= -p "$p" 2>/dev/null || true; done
 kill "$idle"; wait "$idle" 2>/dev/null || true
 
 echo "desktop: install $DEB"

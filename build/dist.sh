@@ -65,6 +65,7 @@ for t in "${targets[@]}"; do
     wails_build -platform linux/amd64 -tags webkit2_41 -o geojobs-linux-amd64
     cp "$OUT/geojobs-linux-amd64" "$WORK/geojobs"
     icons
+    rm -f "$OUT"/geojobs_*.deb "$OUT"/geojobs-*.rpm
     # nfpm expands variables in version and arch only: the staging paths are filled in here.
     sed "s|\${WORK}|$WORK|g" build/linux/nfpm.yaml > "$WORK/nfpm.yaml"
     for p in deb rpm; do
@@ -72,6 +73,7 @@ for t in "${targets[@]}"; do
     done
     ;;
   windows)
+    rm -f "$OUT"/geojobs-*-setup.exe
     wails_build -platform windows/amd64 -nsis -o geojobs-windows-amd64.exe
     mv "$OUT/geojobs-amd64-installer.exe" "$OUT/geojobs-$PKGVER-windows-amd64-setup.exe"
     rm -rf build/windows/installer/tmp
