@@ -97,7 +97,7 @@ pids+=($idle)
 sleep 12
 kill -0 "$idle" || { echo "desktop: the window exited while idle"; tail -30 "$tmp/idle.log"; exit 1; }
 echo "desktop: idle memory (app + WebKit processes + session bus): RSS $(( $(sum_mem "$idle" VmRSS) / 1024 )) MiB, PSS $(( $(sum_mem "$idle" Pss) / 1024 )) MiB"
-for p in $(pgrep -P "$idle") $(pgrep -f WebKit || true); do ps -o pid=,rss=,comm= -p "$p" 2>/dev/null || true; done
+for p in $(pgrep -P "$idle" || true); do ps -o pid=,rss=,comm= -p "$p" 2>/dev/null || true; done
 kill "$idle"; wait "$idle" 2>/dev/null || true
 
 echo "desktop: install $DEB"
