@@ -171,3 +171,29 @@ func Status(err error) (int, string) {
 	}
 	return http.StatusBadGateway, "The file could not be read."
 }
+
+// ReadAsset reads a whole asset of a job's results, up to limit bytes (an error wrapping
+// transfer's ResourceExhausted code beyond), with the credentials its href needs.
+func (s *Service) ReadAsset(ctx context.Context, jobID, itemID, key string, limit int64) ([]byte, error) {
+	_, a, err := s.Asset(ctx, jobID, itemID, key)
+	if err != nil {
+		return nil, err
+	}
+	u, src, err := s.source(a.Href)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := src.ReadRange(ctx, u, 0, -1, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, driver.Errorf(transfer.ResourceExhausted, "results: asset larger than %d bytes", limit)
+	}
+	return b, nil
+}

@@ -71,7 +71,10 @@ func TestBrowserResults(t *testing.T) {
 	run("open the results",
 		chromedp.Navigate(s.srv.LaunchURL()),
 		chromedp.WaitVisible(`main`, chromedp.ByQuery),
-		chromedp.Navigate(s.base+"/jobs/"+jobID+"/results"),
+		// From the job page, by its link (an HTMX-boosted navigation).
+		chromedp.Navigate(s.base+"/jobs/"+jobID),
+		chromedp.WaitVisible(`a[href="/jobs/`+jobID+`/results"]`, chromedp.ByQuery),
+		chromedp.Click(`a[href="/jobs/`+jobID+`/results"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid=item]`, chromedp.ByQuery),
 	)
 	var loaded bool

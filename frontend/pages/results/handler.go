@@ -36,6 +36,7 @@ type Results interface {
 	Items(ctx context.Context, jobID string) (*stac.ItemCollection, error)
 	Size(ctx context.Context, a stac.Asset) (int64, bool)
 	ServeAsset(w http.ResponseWriter, r *http.Request, jobID, itemID, key string) error
+	ReadAsset(ctx context.Context, jobID, itemID, key string, limit int64) ([]byte, error)
 }
 
 // Downloads is what the page needs of backend/results.Downloads.
@@ -105,6 +106,7 @@ func (h *Handler) SetPublisher(p Publisher) {
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /jobs/{id}/results", web.Handle(h.log, h.page))
 	mux.Handle("GET /jobs/{id}/results.json", web.Handle(h.log, h.export))
+	mux.Handle("GET /jobs/{id}/map.geojson", web.Handle(h.log, h.mapData))
 	mux.HandleFunc("GET /jobs/{id}/assets/{item}/{asset}", h.asset)
 	mux.Handle("GET /jobs/{id}/downloads", web.Handle(h.log, h.panel))
 	mux.Handle("POST /jobs/{id}/downloads", web.Handle(h.log, h.start))
@@ -140,7 +142,6 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) error {
 			m.TotalAssets += len(it.Assets)
 		}
 	}
-	m.Footprints, m.GeoJSONSrc = footprints(j.ID, ic.Features)
 	q := r.URL.Query()
 	if focus := q.Get("item"); focus != "" {
 		m.Focus = focus
@@ -237,6 +238,38 @@ func (h *Handler) export(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Disposition", `attachment; filename="results-`+safeFile(j.ID)+`.json"`)
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// Limits of the map's data: GeoJSON assets drawn, and their size.
+const (
+	maxMapGeoJSON      = 5
+	maxMapGeoJSONBytes = 8 << 20
+)
+
+// mapData is the map's FeatureCollection (the page cannot embed it: HTMX drops script
+// blocks from swapped content): the items' footprints with COG preview URLs, then the
+// features of the results' GeoJSON assets.
+func (h *Handler) mapData(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	j, ic, err := h.items(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	fc, geo := footprintFeatures(j.ID, ic.Features)
+	for i, g := range geo {
+		if i == maxMapGeoJSON {
+			break
+		}
+		b, err := h.d.Results.ReadAsset(ctx, j.ID, g.Item, g.Asset, maxMapGeoJSONBytes)
+		if err != nil {
+			h.log.Debug("results: GeoJSON asset for the map", "job", j.ID, "asset", g.Asset, "err", err)
+			continue
+		}
+		fc = append(fc, geoJSONFeatures(b, g.Item+" / "+g.Asset)...)
+	}
+	w.Header().Set("Content-Type", "application/geo+json")
+	w.Header().Set("Cache-Control", "private, max-age=60")
+	return json.NewEncoder(w).Encode(map[string]any{"type": "FeatureCollection", "features": fc})
 }
 
 // asset is the proxy route; its errors are short texts (it serves <img> and range reads).

@@ -31,8 +31,6 @@ type Model struct {
 	// Focus is the item shown alone ("show all assets"), with asset paging.
 	Focus                 string
 	AssetPage, AssetPages int
-	Footprints            string // GeoJSON FeatureCollection for the map
-	GeoJSONSrc            string // a GeoJSON asset drawn on the map (proxy URL)
 	AOI                   string // the job's AOI, GeoJSON
 	Dest                  string // default download folder
 	Downloads             backend.JobProgress
@@ -145,20 +143,25 @@ func firstOf(ss ...string) string {
 	return ""
 }
 
-// footprints builds the map's FeatureCollection: one feature per item with geometry,
-// titled, with a COG preview URL when the item has a GeoTIFF asset.
-func footprints(jobID string, items []*stac.Item) (fc string, geojsonSrc string) {
-	type feature struct {
-		Type       string          `json:"type"`
-		ID         string          `json:"id"`
-		Properties map[string]any  `json:"properties"`
-		Geometry   json.RawMessage `json:"geometry"`
-	}
-	fs := []feature{}
+// mapFeature is one feature of the map's FeatureCollection.
+type mapFeature struct {
+	Type       string          `json:"type"`
+	ID         string          `json:"id,omitempty"`
+	Properties map[string]any  `json:"properties"`
+	Geometry   json.RawMessage `json:"geometry"`
+}
+
+// footprintFeatures are the items' footprints, titled, with a COG preview URL (and its
+// stretch) when the item has a GeoTIFF asset; geo lists the GeoJSON assets.
+func footprintFeatures(jobID string, items []*stac.Item) (fs []any, geo []backend.AssetRef) {
+	fs = []any{}
 	for _, it := range items {
+		if it == nil {
+			continue
+		}
 		for _, k := range it.AssetKeys() {
-			if geojsonSrc == "" && isGeoJSON(it.Assets[k]) {
-				geojsonSrc = AssetURL(jobID, it.ID, k)
+			if isGeoJSON(it.Assets[k]) {
+				geo = append(geo, backend.AssetRef{Item: it.ID, Asset: k})
 			}
 		}
 		g := strings.TrimSpace(string(it.Geometry))
@@ -179,10 +182,44 @@ func footprints(jobID string, items []*stac.Item) (fc string, geojsonSrc string)
 				break
 			}
 		}
-		fs = append(fs, feature{Type: "Feature", ID: it.ID, Properties: props, Geometry: it.Geometry})
+		fs = append(fs, mapFeature{Type: "Feature", ID: it.ID, Properties: props, Geometry: it.Geometry})
 	}
-	b, _ := json.Marshal(map[string]any{"type": "FeatureCollection", "features": fs})
-	return string(b), geojsonSrc
+	return fs, geo
+}
+
+// geoJSONFeatures reads the features of a GeoJSON document (FeatureCollection, Feature
+// or bare geometry) for the map, titled with where they come from; nil if unreadable.
+func geoJSONFeatures(b []byte, from string) []any {
+	var doc struct {
+		Type     string          `json:"type"`
+		Features []mapFeature    `json:"features"`
+		Geometry json.RawMessage `json:"geometry"`
+	}
+	if json.Unmarshal(b, &doc) != nil {
+		return nil
+	}
+	var out []any
+	add := func(f mapFeature) {
+		if f.Properties == nil {
+			f.Properties = map[string]any{}
+		}
+		// Only a title: a remote document must not set the preview properties.
+		t, _ := f.Properties["title"].(string)
+		f.Properties = map[string]any{"title": firstOf(t, from)}
+		f.Type, f.ID = "Feature", ""
+		out = append(out, f)
+	}
+	switch doc.Type {
+	case "FeatureCollection":
+		for _, f := range doc.Features {
+			add(f)
+		}
+	case "Feature":
+		add(mapFeature{Geometry: doc.Geometry})
+	case "Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection":
+		add(mapFeature{Geometry: json.RawMessage(b)})
+	}
+	return out
 }
 
 func hasRole(a stac.Asset, roles ...string) bool {

@@ -44,7 +44,7 @@ func newPage(t *testing.T) *page {
 	tif := []byte(strings.Repeat("II*\x00tiff", 2000))
 	png := []byte("\x89PNG\r\n\x1a\nthumbnail")
 	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body := map[string][]byte{"/scene.tif": tif, "/thumb.png": png, "/bad.bin": []byte("tampered"), "/nosize.json": []byte(`{"type":"FeatureCollection","features":[]}`)}[r.URL.Path]
+		body := map[string][]byte{"/scene.tif": tif, "/thumb.png": png, "/bad.bin": []byte("tampered"), "/nosize.json": []byte(`{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"data-cog":"https://evil/x.tif"},"geometry":{"type":"Point","coordinates":[6.5,45.5]}}]}`)}[r.URL.Path]
 		if body == nil {
 			http.NotFound(w, r)
 			return
@@ -163,27 +163,32 @@ func TestResultsPage(t *testing.T) {
 	if got := d.Find("[data-asset=remote] [data-testid=href]").Text(); got != "s3://bucket/key.tif" {
 		t.Errorf("s3 href shown as %q", got)
 	}
-	if got := d.Find("[data-asset=vectors] [data-testid=size]").Text(); got != "42 B" {
-		t.Errorf("size without file:size (HEAD) = %q, want 42 B", got)
+	if got := d.Find("[data-asset=vectors] [data-testid=size]").Text(); got != "160 B" {
+		t.Errorf("size without file:size (HEAD) = %q, want 160 B", got)
 	}
 	if got := d.Find("[data-asset=data] [data-testid=checksum]").Text(); !strings.HasPrefix(got, "1220") {
 		t.Errorf("checksum %q", got)
 	}
+	fp := d.Find("gj-footprints-map")
+	if !strings.Contains(fp.AttrOr("aoi", ""), "Polygon") || fp.AttrOr("src", "") != "/jobs/"+p.jobID+"/map.geojson" {
+		t.Errorf("map aoi %q src %q", fp.AttrOr("aoi", ""), fp.AttrOr("src", ""))
+	}
+	// The map's data: the footprint with its COG preview, then the GeoJSON asset's features.
+	resp, body = p.get("/jobs/" + p.jobID + "/map.geojson")
 	var fc struct {
 		Features []struct {
 			Properties map[string]any `json:"properties"`
 		} `json:"features"`
 	}
-	if err := json.Unmarshal([]byte(d.Find("gj-footprints-map script[type='application/geo+json']").Text()), &fc); err != nil || len(fc.Features) != 1 {
-		t.Fatalf("footprints: %v", err)
+	if err := json.Unmarshal([]byte(body), &fc); err != nil || resp.StatusCode != 200 || len(fc.Features) != 2 {
+		t.Fatalf("map data: %d %v %s", resp.StatusCode, err, body)
 	}
 	if fc.Features[0].Properties["data-cog"] != "/jobs/"+p.jobID+"/assets/"+url.PathEscape("scene <b>1</b>")+"/data" ||
 		fc.Features[0].Properties["data-cog-min"] != -1.0 {
 		t.Errorf("COG preview properties %v", fc.Features[0].Properties)
 	}
-	fp := d.Find("gj-footprints-map")
-	if !strings.Contains(fp.AttrOr("aoi", ""), "Polygon") || !strings.HasSuffix(fp.AttrOr("src", ""), "/vectors") {
-		t.Errorf("map aoi %q src %q", fp.AttrOr("aoi", ""), fp.AttrOr("src", ""))
+	if _, ok := fc.Features[1].Properties["data-cog"]; ok {
+		t.Error("a GeoJSON asset set a preview URL on the map")
 	}
 
 	// Export as JSON.
