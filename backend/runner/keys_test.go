@@ -31,7 +31,7 @@ func TestEndpointKey(t *testing.T) {
 	}{
 		{"https://zoo.example.com/ogc-api/acme/", "", "zoo-acme", ""}, // the longest prefix
 		{"https://zoo.example.com/ogc-api/other", "", "zoo", ""},
-		{"https://elsewhere.example.org/", "", "", ""}, // no match: no credentials
+		{"https://elsewhere.example.org/", "", "", ""},              // no match: no credentials
 		{"https://zoo.example.com/ogc-api/acme/", "zoo", "zoo", ""}, // named wins
 		{"https://elsewhere.example.org/", "zoo", "", "is for https://zoo.example.com/ogc-api/"},
 		{"https://zoo.example.com/ogc-api/", "missing", "", "no such key"},

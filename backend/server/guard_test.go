@@ -121,7 +121,7 @@ func TestOriginChecked(t *testing.T) {
 	own := "http://" + s.Addr().String()
 	cases := []struct {
 		method, origin, site string
-		want               int
+		want                 int
 	}{
 		{"POST", "https://evil.example", "", 403},
 		{"POST", "http://localhost:" + portOf(s), "", 403}, // other name than the Host used: another origin

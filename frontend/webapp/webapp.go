@@ -27,9 +27,9 @@ import (
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/frontend"
 	"github.com/geojobs/geojobs/frontend/pages/execute"
-	"github.com/geojobs/geojobs/frontend/pages/settings"
 	jobspage "github.com/geojobs/geojobs/frontend/pages/jobs"
 	keyspage "github.com/geojobs/geojobs/frontend/pages/keystore"
+	"github.com/geojobs/geojobs/frontend/pages/settings"
 )
 
 // LocalPrefix is where the built-in endpoint is mounted inside the app's server.
