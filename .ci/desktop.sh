@@ -101,7 +101,7 @@ for p in $(pgrep -P "$idle" || true); do ps -o pid=,rss=,comm= -p "$p" 2>/dev/nu
 kill "$idle"; wait "$idle" 2>/dev/null || true
 
 echo "desktop: install $DEB"
-apt-get install -y -qq "./$DEB" >/dev/null
+apt-get install -y -qq --allow-downgrades "./$DEB" >/dev/null
 test -x /usr/bin/geojobs && test -f /usr/share/applications/geojobs.desktop && test -f /usr/share/icons/hicolor/256x256/apps/geojobs.png
 /usr/bin/geojobs version
 /usr/bin/ogc-api-processes-client --help >/dev/null

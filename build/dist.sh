@@ -82,6 +82,8 @@ for t in "${targets[@]}"; do
   esac
 done
 
-(cd "$OUT" && rm -f SHA256SUMS && sha256sum -- * > SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS)
+(cd "$OUT" && rm -f SHA256SUMS && shopt -s nullglob &&
+  sha256sum -- geojobs-linux-amd64 geojobs_*.deb geojobs-*.rpm geojobs-windows-amd64.exe geojobs-*-setup.exe > SHA256SUMS.tmp &&
+  mv SHA256SUMS.tmp SHA256SUMS)
 echo "dist: $VERSION ($PKGVER)"
 ls -l "$OUT"
