@@ -83,7 +83,7 @@ for t in "${targets[@]}"; do
 done
 
 (cd "$OUT" && rm -f SHA256SUMS && shopt -s nullglob &&
-  sha256sum -- geojobs-linux-amd64 geojobs_*.deb geojobs-*.rpm geojobs-windows-amd64.exe geojobs-*-setup.exe > SHA256SUMS.tmp &&
+  sha256sum -- geojobs-linux-amd6[4] geojobs_*.deb geojobs-*.rpm geojobs-windows-amd64.ex[e] geojobs-*-setup.exe > SHA256SUMS.tmp &&
   mv SHA256SUMS.tmp SHA256SUMS)
 echo "dist: $VERSION ($PKGVER)"
 ls -l "$OUT"
