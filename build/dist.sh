@@ -30,7 +30,13 @@ fi
 LDFLAGS="-X github.com/geojobs/geojobs/cmd.Version=$VERSION"
 OUT=build/bin
 WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"; [ -f "$WORK.wails.json" ] && mv "$WORK.wails.json" wails.json || true' EXIT
+NSH=build/windows/installer/wails_tools.nsh # wails rewrites it with this build's version
+restore() {
+  [ -f "$WORK.wails.json" ] && mv "$WORK.wails.json" wails.json
+  [ -f "$WORK.nsh" ] && mv "$WORK.nsh" "$NSH"
+  rm -rf "$WORK"
+}
+trap restore EXIT
 mkdir -p "$OUT"
 
 need_tool() { # name module version (a CLI already on PATH is used as it is)
@@ -43,6 +49,7 @@ need_tool wails github.com/wailsapp/wails/v2/cmd/wails "$WAILS_VER"
 
 # The Windows resource and the installer show the product version from wails.json.
 cp wails.json "$WORK.wails.json"
+[ ! -f "$NSH" ] || cp "$NSH" "$WORK.nsh"
 sed -i "s/\"productVersion\": *\"[^\"]*\"/\"productVersion\": \"$PRODVER\"/" wails.json
 
 # wails build = go build -tags desktop,production (+ the Windows resources, the NSIS
