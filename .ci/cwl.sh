@@ -35,7 +35,9 @@ step "build geojobs"
 mkdir -p "$work/bin"
 CGO_ENABLED=0 go build -o "$work/bin/geojobs" .
 ln -s geojobs "$work/bin/ogc-api-processes-client"
-"$work/bin/ogc-api-processes-client" --help 2>&1 | grep -q 'Exit status' \
+# (read the whole help first: grep -q would close the pipe early, and pipefail would fail it)
+client_help=$("$work/bin/ogc-api-processes-client" --help 2>&1 || true)
+grep -q 'Exit status' <<<"$client_help" \
 	|| fail "geojobs does not act as run when invoked as ogc-api-processes-client"
 export PATH="$work/bin:$PATH"
 
