@@ -39,3 +39,33 @@ var (
 	// ErrVerify: an upload did not arrive intact.
 	ErrVerify = errors.New("upload verification failed")
 )
+
+// NoKeyError says that no key opens a URL: the keystore is locked, or none of its
+// keys matches the URL for the use. Its message is for people and names the URL
+// (without query: a presigned signature is never shown), never a secret. It
+// matches ErrLocked or ErrNotFound with errors.Is.
+type NoKeyError struct {
+	// URL is the redacted URL; Kind names the kind of key wanted ("S3").
+	URL, Kind string
+	// Locked: the keystore is locked (it may well hold a key for URL).
+	Locked bool
+}
+
+func (e *NoKeyError) Error() string { return e.Message("download") }
+
+// Message words the error for an action ("download", "show", "export").
+func (e *NoKeyError) Message(action string) string {
+	if e.Locked {
+		return "Unlock the keystore to " + action + " " + e.URL
+	}
+	kind := e.Kind
+	if kind == "" {
+		kind = "matching"
+	}
+	return "No " + kind + " key in the keystore matches " + e.URL + ": add one on the Keystore page (or with geojobs keys add)"
+}
+
+// Is makes errors.Is(err, ErrLocked) and errors.Is(err, ErrNotFound) work.
+func (e *NoKeyError) Is(target error) bool {
+	return (target == ErrLocked && e.Locked) || (target == ErrNotFound && !e.Locked)
+}

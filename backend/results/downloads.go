@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/backend/transfer"
@@ -284,6 +285,10 @@ func (d *Downloads) writeCatalog(ctx context.Context, jobID, dest string) error 
 func reason(err error) string {
 	if err == nil {
 		return ""
+	}
+	var nk *keystore.NoKeyError
+	if errors.As(err, &nk) {
+		return nk.Message("download") + "."
 	}
 	head := ""
 	switch transfer.Code(err) {

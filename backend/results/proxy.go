@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/transfer"
 	"github.com/geojobs/geojobs/backend/transfer/driver"
 )
@@ -156,6 +157,10 @@ func Status(err error) (int, string) {
 		return http.StatusRequestedRangeNotSatisfiable, "The requested range is outside the file."
 	case errors.Is(err, context.Canceled):
 		return 499, "Canceled."
+	}
+	var nk *keystore.NoKeyError
+	if errors.As(err, &nk) {
+		return http.StatusForbidden, nk.Message("show") + "."
 	}
 	switch transfer.Code(err) {
 	case transfer.NotFound:

@@ -31,12 +31,28 @@ type Source struct {
 
 var _ driver.Source = (*Source)(nil)
 
-// StoreSource returns a Source that resolves keys with store.Match for downloads.
+// StoreSource returns a Source that resolves keys with store.Match for downloads: the
+// S3 or EODATA key whose s3://bucket/prefix is the longest prefix of the URL. A nil
+// or locked store, or no matching key, fails with a *keystore.NoKeyError (Code
+// PermissionDenied) that says what to do.
+//
+// The key's own endpoint is always the one used. A result's storage:endpoint (STAC
+// storage extension) or any other location the remote server names is never used
+// to send a key's credentials: a processing server could otherwise name a host of
+// its choosing and receive a signature made with the user's secret. A key whose
+// Bucket is empty serves every bucket of its endpoint.
 func StoreSource(store *keystore.Store, opt Options) *Source {
 	return &Source{Options: opt, Resolve: func(u *url.URL) (*keystore.Key, error) {
+		where := driver.RedactURL(u)
+		if store == nil {
+			return nil, &keystore.NoKeyError{URL: where, Kind: "S3"}
+		}
+		if store.Locked() {
+			return nil, &keystore.NoKeyError{URL: where, Kind: "S3", Locked: true}
+		}
 		k, ok := store.Match(u.String(), keystore.Download)
-		if !ok {
-			return nil, fmt.Errorf("%w: no S3 key for %s", keystore.ErrNotFound, driver.RedactURL(u))
+		if !ok || (k.Kind != keystore.KindS3 && k.Kind != keystore.KindEODATA) {
+			return nil, &keystore.NoKeyError{URL: where, Kind: "S3"}
 		}
 		return k, nil
 	}}
