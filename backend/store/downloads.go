@@ -14,17 +14,7 @@ func (s *Store) SetItems(ctx context.Context, id string, items json.RawMessage, 
 	if err := validJSON("items", items); err != nil {
 		return fmt.Errorf("store: job %s: %w", id, err)
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `UPDATE jobs SET items = ?, items_at = ? WHERE id = ?`, nullJSON(items), ms2(at), id)
-		if err != nil {
-			return err
-		}
-		if n, _ := r.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
-	})
-	if err != nil {
+	if err := s.updateOne(ctx, `UPDATE jobs SET items = ?, items_at = ? WHERE id = ?`, nullJSON(items), ms2(at), id); err != nil {
 		return fmt.Errorf("store: job %s: set items: %w", id, err)
 	}
 	return nil
@@ -112,17 +102,7 @@ func (s *Store) SetDownloadState(ctx context.Context, id int64, state, reason st
 	default:
 		return fmt.Errorf("store: download %d: %w: state %q", id, ErrInvalid, state)
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `UPDATE downloads SET state = ?, error = ?, updated_at = ? WHERE id = ?`, state, reason, ms2(at), id)
-		if err != nil {
-			return err
-		}
-		if n, _ := r.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
-	})
-	if err != nil {
+	if err := s.updateOne(ctx, `UPDATE downloads SET state = ?, error = ?, updated_at = ? WHERE id = ?`, state, reason, ms2(at), id); err != nil {
 		return fmt.Errorf("store: download %d: %w", id, err)
 	}
 	return nil

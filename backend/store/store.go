@@ -249,7 +249,30 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 
 // tx runs f in a write transaction (BEGIN IMMEDIATE) and commits it when f returns nil.
 func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+	return inTx(ctx, s.w, f)
+}
+
+// updateOne runs one write statement in a write transaction; the error wraps
+// ErrNotFound when it changed no row.
+func (s *Store) updateOne(ctx context.Context, query string, args ...any) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+}
+
+// inTx runs f in a transaction begun on db (a *sql.DB or *sql.Conn), rolls it back
+// when f fails and commits it otherwise.
+func inTx(ctx context.Context, db interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+}, f func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -273,15 +296,7 @@ func (s *Store) durableTx(ctx context.Context, f func(*sql.Tx) error) error {
 	}
 	// Restore NORMAL even when ctx is done, or later writes would pay for FULL.
 	defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous=NORMAL") //nolint:errcheck
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := f(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return inTx(ctx, conn, f)
 }
 
 // ms2 converts a time to the stored Unix milliseconds.
