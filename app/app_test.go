@@ -3,16 +3,22 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/gorilla/websocket"
+
+	"github.com/geojobs/geojobs/frontend/components"
+	"github.com/geojobs/geojobs/frontend/web"
 )
 
 func TestStateRoundTripAndNormalize(t *testing.T) {
@@ -178,11 +184,15 @@ func TestLoopbackGuardsPlainRequests(t *testing.T) {
 }
 
 type fakeNative struct {
-	dir string
-	err error
+	dir   string
+	err   error
+	start string // where the last picker opened
 }
 
-func (f fakeNative) PickFolder(context.Context, string, string) (string, error) { return f.dir, f.err }
+func (f *fakeNative) PickFolder(_ context.Context, _, start string) (string, error) {
+	f.start = start
+	return f.dir, f.err
+}
 
 type memSettings struct{ dir string }
 
@@ -196,12 +206,7 @@ func TestWebviewHandler(t *testing.T) {
 	app := http.NewServeMux()
 	app.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/endpoints", http.StatusSeeOther) })
 	app.HandleFunc("GET /endpoints", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		if r.Header.Get("HX-Request") == "true" {
-			io.WriteString(w, `<main id="main">part</main>`)
-			return
-		}
-		io.WriteString(w, `<!DOCTYPE html><html><head><title>E</title></head><body>full</body></html>`)
+		_ = web.Render(w, r, web.Page{Title: "E", Section: components.SectionEndpoints, Content: templ.Raw("part")})
 	})
 	app.HandleFunc("POST /endpoints", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/endpoints/x", http.StatusSeeOther) })
 	app.HandleFunc("GET /static/app.css", func(w http.ResponseWriter, r *http.Request) {
@@ -212,8 +217,11 @@ func TestWebviewHandler(t *testing.T) {
 	native := &fakeNative{dir: "/data/picked"}
 	h := WebviewHandler(WebviewOptions{App: app, PushURL: "ws://127.0.0.1:5/desktop/ws?wst=a&b", ConnectSrc: []string{"ws://127.0.0.1:5"},
 		Native: native, Settings: set})
-	do := func(method, path string, hdr map[string]string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(method, "wails://wails"+path, nil)
+	doForm := func(method, path string, hdr map[string]string, form url.Values) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, "wails://wails"+path, strings.NewReader(form.Encode()))
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
 		for k, v := range hdr {
 			req.Header.Set(k, v)
 		}
@@ -221,20 +229,24 @@ func TestWebviewHandler(t *testing.T) {
 		h.ServeHTTP(rec, req)
 		return rec
 	}
+	do := func(method, path string, hdr map[string]string) *httptest.ResponseRecorder {
+		return doForm(method, path, hdr, nil)
+	}
 
+	// The app's pages are rendered for the window: the layout adds the desktop's head.
 	full := do("GET", "/endpoints", nil)
 	body := full.Body.String()
-	if full.Code != 200 || !strings.Contains(body, `<head><meta name="geojobs-desktop" content="1"><meta name="geojobs-ws" content="ws://127.0.0.1:5/desktop/ws?wst=a&amp;b">`) ||
+	if full.Code != 200 || !strings.Contains(body, `<meta name="geojobs-desktop" content="1"><meta name="geojobs-ws" content="ws://127.0.0.1:5/desktop/ws?wst=a&amp;b">`) ||
 		!strings.Contains(body, `<script src="/wails/runtime.js"></script>`) || !strings.Contains(body, `<script src="/desktop/desktop.js" defer></script>`) {
 		t.Fatalf("full page not given the desktop head: %d %s", full.Code, body)
+	}
+	if strings.Contains(body, "geojobs-selftest") {
+		t.Error("self-test marker outside the self-test")
 	}
 	if csp := full.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "connect-src 'self' ws://127.0.0.1:5;") || !strings.Contains(csp, "script-src 'self';") {
 		t.Errorf("CSP %q", csp)
 	}
-	if full.Header().Get("Content-Length") != itoa(len(body)) {
-		t.Errorf("Content-Length %q for %d bytes", full.Header().Get("Content-Length"), len(body))
-	}
-	if part := do("GET", "/endpoints", map[string]string{"HX-Request": "true"}); part.Body.String() != `<main id="main">part</main>` {
+	if part := do("GET", "/endpoints", map[string]string{"HX-Request": "true"}); part.Body.String() != `<main id="main" tabindex="-1" data-section="endpoints">part</main>` {
 		t.Errorf("fragment changed: %q", part.Body.String())
 	}
 	if css := do("GET", "/static/app.css", nil); css.Body.String() != "body{}" {
@@ -242,6 +254,12 @@ func TestWebviewHandler(t *testing.T) {
 	}
 	if js := do("GET", "/desktop/desktop.js", nil); js.Code != 200 || !strings.Contains(js.Body.String(), "geojobs-ws") {
 		t.Errorf("desktop.js: %d", js.Code)
+	}
+	selftest := WebviewHandler(WebviewOptions{App: app, SelfTest: true, Native: native, Settings: set})
+	rec := httptest.NewRecorder()
+	selftest.ServeHTTP(rec, httptest.NewRequest("GET", "wails://wails/endpoints", nil))
+	if b := rec.Body.String(); !strings.Contains(b, `<meta name="geojobs-selftest" content="1">`) || strings.Contains(b, "geojobs-ws") {
+		t.Errorf("self-test page head: %s", b)
 	}
 
 	// Redirects become something WebKit follows.
@@ -261,21 +279,55 @@ func TestWebviewHandler(t *testing.T) {
 		if r := do("POST", "/endpoints", map[string]string{"Origin": o}); r.Code != http.StatusForbidden {
 			t.Errorf("POST from %s: %d, want 403", o, r.Code)
 		}
+		if r := do("POST", "/desktop/downloads-folder", map[string]string{"Origin": o}); r.Code != http.StatusForbidden {
+			t.Errorf("folder picker from %s: %d, want 403", o, r.Code)
+		}
 	}
 	if r := do("POST", "/endpoints", map[string]string{"Sec-Fetch-Site": "cross-site"}); r.Code != http.StatusForbidden {
 		t.Errorf("cross-site POST without Origin: %d", r.Code)
 	}
 
-	// The downloads folder: read, pick, cancel.
+	// The downloads folder: read, pick (stored), pick for a field only, cancel.
 	if r := do("GET", "/desktop/downloads-folder", nil); !strings.Contains(r.Body.String(), `"/home/u/Downloads/geojobs"`) {
 		t.Errorf("GET folder: %s", r.Body.String())
 	}
-	if r := do("POST", "/desktop/downloads-folder", map[string]string{"Origin": "http://wails.localhost"}); r.Code != 200 || set.dir != "/data/picked" {
-		t.Errorf("pick: %d %s, saved %q", r.Code, r.Body.String(), set.dir)
+	if r := do("POST", "/desktop/downloads-folder", map[string]string{"Origin": "http://wails.localhost"}); r.Code != 200 || set.dir != "/data/picked" ||
+		native.start != "/home/u/Downloads/geojobs" {
+		t.Errorf("pick: %d %s, saved %q, opened at %q", r.Code, r.Body.String(), set.dir, native.start)
+	}
+	native.dir = "/data/other"
+	r := doForm("POST", "/desktop/downloads-folder", map[string]string{"Origin": "wails://wails"},
+		url.Values{"save": {"0"}, "start": {"/data/picked/job-1"}})
+	var got struct{ Path string }
+	if err := json.Unmarshal(r.Body.Bytes(), &got); r.Code != 200 || err != nil || got.Path != "/data/other" || set.dir != "/data/picked" ||
+		native.start != "/data/picked/job-1" {
+		t.Errorf("pick for a field: %d %s, saved %q, opened at %q", r.Code, r.Body.String(), set.dir, native.start)
 	}
 	native.dir = ""
 	if r := do("POST", "/desktop/downloads-folder", map[string]string{"Origin": "wails://wails"}); r.Code != 204 || set.dir != "/data/picked" {
 		t.Errorf("cancelled pick: %d, saved %q", r.Code, set.dir)
+	}
+	native.err = errors.New("no display")
+	if r := do("POST", "/desktop/downloads-folder", map[string]string{"Origin": "wails://wails"}); r.Code != 500 || strings.Contains(r.Body.String(), "no display") {
+		t.Errorf("picker failure: %d %s", r.Code, r.Body.String())
+	}
+}
+
+func TestNearestDir(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "a")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]string{
+		sub:                              sub,
+		filepath.Join(sub, "job-1", "x"): sub,
+		"":                               "",
+		"relative/dir":                   "",
+	} {
+		if got := nearestDir(in); got != want {
+			t.Errorf("nearestDir(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 

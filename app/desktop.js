@@ -1,5 +1,6 @@
 // geojobs desktop shell: what the window's page does only in the desktop app. Loaded
-// by the desktop shell into every full page; inert in browser mode (never served there).
+// by the layout into every full page the desktop window shows (web.DesktopShell marks
+// its requests); never loaded in browser mode (and not served there).
 (function () {
   "use strict";
   if (window.geojobsDesktop) return;

@@ -254,10 +254,7 @@ func (s *shell) PickFolder(_ context.Context, title, start string) (string, erro
 	if s.ctx == nil {
 		return "", errors.New("the window is not ready")
 	}
-	if fi, err := os.Stat(start); err != nil || !fi.IsDir() {
-		start = ""
-	}
-	return runtime.OpenDirectoryDialog(s.ctx, runtime.OpenDialogOptions{Title: title, DefaultDirectory: start, CanCreateDirectories: true})
+	return runtime.OpenDirectoryDialog(s.ctx, runtime.OpenDialogOptions{Title: title, DefaultDirectory: nearestDir(start), CanCreateDirectories: true})
 }
 
 // Notify implements webapp.Notifier with the desktop's notifications (D-Bus

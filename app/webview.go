@@ -1,15 +1,18 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
 	"html"
 	"log/slog"
 	"net/http"
-	"strconv"
+	"os"
+	"path/filepath"
 	"strings"
+
+	"github.com/geojobs/geojobs/frontend/components"
+	"github.com/geojobs/geojobs/frontend/web"
 )
 
 //go:embed desktop.js
@@ -48,15 +51,16 @@ type WebviewOptions struct {
 // needs no token; it checks instead that state-changing requests come from the page
 // itself (a remote page the webview was navigated to must not post to it), sets the
 // security headers the Guard sets in browser mode, serves the desktop endpoints under
-// /desktop/, and adds the desktop's tags to every full HTML document: the Wails runtime
-// scripts, desktop.js and the push WebSocket's URL (<meta name="geojobs-ws">).
+// /desktop/, and marks the app's requests as the desktop window's (web.DesktopShell), so
+// that the layout adds the desktop's tags itself: the Wails runtime scripts, desktop.js
+// and the push WebSocket's URL (<meta name="geojobs-ws">).
 func WebviewHandler(o WebviewOptions) http.Handler {
 	log := o.Logger
 	if log == nil {
 		log = slog.Default()
 	}
 	csp := webviewCSP(o.ConnectSrc)
-	head := desktopHead(o.PushURL, o.SelfTest)
+	desktop := web.DesktopShell(components.Desktop{PushURL: o.PushURL, SelfTest: o.SelfTest})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /desktop/desktop.js", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
@@ -66,8 +70,21 @@ func WebviewHandler(o WebviewOptions) http.Handler {
 	mux.HandleFunc("GET /desktop/downloads-folder", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"path": o.Settings.DownloadsDir(r.Context())})
 	})
+	// Choose… beside a folder field (app.js): the native picker opens at start (the
+	// field's value) or else at the downloads folder. The folder chosen is stored as
+	// the downloads folder unless save=0 (a field that only wants a path: the results
+	// page's destination, the Settings form, whose Save button stores it).
 	mux.HandleFunc("POST /desktop/downloads-folder", func(w http.ResponseWriter, r *http.Request) {
-		dir, err := o.Native.PickFolder(r.Context(), "Choose the downloads folder", o.Settings.DownloadsDir(r.Context()))
+		r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+		if err := r.ParseForm(); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "The request could not be read."})
+			return
+		}
+		start := r.PostForm.Get("start")
+		if start == "" {
+			start = o.Settings.DownloadsDir(r.Context())
+		}
+		dir, err := o.Native.PickFolder(r.Context(), "Choose the downloads folder", start)
 		if err != nil {
 			log.Error("folder picker", "err", err)
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "The folder picker could not be shown."})
@@ -77,6 +94,10 @@ func WebviewHandler(o WebviewOptions) http.Handler {
 			w.WriteHeader(http.StatusNoContent) // cancelled
 			return
 		}
+		if r.PostForm.Get("save") == "0" {
+			writeJSON(w, http.StatusOK, map[string]string{"path": dir})
+			return
+		}
 		if err := o.Settings.SetDownloadsDir(r.Context(), dir); err != nil {
 			log.Error("saving the downloads folder", "err", err)
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "The folder could not be saved."})
@@ -84,7 +105,7 @@ func WebviewHandler(o WebviewOptions) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"path": dir})
 	})
-	mux.Handle("/", clientRedirects(injectHead(o.App, head)))
+	mux.Handle("/", clientRedirects(desktop(o.App)))
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -99,6 +120,25 @@ func WebviewHandler(o WebviewOptions) http.Handler {
 		log.Debug("webview request", "method", r.Method, "path", r.URL.Path)
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// nearestDir is the folder a picker opens at for start: start itself, or the nearest of
+// its parents that exists (a job's download folder is made only when it downloads),
+// or "" (the picker's own default) when start is empty or relative.
+func nearestDir(start string) string {
+	if start == "" || !filepath.IsAbs(start) {
+		return ""
+	}
+	for d := filepath.Clean(start); ; {
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+			return d
+		}
+		p := filepath.Dir(d)
+		if p == d {
+			return ""
+		}
+		d = p
+	}
 }
 
 func safeMethod(m string) bool {
@@ -130,89 +170,6 @@ func webviewCSP(connect []string) string {
 	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: https:; " +
 		"connect-src " + c + "; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; " +
 		"form-action 'self'; object-src 'none'"
-}
-
-func desktopHead(pushURL string, selfTest bool) []byte {
-	var b strings.Builder
-	b.WriteString(`<meta name="geojobs-desktop" content="1">`)
-	if pushURL != "" {
-		b.WriteString(`<meta name="geojobs-ws" content="` + html.EscapeString(pushURL) + `">`)
-	}
-	if selfTest {
-		b.WriteString(`<meta name="geojobs-selftest" content="1">`)
-	}
-	b.WriteString(`<script src="/wails/ipc.js"></script><script src="/wails/runtime.js"></script>`)
-	b.WriteString(`<script src="/desktop/desktop.js" defer></script>`)
-	return []byte(b.String())
-}
-
-// injectHead adds head right after <head> of 200 text/html answers that are full
-// documents; fragments (HTMX swaps) and everything else pass through unbuffered.
-func injectHead(next http.Handler, head []byte) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet {
-			next.ServeHTTP(w, r)
-			return
-		}
-		iw := &injectWriter{ResponseWriter: w}
-		next.ServeHTTP(iw, r)
-		iw.finish(head)
-	})
-}
-
-type injectWriter struct {
-	http.ResponseWriter
-	decided   bool
-	buffering bool
-	code      int
-	buf       bytes.Buffer
-}
-
-func (w *injectWriter) WriteHeader(code int) {
-	if w.decided {
-		return
-	}
-	w.decided, w.code = true, code
-	w.buffering = code == http.StatusOK && strings.HasPrefix(w.Header().Get("Content-Type"), "text/html")
-	if !w.buffering {
-		w.ResponseWriter.WriteHeader(code)
-	}
-}
-
-func (w *injectWriter) Write(p []byte) (int, error) {
-	if !w.decided {
-		if w.Header().Get("Content-Type") == "" {
-			w.Header().Set("Content-Type", http.DetectContentType(p))
-		}
-		w.WriteHeader(http.StatusOK)
-	}
-	if w.buffering {
-		return w.buf.Write(p)
-	}
-	return w.ResponseWriter.Write(p)
-}
-
-// Flush passes through when not buffering (streamed answers stay streamed).
-func (w *injectWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok && !w.buffering {
-		f.Flush()
-	}
-}
-
-func (w *injectWriter) finish(head []byte) {
-	if !w.buffering {
-		return
-	}
-	body := w.buf.Bytes()
-	if i := bytes.Index(body, []byte("<head>")); i >= 0 && !bytes.Contains(body, []byte("/desktop/desktop.js")) {
-		i += len("<head>")
-		out := make([]byte, 0, len(body)+len(head))
-		out = append(append(append(out, body[:i]...), head...), body[i:]...)
-		body = out
-	}
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.ResponseWriter.WriteHeader(w.code)
-	_, _ = w.ResponseWriter.Write(body)
 }
 
 // clientRedirects turns redirects into something the webview follows: WebKitGTK does

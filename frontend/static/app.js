@@ -1,6 +1,9 @@
 // geojobs page behaviour that HTMX does not cover. No inline scripts: the CSP forbids them.
 (function () {
   "use strict";
+  // In the desktop window the layout adds <meta name="geojobs-desktop">; the page then
+  // uses the native folder picker and native notifications (the shell sends them).
+  window.geojobsInDesktop = !!document.querySelector('meta[name="geojobs-desktop"]');
   // Keyboard: g then a navigation key (e, p, j, k, s) goes to that section.
   let pendingG = false;
   document.addEventListener("keydown", function (ev) {
@@ -80,6 +83,67 @@
     reader.readAsDataURL(file);
   });
 
+  // Desktop: a "Choose…" button beside each folder field opens the native folder
+  // picker (POST /desktop/downloads-folder; 204 = cancelled) and fills the field. The
+  // field only gets the path: the form it is in decides what to do with it (save=0).
+  function addFolderPickers(root) {
+    if (!window.geojobsInDesktop || !root || !root.querySelectorAll) return;
+    const inputs = Array.from(root.querySelectorAll("input[data-folder-picker]"));
+    if (root.matches && root.matches("input[data-folder-picker]")) inputs.push(root);
+    inputs.forEach(function (input) {
+      const next = input.nextElementSibling;
+      if (next && next.hasAttribute("data-folder-choose")) return;
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "button";
+      b.textContent = "Choose…";
+      b.setAttribute("data-folder-choose", "true");
+      b.setAttribute("data-testid", "folder-choose");
+      if (input.id) b.setAttribute("aria-controls", input.id);
+      const label = input.id && document.querySelector('label[for="' + input.id + '"]');
+      b.setAttribute("aria-label", "Choose… " + (label ? label.textContent.trim() : "folder"));
+      input.insertAdjacentElement("afterend", b);
+    });
+  }
+  function folderNote(input, msg) {
+    const row = input.parentElement;
+    let note = row.parentElement && row.parentElement.querySelector(".folder-note");
+    if (!note && msg) {
+      note = document.createElement("p");
+      note.className = "field-error folder-note";
+      note.setAttribute("role", "alert");
+      row.insertAdjacentElement("afterend", note);
+    }
+    if (note) { note.textContent = msg; note.hidden = !msg; }
+  }
+  document.addEventListener("click", function (ev) {
+    const b = ev.target.closest && ev.target.closest("button[data-folder-choose]");
+    if (!b || b.disabled) return;
+    const input = b.previousElementSibling;
+    if (!input || !input.matches("input[data-folder-picker]")) return;
+    b.disabled = true;
+    const body = new URLSearchParams({ save: "0", start: input.value.trim() });
+    fetch("/desktop/downloads-folder", { method: "POST", body: body, credentials: "same-origin" })
+      .then(function (resp) {
+        if (resp.status === 204) return null; // cancelled
+        return resp.json().then(function (v) {
+          if (!resp.ok || !v || typeof v.path !== "string") throw new Error(v && v.error ? v.error : "The folder picker failed.");
+          return v.path;
+        });
+      })
+      .then(function (path) {
+        folderNote(input, "");
+        if (path === null) return;
+        input.value = path;
+        input.dispatchEvent(new Event("input", { bubbles: true }));
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+      }, function (e) { folderNote(input, e && e.message ? e.message : "The folder picker failed."); })
+      .finally(function () { b.disabled = false; input.focus(); });
+  });
+  document.addEventListener("htmx:load", function (ev) { addFolderPickers(ev.detail && ev.detail.elt); });
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { addFolderPickers(document); });
+  else addFolderPickers(document);
+
   // JSON editors: say at once when the text is not JSON (the server checks it again).
   document.addEventListener("focusout", function (ev) {
     const ta = ev.target;
@@ -122,8 +186,12 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", openGlobal);
   else openGlobal();
 
+  // In the desktop window the shell shows native notifications; the page shows none
+  // and asks for no browser permission.
+  const desktop = !!window.geojobsInDesktop;
+
   function notify(t) {
-    if (!("Notification" in window) || Notification.permission !== "granted") return;
+    if (desktop || !("Notification" in window) || Notification.permission !== "granted") return;
     const href = t.getAttribute("data-href") || "";
     const n = new Notification(t.getAttribute("data-title") || "Job ended", {
       body: t.getAttribute("data-body") || "", tag: "geojobs-job-" + (t.getAttribute("data-job") || ""),
@@ -203,14 +271,14 @@
   // a button offers it.
   document.addEventListener("click", function (ev) {
     const btn = ev.target.closest && ev.target.closest("[data-notify-ask],[data-notify-permission]");
-    if (!btn || !("Notification" in window)) return;
+    if (!btn || desktop || !("Notification" in window)) return;
     if (Notification.permission === "default") {
       Notification.requestPermission().then(offerPermission, function () {});
     }
     if (btn.hasAttribute("data-notify-permission")) btn.remove();
   });
   function offerPermission() {
-    if (!("Notification" in window)) return;
+    if (desktop || !("Notification" in window)) return;
     document.querySelectorAll('.notify-control[data-on="true"]').forEach(function (f) {
       const has = f.querySelector("[data-notify-permission]");
       if (Notification.permission !== "default") { if (has) has.remove(); return; }

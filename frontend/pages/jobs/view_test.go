@@ -13,6 +13,7 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/frontend/components"
 )
 
 func render(t *testing.T, c templ.Component) *goquery.Document {
@@ -327,5 +328,26 @@ func TestSafeBack(t *testing.T) {
 		if got := safeBack(in, "/jobs"); got != want {
 			t.Errorf("%q: %q, want %q", in, got, want)
 		}
+	}
+}
+
+// The button that turns notifications on asks the browser's permission (app.js reads
+// data-notify-ask), except in the desktop window, whose notifications are native.
+func TestNotifyControlDesktop(t *testing.T) {
+	off := NotifyModel{On: false, Back: "/jobs"}
+	if render(t, NotifyControl(off)).Find("[data-testid=notify-on][data-notify-ask]").Length() != 1 {
+		t.Error("browser: the button does not ask the browser's permission")
+	}
+	var buf bytes.Buffer
+	ctx := components.WithDesktop(context.Background(), components.Desktop{})
+	if err := NotifyControl(off).Render(ctx, &buf); err != nil {
+		t.Fatal(err)
+	}
+	d, err := goquery.NewDocumentFromReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Find("[data-testid=notify-on]").Length() != 1 || d.Find("[data-notify-ask]").Length() != 0 {
+		t.Errorf("desktop: want the on button without data-notify-ask: %s", buf.String())
 	}
 }

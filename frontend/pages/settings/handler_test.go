@@ -92,3 +92,22 @@ func TestSaveAndRefuse(t *testing.T) {
 		t.Fatalf("a refused save changed the stored values: %+v", p)
 	}
 }
+
+// The downloads folder is a folder field: in the desktop window app.js adds the
+// native picker's "Choose…" button beside it.
+func TestDownloadsFolderField(t *testing.T) {
+	mux, _ := newPage(t)
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/settings", nil))
+	d := doc(t, rec)
+	in := d.Find(`.folder-row > input#pref-downloads_dir[name=downloads_dir][data-folder-picker]`)
+	if in.Length() != 1 {
+		t.Fatalf("no folder field for the downloads folder")
+	}
+	if v, _ := in.Attr("placeholder"); v != prefs.DefaultDownloadsDir() {
+		t.Errorf("placeholder %q", v)
+	}
+	if d.Find("#pref-tiles_url[data-folder-picker], #pref-warn_km2[data-folder-picker]").Length() != 0 {
+		t.Error("only folder fields get the picker")
+	}
+}
