@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"path/filepath"
 
+	"github.com/geojobs/geojobs/backend/export"
 	"github.com/geojobs/geojobs/backend/jobs"
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/keystore/s3src"
@@ -44,6 +45,11 @@ func (a *App) buildResults(opts Options, log *slog.Logger) (*resultspage.Handler
 		return nil, err
 	}
 	page.SetDownloads(a.Downloads)
+	a.Exports, err = export.New(export.Options{Sources: mux, OnProgress: page.ExportProgress, Logger: log.With("component", "exports")})
+	if err != nil {
+		return nil, err
+	}
+	page.SetExports(&exportService{keys: a.Keys, results: a.Results, ex: a.Exports})
 	if a.Hub != nil {
 		page.SetPublisher(a.Hub)
 	}

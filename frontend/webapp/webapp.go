@@ -18,6 +18,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/catalog"
 	"github.com/geojobs/geojobs/backend/config"
+	"github.com/geojobs/geojobs/backend/export"
 	"github.com/geojobs/geojobs/backend/hub"
 	"github.com/geojobs/geojobs/backend/jobs"
 	"github.com/geojobs/geojobs/backend/keystore"
@@ -80,7 +81,9 @@ type App struct {
 	// Results gives jobs' results as STAC; Downloads is the download manager (results.go).
 	Results   *results.Service
 	Downloads *results.Downloads
-	log       *slog.Logger
+	// Exports copies results to the keystore's buckets and shares (results.go).
+	Exports *export.Exporter
+	log     *slog.Logger
 }
 
 // Build opens the database and starts the built-in endpoint; call Run to track jobs
@@ -173,6 +176,9 @@ func (a *App) Run(ctx context.Context) error {
 // Close stops the built-in endpoint's jobs and closes the database.
 func (a *App) Close(ctx context.Context) error {
 	var errs []error
+	if a.Exports != nil {
+		a.Exports.Close() // an export stopped halfway is started again by the user
+	}
 	if a.Downloads != nil {
 		errs = append(errs, a.Downloads.Close()) // partial files stay; Run resumes them
 	}

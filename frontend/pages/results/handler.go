@@ -64,6 +64,8 @@ type Deps struct {
 	Results   Results
 	Downloads Downloads
 	Publisher Publisher
+	// Exports exports results to the user's storage; nil hides the form.
+	Exports Exports
 	// DefaultDir is the default download folder of a job (backend/results.DefaultDir).
 	DefaultDir func(jobID string) string
 	Logger     *slog.Logger
@@ -112,6 +114,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST /jobs/{id}/downloads", web.Handle(h.log, h.start))
 	mux.Handle("POST /jobs/{id}/downloads/{op}", web.Handle(h.log, h.control))
 	mux.Handle("POST /jobs/{id}/downloads/{task}/{op}", web.Handle(h.log, h.control))
+	mux.Handle("GET /jobs/{id}/exports", web.Handle(h.log, h.exportPanel))
+	mux.Handle("POST /jobs/{id}/exports", web.Handle(h.log, h.startExport))
+	mux.Handle("POST /jobs/{id}/exports/cancel", web.Handle(h.log, h.cancelExport))
 }
 
 func (h *Handler) items(ctx context.Context, id string) (store.Job, *stac.ItemCollection, error) {
@@ -133,7 +138,8 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	m := Model{Job: j, Dest: h.d.DefaultDir(j.ID), Downloads: h.d.Downloads.View(j.ID), TotalItems: len(ic.Features)}
+	m := Model{Job: j, Dest: h.d.DefaultDir(j.ID), Downloads: h.d.Downloads.View(j.ID), TotalItems: len(ic.Features),
+		Export: h.exportModel(ctx, j.ID)}
 	if len(j.AOI) > 0 {
 		m.AOI = string(j.AOI)
 	}
@@ -171,7 +177,7 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.sizes(ctx, m.Items, ic)
 	return web.Render(w, r, web.Page{Title: "Results of " + j.ProcessID, Section: components.SectionJobs,
-		Content: View(m), Fragments: []string{"downloads"}})
+		Content: View(m), Fragments: []string{"downloads", "exports"}})
 }
 
 func (h *Handler) itemView(ctx context.Context, jobID string, it *stac.Item, keys []string, more int) ItemView {

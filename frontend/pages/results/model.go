@@ -35,6 +35,8 @@ type Model struct {
 	Dest                  string // default download folder
 	Downloads             backend.JobProgress
 	Notice, Problem       string
+	// Export is the export form and panel; nil when exports are not available.
+	Export *ExportModel
 }
 
 // ItemView is one item and the assets shown.
