@@ -6,12 +6,12 @@ package frontend
 import (
 	"context"
 	"embed"
-	"github.com/geojobs/geojobs/backend/prefs"
 	"io/fs"
 	"log/slog"
 	"net/http"
 
 	"github.com/geojobs/geojobs/backend/catalog"
+	"github.com/geojobs/geojobs/backend/prefs"
 	"github.com/geojobs/geojobs/frontend/pages/endpoints"
 	"github.com/geojobs/geojobs/frontend/pages/execute"
 	"github.com/geojobs/geojobs/frontend/pages/jobs"
@@ -60,14 +60,19 @@ func New(d Deps) http.Handler {
 	})
 	endpoints.New(d.Catalog, d.KeyNames, log).Register(mux)
 	processes.New(d.Catalog, log).Register(mux)
-	execute.New(d.Catalog, d.Submit, log).WithPrefs(func(ctx context.Context) prefs.Prefs {
+	// Every map follows the user's preferences (tiles, AOI warning).
+	mapPrefs := func(ctx context.Context) prefs.Prefs {
 		if d.Settings.Settings == nil {
 			return prefs.Defaults()
 		}
 		return prefs.Load(ctx, d.Settings.Settings)
-	}).Register(mux)
+	}
+	execute.New(d.Catalog, d.Submit, log).WithPrefs(mapPrefs).Register(mux)
 	if d.Jobs.Logger == nil {
 		d.Jobs.Logger = log
+	}
+	if d.Jobs.Prefs == nil {
+		d.Jobs.Prefs = mapPrefs
 	}
 	jobs.New(d.Jobs).Register(mux)
 	if d.Settings.Settings != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/joblog"
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/prefs"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/frontend/components"
 	"github.com/geojobs/geojobs/frontend/web"
@@ -55,7 +56,9 @@ type Deps struct {
 	Monitor Monitor
 	Catalog Catalog
 	Logs    Logs
-	Logger  *slog.Logger
+	// Prefs gives the user's map preferences (the AOI map's tiles); nil: the defaults.
+	Prefs  func(ctx context.Context) prefs.Prefs
+	Logger *slog.Logger
 }
 
 // Handler serves the pages.
@@ -270,7 +273,10 @@ func (h *Handler) jobModel(ctx context.Context, id string) (JobModel, error) {
 	if err != nil {
 		return JobModel{}, err
 	}
-	m := JobModel{Job: j, Events: events, Actions: actions, Now: time.Now(), Notify: h.notifyModel(ctx, JobURL(id))}
+	m := JobModel{Job: j, Events: events, Actions: actions, Now: time.Now(), Notify: h.notifyModel(ctx, JobURL(id)), Map: prefs.Defaults()}
+	if h.Prefs != nil {
+		m.Map = h.Prefs(ctx)
+	}
 	if e, err := h.Catalog.Endpoint(ctx, j.EndpointID); err == nil {
 		m.Endpoint = e
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/geojobs/geojobs/backend/forms"
 	"github.com/geojobs/geojobs/backend/joblog"
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/prefs"
 	"github.com/geojobs/geojobs/backend/store"
 )
 
@@ -152,6 +153,7 @@ type JobModel struct {
 	Actions  []store.Action
 	Endpoint store.Endpoint // zero if the endpoint was removed
 	Notify   NotifyModel
+	Map      prefs.Prefs // the map preferences (tiles of the AOI map)
 	Now      time.Time
 	// Notice and Err say what the last action did.
 	Notice, Err string
