@@ -38,7 +38,8 @@ func (a *App) buildResults(opts Options, log *slog.Logger) (*resultspage.Handler
 	if err != nil {
 		return nil, err
 	}
-	page := resultspage.New(resultspage.Deps{Jobs: a.Store, Results: a.Results, DefaultDir: a.downloadDir, Logger: log})
+	page := resultspage.New(resultspage.Deps{Jobs: a.Store, Results: a.Results, DefaultDir: a.downloadDir, Logger: log,
+		Prefs: func(ctx context.Context) prefs.Prefs { return prefs.Load(ctx, a.Store) }})
 	a.Downloads, err = results.NewDownloads(results.DownloadsOptions{Store: a.Store, Items: a.Results.Items,
 		Transfer: transfer.Options{Sources: mux}, OnProgress: page.Progress, Logger: log.With("component", "downloads")})
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/geojobs/geojobs/backend/prefs"
 	backend "github.com/geojobs/geojobs/backend/results"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
@@ -69,6 +70,8 @@ type Deps struct {
 	// DefaultDir is the default download folder of a job (backend/results.DefaultDir).
 	DefaultDir func(jobID string) string
 	Logger     *slog.Logger
+	// Prefs gives the user's map preferences (the footprints map's tiles); nil: the defaults.
+	Prefs func(ctx context.Context) prefs.Prefs
 }
 
 // Handler serves the page.
@@ -139,7 +142,10 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	m := Model{Job: j, Dest: h.d.DefaultDir(j.ID), Downloads: h.d.Downloads.View(j.ID), TotalItems: len(ic.Features),
-		Export: h.exportModel(ctx, j.ID)}
+		Export: h.exportModel(ctx, j.ID), Map: prefs.Defaults()}
+	if h.d.Prefs != nil {
+		m.Map = h.d.Prefs(ctx)
+	}
 	if len(j.AOI) > 0 {
 		m.AOI = string(j.AOI)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/prefs"
 	backend "github.com/geojobs/geojobs/backend/results"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
@@ -37,6 +38,8 @@ type Model struct {
 	Notice, Problem       string
 	// Export is the export form and panel; nil when exports are not available.
 	Export *ExportModel
+	// Map is the user's map preferences (the footprints map's tiles).
+	Map prefs.Prefs
 }
 
 // ItemView is one item and the assets shown.
