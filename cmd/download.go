@@ -15,12 +15,12 @@ import (
 	"golang.org/x/term"
 
 	"github.com/geojobs/geojobs/backend/config"
+	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/results"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/backend/transfer"
 	"github.com/geojobs/geojobs/backend/transfer/filesrc"
-	"github.com/geojobs/geojobs/backend/transfer/httpsrc"
 )
 
 func init() { extraCommands = append(extraCommands, newDownloadCmd) }
@@ -52,7 +52,13 @@ local STAC catalog (catalog.json and one JSON per item) whose hrefs point to the
 files.
 
 SOURCE is a job id from the local database (--data-dir), an ItemCollection, Item or
-Catalog file, or an http(s) URL of one. Each item's assets go to DIR/<item id>/.
+Catalog file, or an http(s) URL of one. Each item's assets go to DIR/<item id>/. A job
+whose results were never opened has them fetched from its endpoint (and stored).
+
+s3:// assets, and http(s) assets behind a login (WebDAV shares, secured servers), are
+read with the keystore's keys (geojobs keys): the key whose URL prefix matches, as in
+the app. The keystore opens with the OS keychain, or with its passphrase from
+GEOJOBS_KEYSTORE_PASSPHRASE, or else from a prompt when run in a terminal.
 
 Exit status: 0 all files downloaded and verified, 1 some failed, 2 usage.`,
 		Example: `  geojobs download 0b7d…e2 --dest ~/Downloads/scene
@@ -67,14 +73,18 @@ Exit status: 0 all files downloaded and verified, 1 some failed, 2 usage.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signalContext()
 			defer stop()
-			ic, local, err := loadItems(ctx, opts, args[0])
+			keys := downloadKeys(opts.DataDir, cmd.ErrOrStderr())
+			if keys != nil {
+				defer keys.Lock()
+			}
+			ic, local, err := loadItems(ctx, opts, args[0], keys)
 			if err != nil {
 				return err
 			}
 			if f.dest == "" {
 				f.dest = "."
 			}
-			return downloadAll(ctx, cmd.ErrOrStderr(), ic, local, f)
+			return downloadAll(ctx, cmd.ErrOrStderr(), ic, local, f, keys)
 		},
 	}
 	fl := c.Flags()
@@ -89,7 +99,7 @@ Exit status: 0 all files downloaded and verified, 1 some failed, 2 usage.`,
 
 // loadItems reads SOURCE. local reports a source on this machine (a file or the
 // database), whose file: asset hrefs may be copied; a remote document's may not.
-func loadItems(ctx context.Context, opts *rootOptions, src string) (*stac.ItemCollection, bool, error) {
+func loadItems(ctx context.Context, opts *rootOptions, src string, keys *keystore.Store) (*stac.ItemCollection, bool, error) {
 	usage := func(err error) error { return &exitError{code: downloadUsage, err: err} }
 	if u, err := url.Parse(src); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
 		fetch := stac.HTTPFetcher{}
@@ -136,7 +146,11 @@ func loadItems(ctx context.Context, opts *rootOptions, src string) (*stac.ItemCo
 		return nil, false, usage(err)
 	}
 	if raw == nil {
-		return nil, false, usage(fmt.Errorf("job %s has no results stored as STAC yet: open its results in the app once, or pass its ItemCollection file", src))
+		ic, err := fetchJobItems(ctx, st, src, keys)
+		if err != nil {
+			return nil, false, err
+		}
+		return ic, false, nil
 	}
 	ic := new(stac.ItemCollection)
 	if err := ic.UnmarshalJSON(raw); err != nil {
@@ -147,7 +161,7 @@ func loadItems(ctx context.Context, opts *rootOptions, src string) (*stac.ItemCo
 
 // downloadAll downloads the chosen assets of ic into f.dest with a progress display,
 // then writes the local catalog. It is shared with `run --download`.
-func downloadAll(ctx context.Context, stderr io.Writer, ic *stac.ItemCollection, local bool, f *downloadFlags) error {
+func downloadAll(ctx context.Context, stderr io.Writer, ic *stac.ItemCollection, local bool, f *downloadFlags, keys *keystore.Store) error {
 	var refs []results.AssetRef
 	for _, a := range f.assets {
 		item, key, ok := strings.Cut(a, "/")
@@ -170,10 +184,7 @@ func downloadAll(ctx context.Context, stderr io.Writer, ic *stac.ItemCollection,
 	if perr != nil {
 		fmt.Fprintln(stderr, "geojobs: skipped:", perr)
 	}
-	mux := transfer.NewMux()
-	h := httpsrc.New(httpsrc.Options{UserAgent: "geojobs/" + Version})
-	mux.Register("http", h)
-	mux.Register("https", h)
+	mux := downloadMux(keys)
 	if local {
 		mux.Register("file", filesrc.Source{})
 	}

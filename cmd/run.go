@@ -231,11 +231,15 @@ func runRun(cmd *cobra.Command, opts *rootOptions, f *runFlags) error {
 	if f.download == "" {
 		return nil
 	}
-	ic, local, err := loadItems(ctx, opts, f.output)
+	keys := downloadKeys(opts.DataDir, cmd.ErrOrStderr())
+	if keys != nil {
+		defer keys.Lock()
+	}
+	ic, local, err := loadItems(ctx, opts, f.output, keys)
 	if err != nil {
 		return err
 	}
-	return downloadAll(ctx, cmd.ErrOrStderr(), ic, local, &downloadFlags{dest: f.download, quiet: f.quiet})
+	return downloadAll(ctx, cmd.ErrOrStderr(), ic, local, &downloadFlags{dest: f.download, quiet: f.quiet}, keys)
 }
 
 // runKey picks the endpoint's key from the data dir's keystore: the named one, or
