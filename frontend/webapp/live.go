@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/geojobs/geojobs/backend/server"
 	"github.com/geojobs/geojobs/backend/store"
 	jobspage "github.com/geojobs/geojobs/frontend/pages/jobs"
+	resultspage "github.com/geojobs/geojobs/frontend/pages/results"
 )
 
 // Live updates in the app: the monitor tells jobspage.Live what changed, Live renders
@@ -47,13 +49,23 @@ func (a *App) buildLive(opts Options, log *slog.Logger) error {
 		check = (&server.Guard{Port: port}).OriginAllowed
 	}
 	a.live = jobspage.NewLive(a.Store, nil, opts.Notifier, log.With("component", "live"))
-	h, err := hub.New(hub.Config{CheckOrigin: check, Snapshot: a.live.Snapshot, Logger: log.With("component", "hub")})
+	h, err := hub.New(hub.Config{CheckOrigin: check, Snapshot: a.snapshot, Logger: log.With("component", "hub")})
 	if err != nil {
 		return err
 	}
 	a.Hub = h
 	a.live.SetPublisher(h)
 	return nil
+}
+
+// snapshot is the hub's Snapshot: the current state of a topic for a page that
+// subscribes (or reconnects), so it need not wait for the next change. Download
+// panels come from the download manager, everything else from the live renderer.
+func (a *App) snapshot(ctx context.Context, topic string) ([]hub.Message, error) {
+	if id, ok := strings.CutPrefix(topic, resultspage.TopicDownloads+":"); ok {
+		return a.downloadsSnapshot(ctx, id)
+	}
+	return a.live.Snapshot(ctx, topic)
 }
 
 // jobsDeps are the job pages' dependencies.

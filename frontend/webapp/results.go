@@ -1,18 +1,22 @@
 package webapp
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"path/filepath"
 
 	"github.com/geojobs/geojobs/backend/export"
+	"github.com/geojobs/geojobs/backend/hub"
 	"github.com/geojobs/geojobs/backend/jobs"
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/keystore/s3src"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/prefs"
 	"github.com/geojobs/geojobs/backend/results"
+	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/backend/transfer"
 	"github.com/geojobs/geojobs/backend/transfer/httpsrc"
 	resultspage "github.com/geojobs/geojobs/frontend/pages/results"
@@ -72,6 +76,24 @@ func (a *App) onJobChange(c jobs.Change) {
 	if c.Results && c.Status == ogcapi.StatusSuccessful && a.Results != nil {
 		a.Results.Collected(c.JobID, nil)
 	}
+}
+
+// downloadsSnapshot is the download panel of a job as the results page's live
+// updates carry it (resultspage.Handler.Progress): nothing for a job that is not stored.
+func (a *App) downloadsSnapshot(ctx context.Context, jobID string) ([]hub.Message, error) {
+	if a.Downloads == nil {
+		return nil, nil
+	}
+	if _, err := a.Store.Job(ctx, jobID); errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := resultspage.DownloadsPanelOOB(jobID, a.Downloads.View(jobID)).Render(ctx, &buf); err != nil {
+		return nil, err
+	}
+	return []hub.Message{{Key: "panel", Data: buf.Bytes()}}, nil
 }
 
 // restoreDownloads re-adds the downloads a previous run left unfinished.

@@ -1,0 +1,84 @@
+package webapp
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/gorilla/websocket"
+
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/store"
+	resultspage "github.com/geojobs/geojobs/frontend/pages/results"
+)
+
+// TestDownloadsSnapshot: a results page that (re)connects to its downloads topic gets
+// the download panel's current state at once, not at the next change (here: none, the
+// download is over).
+func TestDownloadsSnapshot(t *testing.T) {
+	s := start(t)
+	ctx := context.Background()
+	body := strings.Repeat("scene", 1000)
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, "scene.tif", time.Time{}, strings.NewReader(body))
+	}))
+	defer files.Close()
+	j, err := s.app.Store.CreateJob(ctx, store.NewJob{EndpointID: store.LocalEndpoint, ProcessID: "synthetic-scene",
+		Status: ogcapi.StatusSuccessful, RemoteID: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ic, _ := json.Marshal(map[string]any{"type": "FeatureCollection", "features": []any{map[string]any{
+		"type": "Feature", "stac_version": "1.1.0", "id": "scene", "geometry": nil, "links": []any{},
+		"properties": map[string]any{"datetime": "2026-01-01T00:00:00Z"},
+		"assets":     map[string]any{"data": map[string]any{"href": files.URL + "/scene.tif", "type": "image/tiff", "file:size": len(body)}},
+	}}})
+	if err := s.app.Store.SetItems(ctx, j.ID, ic, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	r := s.postForm("/jobs/"+j.ID+"/downloads", url.Values{"all": {"1"}, "dest": {t.TempDir()}}, htmx("downloads"))
+	expect(t, r, http.StatusOK)
+	deadline := time.Now().Add(30 * time.Second)
+	for s.app.Downloads.View(j.ID).Completed != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the download did not complete: %+v", s.app.Downloads.View(j.ID))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	hdr := http.Header{"Authorization": {"Bearer " + s.token}, "Origin": {s.base}}
+	topic := resultspage.DownloadsTopic(j.ID)
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.base, "http")+"/ws?topic="+url.QueryEscape(topic), hdr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, data, err := conn.ReadMessage()
+	if err != nil {
+		t.Fatalf("no snapshot on subscribing: %v", err)
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(string(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	panel := doc.Find(`[id="dl-body-` + j.ID + `"][hx-swap-oob]`)
+	if panel.Length() != 1 || panel.Find(`[data-testid=download-file][data-state=completed]`).Length() != 1 ||
+		!strings.Contains(panel.Find("[data-testid=download-total]").Text(), "1 of 1 done") {
+		t.Errorf("snapshot is not the finished panel: %s", data)
+	}
+
+	// No panel for a job that is not stored; other topics still get theirs.
+	if msgs, err := s.app.snapshot(ctx, resultspage.DownloadsTopic("no-such-job")); err != nil || len(msgs) != 0 {
+		t.Errorf("unknown job: %d messages, %v", len(msgs), err)
+	}
+	if msgs, err := s.app.snapshot(ctx, "running"); err != nil || len(msgs) != 1 || msgs[0].Key != "count" {
+		t.Errorf("running indicator: %v, %v", msgs, err)
+	}
+}
