@@ -74,3 +74,59 @@ func TestLocalEndpointCountdown(t *testing.T) {
 	}
 	t.Logf("failed job's reason %q, details %s", j.Error, j.Results)
 }
+
+// TestChangeCarriesOutputs: the change that stores a successful job's results carries
+// them (asynchronous and synchronous execution), so consumers need not fetch them
+// again; a failed job's change carries none.
+func TestChangeCarriesOutputs(t *testing.T) {
+	srv := startLocalep(t)
+	h := newHarness(t, srv.URL, filepath.Join(t.TempDir(), "geojobs.db"))
+	h.start()
+	defer func() { h.stop() }()
+	ctx := context.Background()
+	async, err := h.m.Submit(ctx, Submission{EndpointID: store.LocalEndpoint, ProcessID: "countdown",
+		Request: &ogcapi.Execute{Inputs: map[string]json.RawMessage{"seconds": json.RawMessage(`0.2`), "step": json.RawMessage(`0.1`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	syncOnly := &ogcapi.Process{ProcessSummary: ogcapi.ProcessSummary{ID: "echo", JobControlOptions: []string{ogcapi.SyncExecute}}}
+	sync, err := h.m.Submit(ctx, Submission{EndpointID: store.LocalEndpoint, ProcessID: "echo", Process: syncOnly,
+		Request: &ogcapi.Execute{Inputs: map[string]json.RawMessage{"stringInput": json.RawMessage(`"hello"`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failing, err := h.m.Submit(ctx, Submission{EndpointID: store.LocalEndpoint, ProcessID: "fail", Request: &ogcapi.Execute{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.waitIdle(30 * time.Second)
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	outputs := map[string][]*ogcapi.Results{}
+	for _, c := range h.changes {
+		if c.Outputs != nil {
+			if !c.Results || c.Status != ogcapi.StatusSuccessful {
+				t.Errorf("outputs on a change that did not store results: %+v", c)
+			}
+			outputs[c.JobID] = append(outputs[c.JobID], c.Outputs)
+		}
+	}
+	for _, c := range []struct{ id, text string }{{async.ID, "counted down"}, {sync.ID, "hello"}} {
+		got := outputs[c.id]
+		if len(got) != 1 {
+			t.Errorf("job %s: outputs on %d changes, want 1", c.id, len(got))
+			continue
+		}
+		j, _ := h.st.Job(ctx, c.id)
+		if j.Status != ogcapi.StatusSuccessful || !strings.Contains(string(j.Results), c.text) {
+			t.Errorf("job %s: %s, stored results %s", c.id, j.Status, j.Results)
+		}
+		if enc := encodeResults(got[0]); string(enc) != string(j.Results) {
+			t.Errorf("job %s: the change's outputs %s are not the stored results %s", c.id, enc, j.Results)
+		}
+	}
+	if n := len(outputs[failing.ID]); n != 0 {
+		t.Errorf("failed job: outputs on %d changes", n)
+	}
+}

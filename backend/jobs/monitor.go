@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
 )
 
@@ -31,6 +32,10 @@ type Change struct {
 	At                time.Time // when the monitor saw the change
 	// ServerUpdated is when the server says the job last changed, if it says.
 	ServerUpdated time.Time
+	// Outputs are a successful job's results as the server sent them, set on the change
+	// that stored them, so that a consumer (the STAC of backend/results) need not ask
+	// the server again; nil on every other change. Consumers must not modify them.
+	Outputs *ogcapi.Results
 }
 
 // Config configures a Monitor. Store and ClientFor are required.

@@ -108,6 +108,7 @@ const maxResultsTries = 6
 func (m *Monitor) fetchResults(ctx context.Context, remote Remote, s snapshot, st *ogcapi.StatusInfo) outcome {
 	var doc []byte
 	var reason string
+	var outputs *ogcapi.Results
 	switch s.status {
 	case ogcapi.StatusSuccessful:
 		res, stop, err := m.results(ctx, remote, s.ref)
@@ -115,7 +116,7 @@ func (m *Monitor) fetchResults(ctx context.Context, remote Remote, s snapshot, s
 		case stop:
 			return outcome{snap: s, canceled: true}
 		case err == nil:
-			doc = encodeResults(res)
+			doc, outputs = encodeResults(res), res
 		case ogcapi.CodeOf(err) == ogcapi.NoSuchJob:
 			return m.lost(ctx, s, err)
 		case networkCode(err):
@@ -173,7 +174,7 @@ func (m *Monitor) fetchResults(ctx context.Context, remote Remote, s snapshot, s
 		return outcome{snap: s, next: m.cfg.MaxInterval}
 	}
 	s.unreachable = false
-	m.emit(s, now, func(c *Change) { c.Results, c.Error = true, reason })
+	m.emit(s, now, func(c *Change) { c.Results, c.Error, c.Outputs = true, reason, outputs })
 	return outcome{snap: s, finished: true}
 }
 

@@ -97,7 +97,11 @@ func (m *Monitor) Submit(ctx context.Context, sub Submission) (store.Job, error)
 	if err != nil {
 		return j, fmt.Errorf("jobs: submit: %w", err)
 	}
-	m.emitJob(j)
+	c := changeOf(j)
+	if !ex.Async() {
+		c.Outputs = ex.Results // a synchronous answer: stored above
+	}
+	m.cfg.OnChange(c)
 	if j.Open() {
 		m.trackNew(j)
 	}
@@ -142,11 +146,13 @@ func (m *Monitor) refused(ctx context.Context, j store.Job, unknown bool, cause 
 	return j, cause
 }
 
-func (m *Monitor) emitJob(j store.Job) {
-	c := Change{JobID: j.ID, EndpointID: j.EndpointID, ProcessID: j.ProcessID, Status: j.Status, Progress: j.Progress,
+func (m *Monitor) emitJob(j store.Job) { m.cfg.OnChange(changeOf(j)) }
+
+// changeOf is the change that j, as stored, is.
+func changeOf(j store.Job) Change {
+	return Change{JobID: j.ID, EndpointID: j.EndpointID, ProcessID: j.ProcessID, Status: j.Status, Progress: j.Progress,
 		Message: j.Message, UnreachableSince: j.UnreachableSince, UnreachableReason: j.UnreachableReason,
 		Lost: !j.Lost.IsZero(), Results: !j.ResultsAt.IsZero(), Error: j.Error, At: time.Now()}
-	m.cfg.OnChange(c)
 }
 
 func intp(n int) *int { return &n }

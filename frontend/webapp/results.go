@@ -71,10 +71,11 @@ func (a *App) downloadDir(jobID string) string {
 	return filepath.Join(dir, transfer.ItemFolder(jobID))
 }
 
-// onJobChange stores a successful job's results as STAC as soon as they are in.
+// onJobChange stores a successful job's results as STAC as soon as they are in, from
+// the results the monitor fetched (nil, e.g. for a job found already ended: fetched again).
 func (a *App) onJobChange(c jobs.Change) {
 	if c.Results && c.Status == ogcapi.StatusSuccessful && a.Results != nil {
-		a.Results.Collected(c.JobID, nil)
+		a.Results.Collected(c.JobID, c.Outputs)
 	}
 }
 
