@@ -35,14 +35,7 @@ func TestBrowserJobsLive(t *testing.T) {
 	s := start(t)
 	ctx, console := browser(t)
 	shots := screenshotDir(t)
-	run := func(step string, actions ...chromedp.Action) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 45*time.Second)
-		defer cancel()
-		if err := chromedp.Run(sctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
+	run := steps(ctx, t)
 	// Some history for the list: a success, a failure with the server's reason.
 	ok := s.submitLocal("echo", map[string]any{"stringInput": "hello"})
 	bad := s.submitLocal("fail", map[string]any{"message": "the water mask is empty for this area"})

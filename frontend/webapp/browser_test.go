@@ -66,6 +66,19 @@ func browser(t *testing.T) (context.Context, *consoleLog) {
 	return ctx, cl
 }
 
+// steps returns a runner of named browser steps: each has 45 seconds, and a failed
+// one stops the test naming the step.
+func steps(ctx context.Context, t *testing.T) func(step string, actions ...chromedp.Action) {
+	return func(step string, actions ...chromedp.Action) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 45*time.Second)
+		defer cancel()
+		if err := chromedp.Run(sctx, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+}
+
 // consoleLog collects uncaught exceptions and Content-Security-Policy violations.
 type consoleLog struct {
 	mu   sync.Mutex
@@ -173,14 +186,7 @@ func TestBrowserExecuteEcho(t *testing.T) {
 	if err := os.WriteFile(png, []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	run := func(step string, actions ...chromedp.Action) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 45*time.Second)
-		defer cancel()
-		if err := chromedp.Run(sctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
+	run := steps(ctx, t)
 	local := `[data-testid=endpoint][data-endpoint=local]`
 	run("open the launch URL",
 		chromedp.Navigate(s.srv.LaunchURL()),

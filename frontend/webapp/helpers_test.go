@@ -30,13 +30,19 @@ type stack struct {
 
 func start(t *testing.T) *stack {
 	t.Helper()
-	log := slog.New(slog.DiscardHandler)
-	srv, err := server.Listen("127.0.0.1:0", "", log)
+	return startWith(t, Options{DataDir: t.TempDir(), LocalFs: afero.NewMemMapFs(), Logger: slog.New(slog.DiscardHandler)})
+}
+
+// startWith serves the application built from opts, with its BaseURL and Token set
+// to a fresh loopback server's, until the test ends.
+func startWith(t *testing.T, opts Options) *stack {
+	t.Helper()
+	srv, err := server.Listen("127.0.0.1:0", "", opts.Logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := Build(Options{DataDir: t.TempDir(), LocalFs: afero.NewMemMapFs(), BaseURL: srv.BaseURL(),
-		Token: srv.Guard.Token, Logger: log})
+	opts.BaseURL, opts.Token = srv.BaseURL(), srv.Guard.Token
+	app, err := Build(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,10 @@
 package webapp
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -24,14 +22,7 @@ func TestBrowserKeystore(t *testing.T) {
 	putObject(t, be, inputsBucket, "scenes/S2B_T31UFQ.tif", "a scene from the bucket")
 	ctx, console := browser(t)
 	shots := screenshotDir(t)
-	run := func(step string, actions ...chromedp.Action) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 45*time.Second)
-		defer cancel()
-		if err := chromedp.Run(sctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
+	run := steps(ctx, t)
 	run("create the keystore with a passphrase",
 		chromedp.Navigate(s.srv.LaunchURL()),
 		chromedp.Navigate(s.base+"/keystore"),

@@ -2,7 +2,6 @@ package webapp
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
@@ -23,7 +21,6 @@ import (
 
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/keystore/s3src/s3test"
-	"github.com/geojobs/geojobs/backend/server"
 )
 
 // Known secret values: the tests look for them everywhere they must not be.
@@ -80,32 +77,10 @@ func startKeys(t *testing.T) *keysStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.Listen("127.0.0.1:0", "", log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := Build(Options{DataDir: dir, LocalFs: afero.NewMemMapFs(), BaseURL: srv.BaseURL(),
-		Token: srv.Guard.Token, Logger: log, Keystore: keys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if app.Keys != keys {
+	s := startWith(t, Options{DataDir: dir, LocalFs: afero.NewMemMapFs(), Logger: log, Keystore: keys})
+	if s.app.Keys != keys {
 		t.Fatal("App.Keys is not the keystore given")
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served, ran := make(chan struct{}), make(chan struct{})
-	go func() { defer close(served); _ = srv.Serve(ctx, app.Handler) }()
-	go func() { defer close(ran); _ = app.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-served
-		<-ran
-		_ = app.Close(context.Background())
-	})
-	s := &stack{t: t, srv: srv, app: app, base: strings.TrimSuffix(srv.BaseURL(), "/"), token: srv.Guard.Token,
-		hc: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		}}}
 	return &keysStack{stack: s, dataDir: dir, logs: logs, keys: keys}
 }
 
