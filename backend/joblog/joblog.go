@@ -9,8 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -38,17 +36,18 @@ var ErrNoLog = errors.New("joblog: the server gives no log for this job")
 // Remote is what the source needs of an endpoint's client (*ogcapi.Client is one).
 type Remote interface {
 	Status(ctx context.Context, jobIDOrURL string) (*ogcapi.StatusInfo, error)
+	// GetText must send the endpoint's credentials only to the endpoint's own origin
+	// (ogcapi.Client.GetText).
+	GetText(ctx context.Context, href string, max int) (ogcapi.Text, error)
+	// Endpoint is the endpoint's URL.
+	Endpoint() string
 }
 
-// Source reads logs. ClientFor and HTTP are required.
+// Source reads logs through the endpoints' clients, with their credentials, which
+// the clients send to the endpoint's own origin only. ClientFor is required.
 type Source struct {
-	// ClientFor returns the client of an endpoint, to read a job's status links.
+	// ClientFor returns the client of an endpoint.
 	ClientFor func(endpointID string) (Remote, error)
-	// HTTP fetches the logs (its timeout bounds a fetch).
-	HTTP *http.Client
-	// Credentials returns what to send to an endpoint's own origin (nil for none). They
-	// are never sent to another origin.
-	Credentials func(endpointID string) ogcapi.Credentials
 
 	mu    sync.Mutex
 	links map[string]cachedLinks
@@ -88,9 +87,13 @@ func IsLog(l ogcapi.Link) bool {
 // Log reads the logs of job j: the log links of its stored results or failure, and
 // of its current status on the server (remembered for a while).
 func (s *Source) Log(ctx context.Context, j store.Job) (Log, error) {
+	remote, err := s.ClientFor(j.EndpointID)
+	if err != nil {
+		return Log{}, fmt.Errorf("joblog: endpoint %s: %w", j.EndpointID, err)
+	}
 	links := storedLinks(j.Results)
 	if ref := firstNonEmpty(j.URL, j.RemoteID); ref != "" && j.Lost.IsZero() {
-		ls, err := s.statusLinks(ctx, j, ref)
+		ls, err := s.statusLinks(ctx, remote, j, ref)
 		if err != nil && len(links) == 0 {
 			return Log{}, err
 		}
@@ -103,7 +106,7 @@ func (s *Source) Log(ctx context.Context, j store.Job) (Log, error) {
 			continue
 		}
 		seen[l.Href] = true
-		out.Parts = append(out.Parts, s.fetch(ctx, j, l))
+		out.Parts = append(out.Parts, fetch(ctx, remote, j, l))
 	}
 	if len(out.Parts) == 0 {
 		return out, ErrNoLog
@@ -122,7 +125,7 @@ func storedLinks(doc json.RawMessage) ogcapi.Links {
 	return d.Links
 }
 
-func (s *Source) statusLinks(ctx context.Context, j store.Job, ref string) (ogcapi.Links, error) {
+func (s *Source) statusLinks(ctx context.Context, remote Remote, j store.Job, ref string) (ogcapi.Links, error) {
 	s.mu.Lock()
 	c, ok := s.links[j.ID]
 	s.mu.Unlock()
@@ -130,10 +133,6 @@ func (s *Source) statusLinks(ctx context.Context, j store.Job, ref string) (ogca
 	// its first line), so they are read again while it runs.
 	if ok && (j.Terminal() || time.Since(c.at) < 5*time.Second) && time.Since(c.at) < linksTTL {
 		return c.links, nil
-	}
-	remote, err := s.ClientFor(j.EndpointID)
-	if err != nil {
-		return nil, fmt.Errorf("joblog: endpoint %s: %w", j.EndpointID, err)
 	}
 	st, err := remote.Status(ctx, ref)
 	if err != nil {
@@ -155,12 +154,17 @@ func (s *Source) statusLinks(ctx context.Context, j store.Job, ref string) (ogca
 	return st.Links, nil
 }
 
-// fetch reads one log. A link must stay on the host of the job (or of its endpoint):
-// a server does not get to make geojobs fetch from elsewhere (another host, a local
-// service), and credentials go only to the endpoint's own origin.
-func (s *Source) fetch(ctx context.Context, j store.Job, l ogcapi.Link) Part {
+// fetch reads one log. A link must stay on the host of the job or of its endpoint: a
+// server does not get to make geojobs fetch from elsewhere (another host, a local
+// service). The endpoint's client sends its credentials to the endpoint's own origin
+// only, not to a job URL or a log on another port or scheme.
+func fetch(ctx context.Context, remote Remote, j store.Job, l ogcapi.Link) Part {
 	p := Part{Title: firstNonEmpty(l.Title, "Log"), URL: l.Href}
-	base, _ := url.Parse(j.URL)
+	ep, _ := url.Parse(remote.Endpoint())
+	base := ep
+	if jb, err := url.Parse(j.URL); err == nil && jb.Host != "" {
+		base = jb
+	}
 	u, err := url.Parse(strings.TrimSpace(l.Href))
 	if err == nil && base != nil {
 		u = base.ResolveReference(u)
@@ -169,74 +173,38 @@ func (s *Source) fetch(ctx context.Context, j store.Job, l ogcapi.Link) Part {
 	case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil:
 		p.Err = "The log link is not an http(s) URL."
 		return p
-	case base == nil || base.Host == "" || !strings.EqualFold(u.Hostname(), base.Hostname()):
+	case !sameHost(u, base) && !sameHost(u, ep):
 		p.Err = "The log is on another host than the job; geojobs does not fetch it."
 		return p
 	}
 	p.URL = u.String()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	t, err := remote.GetText(ctx, p.URL, MaxBytes)
 	if err != nil {
-		p.Err = "The log link is not usable."
+		p.Err = describe(err)
 		return p
 	}
-	req.Header.Set("Accept", "text/plain, */*;q=0.1")
-	if s.Credentials != nil && strings.EqualFold(u.Scheme, base.Scheme) && strings.EqualFold(u.Host, base.Host) {
-		if cr := s.Credentials(j.EndpointID); cr != nil {
-			if err := cr.Apply(req); err != nil {
-				p.Err = "The endpoint's credentials could not be used."
-				return p
-			}
-		}
-	}
-	resp, err := s.HTTP.Do(req)
-	if err != nil {
-		p.Err = "The log could not be read: the server did not answer."
-		return p
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		p.Err = fmt.Sprintf("The server answered %d to the log request.", resp.StatusCode)
-		return p
-	}
-	p.Text, p.Truncated, err = tail(resp.Body, MaxBytes)
-	if err != nil {
-		p.Err = "The log could not be read completely."
-	}
+	p.Text, p.Truncated = t.Text, t.Truncated
 	return p
 }
 
-// tail returns the last max bytes of r, as valid UTF-8, and whether it cut.
-func tail(r io.Reader, max int) (string, bool, error) {
-	buf := make([]byte, 0, 32<<10)
-	chunk := make([]byte, 32<<10)
-	cut := false
-	var rerr error
-	for {
-		n, err := r.Read(chunk)
-		buf = append(buf, chunk[:n]...)
-		if len(buf) > 2*max {
-			buf = append(buf[:0], buf[len(buf)-max:]...)
-			cut = true
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			rerr = err
-			break
-		}
+func sameHost(u, v *url.URL) bool {
+	return v != nil && v.Host != "" && strings.EqualFold(u.Hostname(), v.Hostname())
+}
+
+// describe says for people why a log could not be read (never the server's words).
+func describe(err error) string {
+	var ae *ogcapi.APIError
+	switch {
+	case errors.As(err, &ae) && ae.Status != 0:
+		return fmt.Sprintf("The server answered %d to the log request.", ae.Status)
+	case ogcapi.CodeOf(err) == ogcapi.Unauthorized:
+		return "The endpoint's credentials could not be used."
+	case ogcapi.CodeOf(err) == ogcapi.InvalidInput:
+		return "The log link is not usable."
+	case ogcapi.CodeOf(err) == ogcapi.Canceled:
+		return "Reading the log was canceled."
 	}
-	if len(buf) > max {
-		buf, cut = buf[len(buf)-max:], true
-	}
-	s := strings.ToValidUTF8(string(buf), "\uFFFD")
-	if cut {
-		// start at a line boundary when there is one near
-		if i := strings.IndexByte(s, '\n'); i >= 0 && i < 1024 {
-			s = s[i+1:]
-		}
-	}
-	return s, cut, rerr
+	return "The log could not be read: the server did not answer."
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
@@ -37,13 +38,13 @@ func server(t *testing.T, links func(base string) ogcapi.Links) *httptest.Server
 	return srv
 }
 
+// source reads logs with a client of the endpoint at base that has its credentials.
 func source(t *testing.T, base string) *Source {
-	cl, err := ogcapi.New(base)
+	cl, err := ogcapi.New(base, ogcapi.WithCredentials(ogcapi.Bearer("s3cret")), ogcapi.WithRetry(0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Source{ClientFor: func(string) (Remote, error) { return cl, nil }, HTTP: http.DefaultClient,
-		Credentials: func(string) ogcapi.Credentials { return ogcapi.Bearer("s3cret") }}
+	return &Source{ClientFor: func(string) (Remote, error) { return cl, nil }}
 }
 
 func TestLogFromStatusLinks(t *testing.T) {
@@ -89,5 +90,72 @@ func TestNoLog(t *testing.T) {
 	j := store.Job{ID: "x", EndpointID: "zoo", Status: "running", URL: srv.URL + "/jobs/j1"}
 	if _, err := source(t, srv.URL).Log(context.Background(), j); err != ErrNoLog {
 		t.Errorf("%v, want ErrNoLog", err)
+	}
+}
+
+// TestLogCredentialsOnTheEndpointOnly: a log that needs the endpoint's token is read
+// with it (a relative link too); a log on the same host but another origin (a port the
+// job URL or the link names) is read without it.
+func TestLogCredentialsOnTheEndpointOnly(t *testing.T) {
+	var mu sync.Mutex
+	var otherAuth []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		otherAuth = append(otherAuth, r.URL.Path+" "+r.Header.Get("Authorization"))
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/jobs/j1":
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(ogcapi.StatusInfo{JobID: "j1", Status: "running", Type: "process",
+				Links: ogcapi.Links{{Href: "/here.log", Rel: "log"}}})
+		default:
+			_, _ = w.Write([]byte("other origin\n"))
+		}
+	}))
+	defer other.Close()
+	srv := server(t, func(base string) ogcapi.Links {
+		return ogcapi.Links{
+			{Href: "../temp/j1.log", Rel: "related", Type: "text/plain", Title: "Tool log"},
+			{Href: other.URL + "/side.log", Rel: "log", Title: "Side log"},
+		}
+	})
+	src := source(t, srv.URL)
+
+	j := store.Job{ID: "local-1", EndpointID: "zoo", Status: "running", RemoteID: "j1", URL: srv.URL + "/jobs/j1"}
+	lg, err := src.Log(context.Background(), j)
+	if err != nil || len(lg.Parts) != 2 {
+		t.Fatalf("%v %+v", err, lg)
+	}
+	if p := lg.Parts[0]; p.Err != "" || p.Text != "line 1\n<b>line 2</b>\n" || p.URL != srv.URL+"/temp/j1.log" {
+		t.Errorf("the endpoint's log: %+v", p)
+	}
+	if p := lg.Parts[1]; p.Err != "" || p.Text != "other origin\n" {
+		t.Errorf("the log on another port: %+v", p)
+	}
+
+	// A job whose URL (given by the server) is on another origin than the endpoint:
+	// its status and log are read without the endpoint's token.
+	j2 := store.Job{ID: "local-2", EndpointID: "zoo", Status: "running", RemoteID: "j1", URL: other.URL + "/jobs/j1"}
+	lg, err = src.Log(context.Background(), j2)
+	if err != nil || len(lg.Parts) != 1 || lg.Parts[0].Text != "other origin\n" {
+		t.Fatalf("%v %+v", err, lg)
+	}
+	mu.Lock()
+	seen := append([]string(nil), otherAuth...)
+	mu.Unlock()
+	if len(seen) != 3 {
+		t.Errorf("requests to the other origin: %q", seen)
+	}
+	for _, a := range seen {
+		if strings.Contains(a, "s3cret") {
+			t.Errorf("the endpoint's token went to another origin: %q", a)
+		}
+	}
+
+	// Without the token the server refuses; the page is told so, without the server's words.
+	anon, _ := ogcapi.New(srv.URL, ogcapi.WithRetry(0))
+	lg, err = (&Source{ClientFor: func(string) (Remote, error) { return anon, nil }}).Log(context.Background(), j)
+	if err != nil || lg.Parts[0].Err != "The server answered 401 to the log request." || lg.Parts[0].Text != "" {
+		t.Errorf("without the token: %v %+v", err, lg.Parts)
 	}
 }

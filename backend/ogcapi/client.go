@@ -305,41 +305,10 @@ func (c *Client) once(ctx context.Context, r request) (*response, error) {
 	}
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	var body io.Reader
-	if r.body != nil {
-		body = bytes.NewReader(r.body)
-	}
-	req, err := http.NewRequestWithContext(actx, r.method, r.url.String(), body)
-	if err != nil {
-		return nil, &APIError{Method: r.method, URL: redactURL(r.url), Code: InvalidInput, Err: err}
-	}
-	accept := r.accept
-	if accept == "" {
-		accept = acceptJSON
-	}
-	req.Header.Set("Accept", accept)
-	req.Header.Set("User-Agent", c.ua)
-	if r.contentType != "" {
-		req.Header.Set("Content-Type", r.contentType)
-	}
-	for k, vs := range r.header {
-		req.Header[k] = vs
-	}
-	var secrets []string
-	if c.creds != nil && c.sameOrigin(r.url) {
-		before, beforeQ := req.Header.Clone(), req.URL.RawQuery
-		if err := c.creds.Apply(req); err != nil {
-			return nil, &APIError{Method: r.method, URL: redactURL(r.url), Code: Unauthorized,
-				Err: fmt.Errorf("credentials: %w", err)}
-		}
-		var names []string
-		secrets, names = secretsAdded(before, beforeQ, req)
-		req = req.WithContext(context.WithValue(actx, credHeadersKey{}, names))
-	}
 	start := time.Now()
-	res, err := c.hc.Do(req)
+	res, secrets, err := c.exchange(ctx, actx, r)
 	if err != nil {
-		return nil, c.transportError(ctx, actx, r, err, secrets)
+		return nil, err
 	}
 	defer res.Body.Close()
 	limit := r.maxBody
@@ -357,6 +326,48 @@ func (c *Client) once(ctx context.Context, r request) (*response, error) {
 			Err: fmt.Errorf("answer larger than %d MiB", limit>>20)}
 	}
 	return &response{status: res.StatusCode, header: res.Header, body: data, url: res.Request.URL, secrets: secrets}, nil
+}
+
+// exchange sends r within actx (the exchange's time limit; ctx is the caller's) and
+// returns the answer with its body unread. The credentials go only to the endpoint's
+// origin; secrets are their values, to scrub from anything derived from the answer.
+func (c *Client) exchange(ctx, actx context.Context, r request) (*http.Response, []string, error) {
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(actx, r.method, r.url.String(), body)
+	if err != nil {
+		return nil, nil, &APIError{Method: r.method, URL: redactURL(r.url), Code: InvalidInput, Err: err}
+	}
+	accept := r.accept
+	if accept == "" {
+		accept = acceptJSON
+	}
+	req.Header.Set("Accept", accept)
+	req.Header.Set("User-Agent", c.ua)
+	if r.contentType != "" {
+		req.Header.Set("Content-Type", r.contentType)
+	}
+	for k, vs := range r.header {
+		req.Header[k] = vs
+	}
+	var secrets []string
+	if c.creds != nil && c.sameOrigin(r.url) {
+		before, beforeQ := req.Header.Clone(), req.URL.RawQuery
+		if err := c.creds.Apply(req); err != nil {
+			return nil, nil, &APIError{Method: r.method, URL: redactURL(r.url), Code: Unauthorized,
+				Err: fmt.Errorf("credentials: %w", err)}
+		}
+		var names []string
+		secrets, names = secretsAdded(before, beforeQ, req)
+		req = req.WithContext(context.WithValue(actx, credHeadersKey{}, names))
+	}
+	res, err := c.hc.Do(req)
+	if err != nil {
+		return nil, nil, c.transportError(ctx, actx, r, err, secrets)
+	}
+	return res, secrets, nil
 }
 
 func (c *Client) ctxError(r request, err error) *APIError {

@@ -6,12 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/geojobs/geojobs/backend/hub"
 	"github.com/geojobs/geojobs/backend/joblog"
@@ -69,18 +67,11 @@ func (a *App) snapshot(ctx context.Context, topic string) ([]hub.Message, error)
 }
 
 // jobsDeps are the job pages' dependencies.
-func (a *App) jobsDeps(log *slog.Logger, token string) jobspage.Deps {
+// Logs are read through the endpoints' clients, with their credentials (the built-in
+// endpoint's token, the keystore's keys), which go to the endpoint's own origin only.
+func (a *App) jobsDeps(log *slog.Logger) jobspage.Deps {
 	logs := &joblog.Source{
 		ClientFor: func(id string) (joblog.Remote, error) { return a.Catalog.Client(context.Background(), id) },
-		HTTP:      &http.Client{Timeout: 20 * time.Second},
-		Credentials: func(id string) ogcapi.Credentials {
-			if id == store.LocalEndpoint {
-				return ogcapi.Bearer(token)
-			}
-			// Remote endpoints' logs are read without credentials for now: the catalog
-			// does not hand its credentials out.
-			return nil
-		},
 	}
 	return jobspage.Deps{Store: a.Store, Monitor: jobActions{a}, Catalog: a.Catalog, Logs: logs, Logger: log}
 }

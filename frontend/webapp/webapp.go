@@ -153,7 +153,7 @@ func Build(opts Options) (*App, error) {
 	resultsRoutes(mux, rpage)
 	a.log = log
 	mux.Handle("GET /ws", a.Hub)
-	mux.Handle("/", frontend.New(frontend.Deps{Catalog: a.Catalog, Jobs: a.jobsDeps(log, opts.Token), Submit: submitter{a.Monitor},
+	mux.Handle("/", frontend.New(frontend.Deps{Catalog: a.Catalog, Jobs: a.jobsDeps(log), Submit: submitter{a.Monitor},
 		KeyNames: opts.KeyNames, Settings: a.settingsDeps(opts, paths), Logger: log}))
 	a.Handler = mux
 	return a, nil
