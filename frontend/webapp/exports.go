@@ -1,12 +1,14 @@
 package webapp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/geojobs/geojobs/backend/export"
+	"github.com/geojobs/geojobs/backend/hub"
 	ks "github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/results"
 	resultspage "github.com/geojobs/geojobs/frontend/pages/results"
@@ -83,3 +85,20 @@ func (x *exportService) Start(ctx context.Context, jobID, key, folder string, re
 
 func (x *exportService) View(jobID string) (export.Progress, bool) { return x.ex.View(jobID) }
 func (x *exportService) Cancel(jobID string) bool                  { return x.ex.Cancel(jobID) }
+
+// exportsSnapshot is the body of a job's export panel as the results page's live
+// updates carry it (resultspage.Handler.ExportProgress): nothing before an export.
+func (a *App) exportsSnapshot(ctx context.Context, jobID string) ([]hub.Message, error) {
+	if a.Exports == nil {
+		return nil, nil
+	}
+	p, ok := a.Exports.View(jobID)
+	if !ok {
+		return nil, nil
+	}
+	var buf bytes.Buffer
+	if err := resultspage.ExportBodyOOB(p).Render(ctx, &buf); err != nil {
+		return nil, err
+	}
+	return []hub.Message{{Key: "panel", Data: buf.Bytes()}}, nil
+}

@@ -63,6 +63,9 @@ func (a *App) snapshot(ctx context.Context, topic string) ([]hub.Message, error)
 	if id, ok := strings.CutPrefix(topic, resultspage.TopicDownloads+":"); ok {
 		return a.downloadsSnapshot(ctx, id)
 	}
+	if id, ok := strings.CutPrefix(topic, resultspage.TopicExports+":"); ok {
+		return a.exportsSnapshot(ctx, id)
+	}
 	return a.live.Snapshot(ctx, topic)
 }
 

@@ -2,6 +2,7 @@ package webapp
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -21,6 +22,7 @@ import (
 	"github.com/geojobs/geojobs/backend/export"
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/keystore/s3src"
+	"github.com/geojobs/geojobs/backend/multihash"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
@@ -61,6 +63,19 @@ func zooJob(t *testing.T, s *stack, s3URL string) (string, map[string]string) {
 		if _, err := up.Upload(context.Background(), zooKey(scene), strings.NewReader(masks[scene]), int64(len(masks[scene])), "image/tiff"); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// The assets get a file:checksum, so downloads and exports verify them.
+	var res map[string]any
+	if err := json.Unmarshal(doc, &res); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res["stac_catalog"].(map[string]any)["value"].(map[string]any)["features"].([]any) {
+		f := f.(map[string]any)
+		sum := sha256.Sum256([]byte(masks[f["id"].(string)]))
+		f["assets"].(map[string]any)["data"].(map[string]any)["file:checksum"] = multihash.Encode(multihash.SHA2_256, sum[:])
+	}
+	if doc, err = json.Marshal(res); err != nil {
+		t.Fatal(err)
 	}
 	ogc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

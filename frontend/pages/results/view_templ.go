@@ -784,7 +784,7 @@ func DownloadsPanel(jobID string, p backend.JobProgress, notice, problem string)
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 65, "<div id=\"downloads\" class=\"downloads\" data-testid=\"downloads\"><div hx-ext=\"ws\" ws-connect=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 65, "<div id=\"downloads\" class=\"downloads\" data-testid=\"downloads\" hx-select=\"#downloads\"><div hx-ext=\"ws\" ws-connect=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -1,0 +1,129 @@
+package webapp
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/backend/stac"
+	"github.com/geojobs/geojobs/backend/transfer"
+)
+
+// TestBrowserS3Results: in Chromium, create the keystore and an S3 key, see it masked,
+// then open the results of a ZOO job whose assets are s3:// objects in that bucket,
+// download them all and export them to a folder of the bucket; the downloaded files
+// are on disk, verified, with their local catalog, and the export's catalog is in the
+// bucket.
+func TestBrowserS3Results(t *testing.T) {
+	s := startKeys(t)
+	s3, be := s3Server(t, "results")
+	jobID, masks := zooJob(t, s.stack, s3.URL)
+	ctx, console := browser(t)
+	run := steps(ctx, t)
+	run("create the keystore",
+		chromedp.Navigate(s.srv.LaunchURL()),
+		chromedp.Navigate(s.base+"/keystore"),
+		chromedp.WaitVisible(`[data-testid=passphrase2]`, chromedp.ByQuery),
+		chromedp.SendKeys(`[data-testid=passphrase]`, passphrase, chromedp.ByQuery),
+		chromedp.SendKeys(`[data-testid=passphrase2]`, passphrase, chromedp.ByQuery),
+		chromedp.Click(`[data-testid=unlock]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=no-keys]`, chromedp.ByQuery),
+	)
+	run("add the S3 key of the results bucket",
+		chromedp.Click(`[data-testid=add-key]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=key-form][data-kind=s3]`, chromedp.ByQuery),
+		chromedp.SendKeys(`#key-name`, "zoo-results", chromedp.ByQuery),
+		chromedp.SendKeys(`#key-endpoint`, s3.URL, chromedp.ByQuery),
+		chromedp.SendKeys(`#key-region`, s3Region, chromedp.ByQuery),
+		chromedp.SendKeys(`#key-bucket`, "results", chromedp.ByQuery),
+		chromedp.SendKeys(`#key-access`, s3AccessKey, chromedp.ByQuery),
+		chromedp.SendKeys(`#key-secret`, s3Secret, chromedp.ByQuery),
+		chromedp.Click(`input[name=path_style]`, chromedp.ByQuery),
+		chromedp.Click(`[data-testid=save-key]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=key-facts]`, chromedp.ByQuery),
+	)
+	var mask, keysHTML string
+	run("see it masked",
+		chromedp.Navigate(s.base+"/keystore"),
+		chromedp.WaitVisible(`[data-testid=key][data-key=zoo-results]`, chromedp.ByQuery),
+		chromedp.Text(`[data-testid=key][data-key=zoo-results] [data-testid=secret-mask]`, &mask, chromedp.ByQuery),
+		chromedp.OuterHTML(`html`, &keysHTML, chromedp.ByQuery),
+	)
+	if mask != keystore.Mask || strings.Contains(keysHTML, s3Secret) {
+		t.Fatalf("the key list shows %q", mask)
+	}
+
+	dest := filepath.Join(t.TempDir(), "zoo results")
+	run("download every s3:// asset of the job",
+		chromedp.Navigate(s.base+"/jobs/"+jobID+"/results"),
+		chromedp.WaitVisible(`[data-testid=item]`, chromedp.ByQuery),
+		chromedp.SetValue(`[data-testid=download-dest]`, dest, chromedp.ByQuery),
+		chromedp.Click(`[data-testid=download-all]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=download-file]`, chromedp.ByQuery),
+	)
+	var done int
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && done != 2; time.Sleep(300 * time.Millisecond) {
+		run("count finished files", chromedp.Evaluate(`document.querySelectorAll('[data-testid=download-file][data-state=completed]').length`, &done))
+	}
+	if done != 2 {
+		var panel string
+		_ = chromedp.Run(ctx, chromedp.Text(`[data-testid=downloads]`, &panel, chromedp.ByQuery))
+		t.Fatalf("%d files shown as done; panel: %s", done, panel)
+	}
+	for scene, want := range masks {
+		got, err := os.ReadFile(filepath.Join(dest, scene, "otsu.tif"))
+		if err != nil || string(got) != want {
+			t.Errorf("%s on disk: %d bytes %v", scene, len(got), err)
+		}
+	}
+	man, err := transfer.ReadManifest(dest)
+	if err != nil || len(man.Files) != 2 {
+		t.Fatalf("manifest %+v %v", man, err)
+	}
+	for _, f := range man.Files {
+		if !f.Verified {
+			t.Errorf("%s not verified", f.Name)
+		}
+	}
+	var cat []byte
+	for i := 0; i < 50; i++ { // the catalog follows the last file
+		if cat, err = os.ReadFile(filepath.Join(dest, transfer.CatalogName)); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := stac.Validate(cat); err != nil {
+		t.Fatalf("local catalog: %v", err)
+	}
+
+	var page string
+	run("export all to a folder of the bucket",
+		chromedp.ScrollIntoView(`[data-testid=export-card]`, chromedp.ByQuery),
+		chromedp.SetValue(`[data-testid=export-key]`, "zoo-results", chromedp.ByQuery),
+		chromedp.SetValue(`[data-testid=export-folder]`, "copies/run-1", chromedp.ByQuery),
+		chromedp.Click(`[data-testid=export-all]`, chromedp.ByQuery),
+	)
+	var shown int
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && shown != 1; time.Sleep(300 * time.Millisecond) {
+		run("look for the export's catalog", chromedp.Evaluate(`document.querySelectorAll('[data-testid=export-catalog]').length`, &shown))
+	}
+	run("read the page", chromedp.OuterHTML(`html`, &page, chromedp.ByQuery))
+	if shown != 1 {
+		var panel string
+		_ = chromedp.Run(ctx, chromedp.OuterHTML(`[data-testid=export-card]`, &panel, chromedp.ByQuery))
+		t.Fatalf("the export's catalog is not shown; card: %s\nconsole: %v", panel, console)
+	}
+	if n := strings.Count(page, `data-testid="export-file" data-state="done"`); n != 2 {
+		t.Errorf("%d files shown as exported", n)
+	}
+	if got := getObject(t, be, "results", "copies/run-1/catalog.json"); stac.Validate([]byte(got)) != nil {
+		t.Errorf("exported catalog: %s", got)
+	}
+	console.check(t)
+	s.noLeaks(t, map[string]string{"key list": keysHTML, "results page": page})
+}
