@@ -44,8 +44,9 @@ func (f *Form) Import(body []byte) (Values, []string, error) {
 		}
 	}
 	var req struct {
-		Inputs  map[string]json.RawMessage `json:"inputs"`
-		Outputs map[string]ogcapi.Output   `json:"outputs"`
+		ProcessID any                        `json:"process_id"` // the EOAP shape names its process
+		Inputs    map[string]json.RawMessage `json:"inputs"`
+		Outputs   map[string]ogcapi.Output   `json:"outputs"`
 	}
 	jb, _ = json.Marshal(top)
 	if err := json.Unmarshal(jb, &req); err != nil {
@@ -54,7 +55,13 @@ func (f *Form) Import(body []byte) (Values, []string, error) {
 	if req.Inputs == nil && req.Outputs == nil {
 		return v, nil, errors.New(`not an execute request: no "inputs" or "outputs"`)
 	}
+	if err := f.checkMatches(req.ProcessID, req.Inputs, req.Outputs); err != nil {
+		return v, nil, err
+	}
 	var warnings []string
+	if pid, ok := req.ProcessID.(string); ok && pid != "" && pid != f.Process.ID {
+		warnings = append(warnings, fmt.Sprintf("The request is for the process %q, not %s.", truncate(pid, 80), f.Process.ID))
+	}
 	for _, id := range sortedKeys(req.Inputs) {
 		fl, ok := f.Field(id)
 		if !ok {
@@ -102,6 +109,50 @@ func (f *Form) Import(body []byte) (Values, []string, error) {
 		}
 	}
 	return v, warnings, nil
+}
+
+// checkMatches refuses a request none of whose inputs or outputs belongs to the
+// process: importing it would only empty the form (a request for another process).
+func (f *Form) checkMatches(processID any, inputs map[string]json.RawMessage, outputs map[string]ogcapi.Output) error {
+	if len(inputs) == 0 && len(outputs) == 0 {
+		return nil
+	}
+	for id := range inputs {
+		if _, ok := f.Field(id); ok {
+			return nil
+		}
+	}
+	for id := range outputs {
+		if containsOutput(f.Outputs, id) {
+			return nil
+		}
+	}
+	ids := sortedKeys(inputs)
+	if len(ids) == 0 {
+		ids = sortedKeys(outputs)
+	}
+	for i, id := range ids {
+		ids[i] = truncate(id, 40)
+	}
+	if len(ids) > 6 {
+		ids = append(ids[:6], "…")
+	}
+	what := fmt.Sprintf("none of its inputs (%s) is an input of %s", strings.Join(ids, ", "), f.Process.ID)
+	if len(inputs) == 0 {
+		what = fmt.Sprintf("none of its outputs (%s) is an output of %s", strings.Join(ids, ", "), f.Process.ID)
+	}
+	if pid, ok := processID.(string); ok && pid != "" && pid != f.Process.ID {
+		return fmt.Errorf("it is a request for the process %q (%s). Open that process's form to import it", truncate(pid, 80), what)
+	}
+	return fmt.Errorf("%s. Is it a request for another process?", what)
+}
+
+// truncate shortens untrusted text for a message.
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }
 
 func containsOutput(os []Output, id string) bool {

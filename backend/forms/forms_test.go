@@ -340,6 +340,39 @@ func TestImportEOAPYAML(t *testing.T) {
 	}
 }
 
+// A request for another process is refused with the reason, rather than imported as
+// an empty form; a request naming another process but sharing inputs gets a warning.
+func TestImportForAnotherProcess(t *testing.T) {
+	f := New(echoProcess(t, localEndpoint(t)))
+	body, err := os.ReadFile("testdata/execute-request.water-bodies.landsat.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = f.Import(body)
+	if err == nil || !strings.Contains(err.Error(), "none of its inputs (aoi, bands, epsg, stac_items) is an input of echo") ||
+		!strings.Contains(err.Error(), "another process") {
+		t.Errorf("water-bodies request into echo: %v", err)
+	}
+	_, _, err = f.Import([]byte("process_id: water-bodies\ninputs:\n  aoi: 1,2,3,4\n"))
+	if err == nil || !strings.Contains(err.Error(), `request for the process "water-bodies"`) {
+		t.Errorf("EOAP request for water-bodies into echo: %v", err)
+	}
+	_, _, err = f.Import([]byte(`{"outputs": {"result": {}}}`))
+	if err == nil || !strings.Contains(err.Error(), "none of its outputs (result) is an output of echo") {
+		t.Errorf("outputs of another process: %v", err)
+	}
+	v, warnings, err := f.Import([]byte(`{"process_id": "echo2", "inputs": {"stringInput": "hi"}}`))
+	if err != nil || v.Inputs["stringInput"][0].Value != "hi" {
+		t.Fatalf("shared input: %v %+v", err, v.Inputs["stringInput"])
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], `for the process "echo2", not echo`) {
+		t.Errorf("warnings %v", warnings)
+	}
+	if _, warnings, err := f.Import([]byte(`{"inputs": {}}`)); err != nil || len(warnings) > 0 {
+		t.Errorf("empty inputs: %v %v", err, warnings)
+	}
+}
+
 func TestImportEchoRoundTrip(t *testing.T) {
 	f := New(echoProcess(t, localEndpoint(t)))
 	req, probs := f.Build(f.Parse(echoAll(f).v, nil))
