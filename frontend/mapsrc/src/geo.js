@@ -45,6 +45,10 @@ export function parseValue(text, format) {
     case 'bbox-string':
       return boxAoi(parseBboxString(s));
     case 'ogc-bbox': {
+      if (!s.startsWith('{') && !s.startsWith('[')) {
+        // The form accepts "minx,miny,maxx,maxy" for a bounding box input too (its hint says so).
+        return boxAoi(parseBboxString(s));
+      }
       const obj = parseJSON(s);
       if (!obj || typeof obj !== 'object' || !Array.isArray(obj.bbox)) {
         throw new AoiError('Expected a JSON object with a "bbox" array, like {"bbox":[minLon,minLat,maxLon,maxLat],"crs":"…CRS84"}.');

@@ -45,6 +45,9 @@ test('ogc-bbox with CRS84, 3D bbox, and foreign CRS refused', () => {
   assert.throws(() => parseValue('{"bbox":[1,2,3,4],"crs":"EPSG:32632"}', 'ogc-bbox'), /Unsupported CRS/);
   assert.throws(() => parseValue('[1,2,3,4]', 'ogc-bbox'), /"bbox" array/);
   assert.throws(() => parseValue('{"bbox":[1,2,3', 'ogc-bbox'), /Not valid JSON/);
+  // the form's hint offers "minx,miny,maxx,maxy" for a bounding box input: the map reads it too
+  assert.deepEqual(aoiBbox(parseValue('5.9,45.8,10.5,47.8', 'ogc-bbox')), [5.9, 45.8, 10.5, 47.8]);
+  assert.throws(() => parseValue('1,2,3', 'ogc-bbox'), /four numbers.*3 values/);
 });
 
 test('antimeridian-crossing box: unrolled for the map, written back with minx > maxx', () => {
