@@ -80,10 +80,11 @@ func Render(w http.ResponseWriter, r *http.Request, p Page) error {
 }
 
 // Redirect sends the browser to url after a successful POST: an HTMX request swaps the
-// new page's main region in and pushes the URL; any other request gets a 303.
+// new page's main region in, pushes the URL and shows the new page from its top (as a
+// navigation would, not at the form's scroll position); any other request gets a 303.
 func Redirect(w http.ResponseWriter, r *http.Request, url string) {
 	if IsHTMX(r) {
-		loc, _ := json.Marshal(map[string]string{"path": url, "target": "#main", "select": "#main", "swap": "outerHTML"})
+		loc, _ := json.Marshal(map[string]string{"path": url, "target": "#main", "select": "#main", "swap": "outerHTML show:window:top"})
 		w.Header().Set("HX-Location", string(loc))
 		w.WriteHeader(http.StatusNoContent)
 		return

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -47,5 +48,26 @@ func TestErrorPageForHTMX(t *testing.T) {
 	Error(w, r, slog.New(slog.DiscardHandler), NotFound("no such thing"))
 	if w.Code != 404 || w.Header().Get("HX-Retarget") != "#main" || !strings.HasPrefix(w.Body.String(), `<main id="main"`) {
 		t.Errorf("%d %q %.60s", w.Code, w.Header().Get("HX-Retarget"), w.Body.String())
+	}
+}
+
+// An HTMX POST that succeeds gets HX-Location: the new page replaces main and is shown
+// from its top; a plain POST gets a 303.
+func TestRedirect(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/x", nil)
+	r.Header.Set("HX-Request", "true")
+	w := httptest.NewRecorder()
+	Redirect(w, r, "/jobs/1")
+	var loc map[string]string
+	if err := json.Unmarshal([]byte(w.Header().Get("HX-Location")), &loc); err != nil || w.Code != http.StatusNoContent {
+		t.Fatalf("%d %q: %v", w.Code, w.Header().Get("HX-Location"), err)
+	}
+	if loc["path"] != "/jobs/1" || loc["target"] != "#main" || loc["swap"] != "outerHTML show:window:top" {
+		t.Errorf("HX-Location %v", loc)
+	}
+	w = httptest.NewRecorder()
+	Redirect(w, httptest.NewRequest(http.MethodPost, "/x", nil), "/jobs/1")
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/jobs/1" {
+		t.Errorf("plain POST: %d %q", w.Code, w.Header().Get("Location"))
 	}
 }

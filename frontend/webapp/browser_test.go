@@ -263,10 +263,17 @@ func TestBrowserExecuteEcho(t *testing.T) {
 	}
 	run("screenshot the form", chromedp.ScrollIntoView(`h1`, chromedp.ByQuery), screenshot(shots, "execute-form"))
 
+	// Submitted from the bottom of the long form, the job page shows from its top.
+	var scrolled, top float64
 	run("submit",
+		chromedp.Evaluate(`window.scrollTo(0, document.documentElement.scrollHeight); window.scrollY`, &scrolled),
 		chromedp.Click(`[data-testid=submit]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid=job-status]`, chromedp.ByQuery),
+		chromedp.Evaluate(`window.scrollY`, &top),
 	)
+	if scrolled == 0 || top != 0 {
+		t.Errorf("the job page opened scrolled to %v (the form was at %v)", top, scrolled)
+	}
 	var status, problems string
 	deadline := time.Now().Add(30 * time.Second)
 	for status != "successful" && time.Now().Before(deadline) {
