@@ -79,6 +79,15 @@ func steps(ctx context.Context, t *testing.T) func(step string, actions ...chrom
 	}
 }
 
+// htmxIdle waits until HTMX has no request in flight and has settled every swap. A
+// swapped-in element is visible before HTMX has processed it (it does so when the swap
+// settles), so a test that clicks it at once may click a button that does nothing yet —
+// unlike a person, who is never that quick.
+func htmxIdle() chromedp.Action {
+	return chromedp.Poll(`window.htmx !== undefined && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")`,
+		nil, chromedp.WithPollingInterval(20*time.Millisecond))
+}
+
 // consoleLog collects uncaught exceptions and Content-Security-Policy violations.
 type consoleLog struct {
 	mu   sync.Mutex
