@@ -63,7 +63,7 @@ func TestStepZoom(t *testing.T) {
 // loopback starts a Loopback with a hub and an app handler that says who it saw.
 func loopback(t *testing.T) (*Loopback, *Hub, chan Message) {
 	t.Helper()
-	lb, err := ListenLoopback(nil)
+	lb, err := ListenLoopback("", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,12 +43,14 @@ type Loopback struct {
 	log       *slog.Logger
 }
 
-// ListenLoopback binds 127.0.0.1 on a free port with fresh launch and push tokens.
-func ListenLoopback(log *slog.Logger) (*Loopback, error) {
+// ListenLoopback binds 127.0.0.1 with fresh launch and push tokens: on the port recorded
+// in portFile by the last launch when it is free (the built-in endpoint's job and asset
+// URLs stored with earlier jobs carry it), else on a free port, which it records.
+func ListenLoopback(portFile string, log *slog.Logger) (*Loopback, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := server.ListenPreferLast("127.0.0.1:0", portFile, log)
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen on the loopback interface: %w", err)
 	}

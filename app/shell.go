@@ -32,6 +32,7 @@ import (
 	"github.com/geojobs/geojobs/backend/jobs"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/prefs"
+	"github.com/geojobs/geojobs/backend/server"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/frontend/webapp"
 )
@@ -88,7 +89,7 @@ func (s *shell) run() error {
 	}
 	s.state = st
 
-	lb, err := ListenLoopback(s.log.With("component", "loopback"))
+	lb, err := ListenLoopback(filepath.Join(s.o.DataDir, server.PortFile), s.log.With("component", "loopback"))
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 
 	"github.com/spf13/cobra"
@@ -56,7 +57,9 @@ func serveUI(cmd *cobra.Command, opts *rootOptions, ui *uiOptions) error {
 	ctx, stop := signalContext()
 	defer stop()
 
-	srv, err := server.Listen(ui.Addr, "", log)
+	// The port of the last launch when free: the built-in endpoint's job and asset URLs
+	// stored with earlier jobs carry it.
+	srv, err := server.ListenRemembering(ui.Addr, filepath.Join(opts.DataDir, server.PortFile), "", log)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,12 @@ type Server struct {
 // Listen binds addr, which must be a loopback address ("127.0.0.1:0" for a free port).
 // An empty token makes a fresh one.
 func Listen(addr, token string, log *slog.Logger) (*Server, error) {
+	return ListenRemembering(addr, "", token, log)
+}
+
+// ListenRemembering is Listen, and when addr asks for a free port it prefers the port
+// recorded in portFile by the last launch, then records the one it got (ListenPreferLast).
+func ListenRemembering(addr, portFile, token string, log *slog.Logger) (*Server, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
@@ -34,15 +40,15 @@ func Listen(addr, token string, log *slog.Logger) (*Server, error) {
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 		return nil, fmt.Errorf("address %q: geojobs serves on a loopback address only (127.0.0.1 or [::1])", addr)
 	}
-	l, err := net.Listen("tcp", addr)
+	if log == nil {
+		log = slog.Default()
+	}
+	l, err := ListenPreferLast(addr, portFile, log)
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
 	}
 	if token == "" {
 		token = NewToken()
-	}
-	if log == nil {
-		log = slog.Default()
 	}
 	return &Server{
 		Guard:    &Guard{Port: l.Addr().(*net.TCPAddr).Port, Token: token, Logger: log},
