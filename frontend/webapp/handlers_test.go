@@ -202,6 +202,13 @@ func TestDeployPreviewReplaceUndeploy(t *testing.T) {
 	if bad.find("#deploy-result [data-testid=error]").Length() != 1 {
 		t.Error("no error for a broken package")
 	}
+	// A file previewed is kept as text (a file control cannot be refilled): Deploy sends it.
+	fpv := s.postMultipart("/endpoints/local/deploy", url.Values{"source": {"file"}, "op": {"preview"}}, map[string][]byte{"file": cwl})
+	expect(t, fpv, http.StatusOK)
+	if fpv.find("#pkg-text").Text() != string(cwl) || fpv.find(`input[name=source][value=text]`).AttrOr("checked", "no") == "no" ||
+		!strings.Contains(fpv.find("[data-testid=file-kept]").Text(), "Deploy sends it") {
+		t.Errorf("the previewed file is not kept as the package's text: %q", fpv.find("[data-testid=file-kept]").Text())
+	}
 	dep := s.postMultipart("/endpoints/local/deploy", url.Values{"source": {"file"}, "op": {"deploy"}}, map[string][]byte{"file": cwl})
 	expect(t, dep, http.StatusCreated)
 	if !strings.Contains(dep.find("[data-testid=deployed]").Text(), "water-bodies") {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/geojobs/geojobs/backend/catalog"
 	"github.com/geojobs/geojobs/backend/ogcapi"
@@ -179,6 +180,11 @@ func (h *Handler) deploy(w http.ResponseWriter, r *http.Request) error {
 			return h.deployFailed(w, r, m, web.BadRequest("The file could not be read or is larger than 4 MiB."))
 		}
 		m.FileName = hdr.Filename
+		// A browser cannot refill a file control: the page keeps the file's text under
+		// "Paste CWL", so Deploy after a preview (or a fix) needs no second choice.
+		if utf8.Valid(body) {
+			m.Source, m.Text = "text", string(body)
+		}
 	}
 	if m.Source != "url" && len(strings.TrimSpace(string(body))) == 0 {
 		return h.deployFailed(w, r, m, web.BadRequest("The package is empty."))
