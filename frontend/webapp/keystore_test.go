@@ -41,7 +41,7 @@ func TestKeystoreFlow(t *testing.T) {
 	}
 	r = s.post("/keystore/unlock", url.Values{"passphrase": {passphrase}, "passphrase2": {"something else"}})
 	expect(t, r, 422)
-	if !strings.Contains(r.find("[data-testid=error]").Text(), "differ") {
+	if e := r.find("[data-testid=error]"); !strings.Contains(e.Text(), "differ") || e.Find("strong").Text() != "The keystore was not created" {
 		t.Errorf("mismatched passphrases: %q", r.find("[data-testid=error]").Text())
 	}
 	r = s.post("/keystore/unlock", url.Values{"passphrase": {passphrase}, "passphrase2": {passphrase}})
