@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -318,4 +320,29 @@ func fetch(t *testing.T, u string) string {
 		t.Errorf("GET %s: %d %s", u, res.StatusCode, b)
 	}
 	return string(b)
+}
+
+// A keystore created with a passphrase and locked before it holds a key opens with
+// that passphrase only.
+func TestKeystoreCreatedEmptyKeepsItsPassphrase(t *testing.T) {
+	s := startKeys(t)
+	const passphrase = "correct horse battery"
+	expect(t, s.post("/keystore/unlock", url.Values{"passphrase": {passphrase}, "passphrase2": {passphrase}}), 303)
+	if _, err := os.Stat(filepath.Join(s.dataDir, keystore.FileName)); err != nil {
+		t.Errorf("no keystore file after creating it: %v", err)
+	}
+	expect(t, s.post("/keystore/lock", nil), 303)
+	page := s.get("/keystore")
+	if page.find("[data-testid=passphrase2]").Length() != 0 {
+		t.Error("the locked keystore asks to be created again")
+	}
+	r := s.post("/keystore/unlock", url.Values{"passphrase": {"a wrong passphrase"}})
+	expect(t, r, 403)
+	if !s.keys.Locked() {
+		t.Fatal("a wrong passphrase opened the keystore")
+	}
+	expect(t, s.post("/keystore/unlock", url.Values{"passphrase": {passphrase}}), 303)
+	if s.keys.Locked() {
+		t.Error("the passphrase chosen at creation does not open the keystore")
+	}
 }

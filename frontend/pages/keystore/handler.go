@@ -30,6 +30,7 @@ type Keys interface {
 	NeedsPassphrase() bool
 	Protection() ks.Protection
 	Unlock(passphrase string) error
+	SetPassphrase(passphrase string) error
 	Lock()
 	List() ([]ks.Key, error)
 	Get(name string) (*ks.Key, error)
@@ -157,6 +158,15 @@ func (h *Handler) unlock(w http.ResponseWriter, r *http.Request) error {
 			msg, status = "The keystore could not be opened. The details are in the log.", http.StatusInternalServerError
 		}
 		return h.locked(w, r, LockModel{Err: msg}, status)
+	}
+	if creating && h.keys.NeedsPassphrase() {
+		// Written now, not at the first key: else, locked while still empty, the
+		// keystore would "unlock" with any passphrase and keep the last one typed.
+		if err := h.keys.SetPassphrase(pass); err != nil {
+			h.keys.Lock()
+			h.log.Error("creating the keystore", "err", err)
+			return h.locked(w, r, LockModel{Err: "The keystore could not be written. The details are in the log."}, http.StatusInternalServerError)
+		}
 	}
 	h.log.Info("keystore unlocked", "protection", h.keys.Protection().String())
 	web.Redirect(w, r, "/keystore")
