@@ -841,7 +841,7 @@ func FormView(m FormModel) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 78, "\" placeholder=\"https://example.com/ogc-api/\" aria-describedby=\"ep-url-help\"><p id=\"ep-url-help\" class=\"help\">The URL of the API's landing page, (ZOO-Project-DRU: <code>http://localhost:8080/acme/ogc-api/</code>).</p></div><div class=\"field\"><label for=\"ep-key\">Credentials (keystore key)</label> <select id=\"ep-key\" name=\"credential_key\" aria-describedby=\"ep-key-help\" data-testid=\"credential-key\"><option value=\"\">— none (an open server) —</option> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 78, "\" placeholder=\"https://example.com/ogc-api/\" aria-describedby=\"ep-url-help\"><p id=\"ep-url-help\" class=\"help\">The URL of the API's landing page (for ZOO-Project-DRU: <code>http://localhost:8080/acme/ogc-api/</code>).</p></div><div class=\"field\"><label for=\"ep-key\">Credentials (keystore key)</label> <select id=\"ep-key\" name=\"credential_key\" aria-describedby=\"ep-key-help\" data-testid=\"credential-key\"><option value=\"\">— none (an open server) —</option> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
