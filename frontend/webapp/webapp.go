@@ -108,6 +108,10 @@ func Build(opts Options) (*App, error) {
 		return nil, err
 	}
 	a := &App{Store: st, LocalURL: strings.TrimSuffix(opts.BaseURL, "/") + LocalPrefix + "/", Keys: opts.Keystore}
+	if err := rebaseLocal(context.Background(), st, a.LocalURL, log); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if a.Keys == nil {
 		if a.Keys, err = keystore.Open(keystore.Config{Dir: opts.DataDir}); err != nil {
 			st.Close()
@@ -234,4 +238,22 @@ func (a *App) settingsDeps(opts Options, p config.Paths) settings.Deps {
 			return "unlocked, " + how
 		},
 	}
+}
+
+// rebaseLocal moves the built-in endpoint's stored URLs to this run's address when the
+// app could not get its previous port back (see server.ListenPreferLast), so jobs
+// submitted before keep being tracked and their assets stay reachable.
+func rebaseLocal(ctx context.Context, st *store.Store, base string, log *slog.Logger) error {
+	prev, ok, err := st.Setting(ctx, store.SettingLocalBase)
+	if err != nil {
+		return err
+	}
+	if ok && prev != base {
+		n, err := st.RebaseLocal(ctx, prev, base)
+		if err != nil {
+			return err
+		}
+		log.Info("the built-in endpoint moved: stored URLs rewritten", "from", prev, "to", base, "rows", n)
+	}
+	return st.SetSetting(ctx, store.SettingLocalBase, base)
 }
