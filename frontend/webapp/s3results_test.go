@@ -254,7 +254,7 @@ func TestS3ResultsFlow(t *testing.T) {
 	r = s.post("/jobs/"+jobID+"/exports", url.Values{"export_key": {"mine"}, "export_folder": {"water/run-1"},
 		"asset": {scene + "/data"}}, htmx("exports"))
 	expect(t, r, 200)
-	if !strings.Contains(r.find("[data-testid=export-notice]").Text(), "1 file(s)") {
+	if !strings.Contains(r.find("[data-testid=export-notice]").Text(), "1 file is being exported") {
 		t.Fatalf("export to S3: %s", r.body)
 	}
 	ep := waitExport(t, s.stack, jobID)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -126,16 +127,17 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 // noticeText turns a short code of the last action into a sentence (codes, not text,
 // travel in the URL so that a link cannot make the page say anything).
 func noticeText(code string) string {
-	kind, n, _ := strings.Cut(code, ":")
+	kind, count, _ := strings.Cut(code, ":")
+	n, _ := strconv.Atoi(count)
 	switch kind {
 	case "removed":
-		return n + " job(s) removed from the list. Tick “Removed jobs” to see them again."
+		return web.Count(n, "job", "jobs") + " removed from the list. Tick “Removed jobs” to see them again."
 	case "restored":
-		return n + " job(s) shown in the list again."
+		return web.Count(n, "job", "jobs") + " shown in the list again."
 	case "dismissed":
-		return "Asked the servers to dismiss " + n + " job(s)."
+		return "Asked the servers to dismiss " + web.Count(n, "job", "jobs") + "."
 	case "imported":
-		return "Imported " + n + " new job(s)."
+		return "Imported " + web.Count(n, "new job", "new jobs") + "."
 	case "notify-on":
 		return "You will be notified when a job ends."
 	case "notify-off":
@@ -216,7 +218,7 @@ func (h *Handler) bulk(w http.ResponseWriter, r *http.Request) error {
 			n++
 		}
 		if len(failed) > 0 {
-			return &web.UserError{Status: http.StatusBadGateway, Title: fmt.Sprintf("%d job(s) could not be dismissed", len(failed)),
+			return &web.UserError{Status: http.StatusBadGateway, Title: web.Count(len(failed), "job", "jobs") + " could not be dismissed",
 				Detail: strings.Join(failed, "\n")}
 		}
 		web.Redirect(w, r, withDone(back, fmt.Sprintf("dismissed:%d", n)))

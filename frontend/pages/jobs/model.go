@@ -170,10 +170,22 @@ func (m JobModel) wsURL() string {
 	return "/ws?" + url.Values{"topic": {JobTopic(m.Job.ID)}}.Encode()
 }
 
-// canDismiss: the server may be asked to dismiss a job it runs.
-func (m JobModel) canDismiss() bool {
-	return m.live() && (m.Job.URL != "" || m.Job.RemoteID != "")
+// onServer: the server has a job to ask about (a submission it never answered has none).
+func (m JobModel) onServer() bool { return m.Job.URL != "" || m.Job.RemoteID != "" }
+
+// canDismiss: the server may be asked to dismiss (stop) a job it runs.
+func (m JobModel) canDismiss() bool { return m.live() && m.onServer() }
+
+// canDelete: dismissing a finished job deletes it and its results on the server, so
+// it is offered under that name. A dismissed job is gone already, a lost one unknown.
+func (m JobModel) canDelete() bool {
+	return m.onServer() && m.Job.Lost.IsZero() && m.Job.Terminal() && m.Job.Status != ogcapi.StatusDismissed
 }
+
+// canCheck: asking for the status helps while the job may still change, and for a job
+// the server seemed to have forgotten (lost), which it may know again. Unreachable
+// jobs are still changing.
+func (m JobModel) canCheck() bool { return m.onServer() && (m.live() || !m.Job.Lost.IsZero()) }
 
 // execute returns the stored request as a forms.Request (for curl and geojobs run).
 func (m JobModel) execute() *forms.Request {

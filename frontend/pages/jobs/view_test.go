@@ -244,8 +244,11 @@ func TestJobPageLost(t *testing.T) {
 	if doc.Find("[data-testid=lost]").Length() != 1 || doc.Find("[data-testid=job-status]").AttrOr("data-state", "") != "lost" {
 		t.Error("lost job")
 	}
-	if doc.Find("[data-testid=dismiss], [data-testid=refresh]").Length() != 0 {
-		t.Error("a lost job offers to dismiss or refresh")
+	if doc.Find("[data-testid=dismiss], [data-testid=delete-remote]").Length() != 0 {
+		t.Error("a lost job offers to dismiss it")
+	}
+	if doc.Find("[data-testid=refresh]").Length() != 1 {
+		t.Error("a lost job does not offer to check it again (the server may know it again)")
 	}
 	if doc.Find("progress:not([value])").Length() != 0 {
 		t.Error("a lost job shows a running progress bar")
@@ -262,8 +265,12 @@ func TestJobPageFailed(t *testing.T) {
 		doc.Find("script").Length() != 0 {
 		t.Errorf("failure: %q", e.Text())
 	}
-	if doc.Find("[data-testid=dismiss], [data-testid=results-link]").Length() != 0 {
+	if doc.Find("[data-testid=dismiss], [data-testid=refresh], [data-testid=results-link]").Length() != 0 {
 		t.Error("failed job actions")
+	}
+	if d := doc.Find("[data-testid=delete-remote]"); strings.TrimSpace(d.Text()) != "Delete on the server" ||
+		!strings.Contains(d.Closest("form").AttrOr("hx-confirm", ""), "Delete this job") {
+		t.Errorf("a failed job's dismiss is not offered as a confirmed delete: %q", d.Text())
 	}
 	last := doc.Find("[data-testid=step]").Last()
 	if last.HasClass("current") || last.AttrOr("data-status", "") != "failed" {
@@ -279,8 +286,34 @@ func TestJobPageSuccessful(t *testing.T) {
 		doc.Find("[data-testid=results-link]").AttrOr("href", "") != "/jobs/j1/results" {
 		t.Error("successful job")
 	}
-	if doc.Find("[data-testid=dismiss]").Length() != 0 || doc.Find("progress[value='100']").Length() != 1 {
+	if doc.Find("[data-testid=dismiss], [data-testid=refresh]").Length() != 0 || doc.Find("[data-testid=delete-remote]").Length() != 1 ||
+		doc.Find("progress[value='100']").Length() != 1 {
 		t.Error("successful job's progress or actions")
+	}
+}
+
+func TestJobPageDismissed(t *testing.T) {
+	j := job("j1", "dismissed")
+	j.Finished = t0.Add(time.Minute)
+	doc := jobPage(t, JobModel{Job: j})
+	if n := doc.Find("[data-testid=dismiss], [data-testid=delete-remote], [data-testid=refresh]").Length(); n != 0 {
+		t.Errorf("a dismissed job offers %d dismiss, delete or check actions", n)
+	}
+	if doc.Find("[data-testid=rerun]").Length() != 1 {
+		t.Error("a dismissed job cannot be re-run")
+	}
+}
+
+func TestJobPageRunningChecks(t *testing.T) {
+	for _, unreachable := range []bool{false, true} {
+		j := job("j1", "running")
+		if unreachable {
+			j.UnreachableSince = t0
+		}
+		doc := jobPage(t, JobModel{Job: j})
+		if doc.Find("[data-testid=refresh]").Length() != 1 || strings.TrimSpace(doc.Find("[data-testid=dismiss]").Text()) != "Dismiss" {
+			t.Errorf("unreachable=%v: a running job's check and dismiss actions", unreachable)
+		}
 	}
 }
 
@@ -296,6 +329,16 @@ func TestLiveFragments(t *testing.T) {
 	up := render(t, JobUpdate(JobModel{Job: j, Now: t0}))
 	if up.Find("#job-status[hx-swap-oob=outerHTML]").Length() != 1 || up.Find("#job-timeline[hx-swap-oob=outerHTML]").Length() != 1 {
 		t.Error("job update")
+	}
+	// The actions follow the job: once it ended, no "Dismiss" or "Check now" is left.
+	if b := up.Find("#job-action-buttons[hx-swap-oob=outerHTML]"); b.Length() != 1 || b.Find("[data-testid=dismiss]").Length() != 1 {
+		t.Error("the job update does not carry the running job's actions")
+	}
+	ended := j
+	ended.Status = "successful"
+	b := render(t, JobUpdate(JobModel{Job: ended, Now: t0})).Find("#job-action-buttons")
+	if b.Find("[data-testid=dismiss], [data-testid=refresh]").Length() != 0 || b.Find("[data-testid=delete-remote]").Length() != 1 {
+		t.Error("the update of an ended job still offers to dismiss or check it")
 	}
 	ind := render(t, RunningIndicator(3))
 	if i := ind.Find("#running-indicator"); i.AttrOr("hx-swap-oob", "") != "true" || i.AttrOr("data-running", "") != "3" ||

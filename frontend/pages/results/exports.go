@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/a-h/templ"
 
@@ -99,7 +98,7 @@ func (h *Handler) startExport(w http.ResponseWriter, r *http.Request) error {
 	n, err := x.Start(r.Context(), j.ID, key, folder, refs)
 	notice, problem := "", ""
 	if n > 0 {
-		notice = strconv.Itoa(n) + " file(s) being exported."
+		notice = web.Count(n, "file is", "files are") + " being exported."
 	}
 	if err != nil {
 		if errors.Is(err, backend.ErrNotReady) || errors.Is(err, store.ErrNotFound) {

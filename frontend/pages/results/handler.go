@@ -335,7 +335,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) error {
 	n, err := h.d.Downloads.Start(r.Context(), j.ID, dest, refs)
 	notice, problem := "", ""
 	if n > 0 {
-		notice = strconv.Itoa(n) + " file(s) queued into " + dest + "."
+		notice = web.Count(n, "file", "files") + " queued into " + dest + "."
 	}
 	if err != nil {
 		if errors.Is(err, backend.ErrNotReady) || errors.Is(err, store.ErrNotFound) {

@@ -248,7 +248,7 @@ func TestDownloadChecksumMismatchShown(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(b), "2 file(s) queued") {
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "2 files queued") {
 		t.Fatalf("start: %d %s", resp.StatusCode, b)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
