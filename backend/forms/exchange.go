@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -24,9 +25,13 @@ func (f *Form) Import(body []byte) (Values, []string, error) {
 	if len(body) > maxImport {
 		return v, nil, fmt.Errorf("the execute request is larger than %d MiB", maxImport>>20)
 	}
+	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
+	if err := checkJSON(body); err != nil {
+		return v, nil, err
+	}
 	var doc any
 	if err := yaml.Unmarshal(body, &doc); err != nil {
-		return v, nil, fmt.Errorf("not JSON or YAML: %v", err)
+		return v, nil, fmt.Errorf("not valid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	// Round-trip through JSON: numbers become float64 and maps map[string]any, as in JSON.
 	jb, err := json.Marshal(doc)
@@ -312,4 +317,40 @@ func safeName(s string) string {
 		return "process"
 	}
 	return out
+}
+
+// checkJSON reports a syntax error, with its line and column, in a text that looks like
+// JSON (it starts with { or [): YAML's parser would report it as a YAML error, which
+// misleads someone who wrote JSON. Other texts are left to the YAML parser.
+func checkJSON(body []byte) error {
+	t := bytes.TrimLeft(body, " \t\r\n")
+	if len(t) == 0 || t[0] != '{' && t[0] != '[' {
+		return nil
+	}
+	var doc any
+	err := json.Unmarshal(body, &doc)
+	var se *json.SyntaxError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &se) && strings.Contains(se.Error(), "unexpected end"):
+		line, col := lineCol(body, int64(len(bytes.TrimRight(body, " \t\r\n"))))
+		return fmt.Errorf("not valid JSON: line %d, column %d: the text ends before the JSON document does (a missing } or ]?)", line, col)
+	case errors.As(err, &se):
+		// Offset counts the bytes read, the offending one included.
+		line, col := lineCol(body, se.Offset-1)
+		return fmt.Errorf("not valid JSON: line %d, column %d: %s", line, col, strings.TrimPrefix(se.Error(), "json: "))
+	}
+	return fmt.Errorf("not valid JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// lineCol turns a byte offset into a 1-based line and column (in characters).
+func lineCol(b []byte, off int64) (line, col int) {
+	off = min(max(off, 0), int64(len(b)))
+	before := b[:off]
+	line = bytes.Count(before, []byte("\n")) + 1
+	if i := bytes.LastIndexByte(before, '\n'); i >= 0 {
+		before = before[i+1:]
+	}
+	return line, utf8.RuneCount(before) + 1
 }

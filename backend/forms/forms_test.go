@@ -332,8 +332,18 @@ func TestImportEOAPYAML(t *testing.T) {
 	if got := v.Inputs["bands"]; len(got) != 2 || got[1].Value != "nir08" {
 		t.Errorf("bands %+v", got)
 	}
-	if _, _, err := f.Import([]byte("just: [text")); err == nil {
-		t.Error("broken YAML imported")
+	if _, _, err := f.Import([]byte("just: [text")); err == nil || !strings.HasPrefix(err.Error(), "not valid YAML: ") {
+		t.Errorf("broken YAML: %v", err)
+	}
+	// Text that looks like JSON gets JSON's error, where it is.
+	for _, c := range []struct{ in, want string }{
+		{"{\n  \"inputs\": {\n    \"bands\": [\"red\",],\n  }\n}", "not valid JSON: line 3, column 21: invalid character ']'"},
+		{"\ufeff  [1, 2", "not valid JSON: line 1, column 8: the text ends before the JSON document does"},
+		{"{\"inputs\": {\"aoi\": \"é\" \"x\"}}", "not valid JSON: line 1, column 24: invalid character '\"' after object key:value pair"},
+	} {
+		if _, _, err := f.Import([]byte(c.in)); err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("Import(%q): %v, want %q…", c.in, err, c.want)
+		}
 	}
 	if _, _, err := f.Import([]byte(`{"foo": 1}`)); err == nil {
 		t.Error("a document without inputs imported")
