@@ -173,6 +173,10 @@ func TestConnectionReports(t *testing.T) {
 			if r.OK || r.Problem != c.problem || r.Message == "" {
 				t.Errorf("report %+v, want problem %s", r, c.problem)
 			}
+			if want := "Cannot reach " + closed + ": connection refused. Is the server running? Check the endpoint's URL"; c.problem == ProblemUnreachable &&
+				!strings.HasPrefix(r.Message, want) {
+				t.Errorf("message %q, want %q…", r.Message, want)
+			}
 		})
 	}
 }

@@ -3,8 +3,11 @@ package catalog
 import (
 	"context"
 	"errors"
+	"net"
+	"net/url"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
@@ -136,32 +139,79 @@ func probe(ctx context.Context, cl *ogcapi.Client) Report {
 // classify turns a failed probe into a message people can act on.
 func classify(r *Report, err error) {
 	r.Detail = err.Error()
+	r.Problem, r.Message = Explain(err)
+}
+
+// Explain says why a request to an endpoint failed, as one of the Problem constants
+// and a message people can act on. The connection test and the pages that read from
+// an endpoint (web.Describe) use it, so that they put a failure the same way.
+func Explain(err error) (problem, message string) {
 	var ae *ogcapi.APIError
 	errors.As(err, &ae)
-	low := strings.ToLower(r.Detail)
+	low := strings.ToLower(err.Error())
 	switch code := ogcapi.CodeOf(err); {
 	case ae != nil && ae.Status == 0 && (strings.Contains(low, "x509") || strings.Contains(low, "tls:") || strings.Contains(low, "certificate")):
-		r.Problem = ProblemTLS
-		r.Message = "The secure connection failed: the server's TLS certificate is not trusted or the TLS handshake failed. Check the URL (https vs http) and the server's certificate."
+		return ProblemTLS, "The secure connection failed: the server's TLS certificate is not trusted or the TLS handshake failed. Check the URL (https vs http) and the server's certificate."
 	case code == ogcapi.Unauthorized && ae != nil && ae.Status == 0:
-		r.Problem = ProblemCredentials
-		r.Message = "The endpoint's credentials could not be used. Check the keystore key named for this endpoint (is the keystore unlocked, is the key for this host?)."
+		return ProblemCredentials, "The endpoint's credentials could not be used. Check the keystore key named for this endpoint (is the keystore unlocked, is the key for this host?)."
 	case code == ogcapi.Unauthorized:
-		r.Problem = ProblemUnauthorized
-		r.Message = "The server refused the request (401): credentials are missing or were rejected. Pick a keystore key with a valid token for this endpoint."
+		return ProblemUnauthorized, "The server refused the request (401): credentials are missing or were rejected. Pick a keystore key with a valid token for this endpoint."
 	case code == ogcapi.Forbidden:
-		r.Problem = ProblemForbidden
-		r.Message = "The server refused access (403): the credentials are valid but not allowed to use this API."
+		return ProblemForbidden, "The server refused access (403): the credentials are valid but not allowed to use this API."
 	case code == ogcapi.Unavailable && ae != nil && ae.Status == 0, code == ogcapi.Timeout:
-		r.Problem = ProblemUnreachable
-		r.Message = "The server could not be reached: check the URL, your network, VPN or proxy, and that the server is running."
+		where := "the server"
+		if ae != nil {
+			if o := origin(ae.URL); o != "" {
+				where = o
+			}
+		}
+		return ProblemUnreachable, "Cannot reach " + where + ": " + noAnswer(err, code) +
+			". Is the server running? Check the endpoint's URL, your network, VPN or proxy."
 	case code == ogcapi.NotFound, code == ogcapi.BadResponse, code == ogcapi.UnsupportedMedia, code == ogcapi.InvalidInput:
-		r.Problem = ProblemNotOGC
-		r.Message = "The server answers, but not as an OGC API – Processes server: no JSON landing page or conformance declaration at this URL. Check the path (e.g. …/ogc-api/)."
-	default:
-		r.Problem = ProblemOther
-		r.Message = "The server answered with an error."
+		return ProblemNotOGC, "The server answers, but not as an OGC API – Processes server: no JSON landing page or conformance declaration at this URL. Check the path (e.g. …/ogc-api/)."
 	}
+	return ProblemOther, "The server answered with an error."
+}
+
+// noAnswer names why a server gave no answer, in a few words. The client keeps only
+// the (scrubbed) text of a network error, so its words are matched too; "actively
+// refused" is Windows' wording.
+func noAnswer(err error, code ogcapi.Code) string {
+	var dns *net.DNSError
+	var ne net.Error
+	low := strings.ToLower(err.Error())
+	has := func(words ...string) bool {
+		for _, w := range words {
+			if strings.Contains(low, w) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED), has("connection refused", "actively refused"):
+		return "connection refused"
+	case errors.As(err, &dns) && dns.IsNotFound, has("no such host"):
+		return "the host name was not found"
+	case errors.As(err, &dns), has("server misbehaving", "lookup "):
+		return "the host name could not be looked up"
+	case errors.Is(err, syscall.ECONNRESET), has("connection reset"):
+		return "the connection was reset"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH), has("no route to host", "network is unreachable"):
+		return "no route to the host"
+	case code == ogcapi.Timeout, errors.As(err, &ne) && ne.Timeout(), has("timeout", "timed out"):
+		return "no answer in time"
+	}
+	return "no connection"
+}
+
+// origin is the scheme and host of a (redacted) request URL: "http://127.0.0.1:9/".
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host + "/"
 }
 
 // Capabilities returns what an endpoint declares, from a recent test or a fresh read.

@@ -153,6 +153,15 @@ func storeDetail(err error) string {
 // describeAPI explains an error of a remote OGC API server. The server's own words
 // (its problem detail) are kept: they are escaped when rendered.
 func describeAPI(e *ogcapi.APIError) (int, string, string) {
+	if e.Status == 0 {
+		// No answer at all: said as the endpoint's connection test says it.
+		switch p, msg := catalog.Explain(e); p {
+		case catalog.ProblemUnreachable:
+			return http.StatusBadGateway, "Cannot reach the server", msg
+		case catalog.ProblemTLS:
+			return http.StatusBadGateway, "The secure connection failed", msg
+		}
+	}
 	status := http.StatusBadGateway
 	title := "The server answered with an error"
 	switch e.Code {

@@ -27,6 +27,8 @@ func TestDescribe(t *testing.T) {
 		{&ogcapi.APIError{Method: "GET", URL: "http://x/processes/p", Status: 404, Code: ogcapi.NoSuchProcess}, 404, "The endpoint has no such process"},
 		{&ogcapi.APIError{Method: "GET", URL: "http://x/", Code: ogcapi.Unauthorized, Err: catalog.ErrNoKeystore}, 503, "The endpoint's credentials could not be used"},
 		{&ogcapi.APIError{Method: "GET", URL: "http://x/", Status: 401, Code: ogcapi.Unauthorized}, 502, "The server wants valid credentials (401)"},
+		{&ogcapi.APIError{Method: "GET", URL: "http://127.0.0.1:9/processes", Code: ogcapi.Unavailable,
+			Err: errors.New("dial tcp 127.0.0.1:9: connect: connection refused")}, 502, "Cannot reach the server"},
 		{errors.New("sql: database is locked at /home/me/.geojobs"), 500, "Something went wrong"},
 		{context.Canceled, 499, "Canceled"},
 	} {
@@ -37,6 +39,15 @@ func TestDescribe(t *testing.T) {
 		if strings.Contains(detail, "store: ") || strings.Contains(detail, "/home/me") {
 			t.Errorf("%v: detail %q leaks internals", c.err, detail)
 		}
+	}
+}
+
+// A server that does not answer is explained in the connection test's words.
+func TestDescribeUnreachable(t *testing.T) {
+	_, _, detail := Describe(fmt.Errorf("catalog: processes: %w", &ogcapi.APIError{Method: "GET", URL: "http://127.0.0.1:9/processes?limit=100",
+		Code: ogcapi.Unavailable, Err: errors.New("dial tcp 127.0.0.1:9: connect: connection refused")}))
+	if want := "Cannot reach http://127.0.0.1:9/: connection refused. Is the server running? Check the endpoint's URL"; !strings.HasPrefix(detail, want) {
+		t.Errorf("detail %q, want %q…", detail, want)
 	}
 }
 

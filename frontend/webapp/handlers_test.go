@@ -148,6 +148,14 @@ func TestProcessesPages(t *testing.T) {
 	if down.find("#process-results [data-testid=error]").Length() != 1 || down.find("#endpoint-select").Length() != 1 {
 		t.Errorf("unreachable endpoint: %s", down.find("#process-results").Text())
 	}
+	// Said as the endpoint's connection test says it, with the way to that test.
+	if e := down.find("#process-results [data-testid=error]").Text(); !strings.Contains(e, "Cannot reach the server") ||
+		!strings.Contains(e, "Cannot reach http://127.0.0.1:1/: connection refused. Is the server running? Check the endpoint's URL") {
+		t.Errorf("unreachable endpoint's error: %q", e)
+	}
+	if href := down.find("#process-results [data-testid=endpoint-link] a").AttrOr("href", ""); href != "/endpoints/down" {
+		t.Errorf("endpoint link %q", href)
+	}
 	if again := s.get("/processes"); again.find(`#endpoint-select option[selected]`).AttrOr("value", "") != "down" {
 		t.Error("the selected endpoint was not remembered")
 	}

@@ -195,6 +195,9 @@ func outputType(raw json.RawMessage) string {
 
 // Paths.
 
+// endpointURL is the endpoint's page (its settings and connection test).
+func endpointURL(endpointID string) string { return "/endpoints/" + url.PathEscape(endpointID) }
+
 func detailURL(endpointID, processID string) string {
 	return "/endpoints/" + url.PathEscape(endpointID) + "/processes/" + url.PathEscape(processID)
 }
