@@ -236,7 +236,26 @@ func TestDeployPreviewReplaceUndeploy(t *testing.T) {
 	if rep.find("[data-testid=deployed]").Length() != 1 {
 		t.Errorf("replace: %s", rep.find("#deploy-result").Text())
 	}
-	u := s.postForm("/endpoints/local/processes/water-bodies/undeploy", nil)
+	// Undeploy asks first: the detail page links to a confirmation page, and a POST
+	// without its confirmation gets that page and changes nothing.
+	ask := d.find("a[data-testid=undeploy]").AttrOr("href", "")
+	if ask != "/endpoints/local/processes/water-bodies/undeploy" {
+		t.Fatalf("undeploy link %q", ask)
+	}
+	c := s.get(ask)
+	expect(t, c, http.StatusOK)
+	if !strings.Contains(c.find("[data-testid=undeploy-confirm] h1").Text(), "Undeploy water-bodies?") ||
+		c.find(`[data-testid=undeploy-confirm] form input[name=confirm][value=yes]`).Length() != 1 ||
+		c.find("[data-testid=undeploy-cancel]").AttrOr("href", "") != "/endpoints/local/processes/water-bodies" {
+		t.Errorf("confirmation page: %s", c.find("main").Text())
+	}
+	unasked := s.postForm("/endpoints/local/processes/water-bodies/undeploy", nil)
+	expect(t, unasked, http.StatusOK)
+	if unasked.find("[data-testid=undeploy-confirm]").Length() != 1 {
+		t.Error("an unconfirmed undeploy did not ask")
+	}
+	expect(t, s.get("/endpoints/local/processes/water-bodies"), http.StatusOK)
+	u := s.postForm("/endpoints/local/processes/water-bodies/undeploy", url.Values{"confirm": {"yes"}})
 	expect(t, u, http.StatusSeeOther)
 	expect(t, s.get("/endpoints/local/processes/water-bodies"), http.StatusNotFound)
 }

@@ -50,6 +50,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	handle("GET /processes", h.list)
 	handle("GET /endpoints/{eid}/processes", h.listOf)
 	handle("GET /endpoints/{eid}/processes/{pid}", h.detail)
+	handle("GET /endpoints/{eid}/processes/{pid}/undeploy", h.undeployConfirm)
 	handle("POST /endpoints/{eid}/processes/{pid}/undeploy", h.undeploy)
 	handle("GET /endpoints/{eid}/deploy", h.deployPage)
 	handle("POST /endpoints/{eid}/deploy", h.deploy)
@@ -113,7 +114,28 @@ func (h *Handler) detail(w http.ResponseWriter, r *http.Request) error {
 	return web.Render(w, r, web.Page{Title: title, Section: components.SectionProcesses, Content: DetailView(m)})
 }
 
+// undeployConfirm asks before undeploying: it removes the process from the server
+// for everyone, and cannot be undone from here.
+func (h *Handler) undeployConfirm(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	e, err := h.cat.Endpoint(ctx, r.PathValue("eid"))
+	if err != nil {
+		return err
+	}
+	p, err := h.cat.Process(ctx, e.ID, r.PathValue("pid"))
+	if err != nil {
+		return err
+	}
+	return web.Render(w, r, web.Page{Title: "Undeploy " + p.ID, Section: components.SectionProcesses,
+		Content: UndeployView(UndeployModel{Endpoint: e, Process: p})})
+}
+
+// undeploy undeploys a process once the confirmation page's button said so; any other
+// request (an old form, a page without it) gets the confirmation page.
 func (h *Handler) undeploy(w http.ResponseWriter, r *http.Request) error {
+	if r.PostFormValue("confirm") != "yes" {
+		return h.undeployConfirm(w, r)
+	}
 	eid := r.PathValue("eid")
 	if err := h.cat.Undeploy(r.Context(), eid, r.PathValue("pid")); err != nil {
 		return err

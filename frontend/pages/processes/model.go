@@ -33,6 +33,12 @@ type DetailModel struct {
 	CanDeploy bool // the endpoint declares Part 2 (deploy, replace, undeploy)
 }
 
+// UndeployModel is the question asked before undeploying a process.
+type UndeployModel struct {
+	Endpoint store.Endpoint
+	Process  *ogcapi.Process
+}
+
 // InputDoc documents one input.
 type InputDoc struct {
 	ID, Title, Description string
