@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,6 +89,11 @@ func percentile(d []time.Duration, p float64) time.Duration {
 // jobs run (% of one core), requests per job per minute, and the latency from the
 // server's change (its "updated" time) to the frame's arrival, for status transitions
 // and for all changes (p50, p99). Run with -benchtime=1x.
+//
+// With GEOJOBS_BENCH_CPUPROFILE set to a file name, it writes the CPU profile of the
+// measured window (the jobs running, not their submission) to that file. The monitor
+// runs in this process; the endpoint runs in the child, so the profile is the monitor's
+// (and the hub's and the benchmark's WebSocket reader's, as the CPU figure is).
 func BenchmarkMonitorCountdowns(b *testing.B) {
 	n, seconds := 1000, 60
 	if v, err := strconv.Atoi(os.Getenv("GEOJOBS_BENCH_JOBS")); err == nil && v > 0 {
@@ -215,6 +221,7 @@ func benchOnce(b *testing.B, n, seconds int) {
 	wg.Wait()
 	submitTook := time.Since(submitStart)
 
+	stopProfile := startCPUProfile(b)
 	b.StartTimer()
 	t0, cpu0, req0 := time.Now(), cpuTime(), counter.n.Load()
 	deadline := t0.Add(time.Duration(seconds)*time.Second + 3*time.Minute)
@@ -223,6 +230,7 @@ func benchOnce(b *testing.B, n, seconds int) {
 	}
 	wall, cpu, reqs := time.Since(t0), cpuTime()-cpu0, counter.n.Load()-req0
 	b.StopTimer()
+	stopProfile()
 	time.Sleep(200 * time.Millisecond) // the last frames
 
 	// Every job must have ended successfully with every status recorded.
@@ -269,4 +277,27 @@ func benchOnce(b *testing.B, n, seconds int) {
 	}
 	b.Logf("%d jobs × %d s: submitted in %s; tracked for %s; %d requests; %d finished; %d status frames, %d frames",
 		n, seconds, submitTook.Round(time.Millisecond), wall.Round(time.Millisecond), reqs, finished.Load(), len(statusLat), len(allLat))
+}
+
+// startCPUProfile starts writing a CPU profile to the file GEOJOBS_BENCH_CPUPROFILE
+// names, if it is set, and returns the function that stops it.
+func startCPUProfile(b *testing.B) (stop func()) {
+	name := os.Getenv("GEOJOBS_BENCH_CPUPROFILE")
+	if name == "" {
+		return func() {}
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Error(err)
+		}
+	}
 }
