@@ -266,6 +266,35 @@
     setTimeout(function () { if (document.body.contains(elt)) sw.reconnect(); }, 500 + Math.random() * 1500);
   });
 
+  // Connection lost: while the page-wide socket is down (the app stopped, the laptop
+  // slept), a banner says so. The extension reconnects every socket of the page, and
+  // the hub sends each one a snapshot, which brings the page up to date. The banner
+  // waits a moment, so the quick reconnects above (1001) do not flash it.
+  const LOST_AFTER_MS = 3000;
+  let lostTimer = 0;
+  function isGlobal(ev) { return ev.target && ev.target.id === "live-global"; }
+  function setLost(lost) {
+    const b = document.getElementById("connection-lost");
+    if (!b) return;
+    b.textContent = lost ? "Connection to geojobs lost — reconnecting…" : "";
+    b.hidden = !lost;
+  }
+  document.addEventListener("htmx:wsClose", function (ev) {
+    if (!isGlobal(ev) || lostTimer) return;
+    lostTimer = setTimeout(function () { lostTimer = 0; setLost(true); }, LOST_AFTER_MS);
+  });
+  document.addEventListener("htmx:wsOpen", function (ev) {
+    if (!isGlobal(ev)) return;
+    clearTimeout(lostTimer);
+    lostTimer = 0;
+    setLost(false);
+  });
+  // Try again soon after a long outage too: the extension's default waits up to a
+  // minute between attempts; this caps it at about 8 s, with jitter.
+  htmx.config.wsReconnectDelay = function (retries) {
+    return Math.min(1000 * Math.pow(2, Math.min(retries, 3)), 8000) * (0.5 + Math.random() / 2);
+  };
+
   // Notifications: the button that turns them on also asks the browser's permission
   // (a click is needed for that); where they are on but the browser was never asked,
   // a button offers it.
