@@ -105,9 +105,16 @@ const (
 	qStatusChanged = `UPDATE jobs SET status = ?, progress = ?, message = ?, updated_at = ?, last_polled_at = ?,
 		unreachable_since = NULL, unreachable_reason = '', lost_at = NULL, started_at = ?, finished_at = ? WHERE id = ?`
 	qAddEvent = "INSERT INTO job_events (job_id, at, kind, status, progress, message) VALUES (?, ?, ?, ?, ?, ?)"
+	// qStatusMoved is the status write of a reachable job whose status, progress or
+	// message changed, in one statement: it changes no row when nothing changed or
+	// the job was unreachable (an EventReachable is then due), and recordStatus takes
+	// the general path. Parameters: status, progress, message, at, started, finished, id.
+	qStatusMoved = `UPDATE jobs SET status = ?1, progress = ?2, message = ?3, updated_at = ?4, last_polled_at = ?4,
+		unreachable_reason = '', lost_at = NULL, started_at = coalesce(started_at, ?5), finished_at = coalesce(finished_at, ?6)
+		WHERE id = ?7 AND unreachable_since IS NULL AND (status IS NOT ?1 OR progress IS NOT ?2 OR message IS NOT ?3)`
 )
 
-var hotQueries = []string{qStatusOf, qPolledSame, qStatusChanged, qAddEvent}
+var hotQueries = []string{qStatusOf, qPolledSame, qStatusChanged, qAddEvent, qStatusMoved}
 
 // DescriptionHash returns the hex sha256 of a process description.
 func DescriptionHash(desc []byte) string {
@@ -283,6 +290,40 @@ func (s *Store) RecordStatus(ctx context.Context, id string, st ogcapi.StatusInf
 }
 
 func (s *Store) recordStatus(ctx context.Context, tx *sql.Tx, id string, st ogcapi.StatusInfo, at time.Time) (bool, error) {
+	// The monitor records a status only when it saw it change, so try the one-statement
+	// write first; reading the row first made every status write three statements, and
+	// the driver parses each statement anew on every execution.
+	t := ms2(at)
+	progress := st.Progress
+	if progress != nil {
+		p := min(max(*progress, 0), 100)
+		progress = &p
+	}
+	var started, finished sql.NullInt64 // used only where the row has none yet
+	if st.Started != nil {
+		started = nullMS(*st.Started)
+	} else if st.Status == ogcapi.StatusRunning || ogcapi.Terminal(st.Status) && st.Status != ogcapi.StatusDismissed {
+		started = sql.NullInt64{Int64: t, Valid: true}
+	}
+	if ogcapi.Terminal(st.Status) {
+		finished = sql.NullInt64{Int64: t, Valid: true}
+		if st.Finished != nil {
+			finished = nullMS(*st.Finished)
+		}
+	}
+	res, err := s.txExec(ctx, tx, qStatusMoved, st.Status, progress, st.Message, t, started, finished, id)
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return true, s.addEvent(ctx, tx, id, t, EventStatus, st.Status, progress, st.Message)
+	}
+	return s.recordStatusSlow(ctx, tx, id, st, at)
+}
+
+// recordStatusSlow is recordStatus for a job that is unreachable, unknown, or whose
+// status did not change.
+func (s *Store) recordStatusSlow(ctx context.Context, tx *sql.Tx, id string, st ogcapi.StatusInfo, at time.Time) (bool, error) {
 	var cur struct {
 		status, message string
 		progress        sql.NullInt64
