@@ -144,7 +144,7 @@ func New(endpoint string, opts ...Option) (*Client, error) {
 		o(c)
 	}
 	if c.hc == nil {
-		c.hc = &http.Client{}
+		c.hc = &http.Client{Transport: defaultTransport}
 	}
 	c.hc.CheckRedirect = c.checkRedirect(c.hc.CheckRedirect)
 	return c, nil
@@ -515,3 +515,14 @@ func looksLikeJSON(b []byte) bool {
 	b = bytes.TrimLeft(b, " \t\r\n\ufeff")
 	return len(b) > 0 && (b[0] == '{' || b[0] == '[')
 }
+
+// defaultTransport is shared by clients built without WithHTTPClient. It keeps more idle
+// connections per host than Go's default (2), so that a job monitor polling one endpoint
+// with several requests at once reuses its connections (and TLS sessions) instead of
+// opening new ones after every burst.
+var defaultTransport = func() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 16
+	t.MaxIdleConns = 256
+	return t
+}()
