@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/geojobs/geojobs/backend/atomicfile"
 )
 
 // Window size limits, in device-independent pixels.
@@ -96,19 +98,7 @@ func SaveState(dir string, s State) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".desktop-*.json")
-	if err != nil {
-		return fmt.Errorf("saving the window state: %w", err)
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return fmt.Errorf("saving the window state: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("saving the window state: %w", err)
-	}
-	if err := os.Rename(f.Name(), filepath.Join(dir, StateFile)); err != nil {
+	if err := atomicfile.WriteOS(filepath.Join(dir, StateFile), append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("saving the window state: %w", err)
 	}
 	return nil

@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/geojobs/geojobs/backend/atomicfile"
 
 	"filippo.io/age"
 	"github.com/spf13/afero"
@@ -216,48 +217,7 @@ func sortFileKeys(ks []fileKey) {
 	}
 }
 
-// writeAtomic writes data to a temporary file beside path, syncs it, and
-// renames it over path, so a crash leaves either the old or the new file.
-func writeAtomic(fsys afero.Fs, path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := afero.TempFile(fsys, dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = fsys.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = fsys.Chmod(tmp, 0o600); err != nil {
-		return err
-	}
-	if err = fsys.Rename(tmp, path); err != nil {
-		return err
-	}
-	syncDir(fsys, dir)
-	return nil
-}
-
-// syncDir makes the rename durable where the file system supports it.
-func syncDir(fsys afero.Fs, dir string) {
-	if _, ok := fsys.(*afero.OsFs); !ok {
-		return
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
+// writeAtomic writes the keystore file owner-only, so that a crash leaves the old or the new file.
+func writeAtomic(fsys afero.Fs, path string, data []byte) error {
+	return atomicfile.Write(fsys, path, data, 0o600)
 }

@@ -6,8 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path"
+
+	"github.com/geojobs/geojobs/backend/atomicfile"
 
 	"github.com/spf13/afero"
 )
@@ -49,23 +50,7 @@ func (st *store) writeFile(name string, b []byte) error {
 	if err := st.fs.MkdirAll(path.Dir(name), 0o755); err != nil {
 		return fmt.Errorf("create state directory: %w", err)
 	}
-	tmp := name + ".tmp-" + randomHex(6)
-	f, err := st.fs.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("write state: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = st.fs.Rename(tmp, name)
-	}
-	if err != nil {
-		_ = st.fs.Remove(tmp)
+	if err := atomicfile.Write(st.fs, name, b, 0o644); err != nil {
 		return fmt.Errorf("write state %s: %w", path.Base(name), err)
 	}
 	return nil

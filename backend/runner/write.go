@@ -2,9 +2,10 @@ package runner
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"path/filepath"
+
+	"github.com/geojobs/geojobs/backend/atomicfile"
 
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/spf13/afero"
@@ -34,34 +35,9 @@ func writeCollection(fsys afero.Fs, path string, stdout io.Writer, ic *stac.Item
 	return nil
 }
 
-func atomicWrite(fsys afero.Fs, path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	if err := fsys.MkdirAll(dir, 0o755); err != nil {
+func atomicWrite(fsys afero.Fs, path string, data []byte) error {
+	if err := fsys.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := afero.TempFile(fsys, dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = fsys.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("sync: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := fsys.Chmod(tmp, 0o644); err != nil {
-		return err
-	}
-	return fsys.Rename(tmp, path)
+	return atomicfile.Write(fsys, path, data, 0o644)
 }

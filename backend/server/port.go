@@ -5,9 +5,10 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/geojobs/geojobs/backend/atomicfile"
 )
 
 // PortFile is the file in the data folder where the app records the port it served on.
@@ -60,19 +61,5 @@ func readPort(file string) int {
 }
 
 func writePort(file string, port int) error {
-	tmp, err := os.CreateTemp(filepath.Dir(file), filepath.Base(file)+".*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.WriteString(strconv.Itoa(port) + "\n")
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), file)
-	}
-	if err != nil {
-		_ = os.Remove(tmp.Name())
-	}
-	return err
+	return atomicfile.WriteOS(file, []byte(strconv.Itoa(port)+"\n"), 0o600)
 }
