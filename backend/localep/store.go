@@ -69,13 +69,6 @@ func (st *store) readJSON(name string, v any) error {
 	return json.Unmarshal(b, v)
 }
 
-// randomHex returns n random bytes as hex (job ids, temporary names).
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
-	return hex.EncodeToString(b)
-}
-
 // newJobID returns a random UUID (version 4) as job id.
 func newJobID() string {
 	b := make([]byte, 16)
