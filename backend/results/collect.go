@@ -17,8 +17,9 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/geojobs/geojobs/backend/safetext"
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/stac"
@@ -287,23 +288,5 @@ func isBinarySchema(desc ogcapi.OutputDescription) bool {
 	return s.ContentEncoding == "base64" || s.ContentEncoding == "binary" || s.Format == "byte" || s.Format == "binary"
 }
 
-// clean makes text a server sent safe for one-line messages: control and bidi
-// characters are dropped, runs of white space become one space, and the result is cut
-// to n runes.
-func clean(s string, n int) string {
-	s = strings.ToValidUTF8(s, "")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) {
-			return ' '
-		}
-		if unicode.IsControl(r) || r == '\u200b' || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') {
-			return -1
-		}
-		return r
-	}, s)
-	s = strings.Join(strings.Fields(s), " ")
-	if utf8.RuneCountInString(s) > n {
-		return string([]rune(s)[:n]) + "…"
-	}
-	return s
-}
+// clean makes text a server sent safe for one-line messages.
+func clean(s string, n int) string { return safetext.OneLine(s, n) }
