@@ -223,7 +223,7 @@ func downloadAll(ctx context.Context, stderr io.Writer, ic *stac.ItemCollection,
 		}
 	}
 	if !f.quiet {
-		fmt.Fprintf(stderr, "%d of %d file(s), %s, in %s; catalog: %s\n", ok, len(planned), humanBytes(total), dest,
+		fmt.Fprintf(stderr, "%d of %d file(s), %s, in %s; catalog: %s\n", ok, len(planned), transfer.FormatSize(total), dest,
 			filepath.Join(dest, transfer.CatalogName))
 	}
 	if werr != nil {
@@ -266,11 +266,11 @@ func (b *progressBar) update(u transfer.Update) {
 	if t.ETA >= 0 {
 		eta = t.ETA.Round(time.Second).String()
 	}
-	line := fmt.Sprintf("%d/%d files  %s", t.Completed, t.Files, humanBytes(t.Done))
+	line := fmt.Sprintf("%d/%d files  %s", t.Completed, t.Files, transfer.FormatSize(t.Done))
 	if t.Size >= 0 {
-		line += " of " + humanBytes(t.Size)
+		line += " of " + transfer.FormatSize(t.Size)
 	}
-	line += fmt.Sprintf("  %s/s  ETA %s", humanBytes(int64(t.Speed)), eta)
+	line += fmt.Sprintf("  %s/s  ETA %s", transfer.FormatSize(int64(t.Speed)), eta)
 	if t.Failed > 0 {
 		line += fmt.Sprintf("  %d failed", t.Failed)
 	}
@@ -300,17 +300,4 @@ func (b *progressBar) done() {
 	if b.drawn {
 		fmt.Fprintln(b.w)
 	}
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

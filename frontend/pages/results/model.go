@@ -2,7 +2,6 @@ package results
 
 import (
 	"encoding/json"
-	"fmt"
 	"mime"
 	"net/url"
 	"strings"
@@ -241,21 +240,12 @@ func hasRole(a stac.Asset, roles ...string) bool {
 	return false
 }
 
-// Bytes formats a size.
+// Bytes formats a size ("unknown" when it is not known).
 func Bytes(n int64) string {
 	if n < 0 {
 		return "unknown"
 	}
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+	return transfer.FormatSize(n)
 }
 
 // Speed formats bytes per second.
