@@ -3,17 +3,14 @@ package cmd
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/spf13/afero"
 
 	"github.com/geojobs/geojobs/backend/localep"
+	"github.com/geojobs/geojobs/backend/localep/localeptest"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/transfer"
 )
@@ -21,17 +18,7 @@ import (
 // geojobs run --download on the built-in endpoint's synthetic-scene, then geojobs
 // download of the written ItemCollection again (nothing fetched twice, same result).
 func TestRunDownloadAndDownload(t *testing.T) {
-	srv, err := localep.New(localep.Options{DataDir: "/data", Fs: afero.NewMemMapFs()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		ts.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Close(ctx)
-	})
+	ts := localeptest.Start(t, localep.Options{})
 	dir := t.TempDir()
 	req := filepath.Join(dir, "request.json")
 	os.WriteFile(req, []byte(`{"inputs":{"aoi":{"bbox":[5.9,45.8,6.4,46.2]},"size":96}}`), 0o644)
