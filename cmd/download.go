@@ -20,7 +20,7 @@ import (
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/backend/transfer"
-	"github.com/geojobs/geojobs/backend/transfer/filesrc"
+	"github.com/geojobs/geojobs/backend/transfer/file"
 )
 
 func init() { extraCommands = append(extraCommands, newDownloadCmd) }
@@ -186,7 +186,7 @@ func downloadAll(ctx context.Context, stderr io.Writer, ic *stac.ItemCollection,
 	}
 	mux := downloadMux(keys)
 	if local {
-		mux.Register("file", filesrc.Source{})
+		mux.Register("file", file.Source{})
 	}
 	bar := newProgressBar(stderr, f.quiet)
 	m := transfer.NewManager(transfer.Options{Sources: mux, Manifest: true, Connections: f.conns, MaxFiles: f.files,

@@ -19,11 +19,11 @@ import (
 	"github.com/geojobs/geojobs/backend/config"
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/keystore/keyscmd"
-	"github.com/geojobs/geojobs/backend/keystore/s3src"
-	"github.com/geojobs/geojobs/backend/keystore/s3src/s3test"
 	"github.com/geojobs/geojobs/backend/multihash"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/backend/transfer/s3"
+	"github.com/geojobs/geojobs/backend/transfer/s3/s3test"
 )
 
 const (
@@ -57,7 +57,7 @@ func s3World(t *testing.T) (dataDir string, objects map[string][]byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := s3src.New(k, s3src.Options{})
+	c, err := s3.New(k, s3.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,13 +12,13 @@ import (
 	"github.com/geojobs/geojobs/backend/catalog"
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/keystore/keyscmd"
-	"github.com/geojobs/geojobs/backend/keystore/s3src"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/results"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/backend/transfer"
-	"github.com/geojobs/geojobs/backend/transfer/httpsrc"
+	"github.com/geojobs/geojobs/backend/transfer/httpget"
+	"github.com/geojobs/geojobs/backend/transfer/s3"
 )
 
 // downloadKeys opens the data dir's keystore for downloads: with the OS keychain or
@@ -56,14 +56,14 @@ func downloadKeys(dataDir string, stderr io.Writer) *keystore.Store {
 // s3://bucket/prefix matches. keys may be nil.
 func downloadMux(keys *keystore.Store) *transfer.Mux {
 	mux := transfer.NewMux()
-	o := httpsrc.Options{UserAgent: "geojobs/" + Version}
+	o := httpget.Options{UserAgent: "geojobs/" + Version}
 	if keys != nil {
 		o.Auth = keys.Authorizer(keystore.Download)
 	}
-	h := httpsrc.New(o)
+	h := httpget.New(o)
 	mux.Register("http", h)
 	mux.Register("https", h)
-	mux.Register("s3", s3src.StoreSource(keys, s3src.Options{}))
+	mux.Register("s3", s3.StoreSource(keys, s3.Options{}))
 	return mux
 }
 
@@ -82,7 +82,7 @@ func fetchJobItems(ctx context.Context, st *store.Store, jobID string, keys *key
 	if err != nil {
 		return nil, err
 	}
-	var auth httpsrc.Authorizer
+	var auth httpget.Authorizer
 	if keys != nil {
 		auth = keys.Authorizer(keystore.Download)
 	}

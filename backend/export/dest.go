@@ -19,8 +19,8 @@ import (
 	"strings"
 
 	"github.com/geojobs/geojobs/backend/keystore"
-	"github.com/geojobs/geojobs/backend/keystore/davsrc"
-	"github.com/geojobs/geojobs/backend/keystore/s3src"
+	"github.com/geojobs/geojobs/backend/transfer/s3"
+	"github.com/geojobs/geojobs/backend/transfer/webdav"
 )
 
 // Destination is where an export writes: a folder of a bucket or a share.
@@ -64,13 +64,13 @@ func Open(k *keystore.Key, folder string, transport http.RoundTripper) (Destinat
 			}
 			kk.Bucket, folder = bucket, rest
 		}
-		c, err := s3src.New(&kk, s3src.Options{Transport: transport})
+		c, err := s3.New(&kk, s3.Options{Transport: transport})
 		if err != nil {
 			return nil, err
 		}
 		return &s3Dest{c: c, bucket: kk.Bucket, base: join(prefix, folder)}, nil
 	case keystore.KindWebDAV:
-		c, err := davsrc.New(k, davsrc.Options{Transport: transport})
+		c, err := webdav.New(k, webdav.Options{Transport: transport})
 		if err != nil {
 			return nil, err
 		}
@@ -105,7 +105,7 @@ func join(parts ...string) string {
 }
 
 type s3Dest struct {
-	c      *s3src.Client
+	c      *s3.Client
 	bucket string
 	base   string
 }
@@ -122,7 +122,7 @@ func (d *s3Dest) URL(rel string) string {
 func (d *s3Dest) String() string { return strings.TrimSuffix(d.URL(""), "/") + "/" }
 
 type davDest struct {
-	c        *davsrc.Client
+	c        *webdav.Client
 	endpoint string
 	base     string
 }

@@ -21,13 +21,13 @@ import (
 	"golang.org/x/net/webdav"
 
 	"github.com/geojobs/geojobs/backend/keystore"
-	"github.com/geojobs/geojobs/backend/keystore/s3src"
-	"github.com/geojobs/geojobs/backend/keystore/s3src/s3test"
 	"github.com/geojobs/geojobs/backend/multihash"
 	"github.com/geojobs/geojobs/backend/results"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/transfer"
 	"github.com/geojobs/geojobs/backend/transfer/driver"
+	"github.com/geojobs/geojobs/backend/transfer/s3"
+	"github.com/geojobs/geojobs/backend/transfer/s3/s3test"
 )
 
 const (
@@ -90,7 +90,7 @@ func newWorld(t *testing.T) *world {
 	}
 	w := &world{s3: ts, be: be, keys: keys, ic: ic, files: map[string][]byte{}}
 	rk, _ := keys.Get("zoo-results")
-	up, err := s3src.New(rk, s3src.Options{})
+	up, err := s3.New(rk, s3.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,14 +98,14 @@ func newWorld(t *testing.T) *world {
 		a := it.Assets["data"]
 		b := make([]byte, 200<<10+len(it.ID))
 		_, _ = rand.Read(b)
-		_, key, _ := s3src.ParseURL(a.Href)
+		_, key, _ := s3.ParseURL(a.Href)
 		if _, err := up.Upload(context.Background(), key, bytes.NewReader(b), int64(len(b)), "image/tiff"); err != nil {
 			t.Fatal(err)
 		}
 		w.files[a.Href] = b
 	}
 	w.mux = transfer.NewMux()
-	w.mux.Register("s3", s3src.StoreSource(keys, s3src.Options{}))
+	w.mux.Register("s3", s3.StoreSource(keys, s3.Options{}))
 	return w
 }
 

@@ -86,7 +86,7 @@ func basic(user, pass string) string {
 
 // URLCredentials authorise each request with the key the store matches for its
 // URL and use (Store.Match), and leave requests no key matches untouched. It
-// fits the transfer engine's http source (httpsrc.Authorizer): downloads from
+// fits the transfer engine's http source (httpget.Authorizer): downloads from
 // WebDAV shares, HTTP endpoints and S3 https URLs get their key's credentials.
 type URLCredentials struct {
 	store *Store

@@ -27,7 +27,7 @@ var (
 	ErrNotAllowed = errors.New("key cannot be used for this")
 )
 
-// Errors from the storage a key opens (s3src, davsrc, keycheck). The message
+// Errors from the storage a key opens (transfer/s3, transfer/webdav, keycheck). The message
 // carries what the server said, never a secret.
 var (
 	// ErrRemoteNotFound: the bucket, object or path does not exist.

@@ -5,7 +5,7 @@
 // whose key lives in the OS keychain or comes from a passphrase.
 //
 // The package holds the model, the use rules, URL matching, the encrypted file
-// and request credentials. Talking to S3 and WebDAV lives in s3src and davsrc;
+// and request credentials. Talking to S3 and WebDAV lives in transfer/s3 and transfer/webdav;
 // checking a key against its server in keycheck.
 package keystore
 

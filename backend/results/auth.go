@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
-	"github.com/geojobs/geojobs/backend/transfer/httpsrc"
+	"github.com/geojobs/geojobs/backend/transfer/httpget"
 )
 
 // Scoped is credentials that apply only under one URL prefix: same scheme, host and
@@ -19,14 +19,14 @@ type Scoped struct {
 
 // Authorizer applies the first Scoped whose prefix covers a request's URL, else
 // Fallback (the keystore's Authorizer(keystore.Download), say), else nothing. It is an
-// httpsrc.Authorizer, so downloads and the asset proxy send each secret only where it
+// httpget.Authorizer, so downloads and the asset proxy send each secret only where it
 // belongs.
 type Authorizer struct {
 	Scopes   []Scoped
-	Fallback httpsrc.Authorizer
+	Fallback httpget.Authorizer
 }
 
-var _ httpsrc.Authorizer = (*Authorizer)(nil)
+var _ httpget.Authorizer = (*Authorizer)(nil)
 
 // Apply adds the credentials that cover req.URL.
 func (a *Authorizer) Apply(req *http.Request) error {
@@ -112,7 +112,7 @@ func (t *originCredentials) RoundTrip(req *http.Request) (*http.Response, error)
 
 // AuthClient returns a copy of base whose requests are authorised by auth (nil: none).
 // Redirects are new requests, authorised for their own URL.
-func AuthClient(base *http.Client, auth httpsrc.Authorizer) *http.Client {
+func AuthClient(base *http.Client, auth httpget.Authorizer) *http.Client {
 	var c http.Client
 	if base != nil {
 		c = *base
@@ -130,7 +130,7 @@ func AuthClient(base *http.Client, auth httpsrc.Authorizer) *http.Client {
 
 type authTransport struct {
 	base http.RoundTripper
-	auth httpsrc.Authorizer
+	auth httpget.Authorizer
 }
 
 func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {

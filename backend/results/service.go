@@ -17,7 +17,7 @@ import (
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/backend/transfer"
 	"github.com/geojobs/geojobs/backend/transfer/driver"
-	"github.com/geojobs/geojobs/backend/transfer/httpsrc"
+	"github.com/geojobs/geojobs/backend/transfer/httpget"
 )
 
 // Errors of the Service, to be tested with errors.Is.
@@ -50,7 +50,7 @@ type ServiceOptions struct {
 	HTTPClient *http.Client
 	// Auth authorises those reads (and should be what Sources' http driver uses): the
 	// app's Authorizer, which gives each secret only to the URLs it belongs to.
-	Auth   httpsrc.Authorizer
+	Auth   httpget.Authorizer
 	Logger *slog.Logger
 }
 

@@ -6,8 +6,8 @@ import (
 	"sync"
 
 	"github.com/geojobs/geojobs/backend/transfer/driver"
-	"github.com/geojobs/geojobs/backend/transfer/filesrc"
-	"github.com/geojobs/geojobs/backend/transfer/httpsrc"
+	"github.com/geojobs/geojobs/backend/transfer/file"
+	"github.com/geojobs/geojobs/backend/transfer/httpget"
 )
 
 // Mux maps URL schemes to sources. It is safe for concurrent use.
@@ -21,12 +21,12 @@ func NewMux() *Mux { return &Mux{schemes: map[string]driver.Source{}} }
 
 // DefaultMux returns a Mux with the built-in drivers: http and https (with auth applied
 // to every request when not nil) and file.
-func DefaultMux(auth httpsrc.Authorizer) *Mux {
+func DefaultMux(auth httpget.Authorizer) *Mux {
 	m := NewMux()
-	h := httpsrc.New(httpsrc.Options{Auth: auth, UserAgent: "geojobs"})
+	h := httpget.New(httpget.Options{Auth: auth, UserAgent: "geojobs"})
 	m.Register("http", h)
 	m.Register("https", h)
-	m.Register("file", filesrc.Source{})
+	m.Register("file", file.Source{})
 	return m
 }
 

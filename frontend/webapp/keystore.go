@@ -13,8 +13,8 @@ import (
 	"github.com/geojobs/geojobs/backend/catalog"
 	ks "github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/keystore/keycheck"
-	"github.com/geojobs/geojobs/backend/keystore/s3src"
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/transfer/s3"
 	keyspage "github.com/geojobs/geojobs/frontend/pages/keystore"
 )
 
@@ -76,19 +76,19 @@ func (r keyRemote) Check(ctx context.Context, k *ks.Key) (keycheck.Report, error
 // maxListing bounds one folder of the bucket picker.
 const maxListing = 500
 
-func (r keyRemote) ListObjects(ctx context.Context, k *ks.Key, prefix string) ([]s3src.Object, string, bool, error) {
-	c, err := s3src.New(k, s3src.Options{Transport: r.transport})
+func (r keyRemote) ListObjects(ctx context.Context, k *ks.Key, prefix string) ([]s3.Object, string, bool, error) {
+	c, err := s3.New(k, s3.Options{Transport: r.transport})
 	if err != nil {
 		return nil, "", false, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	objs, more, err := c.List(ctx, prefix, s3src.ListOptions{Limit: maxListing})
+	objs, more, err := c.List(ctx, prefix, s3.ListOptions{Limit: maxListing})
 	return objs, c.Bucket(), more, err
 }
 
 func (r keyRemote) Presign(ctx context.Context, k *ks.Key, object string, expiry time.Duration) (string, error) {
-	c, err := s3src.New(k, s3src.Options{Transport: r.transport})
+	c, err := s3.New(k, s3.Options{Transport: r.transport})
 	if err != nil {
 		return "", err
 	}

@@ -20,7 +20,7 @@ import (
 	"golang.org/x/net/webdav"
 
 	"github.com/geojobs/geojobs/backend/keystore"
-	"github.com/geojobs/geojobs/backend/keystore/s3src/s3test"
+	"github.com/geojobs/geojobs/backend/transfer/s3/s3test"
 )
 
 // Known secret values: the tests look for them everywhere they must not be.

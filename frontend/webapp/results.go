@@ -12,13 +12,13 @@ import (
 	"github.com/geojobs/geojobs/backend/hub"
 	"github.com/geojobs/geojobs/backend/jobs"
 	"github.com/geojobs/geojobs/backend/keystore"
-	"github.com/geojobs/geojobs/backend/keystore/s3src"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/prefs"
 	"github.com/geojobs/geojobs/backend/results"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/backend/transfer"
-	"github.com/geojobs/geojobs/backend/transfer/httpsrc"
+	"github.com/geojobs/geojobs/backend/transfer/httpget"
+	"github.com/geojobs/geojobs/backend/transfer/s3"
 	resultspage "github.com/geojobs/geojobs/frontend/pages/results"
 )
 
@@ -35,7 +35,7 @@ func (a *App) buildResults(opts Options, log *slog.Logger) (*resultspage.Handler
 		Fallback: a.Keys.Authorizer(keystore.Download),
 	}
 	mux := transfer.DefaultMux(auth)
-	mux.Register("s3", s3src.StoreSource(a.Keys, s3src.Options{}))
+	mux.Register("s3", s3.StoreSource(a.Keys, s3.Options{}))
 	var err error
 	a.Results, err = results.NewService(results.ServiceOptions{Store: a.Store, Sources: mux, Auth: auth,
 		Clients: a.Catalog.Client, Logger: log.With("component", "results")})
@@ -111,7 +111,7 @@ func (a *App) restoreDownloads(ctx context.Context, log *slog.Logger) {
 	}
 }
 
-var _ httpsrc.Authorizer = (*results.Authorizer)(nil)
+var _ httpget.Authorizer = (*results.Authorizer)(nil)
 
 // resultsRoutes registers the results page.
 func resultsRoutes(mux *http.ServeMux, page *resultspage.Handler) { page.Register(mux) }

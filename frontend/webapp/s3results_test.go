@@ -21,12 +21,12 @@ import (
 
 	"github.com/geojobs/geojobs/backend/export"
 	"github.com/geojobs/geojobs/backend/keystore"
-	"github.com/geojobs/geojobs/backend/keystore/s3src"
 	"github.com/geojobs/geojobs/backend/multihash"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/backend/transfer"
+	"github.com/geojobs/geojobs/backend/transfer/s3"
 )
 
 // zooJobID is the ZOO-Project job whose results testdata/zoo-results.json holds.
@@ -49,7 +49,7 @@ func zooJob(t *testing.T, s *stack, s3URL string) (string, map[string]string) {
 	if err := k.Normalize(); err != nil {
 		t.Fatal(err)
 	}
-	up, err := s3src.New(k, s3src.Options{})
+	up, err := s3.New(k, s3.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/geojobs/geojobs/backend/keystore"
-	"github.com/geojobs/geojobs/backend/keystore/davsrc"
-	"github.com/geojobs/geojobs/backend/keystore/s3src"
+	"github.com/geojobs/geojobs/backend/transfer/s3"
+	"github.com/geojobs/geojobs/backend/transfer/webdav"
 )
 
 // Options tune a check.
@@ -43,7 +43,7 @@ func Key(ctx context.Context, k *keystore.Key, opt Options) (Report, error) {
 	defer cancel()
 	switch k.Kind {
 	case keystore.KindS3, keystore.KindEODATA:
-		c, err := s3src.New(k, s3src.Options{Transport: opt.Transport})
+		c, err := s3.New(k, s3.Options{Transport: opt.Transport})
 		if err != nil {
 			return Report{}, err
 		}
@@ -55,7 +55,7 @@ func Key(ctx context.Context, k *keystore.Key, opt Options) (Report, error) {
 		}
 		return Report{Detail: fmt.Sprintf("bucket %q on %s exists and can be listed", c.Bucket(), k.Endpoint)}, nil
 	case keystore.KindWebDAV:
-		c, err := davsrc.New(k, davsrc.Options{Transport: opt.Transport})
+		c, err := webdav.New(k, webdav.Options{Transport: opt.Transport})
 		if err != nil {
 			return Report{}, err
 		}

@@ -1,4 +1,4 @@
-// Package driver defines the interface that per-scheme sources (http, file, and later s3,
+// Package driver defines the interface that per-scheme drivers (file, httpget, s3,
 // webdav) implement for the transfer package. A driver only translates between the
 // remote store and this contract; validation, retries, splitting and resuming live in
 // the portable transfer layer.

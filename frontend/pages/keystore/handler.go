@@ -19,7 +19,7 @@ import (
 
 	ks "github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/keystore/keycheck"
-	"github.com/geojobs/geojobs/backend/keystore/s3src"
+	"github.com/geojobs/geojobs/backend/transfer/s3"
 	"github.com/geojobs/geojobs/frontend/components"
 	"github.com/geojobs/geojobs/frontend/web"
 )
@@ -42,13 +42,13 @@ type Keys interface {
 var _ Keys = (*ks.Store)(nil)
 
 // Remote is what the page needs to try keys and work with what they open; the
-// application provides it over keycheck and s3src. Errors must be classified by the
+// application provides it over keycheck and s3. Errors must be classified by the
 // keystore's sentinels and must never contain a secret.
 type Remote interface {
 	// Check tries the key against its server.
 	Check(ctx context.Context, k *ks.Key) (keycheck.Report, error)
 	// ListObjects lists the key's bucket under prefix (a folder view).
-	ListObjects(ctx context.Context, k *ks.Key, prefix string) (objs []s3src.Object, bucket string, more bool, err error)
+	ListObjects(ctx context.Context, k *ks.Key, prefix string) (objs []s3.Object, bucket string, more bool, err error)
 	// Presign returns a GET URL for the object that works without credentials until expiry.
 	Presign(ctx context.Context, k *ks.Key, object string, expiry time.Duration) (string, error)
 	// ServiceKey fetches a service's RSA public key (PEM) from url.

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	ks "github.com/geojobs/geojobs/backend/keystore"
-	"github.com/geojobs/geojobs/backend/keystore/s3src"
+	"github.com/geojobs/geojobs/backend/transfer/s3"
 )
 
 // uses are the uses the page explains for every key, in display order.
@@ -156,13 +156,13 @@ type BrowseModel struct {
 	Key     string
 	Bucket  string
 	Prefix  string
-	Objects []s3src.Object
+	Objects []s3.Object
 	More    bool
 	Err     string
 }
 
 // Expiries are the lifetimes offered for a presigned URL.
-var Expiries = []time.Duration{time.Hour, 6 * time.Hour, 24 * time.Hour, 72 * time.Hour, s3src.MaxPresignExpiry}
+var Expiries = []time.Duration{time.Hour, 6 * time.Hour, 24 * time.Hour, 72 * time.Hour, s3.MaxPresignExpiry}
 
 // DefaultExpiry is the presigned URL lifetime chosen unless the user picks another:
 // long enough for a queued job to start, short enough to be worth little if leaked.

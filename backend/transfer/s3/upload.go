@@ -1,4 +1,4 @@
-package s3src
+package s3
 
 import (
 	"context"

@@ -1,6 +1,6 @@
-// Package filesrc is the transfer driver for file:// URLs (local disks and mounted
+// Package file is the transfer driver for file:// URLs (local disks and mounted
 // network shares). Its ETag is derived from size and modification time.
-package filesrc
+package file
 
 import (
 	"context"
@@ -26,10 +26,10 @@ var _ driver.Source = Source{}
 // file:///C:/dir/x on Windows. Only an empty or "localhost" host is accepted.
 func Path(u *url.URL) (string, error) {
 	if u.Scheme != "file" {
-		return "", driver.Errorf(driver.InvalidArgument, "filesrc: unsupported scheme %q", u.Scheme)
+		return "", driver.Errorf(driver.InvalidArgument, "file: unsupported scheme %q", u.Scheme)
 	}
 	if u.Host != "" && u.Host != "localhost" {
-		return "", driver.Errorf(driver.InvalidArgument, "filesrc: remote host %q in file URL", u.Host)
+		return "", driver.Errorf(driver.InvalidArgument, "file: remote host %q in file URL", u.Host)
 	}
 	p := u.Path
 	if p == "" {
@@ -40,7 +40,7 @@ func Path(u *url.URL) (string, error) {
 	}
 	p = filepath.FromSlash(p)
 	if !filepath.IsAbs(p) || strings.ContainsRune(p, 0) {
-		return "", driver.Errorf(driver.InvalidArgument, "filesrc: %q is not an absolute path", u.Path)
+		return "", driver.Errorf(driver.InvalidArgument, "file: %q is not an absolute path", u.Path)
 	}
 	return p, nil
 }
@@ -60,7 +60,7 @@ func (Source) Stat(_ context.Context, u *url.URL) (driver.Info, error) {
 		return driver.Info{}, classify(err, u)
 	}
 	if !fi.Mode().IsRegular() {
-		return driver.Info{}, driver.Errorf(driver.InvalidArgument, "filesrc: %s is not a regular file", driver.RedactURL(u))
+		return driver.Info{}, driver.Errorf(driver.InvalidArgument, "file: %s is not a regular file", driver.RedactURL(u))
 	}
 	return driver.Info{Size: fi.Size(), ETag: etag(fi), ModTime: fi.ModTime(), AcceptRanges: true}, nil
 }
@@ -68,7 +68,7 @@ func (Source) Stat(_ context.Context, u *url.URL) (driver.Info, error) {
 // ReadRange implements driver.Source.
 func (Source) ReadRange(_ context.Context, u *url.URL, off, n int64, opts *driver.ReadOptions) (io.ReadCloser, error) {
 	if off < 0 || n == 0 {
-		return nil, driver.Errorf(driver.InvalidArgument, "filesrc: bad range off=%d n=%d", off, n)
+		return nil, driver.Errorf(driver.InvalidArgument, "file: bad range off=%d n=%d", off, n)
 	}
 	p, err := Path(u)
 	if err != nil {
@@ -85,11 +85,11 @@ func (Source) ReadRange(_ context.Context, u *url.URL, off, n int64, opts *drive
 	}
 	if opts != nil && opts.IfMatch != "" && etag(fi) != opts.IfMatch {
 		f.Close()
-		return nil, driver.Errorf(driver.Changed, "filesrc: %s changed", driver.RedactURL(u))
+		return nil, driver.Errorf(driver.Changed, "file: %s changed", driver.RedactURL(u))
 	}
 	if off > fi.Size() || (n > 0 && off+n > fi.Size()) {
 		f.Close()
-		return nil, driver.Errorf(driver.InvalidArgument, "filesrc: range %d+%d beyond the %d bytes of %s", off, n, fi.Size(), driver.RedactURL(u))
+		return nil, driver.Errorf(driver.InvalidArgument, "file: range %d+%d beyond the %d bytes of %s", off, n, fi.Size(), driver.RedactURL(u))
 	}
 	if n < 0 {
 		n = fi.Size() - off
@@ -114,7 +114,7 @@ func (r *rangeReader) Read(p []byte) (int, error) {
 func (r *rangeReader) Close() error { return r.f.Close() }
 
 func classify(err error, u *url.URL) error {
-	msg := "filesrc: " + driver.RedactURL(u)
+	msg := "file: " + driver.RedactURL(u)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return driver.Wrap(driver.NotFound, errors.Unwrap(err), msg)

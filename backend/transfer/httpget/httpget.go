@@ -1,7 +1,7 @@
-// Package httpsrc is the transfer driver for http and https URLs. It issues plain
+// Package httpget is the transfer driver for http and https URLs. It issues plain
 // HTTP/1.1 GET (and HEAD) requests with byte ranges; it does not retry, split or
 // resume — the transfer package does that.
-package httpsrc
+package httpget
 
 import (
 	"context"
@@ -82,18 +82,18 @@ func NewTransport() *http.Transport {
 
 func (s *Source) newRequest(ctx context.Context, method string, u *url.URL) (*http.Request, error) {
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, driver.Errorf(driver.InvalidArgument, "httpsrc: unsupported scheme %q", u.Scheme)
+		return nil, driver.Errorf(driver.InvalidArgument, "http: unsupported scheme %q", u.Scheme)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
 	if err != nil {
-		return nil, driver.Wrap(driver.InvalidArgument, err, "httpsrc: bad URL "+driver.RedactURL(u))
+		return nil, driver.Wrap(driver.InvalidArgument, err, "http: bad URL "+driver.RedactURL(u))
 	}
 	if s.ua != "" {
 		req.Header.Set("User-Agent", s.ua)
 	}
 	if s.auth != nil {
 		if err := s.auth.Apply(req); err != nil {
-			return nil, driver.Wrap(driver.PermissionDenied, err, "httpsrc: applying credentials")
+			return nil, driver.Wrap(driver.PermissionDenied, err, "http: applying credentials")
 		}
 	}
 	return req, nil
@@ -147,7 +147,7 @@ func (s *Source) statGET(ctx context.Context, u *url.URL) (driver.Info, error) {
 	case http.StatusPartialContent:
 		_, _, total, err := parseContentRange(resp.Header.Get("Content-Range"))
 		if err != nil {
-			return driver.Info{}, driver.Wrap(driver.Unknown, err, "httpsrc: GET "+driver.RedactURL(req.URL))
+			return driver.Info{}, driver.Wrap(driver.Unknown, err, "http: GET "+driver.RedactURL(req.URL))
 		}
 		info := infoOf(resp, total)
 		info.AcceptRanges = true
@@ -183,7 +183,7 @@ func infoOf(resp *http.Response, size int64) driver.Info {
 // ReadRange sends GET with a Range header (none for the whole object).
 func (s *Source) ReadRange(ctx context.Context, u *url.URL, off, n int64, opts *driver.ReadOptions) (io.ReadCloser, error) {
 	if off < 0 || n == 0 {
-		return nil, driver.Errorf(driver.InvalidArgument, "httpsrc: bad range off=%d n=%d", off, n)
+		return nil, driver.Errorf(driver.InvalidArgument, "http: bad range off=%d n=%d", off, n)
 	}
 	req, err := s.newRequest(ctx, http.MethodGet, u)
 	if err != nil {
@@ -214,23 +214,23 @@ func (s *Source) ReadRange(ctx context.Context, u *url.URL, off, n int64, opts *
 	}
 	if etag != "" && resp.StatusCode < 300 {
 		if got := resp.Header.Get("ETag"); got != "" && got != etag {
-			return fail(driver.Errorf(driver.Changed, "httpsrc: %s changed (ETag %s, was %s)", driver.RedactURL(req.URL), got, etag))
+			return fail(driver.Errorf(driver.Changed, "http: %s changed (ETag %s, was %s)", driver.RedactURL(req.URL), got, etag))
 		}
 	}
 	switch resp.StatusCode {
 	case http.StatusPartialContent:
 		start, end, _, err := parseContentRange(resp.Header.Get("Content-Range"))
 		if err != nil {
-			return fail(driver.Wrap(driver.Unknown, err, "httpsrc: GET "+driver.RedactURL(req.URL)))
+			return fail(driver.Wrap(driver.Unknown, err, "http: GET "+driver.RedactURL(req.URL)))
 		}
 		if start != off || (n > 0 && end != off+n-1) {
-			return fail(driver.Errorf(driver.Unknown, "httpsrc: GET %s: asked for bytes %d+%d, got %d-%d",
+			return fail(driver.Errorf(driver.Unknown, "http: GET %s: asked for bytes %d+%d, got %d-%d",
 				driver.RedactURL(req.URL), off, n, start, end))
 		}
 		return body(req, resp, end-start+1), nil
 	case http.StatusOK:
 		if off > 0 {
-			return fail(driver.Errorf(driver.RangeUnsupported, "httpsrc: %s ignores byte ranges", driver.RedactURL(req.URL)))
+			return fail(driver.Errorf(driver.RangeUnsupported, "http: %s ignores byte ranges", driver.RedactURL(req.URL)))
 		}
 		if n > 0 {
 			// The server sent everything; the caller wanted a prefix.
@@ -266,7 +266,7 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	}
 	switch {
 	case err == io.EOF && b.left > 0:
-		err = driver.Wrap(driver.Unavailable, io.ErrUnexpectedEOF, "httpsrc: body of "+driver.RedactURL(b.req.URL)+" ended early")
+		err = driver.Wrap(driver.Unavailable, io.ErrUnexpectedEOF, "http: body of "+driver.RedactURL(b.req.URL)+" ended early")
 	case err != nil && err != io.EOF:
 		err = netError(b.req, err)
 	case err == nil && b.left == 0:
@@ -320,7 +320,7 @@ func statusError(req *http.Request, resp *http.Response) error {
 	e := &driver.Error{
 		Code:   code,
 		Status: resp.StatusCode,
-		Msg:    fmt.Sprintf("httpsrc: %s %s: %s", req.Method, driver.RedactURL(req.URL), resp.Status),
+		Msg:    fmt.Sprintf("http: %s %s: %s", req.Method, driver.RedactURL(req.URL), resp.Status),
 	}
 	if ra := resp.Header.Get("Retry-After"); ra != "" {
 		if secs, err := strconv.Atoi(ra); err == nil && secs >= 0 {
@@ -339,7 +339,7 @@ func netError(req *http.Request, err error) error {
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	msg := fmt.Sprintf("httpsrc: %s %s", req.Method, driver.RedactURL(req.URL))
+	msg := fmt.Sprintf("http: %s %s", req.Method, driver.RedactURL(req.URL))
 	if ctxErr := req.Context().Err(); ctxErr != nil {
 		return driver.Wrap(driver.Canceled, context.Cause(req.Context()), msg)
 	}

@@ -1,9 +1,9 @@
-// Package s3src reads and writes S3 (and S3-compatible, EODATA) buckets with a
+// Package s3 reads and writes S3 (and S3-compatible, EODATA) buckets with a
 // keystore key: test the key, list a prefix (the bucket browser), presign a GET,
 // stat / open / range-read an object (downloads), and upload with verification
 // (exporting results). It translates minio-go's errors into the keystore's
 // classes (ErrRemoteNotFound, ErrDenied, ErrUnavailable, ErrVerify).
-package s3src
+package s3
 
 import (
 	"context"

@@ -1,8 +1,8 @@
-// Package davsrc reads and writes WebDAV shares (WEkEO Drive, Nextcloud, …) with
+// Package webdav reads and writes WebDAV shares (WEkEO Drive, Nextcloud, …) with
 // a keystore key: test the key (PROPFIND), stat / open / range-read a file, and
 // upload with mkdir -p and verification. Errors are translated into the
 // keystore's classes (ErrRemoteNotFound, ErrDenied, ErrUnavailable, ErrVerify).
-package davsrc
+package webdav
 
 import (
 	"context"

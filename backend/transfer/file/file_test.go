@@ -1,4 +1,4 @@
-package filesrc_test
+package file_test
 
 import (
 	"net/url"
@@ -9,12 +9,12 @@ import (
 
 	"github.com/geojobs/geojobs/backend/transfer/driver"
 	"github.com/geojobs/geojobs/backend/transfer/drivertest"
-	"github.com/geojobs/geojobs/backend/transfer/filesrc"
+	"github.com/geojobs/geojobs/backend/transfer/file"
 )
 
 type harness struct{ dir string }
 
-func (h harness) Source() driver.Source { return filesrc.Source{} }
+func (h harness) Source() driver.Source { return file.Source{} }
 
 func (h harness) Put(t *testing.T, name string, content []byte) *url.URL {
 	p := filepath.Join(h.dir, name)
@@ -36,7 +36,7 @@ func TestConformance(t *testing.T) { drivertest.Run(t, harness{t.TempDir()}) }
 
 func TestPathRefusesRemoteHosts(t *testing.T) {
 	u, _ := url.Parse("file://example.com/etc/passwd")
-	if _, err := filesrc.Path(u); driver.CodeOf(err) != driver.InvalidArgument {
+	if _, err := file.Path(u); driver.CodeOf(err) != driver.InvalidArgument {
 		t.Errorf("Path(%s): %v, want InvalidArgument", u, err)
 	}
 }

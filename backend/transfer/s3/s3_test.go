@@ -1,4 +1,4 @@
-package s3src
+package s3
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/geojobs/geojobs/backend/keystore"
-	"github.com/geojobs/geojobs/backend/keystore/s3src/s3test"
+	"github.com/geojobs/geojobs/backend/transfer/s3/s3test"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 )

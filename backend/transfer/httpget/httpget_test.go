@@ -1,4 +1,4 @@
-package httpsrc_test
+package httpget_test
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/transfer/driver"
 	"github.com/geojobs/geojobs/backend/transfer/drivertest"
-	"github.com/geojobs/geojobs/backend/transfer/httpsrc"
+	"github.com/geojobs/geojobs/backend/transfer/httpget"
 )
 
 type harness struct {
@@ -47,7 +47,7 @@ func newHarness(t *testing.T) *harness {
 }
 
 func (h *harness) Source() driver.Source {
-	return httpsrc.New(httpsrc.Options{Auth: httpsrc.AuthorizerFunc(func(r *http.Request) error {
+	return httpget.New(httpget.Options{Auth: httpget.AuthorizerFunc(func(r *http.Request) error {
 		r.Header.Set("Authorization", "Bearer s3cr3t")
 		return nil
 	})})
@@ -101,7 +101,7 @@ func TestStatusCodes(t *testing.T) {
 			w.WriteHeader(status)
 		}))
 		u, _ := url.Parse(srv.URL + "/f")
-		_, err := httpsrc.New(httpsrc.Options{}).ReadRange(context.Background(), u, 0, -1, nil)
+		_, err := httpget.New(httpget.Options{}).ReadRange(context.Background(), u, 0, -1, nil)
 		var de *driver.Error
 		if driver.CodeOf(err) != want {
 			t.Errorf("status %d: %v, want code %v", status, err, want)
@@ -125,7 +125,7 @@ func TestRangeIgnored(t *testing.T) {
 	}))
 	defer srv.Close()
 	u, _ := url.Parse(srv.URL + "/f")
-	src := httpsrc.New(httpsrc.Options{})
+	src := httpget.New(httpget.Options{})
 	info, err := src.Stat(context.Background(), u)
 	if err != nil || info.AcceptRanges || info.Size != int64(len(body)) {
 		t.Fatalf("Stat = %+v, %v; want size %d without ranges", info, err, len(body))

@@ -1,4 +1,4 @@
-package davsrc
+package webdav
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package s3src
+package s3
 
 import (
 	"context"
@@ -61,23 +61,23 @@ func StoreSource(store *keystore.Store, opt Options) *Source {
 func (s *Source) client(u *url.URL) (*Client, string, error) {
 	bucket, key, err := ParseURL(u.String())
 	if err != nil {
-		return nil, "", driver.Wrap(driver.InvalidArgument, err, "s3src")
+		return nil, "", driver.Wrap(driver.InvalidArgument, err, "s3")
 	}
 	if key == "" {
-		return nil, "", driver.Errorf(driver.InvalidArgument, "s3src: %s names no object", driver.RedactURL(u))
+		return nil, "", driver.Errorf(driver.InvalidArgument, "s3: %s names no object", driver.RedactURL(u))
 	}
 	if s.Resolve == nil {
-		return nil, "", driver.Errorf(driver.PermissionDenied, "s3src: no keystore")
+		return nil, "", driver.Errorf(driver.PermissionDenied, "s3: no keystore")
 	}
 	k, err := s.Resolve(u)
 	if err != nil || k == nil {
 		if err == nil {
 			err = fmt.Errorf("no S3 key for %s", driver.RedactURL(u))
 		}
-		return nil, "", driver.Wrap(driver.PermissionDenied, err, "s3src")
+		return nil, "", driver.Wrap(driver.PermissionDenied, err, "s3")
 	}
 	if k.Kind != keystore.KindS3 && k.Kind != keystore.KindEODATA {
-		return nil, "", driver.Errorf(driver.PermissionDenied, "s3src: key %q for %s is not an S3 key", k.Name, driver.RedactURL(u))
+		return nil, "", driver.Errorf(driver.PermissionDenied, "s3: key %q for %s is not an S3 key", k.Name, driver.RedactURL(u))
 	}
 	cacheKey := strings.Join([]string{k.Name, k.Updated.String(), k.Endpoint, k.AccessKey, bucket}, "\x00")
 	s.mu.Lock()
@@ -96,7 +96,7 @@ func (s *Source) client(u *url.URL) (*Client, string, error) {
 	kk.Bucket = bucket
 	c, err := New(&kk, opt)
 	if err != nil {
-		return nil, "", driver.Wrap(driver.InvalidArgument, err, "s3src")
+		return nil, "", driver.Wrap(driver.InvalidArgument, err, "s3")
 	}
 	if s.clients == nil {
 		s.clients = map[string]*Client{}
@@ -125,12 +125,12 @@ func (s *Source) ReadRange(ctx context.Context, u *url.URL, off, n int64, opts *
 		return nil, err
 	}
 	if off < 0 || n == 0 || n < -1 {
-		return nil, driver.Errorf(driver.InvalidArgument, "s3src: bad range offset %d length %d", off, n)
+		return nil, driver.Errorf(driver.InvalidArgument, "s3: bad range offset %d length %d", off, n)
 	}
 	o := minio.GetObjectOptions{}
 	if opts != nil && opts.IfMatch != "" {
 		if err := o.SetMatchETag(strings.Trim(opts.IfMatch, `"`)); err != nil {
-			return nil, driver.Wrap(driver.InvalidArgument, err, "s3src")
+			return nil, driver.Wrap(driver.InvalidArgument, err, "s3")
 		}
 	}
 	switch {
@@ -140,7 +140,7 @@ func (s *Source) ReadRange(ctx context.Context, u *url.URL, off, n int64, opts *
 		err = o.SetRange(off, 0)
 	}
 	if err != nil {
-		return nil, driver.Wrap(driver.InvalidArgument, err, "s3src")
+		return nil, driver.Wrap(driver.InvalidArgument, err, "s3")
 	}
 	body, info, _, err := c.core.GetObject(ctx, c.bucket, key, o)
 	if err != nil {
@@ -149,7 +149,7 @@ func (s *Source) ReadRange(ctx context.Context, u *url.URL, off, n int64, opts *
 	// Some S3-compatible servers ignore If-Match: check the served ETag too.
 	if opts != nil && opts.IfMatch != "" && info.ETag != "" && strings.Trim(info.ETag, `"`) != strings.Trim(opts.IfMatch, `"`) {
 		body.Close()
-		return nil, &driver.Error{Code: driver.Changed, Msg: fmt.Sprintf("s3src: s3://%s/%s changed", c.bucket, key)}
+		return nil, &driver.Error{Code: driver.Changed, Msg: fmt.Sprintf("s3: s3://%s/%s changed", c.bucket, key)}
 	}
 	return &readErrs{rc: body}, nil
 }
@@ -160,7 +160,7 @@ type readErrs struct{ rc io.ReadCloser }
 func (r *readErrs) Read(p []byte) (int, error) {
 	n, err := r.rc.Read(p)
 	if err != nil && !errors.Is(err, io.EOF) {
-		err = driver.Wrap(driver.Unavailable, err, "s3src: reading")
+		err = driver.Wrap(driver.Unavailable, err, "s3: reading")
 	}
 	return n, err
 }
@@ -169,11 +169,11 @@ func (r *readErrs) Close() error { return r.rc.Close() }
 
 func toDriver(ctx context.Context, err error, bucket, key string) error {
 	if ctx.Err() != nil {
-		return driver.Wrap(driver.Canceled, ctx.Err(), "s3src")
+		return driver.Wrap(driver.Canceled, ctx.Err(), "s3")
 	}
 	var resp minio.ErrorResponse
 	if errors.As(err, &resp) && (resp.Code == "PreconditionFailed" || resp.StatusCode == http.StatusPreconditionFailed) {
-		return &driver.Error{Code: driver.Changed, Status: resp.StatusCode, Msg: fmt.Sprintf("s3src: s3://%s/%s changed", bucket, key)}
+		return &driver.Error{Code: driver.Changed, Status: resp.StatusCode, Msg: fmt.Sprintf("s3: s3://%s/%s changed", bucket, key)}
 	}
 	ce := classify(err, bucket, key)
 	code := driver.Unknown
@@ -187,5 +187,5 @@ func toDriver(ctx context.Context, err error, bucket, key string) error {
 	case errors.Is(ce, keystore.ErrInvalid):
 		code = driver.InvalidArgument
 	}
-	return &driver.Error{Code: code, Status: resp.StatusCode, Msg: "s3src", Err: ce}
+	return &driver.Error{Code: code, Status: resp.StatusCode, Msg: "s3", Err: ce}
 }
