@@ -3,6 +3,8 @@
 // application packages). It is the endpoint a new user runs everything against
 // offline, and the peer the project's tests talk to.
 //
+// It also serves a STAC API of synthetic scenes at /stac/ (package synthstac).
+//
 // It offers the processes echo, countdown, fail and synthetic-scene (a GeoTIFF, a PNG
 // thumbnail and a STAC ItemCollection of them). Deployed CWL packages are described
 // and stored, but not run: their jobs fail at once with a message that says so.
@@ -30,6 +32,7 @@ import (
 	"time"
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/synthstac"
 	"github.com/spf13/afero"
 )
 
@@ -60,6 +63,8 @@ type Server struct {
 	basePath string
 	client   *http.Client
 	maxPkg   int64
+
+	stac *synthstac.API // the STAC API of synthetic scenes at /stac/
 
 	ctx    context.Context // cancelled with errShutdown by Close
 	cancel context.CancelCauseFunc
@@ -111,6 +116,7 @@ func New(opts Options) (*Server, error) {
 		processes: map[string]*process{},
 	}
 	s.ctx, s.cancel = context.WithCancelCause(context.Background())
+	s.stac = synthstac.New(func(r *http.Request) string { return s.baseURL(r) + "/stac" })
 	for _, p := range builtins() {
 		p, err := prepare(p)
 		if err != nil {
@@ -216,6 +222,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /jobs/{id}/results/{output}", s.handle(s.getResult))
 	mux.HandleFunc("GET /jobs/{id}/log", s.handle(s.getLog))
 	mux.HandleFunc("GET /jobs/{id}/outputs/{name}", s.handle(s.getOutput))
+	mux.Handle("/stac/", http.StripPrefix("/stac", s.stac.Handler()))
 	// Middleware chain, outermost first: security headers on every answer.
 	return securityHeaders(mux)
 }
@@ -240,6 +247,7 @@ func (s *Server) landing(w http.ResponseWriter, r *http.Request) error {
 			{Href: base + "/conformance", Rel: ogcapi.RelConformance, Type: "application/json", Title: "Conformance classes"},
 			{Href: base + "/processes", Rel: ogcapi.RelProcesses, Type: "application/json", Title: "Processes"},
 			{Href: base + "/jobs", Rel: ogcapi.RelJobList, Type: "application/json", Title: "Jobs"},
+			{Href: base + "/stac/", Rel: "data", Type: "application/json", Title: "STAC API of synthetic scenes (collection synthetic-s2)"},
 		},
 	})
 }
