@@ -21,9 +21,9 @@ func init() { extraCommands = append(extraCommands, newSearchCmd) }
 
 type searchFlags struct {
 	api, catalog, bbox, intersects, datetime, filter, key, output string
-	collections                                                  []string
-	maxItems                                                     int
-	quiet                                                        bool
+	collections                                                   []string
+	maxItems                                                      int
+	quiet                                                         bool
 }
 
 const searchLong = `Search a STAC API (--api, its landing page) or a static catalog (--catalog, a
@@ -246,4 +246,3 @@ func geometryOf(b []byte) (json.RawMessage, error) {
 	}
 	return b, nil
 }
-
