@@ -126,21 +126,33 @@ func runScene(ctx context.Context, rc *runContext, inputs map[string]json.RawMes
 	if err != nil {
 		return nil, err
 	}
-	total := f.GeoTIFFSize()
-	if _, inMemory := rc.s.st.fs.(*afero.MemMapFs); inMemory && total > maxInMemoryOutput {
-		return nil, invalidParameter("input \"size\": a %d×%d scene is %d MiB, more than this endpoint keeps in memory (%d MiB); run geojobs with its data on disk", f.Width, f.Height, total>>20, maxInMemoryOutput>>20)
+	raw := f.RawSize()
+	if _, inMemory := rc.s.st.fs.(*afero.MemMapFs); inMemory && raw > maxInMemoryOutput {
+		return nil, invalidParameter("input \"size\": a %d×%d scene is %d MiB, more than this endpoint keeps in memory (%d MiB); run geojobs with its data on disk", f.Width, f.Height, raw>>20, maxInMemoryOutput>>20)
 	}
-	rc.Logf("writing a %d×%d Float32 GeoTIFF of %d bytes (seed %d)", f.Width, f.Height, total, f.Seed)
-	rc.Progress(0, "writing the GeoTIFF")
 	var last atomic.Int64
+	rc.Logf("writing a %d×%d Float32 Cloud-Optimized GeoTIFF, %d MiB before compression (seed %d)", f.Width, f.Height, raw>>20, f.Seed)
+	rc.Progress(0, "writing the GeoTIFF")
+	opt := &raster.COGOptions{Progress: func(done, total int) {
+		pct := done * 95 / max(total, 1)
+		if int64(pct) > last.Load() {
+			last.Store(int64(pct))
+			rc.Progress(pct, fmt.Sprintf("writing the GeoTIFF: %d%%", pct*100/95))
+		}
+	}}
+	if _, onDisk := rc.s.st.fs.(*afero.OsFs); onDisk {
+		opt.TempDir = rc.s.st.dir // compressed tiles wait beside the data, not in a RAM-backed /tmp
+	}
+	// The writer compresses every tile before it writes the file's first byte: the
+	// source checks ctx so that a dismissed job stops at once.
+	src := raster.SourceFunc(func(dst []byte, w raster.Window) error {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		return f.ReadWindow(dst, w)
+	})
 	tif, err := rc.writeOutput(ctx, sceneTIFF, "image/tiff; application=geotiff", func(w io.Writer) error {
-		return f.WriteGeoTIFF(&progressWriter{w: w, total: total, report: func(done int64) {
-			pct := int(done * 95 / max(total, 1))
-			if int64(pct) > last.Load() {
-				last.Store(int64(pct))
-				rc.Progress(pct, fmt.Sprintf("writing the GeoTIFF: %d%%", pct*100/95))
-			}
-		}})
+		return raster.WriteCOG(w, f.Image(), src, opt)
 	})
 	if err != nil {
 		return nil, err
@@ -157,21 +169,6 @@ func runScene(ctx context.Context, rc *runContext, inputs map[string]json.RawMes
 		return nil, err
 	}
 	return map[string]outputValue{"stac_catalog": {Doc: doc, MediaType: "application/geo+json", Rebase: true}}, nil
-}
-
-// progressWriter reports how many bytes went through it and stops when ctx is done.
-type progressWriter struct {
-	w      io.Writer
-	n      int64
-	total  int64
-	report func(done int64)
-}
-
-func (p *progressWriter) Write(b []byte) (int, error) {
-	n, err := p.w.Write(b)
-	p.n += int64(n)
-	p.report(p.n)
-	return n, err
 }
 
 // ctxWriter fails writes once ctx is done, so a dismissed job stops writing.

@@ -1,11 +1,12 @@
-// Package raster makes deterministic synthetic rasters — a smooth, vegetation-index-like
-// field with hills, a meandering river, a lake and seeded noise — and writes them as
-// streamed single-band Float32 GeoTIFFs (Cloud-Optimized layout, EPSG:4326) or as
-// colour-mapped PNG thumbnails.
+// Package raster writes single-band rasters as streamed Cloud-Optimized GeoTIFFs
+// (WriteCOG: Float32 or Uint8, EPSG:4326, DEFLATE, internal overviews), and makes
+// deterministic synthetic rasters — a smooth, vegetation-index-like field with hills, a
+// meandering river, a lake and seeded noise — written as COGs or colour-mapped PNG
+// thumbnails.
 //
-// It exists so the built-in local endpoint, demos and download tests have reproducible
-// results of any size that look plausible on a map. It is not a general GeoTIFF library:
-// it writes exactly one layout and reads nothing.
+// The field exists so the built-in local endpoint, demos and download tests have
+// reproducible results of any size that look plausible on a map. The package is not a
+// general GeoTIFF library: it writes one layout and reads nothing.
 package raster
 
 import (

@@ -3,6 +3,7 @@ package raster
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -12,52 +13,53 @@ import (
 
 var testField = Field{BBox: [4]float64{5.5, 45.0, 7.5, 46.5}, Width: 1100, Height: 530, Seed: 42}
 
-func writeTIFF(t *testing.T, f Field, big bool) *tiffFile {
+func writeTIFF(t *testing.T, f Field, opt *COGOptions) (*tiffFile, []byte) {
 	t.Helper()
 	var buf bytes.Buffer
-	var err error
-	var want int64
-	if big {
-		l := f.layout(true)
-		want = l.size
-		err = f.writeGeoTIFF(&buf, l)
-	} else {
-		want = f.GeoTIFFSize()
-		err = f.WriteGeoTIFF(&buf)
-	}
-	if err != nil {
+	if err := WriteCOG(&buf, f.Image(), f, opt); err != nil {
 		t.Fatal(err)
-	}
-	if int64(buf.Len()) != want {
-		t.Fatalf("wrote %d bytes, size says %d", buf.Len(), want)
 	}
 	tf, err := parseTIFF(buf.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tf.big != big {
-		t.Fatalf("BigTIFF = %v, want %v", tf.big, big)
+	if opt != nil && tf.big != opt.bigTIFF {
+		t.Fatalf("BigTIFF = %v, want %v", tf.big, opt.bigTIFF)
 	}
-	return tf
+	return tf, buf.Bytes()
 }
 
+// TestGeoTIFFReadBack decodes every level of the file with an independent reader: the
+// full image holds exactly Value, each overview every 2^k-th pixel of it.
 func TestGeoTIFFReadBack(t *testing.T) {
-	for _, big := range []bool{false, true} {
+	for _, opt := range []*COGOptions{nil, {bigTIFF: true}, {spoolLimit: 1000, TempDir: t.TempDir()}} {
 		for _, f := range []Field{
 			testField,
 			{BBox: [4]float64{-180, -90, 180, 90}, Width: 1, Height: 1, Seed: -7},
 			{BBox: [4]float64{10, 20, 10.001, 20.5}, Width: 17, Height: 1030, Seed: 3},
-			{BBox: [4]float64{0, 0, 1, 1}, Width: 1024, Height: 512, Seed: 1},
+			{BBox: [4]float64{0, 0, 1, 1}, Width: 2100, Height: 513, Seed: 1},
 		} {
-			tf := writeTIFF(t, f, big)
+			tf, _ := writeTIFF(t, f, opt)
 			checkTags(t, tf, f)
-			for row := range f.Height {
-				for col := range f.Width {
-					got, want := tf.pixel(col, row), f.Value(col, row)
-					if math.Float32bits(got) != math.Float32bits(want) {
-						t.Fatalf("%dx%d big=%v: pixel (%d,%d) = %v, Value says %v", f.Width, f.Height, big, col, row, got, want)
+			step := 1
+			for i, d := range tf.ifds {
+				vals, err := tf.decode(i)
+				if err != nil {
+					t.Fatalf("%dx%d level %d: %v", f.Width, f.Height, i, err)
+				}
+				w, h := int(d.one(tagImageWidth)), int(d.one(tagImageLength))
+				if w != (f.Width+step-1)/step || h != (f.Height+step-1)/step {
+					t.Fatalf("%dx%d level %d is %dx%d, want 1/%d", f.Width, f.Height, i, w, h, step)
+				}
+				for row := range h {
+					for col := range w {
+						got, want := float32(vals[row*w+col]), f.Value(col*step, row*step)
+						if math.Float32bits(got) != math.Float32bits(want) {
+							t.Fatalf("%dx%d level %d: pixel (%d,%d) = %v, Value says %v", f.Width, f.Height, i, col, row, got, want)
+						}
 					}
 				}
+				step *= 2
 			}
 		}
 	}
@@ -65,57 +67,75 @@ func TestGeoTIFFReadBack(t *testing.T) {
 
 func checkTags(t *testing.T, tf *tiffFile, f Field) {
 	t.Helper()
+	d := tf.ifds[0]
 	for tag, want := range map[uint16]uint64{
 		tagImageWidth: uint64(f.Width), tagImageLength: uint64(f.Height), tagBitsPerSample: 32,
-		tagCompression: 1, tagSamplesPerPixel: 1, tagPlanarConfig: 1, tagSampleFormat: 3, tagPhotometric: 1,
+		tagCompression: compressionDeflate, tagPredictor: 3, tagSamplesPerPixel: 1, tagPlanarConfig: 1,
+		tagSampleFormat: 3, tagPhotometric: 1, tagNewSubfileType: 0,
 	} {
-		if got := tf.one(tag); got != want {
+		if got := d.one(tag); got != want {
 			t.Errorf("tag %d = %d, want %d", tag, got, want)
 		}
 	}
-	tw, th := tf.one(tagTileWidth), tf.one(tagTileLength)
+	tw, th := d.one(tagTileWidth), d.one(tagTileLength)
 	if tw%16 != 0 || th%16 != 0 || tw > 512 || th > 512 {
 		t.Errorf("tile %dx%d: want multiples of 16, at most 512", tw, th)
 	}
 	if f.Width > 512 && tw != 512 || f.Height > 512 && th != 512 {
 		t.Errorf("tile %dx%d for a %dx%d image: want 512 on long sides", tw, th, f.Width, f.Height)
 	}
-	n := ((uint64(f.Width) + tw - 1) / tw) * ((uint64(f.Height) + th - 1) / th)
-	offs, counts := tf.tags[tagTileOffsets], tf.tags[tagTileByteCounts]
-	if uint64(len(offs)) != n || uint64(len(counts)) != n {
-		t.Fatalf("%d offsets and %d counts for %d tiles", len(offs), len(counts), n)
+	// Cloud-optimized layout: the IFDs first (the full image's right after the header,
+	// then the overviews, halving down to ≤ 512 px); then the tile data from the smallest
+	// overview to the full image, contiguous and in row-major order, ending at the file's end.
+	if hdr := map[bool]uint64{false: 8, true: 16}[tf.big]; d.off != hdr {
+		t.Errorf("IFD at %d, want %d", d.off, hdr)
 	}
-	// Cloud-optimized layout: IFD right after the header, no second IFD, tile data
-	// after the IFD and its arrays, contiguous and in order, ending at the file's end.
-	if hdr := map[bool]uint64{false: 8, true: 16}[tf.big]; tf.ifdOff != hdr {
-		t.Errorf("IFD at %d, want %d", tf.ifdOff, hdr)
+	last := tf.ifds[len(tf.ifds)-1]
+	if w, h := last.one(tagImageWidth), last.one(tagImageLength); w > 512 || h > 512 {
+		t.Errorf("smallest level %dx%d, want ≤ 512", w, h)
 	}
-	if tf.next != 0 {
-		t.Errorf("next IFD = %d, want 0", tf.next)
+	if len(tf.ifds) > 1 && (tf.ifds[len(tf.ifds)-2].one(tagImageWidth) <= 512 && tf.ifds[len(tf.ifds)-2].one(tagImageLength) <= 512) {
+		t.Errorf("%d levels: one more than needed", len(tf.ifds))
 	}
-	for i := range offs {
-		if counts[i] != tw*th*4 {
-			t.Fatalf("tile %d: %d bytes, want %d", i, counts[i], tw*th*4)
+	if (f.Width > 512 || f.Height > 512) != (len(tf.ifds) > 1) {
+		t.Errorf("%dx%d: %d levels", f.Width, f.Height, len(tf.ifds))
+	}
+	pos := uint64(0)
+	for i := len(tf.ifds) - 1; i >= 0; i-- {
+		di := tf.ifds[i]
+		if i > 0 && (di.one(tagNewSubfileType) != 1 || di.off <= tf.ifds[i-1].off || di.one(tagTileWidth) != tw) {
+			t.Errorf("overview %d: subfile type %d, IFD at %d, tile width %d", i, di.one(tagNewSubfileType), di.off, di.one(tagTileWidth))
 		}
-		if i > 0 && offs[i] != offs[i-1]+counts[i-1] {
-			t.Fatalf("tile %d at %d, not right after tile %d", i, offs[i], i-1)
+		n := ((di.one(tagImageWidth) + tw - 1) / tw) * ((di.one(tagImageLength) + th - 1) / th)
+		offs, counts := di.tags[tagTileOffsets], di.tags[tagTileByteCounts]
+		if uint64(len(offs)) != n || uint64(len(counts)) != n {
+			t.Fatalf("level %d: %d offsets and %d counts for %d tiles", i, len(offs), len(counts), n)
+		}
+		if pos == 0 {
+			pos = offs[0]
+			if pos <= last.off+100 {
+				t.Errorf("first tile at %d overlaps the last IFD at %d", pos, last.off)
+			}
+		}
+		for k := range offs {
+			if offs[k] != pos {
+				t.Fatalf("level %d tile %d at %d, want %d", i, k, offs[k], pos)
+			}
+			pos += counts[k]
 		}
 	}
-	if end := offs[n-1] + counts[n-1]; end != uint64(len(tf.data)) {
-		t.Errorf("last tile ends at %d, file has %d bytes", end, len(tf.data))
-	}
-	if offs[0] < tf.ifdOff+100 {
-		t.Errorf("first tile at %d overlaps the IFD", offs[0])
+	if pos != uint64(len(tf.data)) {
+		t.Errorf("last tile ends at %d, file has %d bytes", pos, len(tf.data))
 	}
 	dx, dy := (f.BBox[2]-f.BBox[0])/float64(f.Width), (f.BBox[3]-f.BBox[1])/float64(f.Height)
-	if got := tf.doubles[tagModelPixelScale]; !equalFloats(got, []float64{dx, dy, 0}) {
+	if got := d.doubles[tagModelPixelScale]; !equalFloats(got, []float64{dx, dy, 0}) {
 		t.Errorf("ModelPixelScale = %v", got)
 	}
-	if got := tf.doubles[tagModelTiepoint]; !equalFloats(got, []float64{0, 0, 0, f.BBox[0], f.BBox[3], 0}) {
+	if got := d.doubles[tagModelTiepoint]; !equalFloats(got, []float64{0, 0, 0, f.BBox[0], f.BBox[3], 0}) {
 		t.Errorf("ModelTiepoint = %v", got)
 	}
 	keys := map[uint64]uint64{}
-	gk := tf.tags[tagGeoKeyDirectory]
+	gk := d.tags[tagGeoKeyDirectory]
 	if len(gk) < 4 || gk[0] != 1 || int(gk[3])*4+4 != len(gk) {
 		t.Fatalf("GeoKeyDirectory header %v", gk)
 	}
@@ -144,37 +164,23 @@ func equalFloats(a, b []float64) bool {
 	return true
 }
 
-func TestGeoTIFFSizeChoosesBigTIFF(t *testing.T) {
-	small := Field{BBox: [4]float64{0, 0, 1, 1}, Width: 32768, Height: 32000} // 62.5 tile rows of 512: just under 4 GiB
-	if l := small.fileLayout(); l.big || small.GeoTIFFSize() >= 1<<32 {
-		t.Errorf("%dx%d: big=%v size=%d, want classic under 4 GiB", small.Width, small.Height, l.big, small.GeoTIFFSize())
-	}
-	large := Field{BBox: [4]float64{0, 0, 1, 1}, Width: 32768, Height: 32768} // exactly 4 GiB of pixels
-	l := large.fileLayout()
-	if !l.big {
-		t.Fatalf("%dx%d: want BigTIFF", large.Width, large.Height)
-	}
-	n := int64(l.across) * int64(l.down)
-	if want := l.dataOff + n*512*512*4; large.GeoTIFFSize() != want || l.dataOff != 16+8+numTags*20+8+112+2*n*8 {
-		t.Errorf("BigTIFF size %d dataOff %d; want %d", large.GeoTIFFSize(), l.dataOff, want)
-	}
-	huge := Field{BBox: [4]float64{0, 0, 1, 1}, Width: MaxDim, Height: MaxDim}
-	if got := huge.GeoTIFFSize(); got < 4<<40 {
-		t.Errorf("MaxDim² size = %d, want ≥ 4 TiB", got)
-	}
-}
-
-// TestGeoTIFFGolden pins the bytes of a small file so that the field stays reproducible
-// across versions and platforms.
+// TestGeoTIFFGolden pins the pixels of a small file, as decoded from it, so that the
+// field stays reproducible across versions and platforms (the value is the one the
+// uncompressed writer gave before the COG writer).
 func TestGeoTIFFGolden(t *testing.T) {
-	h := sha256.New()
-	f := Field{BBox: [4]float64{-1, 50, 1, 51}, Width: 64, Height: 40, Seed: 1}
-	if err := f.WriteGeoTIFF(h); err != nil {
+	f := Field{BBox: [4]float64{-1, 50, 1, 51}, Width: 300, Height: 200, Seed: 1}
+	tf, _ := writeTIFF(t, f, nil)
+	vals, err := tf.decode(0)
+	if err != nil {
 		t.Fatal(err)
 	}
-	const want = "bdf74de0e1b3f3dddb2be701f2a6f5a25ca8e17df72c35ead9faf7eb01013fe3"
+	h := sha256.New()
+	for _, v := range vals {
+		h.Write(binary.LittleEndian.AppendUint32(nil, math.Float32bits(float32(v))))
+	}
+	const want = "a8f24c8be820a6f0d44e22091a78b642541513ba7ec4803b2bf809eec6cfd295"
 	if got := hex.EncodeToString(h.Sum(nil)); got != want {
-		t.Errorf("sha256 = %s, want %s", got, want)
+		t.Errorf("sha256 of the pixels = %s, want %s", got, want)
 	}
 }
 
@@ -235,7 +241,7 @@ func TestValidate(t *testing.T) {
 		if !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: Validate = %v, want ErrInvalid", name, err)
 		}
-		if f.GeoTIFFSize() != 0 || f.WriteGeoTIFF(io.Discard) == nil || f.WritePNG(io.Discard, 10) == nil {
+		if f.WriteGeoTIFF(io.Discard) == nil || f.WritePNG(io.Discard, 10) == nil {
 			t.Errorf("%s: invalid field accepted for writing", name)
 		}
 	}
@@ -252,7 +258,11 @@ func (w *failAfter) Write(p []byte) (int, error) {
 }
 
 func TestWriteGeoTIFFReportsWriterErrors(t *testing.T) {
-	for _, n := range []int{0, 100, 3 << 20} {
+	var all bytes.Buffer
+	if err := testField.WriteGeoTIFF(&all); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{0, 100, all.Len() / 2, all.Len() - 1} {
 		if err := testField.WriteGeoTIFF(&failAfter{n}); err == nil {
 			t.Errorf("failing after %d bytes: no error", n)
 		}
@@ -261,7 +271,7 @@ func TestWriteGeoTIFFReportsWriterErrors(t *testing.T) {
 
 func BenchmarkWriteGeoTIFF1GiB(b *testing.B) {
 	f := Field{BBox: [4]float64{0, 0, 10, 10}, Width: 16384, Height: 16384, Seed: 5}
-	b.SetBytes(f.GeoTIFFSize())
+	b.SetBytes(f.RawSize())
 	for b.Loop() {
 		if err := f.WriteGeoTIFF(io.Discard); err != nil {
 			b.Fatal(err)

@@ -40,7 +40,7 @@ func (f Field) WritePNG(w io.Writer, maxDim int) error {
 		rt := p.row(r, f.Height)
 		// Thumbnail columns are not contiguous raster columns, so compute them one by one.
 		for x := range tw {
-			fillRow(vals[4*x:], cols[x:x+1], &rt, srcCol[x], r, p.noiseSeed)
+			fillRow(vals[4*x:], cols[x:x+1], &rt, srcCol[x], 1, r, p.noiseSeed)
 		}
 		line := img.Pix[y*img.Stride:]
 		for x := range tw {

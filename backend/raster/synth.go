@@ -125,18 +125,18 @@ func noise(c int, row uint32) float32 {
 	return float32(int32(x)) * (1.0 / (1 << 31))
 }
 
-// fillRow writes the little-endian float32 values of the pixels (c0+j, r) for every
-// cols[j] to line. It is the only place pixel values are computed, so Value, the GeoTIFF
+// fillRow writes the little-endian float32 values of the pixels (c0+j·step, r) for
+// every cols[j] to line. It is the only place pixel values are computed, so Value, the GeoTIFF
 // and the PNG agree bit for bit; each product is converted explicitly so the compiler
 // cannot fuse it into a multiply-add.
-func fillRow(line []byte, cols []colTerm, rt *rowTerm, c0, r int, seed uint32) {
+func fillRow(line []byte, cols []colTerm, rt *rowTerm, c0, step, r int, seed uint32) {
 	line = line[:4*len(cols)]
 	nr := noiseRow(r, seed)
 	h0, h1, h2 := rt.h[0], rt.h[1], rt.h[2]
 	base := float32(0.5) + rt.add
 	for j := range cols {
 		ct := &cols[j]
-		n := noise(c0+j, nr)
+		n := noise(c0+j*step, nr)
 		d := ct.u - rt.uc
 		if d < 0 {
 			d = -d
@@ -163,6 +163,6 @@ func fillRow(line []byte, cols []colTerm, rt *rowTerm, c0, r int, seed uint32) {
 // pixel computes one value through fillRow.
 func pixel(ct colTerm, rt rowTerm, c, r int, seed uint32) float32 {
 	var b [4]byte
-	fillRow(b[:], []colTerm{ct}, &rt, c, r, seed)
+	fillRow(b[:], []colTerm{ct}, &rt, c, 1, r, seed)
 	return math.Float32frombits(binary.LittleEndian.Uint32(b[:]))
 }
