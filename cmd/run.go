@@ -90,6 +90,7 @@ type runFlags struct {
 	timeout, pollMax                     time.Duration
 	quiet, sync, async, dismiss          bool
 	download                             string // --download DIR
+	sweep                                sweepFlags
 }
 
 const runLong = `Run one process on an OGC API – Processes server and write its results as a STAC
@@ -101,6 +102,15 @@ The request file (JSON or YAML) is an OGC execute request ({"inputs": …, "outp
 replace --process-id. The output is the STAC the process returned (inline or by
 reference), or else one STAC Item for the job: outputs by reference become assets, small
 literals properties, other inline values files next to the output file.
+
+With --sweep FILE the request is a base that runs once per line of FILE: JSON Lines (one
+object of input overrides per line), a CSV (a header of input ids, one job per row) or a
+GeoJSON FeatureCollection (each feature the AOI of the input --sweep-input names). At most
+--parallel jobs run at a time; a server answering 429 or 503 to a submission is asked
+again after its Retry-After. --output is then one merged ItemCollection whose items carry
+geojobs:sweep_line, the line they come from; each job's own results stay in
+<output>.members/line-N/. The exit status is 1 when any job failed; the others' results
+are kept and merged.
 
 Also available as ` + "`" + ClientName + "`" + `, with the EOAP client's options -api, -pid, -e, -o.
 Every flag can be set from the environment: GEOJOBS_API_ENDPOINT, GEOJOBS_PROCESS_ID, …
@@ -123,7 +133,7 @@ Exit status:
 func newRunCmd(opts *rootOptions) *cobra.Command {
 	f := &runFlags{}
 	c := &cobra.Command{
-		Use:     "run --api-endpoint URL --process-id ID --execute-request FILE [--output FILE]",
+		Use:     "run --api-endpoint URL --process-id ID --execute-request FILE [--sweep FILE [--sweep-input NAME] [--parallel N]] [--output FILE]",
 		Aliases: []string{ClientName},
 		Short:   "Run a process on an OGC API – Processes server and write a STAC ItemCollection",
 		Long:    runLong,
@@ -153,6 +163,7 @@ func newRunCmd(opts *rootOptions) *cobra.Command {
 	fl.BoolVar(&f.async, "async", false, "ask for asynchronous execution even when a description cannot be read")
 	fl.BoolVar(&f.dismiss, "dismiss-on-interrupt", false, "dismiss the job when interrupted (Ctrl-C, SIGTERM)")
 	fl.StringVar(&f.download, "download", "", "then download every asset of the results into this folder (as `geojobs download`)")
+	f.sweep.register(fl)
 	c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &exitError{code: runner.ExitUsage, err: err}
 	})
@@ -224,6 +235,12 @@ func runRun(cmd *cobra.Command, opts *rootOptions, f *runFlags) error {
 	defer stop()
 	if f.download != "" && f.output == "-" {
 		return usage("--download needs --output to be a file")
+	}
+	if f.sweep.file != "" {
+		if f.download != "" {
+			return usage("--download does not combine with --sweep (download the merged file with geojobs download)")
+		}
+		return runSweep(ctx, cmd, f, o)
 	}
 	if _, err = runner.Run(ctx, o); err != nil { // a *runner.Error carries its exit status
 		return err
