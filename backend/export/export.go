@@ -17,6 +17,7 @@ import (
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/multihash"
 	"github.com/geojobs/geojobs/backend/results"
+	"github.com/geojobs/geojobs/backend/retry"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/transfer"
 	"github.com/geojobs/geojobs/backend/transfer/driver"
@@ -38,7 +39,6 @@ const (
 )
 
 const (
-	attempts  = 3                      // per file, for transient failures
 	parallel  = 2                      // files at once per export
 	tick      = 250 * time.Millisecond // progress reports
 	maxReason = 800                    // characters of a failure's message
@@ -87,6 +87,9 @@ type Options struct {
 	// runs and once at its end, from one goroutine per export; it should not block long.
 	OnProgress func(Progress)
 	Logger     *slog.Logger
+	// Retry schedules the retries of a file after a transient failure (backend/retry);
+	// the zero value is its default policy.
+	Retry retry.Policy
 }
 
 // Exporter runs exports, one at a time per job, two files at a time each.
@@ -240,20 +243,14 @@ func (r *run) set(i int, f func(*File)) {
 // copyFile streams one asset to the destination, retrying transient failures.
 func (e *Exporter) copyFile(ctx context.Context, r *run, i int, u *url.URL, checksum string) {
 	r.set(i, func(f *File) { f.State = Running })
-	var err error
 	var checked, sum string
-	for attempt := 1; attempt <= attempts; attempt++ {
+	err := retry.Do(ctx, e.o.Retry, transient, func(failures int, wait time.Duration, err error) {
+		e.log.Debug("export: retrying", "file", r.p.Files[i].Name, "attempt", failures+1, "wait", wait, "err", err)
+	}, func(ctx context.Context) (err error) {
 		r.counts[i].Store(0)
 		checked, sum, err = e.copyOnce(ctx, r, i, u, checksum)
-		if err == nil || ctx.Err() != nil || !transient(err) || attempt == attempts {
-			break
-		}
-		e.log.Debug("export: retrying", "file", r.p.Files[i].Name, "attempt", attempt, "err", err)
-		select {
-		case <-time.After(time.Duration(attempt) * time.Second):
-		case <-ctx.Done():
-		}
-	}
+		return err
+	})
 	r.set(i, func(f *File) {
 		f.Done = r.counts[i].Load()
 		switch {
@@ -267,8 +264,13 @@ func (e *Exporter) copyFile(ctx context.Context, r *run, i int, u *url.URL, chec
 	})
 }
 
-func transient(err error) bool {
-	return transfer.Code(err) == transfer.Unavailable || errors.Is(err, keystore.ErrUnavailable)
+func transient(err error) (bool, time.Duration) {
+	var de *transfer.Error
+	var after time.Duration
+	if errors.As(err, &de) {
+		after = de.RetryAfter
+	}
+	return transfer.Code(err) == transfer.Unavailable || errors.Is(err, keystore.ErrUnavailable), after
 }
 
 // copyOnce reads the asset from its source into the destination. The reader checks

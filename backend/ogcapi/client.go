@@ -12,13 +12,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/geojobs/geojobs/backend/retry"
 )
 
 // UserAgent is the default User-Agent header; the application sets it to its version.
@@ -47,10 +47,10 @@ type Client struct {
 	log     *slog.Logger
 	retries int
 
-	// Back-off between GET retries: baseDelay·2^attempt (±20 %), at most maxDelay; a
-	// server's Retry-After is honoured up to maxRetryAfter.
-	baseDelay, maxDelay, maxRetryAfter time.Duration
-	sleep                              func(ctx context.Context, d time.Duration) error // tests record the waits
+	// backoff schedules GET retries (backend/retry); a server's Retry-After is
+	// honoured up to a minute.
+	backoff retry.Policy
+	sleep   func(ctx context.Context, d time.Duration) error // tests record the waits
 }
 
 // Option configures a Client.
@@ -136,9 +136,9 @@ func New(endpoint string, opts ...Option) (*Client, error) {
 	}
 	c := &Client{
 		base: u, timeout: DefaultTimeout, ua: UserAgent, retries: DefaultRetries,
-		log:       slog.New(slog.DiscardHandler),
-		baseDelay: 500 * time.Millisecond, maxDelay: 10 * time.Second, maxRetryAfter: time.Minute,
-		sleep: sleepCtx,
+		log:     slog.New(slog.DiscardHandler),
+		backoff: retry.Policy{Base: 500 * time.Millisecond, Max: 10 * time.Second, MaxRetryAfter: time.Minute},
+		sleep:   retry.Sleep,
 	}
 	for _, o := range opts {
 		o(c)
@@ -283,9 +283,9 @@ func (c *Client) send(ctx context.Context, r request) (*response, error) {
 		}
 		var retryAfter time.Duration
 		if resp != nil {
-			retryAfter = parseRetryAfter(resp.header.Get("Retry-After"), time.Now())
+			retryAfter = retry.After(resp.header.Get("Retry-After"), time.Now())
 		}
-		wait := c.backoff(attempt, retryAfter)
+		wait := c.backoff.Delay(attempt+1, retryAfter)
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 			return nil, err
 		}
@@ -410,7 +410,7 @@ func (c *Client) httpError(r request, resp *response) *APIError {
 		Method: r.method, URL: redactURL(r.url), Status: resp.status,
 		Code: classify(resp.status, exc, r.notFound), Exception: exc,
 		Body: scrub(snippet(resp.body), resp.secrets),
-		Wait: parseRetryAfter(resp.header.Get("Retry-After"), time.Now()),
+		Wait: retry.After(resp.header.Get("Retry-After"), time.Now()),
 	}
 	if loc := resp.header.Get("Location"); loc != "" {
 		if u, err := resolve(resp.url, loc); err == nil {
@@ -443,47 +443,6 @@ func shouldRetry(err error) bool {
 		return ae.transient
 	}
 	return false
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
-	if retryAfter > 0 {
-		return min(retryAfter, c.maxRetryAfter)
-	}
-	d := c.baseDelay << min(attempt, 20)
-	if d > c.maxDelay || d <= 0 {
-		d = c.maxDelay
-	}
-	jitter := time.Duration((rand.Float64()*0.4 - 0.2) * float64(d))
-	return d + jitter
-}
-
-// parseRetryAfter reads delay-seconds or an HTTP date; 0 when absent or unreadable.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(v); err == nil {
-		if n < 0 {
-			return 0
-		}
-		return time.Duration(min(n, 86400)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
 
 func mediaType(h http.Header) string {

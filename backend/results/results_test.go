@@ -18,6 +18,7 @@ import (
 	"github.com/geojobs/geojobs/backend/multihash"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/results"
+	"github.com/geojobs/geojobs/backend/retry"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/backend/transfer"
@@ -170,7 +171,7 @@ func (e *env) downloads(t *testing.T, onProgress func(results.JobProgress)) *res
 	d, err := results.NewDownloads(results.DownloadsOptions{Store: e.st,
 		Items:      func(context.Context, string) (*stac.ItemCollection, error) { return e.ic, nil },
 		OnProgress: onProgress,
-		Transfer:   transfer.Options{Retry: transfer.Retry{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}}})
+		Transfer:   transfer.Options{Retry: retry.Policy{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/retry"
 	"github.com/geojobs/geojobs/backend/transfer"
 )
 
@@ -22,7 +23,7 @@ func fastOpts() transfer.Options {
 		Connections:   4,
 		MinSplitSize:  1 << 20,
 		BufferSize:    64 << 10,
-		Retry:         transfer.Retry{BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond},
+		Retry:         retry.Policy{Base: time.Millisecond, Max: 10 * time.Millisecond},
 		StateInterval: 10 * time.Millisecond,
 	}
 }
@@ -125,7 +126,7 @@ func TestPermanentErrorsAreNotRetried(t *testing.T) {
 	}
 	srv.fail503.Store(1000)
 	opts := fastOpts()
-	opts.Retry.MaxAttempts = 3
+	opts.Retry.Attempts = 3
 	_, err = transfer.Download(context.Background(), transfer.Request{URL: srv.URL + "/x", Dest: dir, Name: "g"}, opts)
 	if transfer.Code(err) != transfer.Unavailable || !strings.Contains(err.Error(), "3 attempts") {
 		t.Errorf("503 forever: %v, want Unavailable after 3 attempts", err)

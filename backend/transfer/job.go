@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/geojobs/geojobs/backend/multihash"
+	"github.com/geojobs/geojobs/backend/retry"
 	"github.com/geojobs/geojobs/backend/transfer/driver"
 )
 
@@ -68,6 +69,8 @@ type job struct {
 	written atomic.Int64 // bytes of the file complete on disk
 	size    atomic.Int64 // -1 unknown
 	phase   atomic.Int32 // a State while running (StateRunning, StateVerifying)
+	// retrying is set while the job waits to retry a transient error.
+	retrying atomic.Pointer[Retrying]
 }
 
 func (j *job) host() string { return j.u.Scheme + "://" + j.u.Host }
@@ -164,7 +167,8 @@ func (j *job) stat(ctx context.Context) (driver.Info, error) {
 }
 
 // backoff sleeps before the next attempt after a transient error, or returns the
-// error when it is permanent or attempts are exhausted.
+// error when it is permanent or attempts are exhausted. While it waits, the task's
+// progress says it is retrying and why.
 func (j *job) backoff(ctx context.Context, err error, failures int) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
@@ -172,7 +176,7 @@ func (j *job) backoff(ctx context.Context, err error, failures int) error {
 	if Code(err) != Unavailable {
 		return err
 	}
-	if failures >= j.opts.Retry.MaxAttempts {
+	if max := j.opts.Retry.MaxAttempts(); failures >= max {
 		return fmt.Errorf("transfer: %s: giving up after %d attempts: %w", j.rel, failures, err)
 	}
 	var de *driver.Error
@@ -180,14 +184,17 @@ func (j *job) backoff(ctx context.Context, err error, failures int) error {
 	if errors.As(err, &de) {
 		ra = de.RetryAfter
 	}
-	t := time.NewTimer(j.opts.Retry.delay(failures, ra))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
+	j.retrying.Store(&Retrying{Attempt: failures + 1, Of: j.opts.Retry.MaxAttempts(), Err: err})
+	defer j.retrying.Store(nil)
+	return retry.Sleep(ctx, j.opts.Retry.Delay(failures, ra))
+}
+
+// Retrying describes a task waiting to try again after a transient error.
+type Retrying struct {
+	// Attempt is the number of the attempt to come, Of the most there will be.
+	Attempt, Of int
+	// Err is the transient error that made the last attempt fail.
+	Err error
 }
 
 // present reports whether the final file already exists with the right size and

@@ -1,8 +1,9 @@
 package transfer
 
 import (
-	"math/rand/v2"
 	"time"
+
+	"github.com/geojobs/geojobs/backend/retry"
 )
 
 // Options configure a Manager (and Download). Zero fields take the defaults shown.
@@ -29,8 +30,11 @@ type Options struct {
 	// the socket is still in the CPU cache when it is written (512 KiB doubled the system
 	// time in bench/download).
 	BufferSize int
-	// Retry governs retries of transient errors.
-	Retry Retry
+	// Retry governs retries of transient errors (Code Unavailable). Attempts are
+	// counted per connection and reset when a connection makes progress, so a long
+	// download over a flaky link goes on as long as it advances, while a dead URL
+	// fails after Retry's attempts (about 8 s with the defaults) instead of spinning.
+	Retry retry.Policy
 	// StallTimeout aborts (and retries) a connection that delivers nothing for this
 	// long. Default 60 s.
 	StallTimeout time.Duration
@@ -45,17 +49,6 @@ type Options struct {
 	Manifest bool
 }
 
-// Retry is the backoff policy for transient errors (Code Unavailable). Attempts are
-// counted per connection and reset when a connection makes progress, so a long
-// download over a flaky link goes on as long as it advances.
-type Retry struct {
-	// MaxAttempts without progress before giving up. Default 8.
-	MaxAttempts int
-	// BaseDelay doubles on each failed attempt up to MaxDelay, with jitter.
-	// Defaults 500 ms and 30 s. A server's Retry-After is honoured up to 5 minutes.
-	BaseDelay, MaxDelay time.Duration
-}
-
 func (o Options) withDefaults() Options {
 	def := func(v *int, d int) {
 		if *v <= 0 {
@@ -67,14 +60,11 @@ func (o Options) withDefaults() Options {
 	def(&o.MaxPerHost, 16)
 	def(&o.Connections, 16)
 	def(&o.BufferSize, 256<<10)
-	def(&o.Retry.MaxAttempts, 8)
 	defD := func(v *time.Duration, d time.Duration) {
 		if *v <= 0 {
 			*v = d
 		}
 	}
-	defD(&o.Retry.BaseDelay, 500*time.Millisecond)
-	defD(&o.Retry.MaxDelay, 30*time.Second)
 	defD(&o.StallTimeout, 60*time.Second)
 	defD(&o.StateInterval, time.Second)
 	defD(&o.ProgressInterval, 500*time.Millisecond)
@@ -85,19 +75,6 @@ func (o Options) withDefaults() Options {
 		o.Sources = DefaultMux(nil)
 	}
 	return o
-}
-
-// delay is the wait before attempt number failures+1.
-func (r Retry) delay(failures int, retryAfter time.Duration) time.Duration {
-	d := r.BaseDelay << min(failures-1, 20)
-	if d > r.MaxDelay || d <= 0 {
-		d = r.MaxDelay
-	}
-	d = d/2 + rand.N(d/2+1)
-	if retryAfter > d {
-		d = min(retryAfter, 5*time.Minute)
-	}
-	return d
 }
 
 // pieceSize chooses the range length for remaining bytes over conns connections.

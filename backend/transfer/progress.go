@@ -17,6 +17,8 @@ type FileProgress struct {
 	Speed float64
 	// ETA is the expected time to completion, -1 when unknown.
 	ETA time.Duration
+	// Retrying is set while the task waits to try again after a transient error.
+	Retrying *Retrying
 }
 
 // TotalProgress sums the tasks of a Manager.
@@ -45,6 +47,7 @@ type taskSample struct {
 	state State
 	speed float64
 	sent  bool
+	retry *Retrying
 }
 
 // reporter owns the progress callback: it samples counters on a ticker or when woken
@@ -131,10 +134,11 @@ func (r *reporter) emit() {
 				s.speed += alpha * (inst - s.speed)
 			}
 		}
-		changed := !s.sent || done != s.done || states[i] != s.state
-		s.done, s.state, s.sent = done, states[i], true
+		retrying := t.job.retrying.Load()
+		changed := !s.sent || done != s.done || states[i] != s.state || retrying != s.retry
+		s.done, s.state, s.sent, s.retry = done, states[i], true, retrying
 		fp := FileProgress{ID: t.id, Name: t.job.rel, State: states[i], Err: errs[i], Done: done, Size: size,
-			Speed: s.speed, ETA: eta(size-done, s.speed)}
+			Speed: s.speed, ETA: eta(size-done, s.speed), Retrying: retrying}
 		if states[i] == StateCompleted {
 			fp.ETA = 0
 		}

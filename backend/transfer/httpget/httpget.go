@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/retry"
 	"github.com/geojobs/geojobs/backend/transfer/driver"
 )
 
@@ -322,13 +323,7 @@ func statusError(req *http.Request, resp *http.Response) error {
 		Status: resp.StatusCode,
 		Msg:    fmt.Sprintf("http: %s %s: %s", req.Method, driver.RedactURL(req.URL), resp.Status),
 	}
-	if ra := resp.Header.Get("Retry-After"); ra != "" {
-		if secs, err := strconv.Atoi(ra); err == nil && secs >= 0 {
-			e.RetryAfter = time.Duration(secs) * time.Second
-		} else if t, err := http.ParseTime(ra); err == nil {
-			e.RetryAfter = time.Until(t)
-		}
-	}
+	e.RetryAfter = retry.After(resp.Header.Get("Retry-After"), time.Now())
 	return e
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/geojobs/geojobs/backend/multihash"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	backend "github.com/geojobs/geojobs/backend/results"
+	"github.com/geojobs/geojobs/backend/retry"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/backend/transfer"
@@ -103,7 +104,7 @@ func newPage(t *testing.T) *page {
 	dest := t.TempDir()
 	h := results.New(results.Deps{Jobs: st, Results: svc, DefaultDir: func(string) string { return dest }})
 	dl, err := backend.NewDownloads(backend.DownloadsOptions{Store: st, Items: svc.Items, Transfer: transfer.Options{Sources: mux,
-		Retry: transfer.Retry{MaxAttempts: 1, BaseDelay: time.Millisecond}}, OnProgress: h.Progress})
+		Retry: retry.Policy{Attempts: 1, Base: time.Millisecond}}, OnProgress: h.Progress})
 	if err != nil {
 		t.Fatal(err)
 	}
