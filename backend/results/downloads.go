@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/backend/transfer"
+	"github.com/geojobs/geojobs/backend/transfer/driver"
 )
 
 // DownloadStore is what Downloads records its work in (*store.Store).
@@ -48,10 +50,13 @@ type FileView struct {
 	// Error is the reason of a failure, for people (no secrets); Code its class.
 	Error string
 	Code  transfer.ErrorCode
-	Done  int64
-	Size  int64 // -1 unknown
-	Speed float64
-	ETA   time.Duration // -1 unknown
+	// Retrying says, while a transient error is being retried, which attempt comes
+	// next and what failed; empty otherwise.
+	Retrying string
+	Done     int64
+	Size     int64 // -1 unknown
+	Speed    float64
+	ETA      time.Duration // -1 unknown
 }
 
 // JobProgress is the state of a job's downloads.
@@ -67,15 +72,40 @@ type JobProgress struct {
 	Failed     int
 }
 
+// Paused counts the paused files.
+func (p JobProgress) Paused() int {
+	n := 0
+	for _, f := range p.Files {
+		if f.State == transfer.StatePaused {
+			n++
+		}
+	}
+	return n
+}
+
+// Folders lists the folders the files (not canceled) go to, in the order first seen.
+func (p JobProgress) Folders() []string {
+	var out []string
+	for _, f := range p.Files {
+		if f.State != transfer.StateCanceled && !slices.Contains(out, f.Dest) {
+			out = append(out, f.Dest)
+		}
+	}
+	return out
+}
+
 type entry struct {
-	id    int64 // store row
-	job   string
-	dest  string
-	ref   AssetRef
-	task  *transfer.Task
-	state transfer.State
-	err   error
-	p     transfer.FileProgress
+	id   int64 // store row
+	job  string
+	dest string
+	ref  AssetRef
+	task *transfer.Task
+	// state and err are the task's end as follow recorded it; settled is true once
+	// follow has recorded it (for a completed file: checked on disk, catalog written).
+	state   transfer.State
+	err     error
+	settled bool
+	p       transfer.FileProgress
 }
 
 // Downloads is the app's download manager: a transfer.Manager whose files are recorded
@@ -91,6 +121,8 @@ type Downloads struct {
 	entries map[string]*entry // by task id
 	order   []*entry
 	closing bool
+	changed chan struct{} // closed and replaced when an entry settles
+	closed  chan struct{} // closed by Close
 
 	catMu sync.Mutex // serialises catalog writes
 	wg    sync.WaitGroup
@@ -112,6 +144,7 @@ func NewDownloads(o DownloadsOptions) (*Downloads, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	d := &Downloads{o: o, log: o.Logger, entries: map[string]*entry{}, pending: map[string]bool{},
+		changed: make(chan struct{}), closed: make(chan struct{}),
 		wake: make(chan struct{}, 1), quit: make(chan struct{}), emitted: make(chan struct{})}
 	topts := o.Transfer
 	topts.Manifest = true
@@ -137,6 +170,9 @@ func (d *Downloads) Start(ctx context.Context, jobID, dest string, refs []AssetR
 		return 0, fmt.Errorf("%w: destination folder: %v", ErrBadFolder, err)
 	}
 	planned, perr := Plan(ic, dest, refs)
+	if err := transfer.CheckFolder(dest, neededBytes(planned)); err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrBadFolder, err)
+	}
 	n := 0
 	var errs []error
 	if perr != nil {
@@ -152,13 +188,53 @@ func (d *Downloads) Start(ctx context.Context, jobID, dest string, refs []AssetR
 	return n, errors.Join(errs...)
 }
 
-// ErrBadFolder: the destination folder is not usable.
+// ErrBadFolder: the destination folder is not usable. The error wrapping it also
+// wraps a *transfer.Error that says why (transfer.CheckFolder).
 var ErrBadFolder = errors.New("results: bad destination folder")
+
+// CheckFolder checks a job's destination folder (DefaultDir when empty) before any
+// download is queued: see transfer.CheckFolder. need is the known size of the job's
+// assets not already in the folder.
+func (d *Downloads) CheckFolder(ctx context.Context, jobID, dest string) (string, error) {
+	if dest == "" {
+		dest = DefaultDir(jobID)
+	}
+	dest, err := filepath.Abs(expandHome(dest))
+	if err != nil {
+		return dest, fmt.Errorf("%w: %w", ErrBadFolder, err)
+	}
+	ic, err := d.o.Items(ctx, jobID)
+	if err != nil {
+		return dest, err
+	}
+	planned, _ := Plan(ic, dest, nil)
+	if err := transfer.CheckFolder(dest, neededBytes(planned)); err != nil {
+		return dest, fmt.Errorf("%w: %w", ErrBadFolder, err)
+	}
+	return dest, nil
+}
+
+// neededBytes sums the known sizes of the planned files not yet in their folder with
+// that size.
+func neededBytes(planned []Planned) int64 {
+	var n int64
+	for _, p := range planned {
+		if p.Request.Size <= 0 {
+			continue
+		}
+		if fi, err := os.Stat(filepath.Join(p.Request.Dest, filepath.FromSlash(p.Request.Name))); err == nil && fi.Size() == p.Request.Size {
+			continue
+		}
+		n += p.Request.Size
+	}
+	return n
+}
 
 func (d *Downloads) add(ctx context.Context, jobID string, p Planned, paused bool) error {
 	d.mu.Lock()
 	for _, e := range d.order {
-		if e.job == jobID && e.ref == p.AssetRef && e.task.Name() == p.Request.Name {
+		// The same file into the same folder; another folder gets its own copy.
+		if e.job == jobID && e.ref == p.AssetRef && e.task.Name() == p.Request.Name && e.dest == p.Request.Dest {
 			st, _ := e.task.State()
 			if st == transfer.StateCompleted || st == transfer.StateQueued || st == transfer.StateRunning || st == transfer.StateVerifying {
 				d.mu.Unlock()
@@ -211,15 +287,15 @@ func (d *Downloads) Restore(ctx context.Context) (int, error) {
 	return n, errors.Join(errs...)
 }
 
-// follow records the task's end in the store and, for a completed file, rewrites its
-// folder's local catalog.
+// follow records the task's end in the store and, for a completed file, checks it on
+// disk and rewrites its folder's local catalog. Only then does the entry count as
+// settled (Wait, View): "done" means verified and in the folder shown.
 func (d *Downloads) follow(e *entry, dest string) {
 	for {
-		_, err := e.task.Wait(context.Background())
+		res, err := e.task.Wait(context.Background())
 		st, terr := e.task.State()
 		d.mu.Lock()
 		closing := d.closing
-		e.state, e.err = st, terr
 		d.mu.Unlock()
 		if closing {
 			return // stopped by Close: still unfinished in the store, resumed next time
@@ -228,6 +304,11 @@ func (d *Downloads) follow(e *entry, dest string) {
 		now := time.Now()
 		switch st {
 		case transfer.StateCompleted:
+			if verr := onDisk(res); verr != nil {
+				st, terr = transfer.StateFailed, verr
+				_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadFailed, reason(verr), now)
+				break
+			}
 			_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadCompleted, "", now)
 			if err := d.writeCatalog(ctx, e.job, dest); err != nil {
 				d.log.Warn("results: local catalog", "dest", dest, "err", err)
@@ -237,6 +318,10 @@ func (d *Downloads) follow(e *entry, dest string) {
 		case transfer.StateCanceled:
 			_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadCanceled, "", now)
 		}
+		d.mu.Lock()
+		e.state, e.err, e.settled = st, terr, true
+		d.notifyLocked()
+		d.mu.Unlock()
 		d.emit(e.job)
 		// A failed task may be resumed: follow it again once it is queued.
 		if st != transfer.StateFailed || !d.waitRequeued(e) {
@@ -245,23 +330,45 @@ func (d *Downloads) follow(e *entry, dest string) {
 	}
 }
 
+// onDisk checks that a completed download's file is where it is said to be, with its size.
+func onDisk(res transfer.Result) error {
+	fi, err := os.Stat(res.Path)
+	switch {
+	case err != nil:
+		return driver.Wrap(transfer.DataLoss, err, "the downloaded file is not on disk")
+	case !fi.Mode().IsRegular():
+		return driver.Errorf(transfer.DataLoss, "%s is not a regular file", res.Path)
+	case res.Size >= 0 && fi.Size() != res.Size:
+		return driver.Errorf(transfer.DataLoss, "%s has %d bytes on disk, %d were downloaded", res.Path, fi.Size(), res.Size)
+	}
+	return nil
+}
+
+// notifyLocked wakes Wait and waitRequeued; d.mu must be held.
+func (d *Downloads) notifyLocked() {
+	close(d.changed)
+	d.changed = make(chan struct{})
+}
+
 // waitRequeued waits until a failed task is resumed (true) or ends otherwise.
 func (d *Downloads) waitRequeued(e *entry) bool {
 	for {
+		ch := d.m.Changed()
 		st, _ := e.task.State()
 		switch st {
 		case transfer.StateQueued, transfer.StateRunning, transfer.StateVerifying, transfer.StatePaused:
+			d.mu.Lock()
+			e.settled = false
+			d.mu.Unlock()
 			return true
 		case transfer.StateCanceled:
 			return false
 		}
-		d.mu.Lock()
-		closing := d.closing
-		d.mu.Unlock()
-		if closing {
+		select {
+		case <-ch:
+		case <-d.closed:
 			return false
 		}
-		time.Sleep(200 * time.Millisecond)
 	}
 }
 
@@ -355,21 +462,32 @@ func (d *Downloads) Cancel(jobID, taskID string) int {
 	return len(es)
 }
 
-// Wait blocks until every task of the job is settled (completed, failed, canceled or
-// paused) or ctx ends, and returns the job's progress then.
+// Wait blocks until every task of the job is settled (completed and checked on disk,
+// failed, canceled or paused) or ctx ends, and returns the job's progress then.
 func (d *Downloads) Wait(ctx context.Context, jobID string) (JobProgress, error) {
 	for {
-		p := d.View(jobID)
-		if p.Active == 0 {
-			// follow() may still be writing the catalog of the last file.
-			d.catMu.Lock()
-			d.catMu.Unlock() //nolint:staticcheck // a barrier
-			return d.View(jobID), nil
+		d.mu.Lock()
+		ch, mch := d.changed, d.m.Changed()
+		settled := true
+		for _, e := range d.order {
+			if e.job != jobID {
+				continue
+			}
+			if st, _ := e.task.State(); st != transfer.StatePaused && !e.settled {
+				settled = false
+				break
+			}
+		}
+		p := d.viewLocked(jobID)
+		d.mu.Unlock()
+		if settled {
+			return p, nil
 		}
 		select {
 		case <-ctx.Done():
 			return p, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
+		case <-ch:
+		case <-mch:
 		}
 	}
 }
@@ -389,6 +507,13 @@ func (d *Downloads) viewLocked(jobID string) JobProgress {
 			continue
 		}
 		st, err := e.task.State()
+		if st == transfer.StateCompleted {
+			if e.settled {
+				st, err = e.state, e.err // failed when the file is not on disk
+			} else {
+				st = transfer.StateVerifying // done once checked on disk
+			}
+		}
 		fv := FileView{Task: e.task.ID(), Item: e.ref.Item, Asset: e.ref.Asset, Name: e.task.Name(), Dest: e.dest, State: st,
 			Done: e.p.Done, Size: e.p.Size, Speed: e.p.Speed, ETA: e.p.ETA}
 		if st == transfer.StateCompleted && fv.Size >= 0 {
@@ -396,6 +521,9 @@ func (d *Downloads) viewLocked(jobID string) JobProgress {
 		}
 		if err != nil && st == transfer.StateFailed {
 			fv.Error, fv.Code = reason(err), transfer.Code(err)
+		}
+		if r := e.p.Retrying; r != nil && st == transfer.StateRunning {
+			fv.Retrying = fmt.Sprintf("Retrying (attempt %d of %d): %s", r.Attempt, r.Of, r.Err)
 		}
 		switch st {
 		case transfer.StateQueued, transfer.StateRunning, transfer.StateVerifying:
@@ -496,6 +624,7 @@ func (d *Downloads) emitLoop() {
 func (d *Downloads) Close() error {
 	d.mu.Lock()
 	d.closing = true
+	close(d.closed)
 	d.mu.Unlock()
 	err := d.m.Close()
 	d.wg.Wait()

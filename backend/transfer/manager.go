@@ -183,6 +183,14 @@ func (m *Manager) Task(id string) *Task {
 	return nil
 }
 
+// Changed returns a channel that is closed at the next change of any task's state:
+// wait on it, then look at the states again.
+func (m *Manager) Changed() <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.changed
+}
+
 func (m *Manager) changedLocked() {
 	close(m.changed)
 	m.changed = make(chan struct{})

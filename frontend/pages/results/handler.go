@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	backend "github.com/geojobs/geojobs/backend/results"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/backend/transfer"
 	"github.com/geojobs/geojobs/frontend/components"
 	"github.com/geojobs/geojobs/frontend/web"
 )
@@ -47,6 +49,7 @@ type Downloads interface {
 	Resume(jobID, taskID string) int
 	Cancel(jobID, taskID string) int
 	View(jobID string) backend.JobProgress
+	CheckFolder(ctx context.Context, jobID, dest string) (string, error)
 }
 
 // Jobs reads stored jobs (*store.Store).
@@ -115,6 +118,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /jobs/{id}/assets/{item}/{asset}", h.asset)
 	mux.Handle("GET /jobs/{id}/downloads", web.Handle(h.log, h.panel))
 	mux.Handle("POST /jobs/{id}/downloads", web.Handle(h.log, h.start))
+	mux.Handle("POST /jobs/{id}/downloads/check", web.Handle(h.log, h.checkFolder))
 	mux.Handle("POST /jobs/{id}/downloads/{op}", web.Handle(h.log, h.control))
 	mux.Handle("POST /jobs/{id}/downloads/{task}/{op}", web.Handle(h.log, h.control))
 	mux.Handle("GET /jobs/{id}/exports", web.Handle(h.log, h.exportPanel))
@@ -341,9 +345,50 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) error {
 		if errors.Is(err, backend.ErrNotReady) || errors.Is(err, store.ErrNotFound) {
 			return err
 		}
+		if why, ok := folderProblem(err); ok {
+			return h.renderPanel(w, r, j.ID, "", "Nothing was queued: "+why)
+		}
 		problem = "Some assets were not queued: " + err.Error()
 	}
 	return h.renderPanel(w, r, j.ID, notice, problem)
+}
+
+// checkFolder checks the folder typed, before anything is queued.
+func (h *Handler) checkFolder(w http.ResponseWriter, r *http.Request) error {
+	j, err := h.d.Jobs.Job(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return web.BadRequest("The form could not be read.")
+	}
+	dest, err := h.d.Downloads.CheckFolder(r.Context(), j.ID, r.PostForm.Get("dest"))
+	if why, ok := folderProblem(err); ok {
+		return FolderCheck("", why).Render(r.Context(), w)
+	}
+	if err != nil {
+		return err
+	}
+	return FolderCheck("Files will go to "+dest+".", "").Render(r.Context(), w)
+}
+
+// folderProblem is the reason a destination folder was refused, for people.
+func folderProblem(err error) (string, bool) {
+	if !errors.Is(err, backend.ErrBadFolder) {
+		return "", false
+	}
+	var te *transfer.Error
+	if errors.As(err, &te) {
+		return upperFirst(te.Error()) + ".", true
+	}
+	return "the folder cannot be used.", true
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func (h *Handler) control(w http.ResponseWriter, r *http.Request) error {

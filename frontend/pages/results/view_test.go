@@ -35,7 +35,9 @@ type page struct {
 	t     *testing.T
 	srv   *httptest.Server
 	jobID string
-	files *httptest.Server
+	// emptyJob's results have an item without assets.
+	emptyJob string
+	files    *httptest.Server
 	dl    *backend.Downloads
 }
 
@@ -93,6 +95,15 @@ func newPage(t *testing.T) *page {
 	if err := st.SetItems(ctx, j.ID, b, time.Now()); err != nil {
 		t.Fatal(err)
 	}
+	empty, err := st.CreateJob(ctx, store.NewJob{EndpointID: store.LocalEndpoint, ProcessID: "countdown"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = json.Marshal(&stac.ItemCollection{Type: "FeatureCollection", Features: []*stac.Item{{Type: "Feature", StacVersion: stac.Version, ID: "nothing",
+		Properties: map[string]json.RawMessage{"datetime": json.RawMessage(`"2026-01-01T00:00:00Z"`)}}}})
+	if err := st.SetItems(ctx, empty.ID, b, time.Now()); err != nil {
+		t.Fatal(err)
+	}
 	mux := transfer.DefaultMux(nil)
 	svc, err := backend.NewService(backend.ServiceOptions{Store: st, Sources: mux,
 		Clients: func(context.Context, string) (*ogcapi.Client, error) {
@@ -114,7 +125,7 @@ func newPage(t *testing.T) *page {
 	h.Register(m)
 	srv := httptest.NewServer(m)
 	t.Cleanup(srv.Close)
-	return &page{t: t, srv: srv, jobID: j.ID, files: files, dl: dl}
+	return &page{t: t, srv: srv, jobID: j.ID, emptyJob: empty.ID, files: files, dl: dl}
 }
 
 func (p *page) get(path string, hdr ...string) (*http.Response, string) {
