@@ -38,7 +38,7 @@ type page struct {
 	// emptyJob's results have an item without assets.
 	emptyJob string
 	files    *httptest.Server
-	dl    *backend.Downloads
+	dl       *backend.Downloads
 }
 
 // newPage serves the page over a real store, results service and download manager,
