@@ -80,7 +80,7 @@ func TestDownloadControlsFollowState(t *testing.T) {
 		t.Fatalf("not done: %s", body)
 	}
 	for _, id := range []string{"pause-all", "resume-all", "cancel-all"} {
-		if d.Find("[data-testid=" + id + "]").Length() != 0 {
+		if d.Find("[data-testid="+id+"]").Length() != 0 {
 			t.Errorf("%s offered once every file is done", id)
 		}
 	}
