@@ -3,72 +3,16 @@ package cmd
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/geojobs/geojobs/backend/localep"
 	"github.com/geojobs/geojobs/backend/localep/localeptest"
 	"github.com/geojobs/geojobs/backend/sweep"
 )
-
-// inFlight sits in front of the built-in endpoint and counts the jobs the client has
-// created and not yet seen end: a job is in flight from its execute request until a
-// status answer says it is finished.
-type inFlight struct {
-	mu       sync.Mutex
-	open     map[string]bool
-	max      int
-	created  int
-	statusRe *regexp.Regexp
-}
-
-func startCounted(t *testing.T) (*httptest.Server, *inFlight) {
-	ep := localeptest.Start(t, localep.Options{})
-	target, _ := url.Parse(ep.URL)
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	c := &inFlight{open: map[string]bool{}, statusRe: regexp.MustCompile(`/jobs/([^/?]+)$`)}
-	proxy.ModifyResponse = func(resp *http.Response) error {
-		r := resp.Request
-		switch {
-		case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/execution") && resp.StatusCode == http.StatusCreated:
-			id := c.statusRe.FindStringSubmatch(resp.Header.Get("Location"))
-			if id == nil {
-				return fmt.Errorf("no job in Location %q", resp.Header.Get("Location"))
-			}
-			c.mu.Lock()
-			c.open[id[1]] = true
-			c.created++
-			c.max = max(c.max, len(c.open))
-			c.mu.Unlock()
-		case r.Method == http.MethodGet && c.statusRe.MatchString(r.URL.Path):
-			b, err := io.ReadAll(resp.Body)
-			if err != nil {
-				return err
-			}
-			resp.Body = io.NopCloser(strings.NewReader(string(b)))
-			var st struct{ Status string }
-			if json.Unmarshal(b, &st) == nil && (st.Status == "successful" || st.Status == "failed" || st.Status == "dismissed") {
-				c.mu.Lock()
-				delete(c.open, c.statusRe.FindStringSubmatch(r.URL.Path)[1])
-				c.mu.Unlock()
-			}
-		}
-		return nil
-	}
-	ts := httptest.NewServer(proxy)
-	t.Cleanup(ts.Close)
-	return ts, c
-}
 
 func readMerged(t *testing.T, path string) []int {
 	t.Helper()
@@ -88,7 +32,7 @@ func readMerged(t *testing.T, path string) []int {
 // 50 countdowns, 4 at a time: never more than 4 jobs in flight, all succeed, one
 // merged ItemCollection with every line.
 func TestRunSweepCountdowns(t *testing.T) {
-	ts, count := startCounted(t)
+	ts, count := localeptest.StartCounted(t, localep.Options{})
 	dir := t.TempDir()
 	base := filepath.Join(dir, "base.json")
 	os.WriteFile(base, []byte(`{"inputs":{"seconds":0.05,"step":0.05}}`), 0o644)
@@ -112,10 +56,8 @@ func TestRunSweepCountdowns(t *testing.T) {
 	if !slices.Equal(lines, want) {
 		t.Errorf("merged lines %v", lines)
 	}
-	count.mu.Lock()
-	defer count.mu.Unlock()
-	if count.created != 50 || count.max > 4 || count.max < 2 {
-		t.Errorf("%d jobs created, at most %d in flight; want 50, 2..4", count.created, count.max)
+	if most, created := count.Max(); created != 50 || most > 4 || most < 2 {
+		t.Errorf("%d jobs created, at most %d in flight; want 50, 2..4", created, most)
 	}
 	if !strings.Contains(stderr, "50 of 50 jobs succeeded") || !strings.Contains(stderr, "line 17: ") {
 		t.Errorf("stderr: %s", stderr)

@@ -15,6 +15,9 @@ import (
 
 // Submission is a job to run.
 type Submission struct {
+	// ID is the local job id to store the job under; default a new UUID. A batch
+	// records it before submitting, so a restart knows whether the job was stored.
+	ID         string
 	EndpointID string
 	ProcessID  string
 	// Process is the process description the request was built from; it saves the
@@ -47,7 +50,10 @@ func (m *Monitor) Submit(ctx context.Context, sub Submission) (store.Job, error)
 	if desc == nil && sub.Process != nil {
 		desc, _ = json.Marshal(sub.Process)
 	}
-	id := uuid.NewString()
+	id := sub.ID
+	if id == "" {
+		id = uuid.NewString()
+	}
 	m.mu.Lock()
 	m.submitting[id] = true
 	m.mu.Unlock()

@@ -89,6 +89,9 @@ type Filter struct {
 	Cursor string
 	// WithHidden includes the jobs dismissed locally.
 	WithHidden bool
+	// WithBatchMembers includes the jobs of batches, which the list otherwise shows as
+	// one row per batch (Batches).
+	WithBatchMembers bool
 	// UpdatedSince selects the jobs changed or polled after this time (what a page
 	// that read the list then may have missed).
 	UpdatedSince time.Time
@@ -137,6 +140,9 @@ func (s *Store) ListJobs(ctx context.Context, f Filter) (Page, error) {
 	}
 	if !f.WithHidden {
 		where = append(where, "hidden_at IS NULL")
+	}
+	if !f.WithBatchMembers {
+		where = append(where, "NOT EXISTS (SELECT 1 FROM batch_members bm WHERE bm.job_id = jobs.id)")
 	}
 	if !f.UpdatedSince.IsZero() {
 		t := ms2(f.UpdatedSince)
