@@ -282,26 +282,28 @@ func TestPreviewDeployUndeploy(t *testing.T) {
 	if pkg := PackageFor([]byte(`{"executionUnit":{"href":"https://x/y.cwl"}}`)); pkg.ContentType != ogcapi.MediaOGCAppPkg {
 		t.Errorf("app package as %s", pkg.ContentType)
 	}
+	// The package's second workflow: the built-in endpoint has a water-bodies process
+	// of its own, which a deployed water-bodies takes the place of (no new process).
 	before, _ := e.cat.Processes(ctx, store.LocalEndpoint, Query{})
-	ps, err := e.cat.Deploy(ctx, store.LocalEndpoint, PackageFor(body), "")
+	ps, err := e.cat.Deploy(ctx, store.LocalEndpoint, PackageFor(body), "detect_water_body")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ps.ID != "water-bodies" {
+	if ps.ID != "detect_water_body" {
 		t.Errorf("deployed %q", ps.ID)
 	}
 	after, _ := e.cat.Processes(ctx, store.LocalEndpoint, Query{})
 	if after.All != before.All+1 {
 		t.Errorf("%d processes after deploy, %d before: the cached list was not dropped", after.All, before.All)
 	}
-	_, err = e.cat.Deploy(ctx, store.LocalEndpoint, PackageFor(body), "")
+	_, err = e.cat.Deploy(ctx, store.LocalEndpoint, PackageFor(body), "detect_water_body")
 	if ogcapi.CodeOf(err) != ogcapi.Conflict {
 		t.Errorf("second deploy: %v", err)
 	}
 	if err := e.cat.Undeploy(ctx, store.LocalEndpoint, "echo"); ogcapi.CodeOf(err) != ogcapi.Immutable {
 		t.Errorf("undeploy a built-in: %v", err)
 	}
-	if err := e.cat.Undeploy(ctx, store.LocalEndpoint, "water-bodies"); err != nil {
+	if err := e.cat.Undeploy(ctx, store.LocalEndpoint, "detect_water_body"); err != nil {
 		t.Error(err)
 	}
 }

@@ -50,7 +50,7 @@ func (s *Server) loadPackages() error {
 			s.log.Warn("local endpoint: skipping deployed process", "file", name, "err", err)
 			continue
 		}
-		if _, clash := s.processes[p.desc.ID]; clash {
+		if old, clash := s.processes[p.desc.ID]; clash && !old.yields {
 			s.log.Warn("local endpoint: a deployed process has the id of a built-in one; ignoring it", "process", p.desc.ID)
 			continue
 		}
@@ -217,7 +217,7 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) error {
 	loc := s.baseURL(r) + "/processes/" + id
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if old, ok := s.processes[id]; ok {
+	if old, ok := s.processes[id]; ok && !old.yields {
 		if old.builtin {
 			return newProblem(http.StatusForbidden, ogcapi.ExcImmutableProc, "Immutable process", "process %q is built in and cannot be replaced", id)
 		}
@@ -291,6 +291,13 @@ func (s *Server) undeploy(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("remove package %s: %w", id, err)
 	}
 	delete(s.processes, id)
+	for _, b := range builtins() { // a built-in process it took the place of comes back
+		if b.desc.ID == id && b.yields {
+			if bp, err := prepare(b); err == nil {
+				s.processes[id] = bp
+			}
+		}
+	}
 	s.log.Info("local endpoint: process undeployed", "process", id)
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -116,11 +116,15 @@ func TestDeployReplaceUndeploy(t *testing.T) {
 		t.Errorf("package type after restart %q", r.header.Get("Content-Type"))
 	}
 
-	// Undeploy.
+	// Undeploy: the built-in water-bodies process, which the package took the place
+	// of, is back.
 	expectStatus(t, e2.do("DELETE", "/processes/water-bodies", nil), 204)
-	expectException(t, e2.do("GET", "/processes/water-bodies", nil), 404, ogcapi.ExcNoSuchProcess)
-	expectException(t, e2.do("DELETE", "/processes/water-bodies", nil), 404, ogcapi.ExcNoSuchProcess)
-	expectException(t, e2.do("PUT", "/processes/water-bodies", cwlYAML, "Content-Type", "application/cwl+yaml"), 404, ogcapi.ExcNoSuchProcess)
+	e2.do("GET", "/processes/water-bodies", nil).json(t, &p)
+	if p.IsMutable() {
+		t.Error("a deployed water-bodies is still described after undeploy")
+	}
+	expectException(t, e2.do("DELETE", "/processes/water-bodies", nil), 403, ogcapi.ExcImmutableProc)
+	expectException(t, e2.do("PUT", "/processes/water-bodies", cwlYAML, "Content-Type", "application/cwl+yaml"), 403, ogcapi.ExcImmutableProc)
 	if ok, _ := afero.Exists(fs, "/data/processes/water-bodies.json"); ok {
 		t.Error("package file kept after undeploy")
 	}

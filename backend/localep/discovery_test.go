@@ -82,7 +82,7 @@ func TestProcessListPaging(t *testing.T) {
 			t.Errorf("%s has no execute link", p.ID)
 		}
 	}
-	if got := strings.Join(ids, ","); got != "countdown,echo,fail,synthetic-scene" {
+	if got := strings.Join(ids, ","); got != "countdown,echo,fail,synthetic-scene,water-bodies" {
 		t.Fatalf("processes %s", got)
 	}
 	if _, ok := all.Links.Find("next", ""); ok {

@@ -23,6 +23,10 @@ type process struct {
 	run  runFunc
 	// builtin processes are immutable (Part 2 deploy/replace/undeploy answer 403).
 	builtin bool
+	// yields: a deployed package of the same id takes the place of this built-in
+	// process until it is undeployed (the EOAP water-bodies package deploys unchanged
+	// over the built-in water-bodies).
+	yields bool
 	// resumable jobs that were running when geojobs stopped are started again from
 	// their checkpoint (runContext.State) instead of being marked failed.
 	resumable bool
@@ -80,7 +84,7 @@ func prepare(p *process) (*process, error) {
 
 // builtins returns the processes compiled into the endpoint.
 func builtins() []*process {
-	return []*process{echoProcess(), countdownProcess(), failProcess(), sceneProcess()}
+	return []*process{echoProcess(), countdownProcess(), failProcess(), sceneProcess(), waterBodiesProcess()}
 }
 
 // raw turns a JSON literal written in Go source into a RawMessage, checking it.

@@ -311,14 +311,16 @@ func TestLocalDeploy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps, err := c.Deploy(ctx, ogcapi.CWLYAML(cwl), ogcapi.DeployOptions{W: "water-bodies"})
+	// The package's second workflow: the built-in endpoint has a water-bodies process
+	// of its own, which a deployed water-bodies takes the place of.
+	ps, err := c.Deploy(ctx, ogcapi.CWLYAML(cwl), ogcapi.DeployOptions{W: "detect_water_body"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ps.ID != "water-bodies" {
+	if ps.ID != "detect_water_body" {
 		t.Errorf("deployed = %+v", ps)
 	}
-	if _, err := c.Deploy(ctx, ogcapi.CWLYAML(cwl), ogcapi.DeployOptions{W: "water-bodies"}); ogcapi.CodeOf(err) != ogcapi.Conflict {
+	if _, err := c.Deploy(ctx, ogcapi.CWLYAML(cwl), ogcapi.DeployOptions{W: "detect_water_body"}); ogcapi.CodeOf(err) != ogcapi.Conflict {
 		t.Errorf("second deploy: %v", err)
 	}
 	if _, err := c.Deploy(ctx, ogcapi.CWLYAML(cwl), ogcapi.DeployOptions{W: "no-such-workflow"}); ogcapi.CodeOf(err) != ogcapi.InvalidInput {
@@ -327,27 +329,27 @@ func TestLocalDeploy(t *testing.T) {
 	if _, err := c.Deploy(ctx, ogcapi.Package{Body: []byte("x"), ContentType: "text/plain"}, ogcapi.DeployOptions{}); ogcapi.CodeOf(err) != ogcapi.UnsupportedMedia {
 		t.Errorf("text/plain: %v", err)
 	}
-	p, err := c.Process(ctx, "water-bodies")
+	p, err := c.Process(ctx, "detect_water_body")
 	if err != nil || !p.IsMutable() {
 		t.Fatalf("deployed process = %+v, %v", p, err)
 	}
-	if err := c.Replace(ctx, "water-bodies", ogcapi.CWLYAML(cwl), ogcapi.DeployOptions{W: "water-bodies"}); err != nil {
+	if err := c.Replace(ctx, "detect_water_body", ogcapi.CWLYAML(cwl), ogcapi.DeployOptions{W: "detect_water_body"}); err != nil {
 		t.Errorf("replace: %v", err)
 	}
-	pkg, err := c.Package(ctx, "water-bodies")
+	pkg, err := c.Package(ctx, "detect_water_body")
 	if err != nil || len(pkg.Body) == 0 {
 		t.Fatalf("package = %+v, %v", pkg, err)
 	}
 	if err := c.Undeploy(ctx, "echo"); ogcapi.CodeOf(err) != ogcapi.Immutable {
 		t.Errorf("undeploy built-in: %v (code %v)", err, ogcapi.CodeOf(err))
 	}
-	if err := c.Undeploy(ctx, "water-bodies"); err != nil {
+	if err := c.Undeploy(ctx, "detect_water_body"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Process(ctx, "water-bodies"); ogcapi.CodeOf(err) != ogcapi.NoSuchProcess {
+	if _, err := c.Process(ctx, "detect_water_body"); ogcapi.CodeOf(err) != ogcapi.NoSuchProcess {
 		t.Errorf("after undeploy: %v", err)
 	}
-	if err := c.Undeploy(ctx, "water-bodies"); ogcapi.CodeOf(err) != ogcapi.NoSuchProcess {
+	if err := c.Undeploy(ctx, "detect_water_body"); ogcapi.CodeOf(err) != ogcapi.NoSuchProcess {
 		t.Errorf("undeploy twice: %v", err)
 	}
 }

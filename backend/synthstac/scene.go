@@ -119,15 +119,51 @@ func valueNoise(x, y float64, seed uint64) float64 {
 	return a + (b-a)*tx + (c-a)*ty + (a-b-c+d)*tx*ty
 }
 
-// waterness is low on water: below waterLevel.
-func waterness(lon, lat float64) float64 {
-	return 0.55*valueNoise(lon/0.09, lat/0.09, 11) +
-		0.3*valueNoise(lon/0.025, lat/0.025, 12) +
-		0.15*valueNoise(lon/0.006, lat/0.006, 13)
+// noiseGrid adds weight × valueNoise(lon/scale, lat/scale) to dst (row by row over
+// lats × lons). The corner hashes are shared by the pixels of a lattice cell, which is
+// what makes a tile quick to compute.
+func noiseGrid(dst, lons, lats []float64, scale float64, seed uint64, weight float64) {
+	w := len(lons)
+	ix := make([]int64, w)
+	tx := make([]float64, w)
+	for c, lon := range lons {
+		x := lon / scale
+		fx := math.Floor(x)
+		ix[c], tx[c] = int64(fx), x-fx
+		tx[c] = tx[c] * tx[c] * (3 - 2*tx[c])
+	}
+	for r, lat := range lats {
+		y := lat / scale
+		fy := math.Floor(y)
+		iy, ty := int64(fy), y-fy
+		ty = ty * ty * (3 - 2*ty)
+		last := int64(math.MinInt64)
+		var a, b, cc, d float64
+		row := dst[r*w : (r+1)*w]
+		for c := range row {
+			if ix[c] != last {
+				last = ix[c]
+				a, b = hash3(last, iy, seed), hash3(last+1, iy, seed)
+				cc, d = hash3(last, iy+1, seed), hash3(last+1, iy+1, seed)
+			}
+			t := tx[c]
+			row[c] += weight * (a + (b-a)*t + (cc-a)*ty + (a-b-cc+d)*t*ty)
+		}
+	}
 }
 
-func vegetation(lon, lat float64) float64 {
-	return 0.7*valueNoise(lon/0.05, lat/0.05, 21) + 0.3*valueNoise(lon/0.01, lat/0.01, 22)
+// landscape fills water (waterness: water below waterLevel) and, when veg is not nil,
+// the vegetation density for the pixel centres lons × lats.
+func landscape(water, veg, lons, lats []float64) {
+	clear(water)
+	noiseGrid(water, lons, lats, 0.09, 11, 0.55)
+	noiseGrid(water, lons, lats, 0.025, 12, 0.3)
+	noiseGrid(water, lons, lats, 0.006, 13, 0.15)
+	if veg != nil {
+		clear(veg)
+		noiseGrid(veg, lons, lats, 0.05, 21, 0.7)
+		noiseGrid(veg, lons, lats, 0.01, 22, 0.3)
+	}
 }
 
 // Bands.
@@ -138,9 +174,9 @@ const (
 	bandTruth
 )
 
-// reflectance is a band's reflectance (0..1) at a point on a date, or the truth mask.
-func reflectance(band int, lon, lat float64, date int, px, py int64) float64 {
-	w := waterness(lon, lat)
+// reflectance is a band's reflectance (0..1) for a pixel of waterness w and
+// vegetation v on a date, n a speckle in -0.5..0.5; or the truth mask.
+func reflectance(band int, w, v float64, date int, n float64) float64 {
 	water := w < waterLevel
 	if band == bandTruth {
 		if water {
@@ -148,7 +184,6 @@ func reflectance(band int, lon, lat float64, date int, px, py int64) float64 {
 		}
 		return 0
 	}
-	n := hash3(px, py, uint64(date)*4+uint64(band)+100) - 0.5 // speckle, per date
 	if water {
 		depth := math.Min((waterLevel-w)/0.1, 1) // shallow water is brighter
 		switch band {
@@ -160,7 +195,6 @@ func reflectance(band int, lon, lat float64, date int, px, py int64) float64 {
 			return 0.012 + 0.02*(1-depth) + 0.004*n
 		}
 	}
-	v := vegetation(lon, lat)
 	season := 0.05 * math.Sin(2*math.Pi*float64(date)/73) // a yearly cycle of 73 dates
 	switch band {
 	case bandGreen:
@@ -180,20 +214,32 @@ func (s scene) pixels(band, level, c0, r0, w, h int, dst []float64) {
 		levelW = (levelW + 1) / 2
 	}
 	d := 1.0 / float64(levelW) // degrees per pixel at this level
-	scale := 10000.0
-	if band == bandTruth {
-		scale = 1
+	lons, lats := make([]float64, w), make([]float64, h)
+	for c := range w {
+		lons[c] = float64(s.lon0) + (float64(c0+c)+0.5)*d
 	}
-	lats := make([]float64, h)
 	for r := range h {
 		lats[r] = float64(s.lat0+1) - (float64(r0+r)+0.5)*d
 	}
-	for c := range w {
-		lon := float64(s.lon0) + (float64(c0+c)+0.5)*d
-		px := int64(s.lon0)*SceneSize*2 + int64(c0+c)<<level
-		for r := range h {
-			py := int64(s.lat0)*SceneSize*2 + int64(r0+r)<<level
-			dst[r*w+c] = math.Round(scale * reflectance(band, lon, lats[r], s.date, px, py))
+	water := make([]float64, w*h)
+	var veg []float64
+	if band != bandTruth {
+		veg = make([]float64, w*h)
+	}
+	landscape(water, veg, lons, lats)
+	if band == bandTruth {
+		for i, x := range water {
+			dst[i] = reflectance(bandTruth, x, 0, s.date, 0)
+		}
+		return
+	}
+	seed := uint64(s.date)*4 + uint64(band) + 100
+	for r := range h {
+		py := int64(s.lat0)*SceneSize*2 + int64(r0+r)<<level
+		for c := range w {
+			px := int64(s.lon0)*SceneSize*2 + int64(c0+c)<<level
+			i := r*w + c
+			dst[i] = math.Round(10000 * reflectance(band, water[i], veg[i], s.date, hash3(px, py, seed)-0.5))
 		}
 	}
 }
