@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/geocheck"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 )
 
@@ -58,6 +59,9 @@ type Request struct {
 	Execute *ogcapi.Execute
 	Mode    string          // ogcapi.AsyncExecute or ogcapi.SyncExecute
 	AOI     json.RawMessage // GeoJSON geometry of the first area of interest, if any
+	// Notes are things about legal values the user should know before sending (a box
+	// crossing the antimeridian), one sentence each, naming the input.
+	Notes []string
 }
 
 // Build turns form values into an execute request. Blank rows are left out; each
@@ -82,8 +86,11 @@ func (f *Form) Build(v Values) (*Request, Problems) {
 				continue
 			}
 			vals = append(vals, val)
+			if note := fl.note(o); note != "" {
+				req.Notes = append(req.Notes, fl.Title+": "+note)
+			}
 			if req.AOI == nil && fl.AOI != "" && !o.Ref {
-				req.AOI = aoiGeometry(fl.AOI, o.Value)
+				req.AOI = aoiGeometry(fl.AOI, fl.geometryText(o.Value))
 			}
 		}
 		if bad {
@@ -189,19 +196,37 @@ func (fl Field) value(o Occurrence) (any, error) {
 		if _, ok := m["type"].(string); !ok {
 			return nil, errors.New(`a GeoJSON object needs a "type"`)
 		}
+		g, err := fl.geoJSON(t)
+		if err != nil {
+			return nil, err
+		}
+		if err := geocheck.GeoJSON(g); err != nil {
+			return nil, err
+		}
 		if media == "" {
 			media = "application/geo+json"
 		}
-		return ogcapi.Qualified{Value: json.RawMessage(t), MediaType: media}, nil
+		return ogcapi.Qualified{Value: g, MediaType: media}, nil
 	case KindBBox:
-		return parseBBox(t)
+		b, err := parseBBox(t)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := geocheck.BBox(b.Coords, b.CRS); err != nil {
+			return nil, err
+		}
+		return b, nil
 	case KindObject:
 		return fl.objectValue(o)
 	case KindList:
 		return listValue(t, fl.ItemKind)
 	case KindNumber, KindInteger:
-		if _, err := scalar(t, fl.Kind); err != nil {
+		x, err := scalar(t, fl.Kind)
+		if err != nil {
 			return nil, err
+		}
+		if f, ok := x.(float64); ok {
+			t = formatNumber(f) // "1,5" was read as 1.5
 		}
 		if err := fl.checkBounds(t); err != nil {
 			return nil, err
@@ -223,6 +248,16 @@ func (fl Field) value(o Occurrence) (any, error) {
 	case KindEnum:
 		if !slices.Contains(fl.Enum, t) {
 			return nil, fmt.Errorf("choose one of: %s", strings.Join(fl.Enum, ", "))
+		}
+	case KindText:
+		if fl.AOI == AOIBBoxString {
+			coords, err := parseCoords(t)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := geocheck.BBox(coords, ""); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if media != "" {
@@ -285,11 +320,7 @@ func (fl Field) objectValue(o Occurrence) (any, error) {
 func scalar(t string, k Kind) (any, error) {
 	switch k {
 	case KindNumber:
-		f, err := strconv.ParseFloat(t, 64)
-		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-			return nil, fmt.Errorf("%q is not a number", t)
-		}
-		return f, nil
+		return parseNumber(t)
 	case KindInteger:
 		n, err := strconv.ParseInt(t, 10, 64)
 		if err != nil {
@@ -334,6 +365,28 @@ func listValue(t string, item Kind) (any, error) {
 	return json.RawMessage(b), nil
 }
 
+// parseNumber reads a number written with a decimal point, or with a decimal comma as
+// many locales write it ("1,5" is 1.5). A comma is never dropped: "1,500" could be 1.5
+// or 1500 and is refused, and so is a comma next to a point.
+func parseNumber(t string) (float64, error) {
+	s := t
+	if i := strings.IndexByte(t, ','); i >= 0 {
+		frac := t[i+1:]
+		switch {
+		case strings.ContainsAny(frac, ",") || strings.ContainsAny(t, "."):
+			return 0, fmt.Errorf("%q is not a number: write it with one decimal point, without thousands separators", t)
+		case len(frac) == 3 && !strings.ContainsAny(frac, "eE"):
+			return 0, fmt.Errorf("%q is ambiguous: write %s (a decimal point) or %s (no comma)", t, strings.Replace(t, ",", ".", 1), strings.Replace(t, ",", "", 1))
+		}
+		s = strings.Replace(t, ",", ".", 1)
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, fmt.Errorf("%q is not a number", t)
+	}
+	return f, nil
+}
+
 // parseBBox reads "minx,miny,maxx,maxy" (4 or 6 numbers) or an OGC bbox object.
 func parseBBox(t string) (ogcapi.BBox, error) {
 	var b ogcapi.BBox
@@ -356,15 +409,42 @@ func parseBBox(t string) (ogcapi.BBox, error) {
 	if len(b.Coords) != 4 && len(b.Coords) != 6 {
 		return b, fmt.Errorf("a bounding box has 4 or 6 numbers (minx,miny,maxx,maxy), got %d", len(b.Coords))
 	}
-	if b.CRS == "" || strings.HasSuffix(b.CRS, "/CRS84") {
-		half := len(b.Coords) / 2
-		for _, i := range []int{1, half + 1} {
-			if b.Coords[i] < -90 || b.Coords[i] > 90 {
-				return b, fmt.Errorf("latitude %s is outside -90…90", formatNumber(b.Coords[i]))
-			}
-		}
-	}
 	return b, nil
+}
+
+// note is what the user should know about a valid value before it is sent.
+func (fl Field) note(o Occurrence) string {
+	if o.Ref || (fl.Kind != KindBBox && fl.AOI != AOIBBoxString) {
+		return ""
+	}
+	b, err := parseBBox(strings.TrimSpace(o.Value))
+	if err != nil {
+		return ""
+	}
+	note, _ := geocheck.BBox(b.Coords, b.CRS)
+	return note
+}
+
+// geoJSON is the GeoJSON a GeoJSON field sends for text t: for an input that takes a
+// geometry, the geometry of a pasted Feature or FeatureCollection (see geometryOf).
+func (fl Field) geoJSON(t string) (json.RawMessage, error) {
+	if fl.AOI != AOIGeometry {
+		return json.RawMessage(t), nil
+	}
+	s := string(fl.Schema)
+	return geocheck.GeometryOf(json.RawMessage(t), !strings.Contains(s, "Polygon") || strings.Contains(s, "MultiPolygon"))
+}
+
+// geometryText is the text of value as geoJSON sends it ("" when it cannot be read).
+func (fl Field) geometryText(value string) string {
+	if fl.Kind != KindGeoJSON {
+		return value
+	}
+	g, err := fl.geoJSON(strings.TrimSpace(value))
+	if err != nil {
+		return ""
+	}
+	return string(g)
 }
 
 func parseCoords(t string) ([]float64, error) {
@@ -432,6 +512,10 @@ func aoiGeometry(format, value string) json.RawMessage {
 		c := b.Coords
 		if len(c) == 6 {
 			c = []float64{c[0], c[1], c[3], c[4]}
+		}
+		if c[0] > c[2] && geocheck.IsCRS84(b.CRS) {
+			// Across the antimeridian: unroll eastwards so the box is drawn as one.
+			c = []float64{c[0], c[1], c[2] + 360, c[3]}
 		}
 		poly := map[string]any{"type": "Polygon", "coordinates": [][][]float64{{
 			{c[0], c[1]}, {c[2], c[1]}, {c[2], c[3]}, {c[0], c[3]}, {c[0], c[1]}}}}

@@ -88,6 +88,26 @@ func (f *Form) Import(body []byte) (Values, []string, error) {
 		}
 		v.Inputs[id] = occ
 	}
+	// Every value kept in the form that the form would not send is named, with why:
+	// it stays in its field for the user to fix.
+	for _, fl := range f.Fields {
+		occ, ok := v.Inputs[fl.ID]
+		if _, imported := req.Inputs[fl.ID]; !ok || !imported {
+			continue
+		}
+		for n, o := range occ {
+			if o.empty() {
+				continue
+			}
+			if _, err := fl.value(o); err != nil {
+				where := fl.Title
+				if len(occ) > 1 {
+					where += fmt.Sprintf(" (value %d)", n+1)
+				}
+				warnings = append(warnings, fmt.Sprintf("%s: %s. It was imported as it is: fix it before submitting.", where, err))
+			}
+		}
+	}
 	// Inputs missing from the request are left blank (not defaulted): the request is what it is.
 	for _, fl := range f.Fields {
 		if _, ok := req.Inputs[fl.ID]; !ok {

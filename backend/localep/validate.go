@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 
+	"github.com/geojobs/geojobs/backend/geocheck"
 	"github.com/geojobs/geojobs/backend/oapschema"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -97,7 +99,53 @@ func checkInputs(p *process, inputs map[string]json.RawMessage) error {
 			if err := p.schemas[id].Validate(e); err != nil {
 				return invalidParameter("%s: does not match the input's schema: %s", where, oapschema.Message(err))
 			}
+			if err := checkArea(d.Schema, e); err != nil {
+				return invalidParameter("%s: %v", where, err)
+			}
 		}
 	}
 	return nil
+}
+
+// checkArea holds the bounding boxes and GeoJSON geometries of inputs whose schema
+// says so (format ogc-bbox, geojson-…) to the form's rules (backend/geocheck): a
+// swapped box or a self-intersecting polygon is answered 400 with the reason instead
+// of failing later in the process.
+func checkArea(schema json.RawMessage, v any) error {
+	s := string(schema)
+	switch {
+	case strings.Contains(s, `"format":"ogc-bbox"`):
+		m, _ := v.(map[string]any)
+		arr, _ := m["bbox"].([]any)
+		crs, _ := m["crs"].(string)
+		coords := make([]float64, 0, len(arr))
+		for _, x := range arr {
+			f, ok := jsonNumber(x)
+			if !ok {
+				return nil // the schema check said what a bbox holds
+			}
+			coords = append(coords, f)
+		}
+		_, err := geocheck.BBox(coords, crs)
+		return err
+	case strings.Contains(s, `"format":"geojson-`):
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil
+		}
+		return geocheck.GeoJSON(b)
+	}
+	return nil
+}
+
+// jsonNumber reads a number decoded by jsonschema.UnmarshalJSON (json.Number) or encoding/json.
+func jsonNumber(x any) (float64, bool) {
+	switch n := x.(type) {
+	case float64:
+		return n, true
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	}
+	return 0, false
 }

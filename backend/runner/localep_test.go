@@ -152,8 +152,32 @@ func TestLocalUnknownProcess(t *testing.T) {
 
 func TestLocalRejectedInputs(t *testing.T) {
 	ep := newLocal(t)
-	_, err := runWith(t, baseOptions(ep, "synthetic-scene", mustParse(t, `{"inputs":{"aoi":{"bbox":[1,2]}}}`), afero.NewMemMapFs(), nil))
+	_, err := runWith(t, baseOptions(ep, "synthetic-scene", mustParse(t, `{"inputs":{"aoi":{"bbox":[0,0,1,1]},"size":50000}}`), afero.NewMemMapFs(), nil))
 	wantError(t, err, ExitUsage, "rejected")
+}
+
+// A swapped bbox or a self-intersecting polygon is refused before anything is sent:
+// exit 2 with the reason, and no job on the server.
+func TestLocalAreasCheckedBeforeSending(t *testing.T) {
+	ep := newLocal(t)
+	for _, c := range []struct{ pid, req, want string }{
+		{"synthetic-scene", `{"inputs":{"aoi":{"bbox":[10.5,47.8,5.9,45.8]}}}`, "aoi: the minimum latitude 47.8 is above the maximum latitude 45.8"},
+		{"echo", `{"inputs":{"geometryInput":{"value":{"type":"Polygon","coordinates":[[[0,0],[1,1],[1,0],[0,1],[0,0]]]},"mediaType":"application/geo+json"}}}`, "geometryInput: the outer ring crosses itself at (0.5, 0.5)"},
+	} {
+		_, err := runWith(t, baseOptions(ep, c.pid, mustParse(t, c.req), afero.NewMemMapFs(), nil))
+		wantError(t, err, ExitUsage, "inputs refused before sending: ", c.want)
+	}
+	cl, err := ogcapi.New(ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := cl.Jobs(context.Background(), ogcapi.JobFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs.Jobs) != 0 {
+		t.Errorf("%d job(s) created on the server", len(jobs.Jobs))
+	}
 }
 
 func TestLocalSyncOnlyAsync(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/forms"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/spf13/afero"
 )
@@ -298,6 +299,15 @@ func (r *run) submit(ctx context.Context, proc *ogcapi.Process) (*ogcapi.Executi
 		return nil, errorf(ExitUsage, nil, "process %q runs only asynchronously (jobControlOptions %s); drop --sync", truncate(r.pid, 80), strings.Join(proc.JobControlOptions, ", "))
 	}
 	req := r.o.Request.Execute
+	// The form's checks of areas (bbox order and ranges, geometry validity): a wrong
+	// value is refused here, before anything is sent.
+	probs, notes := forms.CheckAreas(proc, &req)
+	if len(probs) > 0 {
+		return nil, errorf(ExitUsage, nil, "inputs refused before sending: %s", probs.Error())
+	}
+	for _, n := range notes {
+		r.printf("note: %s", n)
+	}
 	ex, err := r.client.Execute(ctx, r.pid, &req, opt)
 	if err != nil {
 		switch ogcapi.CodeOf(err) {

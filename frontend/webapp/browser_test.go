@@ -247,7 +247,7 @@ func TestBrowserExecuteEcho(t *testing.T) {
 		chromedp.SendKeys(field("multiStringInput", 0, ".value-control input"), "first", chromedp.ByQuery),
 		chromedp.SendKeys(field("multiStringInput", 1, ".value-control input"), "second", chromedp.ByQuery),
 		chromedp.SendKeys(`[data-input=objectInput] .object-fields input[type=text]`, "probe", chromedp.ByQuery),
-		chromedp.SendKeys(`[data-input=objectInput] .object-fields input[type=number]`, "2.5", chromedp.ByQuery),
+		chromedp.SendKeys(`[data-input=objectInput] .object-fields input[inputmode=decimal]`, "2.5", chromedp.ByQuery),
 		chromedp.SendKeys(field("geometryInput", 0, ".value-control textarea"), `{"type":"Point","coordinates":[7.44,46.95]}`, chromedp.ByQuery),
 		chromedp.SetUploadFiles(field("binaryInput", 0, "input[type=file]"), []string{png}, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-input=binaryInput] [data-b64-status]:not(:empty)`, chromedp.ByQuery),

@@ -60,6 +60,12 @@ export function parseValue(text, format) {
     }
     case 'geojson-geometry': {
       const obj = parseJSON(s);
+      if (obj && (obj.type === 'Feature' || obj.type === 'FeatureCollection')) {
+        // What geojson.io and QGIS export: the form sends its geometry (several polygons
+        // as one MultiPolygon), as Upload does.
+        const aoi = parseAny(s);
+        return {geometry: aoi.geometry, isBox: aoi.isBox};
+      }
       if (!obj || typeof obj !== 'object' || !GEOMETRY_TYPES.includes(obj.type)) {
         throw new AoiError(`Expected a GeoJSON geometry (Polygon or MultiPolygon), got ${describe(obj)}.`);
       }
@@ -86,8 +92,8 @@ export function parseValue(text, format) {
 }
 
 /**
- * Reads pasted or uploaded text leniently: a GeoJSON Feature, FeatureCollection (its first
- * polygon, else its first feature), or Geometry; an OGC bbox object; or a "minx,miny,maxx,maxy" string.
+ * Reads pasted or uploaded text leniently: a GeoJSON Feature, FeatureCollection (its polygon,
+ * its polygons as one MultiPolygon when it has several, else its first feature), or Geometry; an OGC bbox object; or a "minx,miny,maxx,maxy" string.
  * @param {string} text
  * @return {Aoi}
  */
@@ -108,8 +114,20 @@ export function parseAny(text) {
     if (feats.length === 0) {
       throw new AoiError('The FeatureCollection has no feature with a geometry.');
     }
-    const poly = feats.find((f) => f.geometry.type === 'Polygon' || f.geometry.type === 'MultiPolygon');
-    return parseValue(JSON.stringify(poly || feats[0]), 'geojson-feature');
+    const polys = feats.filter((f) => f.geometry.type === 'Polygon' || f.geometry.type === 'MultiPolygon');
+    if (polys.length > 1) {
+      // Several areas: all of them, as one MultiPolygon (never silently the first).
+      const coordinates = [];
+      for (const f of polys) {
+        if (f.geometry.type === 'Polygon') {
+          coordinates.push(f.geometry.coordinates);
+        } else if (Array.isArray(f.geometry.coordinates)) {
+          coordinates.push(...f.geometry.coordinates);
+        }
+      }
+      return geometryAoi(checkGeometry({type: 'MultiPolygon', coordinates}));
+    }
+    return parseValue(JSON.stringify(polys[0] || feats[0]), 'geojson-feature');
   }
   if (obj.type === 'Feature') {
     return parseValue(s, 'geojson-feature');

@@ -62,7 +62,8 @@ test('geojson-geometry and geojson-feature: types checked, properties kept', () 
   const g = parseValue(poly, 'geojson-geometry');
   assert.equal(g.isBox, false);
   assert.equal(formatValue(g, 'geojson-geometry'), poly);
-  assert.throws(() => parseValue(`{"type":"Feature","geometry":${poly}}`, 'geojson-geometry'), /Expected a GeoJSON geometry.*a Feature/);
+  assert.equal(formatValue(parseValue(`{"type":"Feature","geometry":${poly}}`, 'geojson-geometry'), 'geojson-geometry'), poly);
+  assert.throws(() => parseValue('{"type":"Topology"}', 'geojson-geometry'), /Expected a GeoJSON geometry/);
   assert.throws(() => parseValue(poly, 'geojson-feature'), /Expected a GeoJSON Feature, got a Polygon/);
   assert.throws(() => parseValue('{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1]]]}', 'geojson-geometry'), /at least four/);
   assert.throws(() => parseValue('{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]}', 'geojson-geometry'), /end where it starts/);
@@ -74,7 +75,7 @@ test('geojson-geometry and geojson-feature: types checked, properties kept', () 
   assert.equal(aoiAreaKm2(parseValue('{"type":"LineString","coordinates":[[0,0],[1,1]]}', 'geojson-geometry')), 0);
 });
 
-test('parseAny: FeatureCollection takes the first polygon, bbox formats take its extent', () => {
+test('parseAny: FeatureCollection takes its polygon, bbox formats take its extent', () => {
   const fc = JSON.stringify({type: 'FeatureCollection', features: [
     {type: 'Feature', properties: {}, geometry: {type: 'Point', coordinates: [9, 9]}},
     {type: 'Feature', properties: {k: 1}, geometry: {type: 'Polygon', coordinates: [[[2, 1], [4, 1], [3, 5], [2, 1]]]}},
@@ -88,6 +89,23 @@ test('parseAny: FeatureCollection takes the first polygon, bbox formats take its
   assert.deepEqual(aoiBbox(parseAny('1,2,3,4')), [1, 2, 3, 4]);
   assert.throws(() => parseAny('{"type":"FeatureCollection","features":[]}'), /no feature/);
   assert.throws(() => parseAny(''), /empty/);
+});
+
+test('a FeatureCollection typed into a geometry field is read as Upload reads it (F-15)', () => {
+  const one = JSON.stringify({type: 'FeatureCollection', features: [
+    {type: 'Feature', properties: {name: 'lake'}, geometry: {type: 'Polygon', coordinates: [[[7, 46], [8, 46], [7.5, 47], [7, 46]]]}},
+  ]});
+  assert.deepEqual(parseValue(one, 'geojson-geometry').geometry, {type: 'Polygon', coordinates: [[[7, 46], [8, 46], [7.5, 47], [7, 46]]]});
+  const feature = JSON.stringify({type: 'Feature', properties: {}, geometry: {type: 'Polygon', coordinates: [[[0, 0], [1, 0], [1, 1], [0, 0]]]}});
+  assert.equal(parseValue(feature, 'geojson-geometry').geometry.type, 'Polygon');
+  const two = JSON.stringify({type: 'FeatureCollection', features: [
+    {type: 'Feature', properties: {}, geometry: {type: 'Polygon', coordinates: [[[0, 0], [1, 0], [1, 1], [0, 0]]]}},
+    {type: 'Feature', properties: {}, geometry: {type: 'Polygon', coordinates: [[[5, 5], [6, 5], [6, 6], [5, 5]]]}},
+  ]});
+  const a = parseValue(two, 'geojson-geometry');
+  assert.equal(a.geometry.type, 'MultiPolygon');
+  assert.equal(a.geometry.coordinates.length, 2);
+  assert.equal(formatValue(parseAny(two), 'bbox-string'), '0,0,6,6');
 });
 
 test('area is geodesic', () => {

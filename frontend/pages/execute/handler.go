@@ -131,6 +131,7 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) error {
 	if len(probs) > 0 {
 		return h.render(w, r, m, http.StatusUnprocessableEntity)
 	}
+	m.Warnings = append(m.Warnings, req.Notes...)
 	switch op {
 	case "validate":
 		m.Notice = "The request is valid: every value matches the process description."

@@ -225,3 +225,11 @@ func boolStr(b bool) string {
 	}
 	return "false"
 }
+
+// propInputMode is the on-screen keyboard of a number property.
+func propInputMode(p forms.Field) string {
+	if p.Kind == forms.KindInteger {
+		return "numeric"
+	}
+	return "decimal"
+}

@@ -73,18 +73,18 @@ func TestEchoFormEveryKind(t *testing.T) {
 	controls := map[string]string{
 		"stringInput":      `input[type=text]`,
 		"enumInput":        `select option[value=Value2]`,
-		"numberInput":      `input[type=number][step=any][min="-1e+09"][max="1e+09"]`,
-		"integerInput":     `input[type=number][step="1"][min="0"][max="1000"]`,
+		"numberInput":      `input[type=text][inputmode=decimal][data-min="-1e+09"][data-max="1e+09"]`,
+		"integerInput":     `input[type=text][inputmode=numeric][data-min="0"][data-max="1000"]`,
 		"booleanInput":     `select option[value=true]`,
 		"dateTimeInput":    `input[type=datetime-local]`,
 		"arrayInput":       `input[type=text][placeholder="a, b, c"]`,
 		"multiStringInput": `button[data-testid=add-row]`,
-		"objectInput":      `.object-fields input[type=text] ~ *, .object-fields input[type=number]`,
+		"objectInput":      `.object-fields input[type=text] ~ *, .object-fields input[inputmode=decimal]`,
 		"boundingBoxInput": `textarea.mono`,
 		"geometryInput":    `textarea[data-json=true]`,
 		"binaryInput":      `input[type=file][data-b64-target]`,
 		"hrefInput":        `input[type=url]`,
-		"pause":            `input[type=number]`,
+		"pause":            `input[inputmode=decimal]`,
 	}
 	for id, sel := range controls {
 		in := input(doc, id)
@@ -100,7 +100,7 @@ func TestEchoFormEveryKind(t *testing.T) {
 	if v := input(doc, "enumInput").Find("option[selected]").AttrOr("value", ""); v != "Value1" {
 		t.Errorf("enum default selected %q", v)
 	}
-	if v := input(doc, "pause").Find("input[type=number]").AttrOr("value", ""); v != "0" {
+	if v := input(doc, "pause").Find("input[inputmode=decimal]").AttrOr("value", ""); v != "0" {
 		t.Errorf("pause default %q", v)
 	}
 	// Nothing in echo is required (minOccurs 0).
