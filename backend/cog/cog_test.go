@@ -3,6 +3,7 @@ package cog_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -235,5 +236,63 @@ func TestServerWithoutRanges(t *testing.T) {
 	_, err := cog.Open(context.Background(), &cog.HTTPSource{URL: hs.URL}, nil)
 	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("range requests")) {
 		t.Fatalf("err %v", err)
+	}
+}
+
+// The COGs backend/raster writes (DEFLATE with predictors, overviews decimated) read
+// back pixel for pixel at every level.
+func TestReadsRasterWriteCOG(t *testing.T) {
+	for _, typ := range []raster.SampleType{raster.Float32, raster.Uint8} {
+		img := raster.Image{Width: 1300, Height: 700, BBox: [4]float64{5, 45, 6.3, 45.7}, Type: typ, NoData: "255"}
+		if typ == raster.Float32 {
+			img.NoData = "nan"
+		}
+		val := func(c, r int) float32 {
+			if typ == raster.Uint8 {
+				return float32((c/7 + r/5) % 200)
+			}
+			return float32(c)*0.25 - float32(r)*0.5
+		}
+		src := raster.SourceFunc(func(dst []byte, w raster.Window) error {
+			k := 0
+			for i := range w.Rows {
+				for j := range w.Cols {
+					v := val(w.Col+j*w.Step, w.Row+i*w.Step)
+					if typ == raster.Uint8 {
+						dst[k] = uint8(v)
+						k++
+					} else {
+						binary.LittleEndian.PutUint32(dst[k:], math.Float32bits(v))
+						k += 4
+					}
+				}
+			}
+			return nil
+		})
+		var buf bytes.Buffer
+		if err := raster.WriteCOG(&buf, img, src, nil); err != nil {
+			t.Fatal(err)
+		}
+		f, err := cog.Open(context.Background(), &cog.ReaderAtSource{R: bytes.NewReader(buf.Bytes()), Label: "raster"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(f.Levels) != 3 || f.Geo.EPSG != 4326 || math.Abs(f.Geo.DX-0.001) > 1e-12 {
+			t.Fatalf("%d levels, geo %+v", len(f.Levels), f.Geo)
+		}
+		for li, l := range f.Levels {
+			got, err := f.Read(context.Background(), li, 0, 0, l.Width, l.Height)
+			if err != nil {
+				t.Fatal(err)
+			}
+			step := 1 << li
+			for r := 0; r < l.Height; r += 3 {
+				for c := 0; c < l.Width; c += 3 {
+					if g, w := got.Data[r*l.Width+c], val(c*step, r*step); g != w {
+						t.Fatalf("type %v level %d pixel %d,%d: %v, want %v", typ, li, c, r, g, w)
+					}
+				}
+			}
+		}
 	}
 }

@@ -2,7 +2,11 @@ package waterbodies
 
 import (
 	"context"
+	"encoding/binary"
+	"strconv"
+
 	"fmt"
+	"github.com/geojobs/geojobs/backend/raster"
 	"io"
 	"math"
 
@@ -11,8 +15,13 @@ import (
 
 // WriteCOG writes img as a DEFLATE-compressed COG with overviews: Float32 with NaN as
 // NoData, or, for masks, UInt8 with MaskNoData. Overview pixels are the nearest pixel
-// of the image (a mask stays a mask).
+// of the image (a mask stays a mask). Images in EPSG:4326 are written by
+// raster.WriteCOG, the application's COG writer; others (UTM scenes) by cog.NewVirtual,
+// which writes any CRS.
 func WriteCOG(w io.Writer, img *cog.Image, typ cog.DataType) error {
+	if img.Geo.EPSG == 4326 && (typ == cog.Float32 || typ == cog.Uint8) {
+		return writeRasterCOG(w, img, typ)
+	}
 	nd := math.NaN()
 	if typ == cog.Uint8 {
 		nd = MaskNoData
@@ -60,4 +69,32 @@ func ReadFile(ctx context.Context, loc string) (*cog.Image, error) {
 		return nil, fmt.Errorf("%s: %w", loc, err)
 	}
 	return img, nil
+}
+
+func writeRasterCOG(w io.Writer, img *cog.Image, typ cog.DataType) error {
+	ri := raster.Image{Width: img.Width, Height: img.Height, BBox: img.Geo.Bounds(img.Width, img.Height), Type: raster.Float32, NoData: "nan"}
+	if typ == cog.Uint8 {
+		ri.Type, ri.NoData = raster.Uint8, strconv.Itoa(MaskNoData)
+	}
+	src := raster.SourceFunc(func(dst []byte, win raster.Window) error {
+		k := 0
+		for i := range win.Rows {
+			row := (win.Row + i*win.Step) * img.Width
+			for j := range win.Cols {
+				v := img.Data[row+win.Col+j*win.Step]
+				if typ == cog.Uint8 {
+					if math.IsNaN(float64(v)) {
+						v = MaskNoData
+					}
+					dst[k] = uint8(v)
+					k++
+					continue
+				}
+				binary.LittleEndian.PutUint32(dst[k:], math.Float32bits(v))
+				k += 4
+			}
+		}
+		return nil
+	})
+	return raster.WriteCOG(w, ri, src, nil)
 }
