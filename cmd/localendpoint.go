@@ -17,11 +17,13 @@ import (
 func newLocalEndpointCmd(opts *rootOptions) *cobra.Command {
 	var addr, title string
 	var maxJobs int
+	var cwlOpts localep.CWLOptions
 	c := &cobra.Command{
 		Use:   "local-endpoint",
 		Short: "Serve the built-in OGC API – Processes endpoint alone",
-		Long: "Serve geojobs' built-in OGC API – Processes endpoint (processes echo, countdown, fail and\n" +
-			"synthetic-scene; Part 2 deploy/replace/undeploy of CWL packages) without the user interface.\n" +
+		Long: "Serve geojobs' built-in OGC API – Processes endpoint (processes echo, countdown, fail,\n" +
+			"synthetic-scene and water-bodies; Part 2 deploy/replace/undeploy of CWL packages, run with cwltool;\n" +
+			"a STAC API of synthetic scenes at /stac/) without the user interface.\n" +
 			"Its jobs and outputs live in the data folder and survive a restart.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -35,7 +37,7 @@ func newLocalEndpointCmd(opts *rootOptions) *cobra.Command {
 
 			ep, err := localep.New(localep.Options{
 				DataDir: config.Paths{Root: opts.DataDir}.LocalEndpoint(), Fs: afero.NewOsFs(),
-				Logger: log, Title: title, MaxConcurrent: maxJobs,
+				Logger: log, Title: title, MaxConcurrent: maxJobs, CWL: cwlOpts,
 			})
 			if err != nil {
 				return err
@@ -68,5 +70,9 @@ func newLocalEndpointCmd(opts *rootOptions) *cobra.Command {
 	c.Flags().StringVar(&addr, "addr", "127.0.0.1:8090", "address to listen on (use 0.0.0.0:PORT to serve other machines)")
 	c.Flags().StringVar(&title, "title", "geojobs local endpoint", "title on the landing page")
 	c.Flags().IntVar(&maxJobs, "max-jobs", 0, "jobs running at once (0: a default from the number of CPUs)")
+	c.Flags().StringVar(&cwlOpts.Cwltool, "cwltool", "cwltool", "cwltool command that runs deployed CWL packages (Debian package cwltool)")
+	c.Flags().StringVar(&cwlOpts.Containers, "cwl-containers", "auto", "containers of packages with a DockerRequirement: auto (podman when installed), podman, or none (cwltool --no-container: the tools are installed here)")
+	c.Flags().StringVar(&cwlOpts.Keep, "cwl-keep", localep.KeepFailed, "working folders of package runs to keep: failed, all or none")
+	c.Flags().IntVar(&cwlOpts.MaxRuns, "cwl-max-runs", 2, "deployed packages running at once")
 	return c
 }

@@ -17,9 +17,6 @@ import (
 	"github.com/spf13/afero"
 )
 
-// msgPackagesNotRunnable is the failure of every job of a deployed package.
-const msgPackagesNotRunnable = "running application packages on the local endpoint is not supported yet: deploy it to a remote endpoint (ZOO-Project-DRU, EOEPCA)"
-
 // deployedPackage is what is stored of a deployed process (processes/{id}.json).
 type deployedPackage struct {
 	MediaType string          `json:"mediaType"` // as deployed; GET /package answers with it
@@ -67,9 +64,10 @@ func packageProcess(pkg *deployedPackage) (*process, error) {
 	return prepare(&process{
 		desc: d,
 		pkg:  pkg,
-		run: func(ctx context.Context, rc *runContext, _ map[string]json.RawMessage) (map[string]outputValue, error) {
-			rc.Logf("%s", msgPackagesNotRunnable)
-			return nil, newProblem(http.StatusNotImplemented, excNotImplemented, "Not implemented", msgPackagesNotRunnable)
+		// File inputs may be given by reference: the run downloads them.
+		acceptsRefs: true,
+		run: func(ctx context.Context, rc *runContext, inputs map[string]json.RawMessage) (map[string]outputValue, error) {
+			return rc.s.runPackage(ctx, rc, pkg, inputs)
 		},
 	})
 }

@@ -25,7 +25,7 @@ const waterBodiesCWL = "deploy-request.cwl-yaml.app-water-bodies-cloud-native.cw
 
 func TestDeployReplaceUndeploy(t *testing.T) {
 	fs := afero.NewMemMapFs()
-	e := newEnv(t, fs)
+	e := newEnv(t, fs, func(o *Options) { o.CWL.Cwltool = "geojobs-no-such-cwltool" })
 	cwlYAML := readTestdata(t, waterBodiesCWL)
 
 	r := e.do("POST", "/processes", cwlYAML, "Content-Type", "application/cwl+yaml")
@@ -73,7 +73,7 @@ func TestDeployReplaceUndeploy(t *testing.T) {
 		t.Errorf("409 Location %q", r.header.Get("Location"))
 	}
 
-	// Executing it fails at once with the documented message.
+	// Executing it without cwltool fails with a message that names the package.
 	r = e.do("POST", "/processes/water-bodies/execution", map[string]any{"inputs": map[string]any{
 		"aoi": "-121.399,39.834,-120.74,40.472", "stac_items": []string{"https://example.com/item"},
 	}})
@@ -81,10 +81,13 @@ func TestDeployReplaceUndeploy(t *testing.T) {
 	var st ogcapi.StatusInfo
 	r.json(t, &st)
 	st = e.waitJob(st.JobID)
-	if st.Status != ogcapi.StatusFailed || st.Message != msgPackagesNotRunnable {
+	if st.Status != ogcapi.StatusFailed || !strings.Contains(st.Message, "cwltool is not installed") || !strings.Contains(st.Message, "apt install cwltool") {
 		t.Errorf("package job %+v", st)
 	}
-	expectException(t, e.do("GET", "/jobs/"+st.JobID+"/results", nil), 501, excNotImplemented)
+	expectException(t, e.do("GET", "/jobs/"+st.JobID+"/results", nil), 500, excJobFailed)
+	if log := e.do("GET", "/jobs/"+st.JobID+"/log", nil); !strings.Contains(string(log.body), "Debian's cwltool package") {
+		t.Errorf("log: %s", log.body)
+	}
 	// Its inputs are validated like any other.
 	ex := expectException(t, e.do("POST", "/processes/water-bodies/execution", map[string]any{"inputs": map[string]any{"aoi": 5, "stac_items": []string{"x"}}}), 400, ogcapi.ExcInvalidParameter)
 	if !strings.Contains(ex.Detail, `"aoi"`) {

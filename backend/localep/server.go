@@ -5,9 +5,10 @@
 //
 // It also serves a STAC API of synthetic scenes at /stac/ (package synthstac).
 //
-// It offers the processes echo, countdown, fail and synthetic-scene (a GeoTIFF, a PNG
-// thumbnail and a STAC ItemCollection of them). Deployed CWL packages are described
-// and stored, but not run: their jobs fail at once with a message that says so.
+// It offers the processes echo, countdown, fail, synthetic-scene (a GeoTIFF, a PNG
+// thumbnail and a STAC ItemCollection of them) and water-bodies. Deployed CWL
+// packages are described, stored and run with cwltool (package cwlexec; see
+// CWLOptions), their File and Directory outputs returned as STAC.
 //
 // State lives under Options.DataDir in Options.Fs (see store for the layout) and
 // survives a restart. Output files are written through the same Fs: production must
@@ -52,6 +53,8 @@ type Options struct {
 	HTTPClient *http.Client
 	// MaxPackageBytes caps a deployed package and a fetched CWL; default 4 MiB.
 	MaxPackageBytes int64
+	// CWL configures the runs of deployed packages with cwltool.
+	CWL CWLOptions
 }
 
 // Server is the local endpoint. Create it with New; it is safe for concurrent use.
@@ -65,6 +68,7 @@ type Server struct {
 	maxPkg   int64
 
 	stac *synthstac.API // the STAC API of synthetic scenes at /stac/
+	cwl  *cwlRuns       // runs deployed packages
 
 	ctx    context.Context // cancelled with errShutdown by Close
 	cancel context.CancelCauseFunc
@@ -117,6 +121,10 @@ func New(opts Options) (*Server, error) {
 	}
 	s.ctx, s.cancel = context.WithCancelCause(context.Background())
 	s.stac = synthstac.New(func(r *http.Request) string { return s.baseURL(r) + "/stac" })
+	var err error
+	if s.cwl, err = newCWLRuns(opts); err != nil {
+		return nil, err
+	}
 	for _, p := range builtins() {
 		p, err := prepare(p)
 		if err != nil {

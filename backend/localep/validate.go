@@ -94,7 +94,11 @@ func checkInputs(p *process, inputs map[string]json.RawMessage) error {
 				}
 				continue
 			case qualifiedValue:
-				e = e.(map[string]any)["value"]
+				q := e.(map[string]any)
+				if p.pkg != nil && isUpload(q) {
+					continue // the content of a File input, written to a file for the run
+				}
+				e = q["value"]
 			}
 			if err := p.schemas[id].Validate(e); err != nil {
 				return invalidParameter("%s: does not match the input's schema: %s", where, oapschema.Message(err))
@@ -148,4 +152,12 @@ func jsonNumber(x any) (float64, bool) {
 		return f, err == nil
 	}
 	return 0, false
+}
+
+// isUpload reports whether a qualified value carries a file's content (it says its
+// media type or encoding) rather than a literal.
+func isUpload(q map[string]any) bool {
+	_, mt := q["mediaType"]
+	_, enc := q["encoding"]
+	return mt || enc
 }

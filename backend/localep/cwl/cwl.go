@@ -256,3 +256,64 @@ var idRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 // ValidID reports whether id is usable as a process or parameter identifier here
 // (it becomes part of URLs and file names).
 func ValidID(id string) bool { return idRE.MatchString(id) }
+
+// HasDockerRequirement reports whether any process of the document asks for a
+// container (a DockerRequirement in requirements or hints).
+func (d *Document) HasDockerRequirement() bool {
+	var walk func(v any) bool
+	walk = func(v any) bool {
+		switch t := v.(type) {
+		case map[string]any:
+			if str(t["class"]) == "DockerRequirement" {
+				return true
+			}
+			for k, e := range t {
+				if k == "DockerRequirement" || walk(e) {
+					return true
+				}
+			}
+		case []any:
+			for _, e := range t {
+				if walk(e) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return walk(d.root)
+}
+
+// StepCount is the number of steps of every Workflow in the document (sub-workflows
+// included), at least 1: a run reports progress as steps finish.
+func (d *Document) StepCount() int {
+	n := 0
+	count := func(m map[string]any) {
+		if str(m["class"]) != "Workflow" {
+			return
+		}
+		switch s := m["steps"].(type) {
+		case map[string]any:
+			n += len(s)
+		case []any:
+			n += len(s)
+		}
+	}
+	if g, ok := d.root["$graph"].([]any); ok {
+		for _, e := range g {
+			if m, ok := e.(map[string]any); ok {
+				count(m)
+			}
+		}
+	} else {
+		count(d.root)
+	}
+	return max(n, 1)
+}
+
+// InGraph reports whether the document is a $graph (a process is then run as
+// file#id).
+func (d *Document) InGraph() bool {
+	_, ok := d.root["$graph"]
+	return ok
+}

@@ -76,14 +76,13 @@ func inputSchema(t Type) map[string]any {
 	return map[string]any{} // Any
 }
 
-// outputSchema describes what a run of the package returns: a Directory output is a
-// STAC catalog (returned in-line as an object, or as a link); a File is a link.
+// outputSchema describes what a run of the package returns: File and Directory
+// outputs are STAC (an ItemCollection whose assets are the files, returned in-line as
+// an object, or as a link), as ZOO-Project-DRU returns stac_catalog.
 func outputSchema(t Type) map[string]any {
 	switch t.Name {
-	case "Directory":
+	case "Directory", "File":
 		return map[string]any{"type": "object", "contentMediaType": "application/json"}
-	case "File":
-		return map[string]any{"type": "string", "format": "uri"}
 	case "array":
 		return map[string]any{"type": "array", "items": outputSchema(*t.Items)}
 	}

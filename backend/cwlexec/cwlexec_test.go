@@ -1,0 +1,155 @@
+package cwlexec
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/geojobs/geojobs/backend/localep/cwl"
+)
+
+func write(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A Directory holding a STAC catalog, as EOAP packages write it, becomes its items
+// with their assets published; other outputs stay values.
+func TestOutputsFollowTheCatalog(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "catalog.json"), `{"type":"Catalog","id":"c","links":[{"rel":"root","href":"./catalog.json"},{"rel":"item","href":"./S2A/S2A.json"},{"rel":"item","href":"../outside.json"}]}`)
+	write(t, filepath.Join(dir, "S2A", "S2A.json"), `{"type":"Feature","stac_version":"1.0.0","id":"S2A","geometry":null,"properties":{"datetime":"2024-01-06T10:30:00Z"},
+		"links":[{"rel":"self","href":"./S2A.json"},{"rel":"derived_from","href":"https://example.com/item"}],
+		"assets":{"data":{"href":"./otsu.tif","type":"image/tiff; application=geotiff","roles":["data"]},"remote":{"href":"https://example.com/x.tif"}}}`)
+	write(t, filepath.Join(dir, "S2A", "otsu.tif"), "II*\x00tiff")
+	var published []string
+	out, err := Outputs(map[string]any{
+		"stac_catalog": map[string]any{"class": "Directory", "path": dir},
+		"count":        json.Number("3"),
+	}, func(local, name, mt string) (string, error) {
+		published = append(published, name+" "+mt)
+		return "https://ep/outputs/" + name, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["count"].Value != json.Number("3") || out["count"].STAC != nil {
+		t.Errorf("count: %+v", out["count"])
+	}
+	feats := out["stac_catalog"].STAC["features"].([]any)
+	if len(feats) != 1 {
+		t.Fatalf("%d features", len(feats))
+	}
+	it := feats[0].(map[string]any)
+	assets := it["assets"].(map[string]any)
+	if h := assets["data"].(map[string]any)["href"]; h != "https://ep/outputs/stac_catalog-S2A-otsu.tif" {
+		t.Errorf("data href %v", h)
+	}
+	if h := assets["remote"].(map[string]any)["href"]; h != "https://example.com/x.tif" {
+		t.Errorf("remote href %v", h)
+	}
+	if links := it["links"].([]any); len(links) != 1 {
+		t.Errorf("links %v", links)
+	}
+	if len(published) != 1 || published[0] != "stac_catalog-S2A-otsu.tif image/tiff; application=geotiff" {
+		t.Errorf("published %v", published)
+	}
+}
+
+func TestOrderConvertsInputs(t *testing.T) {
+	doc, err := cwl.Parse([]byte(`cwlVersion: v1.2
+class: CommandLineTool
+id: t
+inputs:
+  s: string
+  n: int
+  x: double
+  b: boolean
+  e: {type: {type: enum, symbols: [a, b]}}
+  arr: string[]
+  f: File
+baseCommand: echo
+outputs: {}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf, err := doc.Workflow("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := map[string]json.RawMessage{
+		"s": json.RawMessage(`{"value":"hi"}`), "n": json.RawMessage(`4`), "x": json.RawMessage(`2.5`),
+		"b": json.RawMessage(`true`), "e": json.RawMessage(`"b"`), "arr": json.RawMessage(`["p","q"]`),
+		"f": json.RawMessage(`{"href":"https://example.com/data/in.tif"}`),
+	}
+	dir := t.TempDir()
+	var fetched string
+	order, err := Order(context.Background(), in, wf.Inputs, dir, func(_ context.Context, href, dest string) error {
+		fetched = href
+		return os.WriteFile(dest, []byte("x"), 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(order)
+	want := `{"arr":["p","q"],"b":true,"e":"b","f":{"class":"File","path":"` + filepath.Join(dir, "inputs", "f", "1-in.tif") + `"},"n":4,"s":"hi","x":2.5}`
+	if string(b) != want || fetched != "https://example.com/data/in.tif" {
+		t.Errorf("order %s\nwant  %s", b, want)
+	}
+	in["e"] = json.RawMessage(`"c"`)
+	if _, err := Order(context.Background(), in, wf.Inputs, dir, nil); err == nil || !strings.Contains(err.Error(), "not one of") {
+		t.Errorf("enum: %v", err)
+	}
+	in["e"] = json.RawMessage(`"a"`)
+	in["f"] = json.RawMessage(`"file:///etc/passwd"`)
+	if _, err := Order(context.Background(), in, wf.Inputs, dir, nil); err == nil || !strings.Contains(err.Error(), "http(s)") {
+		t.Errorf("file URL: %v", err)
+	}
+}
+
+func TestChooseContainers(t *testing.T) {
+	with := func(found ...string) func(string) (string, error) {
+		return func(name string) (string, error) {
+			for _, f := range found {
+				if f == name {
+					return "/usr/bin/" + name, nil
+				}
+			}
+			return "", errors.New("not found")
+		}
+	}
+	cases := []struct {
+		setting Containers
+		docker  bool
+		found   []string
+		flag    string
+	}{
+		{Auto, true, []string{"podman"}, "--podman"},
+		{Auto, true, nil, "--no-container"},
+		{Auto, false, []string{"podman"}, "--no-container"},
+		{NoContainer, true, []string{"podman"}, "--no-container"},
+		{Podman, true, []string{"podman"}, "--podman"},
+		{Podman, true, nil, ""},
+	}
+	for _, c := range cases {
+		r := Runner{Containers: c.setting, LookPath: with(c.found...)}
+		ch, err := r.Choose(c.docker)
+		if ch.Flag != c.flag || (c.flag == "") != (err != nil) || (err == nil && ch.Reason == "") {
+			t.Errorf("%+v: %+v %v", c, ch, err)
+		}
+	}
+	r := Runner{LookPath: with()}
+	if err := r.Check(); !errors.Is(err, ErrNoCwltool) || !strings.Contains(err.Error(), "apt install cwltool") {
+		t.Errorf("check: %v", err)
+	}
+}

@@ -1,0 +1,182 @@
+package localep
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/spf13/afero"
+)
+
+// cwlEnv is an endpoint that runs packages with the real cwltool, without containers.
+func cwlEnv(t *testing.T, fs afero.Fs, work string) *env {
+	t.Helper()
+	return newEnv(t, fs, func(o *Options) {
+		o.CWL = CWLOptions{Containers: "none", WorkDir: work, Keep: KeepNone}
+	})
+}
+
+func deployFile(t *testing.T, e *env, name string) {
+	t.Helper()
+	r := e.do("POST", "/processes", readTestdata(t, "cwlrun/"+name), "Content-Type", "application/cwl+yaml")
+	expectStatus(t, r, 201)
+}
+
+type stacResult struct {
+	Value struct {
+		Type     string `json:"type"`
+		Features []struct {
+			ID     string `json:"id"`
+			Assets map[string]struct {
+				Href string `json:"href"`
+				Type string `json:"type"`
+				Size int64  `json:"file:size"`
+			} `json:"assets"`
+		} `json:"features"`
+	} `json:"value"`
+}
+
+// A Workflow + CommandLineTool package runs through the endpoint with cwltool
+// --no-container: strings, integers, booleans, enums, arrays and an uploaded File go
+// in; the File output comes back as a STAC item whose asset downloads, with Range and
+// ETag, and the string output as a value.
+func TestDeployedPackageRuns(t *testing.T) {
+	work := t.TempDir()
+	e := cwlEnv(t, nil, work)
+	deployFile(t, e, "greet.cwl")
+	id := e.submit("greet", map[string]any{"response": "document", "inputs": map[string]any{
+		"name": "Ada", "times": 3, "loud": true, "tone": "fancy", "words": []string{"x", "y"},
+		"note": map[string]any{"value": "a note from the form\n", "mediaType": "text/plain"},
+	}})
+	st := e.waitJobFor(id, 2*time.Minute)
+	log := string(e.do("GET", "/jobs/"+id+"/log", nil).body)
+	if st.Status != ogcapi.StatusSuccessful {
+		t.Fatalf("job %s: %s\n%s", st.Status, st.Message, log)
+	}
+	for _, want := range []string{"containers: cwltool --no-container", "[step say] completed success", "step say: greeting Ada", "Final process status is success"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log lacks %q:\n%s", want, log)
+		}
+	}
+	r := e.do("GET", "/jobs/"+id+"/results", nil)
+	expectStatus(t, r, 200)
+	var res struct {
+		Greeting stacResult `json:"greeting"`
+		Message  string     `json:"message"`
+	}
+	r.json(t, &res)
+	if res.Message != "greeted Ada" {
+		t.Errorf("message %q: %s", res.Message, r.body)
+	}
+	fc := res.Greeting.Value
+	if fc.Type != "FeatureCollection" || len(fc.Features) != 1 || len(fc.Features[0].Assets) != 1 {
+		t.Fatalf("greeting: %s", r.body)
+	}
+	var href string
+	for _, a := range fc.Features[0].Assets {
+		href = a.Href
+	}
+	got := e.do("GET", strings.TrimPrefix(href, e.base), nil)
+	want := "hello Ada (fancy)\nhello Ada (fancy)\nhello Ada (fancy)\nLOUD\na note from the form\nwords: x y\n"
+	if got.status != 200 || string(got.body) != want || got.header.Get("ETag") == "" {
+		t.Fatalf("GET %s: %d %q %v", href, got.status, got.body, got.header)
+	}
+	part := e.do("GET", strings.TrimPrefix(href, e.base), nil, "Range", "bytes=6-8")
+	if part.status != 206 || string(part.body) != "Ada" {
+		t.Errorf("range: %d %q", part.status, part.body)
+	}
+	if entries, _ := os.ReadDir(work); len(entries) != 0 {
+		t.Errorf("the working folder was not cleaned: %v", entries)
+	}
+
+	// A File given by reference is downloaded first.
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "a note by reference\n")
+	}))
+	defer files.Close()
+	id = e.submit("greet", map[string]any{"inputs": map[string]any{
+		"name": "Bob", "note": map[string]any{"href": files.URL + "/notes/note.txt"},
+	}})
+	if st := e.waitJobFor(id, 2*time.Minute); st.Status != ogcapi.StatusSuccessful {
+		t.Fatalf("job %s: %s\n%s", st.Status, st.Message, e.do("GET", "/jobs/"+id+"/log", nil).body)
+	}
+	var res2 struct {
+		Greeting stacResult `json:"greeting"`
+	}
+	r = e.do("GET", "/jobs/"+id+"/results/greeting", nil)
+	r.json(t, &res2.Greeting.Value)
+	for _, a := range res2.Greeting.Value.Features[0].Assets {
+		body := string(e.do("GET", strings.TrimPrefix(a.Href, e.base), nil).body)
+		if !strings.Contains(body, "hello Bob (plain)\nhello Bob (plain)\na note by reference\n") {
+			t.Errorf("greeting %q", body)
+		}
+	}
+}
+
+// waitPID waits until cwltool's tool has written its process id.
+func waitPID(t *testing.T, pidfile string) int {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(pidfile); err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+				return pid
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("the tool did not start")
+	return 0
+}
+
+func waitGone(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d still runs", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Dismissing a running package stops cwltool and the tool it started.
+func TestDismissStopsTheRun(t *testing.T) {
+	e := cwlEnv(t, nil, t.TempDir())
+	deployFile(t, e, "sleeper.cwl")
+	pidfile := filepath.Join(t.TempDir(), "pid")
+	id := e.submit("sleeper", map[string]any{"inputs": map[string]any{"pidfile": pidfile}})
+	pid := waitPID(t, pidfile)
+	expectStatus(t, e.do("DELETE", "/jobs/"+id, nil), 200)
+	waitGone(t, pid)
+	if st := e.waitJob(id); st.Status != ogcapi.StatusDismissed {
+		t.Fatalf("status %s", st.Status)
+	}
+}
+
+// A run cut off by a restart of geojobs is failed with that reason, and its tool is
+// stopped.
+func TestRestartFailsACutOffRun(t *testing.T) {
+	fs := afero.NewMemMapFs()
+	work := t.TempDir()
+	e := cwlEnv(t, fs, work)
+	deployFile(t, e, "sleeper.cwl")
+	pidfile := filepath.Join(t.TempDir(), "pid")
+	id := e.submit("sleeper", map[string]any{"inputs": map[string]any{"pidfile": pidfile}})
+	pid := waitPID(t, pidfile)
+	e.close()
+	waitGone(t, pid)
+	e2 := cwlEnv(t, fs, work)
+	st := e2.waitJob(id)
+	if st.Status != ogcapi.StatusFailed || !strings.Contains(st.Message, "interrupted") {
+		t.Fatalf("after restart: %s %q", st.Status, st.Message)
+	}
+}
