@@ -16,6 +16,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/multihash"
+	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/results"
 	"github.com/geojobs/geojobs/backend/retry"
 	"github.com/geojobs/geojobs/backend/stac"
@@ -86,10 +87,13 @@ type Options struct {
 	// OnProgress receives a job's export progress about four times a second while it
 	// runs and once at its end, from one goroutine per export; it should not block long.
 	OnProgress func(Progress)
-	Logger     *slog.Logger
 	// Retry schedules the retries of a file after a transient failure (backend/retry);
 	// the zero value is its default policy.
 	Retry retry.Policy
+	// Scope, when set, gives the network scope of a job's asset hrefs (the addresses
+	// they may reach: see netpolicy.Scope; results.Service.ScopeFor).
+	Scope  func(ctx context.Context, jobID string) *netpolicy.Scope
+	Logger *slog.Logger
 }
 
 // Exporter runs exports, one at a time per job, two files at a time each.
@@ -163,6 +167,11 @@ func (e *Exporter) Start(jobID string, ic *stac.ItemCollection, refs []results.A
 		return 0, ErrBusy
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	if e.o.Scope != nil {
+		if sc := e.o.Scope(ctx, jobID); sc != nil {
+			ctx = netpolicy.WithScope(ctx, *sc)
+		}
+	}
 	r := &run{jobID: jobID, dest: dest, cancel: cancel, done: make(chan struct{}), counts: make([]atomic.Int64, len(files)),
 		p: Progress{JobID: jobID, Dest: dest.String(), Files: files, Running: true, Started: time.Now()}}
 	e.run[jobID] = r

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
 )
@@ -154,9 +155,9 @@ func (s *Source) statusLinks(ctx context.Context, remote Remote, j store.Job, re
 	return st.Links, nil
 }
 
-// fetch reads one log. A link must stay on the host of the job or of its endpoint: a
-// server does not get to make geojobs fetch from elsewhere (another host, a local
-// service). The endpoint's client sends its credentials to the endpoint's own origin
+// fetch reads one log. A link must stay on the origin (scheme, host, port) of the job or
+// of its endpoint: a server does not get to make geojobs fetch from elsewhere (another
+// host, another port of its host, a local service). The endpoint's client sends its credentials to the endpoint's own origin
 // only, not to a job URL or a log on another port or scheme.
 func fetch(ctx context.Context, remote Remote, j store.Job, l ogcapi.Link) Part {
 	p := Part{Title: firstNonEmpty(l.Title, "Log"), URL: l.Href}
@@ -174,7 +175,7 @@ func fetch(ctx context.Context, remote Remote, j store.Job, l ogcapi.Link) Part 
 		p.Err = "The log link is not an http(s) URL."
 		return p
 	case !sameHost(u, base) && !sameHost(u, ep):
-		p.Err = "The log is on another host than the job; geojobs does not fetch it."
+		p.Err = "The log is on another server (scheme, host or port) than the job; geojobs does not fetch it."
 		return p
 	}
 	p.URL = u.String()
@@ -187,9 +188,8 @@ func fetch(ctx context.Context, remote Remote, j store.Job, l ogcapi.Link) Part 
 	return p
 }
 
-func sameHost(u, v *url.URL) bool {
-	return v != nil && v.Host != "" && strings.EqualFold(u.Hostname(), v.Hostname())
-}
+// sameHost reports whether u is on v's origin: scheme, host and port (netpolicy).
+func sameHost(u, v *url.URL) bool { return v != nil && netpolicy.SameOrigin(u, v) }
 
 // describe says for people why a log could not be read (never the server's words).
 func describe(err error) string {

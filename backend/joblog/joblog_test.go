@@ -129,7 +129,8 @@ func TestLogCredentialsOnTheEndpointOnly(t *testing.T) {
 	if p := lg.Parts[0]; p.Err != "" || p.Text != "line 1\n<b>line 2</b>\n" || p.URL != srv.URL+"/temp/j1.log" {
 		t.Errorf("the endpoint's log: %+v", p)
 	}
-	if p := lg.Parts[1]; p.Err != "" || p.Text != "other origin\n" {
+	// Another port of the same host name is another origin: never fetched.
+	if p := lg.Parts[1]; !strings.Contains(p.Err, "another server") || p.Text != "" {
 		t.Errorf("the log on another port: %+v", p)
 	}
 
@@ -143,7 +144,7 @@ func TestLogCredentialsOnTheEndpointOnly(t *testing.T) {
 	mu.Lock()
 	seen := append([]string(nil), otherAuth...)
 	mu.Unlock()
-	if len(seen) != 3 {
+	if len(seen) != 2 || strings.Contains(strings.Join(seen, ","), "/side.log") {
 		t.Errorf("requests to the other origin: %q", seen)
 	}
 	for _, a := range seen {

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/minio/minio-go/v7/pkg/signer"
+
+	"github.com/geojobs/geojobs/backend/netpolicy"
 )
 
 // Credentials authorise HTTP requests with a key: HTTP keys by their scheme,
@@ -73,7 +75,7 @@ func (c *Credentials) forHost(req *http.Request) bool {
 		if err != nil {
 			continue
 		}
-		if strings.EqualFold(u.Scheme, req.URL.Scheme) && hostPort(u) == hostPort(req.URL) {
+		if netpolicy.SameOrigin(u, req.URL) {
 			return true
 		}
 	}

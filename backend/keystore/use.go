@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/geojobs/geojobs/backend/netpolicy"
 )
 
 // Use is what a key is wanted for.
@@ -118,10 +120,11 @@ func (k Key) prefixes() []string {
 	return nil
 }
 
-// matchLen returns the length of the longest of the key's prefixes that rawURL
-// falls under, or -1. Scheme and host compare case-insensitively, the default
-// port is implied, and a path prefix matches only at a segment boundary
-// ("s3://b/data" matches "s3://b/data/x" and "s3://b/data", not "s3://b/database").
+// matchLen returns the length of the longest of the key's prefixes that u falls
+// under, or -1. The origin (scheme, host, port with the default port implied) must be
+// the prefix's, and u's path, normalised (percent-escapes decoded, dot segments
+// resolved: "/data/%2e%2e/admin" is "/admin"), must be the prefix's path or below it at
+// a segment boundary ("s3://b/data" matches "s3://b/data/x", not "s3://b/database").
 func (k Key) matchLen(u *url.URL) int {
 	best := -1
 	for _, p := range k.prefixes() {
@@ -138,42 +141,15 @@ func (k Key) matchLen(u *url.URL) int {
 			}
 			continue
 		}
-		if hostPort(pu) != hostPort(u) {
+		if !netpolicy.Under(u, pu) {
 			continue
 		}
-		pp, up := pu.EscapedPath(), u.EscapedPath()
-		if !pathUnder(up, pp) {
-			continue
-		}
-		if n := len(hostPort(pu)) + len(strings.TrimRight(pp, "/")) + 1; n > best {
+		pp, _ := netpolicy.CleanPath(pu)
+		if n := len(netpolicy.Origin(pu)) + len(strings.TrimRight(pp, "/")) + 1; n > best {
 			best = n
 		}
 	}
 	return best
-}
-
-func hostPort(u *url.URL) string {
-	h := strings.ToLower(u.Hostname())
-	port := u.Port()
-	if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
-		port = ""
-	}
-	if port != "" {
-		return h + ":" + port
-	}
-	return h
-}
-
-func pathUnder(path, prefix string) bool {
-	prefix = strings.TrimRight(prefix, "/")
-	if prefix == "" {
-		return true
-	}
-	if !strings.HasPrefix(path, prefix) {
-		return false
-	}
-	rest := path[len(prefix):]
-	return rest == "" || rest[0] == '/'
 }
 
 func parseURL(s string) (*url.URL, error) { return url.Parse(s) }

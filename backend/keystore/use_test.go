@@ -96,6 +96,12 @@ func TestMatch(t *testing.T) {
 		{"https://zoo.example.com.evil.net/ogc-api/jobs", Endpoint, ""},
 		{"https://zoo.example.com/ogc-api/jobs/1", Input, ""},
 		{"not a url", Input, ""},
+		// Paths compare normalised: a server resolves these outside the prefix.
+		{"https://drive.example.com/remote.php/dav/files/ana/../bob/r.tif", Output, ""},
+		{"https://drive.example.com/remote.php/dav/files/ana/%2e%2e/bob/r.tif", Output, ""},
+		{"https://zoo.example.com/ogc-api/processes/%2E%2E/jobs", Endpoint, "zoo"},
+		{"https://zoo.example.com/ogc-api/%2e%2e/admin", Endpoint, ""},
+		{"https://zoo.example.com:8443/ogc-api/jobs/1", Endpoint, ""},
 	}
 	for _, c := range cases {
 		k, ok := s.Match(c.url, c.use)

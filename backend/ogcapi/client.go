@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/retry"
 )
 
@@ -146,52 +147,15 @@ func New(endpoint string, opts ...Option) (*Client, error) {
 	if c.hc == nil {
 		c.hc = &http.Client{Transport: defaultTransport}
 	}
-	c.hc.CheckRedirect = c.checkRedirect(c.hc.CheckRedirect)
+	c.hc.CheckRedirect = netpolicy.WrapCheckRedirect(c.hc.CheckRedirect)
 	return c, nil
 }
 
 // Endpoint returns the endpoint URL (always ending in "/").
 func (c *Client) Endpoint() string { return c.base.String() }
 
-type credHeadersKey struct{}
-
-// checkRedirect wraps the redirect policy: after the usual checks, headers set by the
-// credentials are removed when the redirect leaves the endpoint's origin. (net/http
-// already drops Authorization across hosts; API key headers it does not know.)
-func (c *Client) checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
-	return func(req *http.Request, via []*http.Request) error {
-		if next != nil {
-			if err := next(req, via); err != nil {
-				return err
-			}
-		} else if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		if !c.sameOrigin(req.URL) {
-			names, _ := req.Context().Value(credHeadersKey{}).([]string)
-			for _, n := range names {
-				req.Header.Del(n)
-			}
-		}
-		return nil
-	}
-}
-
-func (c *Client) sameOrigin(u *url.URL) bool {
-	return u != nil && strings.EqualFold(u.Scheme, c.base.Scheme) && hostPort(u) == hostPort(c.base)
-}
-
-func hostPort(u *url.URL) string {
-	h, p := strings.ToLower(u.Hostname()), u.Port()
-	if p == "" {
-		if strings.EqualFold(u.Scheme, "https") {
-			p = "443"
-		} else {
-			p = "80"
-		}
-	}
-	return h + ":" + p
-}
+// sameOrigin reports whether u is on the endpoint's origin (netpolicy.SameOrigin).
+func (c *Client) sameOrigin(u *url.URL) bool { return netpolicy.SameOrigin(u, c.base) }
 
 // endpointURL returns the endpoint URL extended by the path segments, each escaped.
 func (c *Client) endpointURL(segs ...string) *url.URL {
@@ -359,9 +323,7 @@ func (c *Client) exchange(ctx, actx context.Context, r request) (*http.Response,
 			return nil, nil, &APIError{Method: r.method, URL: redactURL(r.url), Code: Unauthorized,
 				Err: fmt.Errorf("credentials: %w", err)}
 		}
-		var names []string
-		secrets, names = secretsAdded(before, beforeQ, req)
-		req = req.WithContext(context.WithValue(actx, credHeadersKey{}, names))
+		secrets, _ = secretsAdded(before, beforeQ, req)
 	}
 	res, err := c.hc.Do(req)
 	if err != nil {

@@ -17,6 +17,9 @@ const (
 	KeyTilesURL     = "map.tiles_url"
 	KeyWarnKm2      = "map.warn_km2"
 	KeyDownloadsDir = "downloads.dir"
+	// KeyPrivateNetwork: "on" lets any server's results reach loopback and
+	// private-network addresses (netpolicy.Scope.AllowPrivate).
+	KeyPrivateNetwork = "net.allow_private"
 )
 
 // DefaultTilesURL is OpenStreetMap's standard tile layer; "none" keeps maps offline.
@@ -41,6 +44,10 @@ type Prefs struct {
 	WarnKm2 float64
 	// DownloadsDir is the folder under which each job's downloads go.
 	DownloadsDir string
+	// AllowPrivate lets the results of any server make geojobs fetch from loopback,
+	// private-network and link-local addresses (for users whose servers hand out
+	// links on a private network under a public name). Off by default.
+	AllowPrivate bool
 }
 
 // DefaultDownloadsDir is ~/Downloads/geojobs (or a folder under the temp dir without a home).
@@ -70,6 +77,9 @@ func Load(ctx context.Context, s Settings) Prefs {
 	if v, ok, err := s.Setting(ctx, KeyDownloadsDir); err == nil && ok && filepath.IsAbs(v) {
 		p.DownloadsDir = v
 	}
+	if v, ok, err := s.Setting(ctx, KeyPrivateNetwork); err == nil && ok && v == "on" {
+		p.AllowPrivate = true
+	}
 	return p
 }
 
@@ -82,7 +92,11 @@ type FieldError struct {
 func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 
 // Input is a preferences form as typed; empty fields mean "the default".
-type Input struct{ TilesURL, WarnKm2, DownloadsDir string }
+type Input struct {
+	TilesURL, WarnKm2, DownloadsDir string
+	// AllowPrivate is "on" when the private-network switch is ticked.
+	AllowPrivate string
+}
 
 // Save validates in and stores it; nothing is stored when any field is refused.
 func Save(ctx context.Context, s Settings, in Input) ([]*FieldError, error) {
@@ -106,7 +120,8 @@ func Save(ctx context.Context, s Settings, in Input) ([]*FieldError, error) {
 	if len(errs) > 0 {
 		return errs, nil
 	}
-	for _, kv := range [][2]string{{KeyTilesURL, tiles}, {KeyWarnKm2, km2}, {KeyDownloadsDir, filepath.Clean(dir)}} {
+	for _, kv := range [][2]string{{KeyTilesURL, tiles}, {KeyWarnKm2, km2}, {KeyDownloadsDir, filepath.Clean(dir)},
+		{KeyPrivateNetwork, map[bool]string{true: "on"}[in.AllowPrivate == "on"]}} {
 		var err error
 		if kv[1] == "" || kv[1] == "." {
 			err = s.DeleteSetting(ctx, kv[0])

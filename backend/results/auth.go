@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 
+	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/transfer/httpget"
 )
@@ -45,30 +45,12 @@ func (a *Authorizer) Apply(req *http.Request) error {
 	return nil
 }
 
-// under reports whether u is on prefix's origin and below its path.
-func under(u, prefix *url.URL) bool {
-	if !sameOrigin(u, prefix) {
-		return false
-	}
-	dir := prefix.Path
-	if !strings.HasSuffix(dir, "/") {
-		dir += "/"
-	}
-	return u.Path == prefix.Path || strings.HasPrefix(u.Path, dir) || dir == "/"
-}
+// under reports whether u is on prefix's origin and, after normalisation, below its
+// path (netpolicy.Under): the built-in endpoint's token never reaches the app's own
+// pages through ".." or "%2e%2e" in an asset href.
+func under(u, prefix *url.URL) bool { return netpolicy.Under(u, prefix) }
 
-func sameOrigin(a, b *url.URL) bool {
-	port := func(u *url.URL) string {
-		if p := u.Port(); p != "" {
-			return p
-		}
-		if strings.EqualFold(u.Scheme, "https") {
-			return "443"
-		}
-		return "80"
-	}
-	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
-}
+func sameOrigin(a, b *url.URL) bool { return netpolicy.SameOrigin(a, b) }
 
 // OriginClient returns a copy of base (nil: a new client) whose requests to origin's
 // scheme, host and port carry creds. The http.Client builds redirects from the

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/backend/transfer"
@@ -36,7 +37,10 @@ type DownloadsOptions struct {
 	// OnProgress receives the progress of a job's downloads when it changed, from one
 	// goroutine (updates coalesce while it runs); it should not block long.
 	OnProgress func(JobProgress)
-	Logger     *slog.Logger
+	// Scope, when set, gives the network scope of a job's asset hrefs (Service.ScopeFor):
+	// a public server's results do not make geojobs download from local addresses.
+	Scope  func(ctx context.Context, jobID string) *netpolicy.Scope
+	Logger *slog.Logger
 }
 
 // FileView is the state of one downloaded file, for display.
@@ -231,6 +235,9 @@ func neededBytes(planned []Planned) int64 {
 }
 
 func (d *Downloads) add(ctx context.Context, jobID string, p Planned, paused bool) error {
+	if d.o.Scope != nil && p.Request.Scope == nil {
+		p.Request.Scope = d.o.Scope(ctx, jobID)
+	}
 	d.mu.Lock()
 	for _, e := range d.order {
 		// The same file into the same folder; another folder gets its own copy.

@@ -34,7 +34,7 @@ var inlineTypes = map[string]string{
 // Errors come before anything is written: ErrNoAsset, ErrNotReady, ErrRange, or a
 // classified transfer error (transfer.Code) from the source.
 func (s *Service) ServeAsset(w http.ResponseWriter, r *http.Request, jobID, itemID, key string) error {
-	ctx := r.Context()
+	ctx := s.Scoped(r.Context(), jobID)
 	_, a, err := s.Asset(ctx, jobID, itemID, key)
 	if err != nil {
 		return err
@@ -180,6 +180,7 @@ func Status(err error) (int, string) {
 // ReadAsset reads a whole asset of a job's results, up to limit bytes (an error wrapping
 // transfer's ResourceExhausted code beyond), with the credentials its href needs.
 func (s *Service) ReadAsset(ctx context.Context, jobID, itemID, key string, limit int64) ([]byte, error) {
+	ctx = s.Scoped(ctx, jobID)
 	_, a, err := s.Asset(ctx, jobID, itemID, key)
 	if err != nil {
 		return nil, err

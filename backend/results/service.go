@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
@@ -50,8 +51,11 @@ type ServiceOptions struct {
 	HTTPClient *http.Client
 	// Auth authorises those reads (and should be what Sources' http driver uses): the
 	// app's Authorizer, which gives each secret only to the URLs it belongs to.
-	Auth   httpget.Authorizer
-	Logger *slog.Logger
+	Auth httpget.Authorizer
+	// AllowPrivate reports the Settings switch that lets results of any server reach
+	// loopback and private-network addresses (nil: never).
+	AllowPrivate func(ctx context.Context) bool
+	Logger       *slog.Logger
 }
 
 // Service gives the results of the jobs in the store as STAC: it computes a job's
@@ -207,9 +211,32 @@ func (s *Service) Asset(ctx context.Context, jobID, itemID, key string) (*stac.I
 	return nil, stac.Asset{}, fmt.Errorf("%w: %s/%s", ErrNoAsset, itemID, key)
 }
 
-// Size returns an asset's size: its file:size, else what its source says (a HEAD
-// request for http), remembered. ok is false when neither tells.
-func (s *Service) Size(ctx context.Context, a stac.Asset) (n int64, ok bool) {
+// ScopeFor is the network scope of a job's asset hrefs: the job's endpoint (so a public
+// server's results never make geojobs probe, proxy, download or export from loopback,
+// private or link-local addresses) and the Settings switch for private networks. An
+// endpoint that cannot be found counts as public.
+func (s *Service) ScopeFor(ctx context.Context, jobID string) *netpolicy.Scope {
+	sc := &netpolicy.Scope{}
+	if s.o.AllowPrivate != nil {
+		sc.AllowPrivate = s.o.AllowPrivate(ctx)
+	}
+	if j, err := s.o.Store.Job(ctx, jobID); err == nil {
+		if c, err := s.o.Clients(ctx, j.EndpointID); err == nil && c != nil {
+			sc.Endpoint = c.Endpoint()
+		}
+	}
+	return sc
+}
+
+// Scoped returns ctx carrying the job's ScopeFor.
+func (s *Service) Scoped(ctx context.Context, jobID string) context.Context {
+	return netpolicy.WithScope(ctx, *s.ScopeFor(ctx, jobID))
+}
+
+// Size returns the size of an asset of a job's results: its file:size, else what its
+// source says (a HEAD request for http, within the job's ScopeFor), remembered. ok is
+// false when neither tells.
+func (s *Service) Size(ctx context.Context, jobID string, a stac.Asset) (n int64, ok bool) {
 	if n, ok := a.Size(); ok {
 		return n, true
 	}
@@ -221,7 +248,7 @@ func (s *Service) Size(ctx context.Context, a stac.Asset) (n int64, ok bool) {
 	if err != nil {
 		return 0, false
 	}
-	info, err := src.Stat(ctx, u)
+	info, err := src.Stat(s.Scoped(ctx, jobID), u)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.sizes.Store(a.Href, int64(-1))

@@ -492,8 +492,15 @@ func TestFileSource(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "src.bin")
 	os.WriteFile(src, content, 0o644)
 	dir := t.TempDir()
+	// The default sources never read file:// (a server's results may name one).
+	if _, err := transfer.Download(context.Background(), transfer.Request{URL: "file://" + filepath.ToSlash(src), Dest: dir,
+		Name: "copy.bin"}, fastOpts()); transfer.Code(err) != transfer.InvalidArgument {
+		t.Fatalf("file:// with the default sources: %v, want InvalidArgument", err)
+	}
+	o := fastOpts()
+	o.Sources = transfer.LocalMux(nil)
 	res := mustDownload(t, transfer.Request{URL: "file://" + filepath.ToSlash(src), Dest: dir, Name: "copy.bin",
-		Checksum: sha256Multihash(content)}, fastOpts())
+		Checksum: sha256Multihash(content)}, o)
 	if !res.Verified {
 		t.Errorf("Result = %+v", res)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/geojobs/geojobs/backend/multihash"
+	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/retry"
 	"github.com/geojobs/geojobs/backend/transfer/driver"
 )
@@ -32,6 +33,9 @@ type Request struct {
 	Size int64
 	// Checksum is the expected multihash in hex (STAC file:checksum), optional.
 	Checksum string
+	// Scope, when set, limits the addresses the download may reach (a URL a server
+	// named: see netpolicy.Scope).
+	Scope *netpolicy.Scope
 }
 
 // Result describes a finished (or stopped) download.
@@ -88,6 +92,9 @@ func (j *job) result() Result {
 
 // run downloads the file. On error the partial data is kept for a later resume.
 func (j *job) run(ctx context.Context) (Result, error) {
+	if j.req.Scope != nil {
+		ctx = netpolicy.WithScope(ctx, *j.req.Scope)
+	}
 	res := j.result()
 	if err := os.MkdirAll(j.req.Dest, 0o755); err != nil {
 		return res, localError("create", "destination folder", err)

@@ -19,13 +19,23 @@ type Mux struct {
 // NewMux returns an empty Mux.
 func NewMux() *Mux { return &Mux{schemes: map[string]driver.Source{}} }
 
-// DefaultMux returns a Mux with the built-in drivers: http and https (with auth applied
-// to every request when not nil) and file.
+// DefaultMux returns a Mux with the drivers for URLs a server may hand out: http and
+// https (with auth applied to every request when not nil; redirects and addresses under
+// netpolicy). It has no file driver: a file:// href in a server's results is never
+// read. Register file.Source only for documents the user opened from their disk
+// (LocalMux).
 func DefaultMux(auth httpget.Authorizer) *Mux {
 	m := NewMux()
 	h := httpget.New(httpget.Options{Auth: auth, UserAgent: "geojobs"})
 	m.Register("http", h)
 	m.Register("https", h)
+	return m
+}
+
+// LocalMux is DefaultMux plus the file driver, for an ItemCollection the user opened
+// from their own disk.
+func LocalMux(auth httpget.Authorizer) *Mux {
+	m := DefaultMux(auth)
 	m.Register("file", file.Source{})
 	return m
 }

@@ -38,19 +38,22 @@ func (a *App) buildResults(opts Options, log *slog.Logger) (*resultspage.Handler
 	mux.Register("s3", s3.StoreSource(a.Keys, s3.Options{}))
 	var err error
 	a.Results, err = results.NewService(results.ServiceOptions{Store: a.Store, Sources: mux, Auth: auth,
-		Clients: a.Catalog.Client, Logger: log.With("component", "results")})
+		Clients: a.Catalog.Client, Logger: log.With("component", "results"),
+		AllowPrivate: func(ctx context.Context) bool { return prefs.Load(ctx, a.Store).AllowPrivate }})
 	if err != nil {
 		return nil, err
 	}
 	page := resultspage.New(resultspage.Deps{Jobs: a.Store, Results: a.Results, DefaultDir: a.downloadDir, Logger: log,
 		Prefs: func(ctx context.Context) prefs.Prefs { return prefs.Load(ctx, a.Store) }})
 	a.Downloads, err = results.NewDownloads(results.DownloadsOptions{Store: a.Store, Items: a.Results.Items,
-		Transfer: transfer.Options{Sources: mux}, OnProgress: page.Progress, Logger: log.With("component", "downloads")})
+		Transfer: transfer.Options{Sources: mux}, OnProgress: page.Progress, Scope: a.Results.ScopeFor,
+		Logger: log.With("component", "downloads")})
 	if err != nil {
 		return nil, err
 	}
 	page.SetDownloads(a.Downloads)
-	a.Exports, err = export.New(export.Options{Sources: mux, OnProgress: page.ExportProgress, Logger: log.With("component", "exports")})
+	a.Exports, err = export.New(export.Options{Sources: mux, OnProgress: page.ExportProgress, Scope: a.Results.ScopeFor,
+		Logger: log.With("component", "exports")})
 	if err != nil {
 		return nil, err
 	}

@@ -18,13 +18,15 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/retry"
 	"github.com/geojobs/geojobs/backend/transfer/driver"
 )
 
 // Authorizer adds credentials to an outgoing request (an Authorization header, a
-// signature, a cookie). It is called once per request, including Stat's. The http
-// client drops sensitive headers when a redirect leaves the original host.
+// signature, a cookie). It is called once per request, including Stat's. The client's
+// redirect policy (netpolicy.CheckRedirect) drops every credential header when a
+// redirect leaves the request's origin.
 type Authorizer interface {
 	Apply(*http.Request) error
 }
@@ -38,7 +40,8 @@ func (f AuthorizerFunc) Apply(r *http.Request) error { return f(r) }
 // Options configure a Source. The zero value is usable.
 type Options struct {
 	// Client sends the requests. Nil means a client built by NewTransport with no
-	// overall timeout (stalls are detected by the transfer layer).
+	// overall timeout (stalls are detected by the transfer layer). Either way its
+	// redirects follow netpolicy.CheckRedirect.
 	Client *http.Client
 	// Auth, when set, is applied to every request.
 	Auth Authorizer
@@ -59,12 +62,14 @@ var _ driver.Source = (*Source)(nil)
 func New(opts Options) *Source {
 	c := opts.Client
 	if c == nil {
-		c = &http.Client{Transport: NewTransport()}
+		c = &http.Client{Transport: netpolicy.Transport(NewTransport())}
 	}
+	c = netpolicy.Client(c)
 	return &Source{client: c, auth: opts.Auth, ua: opts.UserAgent}
 }
 
-// NewTransport returns a transport suited to parallel range downloads: HTTP/1.1 only
+// NewTransport returns a transport (used through netpolicy.Transport, which refuses
+// local addresses a request's netpolicy.Scope does not allow) suited to parallel range downloads: HTTP/1.1 only
 // (several TCP connections, not streams multiplexed on one), enough idle connections
 // per host to reuse them between ranges, and no transparent gzip (which would change
 // the bytes and break ranges).
@@ -335,6 +340,9 @@ func netError(req *http.Request, err error) error {
 		err = ue.Err
 	}
 	msg := fmt.Sprintf("http: %s %s", req.Method, driver.RedactURL(req.URL))
+	if errors.Is(err, netpolicy.ErrRefused) {
+		return driver.Wrap(driver.PermissionDenied, err, msg)
+	}
 	if ctxErr := req.Context().Err(); ctxErr != nil {
 		return driver.Wrap(driver.Canceled, context.Cause(req.Context()), msg)
 	}

@@ -37,7 +37,7 @@ func DownloadsTopic(jobID string) string { return TopicDownloads + ":" + jobID }
 // Results is what the page needs of backend/results.Service.
 type Results interface {
 	Items(ctx context.Context, jobID string) (*stac.ItemCollection, error)
-	Size(ctx context.Context, a stac.Asset) (int64, bool)
+	Size(ctx context.Context, jobID string, a stac.Asset) (int64, bool)
 	ServeAsset(w http.ResponseWriter, r *http.Request, jobID, itemID, key string) error
 	ReadAsset(ctx context.Context, jobID, itemID, key string, limit int64) ([]byte, error)
 }
@@ -185,7 +185,7 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) error {
 			m.Items = append(m.Items, h.itemView(ctx, j.ID, it, keys[:min(len(keys), AssetsPerItem)], more))
 		}
 	}
-	h.sizes(ctx, m.Items, ic)
+	h.sizes(ctx, j.ID, m.Items, ic)
 	return web.Render(w, r, web.Page{Title: "Results of " + j.ProcessID, Section: components.SectionJobs,
 		Content: View(m), Fragments: []string{"downloads", "exports"}})
 }
@@ -207,7 +207,7 @@ func (h *Handler) itemView(ctx context.Context, jobID string, it *stac.Item, key
 
 // sizes fills in the sizes of the assets shown: file:size, else the source's answer
 // (HEAD), asked for at most 8 at a time and for at most 3 s in all.
-func (h *Handler) sizes(ctx context.Context, items []ItemView, ic *stac.ItemCollection) {
+func (h *Handler) sizes(ctx context.Context, jobID string, items []ItemView, ic *stac.ItemCollection) {
 	byID := map[string]*stac.Item{}
 	for _, it := range ic.Features {
 		if it != nil {
@@ -230,7 +230,7 @@ func (h *Handler) sizes(ctx context.Context, items []ItemView, ic *stac.ItemColl
 			wg.Go(func() {
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				if n, ok := h.d.Results.Size(ctx, a); ok {
+				if n, ok := h.d.Results.Size(ctx, jobID, a); ok {
 					av.Size = Bytes(n)
 				} else {
 					av.Size = "unknown"

@@ -58,9 +58,18 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request) error {
 	return web.Render(w, r, web.Page{Title: "Settings", Section: components.SectionSettings, Content: View(m)})
 }
 
+// MaxForm is the largest preferences form accepted. A bigger one is refused as a
+// whole: reading it partly would save empty fields, that is, reset every preference.
+const MaxForm = 64 << 10
+
 func (h *Handler) save(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxForm)
+	if err := r.ParseForm(); err != nil {
+		return &web.UserError{Status: http.StatusRequestEntityTooLarge, Title: "Nothing was saved",
+			Detail: "The settings form is too large or unreadable; your preferences are unchanged."}
+	}
 	in := prefs.Input{TilesURL: r.PostFormValue("tiles_url"), WarnKm2: r.PostFormValue("warn_km2"),
-		DownloadsDir: r.PostFormValue("downloads_dir")}
+		DownloadsDir: r.PostFormValue("downloads_dir"), AllowPrivate: r.PostFormValue("allow_private")}
 	// An empty or default value is stored as "use the default".
 	if in.TilesURL == prefs.DefaultTilesURL {
 		in.TilesURL = ""

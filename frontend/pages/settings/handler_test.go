@@ -111,3 +111,48 @@ func TestDownloadsFolderField(t *testing.T) {
 		t.Error("only folder fields get the picker")
 	}
 }
+
+// An oversized form is refused as a whole: it used to read as empty fields and reset
+// every preference.
+func TestOversizedFormRefused(t *testing.T) {
+	mux, st := newPage(t)
+	if rec := post(mux, url.Values{"tiles_url": {"none"}, "warn_km2": {"1000"}, "allow_private": {"on"}}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("save: %d", rec.Code)
+	}
+	rec := post(mux, url.Values{"tiles_url": {"none"}, "pad": {strings.Repeat("x", MaxForm+1)}})
+	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), "unchanged") {
+		t.Fatalf("oversized form: %d %s", rec.Code, rec.Body.String())
+	}
+	p := prefs.Load(t.Context(), st)
+	if p.TilesURL != "none" || p.WarnKm2 != 1000 || !p.AllowPrivate {
+		t.Errorf("preferences changed by a refused form: %+v", p)
+	}
+}
+
+// The private-network switch is shown, saved and explained.
+func TestPrivateNetworkSwitch(t *testing.T) {
+	mux, st := newPage(t)
+	get := func() *goquery.Document {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest("GET", "/settings", nil))
+		return doc(t, rec)
+	}
+	box := get().Find("[data-testid=allow-private]")
+	if box.Length() != 1 || box.AttrOr("checked", "none") != "none" {
+		t.Fatalf("switch missing or on by default")
+	}
+	if !strings.Contains(get().Find("#pref-allow_private-help").Text(), "hostile server") {
+		t.Error("the switch is not explained")
+	}
+	post(mux, url.Values{"allow_private": {"on"}})
+	if !prefs.Load(t.Context(), st).AllowPrivate {
+		t.Fatal("not saved")
+	}
+	if _, ok := get().Find("[data-testid=allow-private]").Attr("checked"); !ok {
+		t.Error("not shown as on")
+	}
+	post(mux, url.Values{})
+	if prefs.Load(t.Context(), st).AllowPrivate {
+		t.Error("not turned off")
+	}
+}

@@ -24,6 +24,13 @@ type Model struct {
 	Notify jobs.NotifyModel
 }
 
+func (m Model) allowPrivate() bool {
+	if m.Input != nil {
+		return m.Input.AllowPrivate == "on"
+	}
+	return m.Prefs.AllowPrivate
+}
+
 func (m Model) value(field string) string {
 	if m.Input != nil {
 		switch field {
