@@ -117,14 +117,10 @@ func (lb *Loopback) pushAuth(next http.Handler) http.Handler {
 // Serve serves h until ctx ends, then shuts down gracefully (hijacked WebSockets are
 // closed by their owners, watching the same ctx).
 func (lb *Loopback) Serve(ctx context.Context, h http.Handler) error {
-	srv := &http.Server{
-		Handler:           lb.Handler(h),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(lb.log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
+	srv := server.NewHTTPServer(lb.Handler(h), lb.log)
+	srv.BaseContext = func(net.Listener) context.Context { return ctx }
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(lb.listener) }()
+	go func() { errc <- srv.Serve(server.LimitListener(lb.listener)) }()
 	select {
 	case err := <-errc:
 		return err

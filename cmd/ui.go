@@ -63,6 +63,10 @@ func serveUI(cmd *cobra.Command, opts *rootOptions, ui *uiOptions) error {
 	if err != nil {
 		return err
 	}
+	// The browser session outlives a restart: a tab left open reconnects by itself.
+	if srv.Guard.Session, err = server.LoadSession(filepath.Join(opts.DataDir, server.SessionFile)); err != nil {
+		return err
+	}
 	keys, err := openKeystore(opts.DataDir, log)
 	if err != nil {
 		return err
@@ -93,7 +97,8 @@ func serveUI(cmd *cobra.Command, opts *rootOptions, ui *uiOptions) error {
 		Version, srv.LaunchURL(), opts.DataDir)
 	log.Info("serving", "url", srv.BaseURL(), "data_dir", opts.DataDir)
 	if !ui.NoOpen {
-		if err := openBrowser(srv.LaunchURL()); err != nil {
+		// A single-use launch code, not the token: the opener's command line is public.
+		if err := openBrowser(srv.OpenURL()); err != nil {
 			log.Warn("could not open a browser; open the link above by hand", "err", err)
 		}
 	}

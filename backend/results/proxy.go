@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/transfer"
@@ -34,6 +35,8 @@ var inlineTypes = map[string]string{
 // Errors come before anything is written: ErrNoAsset, ErrNotReady, ErrRange, or a
 // classified transfer error (transfer.Code) from the source.
 func (s *Service) ServeAsset(w http.ResponseWriter, r *http.Request, jobID, itemID, key string) error {
+	// A large asset streams for longer than the UI server's write timeout allows.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	ctx := s.Scoped(r.Context(), jobID)
 	_, a, err := s.Asset(ctx, jobID, itemID, key)
 	if err != nil {

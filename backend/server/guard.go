@@ -1,6 +1,6 @@
 // Package server is geojobs' local HTTP server: a loopback-only listener and the guard
-// every request passes (Host allowlist against DNS rebinding, a per-launch token exchanged
-// for a cookie, an Origin check on state-changing requests and WebSocket handshakes,
+// every request passes (Host allowlist against DNS rebinding, a per-launch session,
+// cross-origin protection for state-changing requests and WebSocket handshakes,
 // security headers). It serves whatever handler it is given; it knows nothing of pages.
 package server
 
@@ -10,17 +10,21 @@ import (
 	"encoding/base64"
 	"html"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
+	"sync"
+	"time"
 )
 
-// TokenParam is the query parameter of the launch URL that carries the token.
+// TokenParam is the query parameter of the printed launch URL that carries the token.
 const TokenParam = "token"
 
-// NewToken returns a fresh random per-launch token (256 bits, URL-safe).
+// LaunchParam is the query parameter of the URL given to the browser opener: a
+// single-use code the guard exchanges for the session (the token never sits on a
+// process command line).
+const LaunchParam = "launch"
+
+// NewToken returns a fresh random secret (256 bits, URL-safe).
 func NewToken() string {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
@@ -33,135 +37,64 @@ func NewToken() string {
 type Guard struct {
 	// Port is the port the listener is bound to; Host headers must name it.
 	Port int
-	// Token is the per-launch secret.
+	// Token is the per-launch API secret: the bearer token of geojobs' own clients and
+	// the CLI, and the value of the printed launch link. It is never a cookie.
 	Token string
+	// Session is the value of the browser's session cookie (empty: a fresh one on first
+	// use). Keeping it across launches (LoadSession) keeps open tabs signed in.
+	Session string
 	// TrustedOrigins are origins allowed besides the page's own (e.g. "wails://wails").
 	TrustedOrigins []string
 	// ConnectSrc is added to the CSP connect-src (e.g. a loopback WebSocket URL in desktop mode).
 	ConnectSrc []string
 	Logger     *slog.Logger
+
+	once     sync.Once
+	mu       sync.Mutex
+	launches map[string]time.Time // single-use launch codes → expiry
 }
 
 // CookieName is the session cookie's name. It carries the port, because browsers share
 // cookies between ports of the same host.
-func (g *Guard) CookieName() string { return "geojobs_" + strconv.Itoa(g.Port) }
+func (g *Guard) CookieName() string { return "geojobs_session_" + strconv.Itoa(g.Port) }
 
-// hostAllowed reports whether the Host header names this server on a loopback name.
-func (g *Guard) hostAllowed(hostport string) bool {
-	host, port, err := net.SplitHostPort(hostport)
-	if err != nil || port != strconv.Itoa(g.Port) {
-		return false
-	}
-	switch strings.ToLower(host) {
-	case "127.0.0.1", "localhost", "::1":
-		return true
-	}
-	return false
-}
-
-// OriginAllowed reports whether the request's Origin is the page's own origin or a
-// trusted one. A request without Origin is allowed only when Sec-Fetch-Site does not
-// say it is cross-site (non-browser clients send neither).
-func (g *Guard) OriginAllowed(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		site := r.Header.Get("Sec-Fetch-Site")
-		return site == "" || site == "same-origin" || site == "none"
-	}
-	for _, t := range g.TrustedOrigins {
-		if origin == t {
-			return true
+func (g *Guard) init() {
+	g.once.Do(func() {
+		if g.Session == "" {
+			g.Session = NewToken()
 		}
-	}
-	u, err := url.Parse(origin)
-	if err != nil || u.Scheme != "http" || u.Path != "" {
-		return false
-	}
-	return g.hostAllowed(u.Host) && strings.EqualFold(u.Host, r.Host)
+		if g.Logger == nil {
+			g.Logger = slog.Default()
+		}
+	})
 }
 
 func (g *Guard) tokenOK(s string) bool {
 	return s != "" && subtle.ConstantTimeCompare([]byte(s), []byte(g.Token)) == 1
 }
 
-// authenticated reports whether the request carries the session cookie or the token as
-// a bearer header (for geojobs' own client calling the built-in endpoint).
-func (g *Guard) authenticated(r *http.Request) bool {
-	if c, err := r.Cookie(g.CookieName()); err == nil && g.tokenOK(c.Value) {
-		return true
-	}
-	if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
-		return g.tokenOK(strings.TrimSpace(a[7:]))
-	}
-	return false
+func (g *Guard) sessionOK(s string) bool {
+	g.init()
+	return s != "" && subtle.ConstantTimeCompare([]byte(s), []byte(g.Session)) == 1
 }
 
-func isSafe(method string) bool {
-	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
-}
-
-func isWebSocket(r *http.Request) bool {
-	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
-}
-
-// Wrap returns h behind the guard.
+// Wrap returns h behind the guard: a chain of small middlewares, outermost first.
 func (g *Guard) Wrap(h http.Handler) http.Handler {
-	log := g.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		g.setHeaders(w)
-		if !g.hostAllowed(r.Host) {
-			log.Warn("refused request: Host not allowed (DNS rebinding?)", "host", r.Host, "path", r.URL.Path)
-			deny(w, http.StatusMisdirectedRequest, "This server answers only to 127.0.0.1, localhost or [::1] on its own port.")
-			return
-		}
-		if (!isSafe(r.Method) || isWebSocket(r)) && !g.OriginAllowed(r) {
-			log.Warn("refused request: foreign origin", "origin", r.Header.Get("Origin"), "method", r.Method, "path", r.URL.Path)
-			deny(w, http.StatusForbidden, "Requests from other sites are refused.")
-			return
-		}
-		if t := r.URL.Query().Get(TokenParam); t != "" && isSafe(r.Method) {
-			if !g.tokenOK(t) {
-				deny(w, http.StatusUnauthorized, "This link's token is not valid for this run of geojobs. Use the link geojobs printed when it started.")
-				return
-			}
-			http.SetCookie(w, &http.Cookie{
-				Name: g.CookieName(), Value: g.Token, Path: "/",
-				HttpOnly: true, SameSite: http.SameSiteStrictMode,
-			})
-			clean := *r.URL
-			q := clean.Query()
-			q.Del(TokenParam)
-			clean.RawQuery = q.Encode()
-			http.Redirect(w, r, clean.RequestURI(), http.StatusSeeOther)
-			return
-		}
-		if !g.authenticated(r) {
-			deny(w, http.StatusUnauthorized, "Open geojobs with the link it printed when it started: that link carries this run's access token.")
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
-func (g *Guard) setHeaders(w http.ResponseWriter) {
-	connect := "'self'"
-	if len(g.ConnectSrc) > 0 {
-		connect += " " + strings.Join(g.ConnectSrc, " ")
-	}
-	// Own WebSocket, whichever loopback name the page was opened with.
-	p := strconv.Itoa(g.Port)
-	connect += " ws://127.0.0.1:" + p + " ws://localhost:" + p + " ws://[::1]:" + p
-	hd := w.Header()
-	hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; "+
-		"img-src 'self' data: blob: https:; connect-src "+connect+"; worker-src 'self' blob:; "+
-		"frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("Referrer-Policy", "no-referrer")
-	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+	g.init()
+	return Chain(h,
+		// Every answer, refusals included, carries the CSP and the other headers.
+		securityHeaders(g.Port, g.ConnectSrc),
+		// DNS rebinding: only loopback names on our own port.
+		hostAllowlist(g.Port, g.Logger),
+		// Non-GET requests from other sites (http.CrossOriginProtection), and
+		// WebSocket handshakes from foreign origins.
+		crossOrigin(g.OriginAllowed, g.TrustedOrigins, g.Logger),
+		// The printed link's token or the browser opener's launch code becomes the
+		// session cookie.
+		g.launchExchange,
+		// Everything else needs the session cookie or the bearer token.
+		requireAuth(g.sessionOK, g.tokenOK, g.CookieName()),
+	)
 }
 
 func deny(w http.ResponseWriter, code int, msg string) {

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"golang.org/x/net/netutil"
 )
 
 // Server is a loopback HTTP listener with a Guard in front of its handler.
@@ -64,18 +66,48 @@ func (s *Server) BaseURL() string {
 	return "http://" + s.listener.Addr().String() + "/"
 }
 
-// LaunchURL is the URL to open: it carries the token, which the guard exchanges for a cookie.
+// LaunchURL is the URL to print: it carries the token, which the guard exchanges for
+// the session cookie. Never put it on a command line (OpenURL is for that).
 func (s *Server) LaunchURL() string { return s.BaseURL() + "?" + TokenParam + "=" + s.Guard.Token }
+
+// OpenURL is the URL to hand to the browser opener: a single-use launch code, not the
+// token (a command line is visible to every user in ps).
+func (s *Server) OpenURL() string { return s.BaseURL() + "?" + LaunchParam + "=" + s.Guard.NewLaunchCode() }
+
+// Limits of the UI server: slow or idle clients cannot hold connections (and file
+// handles) for long, and no more than MaxConns are open at once.
+const (
+	ReadHeaderTimeout = 10 * time.Second
+	IdleTimeout       = 90 * time.Second
+	// WriteTimeout bounds writing an answer; handlers that stream for longer (the asset
+	// proxy, WebSockets) extend their own deadline.
+	WriteTimeout = 2 * time.Minute
+	MaxConns     = 256
+)
+
+// NewHTTPServer returns an http.Server for h with the UI server's timeouts.
+func NewHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		IdleTimeout:       IdleTimeout,
+		WriteTimeout:      WriteTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// LimitListener returns l accepting at most MaxConns connections at once.
+func LimitListener(l net.Listener) net.Listener { return netutil.LimitListener(l, MaxConns) }
 
 // Serve serves h behind the guard until ctx ends, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, h http.Handler) error {
-	s.http = &http.Server{
-		Handler:           s.Guard.Wrap(h),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.Guard.Logger.Handler(), slog.LevelWarn),
-	}
+	s.http = NewHTTPServer(s.Guard.Wrap(h), s.Guard.Logger)
 	errc := make(chan error, 1)
-	go func() { errc <- s.http.Serve(s.listener) }()
+	go func() { errc <- s.http.Serve(LimitListener(s.listener)) }()
 	select {
 	case err := <-errc:
 		return err

@@ -3,6 +3,7 @@ package webapp
 import (
 	"context"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,8 +15,9 @@ import (
 )
 
 // restartable is the application served on one loopback port that a test can stop
-// and start again on the same port, with the same data and token (as when the app is
-// killed and launched again).
+// and start again on the same port, with the same data folder (as when the app is
+// killed and launched again): a new token each time, and the browser session kept in
+// the data folder as `geojobs serve` keeps it.
 type restartable struct {
 	t     *testing.T
 	opts  Options
@@ -31,9 +33,15 @@ func (r *restartable) start() {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
-	srv, err := server.Listen(addr, r.token, r.opts.Logger)
+	srv, err := server.Listen(addr, "", r.opts.Logger)
 	if err != nil {
 		r.t.Fatalf("listening on %s: %v", addr, err)
+	}
+	if srv.Guard.Session, err = server.LoadSession(filepath.Join(r.opts.DataDir, server.SessionFile)); err != nil {
+		r.t.Fatal(err)
+	}
+	if r.token == srv.Guard.Token {
+		r.t.Fatal("the same token twice")
 	}
 	r.addr, r.token = srv.Addr().String(), srv.Guard.Token
 	opts := r.opts
@@ -59,7 +67,8 @@ func (r *restartable) start() {
 // TestBrowserConnectionLost stops the app under an open job page: the page says the
 // connection is lost (a status banner) instead of going quiet; when the app is back on
 // the same port, the banner goes by itself and the page catches up with the job,
-// without a reload.
+// without a reload — although the restarted app has a new token: the browser session
+// kept in the data folder signs the open tab in again (issue 14 §7).
 func TestBrowserConnectionLost(t *testing.T) {
 	r := &restartable{t: t, opts: Options{DataDir: t.TempDir(), LocalFs: afero.NewMemMapFs(), Logger: slog.New(slog.DiscardHandler)}}
 	r.start()
