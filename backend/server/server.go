@@ -72,7 +72,9 @@ func (s *Server) LaunchURL() string { return s.BaseURL() + "?" + TokenParam + "=
 
 // OpenURL is the URL to hand to the browser opener: a single-use launch code, not the
 // token (a command line is visible to every user in ps).
-func (s *Server) OpenURL() string { return s.BaseURL() + "?" + LaunchParam + "=" + s.Guard.NewLaunchCode() }
+func (s *Server) OpenURL() string {
+	return s.BaseURL() + "?" + LaunchParam + "=" + s.Guard.NewLaunchCode()
+}
 
 // Limits of the UI server: slow or idle clients cannot hold connections (and file
 // handles) for long, and no more than MaxConns are open at once.
