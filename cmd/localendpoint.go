@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/config"
 	"github.com/geojobs/geojobs/backend/localep"
+	"github.com/geojobs/geojobs/backend/server"
 )
 
 func newLocalEndpointCmd(opts *rootOptions) *cobra.Command {
@@ -46,11 +48,11 @@ func newLocalEndpointCmd(opts *rootOptions) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("cannot listen on %s: %w", addr, err)
 			}
-			srv := &http.Server{Handler: ep.Handler(), ReadHeaderTimeout: 10 * time.Second}
+			srv := server.NewHTTPServer(localEndpointHandler(ep.Handler(), l.Addr().(*net.TCPAddr), log), log)
 			fmt.Fprintf(cmd.OutOrStdout(), "geojobs local endpoint: http://%s/\n", l.Addr())
 			log.Info("local endpoint serving", "addr", l.Addr().String())
 			errc := make(chan error, 1)
-			go func() { errc <- srv.Serve(l) }()
+			go func() { errc <- srv.Serve(server.LimitListener(l)) }()
 			select {
 			case err = <-errc:
 			case <-ctx.Done():
@@ -75,4 +77,14 @@ func newLocalEndpointCmd(opts *rootOptions) *cobra.Command {
 	c.Flags().StringVar(&cwlOpts.Keep, "cwl-keep", localep.KeepFailed, "working folders of package runs to keep: failed, all or none")
 	c.Flags().IntVar(&cwlOpts.MaxRuns, "cwl-max-runs", 2, "deployed packages running at once")
 	return c
+}
+
+// localEndpointHandler guards h by Host when the endpoint listens on a loopback address:
+// a web page that rebinds its own name to 127.0.0.1 cannot deploy processes to it.
+// Bound elsewhere (--addr 0.0.0.0:PORT), it serves other machines under any name.
+func localEndpointHandler(h http.Handler, addr *net.TCPAddr, log *slog.Logger) http.Handler {
+	if !addr.IP.IsLoopback() {
+		return h
+	}
+	return server.HostAllowlist(addr.Port, log)(h)
 }

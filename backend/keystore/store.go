@@ -175,6 +175,9 @@ func (s *Store) Lock() {
 	s.fileBytes = nil
 }
 
+// MinPassphrase is the shortest passphrase the CLI and the UI accept for a new keystore.
+const MinPassphrase = 8
+
 // Unlock opens the store. For a keychain-protected file passphrase is ignored.
 // For a passphrase-protected file it must be the passphrase (ErrWrongPassphrase
 // otherwise, the file untouched). With no file yet, the store starts empty and

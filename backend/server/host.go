@@ -22,6 +22,10 @@ func LoopbackHost(hostport string, port int) bool {
 	return false
 }
 
+// HostAllowlist is hostAllowlist for other loopback servers (the standalone built-in
+// endpoint).
+func HostAllowlist(port int, log *slog.Logger) Middleware { return hostAllowlist(port, log) }
+
 // hostAllowlist refuses requests whose Host is not a loopback name on our port: a web
 // page that rebinds its own name to 127.0.0.1 still sends its name.
 func hostAllowlist(port int, log *slog.Logger) Middleware {

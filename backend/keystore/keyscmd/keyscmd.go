@@ -92,9 +92,9 @@ func OpenStore(cfg keystore.Config, o IO) (*keystore.Store, error) {
 	}
 	pass := ""
 	if st.NeedsPassphrase() {
+		creating := st.Protection() == keystore.Unprotected
 		pass = o.getenv(PassphraseEnv)
 		if pass == "" {
-			creating := st.Protection() == keystore.Unprotected
 			pass, err = o.prompt("Keystore passphrase: ")
 			if err != nil {
 				return nil, fmt.Errorf("%w: set %s or run in a terminal (%v)", keystore.ErrPassphraseRequired, PassphraseEnv, err)
@@ -108,6 +108,10 @@ func OpenStore(cfg keystore.Config, o IO) (*keystore.Store, error) {
 					return nil, fmt.Errorf("%w: the passphrases differ", keystore.ErrInvalid)
 				}
 			}
+		}
+		// The same rule as the Keystore page for a new keystore.
+		if creating && len(pass) < keystore.MinPassphrase {
+			return nil, fmt.Errorf("%w: choose a passphrase of at least %d characters", keystore.ErrInvalid, keystore.MinPassphrase)
 		}
 	}
 	if err := st.Unlock(pass); err != nil {

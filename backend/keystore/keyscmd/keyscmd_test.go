@@ -60,6 +60,15 @@ func TestOpenStorePassphrase(t *testing.T) {
 	if _, err := OpenStore(cfg(fs), IO{Getenv: env(nil), Terminal: term}); !errors.Is(err, keystore.ErrInvalid) || len(prompts) != 2 {
 		t.Fatalf("mismatched repeat: %v after %v", err, prompts)
 	}
+	// A new keystore's passphrase has the UI's minimum, from a prompt or the environment.
+	answers = []string{"short", "short"}
+	if _, err := OpenStore(cfg(fs), IO{Getenv: env(nil), Terminal: term}); !errors.Is(err, keystore.ErrInvalid) ||
+		!strings.Contains(err.Error(), "at least 8") {
+		t.Fatalf("short prompted passphrase: %v", err)
+	}
+	if _, err := OpenStore(cfg(fs), IO{Getenv: env(map[string]string{PassphraseEnv: "1234567"})}); !errors.Is(err, keystore.ErrInvalid) {
+		t.Fatalf("short env passphrase: %v", err)
+	}
 	st, err := OpenStore(cfg(fs), IO{Getenv: env(map[string]string{PassphraseEnv: phrase})})
 	if err != nil {
 		t.Fatal(err)

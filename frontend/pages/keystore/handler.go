@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -138,8 +139,8 @@ func (h *Handler) unlock(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case len(pass) > maxPassphrase:
 		return h.locked(w, r, LockModel{Err: "The passphrase is too long (at most 1024 characters)."}, http.StatusUnprocessableEntity)
-	case creating && h.keys.NeedsPassphrase() && len(pass) < 8:
-		return h.locked(w, r, LockModel{Err: "Choose a passphrase of at least 8 characters."}, http.StatusUnprocessableEntity)
+	case creating && h.keys.NeedsPassphrase() && len(pass) < ks.MinPassphrase:
+		return h.locked(w, r, LockModel{Err: fmt.Sprintf("Choose a passphrase of at least %d characters.", ks.MinPassphrase)}, http.StatusUnprocessableEntity)
 	case creating && h.keys.NeedsPassphrase() && pass != r.PostFormValue("passphrase2"):
 		return h.locked(w, r, LockModel{Err: "The two passphrases differ. Type the same passphrase twice."}, http.StatusUnprocessableEntity)
 	}
