@@ -253,11 +253,29 @@ func (m *Monitor) Dismiss(ctx context.Context, jobID string) error {
 	if err := m.st.AddAction(ctx, jobID, store.ActionDismissRequested, "", now); err != nil {
 		return fmt.Errorf("jobs: dismiss: %w", err)
 	}
+	finished := j.Terminal() && j.Status != ogcapi.StatusDismissed
 	st, err := remote.Dismiss(ctx, ref)
 	if err != nil {
-		return fmt.Errorf("jobs: dismiss: %w", err)
+		if finished && ogcapi.CodeOf(err) == ogcapi.NoSuchJob {
+			err = nil // deleted already: what was asked
+		} else {
+			return fmt.Errorf("jobs: dismiss: %w", err)
+		}
 	}
 	now = time.Now()
+	if finished {
+		// Dismissing a finished job deletes it and its results on the server. The job
+		// ended as it did: it keeps its status, results and history, marked deleted
+		// on the server and no longer asked about.
+		m.do(func(l *loop) { l.untrack(jobID) })
+		if err := m.st.MarkDeletedOnServer(ctx, jobID, now); err != nil {
+			return fmt.Errorf("jobs: delete on the server: %w", err)
+		}
+		if j, err = m.st.Job(ctx, jobID); err == nil {
+			m.emitJob(j)
+		}
+		return nil
+	}
 	if st.Status == "" {
 		st.Status = ogcapi.StatusDismissed
 	}

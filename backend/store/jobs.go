@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/google/uuid"
@@ -70,6 +71,14 @@ type Job struct {
 	ResultsAt         time.Time
 	Error             string
 	Hidden            time.Time // dismissed locally
+	// Label and Note are the user's: a short name shown in the list, and a longer note.
+	Label, Note string
+	// DeletedOnServer is when the user deleted the finished job on its server: the job
+	// keeps its final status and is no longer asked about.
+	DeletedOnServer time.Time
+	// RequestHead is the execute request in ListJobs when it is at most 16 KiB (for a
+	// summary of the inputs); nil otherwise.
+	RequestHead json.RawMessage
 }
 
 // Terminal reports whether the job will not change any more on the server.
@@ -77,7 +86,9 @@ func (j Job) Terminal() bool { return ogcapi.Terminal(j.Status) }
 
 // Open reports whether the job still needs tracking: not lost, and not terminal
 // with its results (or failure details) stored.
-func (j Job) Open() bool { return j.Lost.IsZero() && (!j.Terminal() || j.ResultsAt.IsZero()) }
+func (j Job) Open() bool {
+	return j.Lost.IsZero() && j.DeletedOnServer.IsZero() && (!j.Terminal() || j.ResultsAt.IsZero())
+}
 
 // NewJob is what CreateJob stores.
 type NewJob struct {
@@ -442,6 +453,44 @@ func (s *Store) MarkUnreachable(ctx context.Context, id string, since time.Time,
 		return false, fmt.Errorf("store: job %s: mark unreachable: %w", id, err)
 	}
 	return first, nil
+}
+
+// Limits of SetLabel.
+const (
+	MaxLabel = 120
+	MaxNote  = 4000
+)
+
+// SetLabel sets the user's label and note of a job (trimmed; ErrInvalid when longer
+// than MaxLabel or MaxNote characters).
+func (s *Store) SetLabel(ctx context.Context, id, label, note string) error {
+	label, note = strings.TrimSpace(label), strings.TrimSpace(note)
+	if utf8.RuneCountInString(label) > MaxLabel || utf8.RuneCountInString(note) > MaxNote {
+		return fmt.Errorf("store: job %s: %w: a label has at most %d characters, a note %d", id, ErrInvalid, MaxLabel, MaxNote)
+	}
+	res, err := s.w.ExecContext(ctx, "UPDATE jobs SET label = ?, note = ?, updated_at = max(updated_at + 1, ?) WHERE id = ?",
+		label, note, ms2(time.Now()), id)
+	if err != nil {
+		return fmt.Errorf("store: job %s: set label: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: job %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// MarkDeletedOnServer notes that the user deleted the finished job on its server. The
+// job keeps its status, results and history.
+func (s *Store) MarkDeletedOnServer(ctx context.Context, id string, at time.Time) error {
+	t := ms2(at)
+	res, err := s.w.ExecContext(ctx, "UPDATE jobs SET deleted_on_server_at = ?, updated_at = max(updated_at + 1, ?) WHERE id = ?", t, t, id)
+	if err != nil {
+		return fmt.Errorf("store: job %s: mark deleted on the server: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: job %s: %w", id, ErrNotFound)
+	}
+	return nil
 }
 
 // MarkLost notes that the server no longer knows the job (404 no-such-job). The job

@@ -15,20 +15,33 @@ import (
 const (
 	jobColsLight = `id, seq, endpoint_id, process_id, description_sha256, aoi, remote_id, job_url, status, progress,
 		message, origin, rerun_of, created_at, started_at, finished_at, updated_at, last_polled_at, unreachable_since,
-		unreachable_reason, lost_at, results_at, error, hidden_at`
+		unreachable_reason, lost_at, results_at, error, hidden_at, label, note, deleted_on_server_at`
 	jobColsFull = jobColsLight + ", request, results"
+	// jobColsList adds the request when it is small, for the list's summary of inputs.
+	jobColsList    = jobColsLight + ", CASE WHEN length(request) <= " + maxRequestHead + " THEN request END"
+	maxRequestHead = "16384"
 )
 
-func scanJob(sc interface{ Scan(...any) error }, full bool) (Job, error) {
+// Column sets of scanJob.
+const (
+	colsLight = iota
+	colsFull
+	colsList
+)
+
+func scanJob(sc interface{ Scan(...any) error }, cols int) (Job, error) {
 	var j Job
-	var aoi, request, results sql.NullString
-	var progress, started, finished, polled, unreachable, lost, resultsAt, hidden sql.NullInt64
+	var aoi, request, results, head sql.NullString
+	var progress, started, finished, polled, unreachable, lost, resultsAt, hidden, deleted sql.NullInt64
 	var created, updated int64
 	dest := []any{&j.ID, &j.Seq, &j.EndpointID, &j.ProcessID, &j.DescriptionSHA256, &aoi, &j.RemoteID, &j.URL,
 		&j.Status, &progress, &j.Message, &j.Origin, &j.RerunOf, &created, &started, &finished, &updated, &polled,
-		&unreachable, &j.UnreachableReason, &lost, &resultsAt, &j.Error, &hidden}
-	if full {
+		&unreachable, &j.UnreachableReason, &lost, &resultsAt, &j.Error, &hidden, &j.Label, &j.Note, &deleted}
+	switch cols {
+	case colsFull:
 		dest = append(dest, &request, &results)
+	case colsList:
+		dest = append(dest, &head)
 	}
 	if err := sc.Scan(dest...); err != nil {
 		return j, err
@@ -42,6 +55,10 @@ func scanJob(sc interface{ Scan(...any) error }, full bool) (Job, error) {
 	if results.Valid {
 		j.Results = []byte(results.String)
 	}
+	if head.Valid {
+		j.RequestHead = []byte(head.String)
+	}
+	j.DeletedOnServer = fromMS(deleted)
 	j.Progress = nullInt(progress)
 	j.Created, j.Updated = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
 	j.Started, j.Finished, j.LastPolled = fromMS(started), fromMS(finished), fromMS(polled)
@@ -51,7 +68,7 @@ func scanJob(sc interface{ Scan(...any) error }, full bool) (Job, error) {
 
 // Job returns one job with its request and results; ErrNotFound if there is none.
 func (s *Store) Job(ctx context.Context, id string) (Job, error) {
-	j, err := scanJob(s.r.QueryRowContext(ctx, "SELECT "+jobColsFull+" FROM jobs WHERE id = ?", id), true)
+	j, err := scanJob(s.r.QueryRowContext(ctx, "SELECT "+jobColsFull+" FROM jobs WHERE id = ?", id), colsFull)
 	if errors.Is(err, sql.ErrNoRows) {
 		return j, fmt.Errorf("store: job %q: %w", id, ErrNotFound)
 	}
@@ -64,7 +81,7 @@ func (s *Store) Job(ctx context.Context, id string) (Job, error) {
 // JobByRemote returns the job an endpoint knows by remoteID; ErrNotFound if none.
 func (s *Store) JobByRemote(ctx context.Context, endpointID, remoteID string) (Job, error) {
 	j, err := scanJob(s.r.QueryRowContext(ctx, "SELECT "+jobColsFull+" FROM jobs WHERE endpoint_id = ? AND remote_id = ? AND remote_id <> ''",
-		endpointID, remoteID), true)
+		endpointID, remoteID), colsFull)
 	if errors.Is(err, sql.ErrNoRows) {
 		return j, fmt.Errorf("store: job %q of endpoint %q: %w", remoteID, endpointID, ErrNotFound)
 	}
@@ -77,11 +94,12 @@ func (s *Store) JobByRemote(ctx context.Context, endpointID, remoteID string) (J
 // Filter selects jobs for ListJobs. Zero fields do not filter.
 type Filter struct {
 	Endpoint string
+	// Process matches a part of the process id, case-insensitively.
 	Process  string
 	Status   []string  // any of these
 	From, To time.Time // creation time, From inclusive, To exclusive
 	// Text matches (case-insensitively) a part of the process id, the server's job id,
-	// the local id or the message.
+	// the local id, the message, the label or the note.
 	Text string
 	// Limit is the page size: default 50, at most 500.
 	Limit int
@@ -118,8 +136,8 @@ func (s *Store) ListJobs(ctx context.Context, f Filter) (Page, error) {
 	if f.Endpoint != "" {
 		where, args = append(where, "endpoint_id = ?"), append(args, f.Endpoint)
 	}
-	if f.Process != "" {
-		where, args = append(where, "process_id = ?"), append(args, f.Process)
+	if p := strings.TrimSpace(f.Process); p != "" {
+		where, args = append(where, `process_id LIKE ? ESCAPE '\'`), append(args, "%"+escapeLike(p)+"%")
 	}
 	if len(f.Status) > 0 {
 		where = append(where, "status IN (?"+strings.Repeat(", ?", len(f.Status)-1)+")")
@@ -135,8 +153,9 @@ func (s *Store) ListJobs(ctx context.Context, f Filter) (Page, error) {
 	}
 	if t := strings.TrimSpace(f.Text); t != "" {
 		like := "%" + escapeLike(t) + "%"
-		where = append(where, `(process_id LIKE ? ESCAPE '\' OR remote_id LIKE ? ESCAPE '\' OR id LIKE ? ESCAPE '\' OR message LIKE ? ESCAPE '\')`)
-		args = append(args, like, like, like, like)
+		where = append(where, `(process_id LIKE ? ESCAPE '\' OR remote_id LIKE ? ESCAPE '\' OR id LIKE ? ESCAPE '\' OR message LIKE ? ESCAPE '\'
+			OR label LIKE ? ESCAPE '\' OR note LIKE ? ESCAPE '\')`)
+		args = append(args, like, like, like, like, like, like)
 	}
 	if !f.WithHidden {
 		where = append(where, "hidden_at IS NULL")
@@ -160,7 +179,7 @@ func (s *Store) ListJobs(ctx context.Context, f Filter) (Page, error) {
 		limit = defaultLimit
 	}
 	limit = min(limit, maxLimit)
-	q := "SELECT " + jobColsLight + " FROM jobs"
+	q := "SELECT " + jobColsList + " FROM jobs"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -173,7 +192,7 @@ func (s *Store) ListJobs(ctx context.Context, f Filter) (Page, error) {
 	defer rows.Close()
 	var p Page
 	for rows.Next() {
-		j, err := scanJob(rows, false)
+		j, err := scanJob(rows, colsList)
 		if err != nil {
 			return Page{}, fmt.Errorf("store: list jobs: %w", err)
 		}
@@ -188,6 +207,24 @@ func (s *Store) ListJobs(ctx context.Context, f Filter) (Page, error) {
 		p.Next = encodeCursor(ms2(last.Created), last.Seq)
 	}
 	return p, nil
+}
+
+// ProcessIDs returns the process ids of the stored jobs, sorted.
+func (s *Store) ProcessIDs(ctx context.Context) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT DISTINCT process_id FROM jobs ORDER BY process_id LIMIT 500")
+	if err != nil {
+		return nil, fmt.Errorf("store: process ids: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: process ids: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }
 
 func escapeLike(s string) string {
@@ -214,7 +251,7 @@ func decodeCursor(c string) (int64, int64, error) {
 // Unfinished returns the jobs that still need tracking (see Job.Open), oldest first.
 func (s *Store) Unfinished(ctx context.Context) ([]Job, error) {
 	rows, err := s.r.QueryContext(ctx, "SELECT "+jobColsLight+` FROM jobs
-		WHERE lost_at IS NULL AND (status NOT IN ('successful', 'failed', 'dismissed') OR results_at IS NULL)
+		WHERE lost_at IS NULL AND deleted_on_server_at IS NULL AND (status NOT IN ('successful', 'failed', 'dismissed') OR results_at IS NULL)
 		ORDER BY seq`)
 	if err != nil {
 		return nil, fmt.Errorf("store: unfinished jobs: %w", err)
@@ -222,7 +259,7 @@ func (s *Store) Unfinished(ctx context.Context) ([]Job, error) {
 	defer rows.Close()
 	var out []Job
 	for rows.Next() {
-		j, err := scanJob(rows, false)
+		j, err := scanJob(rows, colsLight)
 		if err != nil {
 			return nil, fmt.Errorf("store: unfinished jobs: %w", err)
 		}

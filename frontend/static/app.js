@@ -144,6 +144,47 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { addFolderPickers(document); });
   else addFolderPickers(document);
 
+  // Job list: the header's box selects every row shown (rows loaded later too, while it
+  // stays ticked); it shows "some" when only part of them are.
+  function rowBoxes(form) {
+    return Array.from(document.querySelectorAll('input[type=checkbox][name=id][form="' + form + '"]'));
+  }
+  function syncSelectAll() {
+    document.querySelectorAll("input[data-select-all]").forEach(function (all) {
+      const boxes = rowBoxes(all.getAttribute("data-select-all"));
+      const n = boxes.filter(function (b) { return b.checked; }).length;
+      all.checked = boxes.length > 0 && n === boxes.length;
+      all.indeterminate = n > 0 && n < boxes.length;
+    });
+  }
+  document.addEventListener("change", function (ev) {
+    const t = ev.target;
+    if (t.matches && t.matches("input[data-select-all]")) {
+      rowBoxes(t.getAttribute("data-select-all")).forEach(function (b) { b.checked = t.checked; });
+    } else if (t.matches && t.matches("input[type=checkbox][name=id]")) {
+      syncSelectAll();
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    if (!ev.detail || !ev.detail.target || ev.detail.target.id !== "job-rows") return;
+    const all = document.querySelector("input[data-select-all]");
+    if (all && all.checked) rowBoxes(all.getAttribute("data-select-all")).forEach(function (b) { b.checked = true; });
+    syncSelectAll();
+  });
+  // Bulk actions name the action and the number of jobs in their confirmation: the
+  // click words the form's hx-confirm before htmx reads it on submit.
+  document.addEventListener("click", function (ev) {
+    const btn = ev.target.closest && ev.target.closest("#bulk button[data-confirm]");
+    if (!btn) return;
+    const n = rowBoxes("bulk").filter(function (b) { return b.checked; }).length;
+    if (n === 0) {
+      ev.preventDefault();
+      window.alert("Select the jobs first: tick their boxes in the list.");
+      return;
+    }
+    btn.form.setAttribute("hx-confirm", btn.getAttribute("data-confirm").replace("{n}", n === 1 ? "1 job" : n + " jobs"));
+  });
+
   // JSON editors: say at once when the text is not JSON (the server checks it again).
   document.addEventListener("focusout", function (ev) {
     const ta = ev.target;

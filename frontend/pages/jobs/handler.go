@@ -28,6 +28,8 @@ type Store interface {
 	Actions(ctx context.Context, id string) ([]store.Action, error)
 	AddAction(ctx context.Context, id, action, detail string, at time.Time) error
 	SetSetting(ctx context.Context, key, value string) error
+	ProcessIDs(ctx context.Context) ([]string, error)
+	SetLabel(ctx context.Context, id, label, note string) error
 }
 
 // Monitor acts on jobs (backend/jobs' Monitor, with Rerun from the application).
@@ -88,6 +90,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST /jobs/{id}/dismiss", web.Handle(h.log, h.dismiss))
 	mux.Handle("POST /jobs/{id}/rerun", web.Handle(h.log, h.rerun))
 	mux.Handle("POST /jobs/{id}/refresh", web.Handle(h.log, h.refresh))
+	mux.Handle("POST /jobs/{id}/label", web.Handle(h.log, h.label))
 }
 
 // pageSize is the list's page.
@@ -119,9 +122,14 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	}
 	m := ListModel{Filters: f, Jobs: p.Jobs, Next: p.Next, Endpoints: eps, Paged: cursor != "", RenderedAt: readAt,
 		Now: readAt, Notice: noticeText(q.Get("done")), Notify: h.notifyModel(r.Context(), listURL(f, ""))}
-	m.Append = web.IsHTMX(r) && r.Header.Get("HX-Target") == "job-more"
+	m.Append = web.IsHTMX(r) && r.Header.Get("HX-Target") == "job-rows"
+	if !m.Append {
+		if m.Processes, err = h.Store.ProcessIDs(r.Context()); err != nil {
+			return err
+		}
+	}
 	return web.Render(w, r, web.Page{Title: "Jobs", Section: components.SectionJobs, Content: ListView(m),
-		Fragments: []string{"job-more"}})
+		Fragments: []string{"job-rows"}})
 }
 
 // noticeText turns a short code of the last action into a sentence (codes, not text,
@@ -293,6 +301,11 @@ func (h *Handler) job(w http.ResponseWriter, r *http.Request) error {
 	switch r.URL.Query().Get("done") {
 	case "dismissed":
 		m.Notice = "Asked the server to dismiss the job."
+		if !m.Job.DeletedOnServer.IsZero() {
+			m.Notice = "Deleted the job and its results on the server. Its record stays here."
+		}
+	case "labelled":
+		m.Notice = "Saved the label and note."
 	case "refreshed":
 		m.Notice = "Asked the server for the job's status."
 	default:
@@ -311,9 +324,12 @@ func (h *Handler) jobLog(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	m := LogModel{JobID: j.ID, Live: Changing(j)}
-	if h.Logs == nil {
+	switch {
+	case !j.DeletedOnServer.IsZero():
+		m.Err = "The job was deleted on the server: its log is no longer there."
+	case h.Logs == nil:
 		m.Err, m.Live = "Logs are not available here.", false
-	} else {
+	default:
 		ctx, cancel := context.WithTimeout(r.Context(), logTimeout)
 		m.Log, err = h.Logs.Log(ctx, j)
 		cancel()
@@ -356,6 +372,23 @@ func (h *Handler) rerun(w http.ResponseWriter, r *http.Request) error {
 	}
 	// A refused job is stored too (failed, with the server's reason): its page says why.
 	web.Redirect(w, r, JobURL(id))
+	return nil
+}
+
+// label saves the user's label and note of a job.
+func (h *Handler) label(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return web.BadRequest("The form could not be read.")
+	}
+	id := r.PathValue("id")
+	err := h.Store.SetLabel(r.Context(), id, r.PostForm.Get("label"), r.PostForm.Get("note"))
+	if errors.Is(err, store.ErrInvalid) {
+		return web.BadRequest(fmt.Sprintf("A label has at most %d characters and a note at most %d.", store.MaxLabel, store.MaxNote))
+	}
+	if err != nil {
+		return err
+	}
+	web.Redirect(w, r, JobURL(id)+"?done=labelled")
 	return nil
 }
 

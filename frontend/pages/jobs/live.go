@@ -60,6 +60,7 @@ type LiveStore interface {
 	Job(ctx context.Context, id string) (store.Job, error)
 	Events(ctx context.Context, id string) ([]store.Event, error)
 	ListJobs(ctx context.Context, f store.Filter) (store.Page, error)
+	Endpoints(ctx context.Context) ([]store.Endpoint, error)
 	Setting(ctx context.Context, key string) (string, bool, error)
 }
 
@@ -143,7 +144,7 @@ func (l *Live) publishJob(ctx context.Context, id string) {
 		return
 	}
 	now := time.Now()
-	if b, err := renderBytes(ctx, RowUpdate(j, now)); err == nil {
+	if b, err := renderBytes(ctx, RowUpdate(j, l.rowInfo(ctx, now))); err == nil {
 		l.pub.PublishBytes(TopicJobs, j.ID, b)
 	}
 	if b, err := l.jobFragments(ctx, j, now); err == nil {
@@ -224,19 +225,55 @@ func firstNonEmpty(ss ...string) string {
 }
 
 // running counts the jobs not yet ended; at most maxSince (shown as "500+").
-func (l *Live) running(ctx context.Context) (int, error) {
+func (l *Live) running(ctx context.Context) (Active, error) {
 	p, err := l.st.ListJobs(ctx, store.Filter{Status: []string{store.StatusSubmitting, ogcapi.StatusAccepted,
 		ogcapi.StatusRunning, ogcapi.StatusPaused, ogcapi.StatusCreated}, Limit: maxSince, WithHidden: true})
 	if err != nil {
-		return 0, err
+		return Active{}, err
 	}
-	n := 0
+	var c Active
 	for _, j := range p.Jobs {
-		if j.Lost.IsZero() {
-			n++
+		switch {
+		case !j.Lost.IsZero():
+		case j.Status == ogcapi.StatusRunning:
+			c.Running++
+		default:
+			c.Waiting++
 		}
 	}
-	return n, nil
+	c.More = p.Next != ""
+	return c, nil
+}
+
+// Active counts the jobs not yet ended: running, and waiting (accepted or queued on
+// their server, being submitted, paused). More: there are more than were counted.
+type Active struct {
+	Running, Waiting int
+	More             bool
+}
+
+// Total is the number of jobs not yet ended (as counted).
+func (c Active) Total() int { return c.Running + c.Waiting }
+
+func (c Active) text() string {
+	plus := ""
+	if c.More {
+		plus = "+"
+	}
+	switch {
+	case c.Waiting == 0:
+		return strconv.Itoa(c.Running) + plus + " running"
+	case c.Running == 0:
+		return strconv.Itoa(c.Waiting) + plus + " waiting"
+	}
+	return strconv.Itoa(c.Running) + " running · " + strconv.Itoa(c.Waiting) + plus + " waiting"
+}
+
+func (c Active) link() string {
+	if c.Waiting == 0 {
+		return "/jobs?status=running"
+	}
+	return "/jobs?status=running&status=accepted"
 }
 
 func (l *Live) publishRunning(ctx context.Context, force bool) {
@@ -304,14 +341,24 @@ func (l *Live) since(ctx context.Context, t, now time.Time) ([]hub.Message, erro
 	if err != nil {
 		return nil, err
 	}
+	info := l.rowInfo(ctx, now)
 	for _, j := range p.Jobs {
-		b, err := renderBytes(ctx, RowUpdate(j, now))
+		b, err := renderBytes(ctx, RowUpdate(j, info))
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, hub.Message{Key: j.ID, Data: b})
 	}
 	return out, nil
+}
+
+// rowInfo is the row information of pushed rows (endpoint ids when their titles cannot be read).
+func (l *Live) rowInfo(ctx context.Context, now time.Time) RowInfo {
+	eps, err := l.st.Endpoints(ctx)
+	if err != nil {
+		l.log.Warn("live: read endpoints", "err", err)
+	}
+	return NewRowInfo(now, eps)
 }
 
 func renderBytes(ctx context.Context, c templ.Component) ([]byte, error) {

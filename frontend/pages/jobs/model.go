@@ -17,9 +17,10 @@ import (
 	"github.com/geojobs/geojobs/backend/store"
 )
 
-// Statuses offered by the list's status filter.
+// Statuses offered by the list's status filter: the OGC ones (geojobs' own states of a
+// submission in flight are no status a user looks for).
 var filterStatuses = []string{ogcapi.StatusAccepted, ogcapi.StatusRunning, ogcapi.StatusSuccessful, ogcapi.StatusFailed,
-	ogcapi.StatusDismissed, store.StatusSubmitting, store.StatusSubmitUnknown}
+	ogcapi.StatusDismissed}
 
 // Filters are the list's filters as they appear in its URL, so that a link keeps them.
 type Filters struct {
@@ -105,6 +106,8 @@ type ListModel struct {
 	Jobs      []store.Job
 	Next      string // cursor of the next page
 	Endpoints []store.Endpoint
+	// Processes are the process ids of the stored jobs (the process filter's suggestions).
+	Processes []string
 	// Paged: this is a later page (new jobs are not added at its top).
 	Paged bool
 	// Append: the answer adds this page's rows to the list already shown ("Load more").
@@ -116,6 +119,8 @@ type ListModel struct {
 	Notice string
 	Now    time.Time
 }
+
+func (m ListModel) rowInfo() RowInfo { return NewRowInfo(m.Now, m.Endpoints) }
 
 // URL is the list's URL with its filters.
 func (m ListModel) URL() string { return listURL(m.Filters, "") }
@@ -179,13 +184,16 @@ func (m JobModel) canDismiss() bool { return m.live() && m.onServer() }
 // canDelete: dismissing a finished job deletes it and its results on the server, so
 // it is offered under that name. A dismissed job is gone already, a lost one unknown.
 func (m JobModel) canDelete() bool {
-	return m.onServer() && m.Job.Lost.IsZero() && m.Job.Terminal() && m.Job.Status != ogcapi.StatusDismissed
+	return m.onServer() && m.Job.Lost.IsZero() && m.Job.DeletedOnServer.IsZero() && m.Job.Terminal() &&
+		m.Job.Status != ogcapi.StatusDismissed
 }
 
 // canCheck: asking for the status helps while the job may still change, and for a job
 // the server seemed to have forgotten (lost), which it may know again. Unreachable
 // jobs are still changing.
-func (m JobModel) canCheck() bool { return m.onServer() && (m.live() || !m.Job.Lost.IsZero()) }
+func (m JobModel) canCheck() bool {
+	return m.onServer() && m.Job.DeletedOnServer.IsZero() && (m.live() || !m.Job.Lost.IsZero())
+}
 
 // execute returns the stored request as a forms.Request (for curl and geojobs run).
 func (m JobModel) execute() *forms.Request {
@@ -450,4 +458,12 @@ type LogModel struct {
 	Live  bool // refresh while the job runs
 	Log   joblog.Log
 	Err   string // why there is no log
+}
+
+// endpointTitle names the job's endpoint (its id when it was removed).
+func (m JobModel) endpointTitle() string {
+	if m.Endpoint.Title != "" {
+		return m.Endpoint.Title
+	}
+	return m.Job.EndpointID
 }

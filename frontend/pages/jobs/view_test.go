@@ -116,14 +116,14 @@ func TestListEmptyAndAppend(t *testing.T) {
 	if doc.Find("[data-testid=load-more], [data-testid=end-of-list]").Length() != 0 {
 		t.Error("paging on an empty list")
 	}
-	// "Load more": the rows go to the end of the list, out of band.
+	// "Load more": the page's rows, for htmx to append to the list, and the new pager.
 	var buf bytes.Buffer
 	m := ListModel{Jobs: []store.Job{job("j9", "failed")}, Append: true, Paged: true, Now: t0}
-	if err := templ.RenderFragments(context.Background(), &buf, ListView(m), "job-more"); err != nil {
+	if err := templ.RenderFragments(context.Background(), &buf, ListView(m), "job-rows"); err != nil {
 		t.Fatal(err)
 	}
 	doc, _ = goquery.NewDocumentFromReader(&buf)
-	if doc.Find("template[hx-swap-oob='beforeend:#job-rows']").Length() != 1 || doc.Find("#job-more [data-testid=end-of-list]").Length() != 1 {
+	if doc.Find("#job-page-rows > tr[data-job=j9]").Length() != 1 || doc.Find("#job-more [data-testid=end-of-list]").Length() != 1 {
 		t.Errorf("appended page: %s", buf.String())
 	}
 	if strings.Contains(buf.String(), "filters") {
@@ -321,7 +321,7 @@ func TestLiveFragments(t *testing.T) {
 	j := job("j1", "running")
 	j.Progress = intp(20)
 	var buf bytes.Buffer
-	_ = RowUpdate(j, t0).Render(context.Background(), &buf)
+	_ = RowUpdate(j, RowInfo{Now: t0}).Render(context.Background(), &buf)
 	row, _ := goquery.NewDocumentFromReader(strings.NewReader("<table><tbody>" + buf.String() + "</tbody></table>"))
 	if r := row.Find("tr#job-row-j1"); r.AttrOr("hx-swap-oob", "") != "outerHTML" || r.AttrOr("data-version", "") == "" {
 		t.Error("row update")
@@ -340,12 +340,16 @@ func TestLiveFragments(t *testing.T) {
 	if b.Find("[data-testid=dismiss], [data-testid=refresh]").Length() != 0 || b.Find("[data-testid=delete-remote]").Length() != 1 {
 		t.Error("the update of an ended job still offers to dismiss or check it")
 	}
-	ind := render(t, RunningIndicator(3))
+	ind := render(t, RunningIndicator(Active{Running: 3}))
 	if i := ind.Find("#running-indicator"); i.AttrOr("hx-swap-oob", "") != "true" || i.AttrOr("data-running", "") != "3" ||
 		!strings.Contains(i.Text(), "3 running") {
 		t.Errorf("indicator %q", i.Text())
 	}
-	if render(t, RunningIndicator(0)).Find("#running-indicator a").Length() != 0 {
+	// F-20: 2 running and 14 queued is not "16 running".
+	if got := strings.Join(strings.Fields(render(t, RunningIndicator(Active{Running: 2, Waiting: 14})).Find("#running-indicator").Text()), " "); got != "2 running · 14 waiting" {
+		t.Errorf("indicator %q", got)
+	}
+	if render(t, RunningIndicator(Active{})).Find("#running-indicator a").Length() != 0 {
 		t.Error("nothing running still links")
 	}
 	f := j
