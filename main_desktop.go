@@ -10,4 +10,7 @@ import (
 	"github.com/geojobs/geojobs/cmd"
 )
 
-func main() { os.Exit(cmd.ExecuteDesktop()) }
+func main() {
+	attachConsole()
+	os.Exit(cmd.ExecuteDesktop())
+}
