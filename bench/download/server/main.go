@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/geojobs/geojobs/backend/multihash"
@@ -24,7 +25,28 @@ func main() {
 	rate := flag.Float64("rate", 0, "bytes per second per response, 0: uncapped")
 	latency := flag.Duration("latency", 0, "delay before each response")
 	verbose := flag.Bool("v", false, "log each request")
+	many := flag.Int("many", 0, "also serve a folder /many/ of this many files (with an index page, as rclone's http backend reads)")
+	each := flag.Int64("each", 5<<20, "size of each file of -many")
 	flag.Parse()
+
+	if *many > 0 {
+		dir, err := ensureMany(*path+".many", *many, *each)
+		if err != nil {
+			log.Fatal(err)
+		}
+		files := http.StripPrefix("/many/", http.FileServer(http.Dir(dir)))
+		http.HandleFunc("/many/", func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(*latency)
+			var out http.ResponseWriter = w
+			if *rate > 0 {
+				out = &capped{ResponseWriter: w, rate: *rate, start: time.Now()}
+			}
+			files.ServeHTTP(out, r)
+		})
+		http.HandleFunc("GET /many.sums", func(w http.ResponseWriter, r *http.Request) {
+			http.ServeFile(w, r, filepath.Join(dir, "..", filepath.Base(dir)+".sums"))
+		})
+	}
 
 	if err := ensureFile(*path, *size); err != nil {
 		log.Fatal(err)
@@ -121,4 +143,41 @@ func checksum(path string) (string, error) {
 	}
 	sum := multihash.Encode(multihash.SHA2_256, h.Sum(nil))
 	return sum, os.WriteFile(path+".sha256", []byte(sum), 0o644)
+}
+
+// ensureMany creates dir holding n files of size bytes each (f00000.bin, …), deterministic,
+// and dir.sums with one "name multihash" line per file.
+func ensureMany(dir string, n int, size int64) (string, error) {
+	sums := dir + ".sums"
+	if b, err := os.ReadFile(sums); err == nil && len(b) > 0 {
+		if fi, err := os.Stat(filepath.Join(dir, fmt.Sprintf("f%05d.bin", n-1))); err == nil && fi.Size() == size {
+			if _, err := os.Stat(filepath.Join(dir, fmt.Sprintf("f%05d.bin", n))); os.IsNotExist(err) {
+				return dir, nil
+			}
+		}
+	}
+	os.RemoveAll(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	var lines []byte
+	for i := range n {
+		name := fmt.Sprintf("f%05d.bin", i)
+		var seed [32]byte
+		seed[0], seed[1], seed[2] = byte(i), byte(i>>8), byte(i>>16)
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			return "", err
+		}
+		h := sha256.New()
+		if _, err := io.CopyN(io.MultiWriter(f, h), rand.NewChaCha8(seed), size); err != nil {
+			f.Close()
+			return "", err
+		}
+		if err := f.Close(); err != nil {
+			return "", err
+		}
+		lines = fmt.Appendf(lines, "%s %s %x\n", name, multihash.Encode(multihash.SHA2_256, h.Sum(nil)), h.Sum(nil))
+	}
+	return dir, os.WriteFile(sums, lines, 0o644)
 }
