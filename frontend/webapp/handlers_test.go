@@ -257,7 +257,13 @@ func TestDeployPreviewReplaceUndeploy(t *testing.T) {
 	expect(t, s.get("/endpoints/local/processes/water-bodies"), http.StatusOK)
 	u := s.postForm("/endpoints/local/processes/water-bodies/undeploy", url.Values{"confirm": {"yes"}})
 	expect(t, u, http.StatusSeeOther)
-	expect(t, s.get("/endpoints/local/processes/water-bodies"), http.StatusNotFound)
+	// The built-in water-bodies, which the deployed package had taken the place of, is back:
+	// built in, so it offers neither Replace nor Undeploy.
+	back := s.get("/endpoints/local/processes/water-bodies")
+	expect(t, back, http.StatusOK)
+	if back.find("[data-testid=replace]").Length() != 0 || back.find("[data-testid=undeploy]").Length() != 0 {
+		t.Error("after undeploy, water-bodies is not the built-in process again")
+	}
 }
 
 // echoForm is the form of the built-in echo process, to name its controls.
