@@ -14,6 +14,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/catalog"
 	"github.com/geojobs/geojobs/backend/prefs"
+	"github.com/geojobs/geojobs/frontend/pages/batches"
 	"github.com/geojobs/geojobs/frontend/pages/endpoints"
 	"github.com/geojobs/geojobs/frontend/pages/execute"
 	"github.com/geojobs/geojobs/frontend/pages/jobs"
@@ -46,7 +47,11 @@ type Deps struct {
 	// Settings are the Settings page's dependencies; without its Settings field there is
 	// no Settings page and maps use the default preferences.
 	Settings settings.Deps
-	Logger   *slog.Logger
+	// Batches are the batch pages' dependencies and Batch creates batches from the
+	// execution form; both optional.
+	Batches *batches.Deps
+	Batch   execute.BatchCreator
+	Logger  *slog.Logger
 }
 
 // New returns the UI's handler. It must be served behind the server's Guard.
@@ -69,7 +74,17 @@ func New(d Deps) http.Handler {
 		}
 		return prefs.Load(ctx, d.Settings.Settings)
 	}
-	execute.New(d.Catalog, d.Submit, log).WithPrefs(mapPrefs).Register(mux)
+	ex := execute.New(d.Catalog, d.Submit, log).WithPrefs(mapPrefs)
+	if d.Batch != nil {
+		ex.WithBatches(d.Batch)
+	}
+	ex.Register(mux)
+	if d.Batches != nil {
+		if d.Batches.Logger == nil {
+			d.Batches.Logger = log
+		}
+		batches.New(*d.Batches).Register(mux)
+	}
 	if d.Jobs.Logger == nil {
 		d.Jobs.Logger = log
 	}

@@ -62,6 +62,9 @@ func New(st *store.Store, sub Submitter, log *slog.Logger) *Engine {
 
 // Notify wakes the engine (a member job changed, a batch was created). It never blocks.
 func (e *Engine) Notify() {
+	if e == nil {
+		return
+	}
 	select {
 	case e.wake <- struct{}{}:
 	default:

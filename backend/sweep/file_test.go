@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 )
 
 func TestParseFormats(t *testing.T) {
@@ -64,5 +65,27 @@ func TestApplyKeepsBase(t *testing.T) {
 	got := Apply(base, Member{Inputs: map[string]json.RawMessage{"b": json.RawMessage("3")}})
 	if string(got["a"]) != "1" || string(got["b"]) != "3" || string(base["b"]) != "2" {
 		t.Errorf("%s %s / base %s", got["a"], got["b"], base["b"])
+	}
+}
+
+func TestForEach(t *testing.T) {
+	ms, err := ForEachElement("stac_items", json.RawMessage(`["https://h/c/items/S2A_1","https://h/c/items/S2B_2.json"]`))
+	if err != nil || len(ms) != 2 || ms[1].Label != "S2B_2" || string(ms[0].Inputs["stac_items"]) != `["https://h/c/items/S2A_1"]` {
+		t.Fatalf("items: %v %+v", err, ms)
+	}
+	from := time.Date(2024, 1, 15, 0, 0, 0, 0, time.UTC)
+	ws, err := ForEachWindow("dt", from, time.Date(2024, 3, 10, 0, 0, 0, 0, time.UTC), Monthly)
+	if err != nil || len(ws) != 3 || ws[0].Label != "2024-01" ||
+		string(ws[0].Inputs["dt"]) != `"2024-01-15T00:00:00Z/2024-01-31T23:59:59Z"` ||
+		string(ws[2].Inputs["dt"]) != `"2024-03-01T00:00:00Z/2024-03-10T23:59:59Z"` {
+		t.Fatalf("monthly: %v %+v", err, ws)
+	}
+	ws, _ = ForEachWindow("dt", from, time.Date(2024, 1, 31, 0, 0, 0, 0, time.UTC), Weekly) // Mon 15th … Wed 31st
+	if len(ws) != 3 || string(ws[0].Inputs["dt"]) != `"2024-01-15T00:00:00Z/2024-01-21T23:59:59Z"` || ws[0].Label != "2024-W03" {
+		t.Fatalf("weekly: %+v", ws)
+	}
+	fs, err := ForEachFeature([]byte(`{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"Lake"},"geometry":{"type":"Point","coordinates":[1,2]}}]}`), "aoi", nil)
+	if err != nil || len(fs) != 1 || fs[0].Label != "Lake" || string(fs[0].AOI) != `{"type":"Point","coordinates":[1,2]}` {
+		t.Fatalf("features: %v %+v", err, fs)
 	}
 }

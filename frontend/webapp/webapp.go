@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/afero"
 
+	"github.com/geojobs/geojobs/backend/batch"
 	"github.com/geojobs/geojobs/backend/catalog"
 	"github.com/geojobs/geojobs/backend/config"
 	"github.com/geojobs/geojobs/backend/export"
@@ -83,6 +84,8 @@ type App struct {
 	Downloads *results.Downloads
 	// Exports copies results to the keystore's buckets and shares (results.go).
 	Exports *export.Exporter
+	// Batches submits the members of batches (batches.go).
+	Batches *batch.Engine
 	log     *slog.Logger
 }
 
@@ -140,12 +143,13 @@ func Build(opts Options) (*App, error) {
 		_ = a.Close(context.Background())
 		return nil, err
 	}
-	a.Monitor, err = jobs.New(jobs.Config{Store: st, Logger: log.With("component", "jobs"), OnChange: func(c jobs.Change) { a.live.OnChange(c); a.onJobChange(c) },
+	a.Monitor, err = jobs.New(jobs.Config{Store: st, Logger: log.With("component", "jobs"), OnChange: func(c jobs.Change) { a.live.OnChange(c); a.onJobChange(c); a.Batches.Notify() },
 		ClientFor: func(id string) (jobs.Remote, error) { return a.Catalog.Client(context.Background(), id) }})
 	if err != nil {
 		_ = a.Close(context.Background())
 		return nil, err
 	}
+	a.buildBatches(log)
 	mux := http.NewServeMux()
 	mux.Handle(LocalPrefix+"/", http.StripPrefix(LocalPrefix, a.Local.Handler()))
 	keyspage.New(a.Keys, keyRemote{}, log).Register(mux)
@@ -158,7 +162,8 @@ func Build(opts Options) (*App, error) {
 	a.log = log
 	mux.Handle("GET /ws", a.Hub)
 	mux.Handle("/", frontend.New(frontend.Deps{Catalog: a.Catalog, Jobs: a.jobsDeps(log), Submit: submitter{a.Monitor},
-		KeyNames: opts.KeyNames, Settings: a.settingsDeps(opts, paths), Logger: log}))
+		KeyNames: opts.KeyNames, Settings: a.settingsDeps(opts, paths), Logger: log,
+		Batches: a.batchDeps(), Batch: batchCreator{a.Batches}}))
 	a.Handler = mux
 	return a, nil
 }
@@ -168,6 +173,7 @@ func (a *App) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	wait := a.runLive(ctx)
 	a.restoreDownloads(ctx, a.log)
+	go a.Batches.Run(ctx) //nolint:errcheck // ends with ctx
 	err := a.Monitor.Run(ctx)
 	cancel()
 	wait()

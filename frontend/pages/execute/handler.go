@@ -40,6 +40,8 @@ type Handler struct {
 	submit Submitter
 	log    *slog.Logger
 	prefs  func(ctx context.Context) prefs.Prefs
+	// batches, when set, offers "Run as a batch" (batch.go).
+	batches BatchCreator
 }
 
 // WithPrefs makes the page follow the user's map preferences (tiles, AOI warning).
@@ -78,7 +80,7 @@ func (h *Handler) load(r *http.Request) (Model, error) {
 	if err != nil {
 		return Model{}, err
 	}
-	return Model{Endpoint: e, Process: p, Form: forms.New(p), Map: h.mapPrefs(r.Context())}, nil
+	return Model{Endpoint: e, Process: p, Form: forms.New(p), Map: h.mapPrefs(r.Context()), Batch: BatchState{Enabled: h.batches != nil}}, nil
 }
 
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, m Model, status int) error {
@@ -109,6 +111,8 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	m.Values = m.Form.Parse(r.Form, files)
+	m.Batch = readBatch(r)
+	m.Batch.Enabled = h.batches != nil
 	op := r.FormValue("op")
 	switch {
 	case strings.HasPrefix(op, "add:"):
@@ -133,6 +137,8 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) error {
 	}
 	m.Warnings = append(m.Warnings, req.Notes...)
 	switch op {
+	case "batch-preview", "batch-run":
+		return h.batch(w, r, m, req)
 	case "validate":
 		m.Notice = "The request is valid: every value matches the process description."
 		return h.render(w, r, m, 0)

@@ -32,6 +32,8 @@ type Model struct {
 	SubmitErr, SubmitDetail string
 	JobID                   string
 	Export                  *Export
+	// Batch is the "Run as a batch" card (batch.go).
+	Batch BatchState
 }
 
 // Export is the form as an execute request and as commands.
