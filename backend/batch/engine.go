@@ -35,6 +35,9 @@ const DefaultLimit = 4
 // LimitSetting is the settings key of an endpoint's limit: LimitSetting + endpoint id.
 const LimitSetting = "batch.max_in_flight."
 
+// submitTimeout bounds one execute request.
+const submitTimeout = 2 * time.Minute
+
 // idlePoll is how often the engine looks again while members wait for jobs to end
 // and no change has woken it.
 const idlePoll = time.Second
@@ -119,7 +122,7 @@ func (e *Engine) RetryFailed(ctx context.Context, batchID string) (int, error) {
 
 // Run submits waiting members until ctx ends.
 func (e *Engine) Run(ctx context.Context) error {
-	for {
+	for ctx.Err() == nil {
 		next := e.pump(ctx)
 		t := time.NewTimer(next)
 		select {
@@ -131,6 +134,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		}
 		t.Stop()
 	}
+	return ctx.Err()
 }
 
 // pump submits what the limits allow and returns how long to sleep at most.
@@ -201,7 +205,11 @@ func (e *Engine) submit(ctx context.Context, endpointID string, m store.BatchMem
 		e.log.Error("batch: attach", "batch", b.ID, "line", m.Line, "err", err)
 		return
 	}
-	_, err = e.sub.Submit(ctx, jobs.Submission{ID: id, EndpointID: endpointID, ProcessID: b.ProcessID, Request: &base, AOI: m.AOI})
+	// A submission that started finishes even when the app stops meanwhile: cut off
+	// mid-request, the server might have started a job nobody follows.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), submitTimeout)
+	defer cancel()
+	_, err = e.sub.Submit(sctx, jobs.Submission{ID: id, EndpointID: endpointID, ProcessID: b.ProcessID, Request: &base, AOI: m.AOI})
 	if wait, busy := busyServer(err, m.Attempts); busy {
 		if err := e.st.DeferMember(context.WithoutCancel(ctx), m.BatchID, m.Line, e.now().Add(wait)); err != nil {
 			e.log.Error("batch: defer", "batch", b.ID, "line", m.Line, "err", err)
