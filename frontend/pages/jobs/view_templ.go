@@ -81,7 +81,7 @@ func ListView(m ListModel) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<div hx-get=\"/batches\" hx-trigger=\"load\" data-testid=\"batches-slot\"></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<div hx-get=\"/batches\" hx-trigger=\"load\" hx-target=\"this\" hx-select=\"unset\" hx-swap=\"innerHTML\" data-testid=\"batches-slot\"></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
