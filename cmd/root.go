@@ -9,6 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/geojobs/geojobs/backend/errs"
 )
 
 // Version is stamped at build time with -ldflags "-X github.com/geojobs/geojobs/cmd.Version=…".
@@ -59,7 +61,7 @@ func Execute() int {
 		if asExitCoder(err, &ec) {
 			return ec.ExitCode()
 		}
-		return 1
+		return errs.Exit(errs.CodeOf(err))
 	}
 	return 0
 }

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/errs"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
 )
@@ -43,7 +44,7 @@ var _ EndpointStore = (*store.Store)(nil)
 type CredentialsFunc func(ctx context.Context, key string) (ogcapi.Credentials, error)
 
 // ErrNoKeystore is the error for an endpoint that names a key when no keystore is connected.
-var ErrNoKeystore = errors.New("no keystore is connected to resolve the endpoint's credentials")
+var ErrNoKeystore = errs.New(errs.Unavailable, "no keystore is connected to resolve the endpoint's credentials")
 
 // Options configure a Catalog. Store is required.
 type Options struct {

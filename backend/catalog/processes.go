@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/errs"
 	"github.com/geojobs/geojobs/backend/localep/cwl"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
@@ -241,4 +242,4 @@ func (c *Catalog) FetchPackage(ctx context.Context, href string) ([]byte, error)
 }
 
 // ErrUnavailable is the error of a resource that could not be fetched.
-var ErrUnavailable = errors.New("unavailable")
+var ErrUnavailable = errs.New(errs.Unavailable, "unavailable")

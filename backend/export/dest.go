@@ -11,13 +11,13 @@ package export
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 
+	"github.com/geojobs/geojobs/backend/errs"
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/transfer/s3"
 	"github.com/geojobs/geojobs/backend/transfer/webdav"
@@ -38,7 +38,7 @@ type Destination interface {
 }
 
 // ErrFolder: the folder given for an export is not usable.
-var ErrFolder = errors.New("export: bad folder")
+var ErrFolder = errs.New(errs.InvalidArgument, "export: bad folder")
 
 // Open returns the destination folder of key k: for an S3 key, objects under
 // s3://<bucket>/<key prefix>/<folder>/ (a key for every bucket wants the bucket as
@@ -76,7 +76,7 @@ func Open(k *keystore.Key, folder string, transport http.RoundTripper) (Destinat
 		}
 		return &davDest{c: c, endpoint: strings.TrimRight(k.Endpoint, "/"), base: folder}, nil
 	}
-	return nil, fmt.Errorf("%w: %s keys cannot receive exports", keystore.ErrNotAllowed, k.Kind)
+	return nil, &keystore.NotAllowedError{Why: string(k.Kind) + " keys cannot receive exports"}
 }
 
 // cleanFolder trims slashes and refuses "..", "." and empty segments in the middle,

@@ -14,7 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/backend/errs"
 	"github.com/geojobs/geojobs/backend/multihash"
 	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/results"
@@ -25,7 +25,7 @@ import (
 )
 
 // ErrBusy: the job is being exported already.
-var ErrBusy = errors.New("export: this job's results are being exported already")
+var ErrBusy = errs.New(errs.Conflict, "export: this job's results are being exported already")
 
 // State is a file's state in an export.
 type State string
@@ -40,9 +40,8 @@ const (
 )
 
 const (
-	parallel  = 2                      // files at once per export
-	tick      = 250 * time.Millisecond // progress reports
-	maxReason = 800                    // characters of a failure's message
+	parallel = 2                      // files at once per export
+	tick     = 250 * time.Millisecond // progress reports
 )
 
 // File is one asset of an export.
@@ -229,7 +228,7 @@ func (e *Exporter) exec(ctx context.Context, r *run, ic *stac.ItemCollection, hr
 		where, err := e.writeCatalog(context.WithoutCancel(ctx), r, ic)
 		r.mu.Lock()
 		if err != nil {
-			r.p.CatalogError = reason(err)
+			r.p.CatalogError = transfer.Reason(err, "export")
 			e.log.Warn("export: catalog", "job", r.jobID, "err", err)
 		} else {
 			r.p.Catalog = where
@@ -268,7 +267,7 @@ func (e *Exporter) copyFile(ctx context.Context, r *run, i int, u *url.URL, chec
 		case ctx.Err() != nil:
 			f.State = Canceled
 		default:
-			f.State, f.Error, f.Code = Failed, reason(err), code(err)
+			f.State, f.Error, f.Code = Failed, transfer.Reason(err, "export"), transfer.Code(err)
 		}
 	})
 }
@@ -279,7 +278,7 @@ func transient(err error) (bool, time.Duration) {
 	if errors.As(err, &de) {
 		after = de.RetryAfter
 	}
-	return transfer.Code(err) == transfer.Unavailable || errors.Is(err, keystore.ErrUnavailable), after
+	return transfer.Code(err) == transfer.Unavailable, after
 }
 
 // copyOnce reads the asset from its source into the destination. The reader checks
@@ -402,46 +401,6 @@ func (v *verifyReader) Read(p []byte) (int, error) {
 
 func dataLoss(format string, args ...any) error {
 	return driver.Errorf(transfer.DataLoss, format, args...)
-}
-
-// code classifies an export failure.
-func code(err error) transfer.ErrorCode {
-	switch {
-	case errors.Is(err, keystore.ErrVerify):
-		return transfer.DataLoss
-	case errors.Is(err, keystore.ErrDenied):
-		return transfer.PermissionDenied
-	case errors.Is(err, keystore.ErrRemoteNotFound):
-		return transfer.NotFound
-	case errors.Is(err, keystore.ErrUnavailable):
-		return transfer.Unavailable
-	}
-	return transfer.Code(err)
-}
-
-// reason describes a failure for people; the drivers' and storage clients' messages
-// carry no secrets.
-func reason(err error) string {
-	var nk *keystore.NoKeyError
-	if errors.As(err, &nk) {
-		return nk.Message("export") + "."
-	}
-	head := ""
-	switch code(err) {
-	case transfer.DataLoss:
-		head = "Verification failed: "
-	case transfer.PermissionDenied:
-		head = "Access denied: "
-	case transfer.NotFound:
-		head = "Not found: "
-	case transfer.Unavailable:
-		head = "Server unavailable: "
-	}
-	msg := err.Error()
-	if len(msg) > maxReason {
-		msg = msg[:maxReason] + "…"
-	}
-	return head + msg
 }
 
 // report sends the run's progress to OnProgress.

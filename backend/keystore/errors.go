@@ -1,43 +1,43 @@
 package keystore
 
-import "errors"
+import "github.com/geojobs/geojobs/backend/errs"
 
-// Errors are classified by these sentinels; test with errors.Is. Messages never
-// contain secret values.
+// Errors are classified by these sentinels; test with errors.Is, or act on their
+// code (backend/errs). Messages never contain secret values.
 var (
 	// ErrLocked: the store is locked; Unlock it first.
-	ErrLocked = errors.New("keystore is locked")
+	ErrLocked = errs.New(errs.Unauthenticated, "keystore is locked")
 	// ErrPassphraseRequired: no OS keychain is available and no passphrase was given.
-	ErrPassphraseRequired = errors.New("keystore passphrase required (no OS keychain available)")
+	ErrPassphraseRequired = errs.New(errs.Unauthenticated, "keystore passphrase required (no OS keychain available)")
 	// ErrWrongPassphrase: the passphrase does not open the keystore file.
-	ErrWrongPassphrase = errors.New("wrong keystore passphrase")
+	ErrWrongPassphrase = errs.New(errs.Unauthenticated, "wrong keystore passphrase")
 	// ErrKeychain: the OS keychain could not be used, or does not hold the key
 	// that opens the keystore file.
-	ErrKeychain = errors.New("OS keychain")
+	ErrKeychain = errs.New(errs.Unavailable, "OS keychain")
 	// ErrCorrupt: the keystore file cannot be read. It is left as it is, and so
 	// is its backup.
-	ErrCorrupt = errors.New("keystore file is corrupted")
+	ErrCorrupt = errs.New(errs.Internal, "keystore file is corrupted")
 	// ErrNotFound: no key of that name.
-	ErrNotFound = errors.New("key not found")
+	ErrNotFound = errs.New(errs.NotFound, "key not found")
 	// ErrExists: a key of that name exists already.
-	ErrExists = errors.New("key already exists")
+	ErrExists = errs.New(errs.Conflict, "key already exists")
 	// ErrInvalid: a key or an argument is not valid.
-	ErrInvalid = errors.New("invalid key")
+	ErrInvalid = errs.New(errs.InvalidArgument, "invalid key")
 	// ErrNotAllowed: the key cannot be used that way (see Key.CanUse).
-	ErrNotAllowed = errors.New("key cannot be used for this")
+	ErrNotAllowed = errs.New(errs.PermissionDenied, "key cannot be used for this")
 )
 
 // Errors from the storage a key opens (transfer/s3, transfer/webdav, keycheck). The message
 // carries what the server said, never a secret.
 var (
 	// ErrRemoteNotFound: the bucket, object or path does not exist.
-	ErrRemoteNotFound = errors.New("not found on the server")
+	ErrRemoteNotFound = errs.New(errs.NotFound, "not found on the server")
 	// ErrDenied: the server refused the credentials or the operation.
-	ErrDenied = errors.New("access denied by the server")
+	ErrDenied = errs.New(errs.PermissionDenied, "access denied by the server")
 	// ErrUnavailable: the server could not be reached or failed.
-	ErrUnavailable = errors.New("server unavailable")
+	ErrUnavailable = errs.New(errs.Unavailable, "server unavailable")
 	// ErrVerify: an upload did not arrive intact.
-	ErrVerify = errors.New("upload verification failed")
+	ErrVerify = errs.New(errs.DataLoss, "upload verification failed")
 )
 
 // NoKeyError says that no key opens a URL: the keystore is locked, or none of its
@@ -65,7 +65,22 @@ func (e *NoKeyError) Message(action string) string {
 	return "No " + kind + " key in the keystore matches " + e.URL + ": add one on the Keystore page (or with geojobs keys add)"
 }
 
+// ErrorCode implements errs.Coder: unlocking (or adding a key) is what is missing.
+func (e *NoKeyError) ErrorCode() errs.Code { return errs.Unauthenticated }
+
 // Is makes errors.Is(err, ErrLocked) and errors.Is(err, ErrNotFound) work.
 func (e *NoKeyError) Is(target error) bool {
 	return (target == ErrLocked && e.Locked) || (target == ErrNotFound && !e.Locked)
 }
+
+// NotAllowedError says why a key cannot be used for something (Key.CanUse). Its
+// message is the reason alone, for people; it matches ErrNotAllowed with errors.Is.
+type NotAllowedError struct{ Why string }
+
+func (e *NotAllowedError) Error() string { return e.Why }
+
+// Is makes errors.Is(err, ErrNotAllowed) work.
+func (e *NotAllowedError) Is(target error) bool { return target == ErrNotAllowed }
+
+// ErrorCode implements errs.Coder.
+func (e *NotAllowedError) ErrorCode() errs.Code { return errs.PermissionDenied }

@@ -41,9 +41,9 @@ func (u Use) String() string {
 // inputs and outputs; public S3 and EODATA for inputs only; WebDAV for outputs
 // (and inputs when marked readable); HTTP keys for endpoints. Every storage key
 // may be used for downloads, and so may HTTP keys (files behind the same login).
-// The error wraps ErrNotAllowed and says why.
+// The error is a *NotAllowedError (it matches ErrNotAllowed) that says why.
 func (k Key) CanUse(u Use) error {
-	deny := func(why string) error { return fmt.Errorf("%w: %s", ErrNotAllowed, why) }
+	deny := func(why string) error { return &NotAllowedError{Why: why} }
 	if u == Download {
 		return nil
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/geojobs/geojobs/backend/errs"
 )
 
 // Code classifies an error so that callers can act on it without reading messages.
@@ -52,6 +54,24 @@ func (c Code) String() string {
 	return fmt.Sprintf("code(%d)", int(c))
 }
 
+// errsCodes maps the OGC API codes onto geojobs' error vocabulary (backend/errs).
+var errsCodes = [...]errs.Code{
+	OK: errs.Unknown, Unknown: errs.Unknown, NotFound: errs.NotFound, NoSuchProcess: errs.NotFound,
+	NoSuchJob: errs.NotFound, ResultNotReady: errs.Conflict, InvalidInput: errs.InvalidArgument,
+	Unauthorized: errs.Unauthenticated, Forbidden: errs.PermissionDenied, Conflict: errs.Conflict,
+	Immutable: errs.Conflict, UnsupportedMedia: errs.Unsupported, Unavailable: errs.Unavailable,
+	Timeout: errs.Timeout, BadResponse: errs.Unavailable, Internal: errs.Unavailable, Canceled: errs.Canceled,
+}
+
+// Errs is c in geojobs' error vocabulary. A server's own failure (500, a bad
+// answer) is Unavailable from geojobs' side: the fault is not in the request.
+func (c Code) Errs() errs.Code {
+	if c >= 0 && int(c) < len(errsCodes) {
+		return errsCodes[c]
+	}
+	return errs.Unknown
+}
+
 // APIError is the error of every Client operation: an HTTP error answer (Status > 0,
 // with the server's problem details in Exception), a response the client could not
 // read (Code BadResponse), or a transport failure (Status 0, cause in Err).
@@ -79,6 +99,9 @@ const bodySnippetLen = 512
 // RetryAfter is how long the server asked the client to wait (its Retry-After
 // header), zero when it did not say. Schedulers that poll use it.
 func (e *APIError) RetryAfter() time.Duration { return e.Wait }
+
+// ErrorCode implements errs.Coder.
+func (e *APIError) ErrorCode() errs.Code { return e.Code.Errs() }
 
 func (e *APIError) Error() string {
 	var b strings.Builder

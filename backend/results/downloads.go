@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
@@ -395,30 +394,8 @@ func (d *Downloads) writeCatalog(ctx context.Context, jobID, dest string) error 
 	return transfer.WriteLocalCatalog(dest, man, ic, transfer.CatalogInfo{ID: jobID, Title: "geojobs job " + jobID})
 }
 
-// reason describes a failure for people, by class; transfer's messages carry no secrets.
-func reason(err error) string {
-	if err == nil {
-		return ""
-	}
-	var nk *keystore.NoKeyError
-	if errors.As(err, &nk) {
-		return nk.Message("download") + "."
-	}
-	head := ""
-	switch transfer.Code(err) {
-	case transfer.DataLoss:
-		head = "Checksum mismatch: the file differs from the one the catalog describes (kept as .corrupt). "
-	case transfer.ResourceExhausted:
-		head = "Disk full. "
-	case transfer.PermissionDenied:
-		head = "Permission denied. "
-	case transfer.NotFound:
-		head = "Not found. "
-	case transfer.AlreadyExists:
-		head = "Already being downloaded. "
-	}
-	return head + err.Error()
-}
+// reason describes a download failure for people (transfer.Reason).
+func reason(err error) string { return transfer.Reason(err, "download") }
 
 func (d *Downloads) find(jobID, taskID string) []*entry {
 	d.mu.Lock()

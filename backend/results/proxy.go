@@ -11,13 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/errs"
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/transfer"
 	"github.com/geojobs/geojobs/backend/transfer/driver"
 )
 
 // ErrRange: the Range header asks for bytes the asset does not have.
-var ErrRange = errors.New("results: range not satisfiable")
+var ErrRange = errs.New(errs.InvalidArgument, "results: range not satisfiable")
 
 // inlineTypes are the media types the proxy serves as themselves, for <img> and the
 // map; anything else is sent as an attachment of type application/octet-stream, so a

@@ -225,7 +225,7 @@ func TestDownloadsAllWithLocalCatalogAndChecksumMismatch(t *testing.T) {
 	}
 	for _, f := range p.Files {
 		if f.Asset == "broken" {
-			if f.Code != transfer.DataLoss || !strings.HasPrefix(f.Error, "Checksum mismatch") {
+			if f.Code != transfer.DataLoss || !strings.HasPrefix(f.Error, "Verification failed") || !strings.Contains(f.Error, "checksum mismatch") {
 				t.Errorf("broken asset: code %v error %q; want DataLoss and a checksum message", f.Code, f.Error)
 			}
 		}
@@ -233,7 +233,7 @@ func TestDownloadsAllWithLocalCatalogAndChecksumMismatch(t *testing.T) {
 	recs, _ := e.st.Downloads(context.Background(), e.jobID)
 	failed := 0
 	for _, r := range recs {
-		if r.State == store.DownloadFailed && strings.Contains(r.Error, "Checksum mismatch") {
+		if r.State == store.DownloadFailed && strings.Contains(r.Error, "checksum mismatch") {
 			failed++
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/errs"
 	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/stac"
@@ -24,9 +25,9 @@ import (
 // Errors of the Service, to be tested with errors.Is.
 var (
 	// ErrNotReady: the job has no results (yet): not successful, or results not stored.
-	ErrNotReady = errors.New("results: the job has no results")
+	ErrNotReady = errs.New(errs.NotFound, "results: the job has no results")
 	// ErrNoAsset: the item or asset does not exist in the job's results.
-	ErrNoAsset = errors.New("results: no such asset")
+	ErrNoAsset = errs.New(errs.NotFound, "results: no such asset")
 )
 
 // Store is what the Service needs of backend/store.

@@ -36,7 +36,7 @@ func addAction(ctx context.Context, tx *sql.Tx, id string, at int64, action, det
 // the job from, or show it again in, ListJobs.
 func (s *Store) AddAction(ctx context.Context, id, action, detail string, at time.Time) error {
 	if strings.TrimSpace(action) == "" {
-		return fmt.Errorf("store: job %s: %w: empty action", id, ErrInvalid)
+		return fmt.Errorf("job %s: %w: empty action", id, ErrInvalid)
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		t := ms2(at)
@@ -100,7 +100,7 @@ func (s *Store) Setting(ctx context.Context, key string) (string, bool, error) {
 // SetSetting sets a setting. Settings are not for secrets: those go to the keystore.
 func (s *Store) SetSetting(ctx context.Context, key, value string) error {
 	if strings.TrimSpace(key) == "" {
-		return fmt.Errorf("store: setting: %w: empty key", ErrInvalid)
+		return fmt.Errorf("setting: %w: empty key", ErrInvalid)
 	}
 	_, err := s.w.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, key, value, ms2(time.Now()))

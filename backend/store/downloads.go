@@ -27,7 +27,7 @@ func (s *Store) Items(ctx context.Context, id string) (json.RawMessage, time.Tim
 	var at sql.NullInt64
 	err := s.r.QueryRowContext(ctx, `SELECT items, items_at FROM jobs WHERE id = ?`, id).Scan(&items, &at)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, time.Time{}, fmt.Errorf("store: job %s: %w", id, ErrNotFound)
+		return nil, time.Time{}, fmt.Errorf("job %s: %w", id, ErrNotFound)
 	}
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("store: job %s: items: %w", id, err)
@@ -78,7 +78,7 @@ func scanDownload(sc interface{ Scan(...any) error }) (Download, error) {
 // (dest and name), and returns its id.
 func (s *Store) PutDownload(ctx context.Context, d Download, at time.Time) (int64, error) {
 	if d.URL == "" || d.Dest == "" || d.Name == "" {
-		return 0, fmt.Errorf("store: download: %w: url, dest and name are required", ErrInvalid)
+		return 0, fmt.Errorf("download: %w: url, dest and name are required", ErrInvalid)
 	}
 	t := ms2(at)
 	var id int64
@@ -100,7 +100,7 @@ func (s *Store) SetDownloadState(ctx context.Context, id int64, state, reason st
 	switch state {
 	case DownloadActive, DownloadPaused, DownloadCompleted, DownloadFailed, DownloadCanceled:
 	default:
-		return fmt.Errorf("store: download %d: %w: state %q", id, ErrInvalid, state)
+		return fmt.Errorf("download %d: %w: state %q", id, ErrInvalid, state)
 	}
 	if err := s.updateOne(ctx, `UPDATE downloads SET state = ?, error = ?, updated_at = ? WHERE id = ?`, state, reason, ms2(at), id); err != nil {
 		return fmt.Errorf("store: download %d: %w", id, err)

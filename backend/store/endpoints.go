@@ -118,7 +118,7 @@ func (s *Store) Endpoints(ctx context.Context) ([]Endpoint, error) {
 func (s *Store) Endpoint(ctx context.Context, id string) (Endpoint, error) {
 	e, err := scanEndpoint(s.r.QueryRowContext(ctx, "SELECT "+endpointCols+" FROM endpoints WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return e, fmt.Errorf("store: endpoint %q: %w", id, ErrNotFound)
+		return e, fmt.Errorf("endpoint %q: %w", id, ErrNotFound)
 	}
 	if err != nil {
 		return e, fmt.Errorf("store: endpoint %q: %w", id, err)
@@ -139,7 +139,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, e Endpoint) (Endpoint, error
 		e.ID, e.Title, e.URL, e.CredentialKey, string(h), ms2(now), ms2(now))
 	if err != nil {
 		if isUnique(err) {
-			return e, fmt.Errorf("store: endpoint %q: %w: id already in use", e.ID, ErrConflict)
+			return e, fmt.Errorf("endpoint %q: %w: id already in use", e.ID, ErrConflict)
 		}
 		return e, fmt.Errorf("store: create endpoint %q: %w", e.ID, err)
 	}
@@ -186,17 +186,17 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e Endpoint) (Endpoint, error
 // nor one that still has jobs (ErrConflict: delete them first).
 func (s *Store) DeleteEndpoint(ctx context.Context, id string) error {
 	if id == LocalEndpoint {
-		return fmt.Errorf("store: delete endpoint %q: %w", id, ErrBuiltIn)
+		return fmt.Errorf("delete endpoint %q: %w", id, ErrBuiltIn)
 	}
 	res, err := s.w.ExecContext(ctx, "DELETE FROM endpoints WHERE id = ?", id)
 	if err != nil {
 		if isConstraint(err) {
-			return fmt.Errorf("store: delete endpoint %q: %w: it still has jobs", id, ErrConflict)
+			return fmt.Errorf("delete endpoint %q: %w: it still has jobs", id, ErrConflict)
 		}
 		return fmt.Errorf("store: delete endpoint %q: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: delete endpoint %q: %w", id, ErrNotFound)
+		return fmt.Errorf("delete endpoint %q: %w", id, ErrNotFound)
 	}
 	return nil
 }

@@ -158,7 +158,7 @@ func (s *Store) CreateJob(ctx context.Context, n NewJob) (Job, error) {
 		n.ID = uuid.NewString()
 	}
 	if n.EndpointID == "" || strings.TrimSpace(n.ProcessID) == "" {
-		return Job{}, fmt.Errorf("store: create job: %w: endpoint and process are required", ErrInvalid)
+		return Job{}, fmt.Errorf("create job: %w: endpoint and process are required", ErrInvalid)
 	}
 	for what, b := range map[string]json.RawMessage{"request": n.Request, "AOI": n.AOI} {
 		if err := validJSON(what, b); err != nil {
@@ -201,9 +201,9 @@ func (s *Store) CreateJob(ctx context.Context, n NewJob) (Job, error) {
 	if err != nil {
 		switch {
 		case isUnique(err):
-			return Job{}, fmt.Errorf("store: create job: %w: endpoint %s already has job %q", ErrConflict, n.EndpointID, n.RemoteID)
+			return Job{}, fmt.Errorf("create job: %w: endpoint %s already has job %q", ErrConflict, n.EndpointID, n.RemoteID)
 		case isConstraint(err):
-			return Job{}, fmt.Errorf("store: create job: %w: no endpoint %q", ErrNotFound, n.EndpointID)
+			return Job{}, fmt.Errorf("create job: %w: no endpoint %q", ErrNotFound, n.EndpointID)
 		}
 		return Job{}, fmt.Errorf("store: create job: %w", err)
 	}
@@ -220,7 +220,7 @@ func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, id string, at int64, k
 // and first status, durably. From then on the job can be found again on the server.
 func (s *Store) Submitted(ctx context.Context, id, remoteID, jobURL string, st ogcapi.StatusInfo, at time.Time) error {
 	if remoteID == "" && jobURL == "" {
-		return fmt.Errorf("store: job %s submitted: %w: neither a job id nor a job URL", id, ErrInvalid)
+		return fmt.Errorf("job %s submitted: %w: neither a job id nor a job URL", id, ErrInvalid)
 	}
 	err := s.durableTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "UPDATE jobs SET remote_id = ?, job_url = ? WHERE id = ?", remoteID, jobURL, id)
@@ -238,7 +238,7 @@ func (s *Store) Submitted(ctx context.Context, id, remoteID, jobURL string, st o
 	})
 	if err != nil {
 		if isUnique(err) {
-			return fmt.Errorf("store: job %s submitted: %w: another job has server id %q", id, ErrConflict, remoteID)
+			return fmt.Errorf("job %s submitted: %w: another job has server id %q", id, ErrConflict, remoteID)
 		}
 		return fmt.Errorf("store: job %s submitted: %w", id, err)
 	}
@@ -283,7 +283,7 @@ func (s *Store) SubmitFailed(ctx context.Context, id string, unknown bool, reaso
 // reports whether they did.
 func (s *Store) RecordStatus(ctx context.Context, id string, st ogcapi.StatusInfo, at time.Time) (changed bool, err error) {
 	if strings.TrimSpace(st.Status) == "" {
-		return false, fmt.Errorf("store: job %s: %w: empty status", id, ErrInvalid)
+		return false, fmt.Errorf("job %s: %w: empty status", id, ErrInvalid)
 	}
 	r := &statusReq{id: id, st: st, at: at, done: make(chan struct{})}
 	select {

@@ -70,7 +70,7 @@ func scanJob(sc interface{ Scan(...any) error }, cols int) (Job, error) {
 func (s *Store) Job(ctx context.Context, id string) (Job, error) {
 	j, err := scanJob(s.r.QueryRowContext(ctx, "SELECT "+jobColsFull+" FROM jobs WHERE id = ?", id), colsFull)
 	if errors.Is(err, sql.ErrNoRows) {
-		return j, fmt.Errorf("store: job %q: %w", id, ErrNotFound)
+		return j, fmt.Errorf("job %q: %w", id, ErrNotFound)
 	}
 	if err != nil {
 		return j, fmt.Errorf("store: job %q: %w", id, err)
@@ -83,7 +83,7 @@ func (s *Store) JobByRemote(ctx context.Context, endpointID, remoteID string) (J
 	j, err := scanJob(s.r.QueryRowContext(ctx, "SELECT "+jobColsFull+" FROM jobs WHERE endpoint_id = ? AND remote_id = ? AND remote_id <> ''",
 		endpointID, remoteID), colsFull)
 	if errors.Is(err, sql.ErrNoRows) {
-		return j, fmt.Errorf("store: job %q of endpoint %q: %w", remoteID, endpointID, ErrNotFound)
+		return j, fmt.Errorf("job %q of endpoint %q: %w", remoteID, endpointID, ErrNotFound)
 	}
 	if err != nil {
 		return j, fmt.Errorf("store: job %q of endpoint %q: %w", remoteID, endpointID, err)

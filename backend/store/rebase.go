@@ -19,7 +19,7 @@ const SettingLocalBase = "local.base_url"
 func (s *Store) RebaseLocal(ctx context.Context, oldBase, newBase string) (int64, error) {
 	for _, b := range []string{oldBase, newBase} {
 		if !strings.HasPrefix(b, "http://") || !strings.HasSuffix(b, "/") {
-			return 0, fmt.Errorf("store: rebase: %w: %q is not an http base URL ending in /", ErrInvalid, b)
+			return 0, fmt.Errorf("rebase: %w: %q is not an http base URL ending in /", ErrInvalid, b)
 		}
 	}
 	if oldBase == newBase {

@@ -27,15 +27,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/errs"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // Errors, to be tested with errors.Is.
 var (
-	ErrNotFound = errors.New("not found")
-	ErrInvalid  = errors.New("invalid argument")
-	ErrBuiltIn  = errors.New("the built-in endpoint cannot be changed this way")
-	ErrConflict = errors.New("conflict")
+	ErrNotFound = errs.New(errs.NotFound, "not found")
+	ErrInvalid  = errs.New(errs.InvalidArgument, "invalid argument")
+	ErrBuiltIn  = errs.New(errs.Conflict, "the built-in endpoint cannot be changed this way")
+	ErrConflict = errs.New(errs.Conflict, "conflict")
 )
 
 // LocalEndpoint is the id of the built-in endpoint; it is always present.
@@ -64,12 +65,12 @@ type Store struct {
 }
 
 // ErrClosed is returned by calls on a closed Store.
-var ErrClosed = errors.New("store closed")
+var ErrClosed = errs.New(errs.Unavailable, "store closed")
 
 // Open opens (creating if needed) the database at path and brings its schema up to date.
 func Open(path string) (*Store, error) {
 	if strings.TrimSpace(path) == "" {
-		return nil, fmt.Errorf("store: %w: empty database path", ErrInvalid)
+		return nil, fmt.Errorf("%w: empty database path", ErrInvalid)
 	}
 	w, err := sql.Open("sqlite", dsn(path, "_txlock=immediate"))
 	if err != nil {

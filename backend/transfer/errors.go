@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"syscall"
 
+	"github.com/geojobs/geojobs/backend/errs"
 	"github.com/geojobs/geojobs/backend/transfer/driver"
 )
 
@@ -63,4 +64,29 @@ func localError(op, what string, err error) error {
 		return driver.Wrap(NotFound, inner, msg)
 	}
 	return driver.Wrap(Unknown, inner, msg)
+}
+
+// maxReason bounds the characters of a Reason.
+const maxReason = 800
+
+// Reason words a failure for people, by its code: the code's title (errs.Title),
+// then the error's message, which transfer and its drivers keep free of secrets. A
+// missing key (a *keystore.NoKeyError, or any error with such a Message method)
+// says what to do for action ("download", "export") instead. "" for nil.
+func Reason(err error, action string) string {
+	if err == nil {
+		return ""
+	}
+	var nk interface{ Message(action string) string }
+	if errors.As(err, &nk) {
+		return nk.Message(action) + "."
+	}
+	msg := err.Error()
+	if len(msg) > maxReason {
+		msg = msg[:maxReason] + "…"
+	}
+	if c := Code(err); c != Unknown {
+		return errs.Title(c) + ": " + msg
+	}
+	return msg
 }

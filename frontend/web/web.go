@@ -6,19 +6,17 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/a-h/templ"
 
 	"github.com/geojobs/geojobs/backend/catalog"
+	"github.com/geojobs/geojobs/backend/errs"
 	"github.com/geojobs/geojobs/backend/ogcapi"
-	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/frontend/components"
 )
 
@@ -121,33 +119,20 @@ func Describe(err error) (status int, title, detail string) {
 		return ue.Status, ue.Title, ue.Detail
 	case errors.As(err, &ae):
 		return describeAPI(ae)
-	case errors.Is(err, catalog.ErrNoKeystore):
-		return http.StatusServiceUnavailable, "Credentials unavailable", storeDetail(err)
-	case errors.Is(err, store.ErrNotFound):
-		return http.StatusNotFound, "Not found", storeDetail(err)
-	case errors.Is(err, store.ErrInvalid):
-		return http.StatusUnprocessableEntity, "Please check the values", storeDetail(err)
-	case errors.Is(err, store.ErrBuiltIn):
-		return http.StatusConflict, "The built-in endpoint cannot change this way", storeDetail(err)
-	case errors.Is(err, store.ErrConflict):
-		return http.StatusConflict, "Conflict", storeDetail(err)
-	case errors.Is(err, catalog.ErrUnavailable):
-		return http.StatusBadGateway, "Could not fetch it", storeDetail(err)
-	case errors.Is(err, context.Canceled):
-		return 499, "Canceled", "The request was canceled."
-	case errors.Is(err, context.DeadlineExceeded):
-		return http.StatusGatewayTimeout, "Timed out", "The operation took too long."
 	}
-	return http.StatusInternalServerError, "Something went wrong", "geojobs could not complete this request. The details are in the log."
-}
-
-// storeDetail strips package prefixes ("store: ") from a user-facing error text.
-func storeDetail(err error) string {
-	s := err.Error()
-	for _, p := range []string{"store: ", "catalog: "} {
-		s = strings.ReplaceAll(s, p, "")
+	// Everything else by its code (backend/errs): the words and the status are the
+	// code's; the detail is the error's own message, which classified errors word for
+	// people. Unclassified (internal) failures say nothing of their text.
+	switch c := errs.CodeOf(err); c {
+	case errs.Unknown, errs.Internal, errs.DataLoss:
+		return http.StatusInternalServerError, "Something went wrong", "geojobs could not complete this request. The details are in the log."
+	case errs.Canceled:
+		return errs.Status(c), errs.Title(c), "The request was canceled."
+	case errs.Timeout:
+		return errs.Status(c), errs.Title(c), "The operation took too long."
+	default:
+		return errs.Status(c), errs.Title(c), err.Error()
 	}
-	return s
 }
 
 // describeAPI explains an error of a remote OGC API server. The server's own words

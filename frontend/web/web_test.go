@@ -22,8 +22,11 @@ func TestDescribe(t *testing.T) {
 		status int
 		title  string
 	}{
-		{fmt.Errorf("store: endpoint %q: %w", "x", store.ErrNotFound), 404, "Not found"},
-		{fmt.Errorf("store: %w: bad URL", store.ErrInvalid), 422, "Please check the values"},
+		// Classified errors (backend/errs) as the store words them.
+		{fmt.Errorf("endpoint %q: %w", "x", store.ErrNotFound), 404, "Not found"},
+		{fmt.Errorf("%w: bad URL", store.ErrInvalid), 422, "Please check the values"},
+		{fmt.Errorf("delete endpoint %q: %w", "local", store.ErrBuiltIn), 409, "Conflict"},
+		{fmt.Errorf("processes: %w", catalog.ErrUnavailable), 502, "Unavailable"},
 		{&ogcapi.APIError{Method: "GET", URL: "http://x/processes/p", Status: 404, Code: ogcapi.NoSuchProcess}, 404, "The endpoint has no such process"},
 		{&ogcapi.APIError{Method: "GET", URL: "http://x/", Code: ogcapi.Unauthorized, Err: catalog.ErrNoKeystore}, 503, "The endpoint's credentials could not be used"},
 		{&ogcapi.APIError{Method: "GET", URL: "http://x/", Status: 401, Code: ogcapi.Unauthorized}, 502, "The server wants valid credentials (401)"},
@@ -31,6 +34,7 @@ func TestDescribe(t *testing.T) {
 			Err: errors.New("dial tcp 127.0.0.1:9: connect: connection refused")}, 502, "Cannot reach the server"},
 		{errors.New("sql: database is locked at /home/me/.geojobs"), 500, "Something went wrong"},
 		{context.Canceled, 499, "Canceled"},
+		{fmt.Errorf("x: %w", context.DeadlineExceeded), 504, "Timed out"},
 	} {
 		status, title, detail := Describe(c.err)
 		if status != c.status || title != c.title {

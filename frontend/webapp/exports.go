@@ -46,20 +46,11 @@ func (x *exportService) Keys(context.Context) ([]resultspage.ExportKey, bool) {
 		}
 		ek := resultspage.ExportKey{Name: k.Name, Kind: string(k.Kind), Target: k.Target(), Allowed: true}
 		if err := k.CanUse(ks.Output); err != nil {
-			ek.Allowed, ek.Why = false, reasonOf(err)
+			ek.Allowed, ek.Why = false, err.Error() // a *keystore.NotAllowedError: the reason alone
 		}
 		out = append(out, ek)
 	}
 	return out, false
-}
-
-// reasonOf is the rule's explanation without the class prefix.
-func reasonOf(err error) string {
-	msg := err.Error()
-	if p := ks.ErrNotAllowed.Error() + ": "; len(msg) > len(p) && msg[:len(p)] == p {
-		return msg[len(p):]
-	}
-	return msg
 }
 
 func (x *exportService) Start(ctx context.Context, jobID, key, folder string, refs []results.AssetRef) (int, error) {

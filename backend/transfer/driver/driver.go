@@ -49,3 +49,40 @@ type Source interface {
 	// should be an *Error with Code Unavailable when retrying could help.
 	ReadRange(ctx context.Context, u *url.URL, off, n int64, opts *ReadOptions) (io.ReadCloser, error)
 }
+
+// WriteOptions tune Put.
+type WriteOptions struct {
+	// ContentType is the stored object's media type, when the store keeps one.
+	ContentType string
+}
+
+// Writer is implemented by drivers that store objects (file, s3, webdav); http(s)
+// is read-only.
+type Writer interface {
+	// Put stores the bytes r yields at u, replacing any object there and creating
+	// parent folders as needed. size is the number of bytes r yields, or -1 when
+	// unknown. Put must check what was stored: it must fail with Code DataLoss when
+	// the stored size differs from the bytes read or from size, or when the store
+	// reports a digest of the object (an MD5 ETag) that is not the data's. When
+	// reading r fails, Put must fail with an error wrapping r's and should leave no
+	// object at u. It returns the stored object's Info.
+	Put(ctx context.Context, u *url.URL, r io.Reader, size int64, opts *WriteOptions) (Info, error)
+}
+
+// Entry is one entry of a listing.
+type Entry struct {
+	// Name is the entry's name within the folder listed (no slash).
+	Name string
+	// IsDir reports a sub-folder (on S3, a common prefix); Info is then zero.
+	IsDir bool
+	Info  Info
+}
+
+// Lister is implemented by drivers that list folders (file, s3, webdav).
+type Lister interface {
+	// List returns the entries directly under the folder u, sorted by name, at most
+	// limit of them (limit <= 0: 1000); more reports that there were more. A folder
+	// that does not exist (on S3: a prefix with no object under it) must give Code
+	// NotFound.
+	List(ctx context.Context, u *url.URL, limit int) (entries []Entry, more bool, err error)
+}

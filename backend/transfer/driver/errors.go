@@ -5,35 +5,28 @@ import (
 	"fmt"
 	"net/url"
 	"time"
+
+	"github.com/geojobs/geojobs/backend/errs"
 )
 
-// ErrorCode classifies transfer errors. Callers act on the code, never on the message.
-type ErrorCode int
+// ErrorCode classifies transfer errors: it is geojobs' one error vocabulary
+// (backend/errs). Callers act on the code, never on the message.
+type ErrorCode = errs.Code
 
-// The error codes. Unavailable is the only code that is retried.
+// The codes drivers use. Unavailable is the only code that is retried.
 const (
-	Unknown           ErrorCode = iota // not classified; treated as permanent
-	NotFound                           // the object does not exist
-	PermissionDenied                   // credentials missing or refused, or a local file is not writable
-	InvalidArgument                    // a bad URL, name or option
-	Unavailable                        // transient: 5xx, 429, reset, timeout, short body
-	Changed                            // the object changed (ETag or size) since the transfer began
-	RangeUnsupported                   // the source ignored a byte range with a non-zero offset
-	Canceled                           // stopped by the caller
-	ResourceExhausted                  // local disk full
-	DataLoss                           // checksum or size mismatch
-	AlreadyExists                      // another download targets the same file
+	Unknown           = errs.Unknown           // not classified; treated as permanent
+	NotFound          = errs.NotFound          // the object does not exist
+	PermissionDenied  = errs.PermissionDenied  // credentials missing or refused, or a local file is not writable
+	InvalidArgument   = errs.InvalidArgument   // a bad URL, name or option
+	Unavailable       = errs.Unavailable       // transient: 5xx, 429, reset, timeout, short body
+	Changed           = errs.Changed           // the object changed (ETag or size) since the transfer began
+	RangeUnsupported  = errs.Unsupported       // the source ignored a byte range with a non-zero offset
+	Canceled          = errs.Canceled          // stopped by the caller
+	ResourceExhausted = errs.ResourceExhausted // local disk full
+	DataLoss          = errs.DataLoss          // checksum or size mismatch
+	AlreadyExists     = errs.Conflict          // another download targets the same file
 )
-
-var codeNames = [...]string{"Unknown", "NotFound", "PermissionDenied", "InvalidArgument", "Unavailable",
-	"Changed", "RangeUnsupported", "Canceled", "ResourceExhausted", "DataLoss", "AlreadyExists"}
-
-func (c ErrorCode) String() string {
-	if int(c) >= 0 && int(c) < len(codeNames) {
-		return codeNames[c]
-	}
-	return fmt.Sprintf("ErrorCode(%d)", int(c))
-}
 
 // Error is a classified error from a driver or from the transfer layer.
 type Error struct {
@@ -63,6 +56,9 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// ErrorCode implements errs.Coder.
+func (e *Error) ErrorCode() errs.Code { return e.Code }
+
 // Errorf returns an *Error with code c and a formatted message.
 func Errorf(c ErrorCode, format string, args ...any) *Error {
 	return &Error{Code: c, Msg: fmt.Sprintf(format, args...)}
@@ -73,13 +69,15 @@ func Wrap(c ErrorCode, err error, msg string) *Error {
 	return &Error{Code: c, Msg: msg, Err: err}
 }
 
-// CodeOf returns the code of the first *Error in err's chain, or Unknown.
+// CodeOf returns the code of the first *Error in err's chain, else the code of
+// another classified error in it (errs.CodeOf: a keystore or store error), else
+// Unknown.
 func CodeOf(err error) ErrorCode {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code
 	}
-	return Unknown
+	return errs.CodeOf(err)
 }
 
 // RedactURL renders u without userinfo, query or fragment, so it can appear in errors

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 
@@ -29,7 +30,11 @@ type Source struct {
 	tr      http.RoundTripper
 }
 
-var _ driver.Source = (*Source)(nil)
+var (
+	_ driver.Source = (*Source)(nil)
+	_ driver.Writer = (*Source)(nil)
+	_ driver.Lister = (*Source)(nil)
+)
 
 // StoreSource returns a Source that resolves keys with store.Match for downloads: the
 // S3 or EODATA key whose s3://bucket/prefix is the longest prefix of the URL. A nil
@@ -59,11 +64,17 @@ func StoreSource(store *keystore.Store, opt Options) *Source {
 }
 
 func (s *Source) client(u *url.URL) (*Client, string, error) {
+	return s.clientFor(u, true)
+}
+
+// clientFor returns the client for u's bucket and u's key; a URL without a key (a
+// bucket's root) is refused when needKey.
+func (s *Source) clientFor(u *url.URL, needKey bool) (*Client, string, error) {
 	bucket, key, err := ParseURL(u.String())
 	if err != nil {
 		return nil, "", driver.Wrap(driver.InvalidArgument, err, "s3")
 	}
-	if key == "" {
+	if key == "" && needKey {
 		return nil, "", driver.Errorf(driver.InvalidArgument, "s3: %s names no object", driver.RedactURL(u))
 	}
 	if s.Resolve == nil {
@@ -113,7 +124,7 @@ func (s *Source) Stat(ctx context.Context, u *url.URL) (driver.Info, error) {
 	}
 	info, err := c.mc.StatObject(ctx, c.bucket, key, minio.StatObjectOptions{})
 	if err != nil {
-		return driver.Info{}, toDriver(ctx, err, c.bucket, key)
+		return driver.Info{}, sourceError(ctx, err, c.bucket, key)
 	}
 	return driver.Info{Size: info.Size, ETag: `"` + strings.Trim(info.ETag, `"`) + `"`, ModTime: info.LastModified, AcceptRanges: true}, nil
 }
@@ -144,7 +155,7 @@ func (s *Source) ReadRange(ctx context.Context, u *url.URL, off, n int64, opts *
 	}
 	body, info, _, err := c.core.GetObject(ctx, c.bucket, key, o)
 	if err != nil {
-		return nil, toDriver(ctx, err, c.bucket, key)
+		return nil, sourceError(ctx, err, c.bucket, key)
 	}
 	// Some S3-compatible servers ignore If-Match: check the served ETag too.
 	if opts != nil && opts.IfMatch != "" && info.ETag != "" && strings.Trim(info.ETag, `"`) != strings.Trim(opts.IfMatch, `"`) {
@@ -167,7 +178,10 @@ func (r *readErrs) Read(p []byte) (int, error) {
 
 func (r *readErrs) Close() error { return r.rc.Close() }
 
-func toDriver(ctx context.Context, err error, bucket, key string) error {
+// sourceError is the driver's error for a failed request: the caller's cancellation,
+// Changed for a failed If-Match, else classify's error, whose keystore class carries
+// its code (backend/errs).
+func sourceError(ctx context.Context, err error, bucket, key string) error {
 	if ctx.Err() != nil {
 		return driver.Wrap(driver.Canceled, ctx.Err(), "s3")
 	}
@@ -175,17 +189,73 @@ func toDriver(ctx context.Context, err error, bucket, key string) error {
 	if errors.As(err, &resp) && (resp.Code == "PreconditionFailed" || resp.StatusCode == http.StatusPreconditionFailed) {
 		return &driver.Error{Code: driver.Changed, Status: resp.StatusCode, Msg: fmt.Sprintf("s3: s3://%s/%s changed", bucket, key)}
 	}
-	ce := classify(err, bucket, key)
-	code := driver.Unknown
-	switch {
-	case errors.Is(ce, keystore.ErrRemoteNotFound):
-		code = driver.NotFound
-	case errors.Is(ce, keystore.ErrDenied):
-		code = driver.PermissionDenied
-	case errors.Is(ce, keystore.ErrUnavailable):
-		code = driver.Unavailable
-	case errors.Is(ce, keystore.ErrInvalid):
-		code = driver.InvalidArgument
+	return classify(err, bucket, key)
+}
+
+// Put implements driver.Writer with Client.Upload, which checks the stored size and
+// MD5 ETag (an error with Code DataLoss otherwise).
+func (s *Source) Put(ctx context.Context, u *url.URL, r io.Reader, size int64, opts *driver.WriteOptions) (driver.Info, error) {
+	c, key, err := s.client(u)
+	if err != nil {
+		return driver.Info{}, err
 	}
-	return &driver.Error{Code: code, Status: resp.StatusCode, Msg: "s3", Err: ce}
+	ct := ""
+	if opts != nil {
+		ct = opts.ContentType
+	}
+	rr := &recordReader{r: r}
+	res, err := c.Upload(ctx, key, rr, size, ct)
+	switch {
+	case rr.err != nil:
+		return driver.Info{}, fmt.Errorf("s3: s3://%s/%s: %w", c.bucket, key, rr.err)
+	case ctx.Err() != nil:
+		return driver.Info{}, driver.Wrap(driver.Canceled, ctx.Err(), "s3")
+	case err != nil:
+		return driver.Info{}, err // classified: keystore classes carry their code
+	}
+	return driver.Info{Size: res.Size, ETag: `"` + res.ETag + `"`, AcceptRanges: true}, nil
+}
+
+// recordReader remembers the error of the reader given to Put (other than EOF), so
+// that Put fails with it rather than with the upload's account of it.
+type recordReader struct {
+	r   io.Reader
+	err error
+}
+
+func (r *recordReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		r.err = err
+	}
+	return n, err
+}
+
+// List implements driver.Lister over the key's bucket: objects and common prefixes
+// directly under u's key (a folder). An empty prefix counts as missing.
+func (s *Source) List(ctx context.Context, u *url.URL, limit int) ([]driver.Entry, bool, error) {
+	c, prefix, err := s.clientFor(u, false)
+	if err != nil {
+		return nil, false, err
+	}
+	if prefix != "" && !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	objs, more, err := c.List(ctx, prefix, ListOptions{Limit: limit})
+	if err != nil {
+		return nil, false, sourceError(ctx, err, c.bucket, prefix)
+	}
+	if len(objs) == 0 {
+		return nil, false, driver.Errorf(driver.NotFound, "s3: nothing under s3://%s/%s", c.bucket, prefix)
+	}
+	out := make([]driver.Entry, 0, len(objs))
+	for _, o := range objs {
+		e := driver.Entry{Name: strings.TrimSuffix(strings.TrimPrefix(o.Key, prefix), "/"), IsDir: o.IsPrefix}
+		if !e.IsDir {
+			e.Info = driver.Info{Size: o.Size, ETag: `"` + o.ETag + `"`, ModTime: o.LastModified, AcceptRanges: true}
+		}
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b driver.Entry) int { return strings.Compare(a.Name, b.Name) })
+	return out, more, nil
 }

@@ -36,7 +36,7 @@ func viewOf(k ks.Key) View {
 	for _, u := range uses {
 		r := Rule{Use: u}
 		if err := k.CanUse(u); err != nil {
-			r.Why = reason(err)
+			r.Why = err.Error() // a *keystore.NotAllowedError: the reason alone
 		}
 		v.Rules = append(v.Rules, r)
 	}
@@ -51,15 +51,6 @@ func (v View) Why(u ks.Use) string {
 		}
 	}
 	return ""
-}
-
-// reason is a keystore error's text without the sentinel's prefix.
-func reason(err error) string {
-	s := err.Error()
-	if i := strings.Index(s, ": "); i >= 0 && strings.HasPrefix(s, ks.ErrNotAllowed.Error()) {
-		return s[i+2:]
-	}
-	return s
 }
 
 // LockModel is the page while the keystore is locked.

@@ -96,7 +96,7 @@ func (h *Handler) pickKey(r *http.Request, t Target) (*ks.Key, string, error) {
 		return nil, "", err
 	}
 	if err := k.CanUse(t.Use); err != nil {
-		return nil, "The key " + strconv.Quote(k.Name) + " cannot be used here: " + reason(err) + ".", nil
+		return nil, "The key " + strconv.Quote(k.Name) + " cannot be used here: " + err.Error() + ".", nil
 	}
 	return k, "", nil
 }

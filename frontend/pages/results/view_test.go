@@ -269,7 +269,7 @@ func TestDownloadChecksumMismatchShown(t *testing.T) {
 	_, body := p.get("/jobs/" + p.jobID + "/downloads")
 	d := doc(t, body)
 	errEl := d.Find("[data-testid=download-error]")
-	if errEl.AttrOr("data-code", "") != "DataLoss" || !strings.Contains(errEl.Text(), "Checksum mismatch") {
+	if errEl.AttrOr("data-code", "") != "DataLoss" || !strings.Contains(errEl.Text(), "Verification failed") {
 		t.Fatalf("checksum mismatch not shown: %q", body)
 	}
 	if d.Find("[data-testid=download-file][data-state=completed]").Length() != 1 {
