@@ -1,11 +1,12 @@
 // Package atomicfile writes whole files so that a crash at any moment leaves either the
 // old content or the new, never a truncated file: a temporary file beside the target is
 // written, synced and renamed over it, and the folder is synced where the file system
-// allows. It is for small state files (keystore, job state, preferences), not for
-// streaming large data.
+// allows. Write is for small state files (keystore, job state, preferences); Stream
+// writes data as it comes.
 package atomicfile
 
 import (
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,7 +15,17 @@ import (
 )
 
 // Write replaces path's content with data, with permissions perm. The folder must exist.
-func Write(fsys afero.Fs, path string, data []byte, perm fs.FileMode) (err error) {
+func Write(fsys afero.Fs, path string, data []byte, perm fs.FileMode) error {
+	return Stream(fsys, path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// Stream replaces path's content with what write writes, with permissions perm: when
+// write fails, path is left as it was and write's error is returned. The folder must
+// exist. It suits data streamed from elsewhere (the transfer file driver's Put).
+func Stream(fsys afero.Fs, path string, perm fs.FileMode, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	f, err := afero.TempFile(fsys, dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
@@ -26,7 +37,7 @@ func Write(fsys afero.Fs, path string, data []byte, perm fs.FileMode) (err error
 			_ = fsys.Remove(tmp)
 		}
 	}()
-	if _, err = f.Write(data); err != nil {
+	if err = write(f); err != nil {
 		f.Close()
 		return err
 	}

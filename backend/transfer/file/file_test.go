@@ -32,6 +32,10 @@ func (h harness) Missing(t *testing.T) *url.URL {
 	return &url.URL{Scheme: "file", Path: filepath.ToSlash(filepath.Join(h.dir, "missing"))}
 }
 
+func (h harness) Folder(t *testing.T) *url.URL {
+	return &url.URL{Scheme: "file", Path: filepath.ToSlash(t.TempDir()) + "/"}
+}
+
 func TestConformance(t *testing.T) { drivertest.Run(t, harness{t.TempDir()}) }
 
 func TestPathRefusesRemoteHosts(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/geojobs/geojobs/backend/keystore"
@@ -27,6 +28,13 @@ func (h *harness) Put(t *testing.T, name string, content []byte) *url.URL {
 	t.Helper()
 	put(t, h.c, "dl/"+name, content)
 	u, _ := url.Parse("s3://results/dl/" + name)
+	return u
+}
+
+var folders atomic.Int64
+
+func (h *harness) Folder(t *testing.T) *url.URL {
+	u, _ := url.Parse(fmt.Sprintf("s3://results/suite-%d/", folders.Add(1)))
 	return u
 }
 
