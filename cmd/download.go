@@ -90,8 +90,8 @@ Exit status: 0 all files downloaded and verified, 1 some failed, 2 usage.`,
 	fl := c.Flags()
 	fl.StringVarP(&f.dest, "dest", "d", "", "destination folder (default: the current folder)")
 	fl.StringArrayVarP(&f.assets, "asset", "a", nil, `only this asset, as ITEM/KEY (repeatable); default all`)
-	fl.IntVar(&f.conns, "connections", 0, "connections per file (default 16)")
-	fl.IntVar(&f.files, "parallel", 0, "files downloaded at once (default 4)")
+	fl.IntVar(&f.conns, "connections", 0, "connections per file (default 32; with every host, connections start at 16 and adapt: more while requests succeed, up to 64, half as many after a 429 or 503)")
+	fl.IntVar(&f.files, "parallel", 0, "large files downloaded at once (default 4; small files, one connection each, run beyond it)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress, only errors")
 	c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: downloadUsage, err: err} })
 	return c

@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -514,4 +517,50 @@ func TestCodeOfContextErrors(t *testing.T) {
 	if c := transfer.Code(errors.New("x")); c != transfer.Unknown {
 		t.Errorf("Code(plain) = %v", c)
 	}
+}
+
+// Many small files are bound by round trips, not bandwidth: they run beyond MaxFiles,
+// one connection each, so that several requests are in flight at once.
+func TestManagerSmallFilesRunTogether(t *testing.T) {
+	const files, together = 12, 8
+	content := randomBytes(10_000)
+	var mu sync.Mutex
+	inflight, seen := 0, 0
+	reached := make(chan struct{})
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		inflight++
+		if inflight == together && seen < together {
+			close(reached)
+		}
+		seen = max(seen, inflight)
+		mu.Unlock()
+		<-release
+		http.ServeContent(w, r, "f", time.Time{}, bytes.NewReader(content))
+		mu.Lock()
+		inflight--
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	defer close(release)
+	opts := fastOpts()
+	opts.MaxFiles = 2
+	m := transfer.NewManager(opts)
+	defer m.Close()
+	dir := t.TempDir()
+	for i := range files {
+		name := fmt.Sprintf("f%02d", i)
+		if _, err := m.Add(transfer.Request{URL: srv.URL + "/" + name, Dest: dir, Name: name, Size: int64(len(content))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-reached:
+	case <-time.After(20 * time.Second):
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("at most %d requests in flight for %d small files, want %d", seen, files, together)
+	}
+	release <- struct{}{} // unblocks one; close (deferred) unblocks the rest
 }

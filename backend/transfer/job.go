@@ -160,7 +160,7 @@ func (j *job) stat(ctx context.Context) (driver.Info, error) {
 			return driver.Info{}, err
 		}
 		info, err := j.src.Stat(ctx, j.u)
-		j.conns.release(j.host())
+		j.conns.release(j.host(), err)
 		if err == nil {
 			if info.Size < 0 {
 				info.AcceptRanges = false
@@ -407,7 +407,7 @@ func (j *job) fetchSegment(ctx context.Context, p *plan, s *segment, f *os.File,
 			return err
 		}
 		progressed, err := j.readSegment(ctx, p, s, f, buf, cur, end)
-		j.conns.release(j.host())
+		j.conns.release(j.host(), err)
 		if err == nil {
 			return nil
 		}

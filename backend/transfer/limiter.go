@@ -2,51 +2,151 @@ package transfer
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"sync"
+
+	"github.com/geojobs/geojobs/backend/transfer/driver"
 )
 
 // connLimiter bounds connections overall and per host. A slot is held for the whole
 // request, body included.
+//
+// The limit of each host adapts to the server, additive increase and multiplicative
+// decrease as TCP does with its window: it starts at start, grows by one with every
+// request the host answers without error, up to max, and halves when the host answers
+// 429 Too Many Requests or 503 Service Unavailable. Object storage, which serves each
+// connection at a capped rate, so gets more connections while they keep succeeding; a
+// server that says it is overloaded gets fewer.
 type connLimiter struct {
-	all     chan struct{}
-	perHost int
 	mu      sync.Mutex
-	hosts   map[string]chan struct{}
+	total   int // slots over all hosts
+	inuse   int
+	start   int // a host's first limit
+	max     int // a host's highest limit
+	hosts   map[string]*hostSlots
+	waiting []*waiter // first come, first served
+	queued  func()    // tests: called when a request starts to wait
 }
 
-func newConnLimiter(total, perHost int) *connLimiter {
-	return &connLimiter{all: make(chan struct{}, total), perHost: perHost, hosts: map[string]chan struct{}{}}
+type hostSlots struct {
+	limit int
+	inuse int
 }
 
-func (l *connLimiter) host(h string) chan struct{} {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	c, ok := l.hosts[h]
+type waiter struct {
+	host    string
+	granted chan struct{}
+}
+
+func newConnLimiter(total, start, max int) *connLimiter {
+	start = min(max, start)
+	return &connLimiter{total: total, start: start, max: max, hosts: map[string]*hostSlots{}}
+}
+
+func (l *connLimiter) hostLocked(h string) *hostSlots {
+	s, ok := l.hosts[h]
 	if !ok {
-		c = make(chan struct{}, l.perHost)
-		l.hosts[h] = c
+		s = &hostSlots{limit: l.start}
+		l.hosts[h] = s
 	}
-	return c
+	return s
+}
+
+// roomLocked reports whether a request to h may start now.
+func (l *connLimiter) roomLocked(h string) bool {
+	s := l.hostLocked(h)
+	return l.inuse < l.total && s.inuse < s.limit
+}
+
+func (l *connLimiter) takeLocked(h string) {
+	l.inuse++
+	l.hostLocked(h).inuse++
 }
 
 // acquire waits for a slot for host h; release must be called with the same h.
 func (l *connLimiter) acquire(ctx context.Context, h string) error {
-	hc := l.host(h)
-	select {
-	case hc <- struct{}{}:
-	case <-ctx.Done():
-		return context.Cause(ctx)
+	l.mu.Lock()
+	if len(l.waiting) == 0 && l.roomLocked(h) {
+		l.takeLocked(h)
+		l.mu.Unlock()
+		return nil
+	}
+	w := &waiter{host: h, granted: make(chan struct{})}
+	l.waiting = append(l.waiting, w)
+	queued := l.queued
+	l.mu.Unlock()
+	if queued != nil {
+		queued()
 	}
 	select {
-	case l.all <- struct{}{}:
+	case <-w.granted:
 		return nil
 	case <-ctx.Done():
-		<-hc
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		select {
+		case <-w.granted: // granted meanwhile: give the slot back
+			l.freeLocked(h)
+			l.grantLocked()
+		default:
+			for i, x := range l.waiting {
+				if x == w {
+					l.waiting = append(l.waiting[:i], l.waiting[i+1:]...)
+					break
+				}
+			}
+		}
 		return context.Cause(ctx)
 	}
 }
 
-func (l *connLimiter) release(h string) {
-	<-l.all
-	<-l.host(h)
+// release gives back h's slot; err is the outcome of the request that held it, which
+// moves h's limit (see connLimiter).
+func (l *connLimiter) release(h string, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.freeLocked(h)
+	s := l.hostLocked(h)
+	switch {
+	case overloaded(err):
+		s.limit = max(1, s.limit/2)
+	case err == nil:
+		s.limit = min(l.max, s.limit+1)
+	}
+	l.grantLocked()
+}
+
+func (l *connLimiter) freeLocked(h string) {
+	l.inuse--
+	l.hostLocked(h).inuse--
+}
+
+// grantLocked hands free slots to waiters in order; a waiter for a host at its limit
+// does not hold up those behind it for other hosts.
+func (l *connLimiter) grantLocked() {
+	kept := l.waiting[:0]
+	for _, w := range l.waiting {
+		if l.roomLocked(w.host) {
+			l.takeLocked(w.host)
+			close(w.granted)
+			continue
+		}
+		kept = append(kept, w)
+	}
+	clear(l.waiting[len(kept):])
+	l.waiting = kept
+}
+
+// limit is h's current limit.
+func (l *connLimiter) limit(h string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.hostLocked(h).limit
+}
+
+// overloaded reports whether err is a server saying it has too much to do.
+func overloaded(err error) bool {
+	var de *driver.Error
+	return errors.As(err, &de) && (de.Status == http.StatusTooManyRequests || de.Status == http.StatusServiceUnavailable)
 }

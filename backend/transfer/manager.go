@@ -70,7 +70,7 @@ func NewManager(opts Options) *Manager {
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Manager{
 		opts:    opts,
-		conns:   newConnLimiter(opts.MaxConnections, opts.MaxPerHost),
+		conns:   newConnLimiter(opts.MaxConnections, opts.StartPerHost, opts.MaxPerHost),
 		bufs:    newBufPool(opts.BufferSize),
 		ctx:     ctx,
 		cancel:  cancel,
@@ -199,9 +199,12 @@ func (m *Manager) changedLocked() {
 	}
 }
 
-// kickLocked starts queued tasks while there is room.
+// kickLocked starts queued tasks while there is room: MaxFiles files at once, and
+// beyond that files known to be small (under MinSplitSize: one connection each) up to
+// MaxConnections, because many small assets (tiles, bands, masks) are bound by round
+// trips, not bandwidth; the connection limiter still bounds what each host gets.
 func (m *Manager) kickLocked() {
-	for !m.closed && m.running < m.opts.MaxFiles && len(m.queue) > 0 {
+	for !m.closed && len(m.queue) > 0 && m.roomLocked(m.queue[0]) {
 		t := m.queue[0]
 		m.queue = m.queue[1:]
 		ctx, cancel := context.WithCancelCause(m.ctx)
@@ -210,6 +213,14 @@ func (m *Manager) kickLocked() {
 		m.running++
 		m.wg.Go(func() { m.runTask(ctx, t) })
 	}
+}
+
+func (m *Manager) roomLocked(t *Task) bool {
+	if m.running < m.opts.MaxFiles {
+		return true
+	}
+	size := t.job.req.Size
+	return size > 0 && size < m.opts.MinSplitSize && m.running < m.opts.MaxConnections
 }
 
 func (m *Manager) runTask(ctx context.Context, t *Task) {

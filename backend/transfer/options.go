@@ -13,11 +13,15 @@ type Options struct {
 	// MaxFiles bounds the files downloaded at once. Default 4.
 	MaxFiles int
 	// MaxConnections bounds the connections of all files together; it also bounds
-	// memory (one buffer per connection). Default 32.
+	// memory (one buffer per connection). Default 64.
 	MaxConnections int
-	// MaxPerHost bounds the connections to one host (host:port) over all files. Default 16.
+	// StartPerHost is the first limit of connections to one host (host:port) over all
+	// files; the limit then adapts to the host, up to MaxPerHost: one more with each
+	// request answered without error, half as many after a 429 or 503. Default 16.
+	StartPerHost int
+	// MaxPerHost bounds the connections to one host over all files. Default 64.
 	MaxPerHost int
-	// Connections bounds the connections of one file. Default 16.
+	// Connections bounds the connections of one file. Default 32.
 	Connections int
 	// MinSplitSize: smaller files use one connection. Default 8 MiB.
 	MinSplitSize int64
@@ -56,9 +60,10 @@ func (o Options) withDefaults() Options {
 		}
 	}
 	def(&o.MaxFiles, 4)
-	def(&o.MaxConnections, 32)
-	def(&o.MaxPerHost, 16)
-	def(&o.Connections, 16)
+	def(&o.MaxConnections, 64)
+	def(&o.StartPerHost, 16)
+	def(&o.MaxPerHost, 64)
+	def(&o.Connections, 32)
 	def(&o.BufferSize, 256<<10)
 	defD := func(v *time.Duration, d time.Duration) {
 		if *v <= 0 {
