@@ -185,6 +185,99 @@
     btn.form.setAttribute("hx-confirm", btn.getAttribute("data-confirm").replace("{n}", n === 1 ? "1 job" : n + " jobs"));
   });
 
+  // Execution form: what an action answers is brought into view and focused (F-16).
+  // The form is swapped whole; the button that sent it says what to show: the new
+  // row after "+ Add a value", the export dialog, else the problems or the notice at
+  // the top of the form (they would sit off-screen above the sticky Submit).
+  let execOp = "";
+  document.addEventListener("click", function (ev) {
+    const b = ev.target.closest && ev.target.closest("#exec-form button[type=submit]");
+    if (b) execOp = b.value || "";
+  });
+  let execPending = null;
+  document.addEventListener("htmx:beforeRequest", function (ev) {
+    if (ev.detail && ev.detail.elt && ev.detail.elt.id === "exec-form") { execPending = execOp; execOp = ""; }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    const form = document.getElementById("exec-form");
+    if (!form || execPending === null) return;
+    const op = execPending;
+    execPending = null;
+    const show = function (el, block) {
+      if (!el) return false;
+      el.scrollIntoView({ block: block || "start" });
+      el.focus({ preventScroll: true });
+      return true;
+    };
+    const dialog = document.getElementById("export-dialog");
+    if (dialog && op === "export") {
+      dialog.close();
+      dialog.showModal();
+      show(document.getElementById("export-h"), "nearest");
+      return;
+    }
+    const lead = form.querySelector("[data-focus-after-swap]");
+    if (lead && lead.matches("[data-testid=problems],[data-testid=submit-error]")) { show(lead); return; }
+    if (op.indexOf("add:") === 0 || op.indexOf("remove:") === 0) {
+      const fs = document.getElementById("in-" + op.split(":")[1]);
+      const rows = fs ? fs.querySelectorAll("[data-testid=row]") : [];
+      const row = rows[rows.length - 1];
+      const ctl = op.indexOf("add:") === 0 && row
+        ? row.querySelector(".value-control input:not([type=hidden]),.value-control textarea,.value-control select") ||
+          row.querySelector("input:not([type=hidden]),textarea,select")
+        : fs && fs.querySelector("[data-testid=add-row]");
+      if (show(ctl, "center")) return;
+    }
+    if (op === "validate" || op === "import") show(lead);
+  });
+  document.addEventListener("click", function (ev) {
+    const b = ev.target.closest && ev.target.closest("[data-close-dialog]");
+    if (!b) return;
+    const d = document.getElementById(b.getAttribute("data-close-dialog"));
+    if (d) d.close();
+    const exp = document.querySelector("#exec-form [data-testid=export]");
+    if (exp) exp.focus();
+  });
+
+  // A button with data-busy-text says so (and is disabled) while its request runs:
+  // a key or connection test may take seconds.
+  function busyButton(ev) {
+    const elt = ev.detail && ev.detail.elt;
+    if (!elt || !elt.matches) return null;
+    if (elt.matches("[data-busy-text]")) return elt;
+    return elt.querySelector ? elt.querySelector("[data-busy-text]") : null;
+  }
+  document.addEventListener("htmx:beforeRequest", function (ev) {
+    const b = busyButton(ev);
+    if (!b || b.hasAttribute("aria-busy")) return;
+    b.setAttribute("data-idle-text", b.textContent);
+    b.textContent = b.getAttribute("data-busy-text");
+    b.setAttribute("aria-busy", "true");
+    b.disabled = true;
+  });
+  document.addEventListener("htmx:afterRequest", function (ev) {
+    const b = busyButton(ev);
+    if (!b || !b.hasAttribute("aria-busy")) return;
+    b.textContent = b.getAttribute("data-idle-text");
+    b.removeAttribute("aria-busy");
+    b.disabled = false;
+  });
+
+  // HTTP keys: only the fields of the chosen authentication scheme are shown.
+  function syncScheme(root) {
+    const sel = (root || document).querySelector ? (root || document).querySelector("select[name=scheme]") : null;
+    if (!sel) return;
+    document.querySelectorAll("[data-scheme-only]").forEach(function (el) {
+      el.hidden = el.getAttribute("data-scheme-only") !== sel.value;
+    });
+  }
+  document.addEventListener("change", function (ev) {
+    if (ev.target.matches && ev.target.matches("select[name=scheme]")) syncScheme(document);
+  });
+  document.addEventListener("htmx:load", function () { syncScheme(document); });
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { syncScheme(document); });
+  else syncScheme(document);
+
   // JSON editors: say at once when the text is not JSON (the server checks it again).
   document.addEventListener("focusout", function (ev) {
     const ta = ev.target;

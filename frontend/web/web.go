@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -180,7 +181,30 @@ func describeAPI(e *ogcapi.APIError) (int, string, string) {
 	case ogcapi.Canceled:
 		status, title = 499, "Canceled"
 	}
+	if e.Exception.Title == "" && e.Exception.Detail == "" && looksLikeHTML(e.Body) {
+		// A web page where OGC API JSON was expected: say what that means rather than
+		// show the page's markup (F-25).
+		if status == http.StatusNotFound || e.Code == ogcapi.BadResponse {
+			title = "Not an OGC API – Processes server"
+		}
+		return status, title, fmt.Sprintf("%s %s answered %s with a web page, not OGC API JSON. This URL may not be an OGC API – Processes endpoint: check its path on the Endpoints page (for example …/ogc-api/), and test the connection there.",
+			e.Method, e.URL, statusText(e.Status))
+	}
 	return status, title, e.Error()
+}
+
+// looksLikeHTML reports a response body that is an HTML page.
+func looksLikeHTML(body string) bool {
+	b := strings.ToLower(strings.TrimSpace(body))
+	return strings.HasPrefix(b, "<!doctype html") || strings.HasPrefix(b, "<html") || strings.HasPrefix(b, "<head") ||
+		strings.HasPrefix(b, "<body") || strings.HasPrefix(b, "<?xml") && strings.Contains(b, "<html")
+}
+
+func statusText(code int) string {
+	if code == 0 {
+		return "nothing"
+	}
+	return fmt.Sprintf("%d %s", code, http.StatusText(code))
 }
 
 // Error writes err as a page with a readable message (and logs internal failures).

@@ -158,6 +158,12 @@ func (h *Handler) testInput(w http.ResponseWriter, r *http.Request) error {
 		m.BuiltIn = cur.BuiltIn
 	}
 	rep, err := h.cat.TestInput(r.Context(), in)
+	if errors.Is(err, store.ErrInvalid) {
+		// Said where the test's answer goes (only that part of the page is replaced).
+		status, _, detail := web.Describe(err)
+		m.TestErr = detail
+		return h.renderForm(w, r, m, status)
+	}
 	if err != nil {
 		return h.saveFailed(w, r, m, err)
 	}

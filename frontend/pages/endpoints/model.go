@@ -23,6 +23,7 @@ type FormModel struct {
 	BuiltIn  bool
 	Input    catalog.EndpointInput
 	Err      string // why saving failed
+	TestErr  string // why the values could not be tested (a malformed URL)
 	KeyNames []string
 	Report   *catalog.Report // a connection test of the values entered
 }

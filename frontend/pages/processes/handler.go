@@ -72,9 +72,6 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.cat.Select(ctx, e.ID); err != nil {
-		h.log.Warn("remembering the selected endpoint", "err", err)
-	}
 	es, err := h.cat.Endpoints(ctx)
 	if err != nil {
 		return err
@@ -85,8 +82,14 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		// The page renders with the reason: the endpoint selector stays usable.
 		_, m.ErrTitle, m.ErrDetail = web.Describe(err)
-	} else if caps, err := h.cat.Capabilities(ctx, e.ID); err == nil {
-		m.CanDeploy = caps.Deploy
+	} else {
+		// Only an endpoint that lists processes becomes the selected one (F-25).
+		if err := h.cat.Select(ctx, e.ID); err != nil {
+			h.log.Warn("remembering the selected endpoint", "err", err)
+		}
+		if caps, err := h.cat.Capabilities(ctx, e.ID); err == nil {
+			m.CanDeploy = caps.Deploy
+		}
 	}
 	return web.Render(w, r, web.Page{Title: "Processes · " + e.Title, Section: components.SectionProcesses,
 		Content: ListView(m), Fragments: []string{"process-results"}})

@@ -1,0 +1,59 @@
+package webapp
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// F-24: testing a malformed URL says so where the test's answer goes.
+func TestEndpointTestMalformedURL(t *testing.T) {
+	s := start(t)
+	r := s.postForm("/endpoints/test", url.Values{"title": {"Typo"}, "url": {"htp:/127.0.0.1:8765"}}, htmx("form-test"))
+	if r.status != http.StatusUnprocessableEntity {
+		t.Errorf("status %d", r.status)
+	}
+	rep := r.find("#form-test [data-testid=report][data-ok=false]")
+	if rep.Length() != 1 || !strings.Contains(rep.Text(), "The URL cannot be tested") || !strings.Contains(rep.Text(), "http or https") {
+		t.Errorf("the test's answer: %q", r.find("#form-test").Text())
+	}
+}
+
+// F-25: a saved endpoint that is not an OGC API server is explained on its processes
+// page, without the server's HTML, and does not become the selected endpoint.
+func TestNonOGCEndpointExplained(t *testing.T) {
+	s := start(t)
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`<!DOCTYPE HTML><html lang="en"><head><title>Error response</title></head><body><h1>Error response</h1></body></html>`))
+	}))
+	defer page.Close()
+	c := s.postForm("/endpoints", url.Values{"title": {"Plain web server"}, "url": {page.URL + "/"}})
+	if c.status != http.StatusSeeOther {
+		t.Fatalf("create: %d %s", c.status, c.body)
+	}
+	eps, err := s.app.Catalog.Endpoints(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := ""
+	for _, e := range eps {
+		if e.Title == "Plain web server" {
+			id = e.ID
+		}
+	}
+	p := s.get("/processes?endpoint=" + url.QueryEscape(id))
+	main := p.find("main").Text()
+	if !strings.Contains(main, "Not an OGC API – Processes server") || !strings.Contains(main, "with a web page, not OGC API JSON") {
+		t.Errorf("processes page: %q", main)
+	}
+	if strings.Contains(p.body, "DOCTYPE HTML") || strings.Contains(main, "<html") || strings.Contains(main, "Error response") {
+		t.Error("the server's HTML is shown")
+	}
+	if sel := s.app.Catalog.Selected(t.Context()); sel == id {
+		t.Error("a failing endpoint became the selected one")
+	}
+}
