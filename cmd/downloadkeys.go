@@ -19,6 +19,7 @@ import (
 	"github.com/geojobs/geojobs/backend/transfer"
 	"github.com/geojobs/geojobs/backend/transfer/httpget"
 	"github.com/geojobs/geojobs/backend/transfer/s3"
+	"github.com/geojobs/geojobs/backend/transfer/webdav"
 )
 
 // downloadKeys opens the data dir's keystore for downloads: with the OS keychain or
@@ -64,6 +65,9 @@ func downloadMux(keys *keystore.Store) *transfer.Mux {
 	mux.Register("http", h)
 	mux.Register("https", h)
 	mux.Register("s3", s3.StoreSource(keys, s3.Options{}))
+	dav := webdav.StoreSource(keys, webdav.Options{}) // WebDAV shares' files as dav:// and davs:// URLs
+	mux.Register("dav", dav)
+	mux.Register("davs", dav)
 	return mux
 }
 

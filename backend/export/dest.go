@@ -1,8 +1,8 @@
 // Package export copies the assets of a job's results to the user's own storage — an
 // S3 bucket or a WebDAV share named by a keystore key allowed for outputs — and
 // writes a STAC catalog of the copy beside them. Assets are streamed from their
-// source (the transfer drivers: http, https, s3) straight into the upload: no local
-// copy is made. Each file is verified: the stored size must be what was sent (and,
+// source (the transfer drivers: http, https, s3, dav) straight into the destination,
+// a transfer.Folder over the s3 or webdav driver: no local copy is made. Each file is verified: the stored size must be what was sent (and,
 // on S3, the ETag the MD5 of it), and when the asset has file:size or file:checksum
 // the stream read from the source must match them, or the upload is aborted.
 //
@@ -10,32 +10,17 @@
 package export
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/geojobs/geojobs/backend/errs"
 	"github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/backend/transfer"
 	"github.com/geojobs/geojobs/backend/transfer/s3"
 	"github.com/geojobs/geojobs/backend/transfer/webdav"
 )
-
-// Destination is where an export writes: a folder of a bucket or a share.
-type Destination interface {
-	// Put streams r (size bytes, or -1 when unknown) to rel, a clean slash-separated
-	// path under the destination's folder. It must fail when what is stored differs
-	// from what was sent (an error wrapping keystore.ErrVerify). When r fails, the
-	// upload must be aborted, so that the server does not keep what was sent.
-	Put(ctx context.Context, rel string, r io.Reader, size int64, contentType string) error
-	// URL is rel's location as STAC hrefs give it: s3://bucket/key or the share's
-	// https URL.
-	URL(rel string) string
-	// String names the destination for people (no secrets).
-	String() string
-}
 
 // ErrFolder: the folder given for an export is not usable.
 var ErrFolder = errs.New(errs.InvalidArgument, "export: bad folder")
@@ -45,7 +30,7 @@ var ErrFolder = errs.New(errs.InvalidArgument, "export: bad folder")
 // folder's first segment); for a WebDAV key, files under <endpoint>/<folder>/. The
 // key must be allowed for outputs (keystore.Key.CanUse); the error wraps
 // keystore.ErrNotAllowed otherwise. transport may be nil.
-func Open(k *keystore.Key, folder string, transport http.RoundTripper) (Destination, error) {
+func Open(k *keystore.Key, folder string, transport http.RoundTripper) (*transfer.Folder, error) {
 	if err := k.CanUse(keystore.Output); err != nil {
 		return nil, fmt.Errorf("key %q: %w", k.Name, err)
 	}
@@ -55,26 +40,22 @@ func Open(k *keystore.Key, folder string, transport http.RoundTripper) (Destinat
 	}
 	switch k.Kind {
 	case keystore.KindS3, keystore.KindEODATA:
-		kk := *k
-		prefix := strings.Trim(k.Prefix, "/")
-		if kk.Bucket == "" {
-			bucket, rest, _ := strings.Cut(folder, "/")
-			if bucket == "" {
+		bucket := k.Bucket
+		if bucket == "" {
+			b, rest, _ := strings.Cut(folder, "/")
+			if b == "" {
 				return nil, fmt.Errorf("%w: key %q is for every bucket of its endpoint: start the folder with the bucket's name", ErrFolder, k.Name)
 			}
-			kk.Bucket, folder = bucket, rest
+			bucket, folder = b, rest
 		}
-		c, err := s3.New(&kk, s3.Options{Transport: transport})
-		if err != nil {
-			return nil, err
-		}
-		return &s3Dest{c: c, bucket: kk.Bucket, base: join(prefix, folder)}, nil
+		base := &url.URL{Scheme: "s3", Host: bucket, Path: "/" + join(k.Prefix, folder)}
+		return transfer.NewFolder(s3.KeySource(k, s3.Options{Transport: transport}), base), nil
 	case keystore.KindWebDAV:
-		c, err := webdav.New(k, webdav.Options{Transport: transport})
+		base, err := url.Parse(strings.TrimRight(k.Endpoint, "/") + (&url.URL{Path: "/" + folder}).EscapedPath())
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w: key %q: %v", ErrFolder, k.Name, err)
 		}
-		return &davDest{c: c, endpoint: strings.TrimRight(k.Endpoint, "/"), base: folder}, nil
+		return transfer.NewFolder(webdav.KeySource(k, webdav.Options{Transport: transport}), base), nil
 	}
 	return nil, &keystore.NotAllowedError{Why: string(k.Kind) + " keys cannot receive exports"}
 }
@@ -103,38 +84,3 @@ func join(parts ...string) string {
 	}
 	return strings.Join(out, "/")
 }
-
-type s3Dest struct {
-	c      *s3.Client
-	bucket string
-	base   string
-}
-
-func (d *s3Dest) Put(ctx context.Context, rel string, r io.Reader, size int64, contentType string) error {
-	_, err := d.c.Upload(ctx, join(d.base, rel), r, size, contentType)
-	return err
-}
-
-func (d *s3Dest) URL(rel string) string {
-	return "s3://" + d.bucket + "/" + join(d.base, rel)
-}
-
-func (d *s3Dest) String() string { return strings.TrimSuffix(d.URL(""), "/") + "/" }
-
-type davDest struct {
-	c        *webdav.Client
-	endpoint string
-	base     string
-}
-
-func (d *davDest) Put(ctx context.Context, rel string, r io.Reader, size int64, _ string) error {
-	_, err := d.c.Upload(ctx, "/"+join(d.base, rel), r, size)
-	return err
-}
-
-func (d *davDest) URL(rel string) string {
-	p := join(d.base, rel)
-	return d.endpoint + (&url.URL{Path: "/" + p}).EscapedPath()
-}
-
-func (d *davDest) String() string { return strings.TrimSuffix(d.URL(""), "/") + "/" }

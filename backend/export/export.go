@@ -106,7 +106,7 @@ type Exporter struct {
 
 type run struct {
 	jobID  string
-	dest   Destination
+	dest   *transfer.Folder
 	cancel context.CancelFunc
 	done   chan struct{}
 	mu     sync.Mutex
@@ -134,7 +134,7 @@ var exportable = map[string]bool{"http": true, "https": true, "s3": true}
 // catalog (catalog.json and one JSON per item, asset hrefs relative to it). It
 // returns how many files are queued; assets left out are reported in the error
 // beside a positive count. ErrBusy when the job's previous export still runs.
-func (e *Exporter) Start(jobID string, ic *stac.ItemCollection, refs []results.AssetRef, dest Destination) (int, error) {
+func (e *Exporter) Start(jobID string, ic *stac.ItemCollection, refs []results.AssetRef, dest *transfer.Folder) (int, error) {
 	planned, perr := results.Plan(ic, "", refs)
 	var errs []error
 	if perr != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/geojobs/geojobs/backend/transfer"
 	"github.com/geojobs/geojobs/backend/transfer/httpget"
 	"github.com/geojobs/geojobs/backend/transfer/s3"
+	"github.com/geojobs/geojobs/backend/transfer/webdav"
 	resultspage "github.com/geojobs/geojobs/frontend/pages/results"
 )
 
@@ -36,6 +37,9 @@ func (a *App) buildResults(opts Options, log *slog.Logger) (*resultspage.Handler
 	}
 	mux := transfer.DefaultMux(auth)
 	mux.Register("s3", s3.StoreSource(a.Keys, s3.Options{}))
+	dav := webdav.StoreSource(a.Keys, webdav.Options{}) // WebDAV shares' files as dav:// and davs:// URLs
+	mux.Register("dav", dav)
+	mux.Register("davs", dav)
 	var err error
 	a.Results, err = results.NewService(results.ServiceOptions{Store: a.Store, Sources: mux, Auth: auth,
 		Clients: a.Catalog.Client, Logger: log.With("component", "results"),

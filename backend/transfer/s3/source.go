@@ -36,6 +36,12 @@ var (
 	_ driver.Lister = (*Source)(nil)
 )
 
+// KeySource returns a Source that uses key k for every URL (an export's destination).
+// The key's own endpoint is used, as always.
+func KeySource(k *keystore.Key, opt Options) *Source {
+	return &Source{Options: opt, Resolve: func(*url.URL) (*keystore.Key, error) { return k, nil }}
+}
+
 // StoreSource returns a Source that resolves keys with store.Match for downloads: the
 // S3 or EODATA key whose s3://bucket/prefix is the longest prefix of the URL. A nil
 // or locked store, or no matching key, fails with a *keystore.NoKeyError (Code
