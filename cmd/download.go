@@ -174,60 +174,51 @@ func downloadAll(ctx context.Context, stderr io.Writer, ic *stac.ItemCollection,
 	if err != nil {
 		return &exitError{code: downloadUsage, err: err}
 	}
-	planned, perr := results.Plan(ic, dest, refs)
-	if len(planned) == 0 {
-		if perr != nil {
-			return &exitError{code: downloadUsage, err: perr}
-		}
-		return &exitError{code: downloadUsage, err: errors.New("no assets to download")}
-	}
-	if perr != nil {
-		fmt.Fprintln(stderr, "geojobs: skipped:", perr)
-	}
 	mux := downloadMux(keys)
 	if local {
 		mux.Register("file", file.Source{})
 	}
+	// The app's download orchestrator, without a database: plan, folder check, fetch
+	// and verify, manifest and local catalog are the same as on the results page.
 	bar := newProgressBar(stderr, f.quiet)
-	m := transfer.NewManager(transfer.Options{Sources: mux, Manifest: true, Connections: f.conns, MaxFiles: f.files,
-		OnProgress: bar.update})
-	var errs []error
-	for _, p := range planned {
-		if _, err := m.Add(p.Request); err != nil {
-			errs = append(errs, fmt.Errorf("%s/%s: %w", p.Item, p.Asset, err))
-		}
+	d, err := results.NewDownloads(results.DownloadsOptions{
+		Items:      func(context.Context, string) (*stac.ItemCollection, error) { return ic, nil },
+		Transfer:   transfer.Options{Sources: mux, Connections: f.conns, MaxFiles: f.files},
+		OnProgress: bar.update,
+	})
+	if err != nil {
+		return err
 	}
-	go func() {
-		<-ctx.Done()
-		m.Close() // keeps partial files: running the command again resumes
-	}()
-	res, werr := m.Wait(ctx)
-	m.Close()
+	n, serr := d.Start(ctx, "", dest, refs)
+	if n == 0 {
+		d.Close()
+		if serr == nil {
+			serr = errors.New("no assets to download")
+		}
+		return &exitError{code: downloadUsage, err: serr}
+	}
+	if serr != nil {
+		fmt.Fprintln(stderr, "geojobs: skipped:", serr)
+	}
+	p, werr := d.Wait(ctx, "")
+	d.Close() // keeps partial files: running the command again resumes
 	bar.done()
-	if ctx.Err() != nil {
+	if werr != nil || ctx.Err() != nil {
 		return &exitError{code: 130, err: errors.New("interrupted; run the command again to resume")}
 	}
-	man, err := transfer.ReadManifest(dest)
-	if err == nil {
-		err = transfer.WriteLocalCatalog(dest, man, ic, transfer.CatalogInfo{})
-	}
-	if err != nil {
-		errs = append(errs, fmt.Errorf("local catalog: %w", err))
-	}
 	var total int64
-	ok := 0
-	for _, r := range res {
-		if r.Err == nil {
-			ok++
-			total += max(r.Size, 0)
+	var errs []error
+	for _, f := range p.Files {
+		switch f.State {
+		case transfer.StateCompleted:
+			total += max(f.Size, 0)
+		case transfer.StateFailed:
+			errs = append(errs, fmt.Errorf("%s/%s: %s", f.Item, f.Asset, f.Error))
 		}
 	}
 	if !f.quiet {
-		fmt.Fprintf(stderr, "%d of %d file(s), %s, in %s; catalog: %s\n", ok, len(planned), transfer.FormatSize(total), dest,
+		fmt.Fprintf(stderr, "%d of %d file(s), %s, in %s; catalog: %s\n", p.Completed, len(p.Files), transfer.FormatSize(total), dest,
 			filepath.Join(dest, transfer.CatalogName))
-	}
-	if werr != nil {
-		errs = append(errs, werr)
 	}
 	if len(errs) > 0 {
 		return &exitError{code: downloadFailed, err: errors.Join(errs...)}
@@ -253,11 +244,10 @@ func newProgressBar(w io.Writer, quiet bool) *progressBar {
 	return &progressBar{w: w, tty: tty, quiet: quiet}
 }
 
-func (b *progressBar) update(u transfer.Update) {
+func (b *progressBar) update(t results.JobProgress) {
 	if b.quiet {
 		return
 	}
-	t := u.Total
 	pct := -1.0
 	if t.Size > 0 {
 		pct = 100 * float64(t.Done) / float64(t.Size)
@@ -266,7 +256,7 @@ func (b *progressBar) update(u transfer.Update) {
 	if t.ETA >= 0 {
 		eta = t.ETA.Round(time.Second).String()
 	}
-	line := fmt.Sprintf("%d/%d files  %s", t.Completed, t.Files, transfer.FormatSize(t.Done))
+	line := fmt.Sprintf("%d/%d files  %s", t.Completed, len(t.Files), transfer.FormatSize(t.Done))
 	if t.Size >= 0 {
 		line += " of " + transfer.FormatSize(t.Size)
 	}
@@ -285,7 +275,7 @@ func (b *progressBar) update(u transfer.Update) {
 		b.drawn = true
 		return
 	}
-	if time.Since(b.last) < 5*time.Second && t.Completed+t.Failed < t.Files {
+	if time.Since(b.last) < 5*time.Second && t.Active > 0 {
 		return
 	}
 	b.last = time.Now()

@@ -70,6 +70,12 @@ func TestRunDownloadAndDownload(t *testing.T) {
 	if code, msg := runCLI(t, "geojobs", "--data-dir", filepath.Join(dir, "data"), "download", "no-such-job"); code != downloadUsage || !strings.Contains(msg, "neither a file") {
 		t.Errorf("unknown job: exit %d %s", code, msg)
 	}
+	// The folder is checked before anything is fetched (the same orchestrator as the
+	// results page): a folder under a file is refused with the reason.
+	blocked := filepath.Join(out, "below")
+	if code, msg := runCLI(t, "geojobs", "download", out, "-d", blocked); code != downloadUsage || !strings.Contains(msg, "is a file") {
+		t.Errorf("unusable folder: exit %d %s", code, msg)
+	}
 	var fc map[string]any
 	b, _ := os.ReadFile(out)
 	if json.Unmarshal(b, &fc) != nil {

@@ -25,8 +25,11 @@ type DownloadStore interface {
 	UnfinishedDownloads(ctx context.Context) ([]store.Download, error)
 }
 
-// DownloadsOptions configure Downloads. Store and Items are required.
+// DownloadsOptions configure Downloads. Items is required.
 type DownloadsOptions struct {
+	// Store records the downloads so that unfinished ones resume after a restart
+	// (Restore). Nil keeps them in memory only (the command line, which resumes from
+	// the .part files when run again).
 	Store DownloadStore
 	// Items returns a job's results (Service.Items).
 	Items func(ctx context.Context, jobID string) (*stac.ItemCollection, error)
@@ -140,8 +143,11 @@ type Downloads struct {
 
 // NewDownloads returns the download manager; Close stops it, keeping partial files.
 func NewDownloads(o DownloadsOptions) (*Downloads, error) {
-	if o.Store == nil || o.Items == nil {
-		return nil, errors.New("results: DownloadsOptions.Store and Items are required")
+	if o.Items == nil {
+		return nil, errors.New("results: DownloadsOptions.Items is required")
+	}
+	if o.Store == nil {
+		o.Store = &memoryStore{}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -385,13 +391,15 @@ func (d *Downloads) writeCatalog(ctx context.Context, jobID, dest string) error 
 	if err != nil {
 		return err
 	}
-	var ic *stac.ItemCollection
-	if jobID != "" {
-		if ic, err = d.o.Items(ctx, jobID); err != nil {
-			return err
-		}
+	ic, err := d.o.Items(ctx, jobID)
+	if err != nil {
+		return err
 	}
-	return transfer.WriteLocalCatalog(dest, man, ic, transfer.CatalogInfo{ID: jobID, Title: "geojobs job " + jobID})
+	info := transfer.CatalogInfo{}
+	if jobID != "" {
+		info = transfer.CatalogInfo{ID: jobID, Title: "geojobs job " + jobID}
+	}
+	return transfer.WriteLocalCatalog(dest, man, ic, info)
 }
 
 // reason describes a download failure for people (transfer.Reason).
@@ -625,3 +633,22 @@ func expandHome(p string) string {
 	}
 	return p
 }
+
+// memoryStore is the DownloadStore of Downloads without a database.
+type memoryStore struct {
+	mu sync.Mutex
+	n  int64
+}
+
+func (m *memoryStore) PutDownload(context.Context, store.Download, time.Time) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.n++
+	return m.n, nil
+}
+
+func (m *memoryStore) SetDownloadState(context.Context, int64, string, string, time.Time) error {
+	return nil
+}
+
+func (m *memoryStore) UnfinishedDownloads(context.Context) ([]store.Download, error) { return nil, nil }
