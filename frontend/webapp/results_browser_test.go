@@ -149,5 +149,56 @@ func TestBrowserResults(t *testing.T) {
 	if exp.status != 200 || stac.Validate([]byte(exp.body)) != nil {
 		t.Fatalf("export: %d", exp.status)
 	}
+
+	// Issue 14 §5. Once every file is done, there is nothing to pause or resume.
+	var stale int
+	run("no stale controls", chromedp.Evaluate(`document.querySelectorAll('[data-testid=pause-all],[data-testid=resume-all]').length`, &stale))
+	if stale != 0 {
+		t.Errorf("%d Pause/Resume buttons after every file is done", stale)
+	}
+	// An unusable folder is refused when typed, and on Download, before anything is queued.
+	var refused, problem string
+	run("an unusable folder is refused when chosen",
+		chromedp.SetValue(`[data-testid=download-dest]`, "/proc/nope/here", chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelector('[data-testid=download-dest]').dispatchEvent(new Event('change', {bubbles: true}))`, nil),
+		chromedp.WaitVisible(`[data-testid=download-folder-problem]`, chromedp.ByQuery),
+		chromedp.Text(`[data-testid=download-folder-problem]`, &refused, chromedp.ByQuery),
+		chromedp.Click(`[data-testid=download-all]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=download-problem]`, chromedp.ByQuery),
+		chromedp.Text(`[data-testid=download-problem]`, &problem, chromedp.ByQuery),
+	)
+	if !strings.Contains(refused, "/proc/nope/here cannot be created") || !strings.HasPrefix(problem, "Nothing was queued") {
+		t.Errorf("unusable folder: %q, then %q", refused, problem)
+	}
+	// Downloading again into a new folder writes there, and is done only when it is.
+	second := filepath.Join(t.TempDir(), "second", "copy")
+	run("download all again into a new folder",
+		chromedp.SetValue(`[data-testid=download-dest]`, second, chromedp.ByQuery),
+		chromedp.Click(`[data-testid=download-all]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=download-notice]`, chromedp.ByQuery),
+	)
+	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := s.app.Downloads.Wait(dctx, jobID); err != nil {
+		t.Fatal(err)
+	}
+	var into string
+	run("four files done, two in the new folder",
+		chromedp.Poll(`document.querySelectorAll('[data-testid=download-file][data-state=completed]').length === 4`, nil,
+			chromedp.WithPollingTimeout(20*time.Second)),
+		chromedp.Text(`[data-testid=download-folders]`, &into, chromedp.ByQuery),
+	)
+	if !strings.Contains(into, second) {
+		t.Errorf("the panel does not name the new folder: %q", into)
+	}
+	man2, err := transfer.ReadManifest(second)
+	if err != nil || len(man2.Files) != 2 {
+		t.Fatalf("the new folder's manifest: %+v %v", man2, err)
+	}
+	for _, f := range man2.Files {
+		if _, err := os.Stat(filepath.Join(second, filepath.FromSlash(f.Name))); err != nil || !f.Verified {
+			t.Errorf("%s in the new folder: verified %v, %v", f.Name, f.Verified, err)
+		}
+	}
 	console.check(t)
 }
