@@ -184,7 +184,7 @@ func compressTiles(img Image, src Source, levels []*level, tileW, tileH int, sp 
 				wg.Go(func() {
 					for k := wi; k < len(part); k += workers {
 						j := part[k]
-						batch[k], errs[k] = bufs[wi].encode(img, src, j.l, j.tx, j.ty, batch[k][:0])
+						batch[k], errs[k] = bufs[wi].encode(img, src, j.l, j.tx, j.ty)
 					}
 				})
 			}
@@ -210,19 +210,19 @@ func compressTiles(img Image, src Source, levels []*level, tileW, tileH int, sp 
 // tileBuf is one worker's scratch space.
 type tileBuf struct {
 	tile, window, row []byte
-	out               bytes.Buffer
 	zw                *zlib.Writer
+	last              int // the previous tile's compressed size, to size the next buffer
 }
 
 func newTileBuf(t SampleType, tileW, tileH int) *tileBuf {
 	b := &tileBuf{tile: make([]byte, tileW*tileH*t.size()), row: make([]byte, tileW*t.size())}
-	b.zw, _ = zlib.NewWriterLevel(&b.out, zlib.BestSpeed)
+	b.zw, _ = zlib.NewWriterLevel(io.Discard, zlib.BestSpeed)
 	return b
 }
 
-// encode reads tile (tx, ty) of level l, applies the predictor and compresses it,
-// returning the compressed bytes appended to dst.
-func (b *tileBuf) encode(img Image, src Source, l *level, tx, ty int, dst []byte) ([]byte, error) {
+// encode reads tile (tx, ty) of level l, applies the predictor and compresses it into
+// a new slice, which the caller owns.
+func (b *tileBuf) encode(img Image, src Source, l *level, tx, ty int) ([]byte, error) {
 	ss := img.Type.size()
 	tileW := len(b.row) / ss
 	tileH := len(b.tile) / len(b.row)
@@ -231,12 +231,12 @@ func (b *tileBuf) encode(img Image, src Source, l *level, tx, ty int, dst []byte
 	win := Window{Col: c0 * l.step, Row: r0 * l.step, Cols: nc, Rows: nr, Step: l.step}
 	if nc == tileW && nr == tileH {
 		if err := src.ReadWindow(b.tile, win); err != nil {
-			return dst, err
+			return nil, err
 		}
 	} else { // an edge tile: the part outside the image is zero
 		b.window = append(b.window[:0], make([]byte, nc*nr*ss)...)
 		if err := src.ReadWindow(b.window, win); err != nil {
-			return dst, err
+			return nil, err
 		}
 		clear(b.tile)
 		for i := range nr {
@@ -253,15 +253,16 @@ func (b *tileBuf) encode(img Image, src Source, l *level, tx, ty int, dst []byte
 			}
 		}
 	}
-	b.out.Reset()
-	b.zw.Reset(&b.out)
+	out := bytes.NewBuffer(make([]byte, 0, b.last+b.last/8+4096))
+	b.zw.Reset(out)
 	if _, err := b.zw.Write(b.tile); err != nil {
-		return dst, err
+		return nil, err
 	}
 	if err := b.zw.Close(); err != nil {
-		return dst, err
+		return nil, err
 	}
-	return append(dst, b.out.Bytes()...), nil
+	b.last = out.Len()
+	return out.Bytes(), nil
 }
 
 // floatPredict applies the TIFF floating-point predictor (Adobe Technical Note 3) to one
@@ -285,14 +286,16 @@ func floatPredict(line, tmp []byte) {
 type spool struct {
 	dir   string
 	limit int
-	mem   []byte
+	mem   [][]byte // the tiles, each its own slice: no copying as the list grows
+	size  int
 	file  *os.File
 	bw    *bufio.Writer
 }
 
 func (s *spool) write(p []byte) error {
-	if s.file == nil && len(s.mem)+len(p) <= s.limit {
-		s.mem = append(s.mem, p...)
+	if s.file == nil && s.size+len(p) <= s.limit {
+		s.mem = append(s.mem, p) // p is the spool's: encode made it for this tile
+		s.size += len(p)
 		return nil
 	}
 	if s.file == nil {
@@ -301,8 +304,10 @@ func (s *spool) write(p []byte) error {
 			return err
 		}
 		s.file, s.bw = f, bufio.NewWriterSize(f, 1<<20)
-		if _, err := s.bw.Write(s.mem); err != nil {
-			return err
+		for _, b := range s.mem {
+			if _, err := s.bw.Write(b); err != nil {
+				return err
+			}
 		}
 		s.mem = nil
 	}
@@ -312,8 +317,13 @@ func (s *spool) write(p []byte) error {
 
 func (s *spool) copyTo(w io.Writer) error {
 	if s.file == nil {
-		_, err := w.Write(s.mem)
-		return err
+		bw := bufio.NewWriterSize(w, 1<<20)
+		for _, b := range s.mem {
+			if _, err := bw.Write(b); err != nil {
+				return err
+			}
+		}
+		return bw.Flush()
 	}
 	if err := s.bw.Flush(); err != nil {
 		return err
