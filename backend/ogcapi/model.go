@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -160,6 +162,63 @@ type Process struct {
 	ProcessSummary
 	Inputs  map[string]InputDescription  `json:"inputs,omitempty"`
 	Outputs map[string]OutputDescription `json:"outputs,omitempty"`
+
+	outputOrder []string // the outputs' ids as the description listed them
+}
+
+// UnmarshalJSON reads a description and remembers the order of its outputs.
+func (p *Process) UnmarshalJSON(b []byte) error {
+	type plain Process
+	if err := json.Unmarshal(b, (*plain)(p)); err != nil {
+		return err
+	}
+	var m struct {
+		Outputs json.RawMessage `json:"outputs"`
+	}
+	p.outputOrder = nil
+	if json.Unmarshal(b, &m) == nil {
+		p.outputOrder = objectKeys(m.Outputs)
+	}
+	return nil
+}
+
+// OutputIDs returns the ids of the outputs in the order the description lists them
+// (sorted when the description was not read from JSON).
+func (p *Process) OutputIDs() []string {
+	if len(p.outputOrder) == len(p.Outputs) {
+		ok := true
+		for _, id := range p.outputOrder {
+			if _, in := p.Outputs[id]; !in {
+				ok = false
+			}
+		}
+		if ok {
+			return slices.Clone(p.outputOrder)
+		}
+	}
+	return slices.Sorted(maps.Keys(p.Outputs))
+}
+
+// objectKeys returns the member names of a JSON object in order; nil if it is not one.
+func objectKeys(raw json.RawMessage) []string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	var keys []string
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		k, _ := t.(string)
+		keys = append(keys, k)
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return nil
+		}
+	}
+	return keys
 }
 
 // Unbounded is the MaxOccurs value of "unbounded".

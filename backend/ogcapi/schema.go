@@ -137,3 +137,39 @@ func (s schemaInfo) isBinary() bool {
 	}
 	return s.Format == "byte" || s.Format == "binary"
 }
+
+// OutputSchema is what an output's schema says about the values to show for it.
+type OutputSchema struct {
+	Type      string // JSON type: string, number, integer, boolean, object, array; "" when not said
+	BBox      bool   // an OGC bounding box
+	Geometry  bool   // GeoJSON: a geometry, feature or feature collection
+	Binary    bool   // bytes (contentEncoding base64/binary, format byte/binary)
+	MediaType string // contentMediaType, or the first media type of a oneOf of formats
+}
+
+// DescribeOutput reads an output description's schema; unknown keywords are ignored.
+func DescribeOutput(d OutputDescription) OutputSchema {
+	s := parseSchema(d.Schema)
+	o := OutputSchema{Type: s.typ(), BBox: s.isBBox(), Binary: s.isBinary(), MediaType: s.ContentMediaType}
+	if mts := s.mediaTypes(); o.MediaType == "" && len(mts) > 0 {
+		o.MediaType = mts[0].mediaType
+		if mts[0].encoding != "" && mts[0].typ == "string" {
+			o.Binary = true
+		}
+	}
+	o.Geometry = s.isGeoJSON() || strings.Contains(strings.ToLower(o.MediaType), "geo+json")
+	return o
+}
+
+// isGeoJSON: a format geojson-* (URI or short code) or a $ref to a GeoJSON schema.
+func (s schemaInfo) isGeoJSON() bool {
+	if strings.Contains(s.Format, "geojson") || strings.Contains(strings.ToLower(s.Ref), "geojson") {
+		return true
+	}
+	for _, b := range append(s.AllOf, s.alternatives()...) {
+		if b.isGeoJSON() {
+			return true
+		}
+	}
+	return false
+}

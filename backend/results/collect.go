@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -38,9 +39,12 @@ type JobInfo struct {
 	Created   time.Time
 	Started   time.Time
 	Finished  time.Time // required for the job Item
-	// Process is the process description, when known: it tells which outputs carry
-	// base64 or binary data.
+	// Process is the process description, when known: it gives the outputs' order,
+	// titles and types, and tells which outputs carry base64 or binary data.
 	Process *ogcapi.Process
+	// Requested are the outputs the execute request asked for; nil means all of them.
+	// A described output that was not asked for is not listed as missing.
+	Requested []string
 }
 
 // Options configure FromResults.
@@ -103,9 +107,11 @@ func FromResults(ctx context.Context, res *ogcapi.Results, job JobInfo, o Option
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	outs := named(res.Outputs, job)
 	var items []*stac.Item
+	list := make([]Output, len(outs))
 	found := false
-	for _, out := range res.Outputs {
+	for i, out := range outs {
 		got, ok, err := stacOf(ctx, out, o)
 		if err != nil {
 			return nil, err
@@ -113,19 +119,120 @@ func FromResults(ctx context.Context, res *ogcapi.Results, job JobInfo, o Option
 		if ok {
 			found = true
 			items = append(items, got...)
+			list[i] = Output{ID: out.ID, Kind: KindSTAC, Items: len(got)}
 		}
 	}
 	if found {
 		if items == nil {
 			items = []*stac.Item{}
 		}
-		return &Collection{ItemCollection: &stac.ItemCollection{Type: "FeatureCollection", Features: items}, STAC: true}, nil
+		for i, out := range outs {
+			if list[i].Kind == "" { // a value beside the STAC: listed, not kept as a file
+				list[i] = shownOutput(out, describeOf(job.Process, out.ID), "", nil)
+				if list[i].Kind == KindFile {
+					list[i].Note = "in-line data beside the STAC results; not kept"
+				}
+			}
+		}
+		ic := &stac.ItemCollection{Type: "FeatureCollection", Features: items}
+		setOutputs(ic, ordered(list, job))
+		return &Collection{ItemCollection: ic, STAC: true}, nil
 	}
-	it, err := jobItem(job, res, o)
+	it, assets, err := jobItem(job, outs, o)
 	if err != nil {
 		return nil, err
 	}
-	return &Collection{ItemCollection: &stac.ItemCollection{Type: "FeatureCollection", Features: []*stac.Item{it}}}, nil
+	for i, out := range outs {
+		list[i] = shownOutput(out, describeOf(job.Process, out.ID), it.ID, assets[i])
+	}
+	ic := &stac.ItemCollection{Type: "FeatureCollection", Features: []*stac.Item{it}}
+	setOutputs(ic, ordered(list, job))
+	return &Collection{ItemCollection: ic}, nil
+}
+
+// named gives every output an id: an unnamed one (a raw answer) takes the id of the
+// only output described or requested, else output-N.
+func named(in []ogcapi.OutputResult, job JobInfo) []ogcapi.OutputResult {
+	outs := slices.Clone(in)
+	for i := range outs {
+		if outs[i].ID != "" {
+			continue
+		}
+		switch {
+		case len(job.Requested) == 1:
+			outs[i].ID = job.Requested[0]
+		case job.Process != nil && len(job.Process.Outputs) == 1:
+			outs[i].ID = job.Process.OutputIDs()[0]
+		default:
+			outs[i].ID = fmt.Sprintf("output-%d", i+1)
+		}
+	}
+	return outs
+}
+
+// shownOutput is how one output is listed: its typed value, or where its data is
+// (assets of item itemID).
+func shownOutput(out ogcapi.OutputResult, d describe, itemID string, assets []string) Output {
+	v := out.Value
+	o := Output{Kind: KindFile, MediaType: v.MediaType}
+	switch v.Kind {
+	case ogcapi.KindLink:
+		o = Output{Kind: KindLink, Href: v.Link.Href, MediaType: firstOf(v.Link.Type, v.MediaType)}
+	case ogcapi.KindArray:
+		if j, ok := v.JSON(); ok {
+			o = typedJSON(j, d.schema, false, "")
+		} else if links := v.Hrefs(); len(links) == len(v.Items) {
+			o = Output{Kind: KindLink, MediaType: links[0].Type}
+			if len(links) == 1 {
+				o.Href = links[0].Href
+			}
+		}
+	default:
+		if t, ok := typedValue(v, d.schema); ok {
+			o = t
+		}
+	}
+	o.ID, o.Title = out.ID, d.title
+	if len(assets) > 0 {
+		o.Item, o.Assets = itemID, assets
+	}
+	return o
+}
+
+// ordered lists the outputs in the order of the process description, with their
+// titles, naming those described (and asked for) but not returned as missing; outputs
+// the description does not know follow in the order the server sent them.
+func ordered(list []Output, job JobInfo) []Output {
+	p := job.Process
+	if p == nil {
+		return list
+	}
+	at := map[string]int{}
+	for i, o := range list {
+		if _, dup := at[o.ID]; !dup {
+			at[o.ID] = i
+		}
+	}
+	used := make([]bool, len(list))
+	var out []Output
+	for _, id := range p.OutputIDs() {
+		if i, ok := at[id]; ok {
+			out = append(out, list[i])
+			used[i] = true
+			continue
+		}
+		if job.Requested != nil && !slices.Contains(job.Requested, id) {
+			continue
+		}
+		d := describeOf(p, id)
+		out = append(out, Output{ID: id, Title: d.title, Kind: KindMissing, Type: d.schema.Type, Note: "the server did not return this output"})
+	}
+	for i, o := range list {
+		if !used[i] {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // stacOf reads one output as STAC: an inline STAC document, or a link (or links) to
@@ -198,24 +305,25 @@ func explicitSTAC(l ogcapi.Link, outputID string) bool {
 		l.Rel == "stac" || strings.Contains(strings.ToLower(l.Href), "catalog.json") || strings.Contains(strings.ToLower(l.Href), "collection.json")
 }
 
-// jobItem wraps non-STAC outputs in one Item (stac.JobItem).
-func jobItem(job JobInfo, res *ogcapi.Results, o Options) (*stac.Item, error) {
+// jobItem wraps non-STAC outputs in one Item (stac.JobItem). assets[i] are the asset
+// keys output i became (none for a value kept as a property).
+func jobItem(job JobInfo, outs []ogcapi.OutputResult, o Options) (*stac.Item, [][]string, error) {
 	j := stac.Job{ID: job.ID, ProcessID: job.ProcessID, Endpoint: job.Endpoint, JobURL: job.JobURL,
 		Created: job.Created, Started: job.Started, Finished: job.Finished}
-	for i, out := range res.Outputs {
-		id := out.ID
-		if id == "" {
-			id = fmt.Sprintf("output-%d", i+1)
-		}
+	keys := make([][]string, len(outs))
+	for i, out := range outs {
 		var desc ogcapi.OutputDescription
 		if job.Process != nil {
 			desc = job.Process.Outputs[out.ID]
 		}
-		outs, err := jobOutputs(id, out.Value, desc)
+		so, err := jobOutputs(out.ID, out.Value, desc)
 		if err != nil {
-			return nil, &Error{Output: id, Err: fmt.Errorf("%w: %v", stac.ErrInvalid, err)}
+			return nil, nil, &Error{Output: out.ID, Err: fmt.Errorf("%w: %v", stac.ErrInvalid, err)}
 		}
-		j.Outputs = append(j.Outputs, outs...)
+		for _, s := range so {
+			keys[i] = append(keys[i], s.ID)
+		}
+		j.Outputs = append(j.Outputs, so...)
 	}
 	fsys := o.Fs
 	if fsys == nil {
@@ -227,9 +335,12 @@ func jobItem(job JobInfo, res *ogcapi.Results, o Options) (*stac.Item, error) {
 	}
 	it, err := stac.JobItem(j, fsys, dir)
 	if err != nil {
-		return nil, fmt.Errorf("job item: %w", err)
+		return nil, nil, fmt.Errorf("job item: %w", err)
 	}
-	return it, nil
+	for i := range keys {
+		keys[i] = slices.DeleteFunc(keys[i], func(k string) bool { _, ok := it.Assets[k]; return !ok })
+	}
+	return it, keys, nil
 }
 
 // maxTextLiteral is the largest raw text/* answer recorded as a property rather than a file.
@@ -251,6 +362,9 @@ func jobOutputs(id string, v ogcapi.OutputValue, desc ogcapi.OutputDescription) 
 				return []stac.Output{{ID: id, Bytes: b, MediaType: v.MediaType}}, nil
 			}
 		}
+		if t, ok := typedValue(v, ogcapi.DescribeOutput(desc)); ok && isPlainJSON(v.MediaType) {
+			return []stac.Output{{ID: id, Inline: t.Value}}, nil
+		}
 		return []stac.Output{{ID: id, Inline: v.Value, MediaType: v.MediaType}}, nil
 	case ogcapi.KindBytes:
 		mt, _, _ := mime.ParseMediaType(v.MediaType)
@@ -258,8 +372,8 @@ func jobOutputs(id string, v ogcapi.OutputValue, desc ogcapi.OutputDescription) 
 		case (mt == "application/json" || strings.HasSuffix(mt, "+json")) && json.Valid(v.Bytes):
 			return []stac.Output{{ID: id, Inline: json.RawMessage(v.Bytes), MediaType: v.MediaType}}, nil
 		case mt == "text/plain" && len(v.Bytes) <= maxTextLiteral && utf8.Valid(v.Bytes):
-			s, _ := json.Marshal(string(v.Bytes))
-			return []stac.Output{{ID: id, Inline: s, MediaType: "text/plain"}}, nil
+			t, _ := typedValue(v, ogcapi.DescribeOutput(desc)) // "42" for an integer output is 42
+			return []stac.Output{{ID: id, Inline: t.Value, MediaType: "text/plain"}}, nil
 		}
 		return []stac.Output{{ID: id, Bytes: v.Bytes, MediaType: v.MediaType}}, nil
 	case ogcapi.KindArray:
@@ -274,6 +388,13 @@ func jobOutputs(id string, v ogcapi.OutputValue, desc ogcapi.OutputDescription) 
 		return outs, nil
 	}
 	return nil, errors.New("the server sent no value")
+}
+
+// isPlainJSON: a value sent as JSON with no media type or a JSON one (not GeoJSON and
+// the like, which are kept as files).
+func isPlainJSON(mediaType string) bool {
+	mt := baseMediaType(mediaType)
+	return mt == "" || mt == "application/json" || mt == "text/plain"
 }
 
 // isBinarySchema: the description says the output is base64 or binary data.

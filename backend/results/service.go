@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -170,7 +172,14 @@ func (s *Service) compute(ctx context.Context, j store.Job, res *ogcapi.Results)
 		}
 	}
 	info := JobInfo{ID: firstOf(j.RemoteID, j.ID), ProcessID: j.ProcessID, Endpoint: cl.Endpoint(), JobURL: j.URL,
-		Created: j.Created, Started: j.Started, Finished: firstTime(j.Finished, j.ResultsAt)}
+		Created: j.Created, Started: j.Started, Finished: firstTime(j.Finished, j.ResultsAt),
+		Requested: RequestedOutputs(j.Request)}
+	// The description types and orders the outputs; results without it still show.
+	if p, err := cl.Process(ctx, j.ProcessID); err == nil {
+		info.Process = p
+	} else {
+		s.log.Warn("results: no process description; outputs are shown as the server sent them", "job", j.ID, "err", err)
+	}
 	var base *url.URL
 	if j.URL != "" {
 		base, _ = url.Parse(strings.TrimRight(j.URL, "/") + "/results")
@@ -273,6 +282,16 @@ func (s *Service) source(href string) (*url.URL, driver.Source, error) {
 		return nil, nil, err
 	}
 	return u, src, nil
+}
+
+// RequestedOutputs are the output ids an execute request asks for; nil when it asks
+// for all (no outputs member) or cannot be read.
+func RequestedOutputs(request json.RawMessage) []string {
+	var ex ogcapi.Execute
+	if len(request) == 0 || json.Unmarshal(request, &ex) != nil || len(ex.Outputs) == 0 {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(ex.Outputs))
 }
 
 func firstOf(ss ...string) string {

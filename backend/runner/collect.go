@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -42,6 +43,9 @@ func (r *run) hint(proc *ogcapi.Process) ogcapi.ResultsHint {
 // the code path the app uses too). isSTAC says whether the process returned STAC.
 func (r *run) collect(ctx context.Context, proc *ogcapi.Process, st *ogcapi.StatusInfo, res *ogcapi.Results) (ic *stac.ItemCollection, isSTAC bool, err error) {
 	job := results.JobInfo{ID: r.jobID, ProcessID: r.pid, Endpoint: r.client.Endpoint(), JobURL: r.jobURL, Process: proc}
+	if outs := r.o.Request.Execute.Outputs; len(outs) > 0 {
+		job.Requested = slices.Sorted(maps.Keys(outs))
+	}
 	if st.Created != nil {
 		job.Created = *st.Created
 	}
