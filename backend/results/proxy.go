@@ -43,6 +43,9 @@ func (s *Service) ServeAsset(w http.ResponseWriter, r *http.Request, jobID, item
 	if err != nil {
 		return err
 	}
+	if path, ok := s.inlineFile(jobID, a.Href); ok {
+		return s.serveInline(w, r, path, a.Type)
+	}
 	u, src, err := s.source(a.Href)
 	if err != nil {
 		return err
@@ -188,6 +191,9 @@ func (s *Service) ReadAsset(ctx context.Context, jobID, itemID, key string, limi
 	_, a, err := s.Asset(ctx, jobID, itemID, key)
 	if err != nil {
 		return nil, err
+	}
+	if path, ok := s.inlineFile(jobID, a.Href); ok {
+		return readInline(ctx, path, limit)
 	}
 	u, src, err := s.source(a.Href)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/geojobs/geojobs/backend/transfer"
 	"github.com/geojobs/geojobs/backend/transfer/driver"
 	"github.com/geojobs/geojobs/backend/transfer/httpget"
+	"github.com/spf13/afero"
 )
 
 // Errors of the Service, to be tested with errors.Is.
@@ -58,7 +59,10 @@ type ServiceOptions struct {
 	// AllowPrivate reports the Settings switch that lets results of any server reach
 	// loopback and private-network addresses (nil: never).
 	AllowPrivate func(ctx context.Context) bool
-	Logger       *slog.Logger
+	// InlineDir keeps the outputs a server sent in-line as files (InlineDir/<job id>/),
+	// which the results page offers for download; "" drops them.
+	InlineDir string
+	Logger    *slog.Logger
 }
 
 // Service gives the results of the jobs in the store as STAC: it computes a job's
@@ -186,10 +190,14 @@ func (s *Service) compute(ctx context.Context, j store.Job, res *ogcapi.Results)
 	} else {
 		base, _ = url.Parse(cl.Endpoint())
 	}
-	c, err := FromResults(ctx, res, info, Options{
+	opts := Options{
 		Fetcher: stac.HTTPFetcher{Client: AuthClient(s.o.HTTPClient, s.o.Auth)},
 		Base:    base, Logger: s.log,
-	})
+	}
+	if dir := s.inlineDir(j.ID); dir != "" {
+		opts.Fs, opts.Dir = afero.NewOsFs(), dir
+	}
+	c, err := FromResults(ctx, res, info, opts)
 	if err != nil {
 		return nil, err
 	}

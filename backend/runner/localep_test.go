@@ -12,6 +12,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/localep"
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/results"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/spf13/afero"
 )
@@ -251,4 +252,32 @@ func TestUnreachable(t *testing.T) {
 	o.HTTPClient = &http.Client{Timeout: 2 * time.Second}
 	_, err := runWith(t, o)
 	wantError(t, err, ExitServer, "unavailable")
+}
+
+// TestLocalEchoTypedOutputs: geojobs run's ItemCollection lists every output typed, as
+// the results page shows them — also from a raw answer, whose parts are all text.
+func TestLocalEchoTypedOutputs(t *testing.T) {
+	ep := newLocal(t)
+	req := mustParse(t, `{"inputs": {"integerInput": 42, "booleanInput": false, "numberInput": 2.5, "stringInput": "x"}, "response": "raw"}`)
+	fs := afero.NewMemMapFs()
+	o := baseOptions(ep+"/", "echo", req, fs, nil)
+	o.Mode = ogcapi.Sync
+	if _, err := runWith(t, o); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	ic := readCollection(t, fs, "/out/feature-collection.json")
+	got := map[string]string{}
+	for _, out := range results.OutputsOf(ic) {
+		got[out.ID] = out.Kind + " " + out.Type + " " + string(out.Value)
+	}
+	for id, want := range map[string]string{"integerOutput": "literal integer 42", "booleanOutput": "literal boolean false",
+		"numberOutput": "literal number 2.5", "stringOutput": `literal string "x"`, "objectOutput": "missing object "} {
+		if got[id] != want {
+			t.Errorf("%s: %q, want %q", id, got[id], want)
+		}
+	}
+	var lits map[string]json.RawMessage
+	if err := json.Unmarshal(ic.Features[0].Properties[stac.PropOutputs], &lits); err != nil || string(lits["integerOutput"]) != "42" {
+		t.Errorf("item property %s: %s", stac.PropOutputs, ic.Features[0].Properties[stac.PropOutputs])
+	}
 }

@@ -97,6 +97,8 @@ type UserError struct {
 	Status int
 	Title  string
 	Detail string
+	// Link and LinkText lead the way on from the error page; default: the endpoints.
+	Link, LinkText string
 }
 
 func (e *UserError) Error() string { return e.Title + ": " + e.Detail }
@@ -222,7 +224,11 @@ func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) 
 		w.Header().Set("HX-Reswap", "outerHTML")
 		w.Header().Set("HX-Reselect", "#main")
 	}
-	if rerr := Render(w, r, Page{Title: title, Content: components.ErrorPage(title, detail), Status: status}); rerr != nil {
+	link, linkText := "/endpoints", "Back to the endpoints"
+	if ue := (*UserError)(nil); errors.As(err, &ue) && ue.Link != "" {
+		link, linkText = ue.Link, ue.LinkText
+	}
+	if rerr := Render(w, r, Page{Title: title, Content: components.ErrorPage(title, detail, link, linkText), Status: status}); rerr != nil {
 		log.Error("render error page", "err", rerr)
 	}
 }

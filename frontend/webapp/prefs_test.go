@@ -40,7 +40,7 @@ func TestMapsFollowTilesPreference(t *testing.T) {
 		return m.AttrOr("tiles-url", "(none)")
 	}
 	maps := map[string]string{
-		"/jobs/" + j.ID:              "[data-testid=job-aoi] gj-aoi-map[readonly]",
+		"/jobs/" + j.ID:              "[data-testid=job-aoi] gj-footprints-map[data-testid=job-inputs-map]",
 		"/jobs/" + j.ID + "/results": "gj-footprints-map[data-testid=results-map]",
 	}
 	for path, sel := range maps {

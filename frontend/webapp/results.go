@@ -42,7 +42,7 @@ func (a *App) buildResults(opts Options, log *slog.Logger) (*resultspage.Handler
 	mux.Register("davs", dav)
 	var err error
 	a.Results, err = results.NewService(results.ServiceOptions{Store: a.Store, Sources: mux, Auth: auth,
-		Clients: a.Catalog.Client, Logger: log.With("component", "results"),
+		Clients: a.Catalog.Client, InlineDir: filepath.Join(opts.DataDir, "outputs"), Logger: log.With("component", "results"),
 		AllowPrivate: func(ctx context.Context) bool { return prefs.Load(ctx, a.Store).AllowPrivate }})
 	if err != nil {
 		return nil, err

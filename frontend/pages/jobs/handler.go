@@ -5,6 +5,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -87,6 +88,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST /jobs/notifications", web.Handle(h.log, h.notifications))
 	mux.Handle("GET /jobs/{id}", web.Handle(h.log, h.job))
 	mux.Handle("GET /jobs/{id}/log", web.Handle(h.log, h.jobLog))
+	mux.Handle("GET /jobs/{id}/inputs.geojson", web.Handle(h.log, h.inputsGeoJSON))
 	mux.Handle("POST /jobs/{id}/dismiss", web.Handle(h.log, h.dismiss))
 	mux.Handle("POST /jobs/{id}/rerun", web.Handle(h.log, h.rerun))
 	mux.Handle("POST /jobs/{id}/refresh", web.Handle(h.log, h.refresh))
@@ -399,4 +401,14 @@ func (h *Handler) refresh(w http.ResponseWriter, r *http.Request) error {
 	}
 	web.Redirect(w, r, JobURL(id)+"?done=refreshed")
 	return nil
+}
+
+// inputsGeoJSON is the job page map's data: the request's bounding boxes and geometries.
+func (h *Handler) inputsGeoJSON(w http.ResponseWriter, r *http.Request) error {
+	j, err := h.Store.Job(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/geo+json")
+	return json.NewEncoder(w).Encode(map[string]any{"type": "FeatureCollection", "features": inputFeatures(j.Request)})
 }

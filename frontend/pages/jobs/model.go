@@ -254,6 +254,10 @@ func (m JobModel) inputs() []Input {
 	}
 	out := make([]Input, 0, len(req.Inputs))
 	for id, v := range req.Inputs {
+		if sum, ok := binarySummary(v); ok {
+			out = append(out, Input{ID: id, Value: sum})
+			continue
+		}
 		s := indent(v)
 		if len(s) > maxInputShown {
 			s = strings.ToValidUTF8(s[:maxInputShown], "") + " …"
@@ -265,6 +269,9 @@ func (m JobModel) inputs() []Input {
 }
 
 func (m JobModel) aoi() string { return string(m.Job.AOI) }
+
+// hasGeometricInputs: the request has a bounding box or a geometry to draw.
+func (m JobModel) hasGeometricInputs() bool { return len(inputFeatures(m.Job.Request)) > 0 }
 
 func (m JobModel) cloneAction() string {
 	return "/endpoints/" + url.PathEscape(m.Job.EndpointID) + "/processes/" + url.PathEscape(m.Job.ProcessID) + "/execute"

@@ -208,8 +208,8 @@ func TestJobPageRunning(t *testing.T) {
 	if doc.Find("[data-testid=input][data-input=seconds]").Text() != "3" {
 		t.Error("inputs not shown")
 	}
-	if m := doc.Find("gj-aoi-map[readonly][for=job-aoi]"); m.Length() != 1 || m.AttrOr("format", "") != "geojson-geometry" ||
-		!json.Valid([]byte(doc.Find("#job-aoi").Text())) {
+	if m := doc.Find("[data-testid=job-aoi] gj-footprints-map"); m.Length() != 1 || !json.Valid([]byte(m.AttrOr("aoi", ""))) ||
+		!strings.HasSuffix(m.AttrOr("src", ""), "/inputs.geojson") {
 		t.Error("AOI map")
 	}
 	if doc.Find("#job-log[hx-trigger=load]").Length() != 1 {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/prefs"
 	backend "github.com/geojobs/geojobs/backend/results"
 	"github.com/geojobs/geojobs/backend/stac"
@@ -115,6 +116,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /jobs/{id}/results", web.Handle(h.log, h.page))
 	mux.Handle("GET /jobs/{id}/results.json", web.Handle(h.log, h.export))
 	mux.Handle("GET /jobs/{id}/map.geojson", web.Handle(h.log, h.mapData))
+	mux.Handle("GET /jobs/{id}/outputs", web.Handle(h.log, h.outputs))
 	mux.HandleFunc("GET /jobs/{id}/assets/{item}/{asset}", h.asset)
 	mux.Handle("GET /jobs/{id}/downloads", web.Handle(h.log, h.panel))
 	mux.Handle("POST /jobs/{id}/downloads", web.Handle(h.log, h.start))
@@ -133,10 +135,34 @@ func (h *Handler) items(ctx context.Context, id string) (store.Job, *stac.ItemCo
 	}
 	ic, err := h.d.Results.Items(ctx, id)
 	if errors.Is(err, backend.ErrNotReady) {
-		return j, nil, &web.UserError{Status: http.StatusNotFound, Title: "No results yet",
-			Detail: "This job has no results to show: it is " + j.Status + "."}
+		return j, nil, noResults(j)
 	}
 	return j, ic, err
+}
+
+// noResults says why a job has no results, and links back to it.
+func noResults(j store.Job) error {
+	e := &web.UserError{Status: http.StatusNotFound, Title: "No results yet",
+		Detail: "This job has no results to show yet: it is " + j.Status + ".",
+		Link:   "/jobs/" + j.ID, LinkText: "Back to the job"}
+	switch j.Status {
+	case ogcapi.StatusFailed:
+		e.Title, e.Detail = "The job failed", "A failed job has no results. Its page shows what the server said."
+	case ogcapi.StatusDismissed:
+		e.Title, e.Detail = "The job was dismissed", "A dismissed job has no results."
+	}
+	return e
+}
+
+// outputs is the Outputs card alone, which the job page loads.
+func (h *Handler) outputs(w http.ResponseWriter, r *http.Request) error {
+	j, ic, err := h.items(r.Context(), r.PathValue("id"))
+	if err != nil {
+		// In place, not as a page: the job page asked for a part of itself.
+		_, title, detail := web.Describe(err)
+		return OutputsError(title+": "+detail).Render(r.Context(), w)
+	}
+	return OutputsCard(j.ID, outputViews(j.ID, ic), true).Render(r.Context(), w)
 }
 
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) error {
@@ -146,7 +172,7 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	m := Model{Job: j, Dest: h.d.DefaultDir(j.ID), Downloads: h.d.Downloads.View(j.ID), TotalItems: len(ic.Features),
-		Export: h.exportModel(ctx, j.ID), Map: prefs.Defaults()}
+		Export: h.exportModel(ctx, j.ID), Map: prefs.Defaults(), Outputs: outputViews(j.ID, ic)}
 	if h.d.Prefs != nil {
 		m.Map = h.d.Prefs(ctx)
 	}
@@ -272,6 +298,7 @@ func (h *Handler) mapData(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	fc, geo := footprintFeatures(j.ID, ic.Features)
+	fc = append(fc, outputFeatures(ic)...)
 	for i, g := range geo {
 		if i == maxMapGeoJSON {
 			break

@@ -39,6 +39,9 @@ type Model struct {
 	Export *ExportModel
 	// Map is the user's map preferences (the footprints map's tiles).
 	Map prefs.Prefs
+	// Outputs are the job's outputs, typed, in the description's order (nil for
+	// results collected before geojobs listed them).
+	Outputs []OutputView
 }
 
 // ItemView is one item and the assets shown.

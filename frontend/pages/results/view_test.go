@@ -176,7 +176,7 @@ func TestResultsPage(t *testing.T) {
 	if got := d.Find("[data-asset=vectors] [data-testid=size]").Text(); got != "160 B" {
 		t.Errorf("size without file:size (HEAD) = %q, want 160 B", got)
 	}
-	if got := d.Find("[data-asset=data] [data-testid=checksum]").Text(); !strings.HasPrefix(got, "1220") {
+	if got := d.Find("[data-asset=data] [data-testid=checksum]").Text(); !strings.HasPrefix(got, "Checksum (multihash): 1220") {
 		t.Errorf("checksum %q", got)
 	}
 	fp := d.Find("gj-footprints-map")
