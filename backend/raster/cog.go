@@ -3,7 +3,6 @@ package raster
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -150,60 +149,82 @@ func WriteCOG(w io.Writer, img Image, src Source, opt *COGOptions) error {
 }
 
 // compressTiles compresses every tile, smallest overview first, into sp in file order,
-// recording the sizes in the levels. Workers compress a batch of tiles at a time.
+// recording the sizes in the levels. Workers (one per CPU) compress tiles as they come;
+// the tiles are spooled in order, at most a few per worker ahead of the spool.
 func compressTiles(img Image, src Source, levels []*level, tileW, tileH int, sp *spool, progress func(int, int)) error {
-	type job struct {
+	type slot struct {
 		l      *level
 		tx, ty int
+		b      []byte
+		err    error
+		done   chan struct{}
 	}
-	var jobs []job // one level at a time keeps this small: at most one level's tiles
-	total, done := 0, 0
+	total := 0
 	for _, l := range levels {
 		total += l.tiles()
+		l.sizes = make([]int64, 0, l.tiles())
 	}
 	workers := runtime.GOMAXPROCS(0)
-	batch := make([][]byte, 4*workers)
-	bufs := make([]*tileBuf, workers)
-	for i := range bufs {
-		bufs[i] = newTileBuf(img.Type, tileW, tileH)
-	}
-	for li := len(levels) - 1; li >= 0; li-- {
-		l := levels[li]
-		l.sizes = make([]int64, 0, l.tiles())
-		jobs = jobs[:0]
-		for ty := range l.down {
-			for tx := range l.across {
-				jobs = append(jobs, job{l, tx, ty})
+	ordered := make(chan *slot, 4*workers) // in file order; its capacity bounds the tiles in memory
+	work := make(chan *slot)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range workers {
+		buf := newTileBuf(img.Type, tileW, tileH)
+		wg.Go(func() {
+			for t := range work {
+				t.b, t.err = buf.encode(img, src, t.l, t.tx, t.ty)
+				close(t.done)
 			}
-		}
-		for start := 0; start < len(jobs); start += len(batch) {
-			part := jobs[start:min(start+len(batch), len(jobs))]
-			errs := make([]error, len(part))
-			var wg sync.WaitGroup
-			for wi := range workers {
-				wg.Go(func() {
-					for k := wi; k < len(part); k += workers {
-						j := part[k]
-						batch[k], errs[k] = bufs[wi].encode(img, src, j.l, j.tx, j.ty)
+		})
+	}
+	go func() {
+		defer close(ordered)
+		defer close(work)
+		for li := len(levels) - 1; li >= 0; li-- {
+			l := levels[li]
+			for ty := range l.down {
+				for tx := range l.across {
+					t := &slot{l: l, tx: tx, ty: ty, done: make(chan struct{})}
+					select {
+					case ordered <- t:
+					case <-stop:
+						return
 					}
-				})
-			}
-			wg.Wait()
-			if err := errors.Join(errs...); err != nil {
-				return err
-			}
-			for k := range part {
-				if err := sp.write(batch[k]); err != nil {
-					return fmt.Errorf("raster: spool tiles: %w", err)
+					select {
+					case work <- t:
+					case <-stop:
+						close(t.done)
+						return
+					}
 				}
-				l.sizes = append(l.sizes, int64(len(batch[k])))
-			}
-			done += len(part)
-			if progress != nil {
-				progress(done, total)
 			}
 		}
+	}()
+	finish := func(err error) error {
+		close(stop)
+		for t := range ordered { // let the producer and the workers end
+			<-t.done
+		}
+		wg.Wait()
+		return err
 	}
+	done := 0
+	for t := range ordered {
+		<-t.done
+		if t.err != nil {
+			return finish(t.err)
+		}
+		if err := sp.write(t.b); err != nil {
+			return finish(fmt.Errorf("raster: spool tiles: %w", err))
+		}
+		t.l.sizes = append(t.l.sizes, int64(len(t.b)))
+		done++
+		if progress != nil {
+			progress(done, total)
+		}
+	}
+	wg.Wait()
 	return nil
 }
 

@@ -4,7 +4,8 @@
 //   <script type="application/geo+json" data-role="aoi">optional AOI</script>
 // </gj-footprints-map>
 // Shows result footprints (e.g. STAC items) with their titles on hover and click, an optional
-// AOI, and optional Cloud-Optimized GeoTIFF previews for features with a "data-cog" property.
+// AOI, and optional Cloud-Optimized GeoTIFF previews for features with a "data-cog" property,
+// with controls (colour ramp, stretch, legend, bands, opacity, pixel value on click; cog.js).
 import VectorLayer from 'ol/layer/Vector.js';
 import VectorSource from 'ol/source/Vector.js';
 import GeoJSON from 'ol/format/GeoJSON.js';
@@ -54,6 +55,11 @@ export class GjFootprintsMap extends HTMLElement {
   /** The number of footprints shown. */
   footprintCount() {
     return this.source_ ? this.source_.getFeatures().length : 0;
+  }
+
+  /** The raster preview controls (null until a COG preview is shown). */
+  get cogControls() {
+    return this.cogControls_ || null;
   }
 
   /** Selects the footprint with this id (as a click would), or clears the selection with null. */
@@ -144,7 +150,15 @@ export class GjFootprintsMap extends HTMLElement {
         this.tipOverlay_.setPosition(undefined);
       }
     });
-    this.map_.on('singleclick', (e) => this.select_(this.featureAt_(e.pixel), e.coordinate));
+    this.map_.on('singleclick', (e) => {
+      this.cogControls_?.click(e);
+      this.select_(this.featureAt_(e.pixel), e.coordinate);
+    });
+    // A title belongs to where the pointer was: moving the map hides it (it stayed behind).
+    this.map_.on('movestart', () => {
+      this.tip_.hidden = true;
+      this.tipOverlay_.setPosition(undefined);
+    });
   }
 
   restyle_() {
@@ -277,12 +291,17 @@ export class GjFootprintsMap extends HTMLElement {
       return;
     }
     try {
-      const {addCogLayers} = await import('./cog.js');
-      this.cogLayers_?.forEach((l) => this.map_.removeLayer(l));
-      this.cogLayers_ = addCogLayers(this.map_, items, 5);
+      const {addCogPreviews, CogControls} = await import('./cog.js');
+      this.cogPreviews_?.forEach((p) => p.dispose());
+      this.cogControls_?.el.remove();
+      this.cogPreviews_ = addCogPreviews(this.map_, items, 5);
+      this.cogControls_ = new CogControls(this, this.cogPreviews_);
       this.setAttribute('data-previews', String(items.length));
-    } catch {
+      await Promise.allSettled(this.cogPreviews_.map((p) => p.ready));
+      this.setAttribute('data-previews-ready', String(this.cogPreviews_.length));
+    } catch (e) {
       this.setAttribute('data-previews', 'failed');
+      this.status_.textContent = `The raster preview failed: ${e.message}`;
     }
   }
 

@@ -217,7 +217,7 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) itemView(ctx context.Context, jobID string, it *stac.Item, keys []string, more int) ItemView {
-	v := ItemView{ID: it.ID, Title: title(it), More: more}
+	v := ItemView{ID: it.ID, Title: title(it), More: more, Props: itemProps(it)}
 	if t, ok := it.Datetime(); ok {
 		v.Datetime = t.UTC().Format("2006-01-02 15:04 UTC")
 	}

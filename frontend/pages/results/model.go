@@ -1,9 +1,12 @@
 package results
 
 import (
+	"bytes"
 	"encoding/json"
+	"maps"
 	"mime"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,7 +51,51 @@ type Model struct {
 type ItemView struct {
 	ID, Title, Datetime string
 	Assets              []AssetView
-	More                int // assets not shown
+	More                int    // assets not shown
+	Props               []Prop // the item's properties and its rasters' band statistics
+}
+
+// Prop is one property shown: a name and its value as compact JSON (strings unquoted).
+type Prop struct{ Name, Value string }
+
+// maxPropValue is the longest property value shown in full.
+const maxPropValue = 300
+
+// itemProps lists an item's properties (proj:*, eo:*, datetime, …; the job's own
+// geojobs:outputs are in the Outputs card) and the raster:bands of its assets.
+func itemProps(it *stac.Item) []Prop {
+	var out []Prop
+	add := func(name string, raw json.RawMessage) {
+		v := compactJSON(raw)
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			v = s
+		}
+		if len(v) > maxPropValue {
+			v = strings.ToValidUTF8(v[:maxPropValue], "") + "…"
+		}
+		out = append(out, Prop{Name: name, Value: v})
+	}
+	for _, k := range slices.Sorted(maps.Keys(it.Properties)) {
+		if k == stac.PropOutputs || k == "title" {
+			continue
+		}
+		add(k, it.Properties[k])
+	}
+	for _, k := range it.AssetKeys() {
+		if b, ok := it.Assets[k].Extra["raster:bands"]; ok {
+			add(k+" · raster:bands", b)
+		}
+	}
+	return out
+}
+
+func compactJSON(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return string(raw)
+	}
+	return b.String()
 }
 
 // AssetView is one asset row.
@@ -158,6 +205,9 @@ type mapFeature struct {
 	Geometry   json.RawMessage `json:"geometry"`
 }
 
+// maxPreviewBands bounds the assets a preview reads as bands.
+const maxPreviewBands = 12
+
 // footprintFeatures are the items' footprints, titled, with a COG preview URL (and its
 // stretch) when the item has a GeoTIFF asset; geo lists the GeoJSON assets.
 func footprintFeatures(jobID string, items []*stac.Item) (fs []any, geo []backend.AssetRef) {
@@ -188,6 +238,23 @@ func footprintFeatures(jobID string, items []*stac.Item) (fs []any, geo []backen
 				}
 				break
 			}
+		}
+		// Several single-raster assets (one per band, as Sentinel-2 items have): the
+		// preview offers them as bands, for band selection and RGB composites.
+		var bands []map[string]any
+		for _, k := range it.AssetKeys() {
+			a := it.Assets[k]
+			if !isCOG(a) || !hasRole(a, "data") || len(bands) == maxPreviewBands {
+				continue
+			}
+			b := map[string]any{"name": firstOf(a.Title, k), "url": AssetURL(jobID, it.ID, k)}
+			if st, ok := bandStats(a); ok {
+				b["min"], b["max"] = st.Minimum, st.Maximum
+			}
+			bands = append(bands, b)
+		}
+		if len(bands) > 1 {
+			props["data-cog-bands"] = bands
 		}
 		fs = append(fs, mapFeature{Type: "Feature", ID: it.ID, Properties: props, Geometry: it.Geometry})
 	}

@@ -179,6 +179,12 @@ func TestResultsPage(t *testing.T) {
 	if got := d.Find("[data-asset=data] [data-testid=checksum]").Text(); !strings.HasPrefix(got, "Checksum (multihash): 1220") {
 		t.Errorf("checksum %q", got)
 	}
+	if got := d.Find(`[data-testid=item-props] [data-prop="data · raster:bands"]`).Text(); got != `[{"statistics":{"maximum":1,"minimum":-1}}]` {
+		t.Errorf("raster:bands shown as %q", got)
+	}
+	if got := d.Find(`[data-testid=item-props] [data-prop=datetime]`).First().Text(); got != "2026-01-01T00:00:00Z" {
+		t.Errorf("datetime shown as %q", got)
+	}
 	fp := d.Find("gj-footprints-map")
 	if !strings.Contains(fp.AttrOr("aoi", ""), "Polygon") || fp.AttrOr("src", "") != "/jobs/"+p.jobID+"/map.geojson" {
 		t.Errorf("map aoi %q src %q", fp.AttrOr("aoi", ""), fp.AttrOr("src", ""))
