@@ -15,6 +15,7 @@ import (
 	"github.com/geojobs/geojobs/backend/catalog"
 	"github.com/geojobs/geojobs/backend/prefs"
 	"github.com/geojobs/geojobs/frontend/pages/batches"
+	"github.com/geojobs/geojobs/frontend/pages/catalogs"
 	"github.com/geojobs/geojobs/frontend/pages/endpoints"
 	"github.com/geojobs/geojobs/frontend/pages/execute"
 	"github.com/geojobs/geojobs/frontend/pages/jobs"
@@ -51,7 +52,11 @@ type Deps struct {
 	// execution form; both optional.
 	Batches *batches.Deps
 	Batch   execute.BatchCreator
-	Logger  *slog.Logger
+	// Finder searches STAC catalogs for "Find items" and Catalogs are the Catalogs
+	// page's dependencies; both optional.
+	Finder   execute.Finder
+	Catalogs *catalogs.Deps
+	Logger   *slog.Logger
 }
 
 // New returns the UI's handler. It must be served behind the server's Guard.
@@ -77,6 +82,15 @@ func New(d Deps) http.Handler {
 	ex := execute.New(d.Catalog, d.Submit, log).WithPrefs(mapPrefs)
 	if d.Batch != nil {
 		ex.WithBatches(d.Batch)
+	}
+	if d.Finder != nil {
+		ex.WithFinder(d.Finder)
+	}
+	if d.Catalogs != nil {
+		if d.Catalogs.Logger == nil {
+			d.Catalogs.Logger = log
+		}
+		catalogs.New(*d.Catalogs).Register(mux)
 	}
 	ex.Register(mux)
 	if d.Batches != nil {

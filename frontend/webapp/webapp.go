@@ -21,6 +21,7 @@ import (
 	"github.com/geojobs/geojobs/backend/config"
 	"github.com/geojobs/geojobs/backend/export"
 	"github.com/geojobs/geojobs/backend/hub"
+	"github.com/geojobs/geojobs/backend/itemfinder"
 	"github.com/geojobs/geojobs/backend/jobs"
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/localep"
@@ -86,6 +87,7 @@ type App struct {
 	Exports *export.Exporter
 	// Batches submits the members of batches (batches.go).
 	Batches *batch.Engine
+	finder  *itemfinder.Finder
 	log     *slog.Logger
 }
 
@@ -128,7 +130,8 @@ func Build(opts Options) (*App, error) {
 		opts.KeyNames = httpKeyNames(a.Keys)
 	}
 	a.Local, err = localep.New(localep.Options{DataDir: paths.LocalEndpoint(), Fs: opts.LocalFs,
-		Logger: log.With("component", "local-endpoint"), Title: "Local", BasePath: LocalPrefix})
+		Logger: log.With("component", "local-endpoint"), Title: "Local", BasePath: LocalPrefix,
+		HTTPClient: selfClient(opts.BaseURL, opts.Token)})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("starting the built-in endpoint: %w", err)
@@ -163,7 +166,7 @@ func Build(opts Options) (*App, error) {
 	mux.Handle("GET /ws", a.Hub)
 	mux.Handle("/", frontend.New(frontend.Deps{Catalog: a.Catalog, Jobs: a.jobsDeps(log), Submit: submitter{a.Monitor},
 		KeyNames: opts.KeyNames, Settings: a.settingsDeps(opts, paths), Logger: log,
-		Batches: a.batchDeps(), Batch: batchCreator{a.Batches}}))
+		Batches: a.batchDeps(), Batch: batchCreator{a.Batches}, Finder: a.buildFinder(opts), Catalogs: a.catalogDeps(opts)}))
 	a.Handler = mux
 	return a, nil
 }

@@ -42,6 +42,8 @@ type Handler struct {
 	prefs  func(ctx context.Context) prefs.Prefs
 	// batches, when set, offers "Run as a batch" (batch.go).
 	batches BatchCreator
+	// finder, when set, offers "Find items" (finder.go).
+	finder Finder
 }
 
 // WithPrefs makes the page follow the user's map preferences (tiles, AOI warning).
@@ -66,6 +68,7 @@ func New(cat Catalog, submit Submitter, log *slog.Logger) *Handler {
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /endpoints/{eid}/processes/{pid}/execute", web.Handle(h.log, h.show))
 	mux.Handle("POST /endpoints/{eid}/processes/{pid}/execute", web.Handle(h.log, h.post))
+	h.registerFinder(mux)
 }
 
 // maxForm bounds a submitted form (binary inputs arrive in it, base64 or as files).
@@ -80,7 +83,7 @@ func (h *Handler) load(r *http.Request) (Model, error) {
 	if err != nil {
 		return Model{}, err
 	}
-	return Model{Endpoint: e, Process: p, Form: forms.New(p), Map: h.mapPrefs(r.Context()), Batch: BatchState{Enabled: h.batches != nil}}, nil
+	return Model{Endpoint: e, Process: p, Form: forms.New(p), Map: h.mapPrefs(r.Context()), Batch: BatchState{Enabled: h.batches != nil}, FindItems: h.finder != nil}, nil
 }
 
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, m Model, status int) error {
@@ -129,6 +132,11 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) error {
 		return h.render(w, r, m, 0)
 	case op == "import":
 		return h.importRequest(w, r, m)
+	case strings.HasPrefix(op, "fill:"):
+		if n := m.fill(r, op[len("fill:"):]); n > 0 {
+			m.Notice = web.Count(n, "item", "items") + " filled in. Check the other values, then submit."
+		}
+		return h.render(w, r, m, 0)
 	}
 	req, probs := m.build()
 	m.Problems = probs

@@ -34,6 +34,8 @@ type Model struct {
 	Export                  *Export
 	// Batch is the "Run as a batch" card (batch.go).
 	Batch BatchState
+	// FindItems offers "Find items" next to inputs that take STAC items (finder.go).
+	FindItems bool
 }
 
 // Export is the form as an execute request and as commands.
