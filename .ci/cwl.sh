@@ -2,8 +2,12 @@
 # CWL checks for `geojobs run` (issue 8): validates cwl/*.cwl, runs cwl/geojobs-run.cwl and
 # the eoap-api-cli workflow (discovery skipped) with cwltool --no-container against a
 # `geojobs local-endpoint` started here, checks the STAC ItemCollections they produce and
-# that a failing job fails the step, then builds the container image archive and prints
-# its user, entrypoint and size. Exits non-zero on any failure.
+# that a failing job fails the step; runs water-bodies on the endpoint's synthetic-s2
+# scenes as cwl/water-bodies.cwl (cwltool --no-container), as that package deployed to the
+# endpoint and run there by cwltool, as the built-in process and as `geojobs raster
+# water-bodies`, each mask compared with the truth (IoU >= 0.95, bytes read < 1/8); then
+# builds the container image archive and prints its user, entrypoint and size. Exits
+# non-zero on any failure.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,6 +34,7 @@ cwltool --version
 step "validate"
 cwltool --validate cwl/geojobs-run.cwl
 cwltool --validate cwl/eoap-api-cli.cwl
+cwltool --validate cwl/water-bodies.cwl
 
 step "build geojobs"
 mkdir -p "$work/bin"
@@ -42,7 +47,8 @@ grep -q 'Exit status' <<<"$client_help" \
 export PATH="$work/bin:$PATH"
 
 step "local endpoint"
-"$work/bin/geojobs" --data-dir "$work/data" local-endpoint --addr 127.0.0.1:0 > "$work/server.out" 2> "$work/server.err" &
+# --cwl-containers none: deployed packages run with the geojobs on the PATH (no image pull).
+"$work/bin/geojobs" --data-dir "$work/data" local-endpoint --addr 127.0.0.1:0 --cwl-containers none > "$work/server.out" 2> "$work/server.err" &
 server_pid=$!
 endpoint=""
 for _ in $(seq 1 100); do
@@ -129,6 +135,90 @@ YAML
 cwltool --no-container --outdir "$work/out-wf" cwl/eoap-api-cli.cwl#eoap-api "$work/wf-job.yaml" > "$work/wf.json"
 check_fc "$work/out-wf/feature-collection.json" 1
 grep -q 'LC08_L2SP_043033_20231201_02_T1' "$work/out-wf/feature-collection.json" || fail "the item URLs did not reach the process"
+
+# water-bodies on the built-in STAC API's synthetic scenes, in its three forms; each
+# mask is compared with the scene's truth asset (IoU >= 0.95).
+items="$endpoint/stac/collections/synthetic-s2/items"
+wb_ids="S2SYN_N45E006_20240106 S2SYN_N45E006_20240111"
+wb_aoi="6.3,45.3,6.4,45.4"
+# check_masks DIR: DIR/<id>/otsu.tif agrees with the truth of every item.
+check_masks() {
+	for id in $wb_ids; do
+		[ -f "$work/truth-$id.tif" ] || geojobs raster crop --input-item "$items/$id" --aoi "$wb_aoi" --band truth -o "$work/truth-$id.tif" 2>/dev/null
+		echo -n "$id: "
+		geojobs raster iou "$1/$id/otsu.tif" "$work/truth-$id.tif" --min 0.95
+	done
+}
+
+step "water-bodies.cwl: cwltool --no-container, geojobs raster subcommands"
+{
+	echo "aoi: \"$wb_aoi\""
+	echo "epsg: \"EPSG:4326\""
+	echo "stac_items:"
+	for id in $wb_ids; do echo "- $items/$id"; done
+} > "$work/wb-job.yaml"
+start=$(date +%s.%N)
+cwltool --no-container --outdir "$work/out-wb" cwl/water-bodies.cwl#water-bodies "$work/wb-job.yaml" > "$work/wb.json" 2> "$work/wb.err" \
+	|| { tail -30 "$work/wb.err" >&2; fail "water-bodies.cwl failed"; }
+echo "cwltool run: $(python3 -c "import sys; print('%.1f s' % (float(sys.argv[2]) - float(sys.argv[1])))" "$start" "$(date +%s.%N)")"
+catalog=$(find "$work/out-wb" -name catalog.json | head -1)
+[ -n "$catalog" ] || fail "no catalog.json in the stac_catalog Directory"
+check_masks "$(dirname "$catalog")"
+
+# fetch_masks FC DIR: downloads the data asset of each item of the ItemCollection FC to DIR/<id>/otsu.tif.
+fetch_masks() {
+	python3 - "$1" "$2" <<'PY'
+import json, os, sys, urllib.request
+fc = json.load(open(sys.argv[1]))
+for f in fc["features"]:
+    d = os.path.join(sys.argv[2], f["id"])
+    os.makedirs(d, exist_ok=True)
+    urllib.request.urlretrieve(f["assets"]["data"]["href"], os.path.join(d, "otsu.tif"))
+print("%d mask(s) downloaded" % len(fc["features"]))
+PY
+}
+wb_request() {
+	python3 - "$wb_aoi" $wb_ids <<PY
+import json, sys
+print(json.dumps({"inputs": {"aoi": sys.argv[1], "epsg": "EPSG:4326", "bands": ["green", "nir"],
+    "stac_items": ["$items/" + i for i in sys.argv[2:]]}}))
+PY
+}
+wb_request > "$work/wb-request.json"
+
+step "water-bodies.cwl deployed to the built-in endpoint and run there by cwltool"
+curl -fsS -X POST -H 'Content-Type: application/cwl+yaml' --data-binary @cwl/water-bodies.cwl "$endpoint/processes?w=water-bodies" > /dev/null
+start=$(date +%s.%N)
+geojobs run --api-endpoint "$endpoint" --process-id water-bodies --execute-request "$work/wb-request.json" --output "$work/wb-deployed.json" \
+	|| fail "the deployed water-bodies package failed"
+echo "job: $(python3 -c "import sys; print('%.1f s' % (float(sys.argv[2]) - float(sys.argv[1])))" "$start" "$(date +%s.%N)")"
+fetch_masks "$work/wb-deployed.json" "$work/masks-deployed"
+check_masks "$work/masks-deployed"
+curl -fsS -X DELETE "$endpoint/processes/water-bodies" > /dev/null
+
+step "water-bodies: the built-in process"
+start=$(date +%s.%N)
+geojobs run --api-endpoint "$endpoint" --process-id water-bodies --execute-request "$work/wb-request.json" --output "$work/wb-builtin.json" \
+	|| fail "the built-in water-bodies process failed"
+echo "job: $(python3 -c "import sys; print('%.1f s' % (float(sys.argv[2]) - float(sys.argv[1])))" "$start" "$(date +%s.%N)")"
+fetch_masks "$work/wb-builtin.json" "$work/masks-builtin"
+check_masks "$work/masks-builtin"
+
+step "water-bodies: 1/16 of a 10980x10980 scene (geojobs raster water-bodies)"
+geojobs raster water-bodies --aoi 6.25,45.25,6.5,45.5 --stac-item "$items/S2SYN_N45E006_20240106" --truth -o "$work/out-16" | tee "$work/wb16.txt"
+python3 - "$work/wb16.txt" "$items/S2SYN_N45E006_20240106" <<'PY'
+import re, sys, urllib.request
+out = open(sys.argv[1]).read()
+read = int(re.search(r"read (\d+) bytes", out).group(1))
+size = 0
+for band in ("green", "nir"):
+    req = urllib.request.Request(sys.argv[2] + "/" + band + ".tif", method="HEAD")
+    size += int(urllib.request.urlopen(req).headers["Content-Length"])
+iou = float(re.search(r"IoU with truth ([0-9.]+)", out).group(1))
+print("bytes read: %d of %d (%.2f%%)" % (read, size, 100.0 * read / size))
+assert read * 8 < size, "read 1/8 of the files or more"
+assert iou >= 0.95, "IoU below 0.95"
+PY
 
 step "container image"
 OUT="$work/image" build/container/build.sh

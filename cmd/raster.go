@@ -26,7 +26,7 @@ func newRasterCmd(_ *rootOptions) *cobra.Command {
 		Long: "The steps of the EOAP water-bodies application, on COGs read by HTTP range requests for the\n" +
 			"area of interest only. Each writes DEFLATE-compressed Cloud-Optimized GeoTIFFs.",
 	}
-	c.AddCommand(newRasterCropCmd(), newRasterNDWICmd(), newRasterOtsuCmd(), newRasterSTACCmd(), newRasterWaterBodiesCmd())
+	c.AddCommand(newRasterCropCmd(), newRasterNDWICmd(), newRasterOtsuCmd(), newRasterSTACCmd(), newRasterWaterBodiesCmd(), newRasterIoUCmd())
 	return c
 }
 
@@ -245,4 +245,36 @@ func truthIoU(ctx context.Context, x waterbodies.Result) (float64, error) {
 		return 0, err
 	}
 	return waterbodies.IoU(x.Mask, t)
+}
+
+func newRasterIoUCmd() *cobra.Command {
+	var minIoU float64
+	c := &cobra.Command{
+		Use:   "iou MASK.tif TRUTH.tif",
+		Short: "Intersection over union of the water (value 1) of two masks on the same grid",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signalContext()
+			defer stop()
+			a, err := waterbodies.ReadFile(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			b, err := waterbodies.ReadFile(ctx, args[1])
+			if err != nil {
+				return err
+			}
+			iou, err := waterbodies.IoU(a, b)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "IoU %.4f\n", iou)
+			if iou < minIoU {
+				return &exitError{code: 1, err: fmt.Errorf("IoU %.4f is below %g", iou, minIoU)}
+			}
+			return nil
+		},
+	}
+	c.Flags().Float64Var(&minIoU, "min", 0, "fail (exit status 1) when the IoU is below this")
+	return c
 }
