@@ -138,7 +138,8 @@ grep -q 'LC08_L2SP_043033_20231201_02_T1' "$work/out-wf/feature-collection.json"
 
 # water-bodies on the built-in STAC API's synthetic scenes, in its three forms; each
 # mask is compared with the scene's truth asset (IoU >= 0.95).
-items="$endpoint/stac/collections/synthetic-s2/items"
+ep=${endpoint%/}
+items="$ep/stac/collections/synthetic-s2/items"
 wb_ids="S2SYN_N45E006_20240106 S2SYN_N45E006_20240111"
 wb_aoi="6.3,45.3,6.4,45.4"
 # check_masks DIR: DIR/<id>/otsu.tif agrees with the truth of every item.
@@ -187,18 +188,22 @@ PY
 wb_request > "$work/wb-request.json"
 
 step "water-bodies.cwl deployed to the built-in endpoint and run there by cwltool"
-curl -fsS -X POST -H 'Content-Type: application/cwl+yaml' --data-binary @cwl/water-bodies.cwl "$endpoint/processes?w=water-bodies" > /dev/null
+code=$(curl -sS -o "$work/deploy.json" -w '%{http_code}' -X POST -H 'Content-Type: application/cwl+yaml' --data-binary @cwl/water-bodies.cwl "$ep/processes?w=water-bodies")
+[ "$code" = 201 ] || { cat "$work/deploy.json" >&2; fail "deploying cwl/water-bodies.cwl answered $code"; }
 start=$(date +%s.%N)
-geojobs run --api-endpoint "$endpoint" --process-id water-bodies --execute-request "$work/wb-request.json" --output "$work/wb-deployed.json" \
+geojobs run --api-endpoint "$ep" --process-id water-bodies --execute-request "$work/wb-request.json" --output "$work/wb-deployed.json" \
 	|| fail "the deployed water-bodies package failed"
+# The package's Directory output became its catalog's items, assets named after the output.
+grep -q '/outputs/stac_catalog-' "$work/wb-deployed.json" || fail "the results are not those of the deployed package"
 echo "job: $(python3 -c "import sys; print('%.1f s' % (float(sys.argv[2]) - float(sys.argv[1])))" "$start" "$(date +%s.%N)")"
 fetch_masks "$work/wb-deployed.json" "$work/masks-deployed"
 check_masks "$work/masks-deployed"
-curl -fsS -X DELETE "$endpoint/processes/water-bodies" > /dev/null
+code=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE "$ep/processes/water-bodies")
+[ "$code" = 204 ] || fail "undeploy answered $code"
 
 step "water-bodies: the built-in process"
 start=$(date +%s.%N)
-geojobs run --api-endpoint "$endpoint" --process-id water-bodies --execute-request "$work/wb-request.json" --output "$work/wb-builtin.json" \
+geojobs run --api-endpoint "$ep" --process-id water-bodies --execute-request "$work/wb-request.json" --output "$work/wb-builtin.json" \
 	|| fail "the built-in water-bodies process failed"
 echo "job: $(python3 -c "import sys; print('%.1f s' % (float(sys.argv[2]) - float(sys.argv[1])))" "$start" "$(date +%s.%N)")"
 fetch_masks "$work/wb-builtin.json" "$work/masks-builtin"

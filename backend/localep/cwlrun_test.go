@@ -182,3 +182,35 @@ func TestRestartFailsACutOffRun(t *testing.T) {
 		t.Fatalf("after restart: %s %q", st.Status, st.Message)
 	}
 }
+
+// Runs beyond CWL.MaxRuns wait for a slot, and say so.
+func TestPackageRunsAreLimited(t *testing.T) {
+	e := newEnv(t, nil, func(o *Options) {
+		o.CWL = CWLOptions{Containers: "none", WorkDir: t.TempDir(), Keep: KeepNone, MaxRuns: 1}
+	})
+	deployFile(t, e, "sleeper.cwl")
+	dir := t.TempDir()
+	first := e.submit("sleeper", map[string]any{"inputs": map[string]any{"pidfile": filepath.Join(dir, "first")}})
+	pid := waitPID(t, filepath.Join(dir, "first"))
+	second := e.submit("sleeper", map[string]any{"inputs": map[string]any{"pidfile": filepath.Join(dir, "second")}})
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var st ogcapi.StatusInfo
+		e.do("GET", "/jobs/"+second, nil).json(t, &st)
+		if strings.HasPrefix(st.Message, "waiting to run") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("second job: %s %q", st.Status, st.Message)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "second")); err == nil {
+		t.Fatal("the second run started while the first one held the only slot")
+	}
+	expectStatus(t, e.do("DELETE", "/jobs/"+first, nil), 200)
+	waitGone(t, pid)
+	pid2 := waitPID(t, filepath.Join(dir, "second"))
+	expectStatus(t, e.do("DELETE", "/jobs/"+second, nil), 200)
+	waitGone(t, pid2)
+}
