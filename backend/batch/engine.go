@@ -20,6 +20,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/jobs"
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/retry"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/backend/sweep"
 )
@@ -221,17 +222,17 @@ func (e *Engine) submit(ctx context.Context, endpointID string, m store.BatchMem
 	}
 }
 
+// busyPolicy spaces the resubmissions of a member the server refused for now.
+var busyPolicy = retry.Policy{Base: time.Second, Max: 5 * time.Minute, MaxRetryAfter: time.Hour}
+
 // busyServer tells whether the server refused the execute request for now (429 or
-// 503 to the POST: no job was created) and how long to wait: its Retry-After, else a
-// backoff doubling from 1 s to 5 min with the attempts.
+// 503 to the POST: no job was created) and how long to wait: its Retry-After, else
+// the shared backoff (backend/retry) growing with the attempts.
 func busyServer(err error, attempts int) (time.Duration, bool) {
 	var ae *ogcapi.APIError
 	if err == nil || !errors.As(err, &ae) || ae.Method != http.MethodPost ||
 		(ae.Status != http.StatusTooManyRequests && ae.Status != http.StatusServiceUnavailable) {
 		return 0, false
 	}
-	if ae.Wait > 0 {
-		return min(ae.Wait, time.Hour), true
-	}
-	return min(time.Second<<min(attempts, 9), 5*time.Minute), true
+	return busyPolicy.Delay(max(attempts, 1), ae.Wait), true
 }

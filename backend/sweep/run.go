@@ -17,6 +17,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/atomicfile"
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/retry"
 	"github.com/geojobs/geojobs/backend/runner"
 	"github.com/geojobs/geojobs/backend/stac"
 )
@@ -162,18 +163,18 @@ func runMember(ctx context.Context, o Options, m Member, output string, progress
 	}
 }
 
+// refusedPolicy spaces the resubmissions of a member the server refused for now.
+var refusedPolicy = retry.Policy{Base: time.Second, Max: time.Minute, MaxRetryAfter: 10 * time.Minute}
+
 // refusedSubmit tells whether err is the server refusing the execute request for now
 // (429 or 503 on the POST, so no job was created) and how long to wait: its
-// Retry-After, else an exponential backoff from 1 s up to a minute.
+// Retry-After, else the shared backoff (backend/retry).
 func refusedSubmit(err error, attempt int) (time.Duration, bool) {
 	var ae *ogcapi.APIError
 	if !errors.As(err, &ae) || ae.Method != "POST" || (ae.Status != 429 && ae.Status != 503) {
 		return 0, false
 	}
-	if ae.Wait > 0 {
-		return min(ae.Wait, 10*time.Minute), true
-	}
-	return min(time.Second<<attempt, time.Minute), true
+	return refusedPolicy.Delay(attempt+1, ae.Wait), true
 }
 
 func httpStatus(err error) int {
