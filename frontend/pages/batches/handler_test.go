@@ -56,7 +56,9 @@ func TestThousandMembersStayResponsive(t *testing.T) {
 	}
 	mux := http.NewServeMux()
 	New(Deps{Store: st, Engine: limits{}, Dismiss: func(context.Context, string) error { return nil },
-		Merged: func(context.Context, string) (*stac.ItemCollection, int, error) { return &stac.ItemCollection{}, 0, nil }}).Register(mux)
+		Merged: func(context.Context, string) (*stac.ItemCollection, int, error) {
+			return &stac.ItemCollection{}, 0, nil
+		}}).Register(mux)
 	for _, c := range []struct {
 		path  string
 		check func(*goquery.Document) bool
