@@ -18,6 +18,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/geojobs/geojobs/backend/errs"
 	ks "github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/keystore/keycheck"
 	"github.com/geojobs/geojobs/backend/transfer/s3"
@@ -327,7 +328,7 @@ func (h *Handler) test(w http.ResponseWriter, r *http.Request) error {
 	rep, err := h.remote.Check(r.Context(), k)
 	if err != nil {
 		m.Test = &TestResult{Detail: scrub(err.Error(), k)}
-		h.log.Info("key test failed", "key", k.Name, "class", class(err))
+		h.log.Info("key test failed", "key", k.Name, "code", errs.CodeOf(err).String())
 	} else {
 		m.Test = &TestResult{OK: true, Detail: scrub(rep.Detail, k)}
 	}
@@ -387,18 +388,4 @@ func scrub(msg string, k *ks.Key) string {
 		msg = strings.ReplaceAll(msg, s, ks.Mask)
 	}
 	return msg
-}
-
-// class names an error's keystore class for the log (the message may hold a
-// server's words; the class is enough to act on).
-func class(err error) string {
-	for _, c := range []error{ks.ErrDenied, ks.ErrRemoteNotFound, ks.ErrUnavailable, ks.ErrInvalid, ks.ErrNotAllowed} {
-		if errors.Is(err, c) {
-			return c.Error()
-		}
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return "timeout"
-	}
-	return "other"
 }
