@@ -221,8 +221,19 @@ func (r *Runner) Run(ctx context.Context, job Job) (map[string]any, error) {
 		}
 	}()
 
+	// Progress is the share of steps finished. Scattered steps and sub-workflows run
+	// more step instances (node_crop_2, …) than the document has steps, so the total
+	// grows with the instances seen, and the progress never goes back.
 	steps := max(job.Steps, 1)
-	done := map[string]bool{}
+	started, done := map[string]bool{}, map[string]bool{}
+	last := 0
+	report := func(msg string) {
+		pct := min(99, max(last, len(done)*100/max(steps, len(started))))
+		last = pct
+		if job.Progress != nil {
+			job.Progress(pct, msg)
+		}
+	}
 	final := ""
 	sc := bufio.NewScanner(stderr)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -234,19 +245,16 @@ func (r *Runner) Run(ctx context.Context, job Job) (map[string]any, error) {
 		switch {
 		case stepStartRE.MatchString(line):
 			m := stepStartRE.FindStringSubmatch(line)
-			if job.Progress != nil {
-				job.Progress(min(99, len(done)*100/steps), fmt.Sprintf("step %s started (%d of %d steps done)", m[1], len(done), steps))
-			}
+			started[m[1]] = true
+			report(fmt.Sprintf("step %s started (%d of %d steps done)", m[1], len(done), max(steps, len(started))))
 		case stepDoneRE.MatchString(line):
 			m := stepDoneRE.FindStringSubmatch(line)
+			started[m[1]], done[m[1]] = true, true
+			report(fmt.Sprintf("step %s %s (%d of %d steps done)", m[1], m[2], len(done), max(steps, len(started))))
+		case len(started) == 0 && jobDoneRE.MatchString(line): // a lone CommandLineTool
+			m := jobDoneRE.FindStringSubmatch(line)
 			done[m[1]] = true
-			if job.Progress != nil {
-				job.Progress(min(99, len(done)*100/steps), fmt.Sprintf("step %s %s (%d of %d steps done)", m[1], m[2], len(done), steps))
-			}
-		case steps == 1 && jobDoneRE.MatchString(line):
-			if job.Progress != nil {
-				job.Progress(99, "tool "+jobDoneRE.FindStringSubmatch(line)[2])
-			}
+			report("tool " + m[1] + " " + m[2])
 		case finalRE.MatchString(line):
 			final = finalRE.FindStringSubmatch(line)[1]
 		}
