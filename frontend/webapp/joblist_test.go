@@ -41,7 +41,7 @@ func TestJobListRecognisable(t *testing.T) {
 		t.Errorf("row link %q, want the label", got)
 	}
 	sum := row.Find("[data-testid=job-summary]").Text()
-	for _, want := range []string{"AOI ", " km²", "seed=7", "size=64"} {
+	for _, want := range []string{"AOI ", " km²", "near ", ", CH", "seed=7", "size=64"} {
 		if !strings.Contains(sum, want) {
 			t.Errorf("row summary %q lacks %q", sum, want)
 		}

@@ -11,6 +11,8 @@ import Modify from 'ol/interaction/Modify.js';
 import {Circle as CircleStyle, Fill, Stroke, Style} from 'ol/style.js';
 import {createMap, addOnlineTiles, fitWorld, cssVar, withAlpha, onSchemeChange} from './basemap.js';
 import BoxEdit from './boxedit.js';
+import {loadPlaces, searchPlaces} from './places.js';
+import {fromLonLat, transformExtent} from 'ol/proj.js';
 import {
   AoiError, FORMATS, parseValue, parseAny, formatValue, aoiBbox, aoiAreaKm2, boxAoi, toOlGeometry,
   fromOlGeometry, isRectangle,
@@ -172,6 +174,7 @@ export class GjAoiMap extends HTMLElement {
     this.file_ = el('input', {type: 'file', hidden: '', accept: '.geojson,.json,application/geo+json,application/json',
       'aria-label': 'GeoJSON file'});
     bar.append(this.file_);
+    this.buildSearch_(bar, id);
     bar.addEventListener('click', (e) => {
       const b = e.target.closest('button[data-tool]');
       if (b && !b.disabled) {
@@ -207,6 +210,68 @@ export class GjAoiMap extends HTMLElement {
     this.map_.addInteraction(this.boxEdit_);
     this.map_.addInteraction(this.modify_);
     this.setTool_('modify');
+  }
+
+  // ---- place search (offline) ----
+
+  buildSearch_(bar, id) {
+    const box = el('div', {class: 'gj-map-search'});
+    this.find_ = el('input', {type: 'search', class: 'gj-map-find', placeholder: 'Find a place…', autocomplete: 'off',
+      spellcheck: 'false', 'aria-label': 'Find a place on the map (offline: countries and large cities)',
+      'aria-controls': `${id}-places`, 'aria-autocomplete': 'list', 'data-testid': 'place-search'});
+    this.places_ = el('ul', {class: 'gj-map-places', id: `${id}-places`, role: 'listbox', hidden: ''});
+    box.append(this.find_, this.places_);
+    bar.append(box);
+    this.find_.addEventListener('input', () => this.findPlaces_());
+    this.find_.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') {
+        e.preventDefault(); // never submits the form the map is in
+        const first = this.places_.querySelector('li');
+        if (first) {
+          first.click();
+        }
+      } else if (e.key === 'Escape') {
+        this.places_.hidden = true;
+      }
+    });
+    this.places_.addEventListener('click', (e) => {
+      const li = e.target.closest('li');
+      if (li && this.found_) {
+        this.goTo_(this.found_[Number(li.dataset.i)]);
+      }
+    });
+  }
+
+  findPlaces_() {
+    const q = this.find_.value;
+    loadPlaces().then((places) => {
+      if (this.find_.value !== q) {
+        return; // typed on meanwhile
+      }
+      this.found_ = searchPlaces(places, q);
+      this.places_.replaceChildren(...this.found_.map((p, i) => el('li', {role: 'option', 'data-i': String(i), tabindex: '-1'},
+        p.kind === 'country' ? `${p.name} (country)` : `${p.name}, ${p.where}`)));
+      this.places_.hidden = this.found_.length === 0;
+    }, () => {
+      this.places_.replaceChildren(el('li', {role: 'option', 'aria-disabled': 'true'}, 'The place list could not be loaded.'));
+      this.places_.hidden = false;
+    });
+  }
+
+  goTo_(p) {
+    if (!p) {
+      return;
+    }
+    const view = this.map_.getView();
+    if (p.extent) {
+      view.fit(transformExtent(p.extent, 'EPSG:4326', 'EPSG:3857'), {size: this.map_.getSize(), padding: FIT_PADDING, maxZoom: 9});
+    } else {
+      view.setCenter(fromLonLat([p.lon, p.lat]));
+      view.setZoom(10);
+    }
+    this.places_.hidden = true;
+    this.find_.value = p.name;
+    this.setAttribute('data-place', p.name);
   }
 
   restyle_() {
@@ -245,7 +310,8 @@ export class GjAoiMap extends HTMLElement {
       ? 'Box: drag on the map. Modify: drag the box’s edges, corners or inside. Or type “minLon,minLat,maxLon,maxLat” in the field, or paste GeoJSON on the map (Ctrl+V).'
       : 'Box: drag on the map. Polygon: click the corners, double-click or Enter to finish, Esc to cancel. Or edit the field, or paste GeoJSON on the map (Ctrl+V).';
     this.hint_.hidden = ro;
-    this.setTool_(ro ? 'none' : 'modify');
+    // With no area yet, a drag draws a box (F-13); Modify is for an existing shape.
+    this.setTool_(ro ? 'none' : this.aoi_ ? 'modify' : 'box');
   }
 
   // ---- field binding ----
@@ -299,6 +365,9 @@ export class GjAoiMap extends HTMLElement {
     }
     this.showError_('');
     this.show_(aoi);
+    if (!this.readOnly && this.tool_ !== 'none' && this.tool_ !== 'polygon') {
+      this.setTool_(aoi ? 'modify' : 'box');
+    }
     if (fit) {
       this.fit_();
     }
@@ -462,8 +531,8 @@ export class GjAoiMap extends HTMLElement {
         this.view_.focus({preventScroll: true});
         break;
       case 'clear':
-        this.setTool_('modify');
         this.commit_(null, false);
+        this.setTool_('box');
         break;
       case 'zoom':
         this.fit_();

@@ -7,12 +7,12 @@ import VectorSource from 'ol/source/Vector.js';
 import TileLayer from 'ol/layer/Tile.js';
 import XYZ from 'ol/source/XYZ.js';
 import GeoJSON from 'ol/format/GeoJSON.js';
-import {Fill, Stroke, Style} from 'ol/style.js';
+import {Circle as CircleStyle, Fill, Stroke, Style, Text} from 'ol/style.js';
+import Feature from 'ol/Feature.js';
+import Point from 'ol/geom/Point.js';
 import {defaults as defaultInteractions} from 'ol/interaction/defaults.js';
-import MouseWheelZoom from 'ol/interaction/MouseWheelZoom.js';
-import {focusWithTabindex} from 'ol/events/condition.js';
 import {defaults as defaultControls} from 'ol/control/defaults.js';
-import {transformExtent} from 'ol/proj.js';
+import {fromLonLat, transformExtent} from 'ol/proj.js';
 import {asArray} from 'ol/color.js';
 import {feature as topoFeature} from 'topojson-client';
 
@@ -24,8 +24,45 @@ const OSM_ATTRIBUTION =
 // 1:50m once zoomed in. Each file is fetched only when its layer is first drawn.
 const DATA_110M = new URL('./countries-110m.json', import.meta.url).href;
 const DATA_50M = new URL('./countries-50m.json', import.meta.url).href;
+const PLACES = new URL('./places.json', import.meta.url).href;
+const CITY_RESOLUTION = 2500; // m/px; about zoom 6: city names from there on
 const DETAIL_RESOLUTION = 5000; // m/px; about zoom 5
 const ANTARCTICA = '010';
+const LABEL_RESOLUTION = 20000; // m/px; about zoom 3
+
+/**
+ * Unwraps the rings of a GeoJSON FeatureCollection (lon/lat) that jump across the
+ * antimeridian (a step of more than 180° between two positions, as Russia's and Fiji's
+ * outlines do): their western longitudes move east by 360°, so that each ring is drawn
+ * as one shape east of 180° (the layer wraps it) instead of as a band across the world.
+ * Antarctica, whose ring runs along the map's bottom edge, is left as it is.
+ * @param {Object} fc
+ * @return {Object} fc, changed in place
+ */
+export function unwrapAntimeridian(fc) {
+  const fixRing = (ring) => {
+    let jumps = false;
+    for (let i = 1; i < ring.length; i++) {
+      if (Math.abs(ring[i][0] - ring[i - 1][0]) > 180) {
+        jumps = true;
+        break;
+      }
+    }
+    return jumps ? ring.map(([x, y]) => [x < 0 ? x + 360 : x, y]) : ring;
+  };
+  for (const f of fc.features || []) {
+    const g = f.geometry;
+    if (!g || f.id === ANTARCTICA) {
+      continue;
+    }
+    if (g.type === 'Polygon') {
+      g.coordinates = g.coordinates.map(fixRing);
+    } else if (g.type === 'MultiPolygon') {
+      g.coordinates = g.coordinates.map((p) => p.map(fixRing));
+    }
+  }
+  return fc;
+}
 
 const dark = typeof matchMedia === 'function' ? matchMedia('(prefers-color-scheme: dark)') : null;
 
@@ -71,7 +108,7 @@ function countriesLayer(url, el, minResolution, maxResolution) {
           return r.json();
         })
         .then((topo) => {
-          const fc = topoFeature(topo, topo.objects.countries);
+          const fc = unwrapAntimeridian(topoFeature(topo, topo.objects.countries));
           const features = format.readFeatures(fc);
           source.addFeatures(features);
           success(features);
@@ -84,16 +121,38 @@ function countriesLayer(url, el, minResolution, maxResolution) {
   });
   let style = null;
   let fillOnly = null;
+  let label = null;
   const restyle = () => {
     const fill = new Fill({color: cssVar(el, '--gj-map-land', '#eceee8')});
     style = new Style({fill, stroke: new Stroke({color: cssVar(el, '--gj-map-border', '#a9b1ba'), width: 0.75})});
     fillOnly = new Style({fill});
+    label = new Text({
+      font: '12px system-ui, sans-serif',
+      fill: new Fill({color: cssVar(el, '--gj-map-label', '#4a5560')}),
+      stroke: new Stroke({color: cssVar(el, '--gj-map-label-halo', 'rgba(255,255,255,0.85)'), width: 3}),
+      overflow: false,
+    });
   };
   restyle();
   const layer = new VectorLayer({
     source,
     // Antarctica (ISO 3166 numeric 010) without its outline: its edge along the map's bottom is not a coast.
-    style: (f) => (f.getId() === ANTARCTICA ? fillOnly : style),
+    // Country names from zoom 3 on, decluttered (the offline map says where an AOI is).
+    style: (f, resolution) => {
+      if (f.getId() === ANTARCTICA) {
+        return fillOnly;
+      }
+      const name = f.get('name');
+      if (!name || resolution > LABEL_RESOLUTION) {
+        return style;
+      }
+      const s = style.clone();
+      const t = label.clone();
+      t.setText(name);
+      s.setText(t);
+      return s;
+    },
+    declutter: true,
     minResolution,
     maxResolution,
     updateWhileInteracting: false,
@@ -106,9 +165,63 @@ function countriesLayer(url, el, minResolution, maxResolution) {
   return layer;
 }
 
+/** City names (the offline gazetteer, largest first: they win where names would overlap). */
+function citiesLayer(el) {
+  const source = new VectorSource({
+    loader(extent, resolution, projection, success, failure) {
+      fetch(PLACES, {credentials: 'same-origin'})
+        .then((r) => {
+          if (!r.ok) {
+            throw new Error(`HTTP ${r.status}`);
+          }
+          return r.json();
+        })
+        .then((list) => {
+          const features = list.map(([name, , lon, lat]) => new Feature({geometry: new Point(fromLonLat([lon, lat])), name}));
+          source.addFeatures(features);
+          success(features);
+        })
+        .catch(() => {
+          source.removeLoadedExtent(extent);
+          failure();
+        });
+    },
+  });
+  let dot = null;
+  let text = null;
+  const restyle = () => {
+    dot = new CircleStyle({radius: 2.5, fill: new Fill({color: cssVar(el, '--gj-map-label', '#4a5560')})});
+    text = new Text({
+      font: '11px system-ui, sans-serif', offsetY: -9,
+      fill: new Fill({color: cssVar(el, '--gj-map-label', '#4a5560')}),
+      stroke: new Stroke({color: cssVar(el, '--gj-map-label-halo', 'rgba(255,255,255,0.85)'), width: 3}),
+    });
+  };
+  restyle();
+  const layer = new VectorLayer({
+    source,
+    declutter: true,
+    maxResolution: CITY_RESOLUTION,
+    renderOrder: null, // keep the file's order: larger cities first
+    style: (f) => {
+      const t = text.clone();
+      t.setText(f.get('name'));
+      return new Style({image: dot, text: t});
+    },
+    properties: {name: 'places'},
+  });
+  layer.set('restyle', () => {
+    restyle();
+    layer.changed();
+  });
+  return layer;
+}
+
 /**
- * A map in target with the offline layers, keyboard zoom and pan, and mouse-wheel zoom only
- * while the map has the focus (so scrolling a form does not zoom the map under the pointer).
+ * A map in target with the offline layers, keyboard zoom and pan, and mouse-wheel zoom as
+ * soon as the pointer is over the map, without a click first (F-13). The compromise: the
+ * wheel over the map zooms it; the page scrolls with the wheel anywhere else (the maps are
+ * never taller than about half a window), with the keyboard, or the scroll bar.
  * @param {HTMLElement} host the custom element (CSS variables are read from it)
  * @param {HTMLElement} target the map's focusable container
  * @return {Map}
@@ -118,12 +231,12 @@ export function createMap(host, target) {
     countriesLayer(DATA_110M, host, DETAIL_RESOLUTION, undefined),
     countriesLayer(DATA_50M, host, undefined, DETAIL_RESOLUTION),
   ];
+  const labels = citiesLayer(host);
   const map = new Map({
     target,
     layers: base,
     controls: defaultControls({rotate: false, attributionOptions: {collapsible: false}}),
-    interactions: defaultInteractions({mouseWheelZoom: false, altShiftDragRotate: false, pinchRotate: false})
-      .extend([new MouseWheelZoom({condition: focusWithTabindex})]),
+    interactions: defaultInteractions({altShiftDragRotate: false, pinchRotate: false}),
     view: new View({
       center: [0, 2500000],
       zoom: 1,
@@ -133,13 +246,15 @@ export function createMap(host, target) {
       enableRotation: false,
     }),
   });
-  // Clicking the map focuses it, so the keyboard and the mouse wheel then work on it.
+  // Clicking the map focuses it, so the keyboard then works on it.
   target.addEventListener('pointerdown', () => {
     if (document.activeElement !== target) {
       target.focus({preventScroll: true});
     }
   });
-  map.set('restyleBase', () => base.forEach((l) => l.get('restyle')()));
+  labels.setZIndex(5);
+  map.addLayer(labels);
+  map.set('restyleBase', () => base.concat(labels).forEach((l) => l.get('restyle')()));
   return map;
 }
 

@@ -416,3 +416,55 @@ test('no CSP violations, page errors or console errors on any page', () => {
 after(async () => {
   await writeFile(path.join(outDir, 'problems.txt'), problems.join('\n') + '\n');
 });
+
+test('with no area the map opens in Box mode; the wheel zooms without a click (F-13)', async () => {
+  const page = await open('/static/map/demo.html');
+  const empty = 'gj-aoi-map[for="aoi-geojson-feature"]';
+  const filled = 'gj-aoi-map[for="aoi-bbox-string"]';
+  await waitDrawn(page, filled);
+  assert.equal(await page.getAttribute(empty, 'data-tool'), 'box');
+  assert.equal(await page.getAttribute(`${empty} button[data-tool="box"]`, 'aria-pressed'), 'true');
+  assert.equal(await page.getAttribute(filled, 'data-tool'), 'modify');
+  // Typing an area into the empty field turns to Modify; clearing it back to Box.
+  await page.fill('#aoi-geojson-feature', '{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}');
+  await page.waitForFunction((s) => document.querySelector(s).getAttribute('data-tool') === 'modify', empty);
+  await page.click(`${empty} button[data-tool="clear"]`);
+  await page.waitForFunction((s) => document.querySelector(s).getAttribute('data-tool') === 'box', empty);
+
+  const view = `${filled} .gj-map-view`;
+  await page.locator(view).scrollIntoViewIfNeeded();
+  const before = await page.evaluate((s) => document.querySelector(s).map.getView().getZoom(), filled);
+  assert.notEqual(await page.evaluate((v) => document.activeElement === document.querySelector(v), view), true);
+  const box = await page.locator(view).boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.wheel(0, -400);
+  await page.waitForFunction(([s, z]) => document.querySelector(s).map.getView().getZoom() > z + 0.1, [filled, before]);
+  await page.close();
+});
+
+test('the offline place search finds a city and moves the map there; Enter never submits (F-13)', async () => {
+  const page = await open('/static/map/demo.html');
+  const m = 'gj-aoi-map[for="aoi-ogc-bbox"]';
+  await waitDrawn(page, m);
+  let submitted = false;
+  await page.exposeFunction('__submitted', () => { submitted = true; });
+  await page.evaluate(() => document.getElementById('form-ogc-bbox').addEventListener('submit', (e) => { e.preventDefault(); window.__submitted(); }));
+  await page.fill(`${m} [data-testid=place-search]`, 'zuri');
+  await page.waitForFunction((s) => [...document.querySelectorAll(`${s} .gj-map-places li`)].some((li) => li.textContent === 'Zürich, CH'), m);
+  await page.press(`${m} [data-testid=place-search]`, 'Enter');
+  await page.waitForFunction((s) => document.querySelector(s).getAttribute('data-place') === 'Zürich', m);
+  const [lon, lat] = await page.evaluate((s) => {
+    const v = document.querySelector(s).map.getView();
+    const c = v.getCenter();
+    return [c[0] / 6378137 * 180 / Math.PI, (2 * Math.atan(Math.exp(c[1] / 6378137)) - Math.PI / 2) * 180 / Math.PI];
+  }, m);
+  assert.ok(Math.abs(lon - 8.55) < 0.1 && Math.abs(lat - 47.37) < 0.1, `centre ${lon},${lat}`);
+  await page.fill(`${m} [data-testid=place-search]`, 'switzerl');
+  await page.waitForFunction((s) => document.querySelector(`${s} .gj-map-places li`)?.textContent === 'Switzerland (country)', m);
+  await page.click(`${m} .gj-map-places li`);
+  await page.waitForFunction((s) => document.querySelector(s).getAttribute('data-place') === 'Switzerland', m);
+  assert.equal(submitted, false);
+  // City names are drawn once zoomed in (the places layer has features).
+  await page.waitForFunction((s) => document.querySelector(s).map.getAllLayers().some((l) => l.get('name') === 'places' && l.getSource().getFeatures().length > 1000), m);
+  await page.close();
+});

@@ -121,3 +121,27 @@ test('geometry from the map is shifted back into [-180, 180] and rounded on outp
   assert.equal(formatValue(a, 'bbox-string'), '10.123457,10,20,20');
   assert.equal(formatValue(boxAoi([-0.0000001, 1, 2, 3]), 'bbox-string'), '0,1,2,3');
 });
+
+test('rings across the antimeridian are unwrapped, Antarctica left as it is (F-14)', async () => {
+  const {unwrapAntimeridian} = await import('../src/basemap.js');
+  const fc = {type: 'FeatureCollection', features: [
+    {type: 'Feature', id: '242', geometry: {type: 'Polygon', coordinates: [[[178, -17], [-179.5, -17], [-179.5, -16], [178, -16], [178, -17]]]}},
+    {type: 'Feature', id: '250', geometry: {type: 'Polygon', coordinates: [[[2, 45], [3, 45], [3, 46], [2, 45]]]}},
+    {type: 'Feature', id: '010', geometry: {type: 'Polygon', coordinates: [[[-180, -80], [180, -80], [180, -90], [-180, -90], [-180, -80]]]}},
+  ]};
+  unwrapAntimeridian(fc);
+  assert.deepEqual(fc.features[0].geometry.coordinates[0].map((p) => p[0]), [178, 180.5, 180.5, 178, 178]);
+  assert.deepEqual(fc.features[1].geometry.coordinates[0][0], [2, 45]);
+  assert.deepEqual(fc.features[2].geometry.coordinates[0][0], [-180, -80]);
+});
+
+test('the offline gazetteer finds countries and cities by the start or a part of their name (F-13)', async () => {
+  const {gazetteer, searchPlaces} = await import('../src/places.js');
+  const places = gazetteer([['Zürich', 'CH', 8.55, 47.367], ['Geneva', 'CH', 6.146, 46.202], ['New Delhi', 'IN', 77.2, 28.6]],
+    {type: 'FeatureCollection', features: [{type: 'Feature', properties: {name: 'Switzerland'},
+      geometry: {type: 'Polygon', coordinates: [[[5.9, 45.8], [10.5, 45.8], [10.5, 47.8], [5.9, 47.8], [5.9, 45.8]]]}}]});
+  assert.deepEqual(searchPlaces(places, 'zur').map((p) => p.name), ['Zürich']);
+  assert.deepEqual(searchPlaces(places, 'SWITZ')[0].extent, [5.9, 45.8, 10.5, 47.8]);
+  assert.deepEqual(searchPlaces(places, 'delhi').map((p) => p.name), ['New Delhi']);
+  assert.deepEqual(searchPlaces(places, 'x'), []);
+});

@@ -256,3 +256,12 @@ func (m DeployModel) source(s string) bool {
 	}
 	return m.Source == s
 }
+
+// relLabel is a link relation as a word: the last part of an OGC relation URI
+// ("http://www.opengis.net/def/rel/ogc/1.0/execute" is "execute"), or the relation itself.
+func relLabel(rel string) string {
+	if i := strings.LastIndexByte(rel, '/'); strings.HasPrefix(rel, "http") && i >= 0 && i < len(rel)-1 {
+		return rel[i+1:]
+	}
+	return rel
+}
