@@ -79,17 +79,19 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	page, _ := strconv.Atoi(q.Get("page"))
 	m := ListModel{Endpoints: es, Endpoint: e, Search: strings.TrimSpace(q.Get("q"))}
 	m.Page, err = h.cat.Processes(ctx, e.ID, catalog.Query{Search: m.Search, Page: page, Refresh: q.Get("refresh") != ""})
-	if err != nil {
-		// The page renders with the reason: the endpoint selector stays usable.
-		_, m.ErrTitle, m.ErrDetail = web.Describe(err)
-	} else {
-		// Only an endpoint that lists processes becomes the selected one (F-25).
+	// The endpoint shown becomes the selected one, unless it is no OGC API server at
+	// all (F-25: a misconfigured URL must not take the place of a working endpoint); one
+	// that is down for now stays selected.
+	if err == nil || !notOGC(err) {
 		if err := h.cat.Select(ctx, e.ID); err != nil {
 			h.log.Warn("remembering the selected endpoint", "err", err)
 		}
-		if caps, err := h.cat.Capabilities(ctx, e.ID); err == nil {
-			m.CanDeploy = caps.Deploy
-		}
+	}
+	if err != nil {
+		// The page renders with the reason: the endpoint selector stays usable.
+		_, m.ErrTitle, m.ErrDetail = web.Describe(err)
+	} else if caps, err := h.cat.Capabilities(ctx, e.ID); err == nil {
+		m.CanDeploy = caps.Deploy
 	}
 	return web.Render(w, r, web.Page{Title: "Processes · " + e.Title, Section: components.SectionProcesses,
 		Content: ListView(m), Fragments: []string{"process-results"}})
@@ -256,4 +258,11 @@ func (h *Handler) deployFailed(w http.ResponseWriter, r *http.Request, m DeployM
 	}
 	m.ErrTitle, m.ErrDetail = title, detail
 	return h.renderDeploy(w, r, m, status)
+}
+
+// notOGC reports a failure that says the endpoint is no OGC API server (not one that is
+// down for now).
+func notOGC(err error) bool {
+	p, _ := catalog.Explain(err)
+	return p == catalog.ProblemNotOGC
 }
