@@ -57,7 +57,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, m Model, status
 		return err
 	}
 	m.Keys = h.d.KeyNames(r.Context())
-	return web.Render(w, r, web.Page{Title: "Catalogs", Section: components.SectionEndpoints, Content: View(m), Status: status})
+	return web.Render(w, r, web.Page{Title: "Catalogs", Section: components.SectionCatalogs, Content: View(m), Status: status})
 }
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
