@@ -19,7 +19,8 @@ import (
 // Apply refuses requests to a host the key is not for, so a redirect or a link
 // to elsewhere can never carry the secret away.
 type Credentials struct {
-	key Key
+	key    Key
+	tokens TokenSource // for oidc keys; see Store.Credentials
 }
 
 // Credentials returns the request credentials for the key.
@@ -36,6 +37,9 @@ func (c *Credentials) Apply(req *http.Request) error {
 	}
 	if !c.forHost(req) {
 		return fmt.Errorf("%w: %s key %q is for %s, not for host %s", ErrNotAllowed, k.Kind, k.Name, k.Target(), req.URL.Host)
+	}
+	if k.Kind == KindOIDC {
+		return c.applyToken(req)
 	}
 	if k.Secret.IsZero() {
 		return fmt.Errorf("%w: key %q has no secret", ErrInvalid, k.Name)
@@ -82,6 +86,29 @@ func (c *Credentials) forHost(req *http.Request) bool {
 	return false
 }
 
+// applyToken sends the oidc key's access token, fresh from the token source.
+func (c *Credentials) applyToken(req *http.Request) error {
+	if c.tokens == nil {
+		return fmt.Errorf("%w: oidc key %q: no token source (use Store.Credentials)", ErrSignInNeeded, c.key.Name)
+	}
+	tok, err := c.tokens.AccessToken(req.Context(), &c.key)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok.Reveal())
+	return nil
+}
+
+// Renew asks for a new access token after the server rejected req's: the
+// ogcapi client and the download engine call it on a 401 and retry once.
+func (c *Credentials) Renew(req *http.Request) error {
+	if c.key.Kind != KindOIDC || c.tokens == nil {
+		return fmt.Errorf("%w: %s key %q cannot be renewed", ErrNotAllowed, c.key.Kind, c.key.Name)
+	}
+	rejected := strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")
+	return c.tokens.Renew(req.Context(), &c.key, Secret(rejected))
+}
+
 func basic(user, pass string) string {
 	return base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
 }
@@ -113,5 +140,14 @@ func (c *URLCredentials) Apply(req *http.Request) error {
 	if !ok {
 		return nil
 	}
-	return k.Credentials().Apply(req)
+	return c.store.Credentials(k).Apply(req)
+}
+
+// Renew renews the token of the oidc key matching req's URL (see Credentials.Renew).
+func (c *URLCredentials) Renew(req *http.Request) error {
+	k, ok := c.store.Match(req.URL.String(), c.use)
+	if !ok {
+		return fmt.Errorf("%w: no key for %s", ErrNotFound, req.URL.Host)
+	}
+	return c.store.Credentials(k).Renew(req)
 }

@@ -25,6 +25,9 @@ var (
 	ErrInvalid = errs.New(errs.InvalidArgument, "invalid key")
 	// ErrNotAllowed: the key cannot be used that way (see Key.CanUse).
 	ErrNotAllowed = errs.New(errs.PermissionDenied, "key cannot be used for this")
+	// ErrSignInNeeded: an oidc key has no usable token and no way to get one
+	// without a person: sign in again (keys login, or Sign in on the Keystore page).
+	ErrSignInNeeded = errs.New(errs.Unauthenticated, "sign-in needed")
 )
 
 // Errors from the storage a key opens (transfer/s3, transfer/webdav, keycheck). The message

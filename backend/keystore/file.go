@@ -34,7 +34,35 @@ type keyFields Key
 // "secret" field shadows the embedded, masked one.
 type fileKey struct {
 	keyFields
-	SecretValue string `json:"secret,omitempty"`
+	SecretValue  string       `json:"secret,omitempty"`
+	SessionValue *fileSession `json:"session,omitempty"`
+}
+
+// fileSession is Session with its tokens in the clear (inside the encrypted file).
+type fileSession struct {
+	sessionFields
+	AccessToken  string `json:"accessToken,omitempty"`
+	RefreshToken string `json:"refreshToken,omitempty"`
+	IDToken      string `json:"idToken,omitempty"`
+}
+
+type sessionFields Session
+
+func toFileSession(s *Session) *fileSession {
+	if s == nil {
+		return nil
+	}
+	return &fileSession{sessionFields: sessionFields(*s), AccessToken: s.AccessToken.Reveal(),
+		RefreshToken: s.RefreshToken.Reveal(), IDToken: s.IDToken.Reveal()}
+}
+
+func fromFileSession(f *fileSession) *Session {
+	if f == nil {
+		return nil
+	}
+	s := Session(f.sessionFields)
+	s.AccessToken, s.RefreshToken, s.IDToken = Secret(f.AccessToken), Secret(f.RefreshToken), Secret(f.IDToken)
+	return &s
 }
 
 type identities []age.Identity
@@ -128,6 +156,7 @@ func (s *Store) decryptFile(path string, ids func() (identities, error)) ([]byte
 	for _, fk := range doc.Keys {
 		k := Key(fk.keyFields)
 		k.Secret = Secret(fk.SecretValue)
+		k.Session = fromFileSession(fk.SessionValue)
 		keys[k.Name] = k
 	}
 	return data, keys, nil
@@ -170,7 +199,7 @@ func (s *Store) recipient() (age.Recipient, error) {
 func (s *Store) saveLocked(keys map[string]Key) error {
 	doc := fileDoc{Version: fileVersion, Keys: make([]fileKey, 0, len(keys))}
 	for _, k := range keys {
-		doc.Keys = append(doc.Keys, fileKey{keyFields: keyFields(k), SecretValue: k.Secret.Reveal()})
+		doc.Keys = append(doc.Keys, fileKey{keyFields: keyFields(k), SecretValue: k.Secret.Reveal(), SessionValue: toFileSession(k.Session)})
 	}
 	sortFileKeys(doc.Keys)
 	plain, err := json.Marshal(doc)

@@ -29,10 +29,10 @@ const (
 // ParseKind accepts a kind name, case-insensitively.
 func ParseKind(s string) (Kind, error) {
 	switch k := Kind(strings.ToLower(strings.TrimSpace(s))); k {
-	case KindS3, KindEODATA, KindWebDAV, KindHTTP:
+	case KindS3, KindEODATA, KindWebDAV, KindHTTP, KindOIDC:
 		return k, nil
 	}
-	return "", fmt.Errorf("%w: unknown key kind %q (want s3, eodata, webdav or http)", ErrInvalid, s)
+	return "", fmt.Errorf("%w: unknown key kind %q (want s3, eodata, webdav, http or oidc)", ErrInvalid, s)
 }
 
 // HTTPScheme is how an HTTP key authenticates.
@@ -64,6 +64,8 @@ const (
 //   - WebDAV: Endpoint, Username, Secret (the password), Readable.
 //   - HTTP: Scheme, Username (basic), Header (header), Secret, Prefix (the URL the
 //     key is for).
+//   - OIDC: Issuer, ClientID, Secret (the client secret, optional), Scopes, Flow,
+//     Prefix (the URL the key is for), Session (the tokens of the sign-in).
 type Key struct {
 	Name        string    `json:"name"`
 	Kind        Kind      `json:"kind"`
@@ -95,8 +97,17 @@ type Key struct {
 	// object-key prefix inside Bucket.
 	Prefix string `json:"prefix,omitempty"`
 
-	// Secret is the S3 secret key, WebDAV or basic password, bearer token or
-	// header value.
+	// Issuer is the OpenID provider (Keycloak: https://host/realms/NAME); its
+	// configuration is discovered at Issuer/.well-known/openid-configuration.
+	Issuer   string   `json:"issuer,omitempty"`
+	ClientID string   `json:"clientId,omitempty"`
+	Scopes   []string `json:"scopes,omitempty"`
+	Flow     OIDCFlow `json:"flow,omitempty"`
+	// Session is an oidc key's current sign-in; nil when signed out.
+	Session *Session `json:"session,omitempty"`
+
+	// Secret is the S3 secret key, WebDAV or basic password, bearer token,
+	// header value or OpenID client secret.
 	Secret Secret `json:"secret,omitempty"`
 }
 
@@ -127,7 +138,7 @@ func (k Key) Target() string {
 		return s3Prefix(k.Bucket, k.Prefix)
 	case KindWebDAV:
 		return k.Endpoint
-	case KindHTTP:
+	case KindHTTP, KindOIDC:
 		return k.Prefix
 	}
 	return ""
@@ -211,6 +222,8 @@ func (k *Key) Normalize() error {
 		}
 		k.Bucket, k.Prefix, k.Region, k.AccessKey, k.Header, k.Scheme = "", "", "", "", "", ""
 		k.PathStyle, k.Public = false, false
+	case KindOIDC:
+		return k.normalizeOIDC()
 	case KindHTTP:
 		k.Prefix = strings.TrimSpace(k.Prefix)
 		if k.Prefix == "" {

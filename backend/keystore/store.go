@@ -97,6 +97,8 @@ type Store struct {
 	passphrase string
 	// fileBytes is the ciphertext last read or written, kept to write the backup.
 	fileBytes []byte
+	// tokens gives oidc keys their access tokens (SetTokenSource).
+	tokens TokenSource
 }
 
 // Open returns a locked Store for cfg.Dir. It reads nothing secret; it only
@@ -319,6 +321,11 @@ func (s *Store) put(k Key, replace bool) (*Key, error) {
 	if exists {
 		if k.Secret.IsZero() && k.Kind == old.Kind {
 			k.Secret = old.Secret
+		}
+		// A sign-in stays valid while the provider and client stay the same.
+		if k.Session == nil && k.Kind == KindOIDC && old.Kind == KindOIDC &&
+			strings.TrimSpace(k.Issuer) == old.Issuer && strings.TrimSpace(k.ClientID) == old.ClientID {
+			k.Session = old.Session
 		}
 		k.Created = old.Created
 	} else {

@@ -81,12 +81,12 @@ func (k Key) CanUse(u Use) error {
 		case Endpoint:
 			return deny("WebDAV keys are storage credentials: they cannot authenticate to an endpoint")
 		}
-	case KindHTTP:
+	case KindHTTP, KindOIDC:
 		switch u {
 		case Endpoint:
 			return nil
 		case Input, Output:
-			return deny("HTTP keys authenticate to endpoints: they cannot be used for " + u.String() + "s")
+			return deny(strings.ToUpper(string(k.Kind)) + " keys authenticate to endpoints: they cannot be used for " + u.String() + "s")
 		}
 	default:
 		return deny(fmt.Sprintf("unknown key kind %q", k.Kind))
@@ -114,7 +114,7 @@ func (k Key) prefixes() []string {
 		return p
 	case KindWebDAV:
 		return []string{k.Endpoint}
-	case KindHTTP:
+	case KindHTTP, KindOIDC:
 		return []string{k.Prefix}
 	}
 	return nil

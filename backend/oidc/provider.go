@@ -1,0 +1,121 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/geojobs/geojobs/backend/keystore"
+)
+
+// provider is a discovered OpenID provider.
+type provider struct {
+	issuer     string
+	op         *gooidc.Provider
+	endpoint   oauth2.Endpoint
+	revocation string
+}
+
+// discover reads issuer/.well-known/openid-configuration; go-oidc checks that
+// the document names the same issuer (Keycloak: …/realms/NAME, no trailing slash).
+func (m *Manager) discover(ctx context.Context, issuer string) (*provider, error) {
+	m.mu.Lock()
+	p, ok := m.providers[issuer]
+	m.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	op, err := gooidc.NewProvider(m.clientContext(ctx), issuer)
+	var mismatch *gooidc.IssuerMismatchError
+	if errors.As(err, &mismatch) && strings.TrimRight(mismatch.Discovered, "/") == strings.TrimRight(issuer, "/") {
+		// Only a trailing slash differs (Auth0 and others end theirs with one).
+		op, err = gooidc.NewProvider(m.clientContext(ctx), mismatch.Discovered)
+	}
+	if err != nil {
+		if errors.As(err, &mismatch) {
+			return nil, fmt.Errorf("%w: the provider at %s calls itself %s: use that as the issuer", keystore.ErrInvalid, issuer, mismatch.Discovered)
+		}
+		return nil, fmt.Errorf("%w: discovery at %s/.well-known/openid-configuration: %v", keystore.ErrUnavailable, issuer, err)
+	}
+	var extra struct {
+		Revocation string `json:"revocation_endpoint"`
+	}
+	_ = op.Claims(&extra)
+	p = &provider{issuer: issuer, op: op, endpoint: op.Endpoint(), revocation: extra.Revocation}
+	p.endpoint.AuthStyle = oauth2.AuthStyleAutoDetect
+	m.mu.Lock()
+	m.providers[issuer] = p
+	m.mu.Unlock()
+	return p, nil
+}
+
+func (m *Manager) clientContext(ctx context.Context) context.Context {
+	return context.WithValue(gooidc.ClientContext(ctx, m.hc), oauth2.HTTPClient, m.hc)
+}
+
+// config is the OAuth 2 client of key k at p.
+func (p *provider) config(k *keystore.Key, redirect string) *oauth2.Config {
+	return &oauth2.Config{ClientID: k.ClientID, ClientSecret: k.Secret.Reveal(), Endpoint: p.endpoint,
+		Scopes: k.Scopes, RedirectURL: redirect}
+}
+
+// idClaims are the ID-token claims geojobs reads.
+type idClaims struct {
+	AZP               string `json:"azp"`
+	PreferredUsername string `json:"preferred_username"`
+	Email             string `json:"email"`
+	Name              string `json:"name"`
+}
+
+// verifyIDToken checks an ID token: signature against the provider's JWKS,
+// issuer, audience containing the client id, expiry with the clock skew
+// allowed, the nonce when one was sent, and Keycloak's azp: when present (and
+// always when the token has several audiences) it must be this client.
+func (m *Manager) verifyIDToken(ctx context.Context, p *provider, k *keystore.Key, raw, nonce string) (*gooidc.IDToken, idClaims, error) {
+	var c idClaims
+	skew := m.skew
+	v := p.op.Verifier(&gooidc.Config{ClientID: k.ClientID, Now: func() time.Time { return m.now().Add(-skew) }})
+	idt, err := v.Verify(m.clientContext(ctx), raw)
+	if err != nil {
+		return nil, c, fmt.Errorf("the provider's ID token does not verify: %w", err)
+	}
+	if idt.IssuedAt.After(m.now().Add(skew)) {
+		return nil, c, fmt.Errorf("the provider's ID token is issued in the future (%s): check this computer's clock", idt.IssuedAt.UTC().Format(time.RFC3339))
+	}
+	if nonce != "" && idt.Nonce != nonce {
+		return nil, c, errors.New("the provider's ID token is not for this sign-in (nonce)")
+	}
+	if err := idt.Claims(&c); err != nil {
+		return nil, c, fmt.Errorf("the provider's ID token: %w", err)
+	}
+	if (c.AZP != "" || len(idt.Audience) > 1) && c.AZP != k.ClientID {
+		return nil, c, fmt.Errorf("the provider's ID token was issued to client %q, not %q (azp)", c.AZP, k.ClientID)
+	}
+	return idt, c, nil
+}
+
+// displayName picks a readable name from the ID token's claims.
+func (c idClaims) displayName() string {
+	for _, s := range []string{c.PreferredUsername, c.Email, c.Name} {
+		if s = strings.TrimSpace(s); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+var errNoProvider = errors.New("no provider")
+
+// hcOrDefault returns hc or a client with a sane timeout.
+func hcOrDefault(hc *http.Client) *http.Client {
+	if hc != nil {
+		return hc
+	}
+	return &http.Client{Timeout: 30 * time.Second}
+}
