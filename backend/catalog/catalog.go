@@ -327,23 +327,52 @@ func (c *Catalog) credentials(e store.Endpoint) ogcapi.Credentials {
 	if len(e.Headers) == 0 && e.CredentialKey == "" {
 		return nil
 	}
-	headers, key, resolve := e.Headers, e.CredentialKey, c.opts.Credentials
-	return ogcapi.CredentialsFunc(func(req *http.Request) error {
-		for k, v := range headers {
-			req.Header.Set(k, v)
-		}
-		if key == "" {
-			return nil
-		}
-		if resolve == nil {
-			return fmt.Errorf("key %q: %w", key, ErrNoKeystore)
-		}
-		cr, err := resolve(req.Context(), key)
-		if err != nil {
-			return fmt.Errorf("key %q: %w", key, err)
-		}
-		return cr.Apply(req)
-	})
+	return endpointCredentials{headers: e.Headers, key: e.CredentialKey, resolve: c.opts.Credentials}
+}
+
+// endpointCredentials are an endpoint's extra headers and its keystore key, the
+// key resolved at each request (so unlocking or signing in takes effect at once).
+type endpointCredentials struct {
+	headers map[string]string
+	key     string
+	resolve CredentialsFunc
+}
+
+func (ec endpointCredentials) Apply(req *http.Request) error {
+	for k, v := range ec.headers {
+		req.Header.Set(k, v)
+	}
+	cr, err := ec.credentials(req)
+	if cr == nil || err != nil {
+		return err
+	}
+	return cr.Apply(req)
+}
+
+// Renew renews the key's credentials when they can be (oidc keys; ogcapi.Renewer).
+func (ec endpointCredentials) Renew(req *http.Request) (bool, error) {
+	cr, err := ec.credentials(req)
+	if cr == nil || err != nil {
+		return false, err
+	}
+	if rn, ok := cr.(ogcapi.Renewer); ok {
+		return rn.Renew(req)
+	}
+	return false, nil
+}
+
+func (ec endpointCredentials) credentials(req *http.Request) (ogcapi.Credentials, error) {
+	if ec.key == "" {
+		return nil, nil
+	}
+	if ec.resolve == nil {
+		return nil, fmt.Errorf("key %q: %w", ec.key, ErrNoKeystore)
+	}
+	cr, err := ec.resolve(req.Context(), ec.key)
+	if err != nil {
+		return nil, fmt.Errorf("key %q: %w", ec.key, err)
+	}
+	return cr, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -99,14 +99,18 @@ func (c *Credentials) applyToken(req *http.Request) error {
 	return nil
 }
 
-// Renew asks for a new access token after the server rejected req's: the
-// ogcapi client and the download engine call it on a 401 and retry once.
-func (c *Credentials) Renew(req *http.Request) error {
+// Renew asks for a new access token after the server rejected req's (it
+// implements ogcapi.Renewer): the ogcapi client and the download engine call it
+// on a 401 and retry once. Keys other than oidc keys report not renewed.
+func (c *Credentials) Renew(req *http.Request) (bool, error) {
 	if c.key.Kind != KindOIDC || c.tokens == nil {
-		return fmt.Errorf("%w: %s key %q cannot be renewed", ErrNotAllowed, c.key.Kind, c.key.Name)
+		return false, nil
 	}
 	rejected := strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")
-	return c.tokens.Renew(req.Context(), &c.key, Secret(rejected))
+	if err := c.tokens.Renew(req.Context(), &c.key, Secret(rejected)); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 func basic(user, pass string) string {
@@ -144,10 +148,10 @@ func (c *URLCredentials) Apply(req *http.Request) error {
 }
 
 // Renew renews the token of the oidc key matching req's URL (see Credentials.Renew).
-func (c *URLCredentials) Renew(req *http.Request) error {
+func (c *URLCredentials) Renew(req *http.Request) (bool, error) {
 	k, ok := c.store.Match(req.URL.String(), c.use)
 	if !ok {
-		return fmt.Errorf("%w: no key for %s", ErrNotFound, req.URL.Host)
+		return false, nil
 	}
 	return c.store.Credentials(k).Renew(req)
 }

@@ -20,6 +20,16 @@ type Credentials interface {
 	Apply(req *http.Request) error
 }
 
+// Renewer is implemented by Credentials that may get new ones (OpenID Connect
+// tokens). After a 401 answer to a request they authorised, the Client calls
+// Renew with that request (its headers hold the refused credentials). When
+// Renew reports renewed, the request is sent once more; when it reports not
+// renewed with no error (credentials that cannot be renewed), the 401 stands;
+// an error ends the call with Code Unauthorized, wrapping it.
+type Renewer interface {
+	Renew(rejected *http.Request) (renewed bool, err error)
+}
+
 // CredentialsFunc adapts a function to Credentials (a keystore that refreshes tokens, …).
 type CredentialsFunc func(req *http.Request) error
 

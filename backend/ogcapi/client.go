@@ -213,6 +213,7 @@ type response struct {
 	body    []byte
 	url     *url.URL // the URL that answered, after redirects
 	secrets []string // credential values to scrub from anything derived from the answer
+	req     *http.Request // the request that got the answer (for Renewer)
 }
 
 const acceptJSON = "application/json"
@@ -221,9 +222,20 @@ const acceptJSON = "application/json"
 // an HTTP error answer into an *APIError.
 func (c *Client) send(ctx context.Context, r request) (*response, error) {
 	retryable := r.method == http.MethodGet || r.method == http.MethodHead
-	triedF := false
+	triedF, renewed := false, false
 	for attempt := 0; ; {
 		resp, err := c.once(ctx, r)
+		if err == nil && resp.status == http.StatusUnauthorized && !renewed {
+			renewed = true
+			ok, rerr := c.renew(ctx, resp)
+			if rerr != nil {
+				return nil, &APIError{Method: r.method, URL: redactURL(r.url), Status: resp.status, Code: Unauthorized,
+					Err: fmt.Errorf("credentials: %w", rerr)}
+			}
+			if ok {
+				continue
+			}
+		}
 		if err == nil && r.jsonDoc && retryable && !triedF && r.url.Query().Get("f") == "" &&
 			(resp.status == http.StatusNotAcceptable || resp.status/100 == 2 && !isJSONAnswer(resp)) {
 			// Some servers answer browsers' defaults even to Accept: application/json.
@@ -262,6 +274,17 @@ func (c *Client) send(ctx context.Context, r request) (*response, error) {
 	}
 }
 
+// renew asks credentials that can (a Renewer) for new ones after a 401 to a
+// request they authorised.
+func (c *Client) renew(ctx context.Context, resp *response) (bool, error) {
+	rn, ok := c.creds.(Renewer)
+	if !ok || resp.req == nil || !c.sameOrigin(resp.req.URL) || len(resp.secrets) == 0 {
+		return false, nil
+	}
+	c.log.DebugContext(ctx, "ogcapi: credentials refused; renewing them once", "url", redactURL(resp.req.URL))
+	return rn.Renew(resp.req.WithContext(ctx))
+}
+
 // once performs one HTTP exchange and reads the whole answer.
 func (c *Client) once(ctx context.Context, r request) (*response, error) {
 	if err := ctx.Err(); err != nil {
@@ -289,7 +312,7 @@ func (c *Client) once(ctx context.Context, r request) (*response, error) {
 		return nil, &APIError{Method: r.method, URL: redactURL(r.url), Status: res.StatusCode, Code: BadResponse,
 			Err: fmt.Errorf("answer larger than %d MiB", limit>>20)}
 	}
-	return &response{status: res.StatusCode, header: res.Header, body: data, url: res.Request.URL, secrets: secrets}, nil
+	return &response{status: res.StatusCode, header: res.Header, body: data, url: res.Request.URL, secrets: secrets, req: res.Request}, nil
 }
 
 // exchange sends r within actx (the exchange's time limit; ctx is the caller's) and

@@ -78,6 +78,16 @@ func (c chainCredentials) Apply(req *http.Request) error {
 	return nil
 }
 
+// Renew renews the credentials that can be (ogcapi.Renewer).
+func (c chainCredentials) Renew(req *http.Request) (bool, error) {
+	for _, cr := range c {
+		if rn, ok := cr.(ogcapi.Renewer); ok {
+			return rn.Renew(req)
+		}
+	}
+	return false, nil
+}
+
 // credentials combines the --header values and the Options' credentials; nil when none.
 func credentials(h http.Header, cr ogcapi.Credentials) ogcapi.Credentials {
 	var chain chainCredentials

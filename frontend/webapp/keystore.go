@@ -39,7 +39,7 @@ func keyCredentials(st *ks.Store) catalog.CredentialsFunc {
 		if err := k.CanUse(ks.Endpoint); err != nil {
 			return nil, fmt.Errorf("%w: %v", catalog.ErrNoKeystore, err)
 		}
-		return k.Credentials(), nil
+		return st.Credentials(k), nil
 	}
 }
 

@@ -1,0 +1,220 @@
+package oidc_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/spf13/afero"
+
+	"github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/backend/localep"
+	"github.com/geojobs/geojobs/backend/localep/localeptest"
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/oidc"
+	"github.com/geojobs/geojobs/backend/oidc/oidctest"
+)
+
+// setup is a provider, a gateway in front of a built-in endpoint, and an
+// unlocked keystore with a Manager.
+type setup struct {
+	op       *oidctest.Provider
+	gw       *oidctest.Gateway
+	endpoint string
+	st       *keystore.Store
+	m        *oidc.Manager
+}
+
+func newSetup(t *testing.T, opts oidctest.Options) *setup {
+	t.Helper()
+	op := oidctest.Start(t, opts)
+	ep := localeptest.Start(t, localep.Options{MaxConcurrent: 2})
+	target, _ := url.Parse(ep.URL)
+	gw := op.NewGateway(proxyTo(target))
+	gs := httptestServer(t, gw)
+	st, err := keystore.Open(keystore.Config{Fs: afero.NewMemMapFs(), Dir: "/data", Keychain: keystore.KeychainOff, ScryptWorkFactor: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Unlock("pass phrase"); err != nil {
+		t.Fatal(err)
+	}
+	return &setup{op: op, gw: gw, endpoint: gs.URL + "/", st: st, m: oidc.New(oidc.Config{Store: st})}
+}
+
+func (s *setup) addKey(t *testing.T, name string, flow keystore.OIDCFlow) *keystore.Key {
+	t.Helper()
+	k := keystore.Key{Name: name, Kind: keystore.KindOIDC, Prefix: s.endpoint, Issuer: s.op.Issuer, Flow: flow}
+	switch flow {
+	case keystore.FlowAuthCode:
+		k.ClientID = oidctest.NativeClient
+	case keystore.FlowDevice:
+		k.ClientID, k.Secret = oidctest.DeviceClient, oidctest.DeviceSecret
+	case keystore.FlowClientCredentials:
+		k.ClientID, k.Secret = oidctest.ServiceClient, oidctest.ServiceSecret
+	}
+	added, err := s.st.Add(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return added
+}
+
+func (s *setup) client(t *testing.T, k *keystore.Key) *ogcapi.Client {
+	t.Helper()
+	c, err := ogcapi.New(s.endpoint, ogcapi.WithCredentials(s.st.Credentials(k)), ogcapi.WithRetry(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// signInBrowserless does what a person does in the browser: open the
+// provider's page, post the login form, follow the redirects to the loopback.
+func signInBrowserless(t *testing.T, op *oidctest.Provider, authURL string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar}
+	res, err := hc.Get(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := goquery.NewDocumentFromReader(res.Body)
+	res.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := doc.Find(`input[name=id]`).Attr("value")
+	if id == "" {
+		t.Fatalf("no login form at the provider (status %s)", res.Status)
+	}
+	res, err = hc.PostForm(op.Issuer+"/login/username", url.Values{"id": {id}, "username": {op.Username}, "password": {oidctest.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(body), "Signed in") {
+		t.Fatalf("the loopback page says %s: %.300s", res.Status, body)
+	}
+}
+
+func TestAuthCodeFlow(t *testing.T) {
+	s := newSetup(t, oidctest.Options{AccessTTL: 3 * time.Second})
+	k := s.addKey(t, "zoo", keystore.FlowAuthCode)
+	ctx := t.Context()
+	c := s.client(t, k)
+	if _, err := c.Landing(ctx); !errors.Is(err, keystore.ErrSignInNeeded) {
+		t.Fatalf("before signing in: %v, want sign-in needed", err)
+	}
+	login, err := s.m.Begin(ctx, "zoo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(login.URL)
+	q := u.Query()
+	if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || !strings.HasPrefix(q.Get("redirect_uri"), "http://127.0.0.1:") {
+		t.Fatalf("authorization URL lacks PKCE or a loopback redirect: %s", login.URL)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := login.Wait(ctx); done <- err }()
+	signInBrowserless(t, s.op, login.URL)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.st.Get("zoo")
+	if got.Session == nil || got.Session.Subject != oidctest.Subject || !got.Session.CanRefresh() {
+		t.Fatalf("session after sign-in: %+v", got.Session)
+	}
+	if _, err := c.Landing(ctx); err != nil {
+		t.Fatalf("with the token: %v", err)
+	}
+	if !s.gw.Saw(oidctest.Subject) {
+		t.Error("the gateway saw no token of the user")
+	}
+}
+
+func TestDeviceFlowAndRefresh(t *testing.T) {
+	s := newSetup(t, oidctest.Options{AccessTTL: 2 * time.Second})
+	k := s.addKey(t, "dev", keystore.FlowDevice)
+	ctx := t.Context()
+	login, err := s.m.Begin(ctx, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if login.UserCode == "" || login.VerificationURI == "" {
+		t.Fatalf("device login shows nothing: %+v", login)
+	}
+	if err := s.op.CompleteDevice(login.UserCode); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := login.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := s.st.Get("dev")
+	// A later clock: the token is near its end and is renewed by the refresh token.
+	m2 := oidc.New(oidc.Config{Store: s.st, Now: func() time.Time { return first.Session.Expiry.Add(-time.Second / 2) }})
+	tok, err := m2.AccessToken(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok == first.Session.AccessToken {
+		t.Fatal("the token near its end was not renewed")
+	}
+	again, _ := s.st.Get("dev")
+	if again.Session.RefreshToken == first.Session.RefreshToken {
+		t.Error("the rotated refresh token was not stored")
+	}
+	if _, err := s.client(t, k).Landing(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestClientCredentials(t *testing.T) {
+	s := newSetup(t, oidctest.Options{AccessTTL: 2 * time.Second})
+	k := s.addKey(t, "ci", keystore.FlowClientCredentials)
+	ctx := t.Context()
+	// No sign-in step: the first request gets a token.
+	if _, err := s.client(t, k).Landing(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.st.Get("ci")
+	if got.Session == nil || got.Session.Subject != oidctest.ServiceClient {
+		t.Fatalf("session: %+v", got.Session)
+	}
+}
+
+func TestRevokedRefreshTokenNeedsSignIn(t *testing.T) {
+	s := newSetup(t, oidctest.Options{AccessTTL: 2 * time.Second})
+	k := s.addKey(t, "dev", keystore.FlowDevice)
+	ctx := t.Context()
+	login, err := s.m.Begin(ctx, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.op.CompleteDevice(login.UserCode); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := login.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.op.RevokeRefreshTokens(t)
+	cur, _ := s.st.Get("dev")
+	err = s.m.Renew(ctx, k, cur.Session.AccessToken)
+	if !errors.Is(err, keystore.ErrSignInNeeded) {
+		t.Fatalf("renew with a revoked refresh token: %v", err)
+	}
+	after, _ := s.st.Get("dev")
+	if after.Session == nil || after.Session.Subject != oidctest.Subject || after.Session.CanRefresh() || !after.Session.AccessToken.IsZero() {
+		t.Fatalf("session after the refusal: %+v", after.Session)
+	}
+}
+
+var _ = context.Background

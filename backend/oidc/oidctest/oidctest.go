@@ -1,0 +1,260 @@
+// Package oidctest runs a real OpenID provider in-process for tests — the
+// certified zitadel/oidc OP with its example storage and login page — with
+// short token lifetimes, and a gateway that lets requests through to a
+// processing server only with a valid JWT access token (checked against the
+// provider's JWKS), as a Keycloak-protected platform does. It is for tests only.
+package oidctest
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"github.com/zitadel/oidc/v3/example/server/exampleop"
+	"github.com/zitadel/oidc/v3/example/server/storage"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+)
+
+// The clients the provider knows, and its user.
+const (
+	// NativeClient is a public client for the authorization-code flow with PKCE
+	// and any loopback redirect http://127.0.0.1:{port}/callback.
+	NativeClient = "geojobs-native"
+	// DeviceClient / DeviceSecret: a confidential client for the device flow.
+	DeviceClient = "geojobs-device"
+	DeviceSecret = "device-secret-Ew9x"
+	// ServiceClient / ServiceSecret: a service account (client credentials).
+	ServiceClient = "sid1"
+	ServiceSecret = "verysecret"
+	// Username / Password sign in on the provider's login page; Subject is the
+	// user's "sub".
+	Password = "verysecure"
+	Subject  = "id1"
+)
+
+// Options configure the provider.
+type Options struct {
+	// AccessTTL is the access tokens' lifetime; default 15 s.
+	AccessTTL time.Duration
+	// RefreshTTL, when set, is the refresh tokens' lifetime.
+	RefreshTTL time.Duration
+}
+
+// Provider is a running OpenID provider.
+type Provider struct {
+	// Issuer is the provider's issuer URL (discovery at Issuer/.well-known/openid-configuration).
+	Issuer string
+	// Username signs in with Password.
+	Username string
+
+	st   *storage.Storage
+	opts Options
+
+	mu       sync.Mutex
+	refresh  map[string]issued // refresh token → how it was issued
+	accesses atomic.Int64
+}
+
+type issued struct {
+	client  string
+	created time.Time
+}
+
+// Start runs a provider until t ends.
+func Start(t testing.TB, opts Options) *Provider {
+	t.Helper()
+	if opts.AccessTTL == 0 {
+		opts.AccessTTL = 15 * time.Second
+	}
+	hs := httptest.NewUnstartedServer(nil)
+	hs.Start()
+	t.Cleanup(hs.Close)
+	users := storage.NewUserStore(hs.URL)
+	clients := map[string]*storage.Client{
+		NativeClient: storage.NativeClient(NativeClient, "http://127.0.0.1/callback"),
+		DeviceClient: storage.DeviceClient(DeviceClient, DeviceSecret),
+	}
+	p := &Provider{Issuer: hs.URL, Username: users.GetUserByID(Subject).Username,
+		st: storage.NewStorageWithClients(users, clients), opts: opts, refresh: map[string]issued{}}
+	hs.Config.Handler = exampleop.SetupServer(hs.URL, &wrapped{Storage: p.st, p: p}, nil, false)
+	return p
+}
+
+// AccessTokensIssued counts the access tokens issued so far.
+func (p *Provider) AccessTokensIssued() int64 { return p.accesses.Load() }
+
+// RevokeRefreshTokens revokes every refresh token issued so far, as an
+// administrator ending the sessions would.
+func (p *Provider) RevokeRefreshTokens(t testing.TB) {
+	t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for tok, is := range p.refresh {
+		if err := p.st.RevokeToken(context.Background(), tok, Subject, is.client); err != nil {
+			t.Logf("oidctest: revoke: %v", err)
+		}
+		delete(p.refresh, tok)
+	}
+}
+
+// CompleteDevice approves the device sign-in with userCode as the user (what
+// the person does on the provider's /device page).
+func (p *Provider) CompleteDevice(userCode string) error {
+	return p.st.CompleteDeviceAuthorization(context.Background(), userCode, Subject)
+}
+
+// wrapped is the example storage with short token lifetimes, JWT access tokens
+// and refresh tokens for the device flow.
+type wrapped struct {
+	*storage.Storage
+	p *Provider
+}
+
+func (w *wrapped) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	c, err := w.Storage.GetClientByClientID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return jwtClient{c}, nil
+}
+
+func (w *wrapped) ClientCredentials(ctx context.Context, id, secret string) (op.Client, error) {
+	c, err := w.Storage.ClientCredentials(ctx, id, secret)
+	if err != nil {
+		return nil, err
+	}
+	return jwtClient{c}, nil
+}
+
+func (w *wrapped) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	id, _, err := w.Storage.CreateAccessToken(ctx, req)
+	w.p.accesses.Add(1)
+	return id, time.Now().Add(w.p.opts.AccessTTL), err
+}
+
+func (w *wrapped) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
+	client := ""
+	switch r := req.(type) {
+	case *op.DeviceAuthorizationState:
+		client = r.ClientID
+	case op.RefreshTokenRequest:
+		client = r.GetClientID()
+	case op.AuthRequest:
+		client = r.GetClientID()
+	}
+	id, refresh, _, err := w.Storage.CreateAccessAndRefreshTokens(ctx, req, current)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	w.p.accesses.Add(1)
+	w.p.mu.Lock()
+	delete(w.p.refresh, current)
+	w.p.refresh[refresh] = issued{client: client, created: time.Now()}
+	w.p.mu.Unlock()
+	return id, refresh, time.Now().Add(w.p.opts.AccessTTL), nil
+}
+
+func (w *wrapped) TokenRequestByRefreshToken(ctx context.Context, tok string) (op.RefreshTokenRequest, error) {
+	w.p.mu.Lock()
+	is, ok := w.p.refresh[tok]
+	w.p.mu.Unlock()
+	if !ok {
+		return nil, op.ErrInvalidRefreshToken
+	}
+	if w.p.opts.RefreshTTL > 0 && time.Since(is.created) > w.p.opts.RefreshTTL {
+		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token expired")
+	}
+	r, err := w.Storage.TokenRequestByRefreshToken(ctx, tok)
+	if err != nil {
+		return nil, err
+	}
+	return refreshRequest{r, is.client}, nil
+}
+
+// refreshRequest fixes the client of refresh tokens the example storage issued
+// without one (device flow).
+type refreshRequest struct {
+	op.RefreshTokenRequest
+	client string
+}
+
+func (r refreshRequest) GetClientID() string {
+	if c := r.RefreshTokenRequest.GetClientID(); c != "" {
+		return c
+	}
+	return r.client
+}
+
+// jwtClient makes a client's access tokens JWTs (what the gateway checks) and
+// lets every client refresh.
+type jwtClient struct{ op.Client }
+
+func (jwtClient) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeJWT }
+
+func (c jwtClient) GrantTypes() []oidc.GrantType {
+	g := c.Client.GrantTypes()
+	for _, x := range g {
+		if x == oidc.GrantTypeRefreshToken {
+			return g
+		}
+	}
+	return append(g, oidc.GrantTypeRefreshToken)
+}
+
+// Gateway guards a processing server: a request passes only with
+// "Authorization: Bearer <JWT>" signed by the provider, issued by it and not
+// expired; otherwise 401 with WWW-Authenticate: Bearer. The Authorization
+// header is removed before the request goes on.
+type Gateway struct {
+	verifier *gooidc.IDTokenVerifier
+	next     http.Handler
+	// Accepted and Rejected count requests.
+	Accepted, Rejected atomic.Int64
+	// Subjects seen, for tests that check whose token came.
+	mu       sync.Mutex
+	subjects map[string]bool
+}
+
+// NewGateway guards next with p's tokens.
+func (p *Provider) NewGateway(next http.Handler) *Gateway {
+	ks := gooidc.NewRemoteKeySet(context.Background(), p.Issuer+"/keys")
+	v := gooidc.NewVerifier(p.Issuer, ks, &gooidc.Config{SkipClientIDCheck: true})
+	return &Gateway{verifier: v, next: next, subjects: map[string]bool{}}
+}
+
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		g.Rejected.Add(1)
+		w.Header().Set("WWW-Authenticate", `Bearer realm="geojobs-test"`)
+		http.Error(w, `{"title":"sign in"}`, http.StatusUnauthorized)
+		return
+	}
+	tok, err := g.verifier.Verify(r.Context(), raw)
+	if err != nil {
+		g.Rejected.Add(1)
+		w.Header().Set("WWW-Authenticate", `Bearer realm="geojobs-test", error="invalid_token"`)
+		http.Error(w, `{"title":"invalid token"}`, http.StatusUnauthorized)
+		return
+	}
+	g.Accepted.Add(1)
+	g.mu.Lock()
+	g.subjects[tok.Subject] = true
+	g.mu.Unlock()
+	r.Header.Del("Authorization")
+	g.next.ServeHTTP(w, r)
+}
+
+// Saw reports whether a token of subject came through.
+func (g *Gateway) Saw(subject string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.subjects[subject]
+}
