@@ -211,8 +211,8 @@ type response struct {
 	status  int
 	header  http.Header
 	body    []byte
-	url     *url.URL // the URL that answered, after redirects
-	secrets []string // credential values to scrub from anything derived from the answer
+	url     *url.URL      // the URL that answered, after redirects
+	secrets []string      // credential values to scrub from anything derived from the answer
 	req     *http.Request // the request that got the answer (for Renewer)
 }
 
