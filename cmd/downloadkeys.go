@@ -13,6 +13,7 @@ import (
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/keystore/keyscmd"
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/oidc"
 	"github.com/geojobs/geojobs/backend/results"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
@@ -49,6 +50,7 @@ func downloadKeys(dataDir string, stderr io.Writer) *keystore.Store {
 		// Still returned: its keys match nothing, and s3:// downloads say to unlock it.
 		fmt.Fprintln(stderr, "geojobs: the keystore is locked:", err)
 	}
+	oidc.New(oidc.Config{Store: st}) // oidc keys renew their tokens during long downloads
 	return st
 }
 
@@ -117,6 +119,6 @@ func endpointKeys(keys *keystore.Store) catalog.CredentialsFunc {
 		if err := k.CanUse(keystore.Endpoint); err != nil {
 			return nil, fmt.Errorf("%w: %v", catalog.ErrNoKeystore, err)
 		}
-		return k.Credentials(), nil
+		return keys.Credentials(k), nil
 	}
 }

@@ -3,10 +3,12 @@ package cmd
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/keystore/keycheck"
 	"github.com/geojobs/geojobs/backend/keystore/keyscmd"
+	"github.com/geojobs/geojobs/backend/oidc"
 	"github.com/spf13/cobra"
 )
 
@@ -38,7 +40,7 @@ func newKeysCmd(root *rootOptions) *cobra.Command {
 	o := &keysOptions{root: root}
 	c := &cobra.Command{
 		Use:   "keys",
-		Short: "Manage stored credentials (S3, EODATA, WebDAV, HTTP endpoints)",
+		Short: "Manage stored credentials (S3, EODATA, WebDAV, HTTP endpoints, OpenID Connect sign-ins)",
 		Long: `Keys are named credentials that processing, transfers and endpoints refer to by name.
 They are kept in keystore.age in the data dir, encrypted with age: with a key held in the
 OS keychain where there is one, else with a passphrase (` + keyscmd.PassphraseEnv + ` or a
@@ -46,7 +48,7 @@ prompt). Secrets are read from standard input or a no-echo prompt, never from th
 command line, and are never shown again.`,
 	}
 	c.PersistentFlags().StringVar(&o.keychain, "keychain", "auto", "use the OS keychain for a new keystore: auto or off")
-	c.AddCommand(newKeysListCmd(o), newKeysAddCmd(o), newKeysRemoveCmd(o), newKeysTestCmd(o))
+	c.AddCommand(newKeysListCmd(o), newKeysAddCmd(o), newKeysRemoveCmd(o), newKeysTestCmd(o), newKeysLoginCmd(o), newKeysLogoutCmd(o))
 	return c
 }
 
@@ -71,14 +73,16 @@ func newKeysListCmd(o *keysOptions) *cobra.Command {
 
 func newKeysAddCmd(o *keysOptions) *cobra.Command {
 	var k keystore.Key
-	var kind, scheme string
+	var kind, scheme, flow, scope string
 	c := &cobra.Command{
-		Use:   "add --name NAME --kind s3|eodata|webdav|http [flags] < secret",
+		Use:   "add --name NAME --kind s3|eodata|webdav|http|oidc [flags] < secret",
 		Short: "Add a key; its secret is read from standard input or a no-echo prompt",
 		Example: `  printf %s "$SECRET_KEY" | geojobs keys add --name results --kind s3 --access-key AKIA… --bucket results --region eu-central-1
   geojobs keys add --name cdse --kind eodata --access-key …          # prompts for the secret key
   geojobs keys add --name drive --kind webdav --endpoint https://drive.example.com/remote.php/dav/files/ana/ --username ana
-  geojobs keys add --name zoo --kind http --scheme bearer --prefix https://zoo.example.com/ogc-api/`,
+  geojobs keys add --name zoo --kind http --scheme bearer --prefix https://zoo.example.com/ogc-api/
+  geojobs keys add --name eoepca --kind oidc --prefix https://zoo.example.com/ \
+      --issuer https://auth.example.com/realms/eoepca --client-id geojobs --flow device < /dev/null`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
@@ -86,6 +90,15 @@ func newKeysAddCmd(o *keysOptions) *cobra.Command {
 				return err
 			}
 			k.Scheme = keystore.HTTPScheme(scheme)
+			if k.Kind == keystore.KindOIDC {
+				if k.Flow, err = keystore.ParseFlow(flow); err != nil {
+					return err
+				}
+				k.Scopes = strings.Fields(scope)
+				k.Scheme = ""
+			} else if flow != "" || scope != "" || k.Issuer != "" || k.ClientID != "" {
+				return fmt.Errorf("--issuer, --client-id, --flow and --scope are for --kind oidc")
+			}
 			st, err := o.open(cmd)
 			if err != nil {
 				return err
@@ -109,7 +122,11 @@ func newKeysAddCmd(o *keysOptions) *cobra.Command {
 	f.BoolVar(&k.Readable, "readable", false, "WebDAV: may also serve inputs")
 	f.StringVar(&scheme, "scheme", "bearer", "HTTP: bearer, basic or header")
 	f.StringVar(&k.Header, "header", "", "HTTP header name for --scheme header (X-API-Key)")
-	f.StringVar(&k.Prefix, "prefix", "", "HTTP: the endpoint URL prefix the key is for; S3: object prefix in the bucket")
+	f.StringVar(&k.Prefix, "prefix", "", "HTTP, OIDC: the endpoint URL prefix the key is for; S3: object prefix in the bucket")
+	f.StringVar(&k.Issuer, "issuer", "", "OIDC: the provider's issuer URL (Keycloak: https://host/realms/NAME)")
+	f.StringVar(&k.ClientID, "client-id", "", "OIDC: the client id registered at the provider")
+	f.StringVar(&flow, "flow", "", "OIDC: auth-code, device or client-credentials")
+	f.StringVar(&scope, "scope", "", `OIDC: scopes, space-separated (default "openid offline_access"; client-credentials "openid")`)
 	_ = c.MarkFlagRequired("name")
 	_ = c.MarkFlagRequired("kind")
 	return c
@@ -143,6 +160,44 @@ func newKeysTestCmd(o *keysOptions) *cobra.Command {
 			}
 			defer st.Lock()
 			return keyscmd.Test(cmd.Context(), st, args[0], cmd.OutOrStdout(), keycheck.Options{})
+		},
+	}
+}
+
+func newKeysLoginCmd(o *keysOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "login NAME",
+		Short: "Sign in with an oidc key (device: shows a URL and a code; auth-code: opens the browser)",
+		Long: `Runs the sign-in of an oidc key. With --flow device it prints the provider's address and the
+code to enter there, and waits; with --flow auth-code it opens the provider's page in the browser
+and waits for it to come back to a loopback address (http://127.0.0.1:PORT/callback); with
+--flow client-credentials it gets a token at once. The tokens are kept in the keystore and
+renewed as needed; they are never printed.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := o.open(cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Lock()
+			m := oidc.New(oidc.Config{Store: st})
+			return keyscmd.Login(cmd.Context(), m, args[0], cmd.OutOrStdout(), openBrowser)
+		},
+	}
+}
+
+func newKeysLogoutCmd(o *keysOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "logout NAME",
+		Short: "Sign out an oidc key: forget its tokens and revoke them at the provider",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := o.open(cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Lock()
+			return keyscmd.Logout(cmd.Context(), oidc.New(oidc.Config{Store: st}), args[0], cmd.OutOrStdout())
 		},
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/keystore/keyscmd"
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/oidc"
 	"github.com/geojobs/geojobs/backend/runner"
 )
 
@@ -208,9 +209,12 @@ func runRun(cmd *cobra.Command, opts *rootOptions, f *runFlags) error {
 	if err != nil {
 		return err
 	}
-	key, err := runKey(opts.DataDir, f.endpoint, f.key, len(lines) > 0, log)
+	keyStore, key, err := runKey(opts.DataDir, f.endpoint, f.key, len(lines) > 0, log)
 	if err != nil {
 		return err
+	}
+	if keyStore != nil {
+		defer keyStore.Lock()
 	}
 	o := runner.Options{
 		Endpoint: f.endpoint, ProcessID: f.processID, Request: req,
@@ -219,7 +223,7 @@ func runRun(cmd *cobra.Command, opts *rootOptions, f *runFlags) error {
 		DismissOnInterrupt: f.dismiss, Logger: log,
 	}
 	if key != nil {
-		o.Credentials = key.Credentials()
+		o.Credentials = keyStore.Credentials(key) // oidc keys: tokens renewed as needed
 	}
 	switch {
 	case f.sync:
@@ -262,43 +266,55 @@ func runRun(cmd *cobra.Command, opts *rootOptions, f *runFlags) error {
 // runKey picks the endpoint's key from the data dir's keystore: the named one, or
 // (when no headers were given) the one matching the endpoint URL. A keystore that
 // does not exist or cannot be unlocked without a prompt is skipped, unless a key was
-// named.
-func runKey(dataDir, endpoint, name string, haveHeaders bool, log *slog.Logger) (*keystore.Key, error) {
+// named. With a key it returns the store unlocked (oidc keys renew their tokens in
+// it while the job runs); the caller locks it when done.
+func runKey(dataDir, endpoint, name string, haveHeaders bool, log *slog.Logger) (*keystore.Store, *keystore.Key, error) {
+	st, k, err := runKeyIn(dataDir, endpoint, name, haveHeaders, log)
+	if k == nil || err != nil {
+		if st != nil {
+			st.Lock()
+		}
+		return nil, nil, err
+	}
+	oidc.New(oidc.Config{Store: st, Logger: log})
+	return st, k, nil
+}
+
+func runKeyIn(dataDir, endpoint, name string, haveHeaders bool, log *slog.Logger) (*keystore.Store, *keystore.Key, error) {
 	usage := func(format string, args ...any) error {
 		return &exitError{code: runner.ExitUsage, err: fmt.Errorf(format, args...)}
 	}
 	if name == "" && haveHeaders {
-		return nil, nil // explicit headers win over a keystore match
+		return nil, nil, nil // explicit headers win over a keystore match
 	}
 	st, err := keystore.Open(keystore.Config{Dir: dataDir})
 	if err != nil {
 		if name != "" {
-			return nil, usage("--key: %v", err)
+			return nil, nil, usage("--key: %v", err)
 		}
 		log.Warn("the keystore cannot be read; no endpoint credentials from it", "err", err)
-		return nil, nil
+		return nil, nil, nil
 	}
-	defer st.Lock()
 	if st.Protection() == keystore.Unprotected {
 		if name != "" {
-			return nil, usage("--key %q: there is no keystore in %s (geojobs keys add)", name, dataDir)
+			return nil, nil, usage("--key %q: there is no keystore in %s (geojobs keys add)", name, dataDir)
 		}
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err := unlockWithoutPrompt(st, os.Getenv); err != nil || st.Locked() {
 		if name != "" {
 			if err == nil {
 				err = fmt.Errorf("set %s", keyscmd.PassphraseEnv)
 			}
-			return nil, usage("--key %q: the keystore could not be unlocked: %v", name, err)
+			return st, nil, usage("--key %q: the keystore could not be unlocked: %v", name, err)
 		}
 		log.Debug("the keystore is locked; no endpoint credentials from it", "err", err)
-		return nil, nil
+		return st, nil, nil
 	}
 	k, err := runner.EndpointKey(st, endpoint, name)
 	if err != nil || k == nil {
-		return nil, err
+		return st, nil, err
 	}
 	log.Info("endpoint credentials from the keystore", "key", k.Name)
-	return k, nil
+	return st, k, nil
 }

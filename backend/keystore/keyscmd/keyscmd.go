@@ -124,6 +124,15 @@ func OpenStore(cfg keystore.Config, o IO) (*keystore.Store, error) {
 // with one trailing newline removed, so `printf %s "$S" | …` and `echo "$S" | …`
 // both work. An empty secret is an error.
 func ReadSecret(r io.Reader) (keystore.Secret, error) {
+	s, err := readSecret(r)
+	if err == nil && s == "" {
+		return "", fmt.Errorf("%w: the secret is empty", keystore.ErrInvalid)
+	}
+	return s, err
+}
+
+// readSecret is ReadSecret allowing an empty secret.
+func readSecret(r io.Reader) (keystore.Secret, error) {
 	b, err := io.ReadAll(io.LimitReader(bufio.NewReader(r), maxSecret+1))
 	if err != nil {
 		return "", fmt.Errorf("reading the secret: %w", err)
@@ -131,11 +140,7 @@ func ReadSecret(r io.Reader) (keystore.Secret, error) {
 	if len(b) > maxSecret {
 		return "", fmt.Errorf("%w: the secret is longer than 64 KiB", keystore.ErrInvalid)
 	}
-	s := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
-	if s == "" {
-		return "", fmt.Errorf("%w: the secret is empty", keystore.ErrInvalid)
-	}
-	return keystore.Secret(s), nil
+	return keystore.Secret(strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")), nil
 }
 
 // SecretLabel names what the key's secret is, for prompts.
@@ -145,6 +150,8 @@ func SecretLabel(k keystore.Key) string {
 		return "secret key"
 	case keystore.KindWebDAV:
 		return "password"
+	case keystore.KindOIDC:
+		return "client secret"
 	case keystore.KindHTTP:
 		switch k.Scheme {
 		case keystore.SchemeBasic:
@@ -161,7 +168,22 @@ func SecretLabel(k keystore.Key) string {
 // terminal, standard input otherwise — and adds the key.
 func Add(st *keystore.Store, k keystore.Key, o IO) (*keystore.Key, error) {
 	var sec keystore.Secret
-	if o.stdinIsTerminal() {
+	if k.Kind == keystore.KindOIDC {
+		// The client secret is optional (public clients): empty input is none.
+		if o.stdinIsTerminal() {
+			s, err := o.prompt(fmt.Sprintf("client secret for %q (empty for a public client): ", k.Name))
+			if err != nil {
+				return nil, err
+			}
+			sec = keystore.Secret(s)
+		} else if o.In != nil {
+			s, err := readSecret(o.In)
+			if err != nil {
+				return nil, err
+			}
+			sec = s
+		}
+	} else if o.stdinIsTerminal() {
 		s, err := o.prompt(fmt.Sprintf("%s for %q: ", SecretLabel(k), k.Name))
 		if err != nil {
 			return nil, err
@@ -218,6 +240,9 @@ func List(st *keystore.Store, w io.Writer, asJSON bool) error {
 		id := k.AccessKey
 		if id == "" {
 			id = k.Username
+		}
+		if k.Kind == keystore.KindOIDC {
+			id = SignedIn(k)
 		}
 		if id == "" && k.Header != "" {
 			id = k.Header

@@ -105,10 +105,37 @@ func (s *Source) newRequest(ctx context.Context, method string, u *url.URL) (*ht
 	return req, nil
 }
 
+// Renewer is an Authorizer that may get new credentials (OpenID Connect tokens;
+// ogcapi.Renewer): after a 401 the Source calls Renew with the refused request
+// and, when it reports renewed, sends the request once more.
+type Renewer interface {
+	Renew(rejected *http.Request) (renewed bool, err error)
+}
+
 func (s *Source) do(req *http.Request) (*http.Response, error) {
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return nil, netError(req, err)
+	}
+	rn, ok := s.auth.(Renewer)
+	if resp.StatusCode != http.StatusUnauthorized || !ok {
+		return resp, nil
+	}
+	renewed, err := rn.Renew(req)
+	if err != nil {
+		resp.Body.Close()
+		return nil, driver.Wrap(driver.PermissionDenied, err, "httpsrc: "+driver.RedactURL(req.URL)+" refused the credentials")
+	}
+	if !renewed {
+		return resp, nil
+	}
+	resp.Body.Close()
+	again := req.Clone(req.Context())
+	if err := s.auth.Apply(again); err != nil {
+		return nil, driver.Wrap(driver.PermissionDenied, err, "httpsrc: applying credentials")
+	}
+	if resp, err = s.client.Do(again); err != nil {
+		return nil, netError(again, err)
 	}
 	return resp, nil
 }
