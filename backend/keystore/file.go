@@ -197,6 +197,26 @@ func (s *Store) recipient() (age.Recipient, error) {
 // saveLocked encrypts keys and replaces the file atomically, keeping the
 // previous version as the backup. s.mu must be held for writing.
 func (s *Store) saveLocked(keys map[string]Key) error {
+	rcpt, err := s.recipient()
+	if err != nil {
+		return err
+	}
+	ct, err := encryptKeys(keys, rcpt)
+	if err != nil {
+		return err
+	}
+	if err := s.writeLocked(ct); err != nil {
+		return err
+	}
+	s.keys = keys
+	s.gen++
+	s.savedGen = s.gen
+	return nil
+}
+
+// encryptKeys is the file's ciphertext for keys. It touches no Store state, so
+// it can run without the lock (scrypt takes a second).
+func encryptKeys(keys map[string]Key, rcpt age.Recipient) ([]byte, error) {
 	doc := fileDoc{Version: fileVersion, Keys: make([]fileKey, 0, len(keys))}
 	for _, k := range keys {
 		doc.Keys = append(doc.Keys, fileKey{keyFields: keyFields(k), SecretValue: k.Secret.Reveal(), SessionValue: toFileSession(k.Session)})
@@ -204,24 +224,26 @@ func (s *Store) saveLocked(keys map[string]Key) error {
 	sortFileKeys(doc.Keys)
 	plain, err := json.Marshal(doc)
 	if err != nil {
-		return fmt.Errorf("keystore: encode: %w", err)
+		return nil, fmt.Errorf("keystore: encode: %w", err)
 	}
 	defer clear(plain)
-	rcpt, err := s.recipient()
-	if err != nil {
-		return err
-	}
 	var buf bytes.Buffer
 	w, err := age.Encrypt(&buf, rcpt)
 	if err != nil {
-		return fmt.Errorf("keystore: encrypt: %w", err)
+		return nil, fmt.Errorf("keystore: encrypt: %w", err)
 	}
 	if _, err := w.Write(plain); err != nil {
-		return fmt.Errorf("keystore: encrypt: %w", err)
+		return nil, fmt.Errorf("keystore: encrypt: %w", err)
 	}
 	if err := w.Close(); err != nil {
-		return fmt.Errorf("keystore: encrypt: %w", err)
+		return nil, fmt.Errorf("keystore: encrypt: %w", err)
 	}
+	return buf.Bytes(), nil
+}
+
+// writeLocked replaces the file with ct, the previous version becoming the
+// backup. s.mu must be held for writing.
+func (s *Store) writeLocked(ct []byte) error {
 	if err := s.cfg.Fs.MkdirAll(s.cfg.Dir, 0o700); err != nil {
 		return fmt.Errorf("keystore: cannot create %s: %w", s.cfg.Dir, err)
 	}
@@ -230,11 +252,11 @@ func (s *Store) saveLocked(keys map[string]Key) error {
 			return fmt.Errorf("keystore: cannot write the backup: %w", err)
 		}
 	}
-	if err := writeAtomic(s.cfg.Fs, s.path, buf.Bytes()); err != nil {
+	if err := writeAtomic(s.cfg.Fs, s.path, ct); err != nil {
 		return fmt.Errorf("keystore: cannot write %s: %w", s.path, err)
 	}
-	s.keys = keys
-	s.fileBytes = buf.Bytes()
+	s.fileBytes = ct
+	s.known = s.fileStamp()
 	return nil
 }
 

@@ -163,29 +163,41 @@ func (s *Store) Credentials(k *Key) *Credentials {
 }
 
 // SetSession stores (or, with nil, forgets: sign out) the sign-in of the named
-// oidc key. It does not change the key's Updated time.
+// oidc key and writes the file, under the lock RenewSession takes. It does not
+// change the key's Updated time.
 func (s *Store) SetSession(name string, sess *Session) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	_, err := s.RenewSession(name, func(*Session) (*Session, error) {
+		if sess == nil {
+			return nil, nil
+		}
+		return sess, nil
+	})
+	return err
+}
+
+// FileSession reads the named key's session from the file as it is now (another
+// geojobs process sharing the data dir may have renewed it). It decrypts the
+// file: with a passphrase that takes a second.
+func (s *Store) FileSession(name string) (*Session, error) {
+	s.mu.RLock()
 	if !s.unlocked {
-		return ErrLocked
+		s.mu.RUnlock()
+		return nil, ErrLocked
 	}
-	k, ok := s.keys[name]
+	id, pass := s.identity, s.passphrase
+	s.mu.RUnlock()
+	_, keys, err := s.decryptFile(s.path, func() (identities, error) {
+		if id != "" {
+			return x25519Identities(id)
+		}
+		return scryptIdentities(pass)
+	})
+	if err != nil {
+		return nil, err
+	}
+	k, ok := keys[name]
 	if !ok {
-		return fmt.Errorf("%w: %q", ErrNotFound, name)
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, name)
 	}
-	if k.Kind != KindOIDC {
-		return fmt.Errorf("%w: %q is not an oidc key", ErrInvalid, name)
-	}
-	next := make(map[string]Key, len(s.keys))
-	for n, v := range s.keys {
-		next[n] = v
-	}
-	if sess != nil {
-		cp := *sess
-		sess = &cp
-	}
-	k.Session = sess
-	next[name] = k
-	return s.saveLocked(next)
+	return k.Session, nil
 }

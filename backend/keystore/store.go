@@ -99,6 +99,10 @@ type Store struct {
 	fileBytes []byte
 	// tokens gives oidc keys their access tokens (SetTokenSource).
 	tokens TokenSource
+	// gen counts changes to keys, savedGen is the change the file holds; known
+	// is the file's version as this Store last read or wrote it.
+	gen, savedGen uint64
+	known         stamp
 }
 
 // Open returns a locked Store for cfg.Dir. It reads nothing secret; it only
@@ -240,6 +244,7 @@ func (s *Store) Unlock(passphrase string) error {
 
 func (s *Store) setUnlocked(keys map[string]Key, id, pass string, data []byte) {
 	s.keys, s.identity, s.passphrase, s.fileBytes = keys, id, pass, data
+	s.known = s.fileStamp()
 	s.unlocked = true
 }
 

@@ -81,10 +81,11 @@ func (m *Manager) Begin(ctx context.Context, name string) (*Login, error) {
 		return m.beginDevice(ctx, p, k)
 	default:
 		return &Login{Key: name, Flow: k.Flow, cancel: func() {}, wait: func(ctx context.Context) (*keystore.Session, error) {
-			l := m.keyLock(name)
-			l.Lock()
-			defer l.Unlock()
-			return m.clientCredentials(ctx, k)
+			s, err := m.renew(ctx, k, func(*keystore.Session) bool { return false })
+			if err == nil {
+				m.notify(name)
+			}
+			return s, err
 		}}, nil
 	}
 }

@@ -132,16 +132,7 @@ func (m *Manager) AccessToken(ctx context.Context, k *keystore.Key) (keystore.Se
 	if cur.Session.Valid(m.now(), margin0(cur.Session)) {
 		return cur.Session.AccessToken, nil
 	}
-	l := m.keyLock(k.Name)
-	l.Lock()
-	defer l.Unlock()
-	if cur, err = m.st.Get(k.Name); err != nil { // another caller may have refreshed
-		return "", err
-	}
-	if cur.Session.Valid(m.now(), margin0(cur.Session)) {
-		return cur.Session.AccessToken, nil
-	}
-	s, err := m.renewLocked(ctx, cur)
+	s, err := m.renew(ctx, cur, func(s *keystore.Session) bool { return s.Valid(m.now(), margin0(s)) })
 	if err != nil {
 		return "", err
 	}
@@ -155,64 +146,76 @@ func margin0(s *keystore.Session) time.Duration {
 	return margin(s)
 }
 
-// Renew gets a new token after a server refused rejected, unless the stored
+// Renew gets a new token after a server refused rejected, unless the current
 // token is already another one.
 func (m *Manager) Renew(ctx context.Context, k *keystore.Key, rejected keystore.Secret) error {
-	l := m.keyLock(k.Name)
-	l.Lock()
-	defer l.Unlock()
+	m.log.Info("oidc: the server refused the token; renewing", "key", k.Name)
 	cur, err := m.st.Get(k.Name)
 	if err != nil {
 		return err
 	}
-	if cur.Session != nil && cur.Session.AccessToken != rejected && cur.Session.Valid(m.now(), 0) {
-		return nil
-	}
-	m.log.Info("oidc: the server refused the token; renewing", "key", k.Name)
-	_, err = m.renewLocked(ctx, cur)
+	_, err = m.renew(ctx, cur, func(s *keystore.Session) bool { return s.AccessToken != rejected && s.Valid(m.now(), 0) })
 	return err
 }
 
-// renewLocked gets a new access token for k without a person: by the refresh
-// token, or the client credentials. The key's lock must be held.
-func (m *Manager) renewLocked(ctx context.Context, k *keystore.Key) (*keystore.Session, error) {
+// renew gets a new access token for k without a person — by the refresh token,
+// or the client credentials — unless good says the session is fine already
+// (another caller or another geojobs renewed it). It runs under the keystore's
+// session lock (Store.RenewSession), one renewal at a time for all processes.
+func (m *Manager) renew(ctx context.Context, k *keystore.Key, good func(*keystore.Session) bool) (*keystore.Session, error) {
 	if k.Kind != keystore.KindOIDC {
 		return nil, fmt.Errorf("%w: %q is not an oidc key", keystore.ErrInvalid, k.Name)
 	}
-	if k.Flow == keystore.FlowClientCredentials {
-		return m.clientCredentials(ctx, k)
+	l := m.keyLock(k.Name)
+	l.Lock()
+	defer l.Unlock()
+	var signIn error
+	s, err := m.st.RenewSession(k.Name, func(cur *keystore.Session) (*keystore.Session, error) {
+		if good(cur) {
+			return cur, nil
+		}
+		next, refusal, err := m.fetch(ctx, k, cur)
+		signIn = refusal
+		return next, err
+	})
+	if signIn != nil {
+		m.notify(k.Name)
+		return nil, signIn
 	}
-	if !k.Session.CanRefresh() {
-		return nil, signInNeeded(k, "not signed in")
-	}
-	p, err := m.discover(ctx, k.Issuer)
 	if err != nil {
 		return nil, err
 	}
-	old := k.Session
+	m.log.Debug("oidc: token renewed", "key", k.Name, "expiry", s.Expiry)
+	return s, nil
+}
+
+// fetch asks the provider for a new token. When the provider refuses the
+// refresh token (expired, revoked) it returns the session without its tokens,
+// to be stored, and the sign-in-needed error as refusal.
+func (m *Manager) fetch(ctx context.Context, k *keystore.Key, old *keystore.Session) (next *keystore.Session, refusal, err error) {
+	if k.Flow == keystore.FlowClientCredentials {
+		s, err := m.clientCredentials(ctx, k)
+		return s, nil, err
+	}
+	if !old.CanRefresh() {
+		return nil, nil, signInNeeded(k, "not signed in")
+	}
+	p, err := m.discover(ctx, k.Issuer)
+	if err != nil {
+		return nil, nil, err
+	}
 	tok, err := p.config(k, "").TokenSource(m.clientContext(ctx), &oauth2.Token{RefreshToken: old.RefreshToken.Reveal()}).Token()
 	if err != nil {
 		if refused(err) {
 			// The refresh token expired or was revoked: keep who it was, drop the tokens.
 			m.log.Warn("oidc: the provider refused the refresh token; sign-in needed", "key", k.Name, "err", providerError(err))
 			gone := &keystore.Session{Subject: old.Subject, Name: old.Name, Obtained: old.Obtained, Expiry: old.Expiry}
-			if serr := m.st.SetSession(k.Name, gone); serr != nil {
-				m.log.Error("oidc: store session", "key", k.Name, "err", serr)
-			}
-			m.notify(k.Name)
-			return nil, signInNeeded(k, "the provider refused to renew the sign-in ("+providerError(err)+")")
+			return gone, signInNeeded(k, "the provider refused to renew the sign-in ("+providerError(err)+")"), nil
 		}
-		return nil, fmt.Errorf("%w: renewing the sign-in of key %q at %s: %s", keystore.ErrUnavailable, k.Name, k.Issuer, providerError(err))
+		return nil, nil, fmt.Errorf("%w: renewing the sign-in of key %q at %s: %s", keystore.ErrUnavailable, k.Name, k.Issuer, providerError(err))
 	}
 	s, err := m.session(ctx, p, k, tok, "", old)
-	if err != nil {
-		return nil, err
-	}
-	if err := m.st.SetSession(k.Name, s); err != nil {
-		return nil, err
-	}
-	m.log.Debug("oidc: token renewed", "key", k.Name, "expiry", s.Expiry)
-	return s, nil
+	return s, nil, err
 }
 
 func (m *Manager) clientCredentials(ctx context.Context, k *keystore.Key) (*keystore.Session, error) {
@@ -229,15 +232,7 @@ func (m *Manager) clientCredentials(ctx context.Context, k *keystore.Key) (*keys
 		}
 		return nil, fmt.Errorf("%w: client credentials of key %q at %s: %s", keystore.ErrUnavailable, k.Name, k.Issuer, providerError(err))
 	}
-	s, err := m.session(ctx, p, k, tok, "", nil)
-	if err != nil {
-		return nil, err
-	}
-	if err := m.st.SetSession(k.Name, s); err != nil {
-		return nil, err
-	}
-	m.notify(k.Name)
-	return s, nil
+	return m.session(ctx, p, k, tok, "", nil)
 }
 
 // session turns a token response into a Session, verifying its ID token.

@@ -9,6 +9,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -241,7 +242,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		g.Rejected.Add(1)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="geojobs-test", error="invalid_token"`)
-		http.Error(w, `{"title":"invalid token"}`, http.StatusUnauthorized)
+		http.Error(w, `{"title":"invalid token","detail":`+strconv.Quote(err.Error())+`}`, http.StatusUnauthorized)
 		return
 	}
 	g.Accepted.Add(1)

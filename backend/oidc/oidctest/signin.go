@@ -1,0 +1,44 @@
+package oidctest
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+// SignIn does what a person does in a browser with the authorization URL of an
+// auth-code sign-in: open the provider's page, post the login form as the
+// user, and follow the redirects back to the loopback address. It returns the
+// loopback page's text.
+func (p *Provider) SignIn(authURL string) (string, error) {
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar}
+	res, err := hc.Get(authURL)
+	if err != nil {
+		return "", err
+	}
+	doc, err := goquery.NewDocumentFromReader(res.Body)
+	res.Body.Close()
+	if err != nil {
+		return "", err
+	}
+	id, _ := doc.Find(`input[name=id]`).Attr("value")
+	if id == "" {
+		return "", fmt.Errorf("no login form at the provider (status %s)", res.Status)
+	}
+	res, err = hc.PostForm(p.Issuer+"/login/username", url.Values{"id": {id}, "username": {p.Username}, "password": {Password}})
+	if err != nil {
+		return "", err
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(body), "Signed in") {
+		return "", fmt.Errorf("the loopback page says %s: %.300s", res.Status, body)
+	}
+	return string(body), nil
+}
