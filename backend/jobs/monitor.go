@@ -504,6 +504,34 @@ func (m *Monitor) PollNow(ctx context.Context, jobID string) error {
 	return nil
 }
 
+// PollUnreachable asks at once about every tracked job whose server stopped
+// answering or refused the credentials, instead of at the end of its back-off:
+// after a sign-in, say, waiting jobs go on without delay.
+func (m *Monitor) PollUnreachable(ctx context.Context) error {
+	ch := make(chan []string, 1)
+	m.do(func(l *loop) {
+		var ids []string
+		for id, t := range l.jobs {
+			if t.snap.unreachable {
+				ids = append(ids, id)
+			}
+		}
+		ch <- ids
+	})
+	var ids []string
+	select {
+	case ids = <-ch:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	for _, id := range ids {
+		if err := m.PollNow(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // untrack stops tracking a job; a request in flight for it is let finish and ignored.
 func (l *loop) untrack(id string) {
 	t, ok := l.jobs[id]

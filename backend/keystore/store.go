@@ -327,11 +327,7 @@ func (s *Store) put(k Key, replace bool) (*Key, error) {
 		if k.Secret.IsZero() && k.Kind == old.Kind {
 			k.Secret = old.Secret
 		}
-		// A sign-in stays valid while the provider and client stay the same.
-		if k.Session == nil && k.Kind == KindOIDC && old.Kind == KindOIDC &&
-			strings.TrimSpace(k.Issuer) == old.Issuer && strings.TrimSpace(k.ClientID) == old.ClientID {
-			k.Session = old.Session
-		}
+
 		k.Created = old.Created
 	} else {
 		k.Created = now
@@ -339,6 +335,12 @@ func (s *Store) put(k Key, replace bool) (*Key, error) {
 	k.Updated = now
 	if err := k.Normalize(); err != nil {
 		return nil, err
+	}
+	// Sessions change only by SetSession: a sign-in stays while the provider and
+	// the client stay the same.
+	k.Session = nil
+	if exists && k.Kind == KindOIDC && old.Kind == KindOIDC && k.Issuer == old.Issuer && k.ClientID == old.ClientID {
+		k.Session = old.Session
 	}
 	next := make(map[string]Key, len(s.keys)+1)
 	for n, v := range s.keys {

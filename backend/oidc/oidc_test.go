@@ -216,3 +216,31 @@ func TestRenewAfter401(t *testing.T) {
 		t.Errorf("gateway rejections: %d, want one", s.gw.Rejected.Load()-rejected)
 	}
 }
+
+// TestExpiredRefreshTokenNeedsSignIn: the provider's refresh tokens end (here
+// at once); renewing then says sign-in needed and keeps who was signed in.
+func TestExpiredRefreshTokenNeedsSignIn(t *testing.T) {
+	s := newSetup(t, oidctest.Options{AccessTTL: 2 * time.Second, RefreshTTL: time.Nanosecond})
+	k := s.addKey(t, "zoo", keystore.FlowAuthCode)
+	ctx := t.Context()
+	login, err := s.m.Begin(ctx, "zoo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.op.SignIn(login.URL)
+	if _, err := login.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := s.st.Get("zoo")
+	if err := s.m.Renew(ctx, k, cur.Session.AccessToken); !errors.Is(err, keystore.ErrSignInNeeded) {
+		t.Fatalf("renew with an expired refresh token: %v", err)
+	}
+	_, err = s.client(t, k).Landing(ctx)
+	if !errors.Is(err, keystore.ErrSignInNeeded) || ogcapi.CodeOf(err) != ogcapi.Unauthorized {
+		t.Fatalf("a request after the refusal: %v", err)
+	}
+	after, _ := s.st.Get("zoo")
+	if after.Session == nil || after.Session.Subject != oidctest.Subject || after.Session.CanRefresh() {
+		t.Fatalf("session after the refusal: %+v", after.Session)
+	}
+}

@@ -1,0 +1,137 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/afero"
+
+	"github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/backend/localep"
+	"github.com/geojobs/geojobs/backend/localep/localeptest"
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/oidc"
+	"github.com/geojobs/geojobs/backend/oidc/oidctest"
+	"github.com/geojobs/geojobs/backend/store"
+)
+
+// TestSignInNeededKeepsJob: a job on a server behind OpenID Connect whose
+// refresh token is revoked half-way is kept, waiting ("sign-in needed", never
+// failed); after signing in again it goes on and succeeds.
+func TestSignInNeededKeepsJob(t *testing.T) {
+	op := oidctest.Start(t, oidctest.Options{AccessTTL: 2 * time.Second})
+	ep := localeptest.Start(t, localep.Options{MaxConcurrent: 4})
+	target, _ := url.Parse(ep.URL)
+	gw := httptest.NewServer(op.NewGateway(httputil.NewSingleHostReverseProxy(target)))
+	t.Cleanup(gw.Close)
+
+	ks, err := keystore.Open(keystore.Config{Fs: afero.NewMemMapFs(), Dir: "/data", Keychain: keystore.KeychainOff, ScryptWorkFactor: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.Unlock("pass"); err != nil {
+		t.Fatal(err)
+	}
+	k, err := ks.Add(keystore.Key{Name: "platform", Kind: keystore.KindOIDC, Prefix: gw.URL + "/", Issuer: op.Issuer,
+		ClientID: oidctest.NativeClient, Flow: keystore.FlowAuthCode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := oidc.New(oidc.Config{Store: ks})
+	ctx := context.Background()
+	signIn := func() {
+		t.Helper()
+		l, err := m.Begin(ctx, "platform")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go op.SignIn(l.URL)
+		if _, err := l.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	signIn()
+
+	st, err := store.Open(filepath.Join(t.TempDir(), "geojobs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateEndpoint(ctx, store.Endpoint{ID: "platform", Title: "Platform", URL: gw.URL + "/", CredentialKey: "platform"}); err != nil {
+		t.Fatal(err)
+	}
+	client, err := ogcapi.New(gw.URL+"/", ogcapi.WithRetry(0), ogcapi.WithCredentials(ks.Credentials(k)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes := make(chan Change, 1024)
+	cfg := fastConfig()
+	cfg.Store, cfg.ClientFor = st, func(string) (Remote, error) { return client, nil }
+	cfg.OnChange = func(c Change) {
+		select {
+		case changes <- c:
+		default:
+		}
+	}
+	mon, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- mon.Run(runCtx) }()
+	defer func() { stop(); <-done; st.Close() }()
+
+	req := &ogcapi.Execute{Inputs: map[string]json.RawMessage{"seconds": json.RawMessage(`5`), "step": json.RawMessage(`0.25`)}}
+	j, err := mon.Submit(ctx, Submission{EndpointID: "platform", ProcessID: "countdown", Request: req})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op.RevokeRefreshTokens(t)
+	// Within a token lifetime the monitor finds it cannot renew the sign-in.
+	timeout := time.After(30 * time.Second)
+	for waiting := false; !waiting; {
+		select {
+		case c := <-changes:
+			if c.JobID == j.ID && strings.Contains(c.UnreachableReason, "sign-in needed") {
+				waiting = true
+			}
+			if c.JobID == j.ID && ogcapi.Terminal(c.Status) {
+				t.Fatalf("the job ended (%s) while its sign-in was gone", c.Status)
+			}
+		case <-timeout:
+			t.Fatal("no sign-in-needed change within 30 s")
+		}
+	}
+	got, _ := st.Job(ctx, j.ID)
+	if got.Status == ogcapi.StatusFailed || got.UnreachableSince.IsZero() {
+		t.Fatalf("job while the sign-in is gone: %s, unreachable since %v", got.Status, got.UnreachableSince)
+	}
+	if n, _ := mon.Tracked(ctx); n != 1 {
+		t.Fatalf("tracked jobs: %d, want the waiting one", n)
+	}
+	signIn()
+	if err := mon.PollUnreachable(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		select {
+		case c := <-changes:
+			if c.JobID == j.ID && c.Status == ogcapi.StatusSuccessful {
+				return
+			}
+			if c.JobID == j.ID && c.Status == ogcapi.StatusFailed {
+				t.Fatalf("job failed after signing in again: %s", c.Error)
+			}
+		case <-timeout:
+			got, _ := st.Job(ctx, j.ID)
+			t.Fatalf("the job did not finish after signing in again: %s %q", got.Status, got.UnreachableReason)
+		}
+	}
+}
