@@ -11,7 +11,8 @@ import (
 //
 // Apply must only add headers (or query parameters) to req; it must not read or
 // replace the body, and it must be safe for concurrent use. An error from Apply
-// aborts the call with Code Unauthorized. The Client applies credentials only to
+// aborts the call with Code Unauthorized, or with Code Unavailable (retried like a
+// network failure) when the error has a Temporary method reporting true. The Client applies credentials only to
 // URLs of the endpoint's own origin (scheme, host and port), never to links that
 // point elsewhere (S3 results, tool logs), and strips them on redirects that leave
 // the origin. Whatever Apply sets is treated as secret: it is removed from error

@@ -343,6 +343,13 @@ func (c *Client) exchange(ctx, actx context.Context, r request) (*http.Response,
 	if c.creds != nil && c.sameOrigin(r.url) {
 		before, beforeQ := req.Header.Clone(), req.URL.RawQuery
 		if err := c.creds.Apply(req); err != nil {
+			var tmp interface{ Temporary() bool }
+			if errors.As(err, &tmp) && tmp.Temporary() {
+				// The credentials could not be had for now (an OpenID provider not
+				// answering): a passing failure, retried as the network's are.
+				return nil, nil, &APIError{Method: r.method, URL: redactURL(r.url), Code: Unavailable, transient: true,
+					Err: fmt.Errorf("credentials: %w", err)}
+			}
 			return nil, nil, &APIError{Method: r.method, URL: redactURL(r.url), Code: Unauthorized,
 				Err: fmt.Errorf("credentials: %w", err)}
 		}

@@ -212,7 +212,7 @@ func (m *Manager) fetch(ctx context.Context, k *keystore.Key, old *keystore.Sess
 			gone := &keystore.Session{Subject: old.Subject, Name: old.Name, Obtained: old.Obtained, Expiry: old.Expiry}
 			return gone, signInNeeded(k, "the provider refused to renew the sign-in ("+providerError(err)+")"), nil
 		}
-		return nil, nil, fmt.Errorf("%w: renewing the sign-in of key %q at %s: %s", keystore.ErrUnavailable, k.Name, k.Issuer, providerError(err))
+		return nil, nil, temporary{fmt.Errorf("%w: renewing the sign-in of key %q at %s: %s", keystore.ErrUnavailable, k.Name, k.Issuer, providerError(err))}
 	}
 	s, err := m.session(ctx, p, k, tok, "", old)
 	return s, nil, err
@@ -230,7 +230,7 @@ func (m *Manager) clientCredentials(ctx context.Context, k *keystore.Key) (*keys
 		if refused(err) {
 			return nil, fmt.Errorf("%w: the provider refused the client credentials of key %q (%s)", keystore.ErrDenied, k.Name, providerError(err))
 		}
-		return nil, fmt.Errorf("%w: client credentials of key %q at %s: %s", keystore.ErrUnavailable, k.Name, k.Issuer, providerError(err))
+		return nil, temporary{fmt.Errorf("%w: client credentials of key %q at %s: %s", keystore.ErrUnavailable, k.Name, k.Issuer, providerError(err))}
 	}
 	return m.session(ctx, p, k, tok, "", nil)
 }
@@ -328,6 +328,13 @@ func providerError(err error) string {
 	}
 	return err.Error()
 }
+
+// temporary marks a failure to reach the provider as passing: the ogcapi client
+// retries the request as it retries network failures.
+type temporary struct{ error }
+
+func (t temporary) Unwrap() error   { return t.error }
+func (t temporary) Temporary() bool { return true }
 
 func signInNeeded(k *keystore.Key, why string) error {
 	return fmt.Errorf("%w for key %q: %s; sign in again (geojobs keys login %s, or Sign in on the Keystore page)",

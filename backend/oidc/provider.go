@@ -41,7 +41,7 @@ func (m *Manager) discover(ctx context.Context, issuer string) (*provider, error
 		if errors.As(err, &mismatch) {
 			return nil, fmt.Errorf("%w: the provider at %s calls itself %s: use that as the issuer", keystore.ErrInvalid, issuer, mismatch.Discovered)
 		}
-		return nil, fmt.Errorf("%w: discovery at %s/.well-known/openid-configuration: %v", keystore.ErrUnavailable, issuer, err)
+		return nil, temporary{fmt.Errorf("%w: discovery at %s/.well-known/openid-configuration: %v", keystore.ErrUnavailable, issuer, err)}
 	}
 	var extra struct {
 		Revocation string `json:"revocation_endpoint"`
@@ -109,8 +109,6 @@ func (c idClaims) displayName() string {
 	}
 	return ""
 }
-
-var errNoProvider = errors.New("no provider")
 
 // hcOrDefault returns hc or a client with a sane timeout.
 func hcOrDefault(hc *http.Client) *http.Client {

@@ -65,12 +65,18 @@ func httpKeyNames(st *ks.Store) func(context.Context) []string {
 type keyRemote struct {
 	// transport is the HTTP transport for S3, WebDAV and service requests (nil: default).
 	transport http.RoundTripper
+	// keys gives oidc keys their tokens for a check (nil: the key's own credentials).
+	keys *ks.Store
 }
 
 var _ keyspage.Remote = keyRemote{}
 
 func (r keyRemote) Check(ctx context.Context, k *ks.Key) (keycheck.Report, error) {
-	return keycheck.Key(ctx, k, keycheck.Options{Transport: r.transport, Timeout: 30 * time.Second})
+	opt := keycheck.Options{Transport: r.transport, Timeout: 30 * time.Second}
+	if r.keys != nil {
+		opt.Credentials = r.keys.Credentials(k)
+	}
+	return keycheck.Key(ctx, k, opt)
 }
 
 // maxListing bounds one folder of the bucket picker.

@@ -26,6 +26,7 @@ import (
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/localep"
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/oidc"
 	"github.com/geojobs/geojobs/backend/results"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/frontend"
@@ -80,6 +81,8 @@ type App struct {
 	// Keys is the keystore (locked until unlocked; check Keys.Locked). Exports and
 	// s3:// downloads use it: Keys.Get, Keys.Match, Keys.Authorizer.
 	Keys *keystore.Store
+	// SignIns signs the keystore's oidc keys in and out and keeps their tokens fresh.
+	SignIns *oidc.Manager
 	// Results gives jobs' results as STAC; Downloads is the download manager (results.go).
 	Results   *results.Service
 	Downloads *results.Downloads
@@ -153,9 +156,19 @@ func Build(opts Options) (*App, error) {
 		return nil, err
 	}
 	a.buildBatches(log)
+	// oidc keys: tokens renewed for every request; after a sign-in, jobs waiting
+	// for it are asked about at once.
+	a.SignIns = oidc.New(oidc.Config{Store: a.Keys, Logger: log.With("component", "oidc")})
+	a.SignIns.OnChange(func(string) {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = a.Monitor.PollUnreachable(ctx)
+		}()
+	})
 	mux := http.NewServeMux()
 	mux.Handle(LocalPrefix+"/", http.StripPrefix(LocalPrefix, a.Local.Handler()))
-	keyspage.New(a.Keys, keyRemote{}, log).Register(mux)
+	keyspage.New(a.Keys, keyRemote{keys: a.Keys}, log).WithSignIn(a.SignIns).Register(mux)
 	rpage, err := a.buildResults(opts, log)
 	if err != nil {
 		_ = a.Close(context.Background())

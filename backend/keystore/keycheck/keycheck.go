@@ -22,6 +22,9 @@ type Options struct {
 	Transport http.RoundTripper
 	// Timeout bounds the whole check; default 30 s.
 	Timeout time.Duration
+	// Credentials, when set, authorise the check of an HTTP or oidc key in place
+	// of the key's own (Store.Credentials: oidc keys need the store's tokens).
+	Credentials interface{ Apply(*http.Request) error }
 }
 
 // Report is a successful check.
@@ -63,7 +66,7 @@ func Key(ctx context.Context, k *keystore.Key, opt Options) (Report, error) {
 			return Report{}, err
 		}
 		return Report{Detail: "PROPFIND of " + k.Endpoint + " succeeded"}, nil
-	case keystore.KindHTTP:
+	case keystore.KindHTTP, keystore.KindOIDC:
 		return checkHTTP(ctx, k, opt)
 	}
 	return Report{}, fmt.Errorf("%w: unknown key kind %q", keystore.ErrInvalid, k.Kind)
@@ -73,7 +76,10 @@ func Key(ctx context.Context, k *keystore.Key, opt Options) (Report, error) {
 // on the same origin only (Credentials refuses other hosts anyway); the body is
 // not read beyond a few KiB and never reported.
 func checkHTTP(ctx context.Context, k *keystore.Key, opt Options) (Report, error) {
-	creds := k.Credentials()
+	var creds interface{ Apply(*http.Request) error } = k.Credentials()
+	if opt.Credentials != nil {
+		creds = opt.Credentials
+	}
 	client := &http.Client{
 		Transport: opt.Transport,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {

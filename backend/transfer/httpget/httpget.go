@@ -99,7 +99,7 @@ func (s *Source) newRequest(ctx context.Context, method string, u *url.URL) (*ht
 	}
 	if s.auth != nil {
 		if err := s.auth.Apply(req); err != nil {
-			return nil, driver.Wrap(driver.PermissionDenied, err, "http: applying credentials")
+			return nil, driver.Wrap(credentialsCode(err), err, "http: applying credentials")
 		}
 	}
 	return req, nil
@@ -110,6 +110,17 @@ func (s *Source) newRequest(ctx context.Context, method string, u *url.URL) (*ht
 // and, when it reports renewed, sends the request once more.
 type Renewer interface {
 	Renew(rejected *http.Request) (renewed bool, err error)
+}
+
+// credentialsCode classifies a failure to get credentials: passing (an OpenID
+// provider not answering: the error has a Temporary method reporting true) or
+// a refusal.
+func credentialsCode(err error) driver.ErrorCode {
+	var tmp interface{ Temporary() bool }
+	if errors.As(err, &tmp) && tmp.Temporary() {
+		return driver.Unavailable
+	}
+	return driver.PermissionDenied
 }
 
 func (s *Source) do(req *http.Request) (*http.Response, error) {
@@ -124,7 +135,7 @@ func (s *Source) do(req *http.Request) (*http.Response, error) {
 	renewed, err := rn.Renew(req)
 	if err != nil {
 		resp.Body.Close()
-		return nil, driver.Wrap(driver.PermissionDenied, err, "httpsrc: "+driver.RedactURL(req.URL)+" refused the credentials")
+		return nil, driver.Wrap(driver.PermissionDenied, err, "http: "+driver.RedactURL(req.URL)+" refused the credentials")
 	}
 	if !renewed {
 		return resp, nil

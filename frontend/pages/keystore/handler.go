@@ -61,9 +61,11 @@ type Remote interface {
 
 // Handler serves the page.
 type Handler struct {
-	keys   Keys
-	remote Remote
-	log    *slog.Logger
+	keys    Keys
+	remote  Remote
+	log     *slog.Logger
+	signIn  SignIns // nil: oidc keys cannot sign in from the page
+	pending signIns
 }
 
 // New returns the page's handler.
@@ -92,6 +94,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	handle("POST /keystore/keys/{name}/delete", h.remove)
 	handle("POST /keystore/keys/{name}/test", h.test)
 	handle("POST /keystore/keys/{name}/export", h.export)
+	handle("POST /keystore/keys/{name}/signin", h.beginSignIn)
+	handle("GET /keystore/keys/{name}/signin", h.signInStatus)
+	handle("POST /keystore/keys/{name}/signout", h.signOut)
 }
 
 func keyPath(name string, parts ...string) string {
@@ -227,6 +232,8 @@ func formKey(r *http.Request) ks.Key {
 		PathStyle: f("path_style") == "on", Public: f("public") == "on", AccessKey: strings.TrimSpace(f("access_key")),
 		Readable: f("readable") == "on", Username: strings.TrimSpace(f("username")),
 		Scheme: ks.HTTPScheme(f("scheme")), Header: strings.TrimSpace(f("header")), Prefix: strings.TrimSpace(f("prefix")),
+		Issuer: strings.TrimSpace(f("issuer")), ClientID: strings.TrimSpace(f("client_id")), Flow: ks.OIDCFlow(f("flow")),
+		Scopes: strings.Fields(f("scopes")),
 		Secret: ks.Secret(f("secret")),
 	}
 	return k
@@ -248,6 +255,10 @@ func (h *Handler) newForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	if k.Kind == ks.KindEODATA {
 		k.Endpoint, k.Region, k.Bucket = ks.EODATAEndpoint, ks.EODATARegion, ks.EODATABucket
+	}
+	if k.Kind == ks.KindOIDC {
+		k.Scheme, k.Flow = "", ks.FlowAuthCode
+		k.Prefix, k.Issuer = q.Get("prefix"), q.Get("issuer") // from the endpoint page's "Set up sign-in"
 	}
 	return h.render(w, r, "Add a key", FormView(FormModel{View: viewOf(k)}), 0, "key-form")
 }

@@ -23,15 +23,16 @@ type Rule struct {
 // View is a key as the page shows it: every field but the secret, of which only
 // its presence is known.
 type View struct {
-	Key       ks.Key // Secret is always empty here
+	Key       ks.Key // Secret and Session are always empty here
 	HasSecret bool
 	Rules     []Rule
+	SignIn    *SignInView // oidc keys: who is signed in
 }
 
-// viewOf strips the secret off k: nothing the page renders can hold it.
+// viewOf strips the secret and the tokens off k: nothing the page renders can hold them.
 func viewOf(k ks.Key) View {
-	v := View{HasSecret: !k.Secret.IsZero()}
-	k.Secret = ""
+	v := View{HasSecret: !k.Secret.IsZero(), SignIn: signInOf(k)}
+	k.Secret, k.Session = "", nil
 	v.Key = k
 	for _, u := range uses {
 		r := Rule{Use: u}
@@ -227,12 +228,14 @@ func kindLabel(k ks.Kind) string {
 		return "WebDAV share"
 	case ks.KindHTTP:
 		return "HTTP endpoint"
+	case ks.KindOIDC:
+		return "Sign-in (OpenID Connect)"
 	}
 	return string(k)
 }
 
 // kinds are the kinds offered when adding a key.
-var kinds = []ks.Kind{ks.KindS3, ks.KindEODATA, ks.KindWebDAV, ks.KindHTTP}
+var kinds = []ks.Kind{ks.KindS3, ks.KindEODATA, ks.KindWebDAV, ks.KindHTTP, ks.KindOIDC}
 
 func secretLabel(k ks.Key) string {
 	switch k.Kind {
@@ -240,6 +243,8 @@ func secretLabel(k ks.Key) string {
 		return "Secret access key"
 	case ks.KindWebDAV:
 		return "Password"
+	case ks.KindOIDC:
+		return "Client secret"
 	case ks.KindHTTP:
 		switch k.Scheme {
 		case ks.SchemeBasic:
