@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 )
 
@@ -22,6 +23,7 @@ const (
 	ProblemForbidden    = "forbidden"    // 403
 	ProblemNotOGC       = "not-ogc"      // answers, but not as an OGC API – Processes server
 	ProblemCredentials  = "credentials"  // the credentials could not be applied (keystore)
+	ProblemSignIn       = "sign-in"      // the endpoint's oidc key needs its person to sign in again
 	ProblemOther        = "other"
 )
 
@@ -47,6 +49,12 @@ type Report struct {
 	Capabilities   []Capability
 	Conformance    []string
 	Elapsed        time.Duration
+
+	// Bearer: the server answered 401 asking for a bearer token (WWW-Authenticate:
+	// Bearer): it is behind an OpenID provider, and an oidc key would sign in to it.
+	Bearer bool
+	// URL and Key are the endpoint tested and the keystore key it names.
+	URL, Key string
 }
 
 // Test checks a saved endpoint.
@@ -60,6 +68,7 @@ func (c *Catalog) Test(ctx context.Context, id string) (Report, error) {
 		return Report{}, err
 	}
 	r := probe(ctx, cl)
+	r.URL, r.Key = e.URL, e.CredentialKey
 	if r.OK {
 		c.mu.Lock()
 		c.caps[e.ID] = cachedCaps{at: time.Now(), caps: capsOf(r)}
@@ -78,7 +87,9 @@ func (c *Catalog) TestInput(ctx context.Context, in EndpointInput) (Report, erro
 	if err != nil {
 		return Report{}, err
 	}
-	return probe(ctx, cl), nil
+	r := probe(ctx, cl)
+	r.URL, r.Key = e.URL, e.CredentialKey
+	return r, nil
 }
 
 func capsOf(r Report) ogcapi.Capabilities {
@@ -140,6 +151,7 @@ func probe(ctx context.Context, cl *ogcapi.Client) Report {
 func classify(r *Report, err error) {
 	r.Detail = err.Error()
 	r.Problem, r.Message = Explain(err)
+	r.Bearer = ogcapi.WantsBearer(err)
 }
 
 // Explain says why a request to an endpoint failed, as one of the Problem constants
@@ -152,6 +164,10 @@ func Explain(err error) (problem, message string) {
 	switch code := ogcapi.CodeOf(err); {
 	case ae != nil && ae.Status == 0 && (strings.Contains(low, "x509") || strings.Contains(low, "tls:") || strings.Contains(low, "certificate")):
 		return ProblemTLS, "The secure connection failed: the server's TLS certificate is not trusted or the TLS handshake failed. Check the URL (https vs http) and the server's certificate."
+	case errors.Is(err, keystore.ErrSignInNeeded):
+		return ProblemSignIn, "The sign-in for this endpoint has ended: sign in again with its keystore key (Keystore page, or geojobs keys login)."
+	case code == ogcapi.Unauthorized && ogcapi.WantsBearer(err):
+		return ProblemUnauthorized, "The server wants a sign-in (401, WWW-Authenticate: Bearer): it is behind an OpenID Connect provider. Set up a sign-in key (kind oidc) for it and pick that key for this endpoint."
 	case code == ogcapi.Unauthorized && ae != nil && ae.Status == 0:
 		return ProblemCredentials, "The endpoint's credentials could not be used. Check the keystore key named for this endpoint (is the keystore unlocked, is the key for this host?)."
 	case code == ogcapi.Unauthorized:

@@ -409,7 +409,19 @@ func (c *Client) httpError(r request, resp *response) *APIError {
 			e.Location = redactURL(u)
 		}
 	}
+	if resp.status == http.StatusUnauthorized {
+		ch := resp.header.Get("WWW-Authenticate")
+		e.Challenge = scrub(ch[:min(len(ch), 256)], resp.secrets)
+	}
 	return e
+}
+
+// WantsBearer reports whether the server answered 401 asking for a bearer token
+// (WWW-Authenticate: Bearer …): it sits behind an OAuth 2 / OpenID Connect provider.
+func WantsBearer(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Status == http.StatusUnauthorized &&
+		strings.HasPrefix(strings.ToLower(strings.TrimSpace(ae.Challenge)), "bearer")
 }
 
 // badResponse reports an answer the client cannot read.

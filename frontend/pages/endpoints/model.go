@@ -86,6 +86,16 @@ func problemTitle(p string) string {
 		return "Not an OGC API – Processes server"
 	case catalog.ProblemCredentials:
 		return "Credentials unavailable"
+	case catalog.ProblemSignIn:
+		return "Sign-in needed"
 	}
 	return "The test failed"
 }
+
+// signInSetupURL is the Keystore page's form for an oidc key for the endpoint.
+func signInSetupURL(endpointURL string) string {
+	return "/keystore/new?" + url.Values{"kind": {"oidc"}, "prefix": {endpointURL}}.Encode()
+}
+
+// keyURL is the Keystore page of a key (where an oidc key signs in).
+func keyURL(name string) string { return "/keystore/keys/" + url.PathEscape(name) }
