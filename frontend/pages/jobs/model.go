@@ -12,6 +12,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/forms"
 	"github.com/geojobs/geojobs/backend/joblog"
+	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/prefs"
 	"github.com/geojobs/geojobs/backend/store"
@@ -170,6 +171,16 @@ func Changing(j store.Job) bool {
 }
 
 func (m JobModel) live() bool { return Changing(m.Job) }
+
+// signInKey is the endpoint's keystore key when the job waits for its person to
+// sign in again (the monitor noted the key's sign-in-needed error), else "".
+func (m JobModel) signInKey() string {
+	if m.Job.UnreachableSince.IsZero() || m.Endpoint.CredentialKey == "" ||
+		!strings.Contains(m.Job.UnreachableReason, keystore.ErrSignInNeeded.Error()) {
+		return ""
+	}
+	return m.Endpoint.CredentialKey
+}
 
 func (m JobModel) wsURL() string {
 	return "/ws?" + url.Values{"topic": {JobTopic(m.Job.ID)}}.Encode()

@@ -398,3 +398,21 @@ func TestNotifyControlDesktop(t *testing.T) {
 		t.Errorf("desktop: want the on button without data-notify-ask: %s", buf.String())
 	}
 }
+
+// TestJobPageSignInNeeded: a job waiting because its endpoint's sign-in ended
+// says it is kept and offers to sign in with the endpoint's key.
+func TestJobPageSignInNeeded(t *testing.T) {
+	j := job("j1", "running")
+	j.UnreachableSince = t0.Add(time.Minute)
+	j.UnreachableReason = `GET /jobs/j1: unauthorized: credentials: sign-in needed for key "platform": the provider refused to renew the sign-in`
+	doc := jobPage(t, JobModel{Job: j, Now: t0.Add(4 * time.Minute), Endpoint: store.Endpoint{ID: "p", CredentialKey: "platform"}})
+	if doc.Find("[data-testid=job-sign-in-needed]").Length() != 1 ||
+		doc.Find("form[action='/keystore/keys/platform/signin'] [data-testid=job-sign-in]").Length() != 1 {
+		t.Errorf("no Sign in for a job waiting for a sign-in: %q", doc.Find("[data-testid=unreachable]").Text())
+	}
+	j.UnreachableReason = "dial tcp: connection refused"
+	doc = jobPage(t, JobModel{Job: j, Now: t0.Add(4 * time.Minute), Endpoint: store.Endpoint{ID: "p", CredentialKey: "platform"}})
+	if doc.Find("[data-testid=job-sign-in]").Length() != 0 {
+		t.Error("Sign in offered for a server that does not answer")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/errs"
 	ks "github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/oidc"
 	"github.com/geojobs/geojobs/frontend/web"
@@ -99,7 +100,7 @@ func (h *Handler) beginSignIn(w http.ResponseWriter, r *http.Request) error {
 	}
 	l, err := h.signIn.Begin(r.Context(), k.Name)
 	if err != nil {
-		h.log.Warn("sign-in could not start", "key", k.Name, "class", class(err))
+		h.log.Warn("sign-in could not start", "key", k.Name, "code", errs.CodeOf(err).String())
 		return h.signInPage(w, r, SignInModel{View: viewOf(*k), Err: signInError(err)}, http.StatusBadGateway)
 	}
 	p := &pending{login: l}
@@ -120,7 +121,7 @@ func (h *Handler) beginSignIn(w http.ResponseWriter, r *http.Request) error {
 		p.done, p.err = true, err
 		h.pending.mu.Unlock()
 		if err != nil {
-			h.log.Warn("sign-in did not complete", "key", k.Name, "class", class(err))
+			h.log.Warn("sign-in did not complete", "key", k.Name, "code", errs.CodeOf(err).String())
 		} else {
 			h.log.Info("signed in", "key", k.Name)
 		}
