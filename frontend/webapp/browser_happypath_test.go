@@ -46,8 +46,8 @@ func dragOnMap(id string) chromedp.Action {
 }
 
 // TestBrowserHappyPath walks the main flow as a new user would, in Chromium at
-// 1366×900, with 500 older jobs in the list: open the link, draw the area of interest
-// with the mouse (no tool chosen first), submit, watch the job end, see the preview,
+// 1366×900, with 500 older jobs in the list: open the link, find Zürich with the
+// offline place search, draw the area of interest with the mouse (no tool chosen first), submit, watch the job end, see the preview,
 // download the files, label the job, and find it again in the list by a part of its
 // process's name. With GEOJOBS_SCREENSHOTS=docs/screenshots it retakes the README's
 // execute-form, job, results and jobs screenshots.
@@ -66,6 +66,14 @@ func TestBrowserHappyPath(t *testing.T) {
 		chromedp.Navigate(s.base+"/endpoints/local/processes/synthetic-scene/execute"),
 		chromedp.WaitVisible(`[data-input=aoi] gj-aoi-map[data-tool=box]`, chromedp.ByQuery),
 		poll(`(() => { const m = document.querySelector("[data-input=aoi] gj-aoi-map"); return m.map && m.map.getAllLayers().some(l => l.get("name") === "natural-earth" && l.getSource().getFeatures().length > 0); })()`),
+	)
+	run("find Zürich with the offline place search",
+		chromedp.SendKeys(`[data-input=aoi] [data-testid=place-search]`, "Zuri", chromedp.ByQuery),
+		poll(`[...document.querySelectorAll("[data-input=aoi] .gj-map-places li")].some(li => li.textContent.startsWith("Zürich"))`),
+		chromedp.SendKeys(`[data-input=aoi] [data-testid=place-search]`, "\r", chromedp.ByQuery),
+		poll(`document.querySelector("[data-input=aoi] gj-aoi-map").getAttribute("data-place") === "Zürich"`),
+		htmxIdle(),
+		poll(`location.pathname.endsWith("/execute") && !document.querySelector("[data-testid=problems]")`), // Enter did not submit the form
 	)
 	run("draw the area with the mouse",
 		dragOnMap("aoi"),
@@ -103,7 +111,7 @@ func TestBrowserHappyPath(t *testing.T) {
 	run("label the job",
 		chromedp.Navigate(s.base+"/jobs/"+jobID),
 		chromedp.WaitVisible(`[data-testid=label-input]`, chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid=label-input]`, "Geneva lake test", chromedp.ByQuery),
+		chromedp.SendKeys(`[data-testid=label-input]`, "Zürich lake test", chromedp.ByQuery),
 		chromedp.Click(`[data-testid=label-save]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid=job-label]`, chromedp.ByQuery),
 	)
@@ -119,7 +127,7 @@ func TestBrowserHappyPath(t *testing.T) {
 	)
 	var link string
 	run("read the row", chromedp.Text(`#job-row-`+jobID+` [data-testid=job-link]`, &link, chromedp.ByQuery))
-	if rows != 1 || link != "Geneva lake test" {
+	if rows != 1 || link != "Zürich lake test" {
 		t.Errorf("filtered list: %d rows, link %q", rows, link)
 	}
 	run("the whole list for the screenshot",

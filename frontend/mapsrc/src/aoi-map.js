@@ -223,6 +223,13 @@ export class GjAoiMap extends HTMLElement {
     box.append(this.find_, this.places_);
     bar.append(box);
     this.find_.addEventListener('input', () => this.findPlaces_());
+    // Enter picks a place and never submits the form the map is in (implicit submission
+    // happens on keypress, which some input paths send apart from keydown).
+    this.find_.addEventListener('keypress', (e) => {
+      if (e.key === 'Enter') {
+        e.preventDefault();
+      }
+    });
     this.find_.addEventListener('keydown', (e) => {
       if (e.key === 'Enter') {
         e.preventDefault(); // never submits the form the map is in
