@@ -24,6 +24,9 @@ type testHub struct {
 	origin string
 	cancel context.CancelFunc
 	done   chan error
+	// subscribed receives a topic each time a subscription is in place: the hub takes a
+	// topic's snapshot only after the subscription is applied.
+	subscribed chan string
 }
 
 func startHub(t *testing.T, snapshot func(context.Context, string) ([]Message, error), queueKeys int) *testHub {
@@ -34,13 +37,21 @@ func startHub(t *testing.T, snapshot func(context.Context, string) ([]Message, e
 	u, _ := url.Parse(srv.URL)
 	port, _ := strconv.Atoi(u.Port())
 	g := &server.Guard{Port: port}
-	h, err := New(Config{CheckOrigin: g.OriginAllowed, Snapshot: snapshot, QueueKeys: queueKeys})
+	subscribed := make(chan string, 1024)
+	snap := func(ctx context.Context, topic string) ([]Message, error) {
+		defer func() { subscribed <- topic }()
+		if snapshot == nil {
+			return nil, nil
+		}
+		return snapshot(ctx, topic)
+	}
+	h, err := New(Config{CheckOrigin: g.OriginAllowed, Snapshot: snap, QueueKeys: queueKeys})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux.Handle("GET /ws", h)
 	ctx, cancel := context.WithCancel(context.Background())
-	th := &testHub{Hub: h, srv: srv, origin: srv.URL, cancel: cancel, done: make(chan error, 1)}
+	th := &testHub{Hub: h, srv: srv, origin: srv.URL, cancel: cancel, done: make(chan error, 1), subscribed: subscribed}
 	go func() { th.done <- h.Run(ctx) }()
 	for !h.started.Load() {
 		time.Sleep(time.Millisecond)
@@ -51,6 +62,19 @@ func startHub(t *testing.T, snapshot func(context.Context, string) ([]Message, e
 		srv.Close()
 	})
 	return th
+}
+
+// waitSubscribed waits until n more subscriptions are in place.
+func (th *testHub) waitSubscribed(t *testing.T, n int) {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for i := 0; i < n; i++ {
+		select {
+		case <-th.subscribed:
+		case <-timeout:
+			t.Fatalf("%d of %d subscriptions in place after 30s", i, n)
+		}
+	}
 }
 
 func (th *testHub) dial(t *testing.T, origin string, topics ...string) (*websocket.Conn, *http.Response, error) {
@@ -138,7 +162,7 @@ func TestSlowClientDoesNotSlowOthers(t *testing.T) {
 		defer c.Close()
 		readers = append(readers, read(c))
 	}
-	time.Sleep(50 * time.Millisecond) // subscriptions are in place once the pumps run
+	th.waitSubscribed(t, 4) // the stuck client and the three readers
 	var keys []string
 	for k := 0; k < 100; k++ {
 		keys = append(keys, fmt.Sprintf("job-%d", k))
@@ -177,7 +201,7 @@ func TestSlowClientIsDroppedWhenQueueOverflows(t *testing.T) {
 	}
 	defer ok.Close()
 	r := read(ok)
-	time.Sleep(50 * time.Millisecond)
+	th.waitSubscribed(t, 2)
 	// Stuck stops reading; its pending keys pile up past 10 once its socket is full.
 	var keys []string
 	for v := 1; v <= 3; v++ {
@@ -187,9 +211,10 @@ func TestSlowClientIsDroppedWhenQueueOverflows(t *testing.T) {
 			keys = append(keys, key)
 			th.Publish("jobs", key, frame(key, v, 1<<20))
 		}
-		time.Sleep(20 * time.Millisecond)
+		// Once the reading client has version v, the hub has offered it to the stuck one
+		// too, so the next version is not coalesced away before reaching its queue.
+		r.waitFor(t, keys, v, 30*time.Second)
 	}
-	r.waitFor(t, keys, 3, 30*time.Second)
 	for k := 8; k < 40; k++ {
 		key := fmt.Sprintf("k%d", k)
 		th.Publish("jobs", key, frame(key, 1, 10))
@@ -321,7 +346,7 @@ func TestCoalescingKeepsLatest(t *testing.T) {
 	}
 	defer conn.Close()
 	r := read(conn)
-	time.Sleep(50 * time.Millisecond)
+	th.waitSubscribed(t, 1)
 	for v := 1; v <= 2000; v++ {
 		th.Publish("job:42", "42", frame("42", v, 0))
 		th.Publish("job:43", "43", frame("43", v, 0)) // not subscribed
