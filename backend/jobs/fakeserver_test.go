@@ -32,6 +32,7 @@ type fakeOGC struct {
 
 	requests atomic.Int64
 	failures map[string]int // chaos answers by kind
+	refused  map[string]int // requests answered 503 while down, by job ID
 }
 
 type fakeState struct {
@@ -76,6 +77,15 @@ func (f *fakeOGC) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if f.down.Load() {
+		if rest, ok := strings.CutPrefix(r.URL.Path, "/jobs/"); ok {
+			id, _ := strings.CutSuffix(rest, "/results")
+			f.mu.Lock()
+			if f.refused == nil {
+				f.refused = map[string]int{}
+			}
+			f.refused[id]++
+			f.mu.Unlock()
+		}
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, "maintenance", http.StatusServiceUnavailable)
 		return
@@ -260,6 +270,21 @@ func (f *fakeOGC) list(w http.ResponseWriter) {
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"jobs": jobs, "links": []any{}})
+}
+
+// goDown makes every request answer 503 and forgets which jobs were refused before.
+func (f *fakeOGC) goDown() {
+	f.mu.Lock()
+	f.refused = map[string]int{}
+	f.mu.Unlock()
+	f.down.Store(true)
+}
+
+// wasRefused reports whether a request for the job was answered 503 since goDown.
+func (f *fakeOGC) wasRefused(remoteID string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.refused[remoteID] > 0
 }
 
 // served returns the states a job's status requests were answered with, in order.

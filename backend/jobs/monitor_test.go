@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -91,6 +93,43 @@ func (h *harness) stop() {
 	})
 }
 
+// waitUntil polls cond until it holds; the deadline is generous for a loaded machine.
+func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s still waiting for %s", limit, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// waitRefusedAll waits until every job of ids still followed (open, not lost) had a request
+// refused since f.goDown: the monitor asks again only once it has read the previous
+// answer, so every answer the server gave before going down has been read.
+func (h *harness) waitRefusedAll(f *fakeOGC, ids []string) {
+	h.t.Helper()
+	waitUntil(h.t, 60*time.Second, "a refused request for every open job", func() bool {
+		for _, id := range ids {
+			j, err := h.st.Job(context.Background(), id)
+			if err != nil {
+				h.t.Fatal(err)
+			}
+			if !j.Terminal() && j.Lost.IsZero() && !f.wasRefused(j.RemoteID) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// waitRequests waits until the fake server answered n more requests than before.
+func waitRequests(t *testing.T, f *fakeOGC, before int64, n int64) {
+	t.Helper()
+	waitUntil(t, 60*time.Second, fmt.Sprintf("%d requests", n), func() bool { return f.requests.Load() >= before+n })
+}
+
 // waitIdle waits until the store has no open job left.
 func (h *harness) waitIdle(limit time.Duration) {
 	h.t.Helper()
@@ -173,10 +212,11 @@ func TestMonitorChaos(t *testing.T) {
 		}
 		wants[j.ID] = w
 	}
-	// A maintenance window: every request fails for a while.
-	time.Sleep(150 * time.Millisecond)
-	f.down.Store(true)
-	time.Sleep(400 * time.Millisecond)
+	// A maintenance window, once every job was polled: every request fails until each
+	// job still open has been refused at least once.
+	waitRequests(t, f, 0, int64(2*len(wants)))
+	f.goDown()
+	h.waitRefusedAll(f, slices.Collect(maps.Keys(wants)))
 	f.down.Store(false)
 	h.waitIdle(60 * time.Second)
 
@@ -261,12 +301,14 @@ func TestMonitorRestart(t *testing.T) {
 	}
 	// Stop twice in mid-run; each time a new store and monitor take over from the file.
 	for round := 0; round < 2; round++ {
-		time.Sleep(120 * time.Millisecond)
+		// Let every job be polled a few more times.
+		waitRequests(t, f, f.requests.Load(), int64(2*len(ids)))
 		// Stop while the server answers nothing useful: an answer on the wire when the
 		// monitor gives up its requests is one the server thinks was seen and the
 		// monitor never read (no client can do better), which would fool checkHistory.
-		f.down.Store(true)
-		time.Sleep(60 * time.Millisecond)
+		// So stop only once every job still open had a request refused since.
+		f.goDown()
+		h.waitRefusedAll(f, ids)
 		h.stop()
 		f.down.Store(false)
 		open := 0
