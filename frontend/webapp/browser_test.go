@@ -88,6 +88,14 @@ func htmxIdle() chromedp.Action {
 		nil, chromedp.WithPollingInterval(20*time.Millisecond))
 }
 
+// wsOpen waits until every WebSocket of the page (each ws-connect element) is open.
+func wsOpen() chromedp.Action {
+	return chromedp.Poll(`(() => { const els = document.querySelectorAll("[ws-connect]");
+		return els.length > 0 && Array.from(els).every(el => { const d = el["htmx-internal-data"];
+			return d && d.webSocket && d.webSocket.socket && d.webSocket.socket.readyState === WebSocket.OPEN; }); })()`,
+		nil, chromedp.WithPollingInterval(20*time.Millisecond))
+}
+
 // consoleLog collects uncaught exceptions and Content-Security-Policy violations.
 type consoleLog struct {
 	mu   sync.Mutex

@@ -2,6 +2,7 @@ package webapp
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -76,7 +77,9 @@ func TestBrowserConnectionLost(t *testing.T) {
 	ctx, console := browser(t)
 	run := steps(ctx, t)
 
-	job := r.stack.submitLocal("countdown", map[string]any{"seconds": 6, "step": 0.25})
+	// Long enough to be still running when the app stops however slow the machine is
+	// (the countdown resumes after the restart, so the stop does not lengthen it).
+	job := r.stack.submitLocal("countdown", map[string]any{"seconds": 30, "step": 0.25})
 	var hidden bool
 	run("open the running job's page",
 		chromedp.Navigate(r.stack.srv.LaunchURL()),
@@ -86,12 +89,14 @@ func TestBrowserConnectionLost(t *testing.T) {
 		htmxIdle(),
 		chromedp.Evaluate(`window.__gjNoReload = true`, nil),
 		chromedp.Evaluate(`document.getElementById("connection-lost").hidden`, &hidden),
+		// The page's sockets are open before the app goes away.
+		wsOpen(),
+		chromedp.Evaluate(`window.__gjGlobalCloses = 0;
+			document.addEventListener("htmx:wsClose", ev => { if (ev.target.id === "live-global") window.__gjGlobalCloses++; }); true`, nil),
 	)
 	if !hidden {
 		t.Error("the connection banner shows while connected")
 	}
-	// The page's sockets are open before the app goes away.
-	time.Sleep(700 * time.Millisecond)
 
 	r.stop()
 	var banner, role string
@@ -106,12 +111,15 @@ func TestBrowserConnectionLost(t *testing.T) {
 	var before string
 	run("read the status shown while disconnected",
 		chromedp.AttributeValue(`[data-testid=job-status]`, "data-status", &before, nil, chromedp.ByQuery))
-	// Still down a moment later: the banner stays.
-	time.Sleep(time.Second)
-	run("the banner stays while the app is down", chromedp.WaitVisible(`#connection-lost`, chromedp.ByQuery))
+	// Still down after a failed reconnect attempt: the banner stays.
+	var closes int
+	run("count the closes of the page-wide socket", chromedp.Evaluate(`window.__gjGlobalCloses`, &closes))
+	run("the banner stays while the app is down",
+		chromedp.Poll(fmt.Sprintf(`window.__gjGlobalCloses > %d`, closes), nil, chromedp.WithPollingInterval(50*time.Millisecond)),
+		chromedp.WaitVisible(`#connection-lost`, chromedp.ByQuery))
 
 	r.start()
-	final := r.stack.waitJob(job.ID, 40*time.Second, ended)
+	final := r.stack.waitJob(job.ID, 2*time.Minute, ended)
 	if before == final.Status {
 		t.Fatalf("the job was already %s before the restart: the test cannot see the page catch up", before)
 	}
