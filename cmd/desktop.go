@@ -10,6 +10,7 @@ import (
 
 	"github.com/geojobs/geojobs/app"
 	"github.com/geojobs/geojobs/backend/config"
+	"github.com/geojobs/geojobs/backend/folderlock"
 	"github.com/geojobs/geojobs/frontend/webapp"
 )
 
@@ -53,6 +54,11 @@ func runDesktop(c *cobra.Command) error {
 		return err
 	}
 	defer closer.Close()
+	lock, err := folderlock.Acquire(opts.DataDir, "geojobs desktop")
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	keys, err := openKeystore(opts.DataDir, log)
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/geojobs/geojobs/backend/config"
+	"github.com/geojobs/geojobs/backend/folderlock"
 	"github.com/geojobs/geojobs/backend/localep"
 	"github.com/geojobs/geojobs/backend/server"
 )
@@ -36,6 +37,12 @@ func newLocalEndpointCmd(opts *rootOptions) *cobra.Command {
 			defer closer.Close()
 			ctx, stop := signalContext()
 			defer stop()
+			// Not beside a running app on the same folder: both would run its jobs.
+			lock, err := folderlock.Acquire(opts.DataDir, "geojobs local-endpoint")
+			if err != nil {
+				return err
+			}
+			defer lock.Release()
 
 			ep, err := localep.New(localep.Options{
 				DataDir: config.Paths{Root: opts.DataDir}.LocalEndpoint(), Fs: afero.NewOsFs(),

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/geojobs/geojobs/backend/folderlock"
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/keystore/keyscmd"
 	"github.com/geojobs/geojobs/backend/server"
@@ -56,6 +57,12 @@ func serveUI(cmd *cobra.Command, opts *rootOptions, ui *uiOptions) error {
 	defer closer.Close()
 	ctx, stop := signalContext()
 	defer stop()
+	// One process per data folder: a second one would rewrite this one's stored URLs.
+	lock, err := folderlock.Acquire(opts.DataDir, cmd.CommandPath())
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 
 	// The port of the last launch when free: the built-in endpoint's job and asset URLs
 	// stored with earlier jobs carry it.
