@@ -64,3 +64,17 @@ func (l *Lock) Release() error {
 	l.f = nil
 	return err
 }
+
+// Wait locks the file at path (creating it) for a short read-modify-write, waiting
+// while another process holds it. Call release when done.
+func Wait(path string) (release func(), err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := waitFile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { f.Close() }, nil
+}

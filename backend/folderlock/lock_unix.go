@@ -21,3 +21,13 @@ func lockFile(f *os.File) error {
 		}
 	}
 }
+
+// waitFile takes an exclusive flock on f, waiting for it.
+func waitFile(f *os.File) error {
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if !errors.Is(err, unix.EINTR) {
+			return err
+		}
+	}
+}

@@ -20,3 +20,9 @@ func lockFile(f *os.File) error {
 	}
 	return err
 }
+
+// waitFile takes an exclusive lock on f's first byte, waiting for it.
+func waitFile(f *os.File) error {
+	var ol windows.Overlapped
+	return windows.LockFileEx(windows.Handle(f.Fd()), windows.LOCKFILE_EXCLUSIVE_LOCK, 0, 1, 0, &ol)
+}

@@ -10,16 +10,21 @@
 package keystore
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"filippo.io/age"
 	"github.com/spf13/afero"
+
+	"github.com/geojobs/geojobs/backend/folderlock"
 )
 
 // FileName is the keystore file inside the data dir; BackupSuffix is appended
@@ -268,6 +273,51 @@ func (s *Store) SetPassphrase(passphrase string) error {
 	return nil
 }
 
+// beginWrite starts a read-modify-write of the file: it takes the OS lock beside the
+// file (another geojobs process, a `geojobs keys add`, may be writing it) and re-reads
+// the file when it changed since this Store read it, so no key written meanwhile is
+// lost. s.mu must be held for writing.
+func (s *Store) beginWrite() (release func(), err error) {
+	release = func() {}
+	if _, ok := s.cfg.Fs.(*afero.OsFs); ok {
+		if err := os.MkdirAll(s.cfg.Dir, 0o700); err != nil {
+			return nil, fmt.Errorf("keystore: cannot create %s: %w", s.cfg.Dir, err)
+		}
+		if release, err = folderlock.Wait(s.path + ".lock"); err != nil {
+			return nil, fmt.Errorf("keystore: lock: %w", err)
+		}
+	}
+	if err := s.refreshLocked(); err != nil {
+		release()
+		return nil, err
+	}
+	return release, nil
+}
+
+// refreshLocked re-reads the file when its bytes differ from those last read or
+// written. s.mu must be held for writing.
+func (s *Store) refreshLocked() error {
+	data, err := afero.ReadFile(s.cfg.Fs, s.path)
+	if err != nil || bytes.Equal(data, s.fileBytes) {
+		return nil // no file yet (or unreadable: the write will say so)
+	}
+	data, keys, err := s.decryptFile(s.path, func() (identities, error) {
+		if s.identity != "" {
+			id, err := age.ParseX25519Identity(s.identity)
+			if err != nil {
+				return nil, fmt.Errorf("%w: the OS keychain entry is not an age identity", ErrKeychain)
+			}
+			return identities{id}, nil
+		}
+		return scryptIdentities(s.passphrase)
+	})
+	if err != nil {
+		return fmt.Errorf("keystore: the file changed and cannot be read again: %w", err)
+	}
+	s.keys, s.fileBytes = keys, data
+	return nil
+}
+
 // List returns the keys sorted by name.
 func (s *Store) List() ([]Key, error) {
 	s.mu.RLock()
@@ -314,6 +364,11 @@ func (s *Store) put(k Key, replace bool) (*Key, error) {
 	if !s.unlocked {
 		return nil, ErrLocked
 	}
+	release, err := s.beginWrite()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	name := strings.TrimSpace(k.Name)
 	old, exists := s.keys[name]
 	switch {
@@ -360,6 +415,11 @@ func (s *Store) Remove(name string) error {
 	if !s.unlocked {
 		return ErrLocked
 	}
+	release, err := s.beginWrite()
+	if err != nil {
+		return err
+	}
+	defer release()
 	if _, ok := s.keys[name]; !ok {
 		return fmt.Errorf("%w: %q", ErrNotFound, name)
 	}
