@@ -29,6 +29,7 @@ type fakeOGC struct {
 	hangup  atomic.Bool // every request is answered by a reset connection
 	postErr int         // status the next POST answers (0: normal)
 	postRST bool        // the next POST reads the request and resets the connection
+	reuseID bool        // POSTs answer the last job id again (a broken or hostile server)
 
 	requests atomic.Int64
 	failures map[string]int // chaos answers by kind
@@ -182,7 +183,9 @@ func (f *fakeOGC) execute(w http.ResponseWriter, r *http.Request) {
 		writeExc(w, status, "invalid-parameter-value", "seconds must not be negative")
 		return
 	}
-	f.nextID++
+	if !f.reuseID {
+		f.nextID++
+	}
 	j := &fakeJob{id: fmt.Sprintf("srv-%04d", f.nextID), forgetAt: req.Inputs.ForgetAt - 1}
 	j.states = append(j.states, fakeState{Status: ogcapi.StatusAccepted})
 	for i := 0; i < req.Inputs.Steps; i++ {

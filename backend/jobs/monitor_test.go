@@ -384,6 +384,26 @@ func TestSubmitOutcomes(t *testing.T) {
 		t.Fatalf("reset submit: %v, job %+v", err, j)
 	}
 
+	// A server that answers a job id another job already has: a clear error, not
+	// "submitting" forever.
+	first, err := h.m.Submit(ctx, Submission{EndpointID: "fake", ProcessID: "countdown", Process: fakeProcess, Request: countdown(2, false, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	f.reuseID = true
+	f.mu.Unlock()
+	j, err = h.m.Submit(ctx, Submission{EndpointID: "fake", ProcessID: "countdown", Process: fakeProcess, Request: countdown(2, false, 0)})
+	f.mu.Lock()
+	f.reuseID = false
+	f.mu.Unlock()
+	if err == nil || j.Status != ogcapi.StatusFailed || !strings.Contains(j.Error, first.RemoteID) || !strings.Contains(j.Error, "already has") {
+		t.Fatalf("duplicate job id: %v, job %+v", err, j)
+	}
+	if again, _ := h.st.Job(ctx, first.ID); again.RemoteID != first.RemoteID {
+		t.Fatalf("the first job lost its server id: %+v", again)
+	}
+
 	// Unknown endpoint: refused before anything is stored or sent.
 	if _, err := h.m.Submit(ctx, Submission{EndpointID: "nope", ProcessID: "countdown", Request: countdown(1, false, 0)}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("submit to an unknown endpoint: %v", err)
@@ -409,8 +429,8 @@ func TestSubmitOutcomes(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	page, _ := h.st.ListJobs(ctx, store.Filter{Status: []string{ogcapi.StatusFailed}})
-	if len(page.Jobs) != 1 {
-		t.Fatalf("%d failed submissions; want 1", len(page.Jobs))
+	if len(page.Jobs) != 2 {
+		t.Fatalf("%d failed submissions; want 2 (refused, duplicate id)", len(page.Jobs))
 	}
 }
 

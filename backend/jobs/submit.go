@@ -82,7 +82,11 @@ func (m *Monitor) Submit(ctx context.Context, sub Submission) (store.Job, error)
 	switch {
 	case ex.Async():
 		remoteID := ex.Job.JobID
-		if err := m.st.Submitted(sctx, j.ID, remoteID, ex.JobURL, *ex.Job, now); err != nil {
+		if err := m.st.Submitted(sctx, j.ID, remoteID, ex.JobURL, *ex.Job, now); errors.Is(err, store.ErrConflict) {
+			// A server that hands out a job id twice: following it would mix two jobs.
+			return m.refused(sctx, j, false, fmt.Errorf("jobs: submit: the server answered job id %q, which another job of this endpoint already has; "+
+				"this job cannot be followed (the server reuses job ids)", remoteID))
+		} else if err != nil {
 			return j, fmt.Errorf("jobs: submit: the server started job %q but it could not be recorded: %w", remoteID, err)
 		}
 	default: // the server ran it synchronously
