@@ -16,7 +16,9 @@ import (
 
 	"github.com/geojobs/geojobs/backend/config"
 	"github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/results"
+	"github.com/geojobs/geojobs/backend/server"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/backend/transfer"
@@ -38,6 +40,11 @@ type downloadFlags struct {
 	files   int
 	quiet   bool
 	noCheck bool
+
+	// Set by the commands, not flags.
+	app      *server.Credentials // the running app's, for its built-in endpoint's files
+	scope    *netpolicy.Scope    // whose server named the assets (nil: the user's own file)
+	keysNote string              // why the keystore is locked, said when a file was refused
 }
 
 func newDownloadCmd(opts *rootOptions) *cobra.Command {
@@ -73,13 +80,24 @@ Exit status: 0 all files downloaded and verified, 1 some failed, 2 usage.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signalContext()
 			defer stop()
-			keys := downloadKeys(opts.DataDir, cmd.ErrOrStderr())
+			keys, note := openDownloadKeys(opts.DataDir, cmd.ErrOrStderr())
 			if keys != nil {
 				defer keys.Lock()
 			}
-			ic, local, err := loadItems(ctx, opts, args[0], keys)
+			f.keysNote = note
+			if app, err := server.ReadCredentials(opts.DataDir); err == nil {
+				f.app = &app
+			}
+			src, err := resolveJobPrefix(ctx, opts, args[0])
 			if err != nil {
 				return err
+			}
+			ic, local, err := loadItems(ctx, opts, src, keys)
+			if err != nil {
+				return err
+			}
+			if !local {
+				f.scope = &netpolicy.Scope{Endpoint: itemsEndpoint(ctx, opts, src)}
 			}
 			if f.dest == "" {
 				f.dest = "."
@@ -174,7 +192,7 @@ func downloadAll(ctx context.Context, stderr io.Writer, ic *stac.ItemCollection,
 	if err != nil {
 		return &exitError{code: downloadUsage, err: err}
 	}
-	mux := downloadMux(keys)
+	mux := downloadMuxFor(keys, f.app)
 	if local {
 		mux.Register("file", file.Source{})
 	}
@@ -185,6 +203,8 @@ func downloadAll(ctx context.Context, stderr io.Writer, ic *stac.ItemCollection,
 		Items:      func(context.Context, string) (*stac.ItemCollection, error) { return ic, nil },
 		Transfer:   transfer.Options{Sources: mux, Connections: f.conns, MaxFiles: f.files},
 		OnProgress: bar.update,
+		// Whose server named the assets: no local addresses for a public one.
+		Scope: func(context.Context, string) *netpolicy.Scope { return f.scope },
 	})
 	if err != nil {
 		return err
@@ -197,8 +217,11 @@ func downloadAll(ctx context.Context, stderr io.Writer, ic *stac.ItemCollection,
 		}
 		return &exitError{code: downloadUsage, err: serr}
 	}
+	var errs []error
 	if serr != nil {
+		// Skipped assets (unsafe names, unknown refs) make the run a failure, by name.
 		fmt.Fprintln(stderr, "geojobs: skipped:", serr)
+		errs = append(errs, fmt.Errorf("skipped: %w", serr))
 	}
 	p, werr := d.Wait(ctx, "")
 	d.Close() // keeps partial files: running the command again resumes
@@ -207,14 +230,18 @@ func downloadAll(ctx context.Context, stderr io.Writer, ic *stac.ItemCollection,
 		return &exitError{code: 130, err: errors.New("interrupted; run the command again to resume")}
 	}
 	var total int64
-	var errs []error
-	for _, f := range p.Files {
-		switch f.State {
+	refused := false
+	for _, fv := range p.Files {
+		switch fv.State {
 		case transfer.StateCompleted:
-			total += max(f.Size, 0)
+			total += max(fv.Size, 0)
 		case transfer.StateFailed:
-			errs = append(errs, fmt.Errorf("%s/%s: %s", f.Item, f.Asset, f.Error))
+			errs = append(errs, fmt.Errorf("%s/%s: %s", fv.Item, fv.Asset, fv.Error))
+			refused = refused || fv.Code == transfer.PermissionDenied
 		}
+	}
+	if refused && f.keysNote != "" {
+		fmt.Fprintln(stderr, "geojobs:", f.keysNote)
 	}
 	if !f.quiet {
 		fmt.Fprintf(stderr, "%d of %d file(s), %s, in %s; catalog: %s\n", p.Completed, len(p.Files), transfer.FormatSize(total), dest,
@@ -290,4 +317,58 @@ func (b *progressBar) done() {
 	if b.drawn {
 		fmt.Fprintln(b.w)
 	}
+}
+
+// resolveJobPrefix turns a job-id prefix (at least 4 characters, as the job pages show
+// ids) into the job's id when SOURCE is neither a file nor a URL and one job of the
+// local database starts with it. Anything else is returned as it is.
+func resolveJobPrefix(ctx context.Context, opts *rootOptions, src string) (string, error) {
+	if u, err := url.Parse(src); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+		return src, nil
+	}
+	if _, err := os.Stat(src); err == nil || len(src) < 4 {
+		return src, nil
+	}
+	db := config.Paths{Root: opts.DataDir}.Database()
+	if _, err := os.Stat(db); err != nil {
+		return src, nil
+	}
+	st, err := store.Open(db)
+	if err != nil {
+		return "", &exitError{code: downloadUsage, err: err}
+	}
+	defer st.Close()
+	id, err := st.JobIDByPrefix(ctx, src)
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return "", &exitError{code: downloadUsage, err: fmt.Errorf("%q: %w", src, err)}
+	case err != nil:
+		return src, nil // loadItems says what SOURCE is not
+	}
+	return id, nil
+}
+
+// itemsEndpoint is the URL of the server that named SOURCE's assets: the job's
+// endpoint, or the document's own URL.
+func itemsEndpoint(ctx context.Context, opts *rootOptions, src string) string {
+	if u, err := url.Parse(src); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+		return src
+	}
+	st, err := store.Open(config.Paths{Root: opts.DataDir}.Database())
+	if err != nil {
+		return ""
+	}
+	defer st.Close()
+	j, err := st.Job(ctx, src)
+	if err != nil {
+		return ""
+	}
+	e, err := st.Endpoint(ctx, j.EndpointID)
+	switch {
+	case err != nil:
+		return ""
+	case e.BuiltIn:
+		return "http://127.0.0.1/" // the app's own endpoint, on this machine
+	}
+	return e.URL
 }

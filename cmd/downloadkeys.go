@@ -15,6 +15,7 @@ import (
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/oidc"
 	"github.com/geojobs/geojobs/backend/results"
+	"github.com/geojobs/geojobs/backend/server"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/backend/transfer"
@@ -28,13 +29,22 @@ import (
 // returns nil when there is no keystore, and the locked store when it cannot be
 // unlocked (said on stderr): s3:// assets then fail with a message saying to unlock it.
 func downloadKeys(dataDir string, stderr io.Writer) *keystore.Store {
+	st, note := openDownloadKeys(dataDir, stderr)
+	if note != "" {
+		fmt.Fprintln(stderr, "geojobs:", note)
+	}
+	return st
+}
+
+// openDownloadKeys is downloadKeys that returns, instead of printing, why the keystore
+// stays locked: download prints it only when a file was refused, not on every run.
+func openDownloadKeys(dataDir string, stderr io.Writer) (*keystore.Store, string) {
 	st, err := keystore.Open(keystore.Config{Dir: dataDir})
 	if err != nil {
-		fmt.Fprintln(stderr, "geojobs: the keystore cannot be read:", err)
-		return nil
+		return nil, "the keystore cannot be read: " + err.Error()
 	}
 	if st.Protection() == keystore.Unprotected {
-		return nil // no keystore yet
+		return nil, "" // no keystore yet
 	}
 	err = unlockWithoutPrompt(st, os.Getenv)
 	if err == nil && st.Locked() && term.IsTerminal(int(os.Stdin.Fd())) {
@@ -48,20 +58,27 @@ func downloadKeys(dataDir string, stderr io.Writer) *keystore.Store {
 			err = fmt.Errorf("set %s to use its keys", keyscmd.PassphraseEnv)
 		}
 		// Still returned: its keys match nothing, and s3:// downloads say to unlock it.
-		fmt.Fprintln(stderr, "geojobs: the keystore is locked:", err)
+		return st, "the keystore is locked: " + err.Error()
 	}
 	oidc.New(oidc.Config{Store: st}) // oidc keys renew their tokens during long downloads
-	return st
+	return st, ""
 }
 
 // downloadMux is the download drivers: http(s) with the keystore's download keys
 // (each only for the URLs under its prefix), and s3 with the key whose
 // s3://bucket/prefix matches. keys may be nil.
-func downloadMux(keys *keystore.Store) *transfer.Mux {
+func downloadMux(keys *keystore.Store) *transfer.Mux { return downloadMuxFor(keys, nil) }
+
+// downloadMuxFor is downloadMux that also gives the running app's token to the app's
+// own URLs (its built-in endpoint's outputs) and to nothing else.
+func downloadMuxFor(keys *keystore.Store, app *server.Credentials) *transfer.Mux {
 	mux := transfer.NewMux()
 	o := httpget.Options{UserAgent: "geojobs/" + Version}
 	if keys != nil {
 		o.Auth = keys.Authorizer(keystore.Download)
+	}
+	if app != nil {
+		o.Auth = &results.Authorizer{Scopes: []results.Scoped{{Prefix: app.URL, Creds: *app}}, Fallback: o.Auth}
 	}
 	h := httpget.New(o)
 	mux.Register("http", h)

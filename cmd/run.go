@@ -13,9 +13,11 @@ import (
 
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/keystore/keyscmd"
+	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/oidc"
 	"github.com/geojobs/geojobs/backend/runner"
+	"github.com/geojobs/geojobs/backend/server"
 )
 
 // ClientName is the name of the EOAP tutorial's client. The run command answers to it
@@ -222,8 +224,14 @@ func runRun(cmd *cobra.Command, opts *rootOptions, f *runFlags) error {
 		Headers: headers, Timeout: f.timeout, PollMax: f.pollMax,
 		DismissOnInterrupt: f.dismiss, Logger: log,
 	}
-	if key != nil {
+	app, appErr := server.ReadCredentials(opts.DataDir)
+	switch {
+	case key != nil:
 		o.Credentials = keyStore.Credentials(key) // oidc keys: tokens renewed as needed
+	case len(lines) == 0 && appErr == nil && app.Covers(f.endpoint):
+		// The running app's built-in endpoint: its token, from the data folder (0600).
+		o.Credentials = app
+		log.Info("endpoint credentials of the running app", "data_dir", opts.DataDir)
 	}
 	switch {
 	case f.sync:
@@ -252,15 +260,21 @@ func runRun(cmd *cobra.Command, opts *rootOptions, f *runFlags) error {
 	if f.download == "" {
 		return nil
 	}
-	keys := downloadKeys(opts.DataDir, cmd.ErrOrStderr())
+	keys, note := openDownloadKeys(opts.DataDir, cmd.ErrOrStderr())
 	if keys != nil {
 		defer keys.Lock()
 	}
-	ic, local, err := loadItems(ctx, opts, f.output, keys)
+	ic, _, err := loadItems(ctx, opts, f.output, keys)
 	if err != nil {
 		return err
 	}
-	return downloadAll(ctx, cmd.ErrOrStderr(), ic, local, &downloadFlags{dest: f.download, quiet: f.quiet}, keys)
+	df := &downloadFlags{dest: f.download, quiet: f.quiet, keysNote: note,
+		scope: &netpolicy.Scope{Endpoint: f.endpoint}} // the endpoint named the assets
+	if appErr == nil {
+		df.app = &app
+	}
+	// The output file is ours, but its hrefs came from the server: no file:// reads.
+	return downloadAll(ctx, cmd.ErrOrStderr(), ic, false, df, keys)
 }
 
 // runKey picks the endpoint's key from the data dir's keystore: the named one, or

@@ -74,6 +74,13 @@ func serveUI(cmd *cobra.Command, opts *rootOptions, ui *uiOptions) error {
 	if srv.Guard.Session, err = server.LoadSession(filepath.Join(opts.DataDir, server.SessionFile)); err != nil {
 		return err
 	}
+	// geojobs' own CLI (run, download) reaches this app with its token, read from the
+	// data folder (0600), never from a command line.
+	removeCreds, err := server.WriteCredentials(opts.DataDir, server.Credentials{URL: srv.BaseURL(), Token: srv.Guard.Token, PID: os.Getpid()})
+	if err != nil {
+		return err
+	}
+	defer removeCreds()
 	keys, err := openKeystore(opts.DataDir, log)
 	if err != nil {
 		return err

@@ -310,7 +310,7 @@ func (r *Request) RunCommand(endpoint, processID string) string {
 	b.WriteString("geojobs run --api-endpoint " + shellQuote(endpoint) + " \\\n")
 	b.WriteString("  --process-id " + shellQuote(processID) + " \\\n")
 	b.WriteString("  --execute-request " + shellQuote(file) + " \\\n")
-	b.WriteString("  --output " + shellQuote("./"+safeName(processID)+"-results"))
+	b.WriteString("  --output " + shellQuote("./"+safeName(processID)+"-results.json"))
 	return b.String()
 }
 

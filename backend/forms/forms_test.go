@@ -483,7 +483,7 @@ func TestExports(t *testing.T) {
 	}
 	run := req.RunCommand("http://localhost:8080/acme/ogc-api/", "water-bodies")
 	for _, want := range []string{"--api-endpoint http://localhost:8080/acme/ogc-api/", "--process-id water-bodies",
-		"--execute-request water-bodies.execute.json", "--output ./water-bodies-results", "cat > water-bodies.execute.json <<'GEOJOBS_EOF'"} {
+		"--execute-request water-bodies.execute.json", "--output ./water-bodies-results.json", "cat > water-bodies.execute.json <<'GEOJOBS_EOF'"} {
 		if !strings.Contains(run, want) {
 			t.Errorf("run command lacks %q:\n%s", want, run)
 		}

@@ -78,6 +78,37 @@ func (s *Store) Job(ctx context.Context, id string) (Job, error) {
 	return j, nil
 }
 
+// JobIDByPrefix returns the id of the one job whose id starts with prefix (as a short
+// id typed on the command line); ErrNotFound if none, ErrConflict when several do.
+func (s *Store) JobIDByPrefix(ctx context.Context, prefix string) (string, error) {
+	if prefix == "" {
+		return "", fmt.Errorf("store: job id prefix: %w", ErrInvalid)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT id FROM jobs WHERE id LIKE ? ESCAPE '\' LIMIT 2`, escapeLike(prefix)+"%")
+	if err != nil {
+		return "", fmt.Errorf("store: job id prefix %q: %w", prefix, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return "", err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	switch len(ids) {
+	case 0:
+		return "", fmt.Errorf("store: no job id starts with %q: %w", prefix, ErrNotFound)
+	case 1:
+		return ids[0], nil
+	}
+	return "", fmt.Errorf("store: several job ids start with %q (give more of it): %w", prefix, ErrConflict)
+}
+
 // JobByRemote returns the job an endpoint knows by remoteID; ErrNotFound if none.
 func (s *Store) JobByRemote(ctx context.Context, endpointID, remoteID string) (Job, error) {
 	j, err := scanJob(s.r.QueryRowContext(ctx, "SELECT "+jobColsFull+" FROM jobs WHERE endpoint_id = ? AND remote_id = ? AND remote_id <> ''",
