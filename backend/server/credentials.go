@@ -68,7 +68,9 @@ func ReadCredentials(dir string) (Credentials, error) {
 
 // Covers reports whether rawURL is one of the app's (same origin, normalised path
 // under its URL).
-func (c Credentials) Covers(rawURL string) bool { return c.URL != "" && netpolicy.UnderString(rawURL, c.URL) }
+func (c Credentials) Covers(rawURL string) bool {
+	return c.URL != "" && netpolicy.UnderString(rawURL, c.URL)
+}
 
 // Apply adds the token as a bearer header to requests for the app's URLs, and nothing
 // to others.
