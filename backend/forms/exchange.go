@@ -2,6 +2,7 @@ package forms
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,8 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
-
+	"github.com/geojobs/geojobs/backend/docparse"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 )
 
@@ -21,6 +21,12 @@ const maxImport = 8 << 20
 // shape with the request under "execute_request") into form values. Inputs the
 // process does not have are skipped and reported in warnings.
 func (f *Form) Import(body []byte) (Values, []string, error) {
+	return f.ImportContext(context.Background(), body)
+}
+
+// ImportContext is Import that stops when ctx ends (the client went away). The
+// document is read in linear time within docparse.Default's limits.
+func (f *Form) ImportContext(ctx context.Context, body []byte) (Values, []string, error) {
 	v := f.Defaults()
 	if len(body) > maxImport {
 		return v, nil, fmt.Errorf("the execute request is larger than %d MiB", maxImport>>20)
@@ -29,9 +35,12 @@ func (f *Form) Import(body []byte) (Values, []string, error) {
 	if err := checkJSON(body); err != nil {
 		return v, nil, err
 	}
-	var doc any
-	if err := yaml.Unmarshal(body, &doc); err != nil {
-		return v, nil, fmt.Errorf("not valid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+	doc, err := docparse.Decode(ctx, body, docparse.Limits{MaxBytes: maxImport, MaxNodes: docparse.Default.MaxNodes, MaxDepth: docparse.Default.MaxDepth})
+	if errors.Is(err, docparse.ErrSyntax) {
+		return v, nil, fmt.Errorf("not valid YAML: %s", strings.TrimPrefix(err.Error(), docparse.ErrSyntax.Error()+": "))
+	}
+	if err != nil {
+		return v, nil, err
 	}
 	// Round-trip through JSON: numbers become float64 and maps map[string]any, as in JSON.
 	jb, err := json.Marshal(doc)

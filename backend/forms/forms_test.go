@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"flag"
 	"net/url"
 	"os"
@@ -523,5 +524,24 @@ func BenchmarkNewAndBuildWaterBodies(b *testing.B) {
 		if _, probs := f.Build(v); len(probs) > 0 {
 			b.Fatal(probs)
 		}
+	}
+}
+
+// An import is read within limits and stops when the request's context ends (a 5 MB
+// import used to pin a core for minutes after the client had gone).
+func TestImportLimitsAndContext(t *testing.T) {
+	f := New(waterBodies(t))
+	var b strings.Builder
+	b.WriteString("inputs:\n  bands:\n")
+	for range 300_000 {
+		b.WriteString("  - x\n")
+	}
+	if _, _, err := f.Import([]byte(b.String())); err == nil || !strings.Contains(err.Error(), "more than") {
+		t.Errorf("too many values: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := f.ImportContext(ctx, []byte(b.String())); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled import: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,9 +11,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/geojobs/geojobs/backend/docparse"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/spf13/afero"
-	"gopkg.in/yaml.v3"
 )
 
 // maxRequestBytes caps a request file: execute requests are small, a larger file is a mistake.
@@ -131,34 +132,14 @@ func ParseRequest(data []byte) (*Request, error) {
 	return req, nil
 }
 
-// decodeDocument reads a JSON or YAML object into generic values that marshal back to JSON.
+// decodeDocument reads a JSON or YAML object into generic values that marshal back to
+// JSON, in linear time within docparse.Default's limits.
 func decodeDocument(data []byte) (map[string]any, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) == 0 {
+	if len(bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))) == 0 {
 		return nil, errors.New("the file is empty")
 	}
-	if trimmed[0] == '{' || trimmed[0] == '[' {
-		var v any
-		dec := json.NewDecoder(bytes.NewReader(trimmed))
-		dec.UseNumber()
-		if err := dec.Decode(&v); err == nil {
-			if dec.More() {
-				return nil, errors.New("invalid JSON: more than one value")
-			}
-			m, ok := v.(map[string]any)
-			if !ok {
-				return nil, errors.New("the request must be an object, not an array")
-			}
-			return m, nil
-		}
-		// Not JSON: it may still be YAML in flow style; fall through.
-	}
-	var v any
-	if err := yaml.Unmarshal(data, &v); err != nil {
-		return nil, fmt.Errorf("neither JSON nor YAML: %s", firstLine(err.Error()))
-	}
-	v, err := jsonable(v)
+	v, err := docparse.Decode(context.Background(), data, docparse.Limits{MaxBytes: maxRequestBytes,
+		MaxNodes: docparse.Default.MaxNodes, MaxDepth: docparse.Default.MaxDepth})
 	if err != nil {
 		return nil, err
 	}

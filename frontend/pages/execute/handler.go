@@ -206,7 +206,7 @@ func (h *Handler) importRequest(w http.ResponseWriter, r *http.Request, m Model)
 		m.ImportErr = "Choose a file or paste an execute request to import."
 		return h.render(w, r, m, http.StatusUnprocessableEntity)
 	}
-	v, warnings, err := m.Form.Import(body)
+	v, warnings, err := m.Form.ImportContext(r.Context(), body)
 	if err != nil {
 		m.ImportErr = "The request could not be imported: " + err.Error()
 		return h.render(w, r, m, http.StatusUnprocessableEntity)
