@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/geojobs/geojobs/backend/catalog"
+	"github.com/geojobs/geojobs/backend/endpoints"
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/keystore/keyscmd"
 	"github.com/geojobs/geojobs/backend/ogcapi"
@@ -101,7 +101,7 @@ func fetchJobItems(ctx context.Context, st *store.Store, jobID string, keys *key
 	if j.EndpointID == store.LocalEndpoint {
 		return nil, usage(fmt.Errorf("job %s ran on the built-in endpoint and its results are not stored as STAC yet: open them in the app (geojobs ui) once", jobID))
 	}
-	cat, err := catalog.New(catalog.Options{Store: st, Credentials: endpointKeys(keys)})
+	eps, err := endpoints.New(endpoints.Options{Store: st, Credentials: endpointKeys(keys)})
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func fetchJobItems(ctx context.Context, st *store.Store, jobID string, keys *key
 	if keys != nil {
 		auth = keys.Authorizer(keystore.Download)
 	}
-	svc, err := results.NewService(results.ServiceOptions{Store: st, Clients: cat.Client, Sources: downloadMux(keys), Auth: auth})
+	svc, err := results.NewService(results.ServiceOptions{Store: st, Clients: eps.Client, Sources: downloadMux(keys), Auth: auth})
 	if err != nil {
 		return nil, err
 	}
@@ -124,17 +124,17 @@ func fetchJobItems(ctx context.Context, st *store.Store, jobID string, keys *key
 }
 
 // endpointKeys resolves an endpoint's key by name, as the app does.
-func endpointKeys(keys *keystore.Store) catalog.CredentialsFunc {
+func endpointKeys(keys *keystore.Store) endpoints.CredentialsFunc {
 	return func(_ context.Context, name string) (ogcapi.Credentials, error) {
 		if keys == nil {
-			return nil, fmt.Errorf("%w: the keystore is locked or missing; set %s", catalog.ErrNoKeystore, keyscmd.PassphraseEnv)
+			return nil, fmt.Errorf("%w: the keystore is locked or missing; set %s", endpoints.ErrNoKeystore, keyscmd.PassphraseEnv)
 		}
 		k, err := keys.Get(name)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", catalog.ErrNoKeystore, err)
+			return nil, fmt.Errorf("%w: %v", endpoints.ErrNoKeystore, err)
 		}
 		if err := k.CanUse(keystore.Endpoint); err != nil {
-			return nil, fmt.Errorf("%w: %v", catalog.ErrNoKeystore, err)
+			return nil, fmt.Errorf("%w: %v", endpoints.ErrNoKeystore, err)
 		}
 		return keys.Credentials(k), nil
 	}

@@ -12,15 +12,16 @@ import (
 	"path"
 	"strings"
 
-	"github.com/geojobs/geojobs/backend/catalog"
+	"github.com/geojobs/geojobs/backend/endpoints"
 	"github.com/geojobs/geojobs/backend/prefs"
-	"github.com/geojobs/geojobs/frontend/pages/batches"
-	"github.com/geojobs/geojobs/frontend/pages/catalogs"
-	"github.com/geojobs/geojobs/frontend/pages/endpoints"
-	"github.com/geojobs/geojobs/frontend/pages/execute"
-	"github.com/geojobs/geojobs/frontend/pages/jobs"
-	"github.com/geojobs/geojobs/frontend/pages/processes"
-	"github.com/geojobs/geojobs/frontend/pages/settings"
+	"github.com/geojobs/geojobs/backend/processes"
+	"github.com/geojobs/geojobs/frontend/pages/batchespage"
+	"github.com/geojobs/geojobs/frontend/pages/catalogspage"
+	"github.com/geojobs/geojobs/frontend/pages/endpointspage"
+	"github.com/geojobs/geojobs/frontend/pages/executepage"
+	"github.com/geojobs/geojobs/frontend/pages/jobspage"
+	"github.com/geojobs/geojobs/frontend/pages/processespage"
+	"github.com/geojobs/geojobs/frontend/pages/settingspage"
 	"github.com/geojobs/geojobs/frontend/web"
 )
 
@@ -38,24 +39,25 @@ func Static() fs.FS {
 
 // Deps are the backend services the pages use.
 type Deps struct {
-	Catalog *catalog.Catalog
-	// Jobs are the job pages' dependencies (store, monitor, catalog, logs).
-	Jobs jobs.Deps
+	Endpoints *endpoints.Registry
+	Processes *processes.Directory
+	// Jobs are the job pages' dependencies (store, monitor, endpoints, logs).
+	Jobs jobspage.Deps
 	// Submit creates jobs from the execution form.
-	Submit execute.Submitter
+	Submit executepage.Submitter
 	// KeyNames lists the keystore's key names for the endpoint form; optional.
 	KeyNames func(ctx context.Context) []string
 	// Settings are the Settings page's dependencies; without its Settings field there is
 	// no Settings page and maps use the default preferences.
-	Settings settings.Deps
+	Settings settingspage.Deps
 	// Batches are the batch pages' dependencies and Batch creates batches from the
 	// execution form; both optional.
-	Batches *batches.Deps
-	Batch   execute.BatchCreator
+	Batches *batchespage.Deps
+	Batch   executepage.BatchCreator
 	// Finder searches STAC catalogs for "Find items" and Catalogs are the Catalogs
 	// page's dependencies; both optional.
-	Finder   execute.Finder
-	Catalogs *catalogs.Deps
+	Finder   executepage.Finder
+	Catalogs *catalogspage.Deps
 	Logger   *slog.Logger
 }
 
@@ -70,8 +72,8 @@ func New(d Deps) http.Handler {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/endpoints", http.StatusSeeOther)
 	})
-	endpoints.New(d.Catalog, d.KeyNames, log).Register(mux)
-	processes.New(d.Catalog, log).Register(mux)
+	endpointspage.New(d.Endpoints, d.KeyNames, log).Register(mux)
+	processespage.New(d.Endpoints, d.Processes, log).Register(mux)
 	// Every map follows the user's preferences (tiles, AOI warning).
 	mapPrefs := func(ctx context.Context) prefs.Prefs {
 		if d.Settings.Settings == nil {
@@ -79,7 +81,7 @@ func New(d Deps) http.Handler {
 		}
 		return prefs.Load(ctx, d.Settings.Settings)
 	}
-	ex := execute.New(d.Catalog, d.Submit, log).WithPrefs(mapPrefs)
+	ex := executepage.New(d.Endpoints, d.Processes, d.Submit, log).WithPrefs(mapPrefs)
 	if d.Batch != nil {
 		ex.WithBatches(d.Batch)
 	}
@@ -90,14 +92,14 @@ func New(d Deps) http.Handler {
 		if d.Catalogs.Logger == nil {
 			d.Catalogs.Logger = log
 		}
-		catalogs.New(*d.Catalogs).Register(mux)
+		catalogspage.New(*d.Catalogs).Register(mux)
 	}
 	ex.Register(mux)
 	if d.Batches != nil {
 		if d.Batches.Logger == nil {
 			d.Batches.Logger = log
 		}
-		batches.New(*d.Batches).Register(mux)
+		batchespage.New(*d.Batches).Register(mux)
 	}
 	if d.Jobs.Logger == nil {
 		d.Jobs.Logger = log
@@ -106,13 +108,13 @@ func New(d Deps) http.Handler {
 		d.Jobs.Prefs = mapPrefs
 	}
 	// The job list names the place of a job's area with the map's offline gazetteer.
-	jobs.PlaceNear = PlaceNear
-	jobs.New(d.Jobs).Register(mux)
+	jobspage.PlaceNear = PlaceNear
+	jobspage.New(d.Jobs).Register(mux)
 	if d.Settings.Settings != nil {
 		if d.Settings.Logger == nil {
 			d.Settings.Logger = log
 		}
-		settings.New(d.Settings).Register(mux)
+		settingspage.New(d.Settings).Register(mux)
 	}
 	// Anything else: a readable "not found" page in the shell, not Go's plain text.
 	mux.Handle("/", web.Handle(log, func(w http.ResponseWriter, r *http.Request) error {

@@ -4,7 +4,7 @@
 // execute request from them (with ogcapi.BuildInput), imports an existing execute
 // request (JSON or YAML) into form values and exports the form as an execute request,
 // a curl command or a `geojobs run` command. It renders nothing and sends nothing:
-// frontend/ renders a Form, backend/catalog validates and submits the request.
+// frontend/ renders a Form; Validate checks the request; backend/jobs submits it.
 package forms
 
 import (

@@ -40,7 +40,7 @@ type Store interface {
 	SetItems(ctx context.Context, id string, items json.RawMessage, at time.Time) error
 }
 
-// ClientFor returns the OGC API client of an endpoint (catalog.Catalog.Client).
+// ClientFor returns the OGC API client of an endpoint (endpoints.Registry.Client).
 type ClientFor func(ctx context.Context, endpointID string) (*ogcapi.Client, error)
 
 // ServiceOptions configure a Service. Store, Clients and Sources are required.

@@ -16,7 +16,7 @@ import (
 
 	"github.com/a-h/templ"
 
-	"github.com/geojobs/geojobs/backend/catalog"
+	"github.com/geojobs/geojobs/backend/endpoints"
 	"github.com/geojobs/geojobs/backend/errs"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/frontend/components"
@@ -144,10 +144,10 @@ func Describe(err error) (status int, title, detail string) {
 func describeAPI(e *ogcapi.APIError) (int, string, string) {
 	if e.Status == 0 {
 		// No answer at all: said as the endpoint's connection test says it.
-		switch p, msg := catalog.Explain(e); p {
-		case catalog.ProblemUnreachable:
+		switch p, msg := endpoints.Explain(e); p {
+		case endpoints.ProblemUnreachable:
 			return http.StatusBadGateway, "Cannot reach the server", msg
-		case catalog.ProblemTLS:
+		case endpoints.ProblemTLS:
 			return http.StatusBadGateway, "The secure connection failed", msg
 		}
 	}

@@ -11,8 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/geojobs/geojobs/backend/catalog"
+	"github.com/geojobs/geojobs/backend/endpoints"
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/processes"
 	"github.com/geojobs/geojobs/backend/store"
 )
 
@@ -26,9 +27,9 @@ func TestDescribe(t *testing.T) {
 		{fmt.Errorf("endpoint %q: %w", "x", store.ErrNotFound), 404, "Not found"},
 		{fmt.Errorf("%w: bad URL", store.ErrInvalid), 422, "Please check the values"},
 		{fmt.Errorf("delete endpoint %q: %w", "local", store.ErrBuiltIn), 409, "Conflict"},
-		{fmt.Errorf("processes: %w", catalog.ErrUnavailable), 502, "Unavailable"},
+		{fmt.Errorf("processes: %w", processes.ErrUnavailable), 502, "Unavailable"},
 		{&ogcapi.APIError{Method: "GET", URL: "http://x/processes/p", Status: 404, Code: ogcapi.NoSuchProcess}, 404, "The endpoint has no such process"},
-		{&ogcapi.APIError{Method: "GET", URL: "http://x/", Code: ogcapi.Unauthorized, Err: catalog.ErrNoKeystore}, 503, "The endpoint's credentials could not be used"},
+		{&ogcapi.APIError{Method: "GET", URL: "http://x/", Code: ogcapi.Unauthorized, Err: endpoints.ErrNoKeystore}, 503, "The endpoint's credentials could not be used"},
 		{&ogcapi.APIError{Method: "GET", URL: "http://x/", Status: 401, Code: ogcapi.Unauthorized}, 502, "The server wants valid credentials (401)"},
 		{&ogcapi.APIError{Method: "GET", URL: "http://127.0.0.1:9/processes", Code: ogcapi.Unavailable,
 			Err: errors.New("dial tcp 127.0.0.1:9: connect: connection refused")}, 502, "Cannot reach the server"},

@@ -17,7 +17,7 @@ import (
 // 1.5; a box across the antimeridian is sent with a warning.
 func TestExecuteRefusesWrongAreas(t *testing.T) {
 	s := start(t)
-	p, err := s.app.Catalog.Process(context.Background(), store.LocalEndpoint, "synthetic-scene")
+	p, err := s.app.Processes.Process(context.Background(), store.LocalEndpoint, "synthetic-scene")
 	if err != nil {
 		t.Fatal(err)
 	}

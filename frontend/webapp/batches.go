@@ -8,7 +8,7 @@ import (
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
-	"github.com/geojobs/geojobs/frontend/pages/batches"
+	"github.com/geojobs/geojobs/frontend/pages/batchespage"
 )
 
 // buildBatches makes the batch engine, which submits batch members through the
@@ -18,8 +18,8 @@ func (a *App) buildBatches(log *slog.Logger) {
 }
 
 // batchDeps are the batch pages'.
-func (a *App) batchDeps() *batches.Deps {
-	return &batches.Deps{Store: a.Store, Engine: a.Batches, Dismiss: a.Monitor.Dismiss,
+func (a *App) batchDeps() *batchespage.Deps {
+	return &batchespage.Deps{Store: a.Store, Engine: a.Batches, Dismiss: a.Monitor.Dismiss,
 		Merged: func(ctx context.Context, id string) (*stac.ItemCollection, int, error) {
 			return batch.Merged(ctx, a.Store, id)
 		}}

@@ -12,7 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/geojobs/geojobs/frontend/components"
-	jobspage "github.com/geojobs/geojobs/frontend/pages/jobs"
+	"github.com/geojobs/geojobs/frontend/pages/jobspage"
 	"github.com/geojobs/geojobs/frontend/web"
 )
 

@@ -35,7 +35,7 @@ func TestNonOGCEndpointExplained(t *testing.T) {
 	if c.status != http.StatusSeeOther {
 		t.Fatalf("create: %d %s", c.status, c.body)
 	}
-	eps, err := s.app.Catalog.Endpoints(t.Context())
+	eps, err := s.app.Endpoints.Endpoints(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestNonOGCEndpointExplained(t *testing.T) {
 	if strings.Contains(p.body, "DOCTYPE HTML") || strings.Contains(main, "<html") || strings.Contains(main, "Error response") {
 		t.Error("the server's HTML is shown")
 	}
-	if sel := s.app.Catalog.Selected(t.Context()); sel == id {
+	if sel := s.app.Endpoints.Selected(t.Context()); sel == id {
 		t.Error("a failing endpoint became the selected one")
 	}
 }

@@ -9,9 +9,9 @@ import (
 
 	"github.com/geojobs/geojobs/backend/export"
 	"github.com/geojobs/geojobs/backend/hub"
-	ks "github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/results"
-	resultspage "github.com/geojobs/geojobs/frontend/pages/results"
+	"github.com/geojobs/geojobs/frontend/pages/resultspage"
 )
 
 // Exports in the app: the results page's "Export to…" copies a job's assets to the
@@ -21,7 +21,7 @@ import (
 
 // exportService is the results page's access to exports.
 type exportService struct {
-	keys    *ks.Store
+	keys    *keystore.Store
 	results *results.Service
 	ex      *export.Exporter
 	// transport is the HTTP transport for the destination (nil: default).
@@ -37,15 +37,15 @@ func (x *exportService) Keys(context.Context) ([]resultspage.ExportKey, bool) {
 	}
 	list, err := x.keys.List()
 	if err != nil {
-		return nil, errors.Is(err, ks.ErrLocked)
+		return nil, errors.Is(err, keystore.ErrLocked)
 	}
 	var out []resultspage.ExportKey
 	for _, k := range list {
-		if k.Kind == ks.KindHTTP {
+		if k.Kind == keystore.KindHTTP {
 			continue
 		}
 		ek := resultspage.ExportKey{Name: k.Name, Kind: string(k.Kind), Target: k.Target(), Allowed: true}
-		if err := k.CanUse(ks.Output); err != nil {
+		if err := k.CanUse(keystore.Output); err != nil {
 			ek.Allowed, ek.Why = false, err.Error() // a *keystore.NotAllowedError: the reason alone
 		}
 		out = append(out, ek)
@@ -56,9 +56,9 @@ func (x *exportService) Keys(context.Context) ([]resultspage.ExportKey, bool) {
 func (x *exportService) Start(ctx context.Context, jobID, key, folder string, refs []results.AssetRef) (int, error) {
 	k, err := x.keys.Get(key)
 	switch {
-	case errors.Is(err, ks.ErrLocked):
+	case errors.Is(err, keystore.ErrLocked):
 		return 0, errors.New("unlock the keystore to export")
-	case errors.Is(err, ks.ErrNotFound):
+	case errors.Is(err, keystore.ErrNotFound):
 		return 0, fmt.Errorf("there is no key %q in the keystore", key)
 	case err != nil:
 		return 0, err

@@ -8,7 +8,7 @@ import (
 	"github.com/geojobs/geojobs/backend/itemfinder"
 	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/ogcapi"
-	"github.com/geojobs/geojobs/frontend/pages/catalogs"
+	"github.com/geojobs/geojobs/frontend/pages/catalogspage"
 )
 
 // buildFinder makes what "Find items" searches: the built-in endpoint's STAC API
@@ -18,8 +18,8 @@ func (a *App) buildFinder(opts Options) *itemfinder.Finder {
 	return a.finder
 }
 
-func (a *App) catalogDeps(opts Options) *catalogs.Deps {
-	return &catalogs.Deps{Store: a.Store, KeyNames: opts.KeyNames, Changed: func(id string) { a.finder.Forget(id) }}
+func (a *App) catalogDeps(opts Options) *catalogspage.Deps {
+	return &catalogspage.Deps{Store: a.Store, KeyNames: opts.KeyNames, Changed: func(id string) { a.finder.Forget(id) }}
 }
 
 // selfClient is the built-in endpoint's client for URLs it is handed (STAC items of

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/geojobs/geojobs/backend/catalog"
+	"github.com/geojobs/geojobs/backend/endpoints"
 	"github.com/geojobs/geojobs/backend/forms"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
@@ -140,7 +140,7 @@ func TestProcessesPages(t *testing.T) {
 		t.Error("no empty state for a search without hits")
 	}
 	// The selection is remembered.
-	if _, err := s.app.Catalog.CreateEndpoint(context.Background(), catalog.EndpointInput{Title: "Down", URL: "http://127.0.0.1:1/"}); err != nil {
+	if _, err := s.app.Endpoints.CreateEndpoint(context.Background(), endpoints.EndpointInput{Title: "Down", URL: "http://127.0.0.1:1/"}); err != nil {
 		t.Fatal(err)
 	}
 	down := s.get("/processes?endpoint=down")
@@ -269,7 +269,7 @@ func TestDeployPreviewReplaceUndeploy(t *testing.T) {
 // echoForm is the form of the built-in echo process, to name its controls.
 func echoForm(t *testing.T, s *stack) *forms.Form {
 	t.Helper()
-	p, err := s.app.Catalog.Process(context.Background(), store.LocalEndpoint, "echo")
+	p, err := s.app.Processes.Process(context.Background(), store.LocalEndpoint, "echo")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ import (
 func (s *stack) submitLocal(process string, inputs map[string]any) store.Job {
 	s.t.Helper()
 	ctx := context.Background()
-	p, err := s.app.Catalog.Process(ctx, store.LocalEndpoint, process)
+	p, err := s.app.Processes.Process(ctx, store.LocalEndpoint, process)
 	if err != nil {
 		s.t.Fatal(err)
 	}

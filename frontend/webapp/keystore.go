@@ -10,12 +10,12 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/geojobs/geojobs/backend/catalog"
-	ks "github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/backend/endpoints"
+	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/keystore/keycheck"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/transfer/s3"
-	keyspage "github.com/geojobs/geojobs/frontend/pages/keystore"
+	"github.com/geojobs/geojobs/frontend/pages/keystorepage"
 )
 
 // The keystore in the app: the endpoint catalog resolves an endpoint's key by name
@@ -25,26 +25,26 @@ import (
 
 // keyCredentials resolves an endpoint's key: it must exist, be unlocked and be an
 // endpoint key. Errors name the key, never its secret.
-func keyCredentials(st *ks.Store) catalog.CredentialsFunc {
+func keyCredentials(st *keystore.Store) endpoints.CredentialsFunc {
 	return func(_ context.Context, name string) (ogcapi.Credentials, error) {
 		k, err := st.Get(name)
 		switch {
-		case errors.Is(err, ks.ErrLocked):
-			return nil, fmt.Errorf("%w: the keystore is locked; unlock it on the Keystore page", catalog.ErrNoKeystore)
-		case errors.Is(err, ks.ErrNotFound):
-			return nil, fmt.Errorf("%w: there is no such key in the keystore", catalog.ErrNoKeystore)
+		case errors.Is(err, keystore.ErrLocked):
+			return nil, fmt.Errorf("%w: the keystore is locked; unlock it on the Keystore page", endpoints.ErrNoKeystore)
+		case errors.Is(err, keystore.ErrNotFound):
+			return nil, fmt.Errorf("%w: there is no such key in the keystore", endpoints.ErrNoKeystore)
 		case err != nil:
 			return nil, err
 		}
-		if err := k.CanUse(ks.Endpoint); err != nil {
-			return nil, fmt.Errorf("%w: %v", catalog.ErrNoKeystore, err)
+		if err := k.CanUse(keystore.Endpoint); err != nil {
+			return nil, fmt.Errorf("%w: %v", endpoints.ErrNoKeystore, err)
 		}
 		return st.Credentials(k), nil
 	}
 }
 
 // httpKeyNames lists the keys an endpoint may use (HTTP keys); none while locked.
-func httpKeyNames(st *ks.Store) func(context.Context) []string {
+func httpKeyNames(st *keystore.Store) func(context.Context) []string {
 	return func(context.Context) []string {
 		keys, err := st.List()
 		if err != nil {
@@ -52,7 +52,7 @@ func httpKeyNames(st *ks.Store) func(context.Context) []string {
 		}
 		var names []string
 		for _, k := range keys {
-			if k.CanUse(ks.Endpoint) == nil {
+			if k.CanUse(keystore.Endpoint) == nil {
 				names = append(names, k.Name)
 			}
 		}
@@ -66,12 +66,12 @@ type keyRemote struct {
 	// transport is the HTTP transport for S3, WebDAV and service requests (nil: default).
 	transport http.RoundTripper
 	// keys gives oidc keys their tokens for a check (nil: the key's own credentials).
-	keys *ks.Store
+	keys *keystore.Store
 }
 
-var _ keyspage.Remote = keyRemote{}
+var _ keystorepage.Remote = keyRemote{}
 
-func (r keyRemote) Check(ctx context.Context, k *ks.Key) (keycheck.Report, error) {
+func (r keyRemote) Check(ctx context.Context, k *keystore.Key) (keycheck.Report, error) {
 	opt := keycheck.Options{Transport: r.transport, Timeout: 30 * time.Second}
 	if r.keys != nil {
 		opt.Credentials = r.keys.Credentials(k)
@@ -82,7 +82,7 @@ func (r keyRemote) Check(ctx context.Context, k *ks.Key) (keycheck.Report, error
 // maxListing bounds one folder of the bucket picker.
 const maxListing = 500
 
-func (r keyRemote) ListObjects(ctx context.Context, k *ks.Key, prefix string) ([]s3.Object, string, bool, error) {
+func (r keyRemote) ListObjects(ctx context.Context, k *keystore.Key, prefix string) ([]s3.Object, string, bool, error) {
 	c, err := s3.New(k, s3.Options{Transport: r.transport})
 	if err != nil {
 		return nil, "", false, err
@@ -93,7 +93,7 @@ func (r keyRemote) ListObjects(ctx context.Context, k *ks.Key, prefix string) ([
 	return objs, c.Bucket(), more, err
 }
 
-func (r keyRemote) Presign(ctx context.Context, k *ks.Key, object string, expiry time.Duration) (string, error) {
+func (r keyRemote) Presign(ctx context.Context, k *keystore.Key, object string, expiry time.Duration) (string, error) {
 	c, err := s3.New(k, s3.Options{Transport: r.transport})
 	if err != nil {
 		return "", err
@@ -118,7 +118,7 @@ func (r keyRemote) client() *http.Client {
 func checkServiceURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-		return fmt.Errorf("%w: give an http(s) URL without credentials in it", ks.ErrInvalid)
+		return fmt.Errorf("%w: give an http(s) URL without credentials in it", keystore.ErrInvalid)
 	}
 	return nil
 }
@@ -129,23 +129,23 @@ func (r keyRemote) ServiceKey(ctx context.Context, raw string) ([]byte, error) {
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ks.ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %v", keystore.ErrInvalid, err)
 	}
 	req.Header.Set("Accept", "application/x-pem-file, text/plain;q=0.9, */*;q=0.1")
 	resp, err := r.client().Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: GET %s: %v", ks.ErrUnavailable, raw, errors.Unwrap(err))
+		return nil, fmt.Errorf("%w: GET %s: %v", keystore.ErrUnavailable, raw, errors.Unwrap(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%w: GET %s: HTTP %d %s", ks.ErrUnavailable, raw, resp.StatusCode, http.StatusText(resp.StatusCode))
+		return nil, fmt.Errorf("%w: GET %s: HTTP %d %s", keystore.ErrUnavailable, raw, resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxServiceKey+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: GET %s: %v", ks.ErrUnavailable, raw, err)
+		return nil, fmt.Errorf("%w: GET %s: %v", keystore.ErrUnavailable, raw, err)
 	}
 	if len(b) > maxServiceKey {
-		return nil, fmt.Errorf("%w: %s is larger than a public key", ks.ErrInvalid, raw)
+		return nil, fmt.Errorf("%w: %s is larger than a public key", keystore.ErrInvalid, raw)
 	}
 	return b, nil
 }
@@ -156,18 +156,18 @@ func (r keyRemote) SendExport(ctx context.Context, raw string, payload []byte) (
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, raw, bytes.NewReader(payload))
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ks.ErrInvalid, err)
+		return "", fmt.Errorf("%w: %v", keystore.ErrInvalid, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := r.client().Do(req)
 	if err != nil {
-		return "", fmt.Errorf("%w: POST %s: %v", ks.ErrUnavailable, raw, errors.Unwrap(err))
+		return "", fmt.Errorf("%w: POST %s: %v", keystore.ErrUnavailable, raw, errors.Unwrap(err))
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer))
 	st := fmt.Sprintf("POST %s: HTTP %d %s", raw, resp.StatusCode, http.StatusText(resp.StatusCode))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return "", fmt.Errorf("%w: %s", ks.ErrUnavailable, st)
+		return "", fmt.Errorf("%w: %s", keystore.ErrUnavailable, st)
 	}
 	return st, nil
 }

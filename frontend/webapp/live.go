@@ -17,8 +17,8 @@ import (
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/server"
 	"github.com/geojobs/geojobs/backend/store"
-	jobspage "github.com/geojobs/geojobs/frontend/pages/jobs"
-	resultspage "github.com/geojobs/geojobs/frontend/pages/results"
+	"github.com/geojobs/geojobs/frontend/pages/jobspage"
+	"github.com/geojobs/geojobs/frontend/pages/resultspage"
 )
 
 // Live updates in the app: the monitor tells jobspage.Live what changed, Live renders
@@ -74,9 +74,9 @@ func (a *App) snapshot(ctx context.Context, topic string) ([]hub.Message, error)
 // endpoint's token, the keystore's keys), which go to the endpoint's own origin only.
 func (a *App) jobsDeps(log *slog.Logger) jobspage.Deps {
 	logs := &joblog.Source{
-		ClientFor: func(id string) (joblog.Remote, error) { return a.Catalog.Client(context.Background(), id) },
+		ClientFor: func(id string) (joblog.Remote, error) { return a.Endpoints.Client(context.Background(), id) },
 	}
-	return jobspage.Deps{Store: a.Store, Monitor: jobActions{a}, Catalog: a.Catalog, Logs: logs, Logger: log}
+	return jobspage.Deps{Store: a.Store, Monitor: jobActions{a}, Endpoints: a.Endpoints, Logs: logs, Logger: log}
 }
 
 // runLive runs the hub and the live renderer until ctx ends.
@@ -89,7 +89,7 @@ func (a *App) runLive(ctx context.Context) func() {
 }
 
 // jobActions are the job pages' actions: the monitor's, and re-run, which needs the
-// process description from the catalog.
+// process description from the endpoint.
 type jobActions struct{ a *App }
 
 func (j jobActions) Dismiss(ctx context.Context, id string) error {
@@ -108,7 +108,7 @@ func (j jobActions) Rerun(ctx context.Context, job store.Job) (string, error) {
 	if err := json.Unmarshal(job.Request, &ex); err != nil {
 		return "", fmt.Errorf("%w: the stored request is not an execute request", store.ErrInvalid)
 	}
-	p, err := j.a.Catalog.Process(ctx, job.EndpointID, job.ProcessID)
+	p, err := j.a.Processes.Process(ctx, job.EndpointID, job.ProcessID)
 	if err != nil {
 		return "", err
 	}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
-	resultspage "github.com/geojobs/geojobs/frontend/pages/results"
+	"github.com/geojobs/geojobs/frontend/pages/resultspage"
 )
 
 // TestDownloadsSnapshot: a results page that (re)connects to its downloads topic gets

@@ -22,7 +22,7 @@ import (
 func runLocal(t *testing.T, s *stack, processID, inputs string, aoi json.RawMessage) string {
 	t.Helper()
 	ctx := context.Background()
-	p, err := s.app.Catalog.Process(ctx, store.LocalEndpoint, processID)
+	p, err := s.app.Processes.Process(ctx, store.LocalEndpoint, processID)
 	if err != nil {
 		t.Fatal(err)
 	}

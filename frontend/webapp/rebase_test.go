@@ -34,7 +34,7 @@ func TestLocalJobSurvivesAPortChange(t *testing.T) {
 	sctx, stop := context.WithCancel(ctx)
 	served := make(chan struct{})
 	go func() { defer close(served); _ = srv1.Serve(sctx, app1.Handler) }()
-	p, err := app1.Catalog.Process(ctx, "local", "countdown")
+	p, err := app1.Processes.Process(ctx, "local", "countdown")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/geojobs/geojobs/backend/transfer/httpget"
 	"github.com/geojobs/geojobs/backend/transfer/s3"
 	"github.com/geojobs/geojobs/backend/transfer/webdav"
-	resultspage "github.com/geojobs/geojobs/frontend/pages/results"
+	"github.com/geojobs/geojobs/frontend/pages/resultspage"
 )
 
 // Results and downloads in the app: backend/results.Service turns a job's results into
@@ -42,7 +42,7 @@ func (a *App) buildResults(opts Options, log *slog.Logger) (*resultspage.Handler
 	mux.Register("davs", dav)
 	var err error
 	a.Results, err = results.NewService(results.ServiceOptions{Store: a.Store, Sources: mux, Auth: auth,
-		Clients: a.Catalog.Client, InlineDir: filepath.Join(opts.DataDir, "outputs"), Logger: log.With("component", "results"),
+		Clients: a.Endpoints.Client, InlineDir: filepath.Join(opts.DataDir, "outputs"), Logger: log.With("component", "results"),
 		AllowPrivate: func(ctx context.Context) bool { return prefs.Load(ctx, a.Store).AllowPrivate }})
 	if err != nil {
 		return nil, err

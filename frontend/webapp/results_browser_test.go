@@ -23,7 +23,7 @@ import (
 func runScene(t *testing.T, s *stack) string {
 	t.Helper()
 	ctx := context.Background()
-	p, err := s.app.Catalog.Process(ctx, store.LocalEndpoint, "synthetic-scene")
+	p, err := s.app.Processes.Process(ctx, store.LocalEndpoint, "synthetic-scene")
 	if err != nil {
 		t.Fatal(err)
 	}

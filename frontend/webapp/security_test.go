@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/geojobs/geojobs/backend/catalog"
+	"github.com/geojobs/geojobs/backend/endpoints"
 )
 
 func TestGuardInFront(t *testing.T) {
@@ -115,7 +115,7 @@ func hostile(t *testing.T) *httptest.Server {
 func TestRemoteContentEscaped(t *testing.T) {
 	s := start(t)
 	hs := hostile(t)
-	e, err := s.app.Catalog.CreateEndpoint(context.Background(), catalog.EndpointInput{Title: "Hostile", URL: hs.URL + "/"})
+	e, err := s.app.Endpoints.CreateEndpoint(context.Background(), endpoints.EndpointInput{Title: "Hostile", URL: hs.URL + "/"})
 	if err != nil {
 		t.Fatal(err)
 	}

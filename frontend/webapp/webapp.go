@@ -1,5 +1,5 @@
 // Package webapp assembles geojobs' application server: the database, the built-in
-// endpoint (mounted at LocalPrefix), the endpoint catalog, the job monitor and the UI,
+// endpoint (mounted at LocalPrefix), the endpoint registry, the job monitor and the UI,
 // as one handler to serve behind backend/server's Guard. `geojobs serve` and the
 // browser tests build it the same way, with Build.
 package webapp
@@ -17,8 +17,8 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/geojobs/geojobs/backend/batch"
-	"github.com/geojobs/geojobs/backend/catalog"
 	"github.com/geojobs/geojobs/backend/config"
+	"github.com/geojobs/geojobs/backend/endpoints"
 	"github.com/geojobs/geojobs/backend/export"
 	"github.com/geojobs/geojobs/backend/hub"
 	"github.com/geojobs/geojobs/backend/itemfinder"
@@ -27,13 +27,14 @@ import (
 	"github.com/geojobs/geojobs/backend/localep"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/oidc"
+	"github.com/geojobs/geojobs/backend/processes"
 	"github.com/geojobs/geojobs/backend/results"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/frontend"
-	"github.com/geojobs/geojobs/frontend/pages/execute"
-	jobspage "github.com/geojobs/geojobs/frontend/pages/jobs"
-	keyspage "github.com/geojobs/geojobs/frontend/pages/keystore"
-	"github.com/geojobs/geojobs/frontend/pages/settings"
+	"github.com/geojobs/geojobs/frontend/pages/executepage"
+	"github.com/geojobs/geojobs/frontend/pages/jobspage"
+	"github.com/geojobs/geojobs/frontend/pages/keystorepage"
+	"github.com/geojobs/geojobs/frontend/pages/settingspage"
 )
 
 // LocalPrefix is where the built-in endpoint is mounted inside the app's server.
@@ -53,7 +54,7 @@ type Options struct {
 	// Token is the Guard's token; the app's own client sends it to the built-in endpoint.
 	Token string
 	// Credentials resolves keystore keys named by endpoints; optional.
-	Credentials catalog.CredentialsFunc
+	Credentials endpoints.CredentialsFunc
 	// KeyNames lists keystore key names for the endpoint form; optional.
 	KeyNames func(ctx context.Context) []string
 	// Keystore is the keystore; nil opens the one in DataDir (locked until the Keystore
@@ -69,12 +70,13 @@ type Options struct {
 
 // App is the assembled application.
 type App struct {
-	Handler  http.Handler
-	Store    *store.Store
-	Catalog  *catalog.Catalog
-	Monitor  *jobs.Monitor
-	Local    *localep.Server
-	LocalURL string
+	Handler   http.Handler
+	Store     *store.Store
+	Endpoints *endpoints.Registry
+	Processes *processes.Directory
+	Monitor   *jobs.Monitor
+	Local     *localep.Server
+	LocalURL  string
 	// Hub pushes live updates to the pages (GET /ws).
 	Hub  *hub.Hub
 	live *jobspage.Live
@@ -139,9 +141,13 @@ func Build(opts Options) (*App, error) {
 		st.Close()
 		return nil, fmt.Errorf("starting the built-in endpoint: %w", err)
 	}
-	a.Catalog, err = catalog.New(catalog.Options{Store: st, LocalURL: a.LocalURL,
-		LocalCredentials: ogcapi.Bearer(opts.Token), Credentials: opts.Credentials, Logger: log.With("component", "catalog")})
+	a.Endpoints, err = endpoints.New(endpoints.Options{Store: st, LocalURL: a.LocalURL,
+		LocalCredentials: ogcapi.Bearer(opts.Token), Credentials: opts.Credentials, Logger: log.With("component", "endpoints")})
 	if err != nil {
+		_ = a.Close(context.Background())
+		return nil, err
+	}
+	if a.Processes, err = processes.New(processes.Options{Clients: a.Endpoints}); err != nil {
 		_ = a.Close(context.Background())
 		return nil, err
 	}
@@ -150,7 +156,7 @@ func Build(opts Options) (*App, error) {
 		return nil, err
 	}
 	a.Monitor, err = jobs.New(jobs.Config{Store: st, Logger: log.With("component", "jobs"), OnChange: func(c jobs.Change) { a.live.OnChange(c); a.onJobChange(c); a.Batches.Notify() },
-		ClientFor: func(id string) (jobs.Remote, error) { return a.Catalog.Client(context.Background(), id) }})
+		ClientFor: func(id string) (jobs.Remote, error) { return a.Endpoints.Client(context.Background(), id) }})
 	if err != nil {
 		_ = a.Close(context.Background())
 		return nil, err
@@ -168,7 +174,7 @@ func Build(opts Options) (*App, error) {
 	})
 	mux := http.NewServeMux()
 	mux.Handle(LocalPrefix+"/", http.StripPrefix(LocalPrefix, a.Local.Handler()))
-	keyspage.New(a.Keys, keyRemote{keys: a.Keys}, log).WithSignIn(a.SignIns).Register(mux)
+	keystorepage.New(a.Keys, keyRemote{keys: a.Keys}, log).WithSignIn(a.SignIns).Register(mux)
 	rpage, err := a.buildResults(opts, log)
 	if err != nil {
 		_ = a.Close(context.Background())
@@ -177,7 +183,7 @@ func Build(opts Options) (*App, error) {
 	resultsRoutes(mux, rpage)
 	a.log = log
 	mux.Handle("GET /ws", a.Hub)
-	mux.Handle("/", frontend.New(frontend.Deps{Catalog: a.Catalog, Jobs: a.jobsDeps(log), Submit: submitter{a.Monitor},
+	mux.Handle("/", frontend.New(frontend.Deps{Endpoints: a.Endpoints, Processes: a.Processes, Jobs: a.jobsDeps(log), Submit: submitter{a.Monitor},
 		KeyNames: opts.KeyNames, Settings: a.settingsDeps(opts, paths), Logger: log,
 		Batches: a.batchDeps(), Batch: batchCreator{a.Batches}, Finder: a.buildFinder(opts), Catalogs: a.catalogDeps(opts)}))
 	a.Handler = mux
@@ -223,7 +229,7 @@ func (a *App) Close(ctx context.Context) error {
 // job before sending it and tracks it afterwards.
 type submitter struct{ mon *jobs.Monitor }
 
-func (s submitter) Submit(ctx context.Context, sub execute.Submission) (string, error) {
+func (s submitter) Submit(ctx context.Context, sub executepage.Submission) (string, error) {
 	desc, err := json.Marshal(sub.Process)
 	if err != nil {
 		return "", err
@@ -241,10 +247,10 @@ func (s submitter) Submit(ctx context.Context, sub execute.Submission) (string, 
 
 // settingsDeps are the Settings page's: the preferences in the store, the data paths
 // and the keystore's state.
-func (a *App) settingsDeps(opts Options, p config.Paths) settings.Deps {
-	return settings.Deps{
+func (a *App) settingsDeps(opts Options, p config.Paths) settingspage.Deps {
+	return settingspage.Deps{
 		Settings: a.Store, Version: opts.Version,
-		Paths: settings.Paths{DataDir: p.Root, Database: p.Database(), Keystore: a.Keys.Path(),
+		Paths: settingspage.Paths{DataDir: p.Root, Database: p.Database(), Keystore: a.Keys.Path(),
 			LogFile: p.LogFile(), LocalEndpoint: p.LocalEndpoint()},
 		KeystoreState: func() string {
 			how := "not created yet"

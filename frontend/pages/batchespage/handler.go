@@ -1,0 +1,243 @@
+// Package batchespage is the batch list (shown on the Jobs page) and a batch's own page:
+// aggregate progress, the member jobs, retry failed, dismiss all, the submission limit
+// of the endpoint, one merged ItemCollection and the members' areas on one map.
+package batchespage
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/stac"
+	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/frontend/components"
+	"github.com/geojobs/geojobs/frontend/web"
+)
+
+// Store is what the pages read and change in the database.
+type Store interface {
+	Batches(ctx context.Context, withHidden bool) ([]store.Batch, error)
+	Batch(ctx context.Context, id string) (store.Batch, error)
+	BatchMembers(ctx context.Context, id string) ([]store.BatchMember, error)
+	HideBatch(ctx context.Context, id string, at time.Time) error
+	CancelWaitingMembers(ctx context.Context, id string) (int, error)
+	Endpoint(ctx context.Context, id string) (store.Endpoint, error)
+}
+
+// Engine is the batch engine (backend/batch).
+type Engine interface {
+	RetryFailed(ctx context.Context, batchID string) (int, error)
+	Limit(ctx context.Context, endpointID string) int
+	SetLimit(ctx context.Context, endpointID string, n int) error
+}
+
+// Deps are the pages' dependencies.
+type Deps struct {
+	Store  Store
+	Engine Engine
+	// Dismiss asks the server to dismiss a job (the monitor's Dismiss).
+	Dismiss func(ctx context.Context, jobID string) error
+	// Merged is the batch's merged ItemCollection (batch.Merged).
+	Merged func(ctx context.Context, batchID string) (*stac.ItemCollection, int, error)
+	Logger *slog.Logger
+}
+
+// Handler serves the pages.
+type Handler struct{ d Deps }
+
+// New returns the pages' handler.
+func New(d Deps) *Handler { return &Handler{d: d} }
+
+// Register adds the routes.
+func (h *Handler) Register(mux *http.ServeMux) {
+	log := h.d.Logger
+	mux.Handle("GET /batches", web.Handle(log, h.list))
+	mux.Handle("GET /batches/{id}", web.Handle(log, h.show))
+	mux.Handle("GET /batches/{id}/summary", web.Handle(log, h.summary))
+	mux.Handle("GET /batches/{id}/items.json", web.Handle(log, h.items))
+	mux.Handle("GET /batches/{id}/map.geojson", web.Handle(log, h.mapData))
+	mux.Handle("POST /batches/{id}/retry", web.Handle(log, h.retry))
+	mux.Handle("POST /batches/{id}/dismiss", web.Handle(log, h.dismiss))
+	mux.Handle("POST /batches/{id}/hide", web.Handle(log, h.hide))
+	mux.Handle("POST /batches/{id}/limit", web.Handle(log, h.limit))
+}
+
+// list renders the batch rows alone (the Jobs page loads them into its head).
+func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
+	bs, err := h.d.Store.Batches(r.Context(), false)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	return Rows(bs).Render(r.Context(), w)
+}
+
+func (h *Handler) load(r *http.Request) (Model, error) {
+	b, err := h.d.Store.Batch(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return Model{}, err
+	}
+	m := Model{Batch: b, Limit: h.d.Engine.Limit(r.Context(), b.EndpointID), State: r.URL.Query().Get("state")}
+	if e, err := h.d.Store.Endpoint(r.Context(), b.EndpointID); err == nil {
+		m.Endpoint = e.Title
+	}
+	return m, nil
+}
+
+func (h *Handler) show(w http.ResponseWriter, r *http.Request) error {
+	m, err := h.load(r)
+	if err != nil {
+		return err
+	}
+	if m.Members, err = h.d.Store.BatchMembers(r.Context(), m.Batch.ID); err != nil {
+		return err
+	}
+	m.Notice = r.URL.Query().Get("notice")
+	return web.Render(w, r, web.Page{Title: "Batch " + m.title(), Section: components.SectionJobs, Content: Page(m)})
+}
+
+// summary is the progress card alone, polled by the page while the batch runs.
+func (h *Handler) summary(w http.ResponseWriter, r *http.Request) error {
+	m, err := h.load(r)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	return Summary(m).Render(r.Context(), w)
+}
+
+func (h *Handler) items(w http.ResponseWriter, r *http.Request) error {
+	b, err := h.d.Store.Batch(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	ic, _, err := h.d.Merged(r.Context(), b.ID)
+	if err != nil {
+		return err
+	}
+	out, err := json.MarshalIndent(ic, "", " ")
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/geo+json")
+	w.Header().Set("Content-Disposition", `attachment; filename="batch-`+b.ID[:8]+`.items.json"`)
+	_, err = w.Write(out)
+	return err
+}
+
+// mapData is the members' areas as a FeatureCollection (title: label and state).
+func (h *Handler) mapData(w http.ResponseWriter, r *http.Request) error {
+	ms, err := h.d.Store.BatchMembers(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	type feature struct {
+		Type       string          `json:"type"`
+		ID         int             `json:"id"`
+		Geometry   json.RawMessage `json:"geometry"`
+		Properties map[string]any  `json:"properties"`
+	}
+	fc := struct {
+		Type     string    `json:"type"`
+		Features []feature `json:"features"`
+	}{Type: "FeatureCollection", Features: []feature{}}
+	for _, m := range ms {
+		if len(m.AOI) == 0 {
+			continue
+		}
+		fc.Features = append(fc.Features, feature{Type: "Feature", ID: m.Line, Geometry: m.AOI,
+			Properties: map[string]any{"title": m.Label + " — " + m.State()}})
+	}
+	w.Header().Set("Content-Type", "application/geo+json")
+	w.Header().Set("Cache-Control", "no-store")
+	return json.NewEncoder(w).Encode(fc)
+}
+
+func (h *Handler) back(w http.ResponseWriter, r *http.Request, notice string) {
+	web.Redirect(w, r, "/batches/"+r.PathValue("id")+"?notice="+urlQueryEscape(notice))
+}
+
+func (h *Handler) retry(w http.ResponseWriter, r *http.Request) error {
+	n, err := h.d.Engine.RetryFailed(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	h.back(w, r, web.Count(n, "failed job", "failed jobs")+" sent again.")
+	return nil
+}
+
+// dismiss stops the batch: members not sent yet are canceled, running jobs dismissed.
+func (h *Handler) dismiss(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	canceled, err := h.d.Store.CancelWaitingMembers(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	ms, err := h.d.Store.BatchMembers(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	dismissed, failed := 0, 0
+	for _, m := range ms {
+		if m.JobID == "" || m.State() != "running" {
+			continue
+		}
+		if err := h.d.Dismiss(r.Context(), m.JobID); err != nil {
+			failed++
+			continue
+		}
+		dismissed++
+	}
+	msg := web.Count(canceled, "job", "jobs") + " not sent; " + web.Count(dismissed, "running job", "running jobs") + " dismissed."
+	if failed > 0 {
+		msg += " " + web.Count(failed, "job", "jobs") + " could not be dismissed; see their pages."
+	}
+	h.back(w, r, msg)
+	return nil
+}
+
+func (h *Handler) hide(w http.ResponseWriter, r *http.Request) error {
+	if _, err := h.d.Store.CancelWaitingMembers(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	if err := h.d.Store.HideBatch(r.Context(), r.PathValue("id"), time.Now()); err != nil {
+		return err
+	}
+	web.Redirect(w, r, "/jobs")
+	return nil
+}
+
+func (h *Handler) limit(w http.ResponseWriter, r *http.Request) error {
+	b, err := h.d.Store.Batch(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(r.FormValue("limit"))
+	if err != nil || n < 1 || n > 1000 {
+		return web.BadRequest("The limit must be a whole number from 1 to 1000.")
+	}
+	if err := h.d.Engine.SetLimit(r.Context(), b.EndpointID, n); err != nil {
+		return err
+	}
+	h.back(w, r, "At most "+web.Count(n, "job", "jobs")+" of this endpoint's batches now run at a time.")
+	return nil
+}
+
+// statusOf is the OGC status shown for a member.
+func statusOf(m store.BatchMember) string {
+	switch {
+	case m.Status == "" && m.Canceled:
+		return "not sent"
+	case m.Status == "":
+		return "waiting"
+	case m.Status == ogcapi.StatusSuccessful:
+		return "successful"
+	}
+	return m.Status
+}

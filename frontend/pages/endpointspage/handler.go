@@ -1,0 +1,180 @@
+// Package endpointspage is the Endpoints page: the list of OGC API – Processes servers,
+// adding, editing and removing them, and testing a connection.
+package endpointspage
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/geojobs/geojobs/backend/endpoints"
+	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/frontend/components"
+	"github.com/geojobs/geojobs/frontend/web"
+)
+
+// Endpoints is what the page needs of backend/endpoints.
+type Endpoints interface {
+	Endpoints(ctx context.Context) ([]store.Endpoint, error)
+	Endpoint(ctx context.Context, id string) (store.Endpoint, error)
+	CreateEndpoint(ctx context.Context, in endpoints.EndpointInput) (store.Endpoint, error)
+	UpdateEndpoint(ctx context.Context, id string, in endpoints.EndpointInput) (store.Endpoint, error)
+	DeleteEndpoint(ctx context.Context, id string) error
+	Test(ctx context.Context, id string) (endpoints.Report, error)
+	TestInput(ctx context.Context, in endpoints.EndpointInput) (endpoints.Report, error)
+	Selected(ctx context.Context) string
+}
+
+// Handler serves the page.
+type Handler struct {
+	eps      Endpoints
+	log      *slog.Logger
+	keyNames func(ctx context.Context) []string
+}
+
+// New returns the page's handler. keyNames lists the keystore's key names for the
+// credentials field; it may be nil.
+func New(eps Endpoints, keyNames func(ctx context.Context) []string, log *slog.Logger) *Handler {
+	if keyNames == nil {
+		keyNames = func(context.Context) []string { return nil }
+	}
+	return &Handler{eps: eps, log: log, keyNames: keyNames}
+}
+
+// Register adds the page's routes.
+func (h *Handler) Register(mux *http.ServeMux) {
+	handle := func(pattern string, f web.HandlerFunc) { mux.Handle(pattern, web.Handle(h.log, f)) }
+	handle("GET /endpoints", h.list)
+	handle("GET /endpoints/new", h.newForm)
+	handle("POST /endpoints", h.create)
+	handle("POST /endpoints/test", h.testInput)
+	handle("GET /endpoints/{id}", h.detail)
+	handle("GET /endpoints/{id}/test", h.test)
+	handle("GET /endpoints/{id}/edit", h.editForm)
+	handle("POST /endpoints/{id}", h.update)
+	handle("POST /endpoints/{id}/delete", h.remove)
+}
+
+func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
+	es, err := h.eps.Endpoints(r.Context())
+	if err != nil {
+		return err
+	}
+	return web.Render(w, r, web.Page{Title: "Endpoints", Section: components.SectionEndpoints,
+		Content: ListView(ListModel{Endpoints: es, Selected: h.eps.Selected(r.Context())})})
+}
+
+func (h *Handler) detail(w http.ResponseWriter, r *http.Request) error {
+	e, err := h.eps.Endpoint(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return web.Render(w, r, web.Page{Title: e.Title, Section: components.SectionEndpoints,
+		Content: DetailView(DetailModel{Endpoint: e}), Fragments: []string{"endpoint-test"}})
+}
+
+// test runs a connection test; a full load shows it on the endpoint's page.
+func (h *Handler) test(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	e, err := h.eps.Endpoint(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	rep, err := h.eps.Test(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return web.Render(w, r, web.Page{Title: e.Title, Section: components.SectionEndpoints,
+		Content: DetailView(DetailModel{Endpoint: e, Report: &rep}), Fragments: []string{"endpoint-test"}})
+}
+
+func input(r *http.Request) endpoints.EndpointInput {
+	return endpoints.EndpointInput{Title: r.PostFormValue("title"), URL: r.PostFormValue("url"),
+		CredentialKey: r.PostFormValue("credential_key"), Headers: r.PostFormValue("headers")}
+}
+
+func (h *Handler) newForm(w http.ResponseWriter, r *http.Request) error {
+	return h.renderForm(w, r, FormModel{}, 0)
+}
+
+func (h *Handler) editForm(w http.ResponseWriter, r *http.Request) error {
+	e, err := h.eps.Endpoint(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return h.renderForm(w, r, FormModel{ID: e.ID, BuiltIn: e.BuiltIn, Input: endpoints.EndpointInput{
+		Title: e.Title, URL: e.URL, CredentialKey: e.CredentialKey, Headers: endpoints.FormatHeaders(e.Headers)}}, 0)
+}
+
+func (h *Handler) renderForm(w http.ResponseWriter, r *http.Request, m FormModel, status int) error {
+	m.KeyNames = h.keyNames(r.Context())
+	return web.Render(w, r, web.Page{Title: m.title(), Section: components.SectionEndpoints,
+		Content: FormView(m), Fragments: []string{"form-test"}, Status: status})
+}
+
+// saveFailed re-renders the form with the reason when the values were refused.
+func (h *Handler) saveFailed(w http.ResponseWriter, r *http.Request, m FormModel, err error) error {
+	if errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrBuiltIn) {
+		status, _, detail := web.Describe(err)
+		m.Err = detail
+		return h.renderForm(w, r, m, status)
+	}
+	return err
+}
+
+func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
+	in := input(r)
+	e, err := h.eps.CreateEndpoint(r.Context(), in)
+	if err != nil {
+		return h.saveFailed(w, r, FormModel{Input: in}, err)
+	}
+	web.Redirect(w, r, path(e.ID, "test"))
+	return nil
+}
+
+func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	cur, err := h.eps.Endpoint(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	in := input(r)
+	if _, err := h.eps.UpdateEndpoint(r.Context(), id, in); err != nil {
+		return h.saveFailed(w, r, FormModel{ID: id, BuiltIn: cur.BuiltIn, Input: in}, err)
+	}
+	web.Redirect(w, r, "/endpoints")
+	return nil
+}
+
+func (h *Handler) testInput(w http.ResponseWriter, r *http.Request) error {
+	in := input(r)
+	m := FormModel{ID: r.PostFormValue("id"), Input: in}
+	if m.ID != "" {
+		cur, err := h.eps.Endpoint(r.Context(), m.ID)
+		if err != nil {
+			return err
+		}
+		m.BuiltIn = cur.BuiltIn
+	}
+	rep, err := h.eps.TestInput(r.Context(), in)
+	if errors.Is(err, store.ErrInvalid) {
+		// Said where the test's answer goes (only that part of the page is replaced).
+		status, _, detail := web.Describe(err)
+		m.TestErr = detail
+		return h.renderForm(w, r, m, status)
+	}
+	if err != nil {
+		return h.saveFailed(w, r, m, err)
+	}
+	m.Report = &rep
+	return h.renderForm(w, r, m, 0)
+}
+
+func (h *Handler) remove(w http.ResponseWriter, r *http.Request) error {
+	if err := h.eps.DeleteEndpoint(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	web.Redirect(w, r, "/endpoints")
+	return nil
+}

@@ -1,0 +1,101 @@
+package endpointspage
+
+import (
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/geojobs/geojobs/backend/endpoints"
+	"github.com/geojobs/geojobs/backend/store"
+)
+
+// ListModel is the endpoints page.
+type ListModel struct {
+	Endpoints []store.Endpoint
+	// Selected is the endpoint the process pages show.
+	Selected string
+}
+
+// FormModel is the add/edit form.
+type FormModel struct {
+	ID       string // "" for a new endpoint
+	BuiltIn  bool
+	Input    endpoints.EndpointInput
+	Err      string // why saving failed
+	TestErr  string // why the values could not be tested (a malformed URL)
+	KeyNames []string
+	Report   *endpoints.Report // a connection test of the values entered
+}
+
+// DetailModel is one endpoint with its connection test.
+type DetailModel struct {
+	Endpoint store.Endpoint
+	Report   *endpoints.Report
+}
+
+func path(parts ...string) string {
+	p := "/endpoints"
+	for _, s := range parts {
+		p += "/" + url.PathEscape(s)
+	}
+	return p
+}
+
+func processesURL(id string) string { return "/processes?endpoint=" + url.QueryEscape(id) }
+
+func (m FormModel) action() string {
+	if m.ID == "" {
+		return "/endpoints"
+	}
+	return path(m.ID)
+}
+
+// hasKey reports whether name is one of the keystore's endpoint keys.
+func (m FormModel) hasKey(name string) bool { return slices.Contains(m.KeyNames, name) }
+
+func (m FormModel) title() string {
+	if m.ID == "" {
+		return "Add an endpoint"
+	}
+	return "Edit " + m.Input.Title
+}
+
+func elapsed(d time.Duration) string { return d.Round(time.Millisecond).String() }
+
+func boolAttr(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func problemTitle(p string) string {
+	switch p {
+	case endpoints.ProblemUnreachable:
+		return "Unreachable"
+	case endpoints.ProblemTLS:
+		return "Secure connection failed"
+	case endpoints.ProblemUnauthorized:
+		return "Credentials missing or rejected"
+	case endpoints.ProblemForbidden:
+		return "Access refused"
+	case endpoints.ProblemNotOGC:
+		return "Not an OGC API – Processes server"
+	case endpoints.ProblemCredentials:
+		return "Credentials unavailable"
+	case endpoints.ProblemSignIn:
+		return "Sign-in needed"
+	}
+	return "The test failed"
+}
+
+// signInSetupURL is the Keystore page's form for an oidc key for the endpoint.
+func signInSetupURL(endpointURL string) string {
+	return "/keystore/new?" + url.Values{"kind": {"oidc"}, "prefix": {endpointURL}}.Encode()
+}
+
+// keyURL is the Keystore page of a key (where an oidc key signs in).
+func keyURL(name string) string { return "/keystore/keys/" + url.PathEscape(name) }

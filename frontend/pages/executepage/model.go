@@ -1,0 +1,239 @@
+package executepage
+
+import (
+	"encoding/json"
+	"github.com/geojobs/geojobs/backend/prefs"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/geojobs/geojobs/backend/forms"
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/store"
+)
+
+// Model is the execution form of one process.
+type Model struct {
+	// Map holds the map preferences (online tiles, AOI size warning).
+	Map      prefs.Prefs
+	Endpoint store.Endpoint
+	Process  *ogcapi.Process
+	Form     *forms.Form
+	Values   forms.Values
+	Problems forms.Problems
+	// Notice is a short success message ("The request is valid.").
+	Notice   string
+	Warnings []string
+	// ImportErr says why an imported request could not be read.
+	ImportErr string
+	// SubmitErr/SubmitDetail say why the server refused the job; JobID names the
+	// stored (failed) job when there is one.
+	SubmitErr, SubmitDetail string
+	JobID                   string
+	Export                  *Export
+	// Batch is the "Run as a batch" card (batch.go).
+	Batch BatchState
+	// FindItems offers "Find items" next to inputs that take STAC items (finder.go).
+	FindItems bool
+}
+
+// Export is the form as an execute request and as commands.
+type Export struct {
+	JSON, Curl, Run string
+	FileName        string
+}
+
+// Submission is a job to submit.
+type Submission struct {
+	EndpointID string
+	ProcessID  string
+	Process    *ogcapi.Process
+	Request    *ogcapi.Execute
+	Mode       string // ogcapi.AsyncExecute or ogcapi.SyncExecute
+	AOI        json.RawMessage
+}
+
+func (m Model) action() string {
+	return "/endpoints/" + url.PathEscape(m.Endpoint.ID) + "/processes/" + url.PathEscape(m.Process.ID) + "/execute"
+}
+
+func (m Model) detailURL() string {
+	return "/endpoints/" + url.PathEscape(m.Endpoint.ID) + "/processes/" + url.PathEscape(m.Process.ID)
+}
+
+func (m Model) listURL() string { return "/processes?endpoint=" + url.QueryEscape(m.Endpoint.ID) }
+
+func (m Model) title() string {
+	if m.Process.Title != "" {
+		return m.Process.Title
+	}
+	return m.Process.ID
+}
+
+// rows are the occurrences shown for a field: at least one.
+func (m Model) rows(fl forms.Field) []forms.Occurrence {
+	occ := m.Values.Inputs[fl.ID]
+	if len(occ) == 0 {
+		o := forms.Occurrence{}
+		if len(fl.MediaTypes) > 0 {
+			o.Media = fl.MediaTypes[0]
+		}
+		occ = []forms.Occurrence{o}
+	}
+	return occ
+}
+
+func (m Model) canAdd(fl forms.Field) bool {
+	return fl.Many() && (fl.Max == forms.Unbounded || len(m.Values.Inputs[fl.ID]) < fl.Max)
+}
+
+func (m Model) canRemove(fl forms.Field) bool {
+	return fl.Many() && len(m.Values.Inputs[fl.ID]) > max(fl.Min, 1)
+}
+
+func (m Model) problemCount() int { return len(m.Problems) }
+
+func (m Model) output(o forms.Output) forms.OutputChoice { return m.Values.Outputs[o.ID] }
+
+// refable: kinds that may be given by reference in the form (the others are small
+// literals nobody links to).
+func refable(fl forms.Field) bool {
+	switch fl.Kind {
+	case forms.KindText, forms.KindURI, forms.KindJSON, forms.KindGeoJSON, forms.KindBinary, forms.KindList:
+		return fl.ByRef
+	}
+	return false
+}
+
+func fieldID(fl forms.Field) string { return "in-" + strconv.Itoa(fl.Index) }
+
+func addOp(fl forms.Field) string { return "add:" + strconv.Itoa(fl.Index) }
+
+func removeOp(fl forms.Field, n int) string {
+	return "remove:" + strconv.Itoa(fl.Index) + ":" + strconv.Itoa(n)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// dateTimeLocal shows an RFC 3339 value in a datetime-local control (UTC).
+func dateTimeLocal(v string) string {
+	if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(v)); err == nil {
+		return t.UTC().Format("2006-01-02T15:04:05")
+	}
+	return v
+}
+
+func kindHint(fl forms.Field) string {
+	switch fl.Kind {
+	case forms.KindNumber, forms.KindInteger:
+		h := "An integer"
+		if fl.Kind == forms.KindNumber {
+			h = "A number"
+		}
+		if fl.Minimum != "" {
+			if fl.ExclMin {
+				h += " greater than " + fl.Minimum
+			} else {
+				h += " from " + fl.Minimum
+			}
+		}
+		if fl.Maximum != "" {
+			if fl.ExclMax {
+				h += " less than " + fl.Maximum
+			} else if fl.Minimum != "" {
+				h += " to " + fl.Maximum
+			} else {
+				h += " up to " + fl.Maximum
+			}
+		}
+		return h + "."
+	case forms.KindList:
+		return "Several " + string(fl.ItemKind) + " values, separated by commas (or a JSON array)."
+	case forms.KindBBox:
+		return `minx,miny,maxx,maxy in degrees (CRS84), or {"bbox": […], "crs": "…"}; or draw it on the map.`
+	case forms.KindGeoJSON:
+		return "GeoJSON; or draw it on the map."
+	case forms.KindJSON:
+		return "A JSON value."
+	case forms.KindDateTime:
+		return "Date and time in UTC."
+	case forms.KindBinary:
+		return "Choose a file; it is sent base64-encoded."
+	}
+	if fl.AOI == forms.AOIBBoxString {
+		return "minx,miny,maxx,maxy in degrees; or draw it on the map."
+	}
+	return ""
+}
+
+func placeholder(fl forms.Field) string {
+	switch fl.Kind {
+	case forms.KindBBox:
+		return `{"bbox": [5.9, 45.8, 10.5, 47.8], "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}`
+	case forms.KindGeoJSON:
+		return `{"type": "Polygon", "coordinates": [[[…]]]}`
+	case forms.KindJSON:
+		return `{ }`
+	case forms.KindList:
+		return "a, b, c"
+	case forms.KindURI:
+		return "https://"
+	}
+	if fl.AOI == forms.AOIBBoxString {
+		return "minx,miny,maxx,maxy"
+	}
+	return ""
+}
+
+func jsonRows(fl forms.Field) string {
+	if fl.Kind == forms.KindBBox {
+		return "3"
+	}
+	return "6"
+}
+
+func transmissionLabel(t string) string {
+	switch t {
+	case ogcapi.TransmissionValue:
+		return "by value"
+	case ogcapi.TransmissionReference:
+		return "by reference"
+	}
+	return t
+}
+
+func modeLabel(m string) string {
+	if m == ogcapi.SyncExecute {
+		return "Synchronous: wait for the results"
+	}
+	return "Asynchronous: run as a job"
+}
+
+func b64Size(v string) string {
+	n := len(strings.TrimRight(strings.Join(strings.Fields(v), ""), "=")) * 3 / 4
+	switch {
+	case n == 0:
+		return ""
+	case n < 1024:
+		return strconv.Itoa(n) + " bytes loaded"
+	case n < 1<<20:
+		return strconv.FormatFloat(float64(n)/1024, 'f', 1, 64) + " KiB loaded"
+	}
+	return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB loaded"
+}
+
+func boolStr(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+// propInputMode is the on-screen keyboard of a number property.
+func propInputMode(p forms.Field) string {
+	if p.Kind == forms.KindInteger {
+		return "numeric"
+	}
+	return "decimal"
+}

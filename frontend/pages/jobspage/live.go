@@ -1,0 +1,370 @@
+package jobspage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/geojobs/geojobs/backend/hub"
+	"github.com/geojobs/geojobs/backend/jobs"
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/store"
+)
+
+// Topics of the live connection (backend/hub).
+const (
+	// TopicJobs carries a row per changed job, for the job list.
+	TopicJobs = "jobs"
+	// TopicRunning carries the "n running" indicator of the page header.
+	TopicRunning = "running"
+	// TopicNotify carries a notice per job that ended, for browser notifications.
+	TopicNotify = "notify"
+	// sincePrefix names a snapshot-only topic: the rows of the jobs changed since a
+	// time (Unix ms), which a list page asks for to resynchronise after a reconnection.
+	sincePrefix = "jobs-since:"
+	jobPrefix   = "job:"
+)
+
+// JobTopic is the topic of one job's page.
+func JobTopic(id string) string { return jobPrefix + id }
+
+func sinceTopic(t time.Time) string { return sincePrefix + strconv.FormatInt(t.UnixMilli(), 10) }
+
+// Publisher is what Live needs of the hub (*hub.Hub).
+type Publisher interface {
+	PublishBytes(topic, key string, data []byte)
+}
+
+// Notification is a job that ended, for a native notification.
+type Notification struct {
+	JobID, Status string
+	Title, Body   string
+	// URL is the job's page, relative to the application's root.
+	URL string
+}
+
+// Notifier shows native notifications (the desktop shell's). It must not block long.
+type Notifier interface {
+	Notify(ctx context.Context, n Notification) error
+}
+
+// LiveStore is what Live reads.
+type LiveStore interface {
+	Job(ctx context.Context, id string) (store.Job, error)
+	Events(ctx context.Context, id string) ([]store.Event, error)
+	ListJobs(ctx context.Context, f store.Filter) (store.Page, error)
+	Endpoints(ctx context.Context) ([]store.Endpoint, error)
+	Setting(ctx context.Context, key string) (string, bool, error)
+}
+
+// SettingNotify is the store setting that turns job notifications off ("off").
+const SettingNotify = "notifications.jobs"
+
+// maxSince bounds the rows a resynchronising list receives.
+const maxSince = 500
+
+// Live turns the monitor's changes into rendered fragments for the hub: a row for the
+// job lists, the status and timeline for the job's page, the running indicator, and a
+// notice when a job ends. The monitor's callback only marks the job as changed; one
+// goroutine reads and renders, so a burst of changes costs one render per job and
+// never holds up the monitor. Pages are never polled: the hub pushes.
+type Live struct {
+	st     LiveStore
+	pub    Publisher
+	log    *slog.Logger
+	native Notifier
+
+	mu    sync.Mutex
+	dirty map[string]jobs.Change
+	wake  chan struct{}
+	// status is the last status seen of each job this run, to tell when one ends.
+	status map[string]string
+	// runningShown is the last indicator published.
+	runningShown string
+}
+
+// NewLive returns a Live publishing to pub (or, if nil, to the one SetPublisher
+// gives); native may be nil.
+func NewLive(st LiveStore, pub Publisher, native Notifier, log *slog.Logger) *Live {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Live{st: st, pub: pub, native: native, log: log, dirty: map[string]jobs.Change{},
+		wake: make(chan struct{}, 1), status: map[string]string{}}
+}
+
+// SetPublisher sets where fragments go; call it before Run (the hub needs Snapshot
+// before it exists, so the two are made in turn).
+func (l *Live) SetPublisher(pub Publisher) { l.pub = pub }
+
+// OnChange is the monitor's callback (jobs.Config.OnChange): it never blocks.
+func (l *Live) OnChange(c jobs.Change) {
+	l.mu.Lock()
+	l.dirty[c.JobID] = c
+	l.mu.Unlock()
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run renders changes until ctx is done.
+func (l *Live) Run(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-l.wake:
+		}
+		l.mu.Lock()
+		batch := l.dirty
+		l.dirty = map[string]jobs.Change{}
+		l.mu.Unlock()
+		for id := range batch {
+			l.publishJob(ctx, id)
+		}
+		l.publishRunning(ctx, false)
+	}
+}
+
+func (l *Live) publishJob(ctx context.Context, id string) {
+	j, err := l.st.Job(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return
+	}
+	if err != nil {
+		l.log.Warn("live: read job", "job", id, "err", err)
+		return
+	}
+	now := time.Now()
+	if b, err := renderBytes(ctx, RowUpdate(j, l.rowInfo(ctx, now))); err == nil {
+		l.pub.PublishBytes(TopicJobs, j.ID, b)
+	}
+	if b, err := l.jobFragments(ctx, j, now); err == nil {
+		l.pub.PublishBytes(JobTopic(j.ID), "job", b)
+	} else {
+		l.log.Warn("live: render job", "job", id, "err", err)
+	}
+	l.maybeNotify(ctx, j)
+}
+
+// jobFragments renders the parts of a job's page that change.
+func (l *Live) jobFragments(ctx context.Context, j store.Job, now time.Time) ([]byte, error) {
+	events, err := l.st.Events(ctx, j.ID)
+	if err != nil {
+		return nil, err
+	}
+	return renderBytes(ctx, JobUpdate(JobModel{Job: j, Events: events, Now: now}))
+}
+
+// maybeNotify sends one notice when a job is seen to end: its status was seen not
+// terminal before (this run, or in its stored history).
+func (l *Live) maybeNotify(ctx context.Context, j store.Job) {
+	l.mu.Lock()
+	prev, known := l.status[j.ID]
+	l.status[j.ID] = j.Status
+	l.mu.Unlock()
+	if !ogcapi.Terminal(j.Status) || known && prev != "" && ogcapi.Terminal(prev) {
+		return
+	}
+	if !known || prev == "" {
+		// First sight this run: notify only if it ended just now (not a resumed job
+		// whose end was known before).
+		if j.Finished.IsZero() || time.Since(j.Finished) > time.Minute {
+			return
+		}
+	}
+	if v, ok, err := l.st.Setting(ctx, SettingNotify); err == nil && ok && v == "off" {
+		return
+	}
+	n := NotificationOf(j)
+	if b, err := renderBytes(ctx, NotifyFragment(n)); err == nil {
+		l.pub.PublishBytes(TopicNotify, j.ID, b)
+	}
+	if l.native != nil {
+		if err := l.native.Notify(ctx, n); err != nil {
+			l.log.Debug("live: native notification", "err", err)
+		}
+	}
+}
+
+// NotificationOf says how a job ended.
+func NotificationOf(j store.Job) Notification {
+	n := Notification{JobID: j.ID, Status: j.Status, URL: JobURL(j.ID)}
+	switch j.Status {
+	case ogcapi.StatusSuccessful:
+		n.Title = "Job finished: " + j.ProcessID
+		n.Body = "It ran successfully on " + j.EndpointID + "."
+	case ogcapi.StatusFailed:
+		n.Title = "Job failed: " + j.ProcessID
+		n.Body = firstNonEmpty(j.Error, j.Message, "The server reported a failure.")
+	default:
+		n.Title = "Job " + j.Status + ": " + j.ProcessID
+		n.Body = "On " + j.EndpointID + "."
+	}
+	if len(n.Body) > 200 {
+		n.Body = strings.ToValidUTF8(n.Body[:200], "") + "…"
+	}
+	return n
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// running counts the jobs not yet ended; at most maxSince (shown as "500+").
+func (l *Live) running(ctx context.Context) (Active, error) {
+	p, err := l.st.ListJobs(ctx, store.Filter{Status: []string{store.StatusSubmitting, ogcapi.StatusAccepted,
+		ogcapi.StatusRunning, ogcapi.StatusPaused, ogcapi.StatusCreated}, Limit: maxSince, WithHidden: true})
+	if err != nil {
+		return Active{}, err
+	}
+	var c Active
+	for _, j := range p.Jobs {
+		switch {
+		case !j.Lost.IsZero():
+		case j.Status == ogcapi.StatusRunning:
+			c.Running++
+		default:
+			c.Waiting++
+		}
+	}
+	c.More = p.Next != ""
+	return c, nil
+}
+
+// Active counts the jobs not yet ended: running, and waiting (accepted or queued on
+// their server, being submitted, paused). More: there are more than were counted.
+type Active struct {
+	Running, Waiting int
+	More             bool
+}
+
+// Total is the number of jobs not yet ended (as counted).
+func (c Active) Total() int { return c.Running + c.Waiting }
+
+func (c Active) text() string {
+	plus := ""
+	if c.More {
+		plus = "+"
+	}
+	switch {
+	case c.Waiting == 0:
+		return strconv.Itoa(c.Running) + plus + " running"
+	case c.Running == 0:
+		return strconv.Itoa(c.Waiting) + plus + " waiting"
+	}
+	return strconv.Itoa(c.Running) + " running · " + strconv.Itoa(c.Waiting) + plus + " waiting"
+}
+
+func (c Active) link() string {
+	if c.Waiting == 0 {
+		return "/jobs?status=running"
+	}
+	return "/jobs?status=running&status=accepted"
+}
+
+func (l *Live) publishRunning(ctx context.Context, force bool) {
+	n, err := l.running(ctx)
+	if err != nil {
+		l.log.Warn("live: count running jobs", "err", err)
+		return
+	}
+	b, err := renderBytes(ctx, RunningIndicator(n))
+	if err != nil {
+		return
+	}
+	l.mu.Lock()
+	same := l.runningShown == string(b)
+	l.runningShown = string(b)
+	l.mu.Unlock()
+	if !same || force {
+		l.pub.PublishBytes(TopicRunning, "count", b)
+	}
+}
+
+// Snapshot is the hub's Snapshot: the current state of a topic for a new subscriber.
+func (l *Live) Snapshot(ctx context.Context, topic string) ([]hub.Message, error) {
+	now := time.Now()
+	switch {
+	case topic == TopicRunning:
+		n, err := l.running(ctx)
+		if err != nil {
+			return nil, err
+		}
+		b, err := renderBytes(ctx, RunningIndicator(n))
+		if err != nil {
+			return nil, err
+		}
+		return []hub.Message{{Key: "count", Data: b}}, nil
+	case strings.HasPrefix(topic, jobPrefix):
+		j, err := l.st.Job(ctx, strings.TrimPrefix(topic, jobPrefix))
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		b, err := l.jobFragments(ctx, j, now)
+		if err != nil {
+			return nil, err
+		}
+		return []hub.Message{{Key: "job", Data: b}}, nil
+	case strings.HasPrefix(topic, sincePrefix):
+		ms, err := strconv.ParseInt(strings.TrimPrefix(topic, sincePrefix), 10, 64)
+		if err != nil {
+			return nil, nil
+		}
+		return l.since(ctx, time.UnixMilli(ms), now)
+	}
+	return nil, nil // TopicJobs and TopicNotify start empty
+}
+
+// since renders the rows of the jobs changed after t (the list page's read). They
+// travel under another topic than TopicJobs' updates, so a row may arrive after a
+// newer one: rows carry their version and the page keeps the newest (app.js).
+func (l *Live) since(ctx context.Context, t, now time.Time) ([]hub.Message, error) {
+	var out []hub.Message
+	p, err := l.st.ListJobs(ctx, store.Filter{UpdatedSince: t, Limit: maxSince, WithHidden: true})
+	if err != nil {
+		return nil, err
+	}
+	info := l.rowInfo(ctx, now)
+	for _, j := range p.Jobs {
+		b, err := renderBytes(ctx, RowUpdate(j, info))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, hub.Message{Key: j.ID, Data: b})
+	}
+	return out, nil
+}
+
+// rowInfo is the row information of pushed rows (endpoint ids when their titles cannot be read).
+func (l *Live) rowInfo(ctx context.Context, now time.Time) RowInfo {
+	eps, err := l.st.Endpoints(ctx)
+	if err != nil {
+		l.log.Warn("live: read endpoints", "err", err)
+	}
+	return NewRowInfo(now, eps)
+}
+
+func renderBytes(ctx context.Context, c templ.Component) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := c.Render(ctx, &buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,205 @@
+package resultspage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/a-h/templ"
+
+	"github.com/geojobs/geojobs/backend/export"
+	"github.com/geojobs/geojobs/backend/results"
+	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/frontend/web"
+)
+
+// TopicExports is the live connection's topic prefix for export progress.
+const TopicExports = "exports"
+
+// ExportsTopic is the topic of one job's export.
+func ExportsTopic(jobID string) string { return TopicExports + ":" + jobID }
+
+// ExportKey is a keystore key offered as an export destination.
+type ExportKey struct {
+	Name, Kind, Target string
+	// Allowed: the key may receive outputs; else Why says why not.
+	Allowed bool
+	Why     string
+}
+
+// Exports is what the page needs to export results to the user's storage (the app
+// wires backend/export to the keystore).
+type Exports interface {
+	// Keys lists the keystore's storage keys; locked reports a locked keystore.
+	Keys(ctx context.Context) (keys []ExportKey, locked bool)
+	// Start exports the assets refs (all when empty) of a job to the folder of key.
+	// It returns how many files are queued; the error is for people.
+	Start(ctx context.Context, jobID, key, folder string, refs []results.AssetRef) (int, error)
+	View(jobID string) (export.Progress, bool)
+	Cancel(jobID string) bool
+}
+
+// SetExports sets the export service (nil hides the export form).
+func (h *Handler) SetExports(x Exports) {
+	h.mu.Lock()
+	h.d.Exports = x
+	h.mu.Unlock()
+}
+
+func (h *Handler) exports() Exports {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.d.Exports
+}
+
+// DefaultExportFolder is the folder proposed for a job's export.
+func DefaultExportFolder(jobID string) string { return "geojobs/" + safeFile(jobID) }
+
+// exportModel is the export form and panel of a job.
+func (h *Handler) exportModel(ctx context.Context, jobID string) *ExportModel {
+	x := h.exports()
+	if x == nil {
+		return nil
+	}
+	m := &ExportModel{JobID: jobID, Folder: DefaultExportFolder(jobID)}
+	m.Keys, m.Locked = x.Keys(ctx)
+	m.Progress, m.Started = x.View(jobID)
+	return m
+}
+
+func (h *Handler) startExport(w http.ResponseWriter, r *http.Request) error {
+	x := h.exports()
+	if x == nil {
+		return web.NotFound("Exports are not available.")
+	}
+	j, err := h.d.Jobs.Job(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return web.BadRequest("The form could not be read.")
+	}
+	key, folder := r.PostForm.Get("export_key"), r.PostForm.Get("export_folder")
+	var refs []results.AssetRef
+	if r.PostForm.Get("export_all") == "" {
+		for _, v := range r.PostForm["asset"] {
+			if ref, ok := ParseRef(v); ok {
+				refs = append(refs, ref)
+			}
+		}
+		if len(refs) == 0 {
+			return h.renderExports(w, r, j.ID, "", "Select the assets to export first, or use Export all.")
+		}
+	}
+	if key == "" {
+		return h.renderExports(w, r, j.ID, "", "Choose the key of the bucket or share to export to.")
+	}
+	n, err := x.Start(r.Context(), j.ID, key, folder, refs)
+	notice, problem := "", ""
+	if n > 0 {
+		notice = web.Count(n, "file is", "files are") + " being exported."
+	}
+	if err != nil {
+		if errors.Is(err, results.ErrNotReady) || errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if n > 0 {
+			problem = "Some assets are not exported: " + err.Error()
+		} else {
+			problem = err.Error()
+		}
+	}
+	return h.renderExports(w, r, j.ID, notice, problem)
+}
+
+func (h *Handler) cancelExport(w http.ResponseWriter, r *http.Request) error {
+	x := h.exports()
+	if x == nil {
+		return web.NotFound("Exports are not available.")
+	}
+	j, err := h.d.Jobs.Job(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	x.Cancel(j.ID)
+	return h.renderExports(w, r, j.ID, "", "")
+}
+
+func (h *Handler) exportPanel(w http.ResponseWriter, r *http.Request) error {
+	j, err := h.d.Jobs.Job(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	m := h.exportModel(r.Context(), j.ID)
+	if m == nil {
+		return web.NotFound("Exports are not available.")
+	}
+	return ExportPanel(*m).Render(r.Context(), w)
+}
+
+func (h *Handler) renderExports(w http.ResponseWriter, r *http.Request, jobID, notice, problem string) error {
+	m := h.exportModel(r.Context(), jobID)
+	m.Notice, m.Problem = notice, problem
+	if web.IsHTMX(r) {
+		return ExportPanel(*m).Render(r.Context(), w)
+	}
+	http.Redirect(w, r, "/jobs/"+jobID+"/results", http.StatusSeeOther)
+	return nil
+}
+
+// ExportProgress publishes a job's export progress to the pages showing it; it suits
+// backend/export.Options.OnProgress.
+func (h *Handler) ExportProgress(p export.Progress) {
+	h.mu.Lock()
+	pub := h.pub
+	h.mu.Unlock()
+	if pub == nil {
+		return
+	}
+	var buf bytes.Buffer
+	if err := templ.Component(ExportBodyOOB(p)).Render(context.Background(), &buf); err != nil {
+		h.log.Warn("results: render export", "job", p.JobID, "err", err)
+		return
+	}
+	pub.PublishBytes(ExportsTopic(p.JobID), "panel", buf.Bytes())
+}
+
+// ExportModel is the export form and panel of a job.
+type ExportModel struct {
+	JobID  string
+	Keys   []ExportKey
+	Locked bool
+	Folder string // proposed folder
+	// Progress is the job's last export, when Started.
+	Progress        export.Progress
+	Started         bool
+	Notice, Problem string
+}
+
+// HasAllowed reports whether a key may receive the export.
+func (m ExportModel) HasAllowed() bool {
+	for _, k := range m.Keys {
+		if k.Allowed {
+			return true
+		}
+	}
+	return false
+}
+
+// ExportStateText names a file's export state for people.
+func ExportStateText(s export.State) string {
+	switch s {
+	case export.Queued:
+		return "Queued"
+	case export.Running:
+		return "Uploading"
+	case export.Done:
+		return "Exported"
+	case export.Failed:
+		return "Failed"
+	case export.Canceled:
+		return "Canceled"
+	}
+	return string(s)
+}

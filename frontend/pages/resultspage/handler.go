@@ -1,0 +1,487 @@
+// Package resultspage is the results page of a job (/jobs/{id}/results): its STAC items
+// and assets (with thumbnails, sizes, checksums and copyable hrefs), their footprints,
+// GeoJSON and Cloud-Optimized GeoTIFF previews on a map, the export of the
+// ItemCollection as JSON, and the download manager's panel with live progress. The
+// backend (backend/results) does the work; this package renders and routes.
+package resultspage
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/prefs"
+	"github.com/geojobs/geojobs/backend/results"
+	"github.com/geojobs/geojobs/backend/stac"
+	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/backend/transfer"
+	"github.com/geojobs/geojobs/frontend/components"
+	"github.com/geojobs/geojobs/frontend/web"
+)
+
+// Topics of the live connection (backend/hub) for download progress.
+const TopicDownloads = "downloads"
+
+// DownloadsTopic is the topic of one job's downloads.
+func DownloadsTopic(jobID string) string { return TopicDownloads + ":" + jobID }
+
+// Results is what the page needs of backend/results.Service.
+type Results interface {
+	Items(ctx context.Context, jobID string) (*stac.ItemCollection, error)
+	Size(ctx context.Context, jobID string, a stac.Asset) (int64, bool)
+	ServeAsset(w http.ResponseWriter, r *http.Request, jobID, itemID, key string) error
+	ReadAsset(ctx context.Context, jobID, itemID, key string, limit int64) ([]byte, error)
+}
+
+// Downloads is what the page needs of backend/results.Downloads.
+type Downloads interface {
+	Start(ctx context.Context, jobID, dest string, refs []results.AssetRef) (int, error)
+	Pause(jobID, taskID string) int
+	Resume(jobID, taskID string) int
+	Cancel(jobID, taskID string) int
+	View(jobID string) results.JobProgress
+	CheckFolder(ctx context.Context, jobID, dest string) (string, error)
+}
+
+// Jobs reads stored jobs (*store.Store).
+type Jobs interface {
+	Job(ctx context.Context, id string) (store.Job, error)
+}
+
+// Publisher is the hub (*hub.Hub).
+type Publisher interface {
+	PublishBytes(topic, key string, data []byte)
+}
+
+// Deps are the page's dependencies. Publisher may be nil (no live progress).
+type Deps struct {
+	Jobs      Jobs
+	Results   Results
+	Downloads Downloads
+	Publisher Publisher
+	// Exports exports results to the user's storage; nil hides the form.
+	Exports Exports
+	// DefaultDir is the default download folder of a job (backend/results.DefaultDir).
+	DefaultDir func(jobID string) string
+	Logger     *slog.Logger
+	// Prefs gives the user's map preferences (the footprints map's tiles); nil: the defaults.
+	Prefs func(ctx context.Context) prefs.Prefs
+}
+
+// Handler serves the page.
+type Handler struct {
+	d   Deps
+	log *slog.Logger
+	mu  sync.Mutex
+	pub Publisher
+}
+
+// New returns the page's handler.
+func New(d Deps) *Handler {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.DefaultDir == nil {
+		d.DefaultDir = results.DefaultDir
+	}
+	return &Handler{d: d, log: d.Logger, pub: d.Publisher}
+}
+
+// SetDownloads sets the download manager (built after the page, whose Progress it reports to).
+func (h *Handler) SetDownloads(d Downloads) {
+	h.mu.Lock()
+	h.d.Downloads = d
+	h.mu.Unlock()
+}
+
+// SetPublisher sets the hub once it exists.
+func (h *Handler) SetPublisher(p Publisher) {
+	h.mu.Lock()
+	h.pub = p
+	h.mu.Unlock()
+}
+
+// Register adds the page's routes.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.Handle("GET /jobs/{id}/results", web.Handle(h.log, h.page))
+	mux.Handle("GET /jobs/{id}/results.json", web.Handle(h.log, h.export))
+	mux.Handle("GET /jobs/{id}/map.geojson", web.Handle(h.log, h.mapData))
+	mux.Handle("GET /jobs/{id}/outputs", web.Handle(h.log, h.outputs))
+	mux.HandleFunc("GET /jobs/{id}/assets/{item}/{asset}", h.asset)
+	mux.Handle("GET /jobs/{id}/downloads", web.Handle(h.log, h.panel))
+	mux.Handle("POST /jobs/{id}/downloads", web.Handle(h.log, h.start))
+	mux.Handle("POST /jobs/{id}/downloads/check", web.Handle(h.log, h.checkFolder))
+	mux.Handle("POST /jobs/{id}/downloads/{op}", web.Handle(h.log, h.control))
+	mux.Handle("POST /jobs/{id}/downloads/{task}/{op}", web.Handle(h.log, h.control))
+	mux.Handle("GET /jobs/{id}/exports", web.Handle(h.log, h.exportPanel))
+	mux.Handle("POST /jobs/{id}/exports", web.Handle(h.log, h.startExport))
+	mux.Handle("POST /jobs/{id}/exports/cancel", web.Handle(h.log, h.cancelExport))
+}
+
+func (h *Handler) items(ctx context.Context, id string) (store.Job, *stac.ItemCollection, error) {
+	j, err := h.d.Jobs.Job(ctx, id)
+	if err != nil {
+		return j, nil, err
+	}
+	ic, err := h.d.Results.Items(ctx, id)
+	if errors.Is(err, results.ErrNotReady) {
+		return j, nil, noResults(j)
+	}
+	return j, ic, err
+}
+
+// noResults says why a job has no results, and links back to it.
+func noResults(j store.Job) error {
+	e := &web.UserError{Status: http.StatusNotFound, Title: "No results yet",
+		Detail: "This job has no results to show yet: it is " + j.Status + ".",
+		Link:   "/jobs/" + j.ID, LinkText: "Back to the job"}
+	switch j.Status {
+	case ogcapi.StatusFailed:
+		e.Title, e.Detail = "The job failed", "A failed job has no results. Its page shows what the server said."
+	case ogcapi.StatusDismissed:
+		e.Title, e.Detail = "The job was dismissed", "A dismissed job has no results."
+	}
+	return e
+}
+
+// outputs is the Outputs card alone, which the job page loads.
+func (h *Handler) outputs(w http.ResponseWriter, r *http.Request) error {
+	j, ic, err := h.items(r.Context(), r.PathValue("id"))
+	if err != nil {
+		// In place, not as a page: the job page asked for a part of itself.
+		_, title, detail := web.Describe(err)
+		return OutputsError(title+": "+detail).Render(r.Context(), w)
+	}
+	return OutputsCard(j.ID, outputViews(j.ID, ic), true).Render(r.Context(), w)
+}
+
+func (h *Handler) page(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	j, ic, err := h.items(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	m := Model{Job: j, Dest: h.d.DefaultDir(j.ID), Downloads: h.d.Downloads.View(j.ID), TotalItems: len(ic.Features),
+		Export: h.exportModel(ctx, j.ID), Map: prefs.Defaults(), Outputs: outputViews(j.ID, ic)}
+	if h.d.Prefs != nil {
+		m.Map = h.d.Prefs(ctx)
+	}
+	if len(j.AOI) > 0 {
+		m.AOI = string(j.AOI)
+	}
+	for _, it := range ic.Features {
+		if it != nil {
+			m.TotalAssets += len(it.Assets)
+		}
+	}
+	q := r.URL.Query()
+	if focus := q.Get("item"); focus != "" {
+		m.Focus = focus
+		for _, it := range ic.Features {
+			if it != nil && it.ID == focus {
+				keys := it.AssetKeys()
+				m.AssetPages = max(1, (len(keys)+AssetsPerPage-1)/AssetsPerPage)
+				m.AssetPage = clamp(atoi(q.Get("apage")), 1, m.AssetPages)
+				keys = keys[(m.AssetPage-1)*AssetsPerPage : min(len(keys), m.AssetPage*AssetsPerPage)]
+				m.Items = []ItemView{h.itemView(ctx, j.ID, it, keys, 0)}
+			}
+		}
+		if m.Items == nil {
+			return web.NotFound("The results have no item " + focus + ".")
+		}
+	} else {
+		m.Pages = max(1, (len(ic.Features)+ItemsPerPage-1)/ItemsPerPage)
+		m.Page = clamp(atoi(q.Get("page")), 1, m.Pages)
+		for _, it := range ic.Features[(m.Page-1)*ItemsPerPage : min(len(ic.Features), m.Page*ItemsPerPage)] {
+			if it == nil {
+				continue
+			}
+			keys := it.AssetKeys()
+			more := max(0, len(keys)-AssetsPerItem)
+			m.Items = append(m.Items, h.itemView(ctx, j.ID, it, keys[:min(len(keys), AssetsPerItem)], more))
+		}
+	}
+	h.sizes(ctx, j.ID, m.Items, ic)
+	return web.Render(w, r, web.Page{Title: "Results of " + j.ProcessID, Section: components.SectionJobs,
+		Content: View(m), Fragments: []string{"downloads", "exports"}})
+}
+
+func (h *Handler) itemView(ctx context.Context, jobID string, it *stac.Item, keys []string, more int) ItemView {
+	v := ItemView{ID: it.ID, Title: title(it), More: more, Props: itemProps(it)}
+	if t, ok := it.Datetime(); ok {
+		v.Datetime = t.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	for _, k := range keys {
+		a := it.Assets[k]
+		av := AssetView{Key: k, Title: firstOf(a.Title, k), Type: a.Type, Href: a.Href, Roles: a.Roles, Checksum: a.Checksum(),
+			Proxy: AssetURL(jobID, it.ID, k), Ref: RefValue(it.ID, k), Alternates: alternates(a)}
+		av.Image = isImage(a) && (hasRole(a, "thumbnail", "overview", "visual") || len(a.Roles) == 0)
+		v.Assets = append(v.Assets, av)
+	}
+	return v
+}
+
+// sizes fills in the sizes of the assets shown: file:size, else the source's answer
+// (HEAD), asked for at most 8 at a time and for at most 3 s in all.
+func (h *Handler) sizes(ctx context.Context, jobID string, items []ItemView, ic *stac.ItemCollection) {
+	byID := map[string]*stac.Item{}
+	for _, it := range ic.Features {
+		if it != nil {
+			byID[it.ID] = it
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i := range items {
+		it := byID[items[i].ID]
+		for k := range items[i].Assets {
+			av := &items[i].Assets[k]
+			a := it.Assets[av.Key]
+			if n, ok := a.Size(); ok {
+				av.Size = Bytes(n)
+				continue
+			}
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				if n, ok := h.d.Results.Size(ctx, jobID, a); ok {
+					av.Size = Bytes(n)
+				} else {
+					av.Size = "unknown"
+				}
+			})
+		}
+	}
+	wg.Wait()
+}
+
+func (h *Handler) export(w http.ResponseWriter, r *http.Request) error {
+	j, ic, err := h.items(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(ic, "", "  ")
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/geo+json")
+	w.Header().Set("Content-Disposition", `attachment; filename="results-`+safeFile(j.ID)+`.json"`)
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// Limits of the map's data: GeoJSON assets drawn, and their size.
+const (
+	maxMapGeoJSON      = 5
+	maxMapGeoJSONBytes = 8 << 20
+)
+
+// mapData is the map's FeatureCollection (the page cannot embed it: HTMX drops script
+// blocks from swapped content): the items' footprints with COG preview URLs, then the
+// features of the results' GeoJSON assets.
+func (h *Handler) mapData(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	j, ic, err := h.items(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	fc, geo := footprintFeatures(j.ID, ic.Features)
+	fc = append(fc, outputFeatures(ic)...)
+	for i, g := range geo {
+		if i == maxMapGeoJSON {
+			break
+		}
+		b, err := h.d.Results.ReadAsset(ctx, j.ID, g.Item, g.Asset, maxMapGeoJSONBytes)
+		if err != nil {
+			h.log.Debug("results: GeoJSON asset for the map", "job", j.ID, "asset", g.Asset, "err", err)
+			continue
+		}
+		fc = append(fc, geoJSONFeatures(b, g.Item+" / "+g.Asset)...)
+	}
+	w.Header().Set("Content-Type", "application/geo+json")
+	w.Header().Set("Cache-Control", "private, max-age=60")
+	return json.NewEncoder(w).Encode(map[string]any{"type": "FeatureCollection", "features": fc})
+}
+
+// asset is the proxy route; its errors are short texts (it serves <img> and range reads).
+func (h *Handler) asset(w http.ResponseWriter, r *http.Request) {
+	err := h.d.Results.ServeAsset(w, r, r.PathValue("id"), r.PathValue("item"), r.PathValue("asset"))
+	if err == nil {
+		return
+	}
+	status, msg := results.Status(err)
+	if errors.Is(err, store.ErrNotFound) {
+		status, msg = http.StatusNotFound, "No such job."
+	}
+	if status >= 500 {
+		h.log.Debug("asset proxy", "job", r.PathValue("id"), "status", status, "err", err)
+	}
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	http.Error(w, msg, status)
+}
+
+func (h *Handler) panel(w http.ResponseWriter, r *http.Request) error {
+	j, err := h.d.Jobs.Job(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return DownloadsPanel(j.ID, h.d.Downloads.View(j.ID), "", "").Render(r.Context(), w)
+}
+
+func (h *Handler) start(w http.ResponseWriter, r *http.Request) error {
+	j, err := h.d.Jobs.Job(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return web.BadRequest("The form could not be read.")
+	}
+	dest := r.PostForm.Get("dest")
+	if dest == "" {
+		dest = h.d.DefaultDir(j.ID)
+	}
+	var refs []results.AssetRef
+	if r.PostForm.Get("all") == "" {
+		for _, v := range r.PostForm["asset"] {
+			if ref, ok := ParseRef(v); ok {
+				refs = append(refs, ref)
+			}
+		}
+		if len(refs) == 0 {
+			return h.renderPanel(w, r, j.ID, "", "Select the assets to download first, or use Download all.")
+		}
+	}
+	n, err := h.d.Downloads.Start(r.Context(), j.ID, dest, refs)
+	notice, problem := "", ""
+	if n > 0 {
+		notice = web.Count(n, "file", "files") + " queued into " + dest + "."
+	}
+	if err != nil {
+		if errors.Is(err, results.ErrNotReady) || errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if why, ok := folderProblem(err); ok {
+			return h.renderPanel(w, r, j.ID, "", "Nothing was queued: "+why)
+		}
+		problem = "Some assets were not queued: " + err.Error()
+	}
+	return h.renderPanel(w, r, j.ID, notice, problem)
+}
+
+// checkFolder checks the folder typed, before anything is queued.
+func (h *Handler) checkFolder(w http.ResponseWriter, r *http.Request) error {
+	j, err := h.d.Jobs.Job(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return web.BadRequest("The form could not be read.")
+	}
+	dest, err := h.d.Downloads.CheckFolder(r.Context(), j.ID, r.PostForm.Get("dest"))
+	if why, ok := folderProblem(err); ok {
+		return FolderCheck("", why).Render(r.Context(), w)
+	}
+	if err != nil {
+		return err
+	}
+	return FolderCheck("Files will go to "+dest+".", "").Render(r.Context(), w)
+}
+
+// folderProblem is the reason a destination folder was refused, for people.
+func folderProblem(err error) (string, bool) {
+	if !errors.Is(err, results.ErrBadFolder) {
+		return "", false
+	}
+	var te *transfer.Error
+	if errors.As(err, &te) {
+		return upperFirst(te.Error()) + ".", true
+	}
+	return "the folder cannot be used.", true
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func (h *Handler) control(w http.ResponseWriter, r *http.Request) error {
+	id, task, op := r.PathValue("id"), r.PathValue("task"), r.PathValue("op")
+	if _, err := h.d.Jobs.Job(r.Context(), id); err != nil {
+		return err
+	}
+	var n int
+	switch op {
+	case "pause":
+		n = h.d.Downloads.Pause(id, task)
+	case "resume":
+		n = h.d.Downloads.Resume(id, task)
+	case "cancel":
+		n = h.d.Downloads.Cancel(id, task)
+	default:
+		return web.NotFound("No such action: " + op + ".")
+	}
+	if n == 0 && task != "" {
+		return web.NotFound("No such download.")
+	}
+	return h.renderPanel(w, r, id, "", "")
+}
+
+func (h *Handler) renderPanel(w http.ResponseWriter, r *http.Request, jobID, notice, problem string) error {
+	c := DownloadsPanel(jobID, h.d.Downloads.View(jobID), notice, problem)
+	if web.IsHTMX(r) {
+		return c.Render(r.Context(), w)
+	}
+	http.Redirect(w, r, "/jobs/"+jobID+"/results", http.StatusSeeOther)
+	return nil
+}
+
+// Progress publishes a job's download panel to the pages showing it; it suits
+// backend/results.DownloadsOptions.OnProgress.
+func (h *Handler) Progress(p results.JobProgress) {
+	h.mu.Lock()
+	pub := h.pub
+	h.mu.Unlock()
+	if pub == nil {
+		return
+	}
+	var buf bytes.Buffer
+	if err := templ.Component(DownloadsPanelOOB(p.JobID, p)).Render(context.Background(), &buf); err != nil {
+		h.log.Warn("results: render downloads", "job", p.JobID, "err", err)
+		return
+	}
+	pub.PublishBytes(DownloadsTopic(p.JobID), "panel", buf.Bytes())
+}
+
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 1
+	}
+	return n
+}
+
+func clamp(v, lo, hi int) int { return max(lo, min(v, hi)) }
+
+func safeFile(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}

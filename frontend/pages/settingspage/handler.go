@@ -1,0 +1,95 @@
+// Package settingspage is the Settings page: preferences (map tiles, AOI warning, downloads
+// folder, notifications), where geojobs keeps its files, and the version.
+package settingspage
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/geojobs/geojobs/backend/prefs"
+	"github.com/geojobs/geojobs/frontend/components"
+	"github.com/geojobs/geojobs/frontend/pages/jobspage"
+	"github.com/geojobs/geojobs/frontend/web"
+)
+
+// Deps are what the page needs.
+type Deps struct {
+	Settings prefs.Settings
+	Paths    Paths
+	Version  string
+	// KeystoreState describes the keystore (e.g. "locked, protected by a passphrase").
+	KeystoreState func() string
+	Logger        *slog.Logger
+}
+
+// Handler serves the page.
+type Handler struct{ d Deps }
+
+// New returns the page's handler.
+func New(d Deps) *Handler {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.KeystoreState == nil {
+		d.KeystoreState = func() string { return "unknown" }
+	}
+	return &Handler{d: d}
+}
+
+// Register adds the page's routes.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.Handle("GET /settings", web.Handle(h.d.Logger, h.show))
+	mux.Handle("POST /settings", web.Handle(h.d.Logger, h.save))
+}
+
+func (h *Handler) model(ctx context.Context) Model {
+	v, ok, err := h.d.Settings.Setting(ctx, jobspage.SettingNotify)
+	return Model{
+		Version: h.d.Version, Paths: h.d.Paths, KeystoreState: h.d.KeystoreState(),
+		Prefs:  prefs.Load(ctx, h.d.Settings),
+		Notify: jobspage.NotifyModel{On: err != nil || !ok || v != "off", Back: "/settings"},
+	}
+}
+
+func (h *Handler) show(w http.ResponseWriter, r *http.Request) error {
+	m := h.model(r.Context())
+	m.Saved = r.URL.Query().Get("saved") == "1"
+	return web.Render(w, r, web.Page{Title: "Settings", Section: components.SectionSettings, Content: View(m)})
+}
+
+// MaxForm is the largest preferences form accepted. A bigger one is refused as a
+// whole: reading it partly would save empty fields, that is, reset every preference.
+const MaxForm = 64 << 10
+
+func (h *Handler) save(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxForm)
+	if err := r.ParseForm(); err != nil {
+		return &web.UserError{Status: http.StatusRequestEntityTooLarge, Title: "Nothing was saved",
+			Detail: "The settings form is too large or unreadable; your preferences are unchanged."}
+	}
+	in := prefs.Input{TilesURL: r.PostFormValue("tiles_url"), WarnKm2: r.PostFormValue("warn_km2"),
+		DownloadsDir: r.PostFormValue("downloads_dir"), AllowPrivate: r.PostFormValue("allow_private")}
+	// An empty or default value is stored as "use the default".
+	if in.TilesURL == prefs.DefaultTilesURL {
+		in.TilesURL = ""
+	}
+	if in.DownloadsDir == prefs.DefaultDownloadsDir() {
+		in.DownloadsDir = ""
+	}
+	errs, err := prefs.Save(r.Context(), h.d.Settings, in)
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		m := h.model(r.Context())
+		m.Input, m.Errors = &in, map[string]string{}
+		for _, e := range errs {
+			m.Errors[e.Field] = e.Msg
+		}
+		return web.Render(w, r, web.Page{Title: "Settings", Section: components.SectionSettings,
+			Content: View(m), Status: http.StatusUnprocessableEntity})
+	}
+	web.Redirect(w, r, "/settings?saved=1")
+	return nil
+}
