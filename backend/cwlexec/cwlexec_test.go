@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/geojobs/geojobs/backend/localep/cwl"
+	"github.com/geojobs/geojobs/backend/transfer"
 )
 
 func write(t *testing.T, path, body string) {
@@ -87,32 +91,41 @@ outputs: {}
 	if err != nil {
 		t.Fatal(err)
 	}
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/data/in.tif" {
+			http.NotFound(w, r)
+			return
+		}
+		io.WriteString(w, "x")
+	}))
+	defer files.Close()
+	stage := &Transfer{Sources: transfer.DefaultMux(nil)}
 	in := map[string]json.RawMessage{
 		"s": json.RawMessage(`{"value":"hi"}`), "n": json.RawMessage(`4`), "x": json.RawMessage(`2.5`),
 		"b": json.RawMessage(`true`), "e": json.RawMessage(`"b"`), "arr": json.RawMessage(`["p","q"]`),
-		"f": json.RawMessage(`{"href":"https://example.com/data/in.tif"}`),
+		"f": json.RawMessage(`{"href":"` + files.URL + `/data/in.tif"}`),
 	}
 	dir := t.TempDir()
-	var fetched string
-	order, err := Order(context.Background(), in, wf.Inputs, dir, func(_ context.Context, href, dest string) error {
-		fetched = href
-		return os.WriteFile(dest, []byte("x"), 0o644)
-	})
+	order, err := Order(context.Background(), in, wf.Inputs, dir, stage)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b, _ := json.Marshal(order)
-	want := `{"arr":["p","q"],"b":true,"e":"b","f":{"class":"File","path":"` + filepath.Join(dir, "inputs", "f", "1-in.tif") + `"},"n":4,"s":"hi","x":2.5}`
-	if string(b) != want || fetched != "https://example.com/data/in.tif" {
+	fpath := filepath.Join(dir, "inputs", "f", "1-in.tif")
+	want := `{"arr":["p","q"],"b":true,"e":"b","f":{"class":"File","path":"` + fpath + `"},"n":4,"s":"hi","x":2.5}`
+	if string(b) != want {
 		t.Errorf("order %s\nwant  %s", b, want)
 	}
+	if got, _ := os.ReadFile(fpath); string(got) != "x" {
+		t.Errorf("downloaded %q", got)
+	}
 	in["e"] = json.RawMessage(`"c"`)
-	if _, err := Order(context.Background(), in, wf.Inputs, dir, nil); err == nil || !strings.Contains(err.Error(), "not one of") {
+	if _, err := Order(context.Background(), in, wf.Inputs, dir, stage); err == nil || !strings.Contains(err.Error(), "not one of") {
 		t.Errorf("enum: %v", err)
 	}
 	in["e"] = json.RawMessage(`"a"`)
 	in["f"] = json.RawMessage(`"file:///etc/passwd"`)
-	if _, err := Order(context.Background(), in, wf.Inputs, dir, nil); err == nil || !strings.Contains(err.Error(), "http(s)") {
+	if _, err := Order(context.Background(), in, wf.Inputs, dir, stage); err == nil || !strings.Contains(err.Error(), "does not read file: URLs") || !strings.Contains(err.Error(), "https://") {
 		t.Errorf("file URL: %v", err)
 	}
 }

@@ -15,17 +15,17 @@ import (
 	"github.com/geojobs/geojobs/backend/localep/cwl"
 )
 
-// Fetch downloads href (http or https) to the file dest.
-type Fetch func(ctx context.Context, href, dest string) error
-
 // Order turns the inputs of an execute request into a CWL job order for params:
-// literals as they are, qualified values unwrapped, arrays element by element, and
-// File inputs — given by reference (a URI string or {"href": …}), downloaded into
-// dir/inputs first, or uploaded in-line ({"value": …}, base64 with "encoding":
-// "base64") — as {"class": "File", "path": …}. Absent inputs are left out, so
-// cwltool applies the package's defaults.
-func Order(ctx context.Context, inputs map[string]json.RawMessage, params []cwl.Param, dir string, fetch Fetch) (map[string]any, error) {
+// literals as they are, qualified values unwrapped, arrays element by element, File
+// inputs — given by reference (a URI string or {"href": …}), or uploaded in-line
+// ({"value": …}, base64 with "encoding": "base64") — as {"class": "File", "path": …},
+// and Directory inputs given by reference (see Transfer) as {"class": "Directory",
+// "path": …}. References are staged into dir/inputs by stage, after every input has
+// been checked: an input refused leaves nothing downloaded. Absent inputs are left
+// out, so cwltool applies the package's defaults.
+func Order(ctx context.Context, inputs map[string]json.RawMessage, params []cwl.Param, dir string, stage Stager) (map[string]any, error) {
 	order := map[string]any{}
+	var pending []func() error
 	for _, p := range params {
 		raw, ok := inputs[p.ID]
 		if !ok || strings.TrimSpace(string(raw)) == "null" {
@@ -37,21 +37,35 @@ func Order(ctx context.Context, inputs map[string]json.RawMessage, params []cwl.
 		if err := dec.Decode(&v); err != nil {
 			return nil, fmt.Errorf("input %q is not JSON: %v", p.ID, err)
 		}
-		c := converter{ctx: ctx, dir: filepath.Join(dir, "inputs", p.ID), fetch: fetch}
+		c := converter{ctx: ctx, dir: filepath.Join(dir, "inputs", p.ID), stage: stage}
 		cv, err := c.convert(p.Type, v, "")
 		if err != nil {
 			return nil, fmt.Errorf("input %q: %w", p.ID, err)
 		}
 		order[p.ID] = cv
+		for _, f := range c.pending {
+			pending = append(pending, func() error {
+				if err := f(); err != nil {
+					return fmt.Errorf("input %q: %w", p.ID, err)
+				}
+				return nil
+			})
+		}
+	}
+	for _, f := range pending {
+		if err := f(); err != nil {
+			return nil, err
+		}
 	}
 	return order, nil
 }
 
 type converter struct {
-	ctx   context.Context
-	dir   string
-	fetch Fetch
-	n     int
+	ctx     context.Context
+	dir     string
+	stage   Stager
+	n       int
+	pending []func() error // downloads, run once every input is checked
 }
 
 func unwrap(v any) (inner any, qualified map[string]any) {
@@ -68,7 +82,7 @@ func (c *converter) convert(t cwl.Type, v any, where string) (any, error) {
 	case "File":
 		return c.file(v, where)
 	case "Directory":
-		return nil, fmt.Errorf("%sDirectory inputs are not supported by the built-in endpoint (give the files as File inputs)", where)
+		return c.directory(v, where)
 	case "array":
 		inner, _ := unwrap(v)
 		arr, ok := inner.([]any)
@@ -180,25 +194,69 @@ func (c *converter) file(v any, where string) (any, error) {
 	default:
 		return nil, fmt.Errorf("%sa File is a URI, {\"href\": URI} or an upload {\"value\": …}", where)
 	}
-	u, err := url.Parse(href)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%sa File reference must be an http(s) URL, got %q", where, href)
+	if c.stage == nil {
+		return nil, fmt.Errorf("%sinputs given by reference cannot be read here", where)
 	}
-	base := path.Base(u.Path)
-	if base == "/" || base == "." || base == "" {
-		base = "input"
+	if err := c.stage.CheckFile(href); err != nil {
+		return nil, fmt.Errorf("%s%w", where, err)
 	}
-	base = strings.Map(func(r rune) rune {
+	u, _ := url.Parse(href)
+	dest := filepath.Join(c.dir, fmt.Sprintf("%d-%s", c.n, safeBase(u.Path, "input")))
+	c.pending = append(c.pending, func() error {
+		if err := c.stage.File(c.ctx, href, dest); err != nil {
+			return fmt.Errorf("%sdownloading %s: %w", where, u.Redacted(), err)
+		}
+		return nil
+	})
+	return map[string]any{"class": "File", "path": dest}, nil
+}
+
+// directory makes a CWL Directory of a reference.
+func (c *converter) directory(v any, where string) (any, error) {
+	c.n++
+	href := ""
+	switch t := v.(type) {
+	case string:
+		href = t
+	case map[string]any:
+		href, _ = t["href"].(string)
+	}
+	if href == "" {
+		return nil, fmt.Errorf("%sa Directory is given by reference (a URI or {\"href\": URI}) to a folder geojobs can list (s3://, dav://, davs://) or to a STAC catalog; it cannot be uploaded in-line", where)
+	}
+	if c.stage == nil {
+		return nil, fmt.Errorf("%sinputs given by reference cannot be read here", where)
+	}
+	if err := c.stage.CheckDirectory(href); err != nil {
+		return nil, fmt.Errorf("%s%w", where, err)
+	}
+	u, _ := url.Parse(href)
+	name := safeBase(strings.TrimSuffix(u.Path, "/"), "folder")
+	if strings.HasSuffix(strings.ToLower(name), ".json") {
+		name = safeBase(path.Dir(u.Path), "catalog") // the catalog's folder
+	}
+	dest := filepath.Join(c.dir, fmt.Sprintf("%d-%s", c.n, name))
+	c.pending = append(c.pending, func() error {
+		if err := c.stage.Directory(c.ctx, href, dest); err != nil {
+			return fmt.Errorf("%sstaging %s: %w", where, u.Redacted(), err)
+		}
+		return nil
+	})
+	return map[string]any{"class": "Directory", "path": dest}, nil
+}
+
+// safeBase is the last element of p made safe as a file name, or def.
+func safeBase(p, def string) string {
+	base := path.Base(p)
+	if base == "/" || base == "." || base == "" || base == ".." {
+		return def
+	}
+	return strings.Map(func(r rune) rune {
 		if r == '/' || r == '\\' || r < ' ' {
 			return '_'
 		}
 		return r
 	}, base)
-	dest := filepath.Join(c.dir, fmt.Sprintf("%d-%s", c.n, base))
-	if err := c.fetch(c.ctx, href, dest); err != nil {
-		return nil, fmt.Errorf("%sdownloading %s: %w", where, u.Redacted(), err)
-	}
-	return map[string]any{"class": "File", "path": dest}, nil
 }
 
 func extFor(mt any) string {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/geojobs/geojobs/backend/cwlexec"
 	"github.com/geojobs/geojobs/backend/localep/cwl"
+	"github.com/geojobs/geojobs/backend/transfer"
+	"github.com/geojobs/geojobs/backend/transfer/httpget"
 	"github.com/spf13/afero"
 )
 
@@ -112,7 +114,7 @@ func (s *Server) runPackage(ctx context.Context, rc *runContext, pkg *deployedPa
 		}
 	}()
 	rc.Progress(0, fmt.Sprintf("preparing the inputs (cwltool %s: %s)", choice.Flag, choice.Reason))
-	order, err := cwlexec.Order(ctx, inputs, wf.Inputs, dir, s.fetchTo)
+	order, err := cwlexec.Order(ctx, inputs, wf.Inputs, dir, &cwlexec.Transfer{Sources: s.inputs})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
@@ -166,28 +168,15 @@ func (s *Server) runPackage(ctx context.Context, rc *runContext, pkg *deployedPa
 	return results, nil
 }
 
-// fetchTo downloads an input given by reference.
-func (s *Server) fetchTo(ctx context.Context, href, dest string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, href, nil)
-	if err != nil {
-		return err
+// inputSources is Options.Inputs, or by default http(s) through Options.HTTPClient's
+// transport (no overall timeout: the job's context bounds a download).
+func inputSources(opts Options) *transfer.Mux {
+	if opts.Inputs != nil {
+		return opts.Inputs
 	}
-	// No overall timeout (inputs may be large): the job's context bounds the download.
-	resp, err := (&http.Client{Transport: s.client.Transport}).Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s", resp.Status)
-	}
-	f, err := os.Create(dest)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	m := transfer.NewMux()
+	h := httpget.New(httpget.Options{Client: &http.Client{Transport: opts.HTTPClient.Transport}, UserAgent: "geojobs"})
+	m.Register("http", h)
+	m.Register("https", h)
+	return m
 }

@@ -34,6 +34,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/synthstac"
+	"github.com/geojobs/geojobs/backend/transfer"
 	"github.com/spf13/afero"
 )
 
@@ -55,6 +56,11 @@ type Options struct {
 	MaxPackageBytes int64
 	// CWL configures the runs of deployed packages with cwltool.
 	CWL CWLOptions
+	// Inputs reads the File and Directory inputs of deployed packages given by
+	// reference (see cwlexec.Transfer): the app passes its download drivers, with the
+	// keystore's keys (http(s), s3://, dav://, davs://). Default: http(s) through
+	// HTTPClient's transport.
+	Inputs *transfer.Mux
 }
 
 // Server is the local endpoint. Create it with New; it is safe for concurrent use.
@@ -67,8 +73,9 @@ type Server struct {
 	client   *http.Client
 	maxPkg   int64
 
-	stac *synthstac.API // the STAC API of synthetic scenes at /stac/
-	cwl  *cwlRuns       // runs deployed packages
+	stac   *synthstac.API // the STAC API of synthetic scenes at /stac/
+	cwl    *cwlRuns       // runs deployed packages
+	inputs *transfer.Mux  // reads package inputs given by reference
 
 	ctx    context.Context // cancelled with errShutdown by Close
 	cancel context.CancelCauseFunc
@@ -120,6 +127,7 @@ func New(opts Options) (*Server, error) {
 		processes: map[string]*process{},
 	}
 	s.ctx, s.cancel = context.WithCancelCause(context.Background())
+	s.inputs = inputSources(opts)
 	s.stac = synthstac.New(func(r *http.Request) string { return s.baseURL(r) + "/stac" })
 	var err error
 	if s.cwl, err = newCWLRuns(opts); err != nil {

@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"net/url"
+	"sort"
 	"strings"
 	"sync"
 
@@ -56,4 +57,16 @@ func (m *Mux) Source(u *url.URL) (driver.Source, error) {
 		return s, nil
 	}
 	return nil, driver.Errorf(InvalidArgument, "transfer: no driver for scheme %q", u.Scheme)
+}
+
+// Schemes returns the schemes m serves, sorted.
+func (m *Mux) Schemes() []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	s := make([]string, 0, len(m.schemes))
+	for k := range m.schemes {
+		s = append(s, k)
+	}
+	sort.Strings(s)
+	return s
 }
