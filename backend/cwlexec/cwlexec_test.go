@@ -166,3 +166,76 @@ func TestChooseContainers(t *testing.T) {
 		t.Errorf("check: %v", err)
 	}
 }
+
+// Progress follows cwltool's log: each step started and finished moves it forward,
+// never back, and the whole log reaches Log.
+func TestRunReportsSteps(t *testing.T) {
+	pkg := []byte(`cwlVersion: v1.2
+$graph:
+- class: Workflow
+  id: two
+  inputs: {word: string}
+  outputs:
+    out: {type: File, outputSource: second/out}
+  steps:
+    first:
+      run: "#say"
+      in: {word: word}
+      out: [out]
+    second:
+      run: "#upper"
+      in: {file: first/out}
+      out: [out]
+- class: CommandLineTool
+  id: say
+  baseCommand: echo
+  stdout: said.txt
+  inputs: {word: {type: string, inputBinding: {position: 1}}}
+  outputs: {out: {type: stdout}}
+- class: CommandLineTool
+  id: upper
+  baseCommand: [tr, a-z, A-Z]
+  stdin: $(inputs.file.path)
+  stdout: upper.txt
+  inputs: {file: File}
+  outputs: {out: {type: stdout}}
+`)
+	type report struct {
+		pct int
+		msg string
+	}
+	var reports []report
+	var log []string
+	r := Runner{Containers: NoContainer}
+	out, err := r.Run(context.Background(), Job{
+		Dir: t.TempDir(), Package: pkg, Target: "two", Order: map[string]any{"word": "hello"},
+		Choice: Choice{Flag: "--no-container", Reason: "test"}, Steps: 2,
+		Log:      func(line string) { log = append(log, line) },
+		Progress: func(pct int, msg string) { reports = append(reports, report{pct, msg}) },
+	})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, strings.Join(log, "\n"))
+	}
+	if f, _ := out["out"].(map[string]any); f["class"] != "File" {
+		t.Errorf("out: %v", out)
+	}
+	var msgs []string
+	last := -1
+	for _, rep := range reports {
+		if rep.pct < last || rep.pct > 99 {
+			t.Errorf("progress went from %d to %d", last, rep.pct)
+		}
+		last = rep.pct
+		msgs = append(msgs, rep.msg)
+	}
+	want := []string{
+		"step first started (0 of 2 steps done)", "step first success (1 of 2 steps done)",
+		"step second started (1 of 2 steps done)", "step second success (2 of 2 steps done)",
+	}
+	if strings.Join(msgs, "|") != strings.Join(want, "|") || last != 99 {
+		t.Errorf("progress %v", reports)
+	}
+	if all := strings.Join(log, "\n"); !strings.Contains(all, "Final process status is success") || !strings.Contains(all, "geojobs: --no-container (test)") {
+		t.Errorf("log:\n%s", all)
+	}
+}

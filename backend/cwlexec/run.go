@@ -92,17 +92,18 @@ func (r *Runner) Choose(hasDocker bool) (Choice, error) {
 	}
 	switch setting {
 	case NoContainer:
-		return Choice{"--no-container", "the endpoint is set to run packages without containers: the tools must be installed on this computer"}, nil
+		return Choice{"--no-container", "set to run without containers: running the tools installed on this computer"}, nil
 	case Podman:
-		if _, err := r.lookPath("podman"); err != nil {
-			return Choice{}, errors.New("the endpoint is set to run containers with podman, and podman is not installed (Debian package podman)")
+		path, err := r.lookPath("podman")
+		if err != nil {
+			return Choice{}, errors.New("set to run containers with podman, and podman is not installed (Debian package podman)")
 		}
-		return Choice{"--podman", "the package asks for containers (DockerRequirement); the endpoint runs them with podman"}, nil
+		return Choice{"--podman", "set to run containers with podman (" + path + ")"}, nil
 	}
-	if _, err := r.lookPath("podman"); err == nil {
-		return Choice{"--podman", "the package asks for containers (DockerRequirement) and podman is installed"}, nil
+	if path, err := r.lookPath("podman"); err == nil {
+		return Choice{"--podman", "podman found (" + path + "): running the package's containers (DockerRequirement) with podman"}, nil
 	}
-	return Choice{"--no-container", "the package asks for containers (DockerRequirement) but podman is not installed: its tools must be installed on this computer"}, nil
+	return Choice{"--no-container", "podman not found: running the tools installed on this computer instead of the package's containers"}, nil
 }
 
 // Job is one run of a package.

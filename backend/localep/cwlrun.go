@@ -8,19 +8,21 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/geojobs/geojobs/backend/cwlexec"
 	"github.com/geojobs/geojobs/backend/localep/cwl"
+	"github.com/geojobs/geojobs/backend/prefs"
 	"github.com/geojobs/geojobs/backend/transfer"
 	"github.com/geojobs/geojobs/backend/transfer/httpget"
 	"github.com/spf13/afero"
 )
 
-// Settings of the runs of deployed packages (Options.CWL).
+// Settings of the runs of deployed packages (Options.CWL): the working folders kept.
 const (
-	KeepFailed = "failed" // keep the working folders of failed runs (the default)
-	KeepAll    = "all"
-	KeepNone   = "none"
+	KeepFailed = prefs.KeepFailed // keep the working folders of failed runs (the default)
+	KeepAll    = prefs.KeepAll
+	KeepNone   = prefs.KeepNone
 )
 
 // CWLOptions configures how deployed CWL packages run.
@@ -37,20 +39,22 @@ type CWLOptions struct {
 	MaxRuns int    // cwltool runs at once, default 2
 }
 
-// cwlRuns runs deployed packages.
+// cwlRuns runs deployed packages. Its settings change with ApplyPackageRuns and
+// apply to the next run.
 type cwlRuns struct {
-	runner cwlexec.Runner
-	dir    string
-	keep   string
-	sem    chan struct{}
+	cwltool string
+	dir     string
+
+	mu         sync.Mutex
+	containers cwlexec.Containers
+	keep       string
+	max        int
+	running    int
+	changed    chan struct{} // closed when a slot frees or the limit changes
 }
 
 func newCWLRuns(opts Options) (*cwlRuns, error) {
 	o := opts.CWL
-	containers, err := cwlexec.ParseContainers(o.Containers)
-	if err != nil {
-		return nil, fmt.Errorf("localep: %w", err)
-	}
 	dir := o.WorkDir
 	if dir == "" {
 		if _, osfs := opts.Fs.(*afero.OsFs); osfs {
@@ -59,20 +63,107 @@ func newCWLRuns(opts Options) (*cwlRuns, error) {
 			dir = filepath.Join(os.TempDir(), "geojobs-cwl-runs")
 		}
 	}
-	switch o.Keep {
+	r := &cwlRuns{cwltool: o.Cwltool, dir: dir, changed: make(chan struct{})}
+	if err := r.set(prefs.PackageRuns{Containers: o.Containers, Keep: o.Keep, MaxRuns: o.MaxRuns}); err != nil {
+		return nil, fmt.Errorf("localep: %w", err)
+	}
+	return r, nil
+}
+
+// set validates and applies p ("" and 0 are the defaults).
+func (r *cwlRuns) set(p prefs.PackageRuns) error {
+	containers, err := cwlexec.ParseContainers(p.Containers)
+	if err != nil {
+		return err
+	}
+	switch p.Keep {
 	case "":
-		o.Keep = KeepFailed
+		p.Keep = KeepFailed
 	case KeepFailed, KeepAll, KeepNone:
 	default:
-		return nil, fmt.Errorf("localep: CWL.Keep must be %q, %q or %q, got %q", KeepFailed, KeepAll, KeepNone, o.Keep)
+		return fmt.Errorf("working folders to keep must be %q, %q or %q, got %q", KeepFailed, KeepAll, KeepNone, p.Keep)
 	}
-	if o.MaxRuns <= 0 {
-		o.MaxRuns = 2
+	if p.MaxRuns <= 0 {
+		p.MaxRuns = prefs.DefaultMaxRuns
 	}
-	return &cwlRuns{
-		runner: cwlexec.Runner{Cwltool: o.Cwltool, Containers: containers},
-		dir:    dir, keep: o.Keep, sem: make(chan struct{}, o.MaxRuns),
-	}, nil
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.containers, r.keep, r.max = containers, p.Keep, p.MaxRuns
+	r.wakeLocked()
+	return nil
+}
+
+func (r *cwlRuns) wakeLocked() {
+	close(r.changed)
+	r.changed = make(chan struct{})
+}
+
+// runner is a cwltool runner with the current settings.
+func (r *cwlRuns) runner() *cwlexec.Runner {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return &cwlexec.Runner{Cwltool: r.cwltool, Containers: r.containers}
+}
+
+func (r *cwlRuns) keeps(failed bool) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.keep == KeepAll || r.keep == KeepFailed && failed
+}
+
+// acquire waits for a run slot (at most max runs at once).
+func (r *cwlRuns) acquire(ctx context.Context) error {
+	for {
+		r.mu.Lock()
+		if r.running < r.max {
+			r.running++
+			r.mu.Unlock()
+			return nil
+		}
+		ch := r.changed
+		r.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+}
+
+func (r *cwlRuns) release() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.running--
+	r.wakeLocked()
+}
+
+// ApplyPackageRuns changes how deployed packages run (containers, working folders
+// kept, runs at once); runs that have started keep their settings, the next ones use
+// these.
+func (s *Server) ApplyPackageRuns(p prefs.PackageRuns) error {
+	if err := s.cwl.set(p); err != nil {
+		return fmt.Errorf("localep: %w", err)
+	}
+	return nil
+}
+
+// ExplainContainers says how a package that asks for containers (DockerRequirement)
+// would run with the containers setting ("auto", "podman", "none"), and why; the
+// error says why it could not run (cwltool or podman missing).
+func (s *Server) ExplainContainers(setting string) (string, error) {
+	c, err := cwlexec.ParseContainers(setting)
+	if err != nil {
+		return "", err
+	}
+	r := cwlexec.Runner{Cwltool: s.cwl.cwltool, Containers: c}
+	if err := r.Check(); err != nil {
+		return "", err
+	}
+	ch, err := r.Choose(true)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("cwltool %s: %s", ch.Flag, ch.Reason), nil
 }
 
 // runPackage runs a deployed package with cwltool for one job.
@@ -86,26 +177,25 @@ func (s *Server) runPackage(ctx context.Context, rc *runContext, pkg *deployedPa
 		return nil, err
 	}
 	runs := s.cwl
-	if err := runs.runner.Check(); err != nil {
+	runner := runs.runner()
+	if err := runner.Check(); err != nil {
 		rc.Logf("%v", err)
 		return nil, err
 	}
-	choice, err := runs.runner.Choose(doc.HasDockerRequirement())
+	choice, err := runner.Choose(doc.HasDockerRequirement())
 	if err != nil {
 		rc.Logf("%v", err)
 		return nil, err
 	}
 	rc.Logf("containers: cwltool %s, because %s", choice.Flag, choice.Reason)
 	rc.Progress(0, fmt.Sprintf("waiting to run (cwltool %s: %s)", choice.Flag, choice.Reason))
-	select {
-	case runs.sem <- struct{}{}:
-		defer func() { <-runs.sem }()
-	case <-ctx.Done():
-		return nil, context.Cause(ctx)
+	if err := runs.acquire(ctx); err != nil {
+		return nil, err
 	}
+	defer runs.release()
 	dir := filepath.Join(runs.dir, rc.JobID())
 	defer func() {
-		if runs.keep == KeepAll || runs.keep == KeepFailed && err != nil {
+		if runs.keeps(err != nil) {
 			rc.Logf("working folder kept: %s", dir)
 			return
 		}
@@ -125,7 +215,7 @@ func (s *Server) runPackage(ctx context.Context, rc *runContext, pkg *deployedPa
 	if doc.InGraph() {
 		target = wf.ID
 	}
-	out, err := runs.runner.Run(ctx, cwlexec.Job{
+	out, err := runner.Run(ctx, cwlexec.Job{
 		Dir: dir, Package: pkg.CWL, Target: target, Order: order, Choice: choice, Steps: doc.StepCount(),
 		Log:      func(line string) { rc.Logf("%s", line) },
 		Progress: func(pct int, msg string) { rc.Progress(pct*95/100, msg) },

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/prefs"
 	"github.com/spf13/afero"
 )
 
@@ -208,9 +209,98 @@ func TestPackageRunsAreLimited(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "second")); err == nil {
 		t.Fatal("the second run started while the first one held the only slot")
 	}
+	// Raising the limit (Settings) lets the waiting run start at once.
+	if err := e.srv.ApplyPackageRuns(prefs.PackageRuns{Containers: "none", Keep: KeepNone, MaxRuns: 2}); err != nil {
+		t.Fatal(err)
+	}
+	pid2 := waitPID(t, filepath.Join(dir, "second"))
+	third := e.submit("sleeper", map[string]any{"inputs": map[string]any{"pidfile": filepath.Join(dir, "third")}})
+	e.waitFor(third, func(st ogcapi.StatusInfo) bool { return strings.HasPrefix(st.Message, "waiting to run") })
 	expectStatus(t, e.do("DELETE", "/jobs/"+first, nil), 200)
 	waitGone(t, pid)
-	pid2 := waitPID(t, filepath.Join(dir, "second"))
-	expectStatus(t, e.do("DELETE", "/jobs/"+second, nil), 200)
-	waitGone(t, pid2)
+	pid3 := waitPID(t, filepath.Join(dir, "third"))
+	for id, pid := range map[string]int{second: pid2, third: pid3} {
+		expectStatus(t, e.do("DELETE", "/jobs/"+id, nil), 200)
+		waitGone(t, pid)
+	}
+	if err := e.srv.ApplyPackageRuns(prefs.PackageRuns{Containers: "docker"}); err == nil {
+		t.Error("a wrong containers setting was accepted")
+	}
+}
+
+// Working folders are kept per the setting, which applies to the next run: failed
+// runs' only (the default), all, or none.
+func TestWorkingFoldersKept(t *testing.T) {
+	work := t.TempDir()
+	e := newEnv(t, nil, func(o *Options) { o.CWL = CWLOptions{Containers: "none", WorkDir: work} })
+	deployFile(t, e, "greet.cwl")
+	deployFile(t, e, "sleeper.cwl")
+	run := func(process string, inputs map[string]any, want string) string {
+		t.Helper()
+		id := e.submit(process, map[string]any{"inputs": inputs})
+		if st := e.waitJobFor(id, 2*time.Minute); st.Status != want {
+			t.Fatalf("%s: %s %q", process, st.Status, st.Message)
+		}
+		return id
+	}
+	kept := func(id string) bool {
+		_, err := os.Stat(filepath.Join(work, id, "job.json"))
+		return err == nil
+	}
+	ok := run("greet", map[string]any{"name": "Ada"}, ogcapi.StatusSuccessful)
+	// The sleeper fails at once when its pidfile cannot be written.
+	failed := run("sleeper", map[string]any{"pidfile": filepath.Join(work, "no-such-folder", "pid")}, ogcapi.StatusFailed)
+	if kept(ok) || !kept(failed) {
+		t.Errorf("keep failed: successful kept %v, failed kept %v", kept(ok), kept(failed))
+	}
+	if log := string(e.do("GET", "/jobs/"+failed+"/log", nil).body); !strings.Contains(log, "working folder kept: "+filepath.Join(work, failed)) {
+		t.Errorf("the log does not say where the folder is:\n%s", log)
+	}
+	if err := e.srv.ApplyPackageRuns(prefs.PackageRuns{Containers: "none", Keep: KeepAll}); err != nil {
+		t.Fatal(err)
+	}
+	if ok := run("greet", map[string]any{"name": "Bob"}, ogcapi.StatusSuccessful); !kept(ok) {
+		t.Error("keep all: the successful run's folder was removed")
+	}
+	if err := e.srv.ApplyPackageRuns(prefs.PackageRuns{Containers: "none", Keep: KeepNone}); err != nil {
+		t.Fatal(err)
+	}
+	if failed := run("sleeper", map[string]any{"pidfile": filepath.Join(work, "no-such-folder", "pid")}, ogcapi.StatusFailed); kept(failed) {
+		t.Error("keep none: the failed run's folder was kept")
+	}
+}
+
+// The containers setting is explained as the Settings page shows it: podman found or
+// not, a setting without containers, cwltool missing.
+func TestExplainContainers(t *testing.T) {
+	bin := t.TempDir()
+	if err := os.Symlink("/usr/bin/cwltool", filepath.Join(bin, "cwltool")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin)
+	e := newEnv(t, nil)
+	check := func(setting, want string) {
+		t.Helper()
+		how, err := e.srv.ExplainContainers(setting)
+		if err != nil || !strings.Contains(how, want) {
+			t.Errorf("%s: %q %v, want %q", setting, how, err, want)
+		}
+	}
+	check("auto", "cwltool --no-container: podman not found: running the tools installed on this computer")
+	check("none", "cwltool --no-container: set to run without containers")
+	if _, err := e.srv.ExplainContainers("podman"); err == nil || !strings.Contains(err.Error(), "Debian package podman") {
+		t.Errorf("podman missing: %v", err)
+	}
+	if err := os.Symlink("/bin/true", filepath.Join(bin, "podman")); err != nil {
+		t.Fatal(err)
+	}
+	check("auto", "cwltool --podman: podman found ("+filepath.Join(bin, "podman")+")")
+	check("podman", "cwltool --podman")
+	check("none", "cwltool --no-container")
+	if err := os.Remove(filepath.Join(bin, "cwltool")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.srv.ExplainContainers("auto"); err == nil || !strings.Contains(err.Error(), "apt install cwltool") {
+		t.Errorf("cwltool missing: %v", err)
+	}
 }

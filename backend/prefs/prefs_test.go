@@ -78,3 +78,36 @@ func TestCheckTilesURL(t *testing.T) {
 		}
 	}
 }
+
+// The package-run settings round-trip, refuse bad values as a whole, and fall back to
+// their defaults.
+func TestPackageRuns(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	if p := LoadPackageRuns(ctx, s); p != DefaultPackageRuns() || p.Containers != ContainersAuto || p.Keep != KeepFailed || p.MaxRuns != 2 {
+		t.Fatalf("fresh store: %+v", p)
+	}
+	if errs, err := SavePackageRuns(ctx, s, PackageRunsInput{Containers: "none", Keep: "all", MaxRuns: " 3 "}); err != nil || errs != nil {
+		t.Fatal(errs, err)
+	}
+	if p := LoadPackageRuns(ctx, s); p != (PackageRuns{ContainersNone, KeepAll, 3}) {
+		t.Fatalf("after save: %+v", p)
+	}
+	errs, err := SavePackageRuns(ctx, s, PackageRunsInput{Containers: "docker", Keep: "none", MaxRuns: "0"})
+	if err != nil || len(errs) != 2 || errs[0].Field != "cwl_containers" || errs[1].Field != "cwl_max_runs" {
+		t.Fatalf("refused: %v %v", errs, err)
+	}
+	if p := LoadPackageRuns(ctx, s); p != (PackageRuns{ContainersNone, KeepAll, 3}) {
+		t.Fatalf("a refused save changed: %+v", p)
+	}
+	if errs, err := SavePackageRuns(ctx, s, PackageRunsInput{}); err != nil || errs != nil {
+		t.Fatal(errs, err)
+	}
+	if p := LoadPackageRuns(ctx, s); p != DefaultPackageRuns() {
+		t.Fatalf("empty: %+v", p)
+	}
+	_ = s.SetSetting(ctx, KeyCWLContainers, "docker")
+	if p := LoadPackageRuns(ctx, s); p.Containers != ContainersAuto {
+		t.Fatalf("invalid stored value: %+v", p)
+	}
+}
