@@ -171,3 +171,43 @@ func mustParse(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+// A redirect to file:// or to another scheme ends the download: the file is failed,
+// with the reason in words, at once (it stayed "running", retried forever).
+func TestRedirectToOtherSchemeEndsDownload(t *testing.T) {
+	targets := map[string]string{"/file": "file:///etc/passwd", "/ftp": "ftp://127.0.0.1/x", "/gopher": "gopher://127.0.0.1/x"}
+	hostile := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, targets[r.URL.Path], http.StatusFound)
+	}))
+	defer hostile.Close()
+	assets := map[string]stac.Asset{}
+	for p := range targets {
+		assets[strings.TrimPrefix(p, "/")] = stac.Asset{Href: hostile.URL + p}
+	}
+	ic := &stac.ItemCollection{Type: "FeatureCollection", Features: []*stac.Item{sceneItem("i", assets)}}
+	d, err := results.NewDownloads(results.DownloadsOptions{
+		Items: func(context.Context, string) (*stac.ItemCollection, error) { return ic, nil },
+		// Many attempts: a refusal must not be retried at all.
+		Transfer: transfer.Options{Sources: transfer.DefaultMux(nil), Retry: retry.Policy{Attempts: 50, Base: time.Second, Max: time.Second}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	dest := t.TempDir()
+	if n, err := d.Start(ctx, "", dest, nil); n != 3 || err != nil {
+		t.Fatalf("queued %d: %v", n, err)
+	}
+	p, err := d.Wait(ctx, "")
+	if err != nil {
+		t.Fatalf("the downloads did not end: %v", err)
+	}
+	for _, f := range p.Files {
+		scheme := strings.TrimPrefix(f.Asset, "/")
+		if f.State != transfer.StateFailed || f.Code != transfer.PermissionDenied ||
+			!strings.Contains(f.Error, "redirect to a \""+scheme+"\" URL is never followed") {
+			t.Errorf("%s: %s %s %q", f.Asset, f.State, f.Code, f.Error)
+		}
+	}
+}

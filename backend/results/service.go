@@ -280,10 +280,25 @@ func (s *Service) Size(ctx context.Context, jobID string, a stac.Asset) (n int64
 // Proxied schemes: never file (a remote catalog must not make the app serve local files).
 var proxied = map[string]bool{"http": true, "https": true, "s3": true}
 
+// Fetchable says whether the app fetches an asset of a job's results at all: nil, or
+// why not, in words for people (transfer.Reason). A file: href is refused
+// (netpolicy.ErrLocalFile): a job's results come from a server. Fetchable asks nothing
+// of the network; addresses are checked when a request is made.
+func (s *Service) Fetchable(href string) error {
+	_, _, err := s.source(href)
+	return err
+}
+
 func (s *Service) source(href string) (*url.URL, driver.Source, error) {
 	u, err := url.Parse(href)
-	if err != nil || !proxied[strings.ToLower(u.Scheme)] {
-		return nil, nil, driver.Errorf(transfer.InvalidArgument, "results: asset href is not http, https or s3")
+	if err != nil {
+		return nil, nil, driver.Errorf(transfer.InvalidArgument, "%s: the location is not a URL", transfer.NotDownloaded)
+	}
+	if netpolicy.LocalFile(u) {
+		return nil, nil, driver.Wrap(transfer.PermissionDenied, netpolicy.ErrLocalFile, transfer.NotDownloaded)
+	}
+	if !proxied[strings.ToLower(u.Scheme)] {
+		return nil, nil, driver.Errorf(transfer.InvalidArgument, "%s: geojobs cannot fetch %q URLs", transfer.NotDownloaded, u.Scheme)
 	}
 	src, err := s.o.Sources.Source(u)
 	if err != nil {

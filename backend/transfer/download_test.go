@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/retry"
 	"github.com/geojobs/geojobs/backend/transfer"
 )
@@ -497,8 +498,9 @@ func TestFileSource(t *testing.T) {
 	dir := t.TempDir()
 	// The default sources never read file:// (a server's results may name one).
 	if _, err := transfer.Download(context.Background(), transfer.Request{URL: "file://" + filepath.ToSlash(src), Dest: dir,
-		Name: "copy.bin"}, fastOpts()); transfer.Code(err) != transfer.InvalidArgument {
-		t.Fatalf("file:// with the default sources: %v, want InvalidArgument", err)
+		Name: "copy.bin"}, fastOpts()); transfer.Code(err) != transfer.PermissionDenied || !errors.Is(err, netpolicy.ErrLocalFile) ||
+		err.Error() != "not downloaded: a server's result may not point at files on this computer" {
+		t.Fatalf("file:// with the default sources: %v, want the local-file refusal", err)
 	}
 	o := fastOpts()
 	o.Sources = transfer.LocalMux(nil)

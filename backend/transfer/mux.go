@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/transfer/driver"
 	"github.com/geojobs/geojobs/backend/transfer/file"
 	"github.com/geojobs/geojobs/backend/transfer/httpget"
@@ -48,15 +49,20 @@ func (m *Mux) Register(scheme string, src driver.Source) {
 	m.schemes[strings.ToLower(scheme)] = src
 }
 
-// Source returns the source for u's scheme; the error has Code InvalidArgument when
-// there is none.
+// Source returns the source for u's scheme. Without one, the error has Code
+// PermissionDenied and wraps netpolicy.ErrLocalFile for a file: URL (this Mux serves a
+// server's URLs: "not downloaded: a server's result may not point at files on this
+// computer"), else Code InvalidArgument.
 func (m *Mux) Source(u *url.URL) (driver.Source, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if s, ok := m.schemes[strings.ToLower(u.Scheme)]; ok {
 		return s, nil
 	}
-	return nil, driver.Errorf(InvalidArgument, "transfer: no driver for scheme %q", u.Scheme)
+	if netpolicy.LocalFile(u) {
+		return nil, driver.Wrap(PermissionDenied, netpolicy.ErrLocalFile, NotDownloaded)
+	}
+	return nil, driver.Errorf(InvalidArgument, "%s: geojobs cannot fetch %q URLs", NotDownloaded, u.Scheme)
 }
 
 // Schemes returns the schemes m serves, sorted.
@@ -70,3 +76,6 @@ func (m *Mux) Schemes() []string {
 	sort.Strings(s)
 	return s
 }
+
+// NotDownloaded starts the reason of an asset that Source refuses.
+const NotDownloaded = "not downloaded"

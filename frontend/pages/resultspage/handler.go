@@ -19,6 +19,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/prefs"
 	"github.com/geojobs/geojobs/backend/results"
@@ -39,6 +40,9 @@ func DownloadsTopic(jobID string) string { return TopicDownloads + ":" + jobID }
 type Results interface {
 	Items(ctx context.Context, jobID string) (*stac.ItemCollection, error)
 	Size(ctx context.Context, jobID string, a stac.Asset) (int64, bool)
+	// Fetchable is nil for an asset the app may fetch, else why not; an error that is
+	// netpolicy.ErrRefused (a file: href from a server) is shown with the asset.
+	Fetchable(href string) error
 	ServeAsset(w http.ResponseWriter, r *http.Request, jobID, itemID, key string) error
 	ReadAsset(ctx context.Context, jobID, itemID, key string, limit int64) ([]byte, error)
 }
@@ -226,6 +230,10 @@ func (h *Handler) itemView(ctx context.Context, jobID string, it *stac.Item, key
 		av := AssetView{Key: k, Title: firstOf(a.Title, k), Type: a.Type, Href: a.Href, Roles: a.Roles, Checksum: a.Checksum(),
 			Proxy: AssetURL(jobID, it.ID, k), Ref: RefValue(it.ID, k), Alternates: alternates(a)}
 		av.Image = isImage(a) && (hasRole(a, "thumbnail", "overview", "visual") || len(a.Roles) == 0)
+		if err := h.d.Results.Fetchable(a.Href); errors.Is(err, netpolicy.ErrRefused) {
+			av.NotFetched = sentence(err.Error())
+			av.Image = false
+		}
 		v.Assets = append(v.Assets, av)
 	}
 	return v
@@ -249,6 +257,10 @@ func (h *Handler) sizes(ctx context.Context, jobID string, items []ItemView, ic 
 		for k := range items[i].Assets {
 			av := &items[i].Assets[k]
 			a := it.Assets[av.Key]
+			if av.NotFetched != "" {
+				av.Size = "—" // never asked: the file is on no server
+				continue
+			}
 			if n, ok := a.Size(); ok {
 				av.Size = Bytes(n)
 				continue

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/prefs"
 	"github.com/geojobs/geojobs/backend/results"
 	"github.com/geojobs/geojobs/backend/stac"
@@ -108,6 +109,9 @@ type AssetView struct {
 	Image                  bool   // shown as an image (thumbnail, overview)
 	Ref                    string // form value naming the asset
 	Alternates             []Alternate
+	// NotFetched says why the app never fetches this asset (a file: href in a server's
+	// results); such an asset is shown, not offered for download, preview or opening.
+	NotFetched string
 }
 
 // Alternate is another way to reach an asset (STAC alternate-assets extension).
@@ -150,8 +154,18 @@ func isImage(a stac.Asset) bool {
 	return false
 }
 
+// localFile: the asset names a file on this computer, which a job's results (a
+// server's) may not make the app read: never previewed.
+func localFile(a stac.Asset) bool {
+	u, err := url.Parse(a.Href)
+	return err == nil && netpolicy.LocalFile(u)
+}
+
 // isCOG: a GeoTIFF to preview on the map.
 func isCOG(a stac.Asset) bool {
+	if localFile(a) {
+		return false
+	}
 	t := strings.ToLower(a.Type)
 	if strings.HasPrefix(t, "image/tiff") || strings.HasPrefix(t, "image/vnd.stac.geotiff") {
 		return true
@@ -160,7 +174,19 @@ func isCOG(a stac.Asset) bool {
 	return t == "" && err == nil && (strings.HasSuffix(strings.ToLower(u.Path), ".tif") || strings.HasSuffix(strings.ToLower(u.Path), ".tiff"))
 }
 
-func isGeoJSON(a stac.Asset) bool { return baseType(a.Type) == "application/geo+json" }
+func isGeoJSON(a stac.Asset) bool { return baseType(a.Type) == "application/geo+json" && !localFile(a) }
+
+// sentence makes a message start with a capital letter and end with a full stop.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}
 
 func title(it *stac.Item) string {
 	var s string
