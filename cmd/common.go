@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/geojobs/geojobs/backend/config"
+	"github.com/geojobs/geojobs/backend/keystore"
 )
 
 func defaultDataDir() string { return config.DefaultDataDir() }
@@ -43,6 +44,20 @@ func (o *rootOptions) logger(stderr io.Writer, toFile bool) (*slog.Logger, io.Cl
 		file = p.LogFile()
 	}
 	return config.Logger(stderr, file, level)
+}
+
+// hideKeys makes the scrubber redact the secrets of an unlocked keystore's keys.
+func (o *rootOptions) hideKeys(st *keystore.Store) {
+	if st == nil || st.Locked() {
+		return
+	}
+	keys, err := st.List()
+	if err != nil {
+		return
+	}
+	for _, k := range keys {
+		o.scrub.Add(k.Secrets()...)
+	}
 }
 
 // signalContext ends on SIGINT or SIGTERM.

@@ -80,7 +80,7 @@ Exit status: 0 all files downloaded and verified, 1 some failed, 2 usage.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signalContext()
 			defer stop()
-			keys, note := openDownloadKeys(opts.DataDir, cmd.ErrOrStderr())
+			keys, note := openDownloadKeys(opts, cmd.ErrOrStderr())
 			if keys != nil {
 				defer keys.Lock()
 			}
@@ -264,6 +264,9 @@ type progressBar struct {
 }
 
 func newProgressBar(w io.Writer, quiet bool) *progressBar {
+	// The bar holds only numbers of its own and redraws itself with "\r" and an
+	// escape sequence: it goes around the scrubber.
+	w = raw(w)
 	tty := false
 	if f, ok := w.(*os.File); ok {
 		tty = term.IsTerminal(int(f.Fd()))

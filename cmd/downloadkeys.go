@@ -28,8 +28,8 @@ import (
 // GEOJOBS_KEYSTORE_PASSPHRASE, else by asking on the terminal when there is one. It
 // returns nil when there is no keystore, and the locked store when it cannot be
 // unlocked (said on stderr): s3:// assets then fail with a message saying to unlock it.
-func downloadKeys(dataDir string, stderr io.Writer) *keystore.Store {
-	st, note := openDownloadKeys(dataDir, stderr)
+func downloadKeys(opts *rootOptions, stderr io.Writer) *keystore.Store {
+	st, note := openDownloadKeys(opts, stderr)
 	if note != "" {
 		fmt.Fprintln(stderr, "geojobs:", note)
 	}
@@ -38,7 +38,13 @@ func downloadKeys(dataDir string, stderr io.Writer) *keystore.Store {
 
 // openDownloadKeys is downloadKeys that returns, instead of printing, why the keystore
 // stays locked: download prints it only when a file was refused, not on every run.
-func openDownloadKeys(dataDir string, stderr io.Writer) (*keystore.Store, string) {
+func openDownloadKeys(opts *rootOptions, stderr io.Writer) (*keystore.Store, string) {
+	st, note := openDownloadKeysIn(opts.DataDir, stderr)
+	opts.hideKeys(st)
+	return st, note
+}
+
+func openDownloadKeysIn(dataDir string, stderr io.Writer) (*keystore.Store, string) {
 	st, err := keystore.Open(keystore.Config{Dir: dataDir})
 	if err != nil {
 		return nil, "the keystore cannot be read: " + err.Error()

@@ -33,7 +33,9 @@ func (o *keysOptions) open(cmd *cobra.Command) (*keystore.Store, error) {
 	default:
 		return nil, fmt.Errorf("--keychain must be auto or off, not %q", o.keychain)
 	}
-	return keyscmd.OpenStore(cfg, o.io(cmd))
+	st, err := keyscmd.OpenStore(cfg, o.io(cmd))
+	o.root.hideKeys(st) // `keys test` prints what servers answer
+	return st, err
 }
 
 func newKeysCmd(root *rootOptions) *cobra.Command {

@@ -4,6 +4,7 @@ package cmd
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/geojobs/geojobs/backend/errs"
+	"github.com/geojobs/geojobs/backend/safetext"
 )
 
 // Version is stamped at build time with -ldflags "-X github.com/geojobs/geojobs/cmd.Version=…".
@@ -21,11 +23,21 @@ type rootOptions struct {
 	// DataDir holds the database, keystore, built-in endpoint state and logs.
 	DataDir  string
 	LogLevel string
+
+	// scrub is what every print path of the command line goes through (the command's
+	// stdout and stderr writers): no control characters, no --header value, no
+	// keystore secret in anything printed, whatever a server sends.
+	scrub *safetext.Scrubber
 }
 
 // NewRoot builds the geojobs command tree.
 func NewRoot() *cobra.Command {
-	opts := &rootOptions{}
+	root, _ := newRoot()
+	return root
+}
+
+func newRoot() (*cobra.Command, *rootOptions) {
+	opts := &rootOptions{scrub: &safetext.Scrubber{}}
 	root := &cobra.Command{
 		Use:           "geojobs",
 		Short:         "Run processing on OGC API – Processes servers",
@@ -44,7 +56,29 @@ func NewRoot() *cobra.Command {
 		root.AddCommand(add(opts))
 	}
 	applyEnv(root)
-	return root
+	root.SetOut(os.Stdout)
+	root.SetErr(os.Stderr)
+	// Whatever writers were set by now (a test's buffers), print through the scrubber.
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		opts.scrubOutput(root)
+		return nil
+	}
+	return root, opts
+}
+
+// scrubOutput makes root's stdout and stderr writers scrub what is printed.
+func (o *rootOptions) scrubOutput(root *cobra.Command) {
+	root.SetOut(o.scrub.Writer(root.OutOrStdout()))
+	root.SetErr(o.scrub.Writer(root.ErrOrStderr()))
+}
+
+// raw is the writer under a scrubbing one, for documents (an ItemCollection on stdout)
+// and for output of geojobs' own with control characters (a progress bar).
+func raw(w io.Writer) io.Writer {
+	if u, ok := w.(interface{ Unwrap() io.Writer }); ok {
+		return u.Unwrap()
+	}
+	return w
 }
 
 // extraCommands lets feature files register their subcommand from an init function
@@ -53,10 +87,16 @@ var extraCommands []func(*rootOptions) *cobra.Command
 
 // Execute runs the command line and returns the process exit code.
 func Execute() int {
-	root := NewRoot()
+	root, opts := newRoot()
 	root.SetArgs(CommandArgs(os.Args))
+	return execute(root, opts)
+}
+
+// execute runs root and prints its error, scrubbed, on its stderr.
+func execute(root *cobra.Command, opts *rootOptions) int {
 	if err := root.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "geojobs:", err)
+		opts.scrubOutput(root) // also when the command never started (a bad flag)
+		fmt.Fprintln(root.ErrOrStderr(), "geojobs:", err)
 		var ec interface{ ExitCode() int }
 		if asExitCoder(err, &ec) {
 			return ec.ExitCode()

@@ -207,11 +207,14 @@ func runRun(cmd *cobra.Command, opts *rootOptions, f *runFlags) error {
 	if err != nil {
 		return err
 	}
+	for _, vs := range headers {
+		opts.scrub.Add(vs...) // a server echoing a header value back gets it redacted
+	}
 	req, err := runner.LoadRequest(fs, f.request)
 	if err != nil {
 		return err
 	}
-	keyStore, key, err := runKey(opts.DataDir, f.endpoint, f.key, len(lines) > 0, log)
+	keyStore, key, err := runKey(opts, f.endpoint, f.key, len(lines) > 0, log)
 	if err != nil {
 		return err
 	}
@@ -220,7 +223,7 @@ func runRun(cmd *cobra.Command, opts *rootOptions, f *runFlags) error {
 	}
 	o := runner.Options{
 		Endpoint: f.endpoint, ProcessID: f.processID, Request: req,
-		Output: f.output, Fs: fs, Stdout: cmd.OutOrStdout(),
+		Output: f.output, Fs: fs, Stdout: raw(cmd.OutOrStdout()), // a document, not a message
 		Headers: headers, Timeout: f.timeout, PollMax: f.pollMax,
 		DismissOnInterrupt: f.dismiss, Logger: log,
 	}
@@ -260,7 +263,7 @@ func runRun(cmd *cobra.Command, opts *rootOptions, f *runFlags) error {
 	if f.download == "" {
 		return nil
 	}
-	keys, note := openDownloadKeys(opts.DataDir, cmd.ErrOrStderr())
+	keys, note := openDownloadKeys(opts, cmd.ErrOrStderr())
 	if keys != nil {
 		defer keys.Lock()
 	}
@@ -282,8 +285,9 @@ func runRun(cmd *cobra.Command, opts *rootOptions, f *runFlags) error {
 // does not exist or cannot be unlocked without a prompt is skipped, unless a key was
 // named. With a key it returns the store unlocked (oidc keys renew their tokens in
 // it while the job runs); the caller locks it when done.
-func runKey(dataDir, endpoint, name string, haveHeaders bool, log *slog.Logger) (*keystore.Store, *keystore.Key, error) {
-	st, k, err := runKeyIn(dataDir, endpoint, name, haveHeaders, log)
+func runKey(opts *rootOptions, endpoint, name string, haveHeaders bool, log *slog.Logger) (*keystore.Store, *keystore.Key, error) {
+	st, k, err := runKeyIn(opts.DataDir, endpoint, name, haveHeaders, log)
+	opts.hideKeys(st)
 	if k == nil || err != nil {
 		if st != nil {
 			st.Lock()

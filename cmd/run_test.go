@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -39,20 +38,13 @@ func TestNormalizeRunArgs(t *testing.T) {
 // runCLI runs the command line as main would and returns the exit status and stderr.
 func runCLI(t *testing.T, argv ...string) (int, string) {
 	t.Helper()
-	root := NewRoot()
+	root, opts := newRoot()
 	var stderr, stdout bytes.Buffer
 	root.SetErr(&stderr)
 	root.SetOut(&stdout)
 	root.SetArgs(CommandArgs(argv))
-	err := root.Execute()
-	if err == nil {
-		return 0, stderr.String()
-	}
-	var ec interface{ ExitCode() int }
-	if errors.As(err, &ec) {
-		return ec.ExitCode(), stderr.String() + err.Error()
-	}
-	return 1, stderr.String() + err.Error()
+	code := execute(root, opts) // prints the error on stderr, as main does
+	return code, stderr.String()
 }
 
 func TestRunCommand(t *testing.T) {

@@ -94,7 +94,7 @@ func runSearch(cmd *cobra.Command, opts *rootOptions, f *searchFlags) error {
 	stderr := cmd.ErrOrStderr()
 	var st *keystore.Store
 	if opts.DataDir != "" {
-		st = downloadKeys(opts.DataDir, stderr)
+		st = downloadKeys(opts, stderr)
 		if st != nil {
 			defer st.Lock()
 		}
@@ -144,7 +144,7 @@ func runSearch(cmd *cobra.Command, opts *rootOptions, f *searchFlags) error {
 	}
 	b = append(b, '\n')
 	if f.output == "-" {
-		_, err = cmd.OutOrStdout().Write(b)
+		_, err = raw(cmd.OutOrStdout()).Write(b) // a document, not a message
 	} else {
 		err = atomicfile.WriteOS(f.output, b, 0o644)
 	}

@@ -111,6 +111,25 @@ type Key struct {
 	Secret Secret `json:"secret,omitempty"`
 }
 
+// Secrets are the key's secret values (its Secret and its sign-in's tokens), for a
+// command line to redact them from whatever it prints (safetext.Scrubber); never to show.
+func (k Key) Secrets() []string {
+	var out []string
+	for _, s := range []Secret{k.Secret} {
+		if !s.IsZero() {
+			out = append(out, s.Reveal())
+		}
+	}
+	if k.Session != nil {
+		for _, s := range []Secret{k.Session.AccessToken, k.Session.RefreshToken, k.Session.IDToken} {
+			if !s.IsZero() {
+				out = append(out, s.Reveal())
+			}
+		}
+	}
+	return out
+}
+
 // String shows the key without its secret.
 func (k Key) String() string {
 	return fmt.Sprintf("%s key %q (%s)", k.Kind, k.Name, k.Target())
