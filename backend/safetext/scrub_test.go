@@ -14,17 +14,17 @@ func TestScrubberText(t *testing.T) {
 	var s safetext.Scrubber
 	s.Add("Bearer s3cr3t-t0ken", "Basic "+base64.StdEncoding.EncodeToString([]byte("ann:pa ss+word")), "en", "api key/with&")
 	cases := map[string]string{
-		"plain line\n\tindented": "plain line\n\tindented",
+		"plain line\n\tindented":                   "plain line\n\tindented",
 		"\x1b]0;title\x07\x1b[2Jcleared\r\x9bover": "]0;title[2Jclearedover",
-		"evil\u202egnp.exe\u200b":                 "evilgnp.exe",
-		"bad\xffutf8 keeps \ufffd":                "badutf8 keeps \ufffd",
-		"Authorization: Bearer s3cr3t-t0ken":      "Authorization: [redacted]",
-		"token s3cr3t-t0ken echoed":               "token [redacted] echoed",
-		"split s3cr\x1b3t-t0ken by an escape":     "split [redacted] by an escape",
+		"evil\u202egnp.exe\u200b":                  "evilgnp.exe",
+		"bad\xffutf8 keeps \ufffd":                 "badutf8 keeps \ufffd",
+		"Authorization: Bearer s3cr3t-t0ken":       "Authorization: [redacted]",
+		"token s3cr3t-t0ken echoed":                "token [redacted] echoed",
+		"split s3cr\x1b3t-t0ken by an escape":      "split [redacted] by an escape",
 		"password pa ss+word, user ann:pa ss+word": "password [redacted], user [redacted]",
-		"query ?k=api+key%2Fwith%26":              "query ?k=[redacted]",
-		"json \"api key/with\\u0026\"":            "json \"[redacted]\"",
-		"short values stay: en, fr":               "short values stay: en, fr",
+		"query ?k=api+key%2Fwith%26":               "query ?k=[redacted]",
+		"json \"api key/with\\u0026\"":             "json \"[redacted]\"",
+		"short values stay: en, fr":                "short values stay: en, fr",
 	}
 	for in, want := range cases {
 		if got := s.Text(in); got != want {
