@@ -1,6 +1,7 @@
 package oidc_test
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -15,3 +16,5 @@ func httptestServer(t *testing.T, h http.Handler) *httptest.Server {
 	t.Cleanup(hs.Close)
 	return hs
 }
+
+func base64URL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }

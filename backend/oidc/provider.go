@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -74,28 +75,41 @@ type idClaims struct {
 }
 
 // verifyIDToken checks an ID token: signature against the provider's JWKS,
-// issuer, audience containing the client id, expiry with the clock skew
-// allowed, the nonce when one was sent, and Keycloak's azp: when present (and
-// always when the token has several audiences) it must be this client.
+// issuer, expiry and issue time with the clock skew allowed, the audience
+// (it must contain the client id), Keycloak's azp (when present, and always when
+// the token has several audiences, it must be this client) and the nonce when
+// one was sent. A token meant for another client is refused in words that say so.
 func (m *Manager) verifyIDToken(ctx context.Context, p *provider, k *keystore.Key, raw, nonce string) (*gooidc.IDToken, idClaims, error) {
 	var c idClaims
 	skew := m.skew
-	v := p.op.Verifier(&gooidc.Config{ClientID: k.ClientID, Now: func() time.Time { return m.now().Add(-skew) }})
+	// go-oidc compares "exp" with Now: going back by the skew allows a token
+	// that, by this computer's clock, ended less than skew ago.
+	v := p.op.Verifier(&gooidc.Config{SkipClientIDCheck: true, Now: func() time.Time { return m.now().Add(-skew) }})
 	idt, err := v.Verify(m.clientContext(ctx), raw)
 	if err != nil {
+		var expired *gooidc.TokenExpiredError
+		if errors.As(err, &expired) {
+			return nil, c, fmt.Errorf("the provider's ID token ended at %s, more than %s ago by this computer's clock: check the clock",
+				expired.Expiry.UTC().Format(time.RFC3339), skew)
+		}
 		return nil, c, fmt.Errorf("the provider's ID token does not verify: %w", err)
 	}
 	if idt.IssuedAt.After(m.now().Add(skew)) {
-		return nil, c, fmt.Errorf("the provider's ID token is issued in the future (%s): check this computer's clock", idt.IssuedAt.UTC().Format(time.RFC3339))
+		return nil, c, fmt.Errorf("the provider's ID token is issued in the future (%s, more than %s ahead of this computer's clock): check the clock",
+			idt.IssuedAt.UTC().Format(time.RFC3339), skew)
 	}
-	if nonce != "" && idt.Nonce != nonce {
-		return nil, c, errors.New("the provider's ID token is not for this sign-in (nonce)")
+	if !slices.Contains(idt.Audience, k.ClientID) {
+		return nil, c, fmt.Errorf("the provider's ID token is for %s, not for client %q (audience): check the key's client id",
+			strings.Join(idt.Audience, ", "), k.ClientID)
 	}
 	if err := idt.Claims(&c); err != nil {
 		return nil, c, fmt.Errorf("the provider's ID token: %w", err)
 	}
 	if (c.AZP != "" || len(idt.Audience) > 1) && c.AZP != k.ClientID {
 		return nil, c, fmt.Errorf("the provider's ID token was issued to client %q, not %q (azp)", c.AZP, k.ClientID)
+	}
+	if nonce != "" && idt.Nonce != nonce {
+		return nil, c, errors.New("the provider's ID token is not for this sign-in (nonce)")
 	}
 	return idt, c, nil
 }

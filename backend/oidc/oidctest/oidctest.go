@@ -9,6 +9,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,6 +47,16 @@ type Options struct {
 	AccessTTL time.Duration
 	// RefreshTTL, when set, is the refresh tokens' lifetime.
 	RefreshTTL time.Duration
+	// SessionTTL, when set, ends the sign-in that long after it began: its
+	// refresh tokens are refused however often they were rotated (Keycloak's
+	// "SSO Session Max").
+	SessionTTL time.Duration
+	// IssuedAhead sets the provider's clock that far ahead of this computer's:
+	// its ID tokens are issued in the future.
+	IssuedAhead time.Duration
+	// ExtraAudience is added to the audience of every ID token (as a Keycloak
+	// audience mapper does); the authorized party (azp) stays the client.
+	ExtraAudience []string
 }
 
 // Provider is a running OpenID provider.
@@ -66,6 +77,7 @@ type Provider struct {
 type issued struct {
 	client  string
 	created time.Time
+	session time.Time // when the sign-in began
 }
 
 // Start runs a provider until t ends.
@@ -87,6 +99,9 @@ func Start(t testing.TB, opts Options) *Provider {
 	hs.Config.Handler = exampleop.SetupServer(hs.URL, &wrapped{Storage: p.st, p: p}, nil, false)
 	return p
 }
+
+// now is the provider's clock.
+func (p *Provider) now() time.Time { return time.Now().Add(p.opts.IssuedAhead) }
 
 // AccessTokensIssued counts the access tokens issued so far.
 func (p *Provider) AccessTokensIssued() int64 { return p.accesses.Load() }
@@ -123,7 +138,7 @@ func (w *wrapped) GetClientByClientID(ctx context.Context, id string) (op.Client
 	if err != nil {
 		return nil, err
 	}
-	return jwtClient{c}, nil
+	return jwtClient{c, -w.p.opts.IssuedAhead}, nil
 }
 
 func (w *wrapped) ClientCredentials(ctx context.Context, id, secret string) (op.Client, error) {
@@ -131,13 +146,43 @@ func (w *wrapped) ClientCredentials(ctx context.Context, id, secret string) (op.
 	if err != nil {
 		return nil, err
 	}
-	return jwtClient{c}, nil
+	return jwtClient{c, -w.p.opts.IssuedAhead}, nil
+}
+
+func (w *wrapped) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
+	r, err := w.Storage.AuthRequestByCode(ctx, code)
+	if err != nil || len(w.p.opts.ExtraAudience) == 0 {
+		return r, err
+	}
+	return audienceRequest{r, w.p.opts.ExtraAudience}, nil
+}
+
+func (w *wrapped) GetDeviceAuthorizatonState(ctx context.Context, clientID, deviceCode string) (*op.DeviceAuthorizationState, error) {
+	s, err := w.Storage.GetDeviceAuthorizatonState(ctx, clientID, deviceCode)
+	if err == nil {
+		for _, a := range w.p.opts.ExtraAudience {
+			if !slices.Contains(s.Audience, a) {
+				s.Audience = append(s.Audience, a)
+			}
+		}
+	}
+	return s, err
+}
+
+// audienceRequest adds audiences to an authorization request's tokens.
+type audienceRequest struct {
+	op.AuthRequest
+	extra []string
+}
+
+func (r audienceRequest) GetAudience() []string {
+	return append(slices.Clone(r.AuthRequest.GetAudience()), r.extra...)
 }
 
 func (w *wrapped) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
 	id, _, err := w.Storage.CreateAccessToken(ctx, req)
 	w.p.accesses.Add(1)
-	return id, time.Now().Add(w.p.opts.AccessTTL), err
+	return id, w.p.now().Add(w.p.opts.AccessTTL), err
 }
 
 func (w *wrapped) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
@@ -155,11 +200,16 @@ func (w *wrapped) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		return "", "", time.Time{}, err
 	}
 	w.p.accesses.Add(1)
+	now := time.Now()
 	w.p.mu.Lock()
+	session := now
+	if prev, ok := w.p.refresh[current]; ok && current != "" {
+		session = prev.session
+	}
 	delete(w.p.refresh, current)
-	w.p.refresh[refresh] = issued{client: client, created: time.Now()}
+	w.p.refresh[refresh] = issued{client: client, created: now, session: session}
 	w.p.mu.Unlock()
-	return id, refresh, time.Now().Add(w.p.opts.AccessTTL), nil
+	return id, refresh, w.p.now().Add(w.p.opts.AccessTTL), nil
 }
 
 func (w *wrapped) TokenRequestByRefreshToken(ctx context.Context, tok string) (op.RefreshTokenRequest, error) {
@@ -171,6 +221,9 @@ func (w *wrapped) TokenRequestByRefreshToken(ctx context.Context, tok string) (o
 	}
 	if w.p.opts.RefreshTTL > 0 && time.Since(is.created) > w.p.opts.RefreshTTL {
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token expired")
+	}
+	if w.p.opts.SessionTTL > 0 && time.Since(is.session) > w.p.opts.SessionTTL {
+		return nil, oidc.ErrInvalidGrant().WithDescription("session expired")
 	}
 	r, err := w.Storage.TokenRequestByRefreshToken(ctx, tok)
 	if err != nil {
@@ -194,8 +247,14 @@ func (r refreshRequest) GetClientID() string {
 }
 
 // jwtClient makes a client's access tokens JWTs (what the gateway checks) and
-// lets every client refresh.
-type jwtClient struct{ op.Client }
+// lets every client refresh; skew is the provider's clock difference (negative:
+// ahead of the clients').
+type jwtClient struct {
+	op.Client
+	skew time.Duration
+}
+
+func (c jwtClient) ClockSkew() time.Duration { return c.skew }
 
 func (jwtClient) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeJWT }
 
