@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/geojobs/geojobs/backend/config"
+	"github.com/geojobs/geojobs/backend/oidc/oidctest"
 	"github.com/geojobs/geojobs/backend/server"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
@@ -21,7 +23,17 @@ import (
 
 // TestMain doubles as the geojobs binary: with GEOJOBS_CMD_CHILD set, the test binary
 // runs the command line given after it and exits (a real second process).
+//
+// With GEOJOBS_TEST_BROWSER set it is the browser of `keys login --browser`: it
+// signs in at the oidctest provider on the page given as its last argument.
 func TestMain(m *testing.M) {
+	if os.Getenv("GEOJOBS_TEST_BROWSER") != "" {
+		if _, err := oidctest.Browse(os.Args[len(os.Args)-1]); err != nil {
+			fmt.Fprintln(os.Stderr, "test browser:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if os.Getenv("GEOJOBS_CMD_CHILD") != "" {
 		os.Args = append([]string{"geojobs"}, os.Args[1:]...)
 		os.Exit(Execute())

@@ -3,6 +3,7 @@ package cmd
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 
 	"github.com/geojobs/geojobs/backend/keystore"
@@ -112,7 +113,7 @@ func newKeysAddCmd(o *keysOptions) *cobra.Command {
 	}
 	f := c.Flags()
 	f.StringVar(&k.Name, "name", "", "key name (letters, digits, . _ -)")
-	f.StringVar(&kind, "kind", "", "s3, eodata, webdav or http")
+	f.StringVar(&kind, "kind", "", "s3, eodata, webdav, http or oidc")
 	f.StringVar(&k.Description, "description", "", "free text")
 	f.StringVar(&k.AccessKey, "access-key", "", "S3/EODATA access key id")
 	f.StringVar(&k.Bucket, "bucket", "", "S3 bucket (EODATA: eodata)")
@@ -167,14 +168,19 @@ func newKeysTestCmd(o *keysOptions) *cobra.Command {
 }
 
 func newKeysLoginCmd(o *keysOptions) *cobra.Command {
-	return &cobra.Command{
+	var browser string
+	c := &cobra.Command{
 		Use:   "login NAME",
 		Short: "Sign in with an oidc key (device: shows a URL and a code; auth-code: opens the browser)",
 		Long: `Runs the sign-in of an oidc key. With --flow device it prints the provider's address and the
 code to enter there, and waits; with --flow auth-code it opens the provider's page in the browser
 and waits for it to come back to a loopback address (http://127.0.0.1:PORT/callback); with
 --flow client-credentials it gets a token at once. The tokens are kept in the keystore and
-renewed as needed; they are never printed.`,
+renewed as needed; they are never printed.
+
+--browser names the program that opens the sign-in page (it gets the address as its last
+argument), for a browser other than the system's; --browser none only prints the address
+(open it on this machine: the provider sends the browser back to 127.0.0.1).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := o.open(cmd)
@@ -183,8 +189,31 @@ renewed as needed; they are never printed.`,
 			}
 			defer st.Lock()
 			m := oidc.New(oidc.Config{Store: st})
-			return keyscmd.Login(cmd.Context(), m, args[0], cmd.OutOrStdout(), openBrowser)
+			return keyscmd.Login(cmd.Context(), m, args[0], cmd.OutOrStdout(), loginOpener(browser))
 		},
+	}
+	c.Flags().StringVar(&browser, "browser", "", `program that opens the sign-in page (default: the system's browser; "none": print the address only)`)
+	return c
+}
+
+// loginOpener opens an auth-code sign-in page with the program named by
+// --browser (split at spaces, the URL appended), none for "none", else the
+// system's browser.
+func loginOpener(browser string) func(string) error {
+	switch browser = strings.TrimSpace(browser); browser {
+	case "":
+		return openBrowser
+	case "none":
+		return nil
+	}
+	return func(url string) error {
+		argv := strings.Fields(browser)
+		c := exec.Command(argv[0], append(argv[1:], url)...)
+		if err := c.Start(); err != nil {
+			return err
+		}
+		go func() { _ = c.Wait() }() // a browser may live on after the sign-in
+		return nil
 	}
 }
 

@@ -29,15 +29,23 @@ type codeWriter struct {
 	buf  bytes.Buffer
 	code chan string
 	sent bool
+	re   *regexp.Regexp // what to hand over; default deviceCodeRE
 }
 
-var deviceCodeRE = regexp.MustCompile(`enter the code\n\s+(\S+)`)
+var (
+	deviceCodeRE = regexp.MustCompile(`enter the code\n\s+(\S+)`)
+	signInURLRE  = regexp.MustCompile(`go to:\n\s+(\S+)`)
+)
 
 func (w *codeWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.buf.Write(p)
-	if m := deviceCodeRE.FindStringSubmatch(w.buf.String()); m != nil && !w.sent {
+	re := w.re
+	if re == nil {
+		re = deviceCodeRE
+	}
+	if m := re.FindStringSubmatch(w.buf.String()); m != nil && !w.sent {
 		w.sent = true
 		w.code <- m[1]
 	}
@@ -68,41 +76,8 @@ func TestOIDCCommandLine(t *testing.T) {
 	keyring.MockInit()
 	t.Cleanup(keyring.MockInit)
 	t.Setenv("GEOJOBS_KEYSTORE_PASSPHRASE", "")
-	var all bytes.Buffer
-	run := func(stdin string, out *codeWriter, argv ...string) (int, string) {
-		root := NewRoot()
-		var buf bytes.Buffer
-		if out != nil {
-			root.SetOut(out)
-			root.SetErr(out)
-		} else {
-			root.SetOut(&buf)
-			root.SetErr(&buf)
-		}
-		root.SetIn(strings.NewReader(stdin))
-		root.SetArgs(append([]string{"--data-dir", dir}, argv...))
-		err := root.Execute()
-		text := buf.String()
-		if out != nil {
-			out.mu.Lock()
-			text = out.buf.String()
-			out.mu.Unlock()
-		}
-		if err != nil {
-			text += err.Error()
-		}
-		all.WriteString(text)
-		code := 0
-		if err != nil {
-			code = 1
-			var ec interface{ ExitCode() int }
-			if e, ok := err.(interface{ ExitCode() int }); ok {
-				ec = e
-				code = ec.ExitCode()
-			}
-		}
-		return code, text
-	}
+	c := &cli{t: t, dir: dir}
+	run := c.run
 
 	if code, out := run(oidctest.DeviceSecret+"\n", nil, "keys", "add", "--name", "platform", "--kind", "oidc",
 		"--prefix", gs.URL+"/", "--issuer", op.Issuer, "--client-id", oidctest.DeviceClient, "--flow", "device"); code != 0 {
@@ -187,7 +162,7 @@ func TestOIDCCommandLine(t *testing.T) {
 	st := mustKeystore(t, dir)
 	k, _ := st.Get("platform")
 	secrets := []string{oidctest.DeviceSecret, k.Session.AccessToken.Reveal(), k.Session.RefreshToken.Reveal(), k.Session.IDToken.Reveal()}
-	files := map[string][]byte{"output": all.Bytes()}
+	files := map[string][]byte{"output": c.all.Bytes()}
 	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
 		if err == nil && !fi.IsDir() && fi.Size() < 64<<20 {
 			files[p], _ = os.ReadFile(p)
