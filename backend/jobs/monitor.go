@@ -26,7 +26,10 @@ type Change struct {
 	// UnreachableSince is set while the server does not answer for the job.
 	UnreachableSince  time.Time
 	UnreachableReason string
-	Lost              bool // the server no longer knows the job
+	// SignInKey is set while the job waits for its person to sign in again with
+	// that oidc key (store.Job.SignInKey).
+	SignInKey string
+	Lost      bool // the server no longer knows the job
 	Results           bool // results (or the failure's details) are stored
 	Error             string
 	At                time.Time // when the monitor saw the change
@@ -145,6 +148,7 @@ type snapshot struct {
 	status, message       string
 	progress              int // -1: unknown
 	unreachable           bool
+	signIn                string        // the oidc key whose sign-in the job waits for
 	needResults           bool          // terminal: fetch results (or failure details) next
 	resultsTries          int           // results requests answered with an error so far
 	lastFailure           string        // signature of the last failed job's results answer

@@ -7,7 +7,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -23,9 +22,25 @@ import (
 )
 
 // TestSignInNeededKeepsJob: a job on a server behind OpenID Connect whose
-// refresh token is revoked half-way is kept, waiting ("sign-in needed", never
-// failed); after signing in again it goes on and succeeds.
+// sign-in ends half-way — its refresh token revoked, or expired with the
+// provider's session — is kept, waiting for a sign-in (stored as such, with the
+// key to sign in with; never failed); after signing in again it goes on and
+// succeeds.
 func TestSignInNeededKeepsJob(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		end  func(op *oidctest.Provider)
+	}{
+		{"revoked", func(op *oidctest.Provider) { op.RevokeRefreshTokens(t) }},
+		// The provider's session ends 2 s after the sign-in: the refresh token
+		// expires while the job runs (Keycloak's SSO Session Max).
+		{"expired", func(op *oidctest.Provider) { op.EndSessionsAfter(2 * time.Second) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testSignInNeeded(t, tc.end) })
+	}
+}
+
+func testSignInNeeded(t *testing.T, endSignIn func(*oidctest.Provider)) {
 	op := oidctest.Start(t, oidctest.Options{AccessTTL: 2 * time.Second})
 	ep := localeptest.Start(t, localep.Options{MaxConcurrent: 4})
 	target, _ := url.Parse(ep.URL)
@@ -88,18 +103,21 @@ func TestSignInNeededKeepsJob(t *testing.T) {
 	go func() { done <- mon.Run(runCtx) }()
 	defer func() { stop(); <-done; st.Close() }()
 
-	req := &ogcapi.Execute{Inputs: map[string]json.RawMessage{"seconds": json.RawMessage(`5`), "step": json.RawMessage(`0.25`)}}
+	req := &ogcapi.Execute{Inputs: map[string]json.RawMessage{"seconds": json.RawMessage(`6`), "step": json.RawMessage(`0.25`)}}
 	j, err := mon.Submit(ctx, Submission{EndpointID: "platform", ProcessID: "countdown", Request: req})
 	if err != nil {
 		t.Fatal(err)
 	}
-	op.RevokeRefreshTokens(t)
+	endSignIn(op)
 	// Within a token lifetime the monitor finds it cannot renew the sign-in.
 	timeout := time.After(30 * time.Second)
 	for waiting := false; !waiting; {
 		select {
 		case c := <-changes:
-			if c.JobID == j.ID && strings.Contains(c.UnreachableReason, "sign-in needed") {
+			if c.JobID == j.ID && c.SignInKey != "" {
+				if c.SignInKey != "platform" || c.UnreachableSince.IsZero() {
+					t.Fatalf("waiting for the sign-in of %q (unreachable since %v)", c.SignInKey, c.UnreachableSince)
+				}
 				waiting = true
 			}
 			if c.JobID == j.ID && ogcapi.Terminal(c.Status) {
@@ -110,9 +128,10 @@ func TestSignInNeededKeepsJob(t *testing.T) {
 		}
 	}
 	got, _ := st.Job(ctx, j.ID)
-	if got.Status == ogcapi.StatusFailed || got.UnreachableSince.IsZero() {
-		t.Fatalf("job while the sign-in is gone: %s, unreachable since %v", got.Status, got.UnreachableSince)
+	if got.Status == ogcapi.StatusFailed || got.UnreachableSince.IsZero() || got.SignInKey != "platform" {
+		t.Fatalf("job while the sign-in is gone: %s, unreachable since %v, sign-in key %q", got.Status, got.UnreachableSince, got.SignInKey)
 	}
+	op.EndSessionsAfter(0)
 	if n, _ := mon.Tracked(ctx); n != 1 {
 		t.Fatalf("tracked jobs: %d, want the waiting one", n)
 	}
@@ -124,6 +143,9 @@ func TestSignInNeededKeepsJob(t *testing.T) {
 		select {
 		case c := <-changes:
 			if c.JobID == j.ID && c.Status == ogcapi.StatusSuccessful {
+				if got, _ := st.Job(ctx, j.ID); got.SignInKey != "" || !got.UnreachableSince.IsZero() {
+					t.Errorf("a job going on after the sign-in still waits for %q", got.SignInKey)
+				}
 				return
 			}
 			if c.JobID == j.ID && c.Status == ogcapi.StatusFailed {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 )
 
@@ -52,7 +53,7 @@ func (m *Monitor) poll(ctx context.Context, s snapshot) outcome {
 			return outcome{snap: s, next: m.cfg.FastInterval}
 		}
 		eta = s.predictEnd(progress, now, min(s.interval, m.cfg.ProgressInterval))
-		s.status, s.progress, s.message, s.unreachable = st.Status, progress, st.Message, false
+		s.status, s.progress, s.message, s.unreachable, s.signIn = st.Status, progress, st.Message, false, ""
 		s.updated = time.Time{}
 		if st.Updated != nil {
 			s.updated = *st.Updated
@@ -173,7 +174,7 @@ func (m *Monitor) fetchResults(ctx context.Context, remote Remote, s snapshot, s
 		m.log.Error("jobs: store results", "job", s.id, "err", err)
 		return outcome{snap: s, next: m.cfg.MaxInterval}
 	}
-	s.unreachable = false
+	s.unreachable, s.signIn = false, ""
 	m.emit(s, now, func(c *Change) { c.Results, c.Error, c.Outputs = true, reason, outputs })
 	return outcome{snap: s, finished: true}
 }
@@ -227,14 +228,21 @@ func (m *Monitor) unreachable(ctx context.Context, s snapshot, reason string, er
 	}
 	ctx = context.WithoutCancel(ctx)
 	now := time.Now()
-	first, serr := m.st.MarkUnreachable(ctx, s.id, now, reason)
+	// A sign-in that ended is stored as such (not only in the reason's words): the
+	// job waits for its person, who is offered to sign in, and it goes on after.
+	signIn := keystore.SignInKey(err)
+	first, serr := m.st.MarkUnreachable(ctx, s.id, now, reason, signIn)
 	if serr != nil {
 		m.log.Error("jobs: store unreachable", "job", s.id, "err", serr)
 	}
-	if first {
-		m.log.Warn("jobs: server not answering for job", "job", s.id, "endpoint", s.endpoint, "err", reason)
-		s.unreachable = true
-		m.emit(s, now, func(c *Change) { c.UnreachableSince, c.UnreachableReason = now, reason })
+	if first || signIn != s.signIn {
+		if signIn != "" {
+			m.log.Warn("jobs: job waits for a sign-in", "job", s.id, "endpoint", s.endpoint, "key", signIn)
+		} else {
+			m.log.Warn("jobs: server not answering for job", "job", s.id, "endpoint", s.endpoint, "err", reason)
+		}
+		s.unreachable, s.signIn = true, signIn
+		m.emit(s, now, func(c *Change) { c.UnreachableSince, c.UnreachableReason, c.SignInKey = now, reason, signIn })
 	}
 	s.unreachable = true
 	s.interval = min(grow(s.interval, m.cfg.Backoff), m.cfg.MaxInterval)

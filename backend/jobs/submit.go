@@ -161,7 +161,7 @@ func (m *Monitor) emitJob(j store.Job) { m.cfg.OnChange(changeOf(j)) }
 // changeOf is the change that j, as stored, is.
 func changeOf(j store.Job) Change {
 	return Change{JobID: j.ID, EndpointID: j.EndpointID, ProcessID: j.ProcessID, Status: j.Status, Progress: j.Progress,
-		Message: j.Message, UnreachableSince: j.UnreachableSince, UnreachableReason: j.UnreachableReason,
+		Message: j.Message, UnreachableSince: j.UnreachableSince, UnreachableReason: j.UnreachableReason, SignInKey: j.SignInKey,
 		Lost: !j.Lost.IsZero(), Results: !j.ResultsAt.IsZero(), Error: j.Error, At: time.Now()}
 }
 

@@ -89,7 +89,7 @@ func (c *Credentials) forHost(req *http.Request) bool {
 // applyToken sends the oidc key's access token, fresh from the token source.
 func (c *Credentials) applyToken(req *http.Request) error {
 	if c.tokens == nil {
-		return fmt.Errorf("%w: oidc key %q: no token source (use Store.Credentials)", ErrSignInNeeded, c.key.Name)
+		return &SignInNeededError{Key: c.key.Name, Reason: "no token source (use Store.Credentials)"}
 	}
 	tok, err := c.tokens.AccessToken(req.Context(), &c.key)
 	if err != nil {

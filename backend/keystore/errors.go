@@ -1,6 +1,11 @@
 package keystore
 
-import "github.com/geojobs/geojobs/backend/errs"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/geojobs/geojobs/backend/errs"
+)
 
 // Errors are classified by these sentinels; test with errors.Is, or act on their
 // code (backend/errs). Messages never contain secret values.
@@ -87,3 +92,33 @@ func (e *NotAllowedError) Is(target error) bool { return target == ErrNotAllowed
 
 // ErrorCode implements errs.Coder.
 func (e *NotAllowedError) ErrorCode() errs.Code { return errs.PermissionDenied }
+
+// SignInNeededError says that an oidc key's sign-in ended (or never was): a
+// person must sign in again (keys login, or Sign in on the Keystore page). It
+// matches ErrSignInNeeded with errors.Is; its code is Unauthenticated. Callers
+// that keep work waiting for the sign-in take the key's name from it (SignInKey).
+type SignInNeededError struct {
+	// Key is the oidc key's name; Reason says why, for people (never a secret).
+	Key, Reason string
+}
+
+func (e *SignInNeededError) Error() string {
+	return fmt.Sprintf("sign-in needed for key %q: %s; sign in again (geojobs keys login %s, or Sign in on the Keystore page)",
+		e.Key, e.Reason, e.Key)
+}
+
+// Is makes errors.Is(err, ErrSignInNeeded) work.
+func (e *SignInNeededError) Is(target error) bool { return target == ErrSignInNeeded }
+
+// ErrorCode implements errs.Coder.
+func (e *SignInNeededError) ErrorCode() errs.Code { return errs.Unauthenticated }
+
+// SignInKey returns the name of the oidc key whose sign-in err says has ended,
+// or "" when err is about something else.
+func SignInKey(err error) string {
+	var e *SignInNeededError
+	if errors.As(err, &e) {
+		return e.Key
+	}
+	return ""
+}

@@ -337,8 +337,7 @@ func (t temporary) Unwrap() error   { return t.error }
 func (t temporary) Temporary() bool { return true }
 
 func signInNeeded(k *keystore.Key, why string) error {
-	return fmt.Errorf("%w for key %q: %s; sign in again (geojobs keys login %s, or Sign in on the Keystore page)",
-		keystore.ErrSignInNeeded, k.Name, why, k.Name)
+	return &keystore.SignInNeededError{Key: k.Name, Reason: why}
 }
 
 // SignOut forgets the key's tokens and asks the provider to revoke the refresh

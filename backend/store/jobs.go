@@ -66,6 +66,10 @@ type Job struct {
 	LastPolled        time.Time
 	UnreachableSince  time.Time
 	UnreachableReason string
+	// SignInKey is set, with UnreachableSince, when the job waits for its person:
+	// the endpoint's oidc key whose sign-in ended. The job is kept and asked about
+	// again once that key is signed in. Empty otherwise.
+	SignInKey string
 	Lost              time.Time       // when the server was found to have forgotten the job
 	Results           json.RawMessage // nil in ListJobs
 	ResultsAt         time.Time
@@ -111,17 +115,17 @@ type NewJob struct {
 // Statements of the status path, prepared once (see prepareAll).
 const (
 	qStatusOf   = "SELECT status, progress, message, unreachable_since, started_at, finished_at FROM jobs WHERE id = ?"
-	qPolledSame = `UPDATE jobs SET last_polled_at = ?, unreachable_since = NULL, unreachable_reason = '',
+	qPolledSame = `UPDATE jobs SET last_polled_at = ?, unreachable_since = NULL, unreachable_reason = '', sign_in_key = '',
 			lost_at = NULL, started_at = ?, finished_at = ? WHERE id = ?`
 	qStatusChanged = `UPDATE jobs SET status = ?, progress = ?, message = ?, updated_at = ?, last_polled_at = ?,
-		unreachable_since = NULL, unreachable_reason = '', lost_at = NULL, started_at = ?, finished_at = ? WHERE id = ?`
+		unreachable_since = NULL, unreachable_reason = '', sign_in_key = '', lost_at = NULL, started_at = ?, finished_at = ? WHERE id = ?`
 	qAddEvent = "INSERT INTO job_events (job_id, at, kind, status, progress, message) VALUES (?, ?, ?, ?, ?, ?)"
 	// qStatusMoved is the status write of a reachable job whose status, progress or
 	// message changed, in one statement: it changes no row when nothing changed or
 	// the job was unreachable (an EventReachable is then due), and recordStatus takes
 	// the general path. Parameters: status, progress, message, at, started, finished, id.
 	qStatusMoved = `UPDATE jobs SET status = ?1, progress = ?2, message = ?3, updated_at = ?4, last_polled_at = ?4,
-		unreachable_reason = '', lost_at = NULL, started_at = coalesce(started_at, ?5), finished_at = coalesce(finished_at, ?6)
+		unreachable_reason = '', sign_in_key = '', lost_at = NULL, started_at = coalesce(started_at, ?5), finished_at = coalesce(finished_at, ?6)
 		WHERE id = ?7 AND unreachable_since IS NULL AND (status IS NOT ?1 OR progress IS NOT ?2 OR message IS NOT ?3)`
 )
 
@@ -408,7 +412,7 @@ func (s *Store) SetResults(ctx context.Context, id string, results json.RawMessa
 		t := ms2(at)
 		var status string
 		err := tx.QueryRowContext(ctx, `UPDATE jobs SET results = ?, results_at = ?, error = ?, updated_at = ?,
-			unreachable_since = NULL, unreachable_reason = '' WHERE id = ? RETURNING status`, nullJSON(results), t, errText, t, id).Scan(&status)
+			unreachable_since = NULL, unreachable_reason = '', sign_in_key = '' WHERE id = ? RETURNING status`, nullJSON(results), t, errText, t, id).Scan(&status)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -423,10 +427,12 @@ func (s *Store) SetResults(ctx context.Context, id string, results json.RawMessa
 	return nil
 }
 
-// MarkUnreachable notes that the server did not answer for the job (network, 5xx).
-// The first call since the job was last reachable sets UnreachableSince and appends an
-// EventUnreachable; later ones only update the reason. It reports whether it was the first.
-func (s *Store) MarkUnreachable(ctx context.Context, id string, since time.Time, reason string) (first bool, err error) {
+// MarkUnreachable notes that the server did not answer for the job (network, 5xx),
+// or could not be asked: signInKey, when not empty, is the oidc key whose sign-in
+// ended (Job.SignInKey). The first call since the job was last reachable sets
+// UnreachableSince and appends an EventUnreachable; later ones only update the
+// reason and the key. It reports whether it was the first.
+func (s *Store) MarkUnreachable(ctx context.Context, id string, since time.Time, reason, signInKey string) (first bool, err error) {
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		var status string
 		var cur sql.NullInt64
@@ -439,12 +445,13 @@ func (s *Store) MarkUnreachable(ctx context.Context, id string, since time.Time,
 		}
 		t := ms2(since)
 		if cur.Valid {
-			_, err = tx.ExecContext(ctx, "UPDATE jobs SET unreachable_reason = ?, last_polled_at = ? WHERE id = ?", reason, t, id)
+			_, err = tx.ExecContext(ctx, "UPDATE jobs SET unreachable_reason = ?, sign_in_key = ?, last_polled_at = ? WHERE id = ?",
+				reason, signInKey, t, id)
 			return err
 		}
 		first = true
-		if _, err := tx.ExecContext(ctx, "UPDATE jobs SET unreachable_since = ?, unreachable_reason = ?, last_polled_at = ? WHERE id = ?",
-			t, reason, t, id); err != nil {
+		if _, err := tx.ExecContext(ctx, "UPDATE jobs SET unreachable_since = ?, unreachable_reason = ?, sign_in_key = ?, last_polled_at = ? WHERE id = ?",
+			t, reason, signInKey, t, id); err != nil {
 			return err
 		}
 		return s.addEvent(ctx, tx, id, t, EventUnreachable, status, nil, reason)
@@ -499,7 +506,7 @@ func (s *Store) MarkLost(ctx context.Context, id string, at time.Time, reason st
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		t := ms2(at)
 		var status string
-		err := tx.QueryRowContext(ctx, `UPDATE jobs SET lost_at = ?, unreachable_since = NULL, unreachable_reason = '',
+		err := tx.QueryRowContext(ctx, `UPDATE jobs SET lost_at = ?, unreachable_since = NULL, unreachable_reason = '', sign_in_key = '',
 			last_polled_at = ?, updated_at = ? WHERE id = ? RETURNING status`, t, t, t, id).Scan(&status)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound

@@ -15,7 +15,7 @@ import (
 const (
 	jobColsLight = `id, seq, endpoint_id, process_id, description_sha256, aoi, remote_id, job_url, status, progress,
 		message, origin, rerun_of, created_at, started_at, finished_at, updated_at, last_polled_at, unreachable_since,
-		unreachable_reason, lost_at, results_at, error, hidden_at, label, note, deleted_on_server_at`
+		unreachable_reason, lost_at, results_at, error, hidden_at, label, note, deleted_on_server_at, sign_in_key`
 	jobColsFull = jobColsLight + ", request, results"
 	// jobColsList adds the request when it is small, for the list's summary of inputs.
 	jobColsList    = jobColsLight + ", CASE WHEN length(request) <= " + maxRequestHead + " THEN request END"
@@ -36,7 +36,7 @@ func scanJob(sc interface{ Scan(...any) error }, cols int) (Job, error) {
 	var created, updated int64
 	dest := []any{&j.ID, &j.Seq, &j.EndpointID, &j.ProcessID, &j.DescriptionSHA256, &aoi, &j.RemoteID, &j.URL,
 		&j.Status, &progress, &j.Message, &j.Origin, &j.RerunOf, &created, &started, &finished, &updated, &polled,
-		&unreachable, &j.UnreachableReason, &lost, &resultsAt, &j.Error, &hidden, &j.Label, &j.Note, &deleted}
+		&unreachable, &j.UnreachableReason, &lost, &resultsAt, &j.Error, &hidden, &j.Label, &j.Note, &deleted, &j.SignInKey}
 	switch cols {
 	case colsFull:
 		dest = append(dest, &request, &results)

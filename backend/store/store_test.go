@@ -180,17 +180,26 @@ func TestJobLifecycle(t *testing.T) {
 	at := t0.Add(2 * time.Second)
 	for i, step := range steps {
 		if i == 3 {
-			first, err := s.MarkUnreachable(ctx, j.ID, at, "503 unavailable")
+			first, err := s.MarkUnreachable(ctx, j.ID, at, "503 unavailable", "")
 			if err != nil || !first {
 				t.Fatalf("unreachable: %v, %v", first, err)
 			}
-			if first, _ := s.MarkUnreachable(ctx, j.ID, at.Add(time.Second), "connection refused"); first {
+			if first, _ := s.MarkUnreachable(ctx, j.ID, at.Add(time.Second), "sign-in needed", "platform"); first {
 				t.Fatal("second MarkUnreachable reported first")
 			}
 			got, _ := s.Job(ctx, j.ID)
-			if !got.UnreachableSince.Equal(at) || got.UnreachableReason != "connection refused" || got.Status != ogcapi.StatusRunning {
+			if got.SignInKey != "platform" {
+				t.Fatalf("waiting for a sign-in: SignInKey %q", got.SignInKey)
+			}
+			if first, _ := s.MarkUnreachable(ctx, j.ID, at.Add(time.Second), "connection refused", ""); first {
+				t.Fatal("third MarkUnreachable reported first")
+			}
+			got, _ = s.Job(ctx, j.ID)
+			if !got.UnreachableSince.Equal(at) || got.UnreachableReason != "connection refused" || got.SignInKey != "" ||
+				got.Status != ogcapi.StatusRunning {
 				t.Fatalf("unreachable job %+v", got)
 			}
+			s.MarkUnreachable(ctx, j.ID, at.Add(time.Second), "sign-in needed", "platform")
 		}
 		changed, err := s.RecordStatus(ctx, j.ID, step.st, at)
 		if err != nil || changed != step.changed {
@@ -200,7 +209,7 @@ func TestJobLifecycle(t *testing.T) {
 	}
 	got, _ := s.Job(ctx, j.ID)
 	if got.Status != ogcapi.StatusSuccessful || *got.Progress != 100 || got.Finished.IsZero() || got.Started.IsZero() ||
-		!got.UnreachableSince.IsZero() || !got.Open() {
+		!got.UnreachableSince.IsZero() || got.SignInKey != "" || !got.Open() {
 		t.Fatalf("after success %+v", got)
 	}
 	if err := s.SetResults(ctx, j.ID, json.RawMessage(`{"type":"FeatureCollection"}`), "", at); err != nil {

@@ -69,9 +69,10 @@ type Provider struct {
 	st   *storage.Storage
 	opts Options
 
-	mu       sync.Mutex
-	refresh  map[string]issued // refresh token → how it was issued
-	accesses atomic.Int64
+	mu         sync.Mutex
+	refresh    map[string]issued // refresh token → how it was issued
+	accesses   atomic.Int64
+	sessionTTL atomic.Int64 // time.Duration; 0: sign-ins last
 }
 
 type issued struct {
@@ -96,6 +97,7 @@ func Start(t testing.TB, opts Options) *Provider {
 	}
 	p := &Provider{Issuer: hs.URL, Username: users.GetUserByID(Subject).Username,
 		st: storage.NewStorageWithClients(users, clients), opts: opts, refresh: map[string]issued{}}
+	p.sessionTTL.Store(int64(opts.SessionTTL))
 	hs.Config.Handler = exampleop.SetupServer(hs.URL, &wrapped{Storage: p.st, p: p}, nil, false)
 	return p
 }
@@ -105,6 +107,10 @@ func (p *Provider) now() time.Time { return time.Now().Add(p.opts.IssuedAhead) }
 
 // AccessTokensIssued counts the access tokens issued so far.
 func (p *Provider) AccessTokensIssued() int64 { return p.accesses.Load() }
+
+// EndSessionsAfter sets how long sign-ins last (Options.SessionTTL) from now
+// on, for sign-ins made before too; 0: they last.
+func (p *Provider) EndSessionsAfter(d time.Duration) { p.sessionTTL.Store(int64(d)) }
 
 // RevokeRefreshTokens revokes every refresh token issued so far, as an
 // administrator ending the sessions would.
@@ -222,7 +228,7 @@ func (w *wrapped) TokenRequestByRefreshToken(ctx context.Context, tok string) (o
 	if w.p.opts.RefreshTTL > 0 && time.Since(is.created) > w.p.opts.RefreshTTL {
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token expired")
 	}
-	if w.p.opts.SessionTTL > 0 && time.Since(is.session) > w.p.opts.SessionTTL {
+	if ttl := time.Duration(w.p.sessionTTL.Load()); ttl > 0 && time.Since(is.session) > ttl {
 		return nil, oidc.ErrInvalidGrant().WithDescription("session expired")
 	}
 	r, err := w.Storage.TokenRequestByRefreshToken(ctx, tok)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/geojobs/geojobs/backend/forms"
 	"github.com/geojobs/geojobs/backend/joblog"
-	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/prefs"
 	"github.com/geojobs/geojobs/backend/store"
@@ -172,14 +171,13 @@ func Changing(j store.Job) bool {
 
 func (m JobModel) live() bool { return Changing(m.Job) }
 
-// signInKey is the endpoint's keystore key when the job waits for its person to
-// sign in again (the monitor noted the key's sign-in-needed error), else "".
+// signInKey is the oidc key to sign in with when the job waits for its person
+// (the monitor stored it: store.Job.SignInKey), else "".
 func (m JobModel) signInKey() string {
-	if m.Job.UnreachableSince.IsZero() || m.Endpoint.CredentialKey == "" ||
-		!strings.Contains(m.Job.UnreachableReason, keystore.ErrSignInNeeded.Error()) {
+	if m.Job.UnreachableSince.IsZero() || !Changing(m.Job) {
 		return ""
 	}
-	return m.Endpoint.CredentialKey
+	return m.Job.SignInKey
 }
 
 func (m JobModel) wsURL() string {
@@ -370,6 +368,8 @@ func displayStatus(j store.Job) string {
 	switch {
 	case !j.Lost.IsZero():
 		return "lost"
+	case !j.UnreachableSince.IsZero() && Changing(j) && j.SignInKey != "":
+		return "sign-in needed"
 	case !j.UnreachableSince.IsZero() && Changing(j):
 		return "unreachable"
 	}
@@ -380,7 +380,7 @@ func displayClass(j store.Job) string {
 	switch displayStatus(j) {
 	case "lost":
 		return "bad"
-	case "unreachable":
+	case "unreachable", "sign-in needed":
 		return "warn"
 	}
 	return statusClass(j.Status)

@@ -400,19 +400,26 @@ func TestNotifyControlDesktop(t *testing.T) {
 }
 
 // TestJobPageSignInNeeded: a job waiting because its endpoint's sign-in ended
-// says it is kept and offers to sign in with the endpoint's key.
+// (stored by the monitor as the key to sign in with) says it is kept and offers
+// to sign in with that key; the list says "sign-in needed". The words of the
+// reason play no part: a server that does not answer is offered no sign-in.
 func TestJobPageSignInNeeded(t *testing.T) {
 	j := job("j1", "running")
 	j.UnreachableSince = t0.Add(time.Minute)
-	j.UnreachableReason = `GET /jobs/j1: unauthorized: credentials: sign-in needed for key "platform": the provider refused to renew the sign-in`
+	j.UnreachableReason = "the provider refused to renew the sign-in"
+	j.SignInKey = "platform"
 	doc := jobPage(t, JobModel{Job: j, Now: t0.Add(4 * time.Minute), Endpoint: store.Endpoint{ID: "p", CredentialKey: "platform"}})
 	if doc.Find("[data-testid=job-sign-in-needed]").Length() != 1 ||
 		doc.Find("form[action='/keystore/keys/platform/signin'] [data-testid=job-sign-in]").Length() != 1 {
 		t.Errorf("no Sign in for a job waiting for a sign-in: %q", doc.Find("[data-testid=unreachable]").Text())
 	}
-	j.UnreachableReason = "dial tcp: connection refused"
+	if st := displayStatus(j); st != "sign-in needed" || displayClass(j) != "warn" {
+		t.Errorf("the list says %q (%s)", st, displayClass(j))
+	}
+	j.SignInKey = ""
+	j.UnreachableReason = `sign-in needed for key "platform": the words alone`
 	doc = jobPage(t, JobModel{Job: j, Now: t0.Add(4 * time.Minute), Endpoint: store.Endpoint{ID: "p", CredentialKey: "platform"}})
-	if doc.Find("[data-testid=job-sign-in]").Length() != 0 {
-		t.Error("Sign in offered for a server that does not answer")
+	if doc.Find("[data-testid=job-sign-in]").Length() != 0 || displayStatus(j) != "unreachable" {
+		t.Error("Sign in offered for a job that waits for no sign-in")
 	}
 }
