@@ -30,9 +30,9 @@ type Change struct {
 	// that oidc key (store.Job.SignInKey).
 	SignInKey string
 	Lost      bool // the server no longer knows the job
-	Results           bool // results (or the failure's details) are stored
-	Error             string
-	At                time.Time // when the monitor saw the change
+	Results   bool // results (or the failure's details) are stored
+	Error     string
+	At        time.Time // when the monitor saw the change
 	// ServerUpdated is when the server says the job last changed, if it says.
 	ServerUpdated time.Time
 	// Outputs are a successful job's results as the server sent them, set on the change

@@ -70,11 +70,11 @@ type Job struct {
 	// the endpoint's oidc key whose sign-in ended. The job is kept and asked about
 	// again once that key is signed in. Empty otherwise.
 	SignInKey string
-	Lost              time.Time       // when the server was found to have forgotten the job
-	Results           json.RawMessage // nil in ListJobs
-	ResultsAt         time.Time
-	Error             string
-	Hidden            time.Time // dismissed locally
+	Lost      time.Time       // when the server was found to have forgotten the job
+	Results   json.RawMessage // nil in ListJobs
+	ResultsAt time.Time
+	Error     string
+	Hidden    time.Time // dismissed locally
 	// Label and Note are the user's: a short name shown in the list, and a longer note.
 	Label, Note string
 	// DeletedOnServer is when the user deleted the finished job on its server: the job
