@@ -2,13 +2,19 @@ package cmd
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 
+	"github.com/geojobs/geojobs/backend/atomicfile"
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/keystore/keycheck"
 	"github.com/geojobs/geojobs/backend/keystore/keyscmd"
+	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/oidc"
 	"github.com/spf13/cobra"
 )
@@ -51,7 +57,7 @@ prompt). Secrets are read from standard input or a no-echo prompt, never from th
 command line, and are never shown again.`,
 	}
 	c.PersistentFlags().StringVar(&o.keychain, "keychain", "auto", "use the OS keychain for a new keystore: auto or off")
-	c.AddCommand(newKeysListCmd(o), newKeysAddCmd(o), newKeysRemoveCmd(o), newKeysTestCmd(o), newKeysLoginCmd(o), newKeysLogoutCmd(o))
+	c.AddCommand(newKeysListCmd(o), newKeysAddCmd(o), newKeysRemoveCmd(o), newKeysTestCmd(o), newKeysLoginCmd(o), newKeysLogoutCmd(o), newKeysExportCmd(o))
 	return c
 }
 
@@ -231,4 +237,77 @@ func newKeysLogoutCmd(o *keysOptions) *cobra.Command {
 			return keyscmd.Logout(cmd.Context(), oidc.New(oidc.Config{Store: st}), args[0], cmd.OutOrStdout())
 		},
 	}
+}
+
+// maxServiceKey bounds a service's public key read from a file or a URL.
+const maxServiceKey = 64 << 10
+
+func newKeysExportCmd(o *keysOptions) *cobra.Command {
+	var serviceKey, output string
+	c := &cobra.Command{
+		Use:   "export NAME --service-key FILE|URL [-o FILE]",
+		Short: "Encrypt a key for a service (its RSA public key); asks for the keystore passphrase again",
+		Long: `Encrypt a key's configuration, secret included, for one service: only the holder of the
+service's RSA private key can read the payload (JSON, on stdout or in --output). Exporting
+gives the secret away, so the keystore passphrase must be typed again at the terminal
+(` + keyscmd.PassphraseEnv + ` opens the keystore but does not confirm an export); a keystore
+in the OS keychain asks the keychain again.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pemBytes, err := readServiceKey(cmd, serviceKey)
+			if err != nil {
+				return err
+			}
+			st, err := o.open(cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Lock()
+			payload, err := keyscmd.Export(st, args[0], pemBytes, o.io(cmd))
+			if err != nil {
+				return err
+			}
+			if output == "" || output == "-" {
+				_, err = raw(cmd.OutOrStdout()).Write(payload) // a document, not a message
+				return err
+			}
+			return atomicfile.WriteOS(output, payload, 0o600)
+		},
+	}
+	c.Flags().StringVar(&serviceKey, "service-key", "", "the service's RSA public key (PEM): a file, or an https URL it is published at")
+	c.Flags().StringVarP(&output, "output", "o", "", `write the payload to this file (default "-": stdout)`)
+	_ = c.MarkFlagRequired("service-key")
+	return c
+}
+
+// readServiceKey reads a service's public key from a file or an http(s) URL.
+func readServiceKey(cmd *cobra.Command, src string) ([]byte, error) {
+	u, err := url.Parse(src)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			return nil, fmt.Errorf("--service-key: %w", err)
+		}
+		return b, nil
+	}
+	req, err := http.NewRequestWithContext(cmd.Context(), http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("--service-key: %w", err)
+	}
+	resp, err := netpolicy.Client(&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("--service-key: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("--service-key: GET %s: HTTP %d", u.Redacted(), resp.StatusCode)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxServiceKey+1))
+	if err == nil && len(b) > maxServiceKey {
+		err = fmt.Errorf("larger than a public key")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--service-key: GET %s: %w", u.Redacted(), err)
+	}
+	return b, nil
 }

@@ -108,6 +108,8 @@ type Store struct {
 	// is the file's version as this Store last read or wrote it.
 	gen, savedGen uint64
 	known         stamp
+	// wrongConfirms counts wrong passphrases given to Confirm in a row.
+	wrongConfirms int
 }
 
 // Open returns a locked Store for cfg.Dir. It reads nothing secret; it only
@@ -179,6 +181,12 @@ func (s *Store) Locked() bool {
 func (s *Store) Lock() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.lockLocked()
+}
+
+// lockLocked is Lock with s.mu held.
+func (s *Store) lockLocked() {
+	s.wrongConfirms = 0
 	s.unlocked = false
 	s.keys = nil
 	s.identity = ""

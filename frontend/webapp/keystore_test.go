@@ -246,7 +246,24 @@ func TestKeystoreFlow(t *testing.T) {
 		w.WriteHeader(http.StatusCreated)
 	}))
 	defer svc.Close()
-	r = s.post("/keystore/keys/inputs/export", url.Values{"key_url": {svc.URL + "/key.pem"}, "send_url": {svc.URL + "/keys"}}, htmx("key-export"))
+	// The session is not enough: without the passphrase typed again, or with a wrong
+	// one, nothing is fetched, encrypted or sent.
+	exportForm := url.Values{"key_url": {svc.URL + "/key.pem"}, "send_url": {svc.URL + "/keys"}}
+	for _, typed := range []string{"", "wrong " + passphrase} {
+		exportForm.Set("passphrase", typed)
+		r = s.post("/keystore/keys/inputs/export", exportForm, htmx("key-export"))
+		expect(t, r, 422)
+		if r.find("[data-testid=export-payload]").Length() != 0 || !strings.Contains(r.find("[data-testid=error]").Text(), "passphrase") {
+			t.Errorf("export with passphrase %q: %q", typed, r.find("[data-testid=error]").Text())
+		}
+	}
+	mu.Lock()
+	if received != nil {
+		t.Errorf("an unconfirmed export was sent: %q", received)
+	}
+	mu.Unlock()
+	exportForm.Set("passphrase", passphrase)
+	r = s.post("/keystore/keys/inputs/export", exportForm, htmx("key-export"))
 	expect(t, r, 200)
 	payload := r.find("[data-testid=export-payload]").Text()
 	if !strings.Contains(r.find("[data-testid=export-sent]").Text(), "201") {
@@ -263,7 +280,7 @@ func TestKeystoreFlow(t *testing.T) {
 	if err != nil || !strings.Contains(string(plain), s3Secret) {
 		t.Errorf("the service cannot read the key: %v", err)
 	}
-	r = s.post("/keystore/keys/inputs/export", url.Values{"pem": {"not a key"}})
+	r = s.post("/keystore/keys/inputs/export", url.Values{"pem": {"not a key"}, "passphrase": {passphrase}})
 	expect(t, r, 422)
 	if !strings.Contains(r.find("[data-testid=error]").Text(), "PEM") {
 		t.Errorf("bad service key: %q", r.find("[data-testid=error]").Text())

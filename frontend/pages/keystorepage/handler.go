@@ -39,6 +39,9 @@ type Keys interface {
 	Add(k keystore.Key) (*keystore.Key, error)
 	Update(k keystore.Key) (*keystore.Key, error)
 	Remove(name string) error
+	// Confirm is the fresh confirmation an export needs (keystore.Store.Confirm).
+	Confirm(passphrase string) error
+	ConfirmNeedsPassphrase() bool
 }
 
 var _ Keys = (*keystore.Store)(nil)
@@ -220,6 +223,7 @@ func (h *Handler) detail(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) renderDetail(w http.ResponseWriter, r *http.Request, m DetailModel, status int) error {
+	m.ConfirmPassphrase = h.keys.ConfirmNeedsPassphrase()
 	return h.render(w, r, m.View.Key.Name, DetailView(m), status, "key-test", "key-export")
 }
 
@@ -350,7 +354,9 @@ func (h *Handler) test(w http.ResponseWriter, r *http.Request) error {
 const maxPEM = 64 << 10
 
 // export encrypts the key for a service whose RSA public key is pasted or fetched,
-// shows the payload and, when asked, posts it to the service.
+// shows the payload and, when asked, posts it to the service. The session is not
+// enough: the keystore passphrase is typed again (or the OS keychain asked again)
+// for every export, before anything else is done.
 func (h *Handler) export(w http.ResponseWriter, r *http.Request) error {
 	k, ok, err := h.get(w, r)
 	if !ok {
@@ -358,12 +364,24 @@ func (h *Handler) export(w http.ResponseWriter, r *http.Request) error {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 2*maxPEM)
 	m := DetailModel{View: viewOf(*k), KeyURL: strings.TrimSpace(r.PostFormValue("key_url")),
-		SendURL: strings.TrimSpace(r.PostFormValue("send_url"))}
+		SendURL: strings.TrimSpace(r.PostFormValue("send_url")), PEM: strings.TrimSpace(r.PostFormValue("pem"))}
 	fail := func(msg string) error {
 		m.ExportErr = scrub(msg, k)
 		return h.renderDetail(w, r, m, http.StatusUnprocessableEntity)
 	}
-	pem := []byte(strings.TrimSpace(r.PostFormValue("pem")))
+	switch err := h.keys.Confirm(r.PostFormValue("passphrase")); {
+	case errors.Is(err, keystore.ErrLocked):
+		h.log.Warn("key export refused: the keystore locked itself after wrong passphrases", "key", k.Name)
+		return h.locked(w, r, LockModel{Err: "The keystore locked itself after several wrong passphrases. Unlock it to go on."}, http.StatusLocked)
+	case errors.Is(err, keystore.ErrPassphraseRequired):
+		return fail("Type the keystore passphrase to confirm the export.")
+	case errors.Is(err, keystore.ErrWrongPassphrase):
+		h.log.Warn("key export refused: wrong passphrase", "key", k.Name)
+		return fail("That is not the keystore passphrase: the key was not exported.")
+	case err != nil:
+		return fail("The OS keychain did not confirm the export: " + err.Error())
+	}
+	pem := []byte(m.PEM)
 	switch {
 	case len(pem) == 0 && m.KeyURL == "":
 		return fail("Paste the service's public key (PEM) or give the URL it is published at.")

@@ -92,6 +92,10 @@ type DetailModel struct {
 	Sent      string // what the service answered to the posted payload
 	KeyURL    string // the service key URL the user gave, shown back
 	SendURL   string
+	PEM       string // the service key the user pasted, shown back
+	// ConfirmPassphrase: an export needs the keystore passphrase typed again (else the
+	// OS keychain confirms it).
+	ConfirmPassphrase bool
 }
 
 // Target is where a picked value goes in the execution form: the control's id and
