@@ -1,5 +1,6 @@
 // Package settingspage is the Settings page: preferences (map tiles, AOI warning, downloads
-// folder, notifications), where geojobs keeps its files, and the version.
+// folder, notifications), how the built-in endpoint runs application packages, where
+// geojobs keeps its files, and the version.
 package settingspage
 
 import (
@@ -20,7 +21,19 @@ type Deps struct {
 	Version  string
 	// KeystoreState describes the keystore (e.g. "locked, protected by a passphrase").
 	KeystoreState func() string
-	Logger        *slog.Logger
+	// Packages is the built-in endpoint's runner of CWL packages; nil hides its settings.
+	Packages PackageRuns
+	Logger   *slog.Logger
+}
+
+// PackageRuns is how the built-in endpoint runs deployed CWL application packages
+// (localep.Server).
+type PackageRuns interface {
+	// ExplainContainers says how a package that asks for containers runs with the
+	// containers setting (auto, podman, none), and why; the error says why it cannot.
+	ExplainContainers(setting string) (string, error)
+	// ApplyPackageRuns makes the settings apply to the next run.
+	ApplyPackageRuns(prefs.PackageRuns) error
 }
 
 // Handler serves the page.
@@ -41,20 +54,74 @@ func New(d Deps) *Handler {
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /settings", web.Handle(h.d.Logger, h.show))
 	mux.Handle("POST /settings", web.Handle(h.d.Logger, h.save))
+	if h.d.Packages != nil {
+		mux.Handle("POST /settings/packages", web.Handle(h.d.Logger, h.savePackages))
+	}
 }
 
 func (h *Handler) model(ctx context.Context) Model {
 	v, ok, err := h.d.Settings.Setting(ctx, jobspage.SettingNotify)
-	return Model{
+	m := Model{
 		Version: h.d.Version, Paths: h.d.Paths, KeystoreState: h.d.KeystoreState(),
 		Prefs:  prefs.Load(ctx, h.d.Settings),
 		Notify: jobspage.NotifyModel{On: err != nil || !ok || v != "off", Back: "/settings"},
 	}
+	if h.d.Packages != nil {
+		m.Packages = h.packagesModel(prefs.LoadPackageRuns(ctx, h.d.Settings))
+	}
+	return m
+}
+
+// packagesModel explains each containers choice, and the one in force.
+func (h *Handler) packagesModel(p prefs.PackageRuns) *PackagesModel {
+	pm := &PackagesModel{Runs: p}
+	for _, c := range []struct{ value, label string }{
+		{prefs.ContainersAuto, "Automatic"}, {prefs.ContainersPodman, "Podman"}, {prefs.ContainersNone, "No containers"},
+	} {
+		how, err := h.d.Packages.ExplainContainers(c.value)
+		o := ContainerOption{Value: c.value, Label: c.label, How: how}
+		if err != nil {
+			o.Problem = err.Error()
+		}
+		pm.Options = append(pm.Options, o)
+	}
+	return pm
+}
+
+// savePackages stores the package-run settings and applies them to the next run.
+func (h *Handler) savePackages(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxForm)
+	if err := r.ParseForm(); err != nil {
+		return &web.UserError{Status: http.StatusRequestEntityTooLarge, Title: "Nothing was saved",
+			Detail: "The settings form is too large or unreadable; your settings are unchanged."}
+	}
+	in := prefs.PackageRunsInput{Containers: r.PostFormValue("cwl_containers"), Keep: r.PostFormValue("cwl_keep"), MaxRuns: r.PostFormValue("cwl_max_runs")}
+	errs, err := prefs.SavePackageRuns(r.Context(), h.d.Settings, in)
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		m := h.model(r.Context())
+		m.Packages.Input, m.Packages.Errors = &in, map[string]string{}
+		for _, e := range errs {
+			m.Packages.Errors[e.Field] = e.Msg
+		}
+		return web.Render(w, r, web.Page{Title: "Settings", Section: components.SectionSettings,
+			Content: View(m), Status: http.StatusUnprocessableEntity})
+	}
+	if err := h.d.Packages.ApplyPackageRuns(prefs.LoadPackageRuns(r.Context(), h.d.Settings)); err != nil {
+		return err
+	}
+	web.Redirect(w, r, "/settings?saved=packages#packages")
+	return nil
 }
 
 func (h *Handler) show(w http.ResponseWriter, r *http.Request) error {
 	m := h.model(r.Context())
 	m.Saved = r.URL.Query().Get("saved") == "1"
+	if m.Packages != nil {
+		m.Packages.Saved = r.URL.Query().Get("saved") == "packages"
+	}
 	return web.Render(w, r, web.Page{Title: "Settings", Section: components.SectionSettings, Content: View(m)})
 }
 

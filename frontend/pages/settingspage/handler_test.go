@@ -1,15 +1,19 @@
 package settingspage
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/spf13/afero"
 
+	"github.com/geojobs/geojobs/backend/localep"
 	"github.com/geojobs/geojobs/backend/prefs"
 	"github.com/geojobs/geojobs/backend/store"
 )
@@ -154,5 +158,95 @@ func TestPrivateNetworkSwitch(t *testing.T) {
 	post(mux, url.Values{})
 	if prefs.Load(t.Context(), st).AllowPrivate {
 		t.Error("not turned off")
+	}
+}
+
+// applied is the built-in endpoint, remembering the settings it was last given.
+type applied struct {
+	*localep.Server
+	last *prefs.PackageRuns
+}
+
+func (a *applied) ApplyPackageRuns(p prefs.PackageRuns) error {
+	a.last = &p
+	return a.Server.ApplyPackageRuns(p)
+}
+
+// The package-run card shows how packages asking for containers run on this computer
+// and why (here podman is not on the PATH), saves the choice, and applies it to the
+// built-in endpoint for the next run; a wrong value saves nothing.
+func TestPackageRunSettings(t *testing.T) {
+	bin := t.TempDir()
+	if err := os.Symlink("/usr/bin/cwltool", filepath.Join(bin, "cwltool")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin)
+	st, err := store.Open(filepath.Join(t.TempDir(), "geojobs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ep, err := localep.New(localep.Options{DataDir: "/data", Fs: afero.NewMemMapFs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ep.Close(context.Background()) })
+	runs := &applied{Server: ep}
+	mux := http.NewServeMux()
+	New(Deps{Settings: st, Packages: runs}).Register(mux)
+	get := func() *goquery.Document {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest("GET", "/settings?saved=packages", nil))
+		if rec.Code != 200 {
+			t.Fatalf("GET: %d", rec.Code)
+		}
+		return doc(t, rec)
+	}
+	d := get()
+	choice := d.Find("[data-testid=containers-choice]")
+	if !strings.Contains(choice.Text(), "podman not found: running the tools installed on this computer") || choice.AttrOr("data-ok", "") != "true" {
+		t.Errorf("choice %q", choice.Text())
+	}
+	if _, ok := d.Find("[data-testid=containers-auto]").Attr("checked"); !ok {
+		t.Error("auto is not the default")
+	}
+	if how := d.Find("[data-testid=containers-how-podman]"); !strings.Contains(how.Text(), "Debian package podman") || !how.HasClass("field-error") {
+		t.Errorf("podman option: %q", how.Text())
+	}
+	if v := d.Find("[data-testid=cwl-max-runs]").AttrOr("value", ""); v != "2" {
+		t.Errorf("max runs %q", v)
+	}
+
+	req := httptest.NewRequest("POST", "/settings/packages", strings.NewReader(url.Values{"cwl_containers": {"none"}, "cwl_keep": {"all"}, "cwl_max_runs": {"3"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/settings?saved=packages#packages" {
+		t.Fatalf("save: %d %s", rec.Code, rec.Header())
+	}
+	want := prefs.PackageRuns{Containers: "none", Keep: "all", MaxRuns: 3}
+	if got := prefs.LoadPackageRuns(t.Context(), st); got != want || runs.last == nil || *runs.last != want {
+		t.Fatalf("stored %+v, applied %+v", got, runs.last)
+	}
+	d = get()
+	if !strings.Contains(d.Find("[data-testid=containers-choice]").Text(), "cwltool --no-container: set to run without containers") ||
+		d.Find("[data-testid=packages-saved]").Length() != 1 || d.Find("[data-testid=cwl-keep] option[selected]").AttrOr("value", "") != "all" {
+		t.Errorf("after save: %q", d.Find("[data-testid=packages-form]").Text())
+	}
+
+	req = httptest.NewRequest("POST", "/settings/packages", strings.NewReader(url.Values{"cwl_containers": {"docker"}, "cwl_keep": {"none"}, "cwl_max_runs": {"99"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("refused: %d", rec.Code)
+	}
+	d = doc(t, rec)
+	if d.Find("[data-testid=error-cwl_containers]").Length() != 1 || d.Find("[data-testid=error-cwl_max_runs]").Length() != 1 ||
+		d.Find("[data-testid=cwl-max-runs]").AttrOr("value", "") != "99" {
+		t.Errorf("refused page: %q", d.Find("[data-testid=packages-form]").Text())
+	}
+	if got := prefs.LoadPackageRuns(t.Context(), st); got != want || *runs.last != want {
+		t.Errorf("a refused save changed %+v / %+v", got, runs.last)
 	}
 }

@@ -1,6 +1,8 @@
 package settingspage
 
 import (
+	"strconv"
+
 	"github.com/geojobs/geojobs/backend/prefs"
 	"github.com/geojobs/geojobs/frontend/pages/jobspage"
 )
@@ -22,6 +24,56 @@ type Model struct {
 	Errors map[string]string
 	Saved  bool
 	Notify jobspage.NotifyModel
+	// Packages are the built-in endpoint's package-run settings (nil: not shown).
+	Packages *PackagesModel
+}
+
+// PackagesModel is the card of the built-in endpoint's runs of CWL packages.
+type PackagesModel struct {
+	Runs    prefs.PackageRuns
+	Options []ContainerOption
+	// Input is what the user typed when a save was refused (nil: show the stored values).
+	Input  *prefs.PackageRunsInput
+	Errors map[string]string
+	Saved  bool
+}
+
+// ContainerOption is one containers setting and what it does on this computer.
+type ContainerOption struct {
+	Value, Label string
+	How          string // "cwltool --no-container: podman not found: …"
+	Problem      string // why a package cannot run with it ("" when it can)
+}
+
+func (p *PackagesModel) containers() string {
+	if p.Input != nil && p.Input.Containers != "" {
+		return p.Input.Containers
+	}
+	return p.Runs.Containers
+}
+
+// current is the option in force (or chosen in a refused form).
+func (p *PackagesModel) current() ContainerOption {
+	for _, o := range p.Options {
+		if o.Value == p.containers() {
+			return o
+		}
+	}
+	return ContainerOption{}
+}
+
+func (p *PackagesModel) keep() string {
+	if p.Input != nil && p.Input.Keep != "" {
+		return p.Input.Keep
+	}
+	return p.Runs.Keep
+}
+
+func (p *PackagesModel) maxRuns() string {
+	if p.Input != nil {
+		return p.Input.MaxRuns
+	}
+	return strconv.Itoa(p.Runs.MaxRuns)
 }
 
 func (m Model) allowPrivate() bool {
