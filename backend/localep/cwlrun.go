@@ -242,7 +242,7 @@ func (s *Server) runPackage(ctx context.Context, rc *runContext, pkg *deployedPa
 	results := map[string]outputValue{}
 	for id, o := range outs {
 		if o.STAC != nil {
-			b, err := json.Marshal(map[string]any{"value": o.STAC})
+			b, err := json.Marshal(map[string]any{"value": zooShaped(o.STAC, rc.JobID())})
 			if err != nil {
 				return nil, err
 			}

@@ -136,7 +136,7 @@ func runWaterBodies(ctx context.Context, rc *runContext, inputs map[string]json.
 		doc["assets"].(map[string]any)["data"].(map[string]any)["file:checksum"] = info.Checksum
 		features = append(features, doc)
 	}
-	doc, err := json.Marshal(map[string]any{"value": map[string]any{"type": "FeatureCollection", "features": features}})
+	doc, err := json.Marshal(map[string]any{"value": zooShaped(map[string]any{"type": "FeatureCollection", "features": features}, rc.JobID())})
 	if err != nil {
 		return nil, err
 	}
@@ -152,4 +152,20 @@ func safeFileName(s string) string {
 		}
 	}
 	return strings.TrimLeft(string(b), ".")
+}
+
+// zooShaped gives a FeatureCollection of results the shape of ZOO-Project-DRU's
+// stac_catalog: the collection's id is the job's, and so is each item's collection
+// (ZOO puts a job's items in a collection named after the job).
+func zooShaped(fc map[string]any, jobID string) map[string]any {
+	fc["id"] = jobID
+	features, _ := fc["features"].([]any)
+	for _, f := range features {
+		if it, ok := f.(map[string]any); ok {
+			if c, _ := it["collection"].(string); c == "" {
+				it["collection"] = jobID
+			}
+		}
+	}
+	return fc
 }
