@@ -20,8 +20,8 @@ import (
 	"github.com/geojobs/geojobs/backend/ogcapi"
 )
 
-// execute runs process on the endpoint at base asynchronously and returns its results document.
-func execute(t *testing.T, base, process string, inputs map[string]any) map[string]any {
+// executeAsync runs process on the endpoint at base asynchronously and returns its results document.
+func executeAsync(t *testing.T, base, process string, inputs map[string]any) map[string]any {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"inputs": inputs, "response": "document"})
 	req, _ := http.NewRequest("POST", base+"/processes/"+process+"/execution", bytes.NewReader(body))
@@ -128,7 +128,7 @@ func TestWaterBodiesPackageResultsAreZOOShaped(t *testing.T) {
 			ts.URL + "/stac/collections/synthetic-s2/items/S2SYN_N45E006_20240111",
 		},
 	}
-	builtin := execute(t, ts.URL, "water-bodies", inputs)
+	builtin := executeAsync(t, ts.URL, "water-bodies", inputs)
 
 	pkg, err := os.ReadFile("../cwl/water-bodies.cwl")
 	if err != nil {
@@ -142,7 +142,7 @@ func TestWaterBodiesPackageResultsAreZOOShaped(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("deploy: %s", resp.Status)
 	}
-	deployed := execute(t, ts.URL, "water-bodies", inputs)
+	deployed := executeAsync(t, ts.URL, "water-bodies", inputs)
 
 	for name, res := range map[string]map[string]any{"built-in process": builtin, "deployed package": deployed} {
 		got := map[string]string{}
