@@ -29,6 +29,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options/windows"
 	"github.com/wailsapp/wails/v2/pkg/runtime"
 
+	"github.com/geojobs/geojobs/backend/application"
 	"github.com/geojobs/geojobs/backend/jobs"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/prefs"
@@ -47,10 +48,11 @@ type Options struct {
 	// LogFile is opened by Help → Open log.
 	LogFile string
 	Logger  *slog.Logger
-	// Build assembles the application (webapp.Build). Run fills in BaseURL, Token,
-	// OriginAllowed (the loopback Guard's, which trusts the webview's origins) and
-	// Notifier (native notifications); Build adds the rest (data dir, keystore, …).
-	Build func(webapp.Options) (*webapp.App, error)
+	// App configures the application (application.New) as the browser mode does; Run
+	// fills in BaseURL and Token (the loopback server's). The web front gets the
+	// loopback Guard's OriginAllowed (which trusts the webview's origins) and the
+	// desktop's native notifications.
+	App application.Options
 }
 
 // Run opens the desktop window and returns when it is closed, after stopping the job
@@ -76,7 +78,8 @@ type shell struct {
 	state State
 
 	hub      *Hub
-	wa       *webapp.App
+	app      *application.App
+	web      *webapp.UI
 	stop     context.CancelFunc
 	bgDone   sync.WaitGroup
 	shutOnce sync.Once
@@ -93,9 +96,13 @@ func (s *shell) run() error {
 	if err != nil {
 		return err
 	}
-	s.wa, err = s.o.Build(webapp.Options{BaseURL: lb.BaseURL(), Token: lb.Guard.Token,
-		OriginAllowed: lb.Guard.OriginAllowed, Notifier: s})
-	if err != nil {
+	ao := s.o.App
+	ao.BaseURL, ao.Token = lb.BaseURL(), lb.Guard.Token
+	if s.app, err = application.New(ao); err != nil {
+		return err
+	}
+	if s.web, err = webapp.New(s.app, webapp.Options{OriginAllowed: lb.Guard.OriginAllowed, Notifier: s, Logger: s.log}); err != nil {
+		_ = s.app.Close(context.Background())
 		return err
 	}
 	bg, stop := context.WithCancel(context.Background())
@@ -112,7 +119,7 @@ func (s *shell) run() error {
 
 	loop := http.NewServeMux()
 	loop.Handle(PushPath, s.hub)
-	loop.Handle("/", s.wa.Handler)
+	loop.Handle("/", s.web.Handler)
 	s.goBG(func() { s.hub.Run(bg) })
 	s.goBG(func() {
 		if err := lb.Serve(bg, loop); err != nil {
@@ -120,12 +127,14 @@ func (s *shell) run() error {
 		}
 	})
 	s.goBG(func() {
-		if err := s.wa.Run(bg); err != nil {
+		if err := s.app.Run(bg); err != nil {
 			s.log.Error("job monitor stopped", "err", err)
 		}
 	})
 
-	handler := WebviewHandler(WebviewOptions{App: s.wa.Handler, PushURL: lb.WebSocketURL(PushPath),
+	s.goBG(func() { _ = s.web.Run(bg) })
+
+	handler := WebviewHandler(WebviewOptions{App: s.web.Handler, PushURL: lb.WebSocketURL(PushPath),
 		ConnectSrc: []string{"ws://127.0.0.1:" + fmt.Sprint(lb.Port())}, Native: s, Settings: s,
 		SelfTest: selftest != nil, Logger: s.log.With("component", "webview")})
 
@@ -178,7 +187,7 @@ func (s *shell) shutdown() {
 		s.bgDone.Wait()
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
-		if err := s.wa.Close(ctx); err != nil {
+		if err := s.app.Close(ctx); err != nil {
 			s.log.Warn("closing", "err", err)
 		}
 		s.log.Info("desktop window closed")
@@ -239,7 +248,7 @@ func (s *shell) updateState(f func(*State)) error {
 
 // DownloadsDir is the downloads folder of the preferences (the Settings page's).
 func (s *shell) DownloadsDir(ctx context.Context) string {
-	return prefs.Load(ctx, s.wa.Store).DownloadsDir
+	return prefs.Load(ctx, s.app.Store).DownloadsDir
 }
 
 // SetDownloadsDir saves a folder chosen with the native picker to the preferences.
@@ -247,7 +256,7 @@ func (s *shell) SetDownloadsDir(ctx context.Context, dir string) error {
 	if !filepath.IsAbs(dir) {
 		return fmt.Errorf("downloads folder %q is not an absolute path", dir)
 	}
-	return s.wa.Store.SetSetting(ctx, prefs.KeyDownloadsDir, dir)
+	return s.app.Store.SetSetting(ctx, prefs.KeyDownloadsDir, dir)
 }
 
 // PickFolder implements Native with the native folder picker.
@@ -291,7 +300,7 @@ func (s *shell) zoom(steps int) {
 
 // submitCountdown starts the self-test's job on the built-in endpoint.
 func (s *shell) submitCountdown(ctx context.Context) (string, error) {
-	j, err := s.wa.Monitor.Submit(ctx, jobs.Submission{EndpointID: store.LocalEndpoint, ProcessID: "countdown",
+	j, err := s.app.Monitor.Submit(ctx, jobs.Submission{EndpointID: store.LocalEndpoint, ProcessID: "countdown",
 		Request: &ogcapi.Execute{Inputs: map[string]json.RawMessage{"seconds": json.RawMessage("8"), "step": json.RawMessage("1")}}})
 	return j.ID, err
 }

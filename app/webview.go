@@ -33,7 +33,7 @@ type Settings interface {
 
 // WebviewOptions configure WebviewHandler.
 type WebviewOptions struct {
-	// App is the application handler (webapp.App.Handler).
+	// App is the application handler (webapp.UI.Handler).
 	App http.Handler
 	// PushURL is the push WebSocket's URL, with its token (Loopback.WebSocketURL(PushPath)).
 	PushURL string

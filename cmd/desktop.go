@@ -9,9 +9,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/geojobs/geojobs/app"
+	"github.com/geojobs/geojobs/backend/application"
 	"github.com/geojobs/geojobs/backend/config"
 	"github.com/geojobs/geojobs/backend/folderlock"
-	"github.com/geojobs/geojobs/frontend/webapp"
 )
 
 // ExecuteDesktop runs the command line of the desktop build: without a subcommand it
@@ -69,9 +69,6 @@ func runDesktop(c *cobra.Command) error {
 		Version: Version,
 		LogFile: config.Paths{Root: opts.DataDir}.LogFile(),
 		Logger:  log,
-		Build: func(o webapp.Options) (*webapp.App, error) {
-			o.DataDir, o.Version, o.Keystore, o.Logger = opts.DataDir, Version, keys, log
-			return webapp.Build(o)
-		},
+		App:     application.Options{DataDir: opts.DataDir, Version: Version, Keystore: keys, Logger: log},
 	})
 }

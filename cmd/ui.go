@@ -8,18 +8,17 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sync"
 
 	"github.com/spf13/cobra"
 
+	"github.com/geojobs/geojobs/backend/application"
 	"github.com/geojobs/geojobs/backend/folderlock"
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/keystore/keyscmd"
 	"github.com/geojobs/geojobs/backend/server"
 	"github.com/geojobs/geojobs/frontend/webapp"
 )
-
-// LocalPrefix is where the built-in endpoint is mounted inside the app's server.
-const LocalPrefix = webapp.LocalPrefix
 
 type uiOptions struct {
 	Addr   string
@@ -86,8 +85,8 @@ func serveUI(cmd *cobra.Command, opts *rootOptions, ui *uiOptions) error {
 		return err
 	}
 	defer keys.Lock()
-	app, err := webapp.Build(webapp.Options{DataDir: opts.DataDir, Version: Version, BaseURL: srv.BaseURL(), Token: srv.Guard.Token,
-		Keystore: keys, Logger: log})
+	app, err := application.New(application.Options{DataDir: opts.DataDir, Version: Version, BaseURL: srv.BaseURL(),
+		Token: srv.Guard.Token, Keystore: keys, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -96,16 +95,23 @@ func serveUI(cmd *cobra.Command, opts *rootOptions, ui *uiOptions) error {
 			log.Warn("closing", "err", err)
 		}
 	}()
-	// The job monitor stops before the database closes (defers run last in, first out).
+	web, err := webapp.New(app, webapp.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	// The job monitor and the live updates stop before the database closes (defers
+	// run last in, first out).
 	mctx, stopMonitor := context.WithCancel(ctx)
-	monitorDone := make(chan struct{})
+	var running sync.WaitGroup
+	running.Add(2)
 	go func() {
-		defer close(monitorDone)
+		defer running.Done()
 		if err := app.Run(mctx); err != nil {
 			log.Error("job monitor stopped", "err", err)
 		}
 	}()
-	defer func() { stopMonitor(); <-monitorDone }()
+	go func() { defer running.Done(); _ = web.Run(mctx) }()
+	defer func() { stopMonitor(); running.Wait() }()
 
 	fmt.Fprintf(cmd.OutOrStdout(), "geojobs %s is serving at\n\n    %s\n\nOpen that link (it carries this run's access token). Data: %s. Press Ctrl+C to stop.\n",
 		Version, srv.LaunchURL(), opts.DataDir)
@@ -116,7 +122,7 @@ func serveUI(cmd *cobra.Command, opts *rootOptions, ui *uiOptions) error {
 			log.Warn("could not open a browser; open the link above by hand", "err", err)
 		}
 	}
-	return srv.Serve(ctx, app.Handler)
+	return srv.Serve(ctx, web.Handler)
 }
 
 // openBrowser asks the desktop to open url.

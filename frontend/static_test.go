@@ -9,7 +9,7 @@ import (
 // /static/ serves files, never a folder's listing.
 func TestStaticNoDirectoryListing(t *testing.T) {
 	mux := http.NewServeMux()
-	mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler()))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", StaticHandler()))
 	for path, want := range map[string]int{"/static/": 404, "/static/map": 404, "/static/map/": 404, "/static/app.css": 200} {
 		rec := httptest.NewRecorder()
 		mux.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))

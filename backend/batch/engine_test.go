@@ -56,7 +56,7 @@ func startApp(t *testing.T, dbPath, endpointURL string) *app {
 		}
 	}
 	var eng *Engine
-	mon, err := jobs.New(jobs.Config{Store: st, ClientFor: func(string) (jobs.Remote, error) { return client, nil },
+	mon, err := jobs.New(jobs.Config{Store: st, ClientFor: func(context.Context, string) (jobs.Remote, error) { return client, nil },
 		OnChange:     func(jobs.Change) { eng.Notify(); signal() },
 		FastInterval: 30 * time.Millisecond, MaxInterval: 100 * time.Millisecond, ProgressInterval: 100 * time.Millisecond,
 		MaxRate: 1000, PerEndpoint: 8})

@@ -487,3 +487,13 @@ func (e *Exporter) Close() {
 	e.mu.Unlock()
 	e.wg.Wait()
 }
+
+// KeyOption is a keystore key offered as an export destination.
+type KeyOption struct {
+	Name, Kind string
+	// Target is where the key's storage is (bucket or share URL).
+	Target string
+	// Allowed: the key may receive outputs; else Why says why not.
+	Allowed bool
+	Why     string
+}

@@ -48,7 +48,7 @@ type Remote interface {
 // the clients send to the endpoint's own origin only. ClientFor is required.
 type Source struct {
 	// ClientFor returns the client of an endpoint.
-	ClientFor func(endpointID string) (Remote, error)
+	ClientFor func(ctx context.Context, endpointID string) (Remote, error)
 
 	mu    sync.Mutex
 	links map[string]cachedLinks
@@ -88,7 +88,7 @@ func IsLog(l ogcapi.Link) bool {
 // Log reads the logs of job j: the log links of its stored results or failure, and
 // of its current status on the server (remembered for a while).
 func (s *Source) Log(ctx context.Context, j store.Job) (Log, error) {
-	remote, err := s.ClientFor(j.EndpointID)
+	remote, err := s.ClientFor(ctx, j.EndpointID)
 	if err != nil {
 		return Log{}, fmt.Errorf("joblog: endpoint %s: %w", j.EndpointID, err)
 	}

@@ -44,7 +44,7 @@ func source(t *testing.T, base string) *Source {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Source{ClientFor: func(string) (Remote, error) { return cl, nil }}
+	return &Source{ClientFor: func(context.Context, string) (Remote, error) { return cl, nil }}
 }
 
 func TestLogFromStatusLinks(t *testing.T) {
@@ -155,7 +155,7 @@ func TestLogCredentialsOnTheEndpointOnly(t *testing.T) {
 
 	// Without the token the server refuses; the page is told so, without the server's words.
 	anon, _ := ogcapi.New(srv.URL, ogcapi.WithRetry(0))
-	lg, err = (&Source{ClientFor: func(string) (Remote, error) { return anon, nil }}).Log(context.Background(), j)
+	lg, err = (&Source{ClientFor: func(context.Context, string) (Remote, error) { return anon, nil }}).Log(context.Background(), j)
 	if err != nil || lg.Parts[0].Err != "The server answered 401 to the log request." || lg.Parts[0].Text != "" {
 		t.Errorf("without the token: %v %+v", err, lg.Parts)
 	}

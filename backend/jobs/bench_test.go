@@ -169,7 +169,7 @@ func benchOnce(b *testing.B, n, seconds int) {
 	}()
 
 	var finished atomic.Int64
-	m, err := New(Config{Store: st, ClientFor: func(string) (Remote, error) { return client, nil },
+	m, err := New(Config{Store: st, ClientFor: func(context.Context, string) (Remote, error) { return client, nil },
 		OnChange: func(c Change) {
 			var ns int64
 			if !c.ServerUpdated.IsZero() {

@@ -38,6 +38,16 @@ func TestLocalEndpointCountdown(t *testing.T) {
 		}
 		ids = append(ids, j.ID)
 	}
+	// Mode Sync: the built-in echo allows both modes; asked for sync, it runs while the
+	// request waits (no Prefer: respond-async), so the job has no server job id.
+	syncMode, err := h.m.Submit(ctx, Submission{EndpointID: store.LocalEndpoint, ProcessID: "echo", Mode: ogcapi.Sync,
+		Request: &ogcapi.Execute{Inputs: map[string]json.RawMessage{"stringInput": json.RawMessage(`"asked for sync"`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if syncMode.Status != ogcapi.StatusSuccessful || syncMode.RemoteID != "" {
+		t.Errorf("Mode Sync: the job is %s with server id %q, want successful at once without one", syncMode.Status, syncMode.RemoteID)
+	}
 	failing, err := h.m.Submit(ctx, Submission{EndpointID: store.LocalEndpoint, ProcessID: "fail", Request: &ogcapi.Execute{}})
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +105,16 @@ func TestChangeCarriesOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Mode Sync: the built-in echo allows both modes; asked for sync, it runs while the
+	// request waits (no Prefer: respond-async), so the job has no server job id.
+	syncMode, err := h.m.Submit(ctx, Submission{EndpointID: store.LocalEndpoint, ProcessID: "echo", Mode: ogcapi.Sync,
+		Request: &ogcapi.Execute{Inputs: map[string]json.RawMessage{"stringInput": json.RawMessage(`"asked for sync"`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if syncMode.Status != ogcapi.StatusSuccessful || syncMode.RemoteID != "" {
+		t.Errorf("Mode Sync: the job is %s with server id %q, want successful at once without one", syncMode.Status, syncMode.RemoteID)
+	}
 	failing, err := h.m.Submit(ctx, Submission{EndpointID: store.LocalEndpoint, ProcessID: "fail", Request: &ogcapi.Execute{}})
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +132,7 @@ func TestChangeCarriesOutputs(t *testing.T) {
 			outputs[c.JobID] = append(outputs[c.JobID], c.Outputs)
 		}
 	}
-	for _, c := range []struct{ id, text string }{{async.ID, "counted down"}, {sync.ID, "hello"}} {
+	for _, c := range []struct{ id, text string }{{async.ID, "counted down"}, {sync.ID, "hello"}, {syncMode.ID, "asked for sync"}} {
 		got := outputs[c.id]
 		if len(got) != 1 {
 			t.Errorf("job %s: outputs on %d changes, want 1", c.id, len(got))

@@ -57,7 +57,7 @@ func newHarness(t *testing.T, srvURL, dbPath string) *harness {
 	h := &harness{t: t, dbPath: dbPath, st: st, srvURL: srvURL}
 	cfg := fastConfig()
 	cfg.Store = st
-	cfg.ClientFor = func(id string) (Remote, error) {
+	cfg.ClientFor = func(_ context.Context, id string) (Remote, error) {
 		if id != "fake" && id != store.LocalEndpoint {
 			return nil, fmt.Errorf("no endpoint %q", id)
 		}

@@ -87,7 +87,7 @@ func testSignInNeeded(t *testing.T, endSignIn func(*oidctest.Provider)) {
 	}
 	changes := make(chan Change, 1024)
 	cfg := fastConfig()
-	cfg.Store, cfg.ClientFor = st, func(string) (Remote, error) { return client, nil }
+	cfg.Store, cfg.ClientFor = st, func(context.Context, string) (Remote, error) { return client, nil }
 	cfg.OnChange = func(c Change) {
 		select {
 		case changes <- c:

@@ -13,7 +13,7 @@ import (
 // poll makes one request for a job (its status, or its results once it ended),
 // stores what it learned and reports the outcome. It runs on its own goroutine.
 func (m *Monitor) poll(ctx context.Context, s snapshot) outcome {
-	remote, err := m.cfg.ClientFor(s.endpoint)
+	remote, err := m.cfg.ClientFor(ctx, s.endpoint)
 	if err != nil {
 		return m.unreachable(ctx, s, "endpoint: "+err.Error(), err)
 	}

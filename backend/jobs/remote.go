@@ -32,7 +32,7 @@ var _ Remote = (*ogcapi.Client)(nil)
 // Clients should retry little or not at all (ogcapi.WithRetry(0) or 1): the monitor
 // backs off by itself, and a client waiting out retries holds one of the endpoint's
 // request slots.
-type ClientFor func(endpointID string) (Remote, error)
+type ClientFor func(ctx context.Context, endpointID string) (Remote, error)
 
 // retryAfter returns the wait a server asked for in an error (Retry-After), if the
 // error carries one.

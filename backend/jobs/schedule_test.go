@@ -26,7 +26,7 @@ func TestIntervals(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	m, err := New(Config{Store: st, ClientFor: func(string) (Remote, error) { return nil, nil }})
+	m, err := New(Config{Store: st, ClientFor: func(context.Context, string) (Remote, error) { return nil, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestSlowPollsSpreadUnderMaxRate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	m, _ := New(Config{Store: st, ClientFor: func(string) (Remote, error) { return nil, nil }, MaxRate: 25})
+	m, _ := New(Config{Store: st, ClientFor: func(context.Context, string) (Remote, error) { return nil, nil }, MaxRate: 25})
 	l := &loop{m: m, jobs: map[string]*tracked{}, endpoints: map[string]*endpointQueue{}, polled: map[string]time.Time{}}
 	for i := 0; i < 500; i++ {
 		id := fmt.Sprint("job-", i)

@@ -27,8 +27,12 @@ type Submission struct {
 	// default: Process marshalled.
 	Description []byte
 	Request     *ogcapi.Execute
-	AOI         json.RawMessage // GeoJSON of the area of interest, if any
-	RerunOf     string          // local id of the job this one re-runs
+	// Mode is how the job is to run. Auto (the zero value) and Async ask for async
+	// execution (Prefer: respond-async) when the process description allows it; Sync
+	// sends no preference, and a server that can runs the job while the request waits.
+	Mode    ogcapi.Mode
+	AOI     json.RawMessage // GeoJSON of the area of interest, if any
+	RerunOf string          // local id of the job this one re-runs
 }
 
 // Submit runs a process as a job that survives a crash at any moment: the job is
@@ -68,11 +72,11 @@ func (m *Monitor) Submit(ctx context.Context, sub Submission) (store.Job, error)
 		return store.Job{}, fmt.Errorf("jobs: submit: %w", err)
 	}
 	m.emitJob(j)
-	remote, err := m.cfg.ClientFor(sub.EndpointID)
+	remote, err := m.cfg.ClientFor(ctx, sub.EndpointID)
 	if err != nil {
 		return m.refused(ctx, j, false, fmt.Errorf("jobs: submit: endpoint %s: %w", sub.EndpointID, err))
 	}
-	ex, err := remote.Execute(ctx, sub.ProcessID, sub.Request, ogcapi.ExecOptions{Mode: ogcapi.Async, Process: sub.Process})
+	ex, err := remote.Execute(ctx, sub.ProcessID, sub.Request, ogcapi.ExecOptions{Mode: sub.Mode, Process: sub.Process})
 	if err != nil {
 		return m.refused(ctx, j, outcomeUnknown(err), err)
 	}
@@ -173,7 +177,7 @@ const maxImportPages = 200
 // Import adds the jobs an endpoint lists (GET /jobs) that the store does not have yet
 // and tracks them; it returns how many it added.
 func (m *Monitor) Import(ctx context.Context, endpointID string) (int, error) {
-	remote, err := m.cfg.ClientFor(endpointID)
+	remote, err := m.cfg.ClientFor(ctx, endpointID)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: import: endpoint %s: %w", endpointID, err)
 	}
@@ -249,7 +253,7 @@ func (m *Monitor) Dismiss(ctx context.Context, jobID string) error {
 	if ref == "" {
 		return fmt.Errorf("jobs: dismiss: job %s has no server job (status %s)", jobID, j.Status)
 	}
-	remote, err := m.cfg.ClientFor(j.EndpointID)
+	remote, err := m.cfg.ClientFor(ctx, j.EndpointID)
 	if err != nil {
 		return fmt.Errorf("jobs: dismiss: endpoint %s: %w", j.EndpointID, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/spf13/afero"
 
+	"github.com/geojobs/geojobs/backend/application"
 	"github.com/geojobs/geojobs/backend/server"
 )
 
@@ -21,7 +22,7 @@ import (
 // the data folder as `geojobs serve` keeps it.
 type restartable struct {
 	t     *testing.T
-	opts  Options
+	opts  application.Options
 	addr  string // "127.0.0.1:PORT", fixed after the first start
 	token string
 	stack *stack
@@ -47,7 +48,7 @@ func (r *restartable) start() {
 	r.addr, r.token = srv.Addr().String(), srv.Guard.Token
 	opts := r.opts
 	opts.BaseURL, opts.Token = srv.BaseURL(), srv.Guard.Token
-	app, err := Build(opts)
+	app, err := build(opts)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func (r *restartable) start() {
 // without a reload — although the restarted app has a new token: the browser session
 // kept in the data folder signs the open tab in again (issue 14 §7).
 func TestBrowserConnectionLost(t *testing.T) {
-	r := &restartable{t: t, opts: Options{DataDir: t.TempDir(), LocalFs: afero.NewMemMapFs(), Logger: slog.New(slog.DiscardHandler)}}
+	r := &restartable{t: t, opts: application.Options{DataDir: t.TempDir(), LocalFs: afero.NewMemMapFs(), Logger: slog.New(slog.DiscardHandler)}}
 	r.start()
 	t.Cleanup(func() { r.stop() })
 	ctx, console := browser(t)

@@ -3,6 +3,7 @@ package webapp
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -15,14 +16,45 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/spf13/afero"
 
+	"github.com/geojobs/geojobs/backend/application"
 	"github.com/geojobs/geojobs/backend/server"
+	"github.com/geojobs/geojobs/frontend/pages/jobspage"
 )
+
+// built is the application and its web front, made as the CLI makes them.
+type built struct {
+	*application.App
+	ui      *UI
+	Handler http.Handler
+	live    *jobspage.Live
+}
+
+func build(opts application.Options) (*built, error) {
+	a, err := application.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	ui, err := New(a, Options{Logger: opts.Logger})
+	if err != nil {
+		_ = a.Close(context.Background())
+		return nil, err
+	}
+	return &built{App: a, ui: ui, Handler: ui.Handler, live: ui.live}, nil
+}
+
+// Run runs the application and its web front until ctx ends.
+func (b *built) Run(ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() { done <- b.ui.Run(ctx) }()
+	err := b.App.Run(ctx)
+	return errors.Join(err, <-done)
+}
 
 // stack is the real application behind the real Guard on a loopback port.
 type stack struct {
 	t     *testing.T
 	srv   *server.Server
-	app   *App
+	app   *built
 	base  string // "http://127.0.0.1:PORT"
 	token string
 	hc    *http.Client
@@ -30,19 +62,19 @@ type stack struct {
 
 func start(t *testing.T) *stack {
 	t.Helper()
-	return startWith(t, Options{DataDir: t.TempDir(), LocalFs: afero.NewMemMapFs(), Logger: slog.New(slog.DiscardHandler)})
+	return startWith(t, application.Options{DataDir: t.TempDir(), LocalFs: afero.NewMemMapFs(), Logger: slog.New(slog.DiscardHandler)})
 }
 
 // startWith serves the application built from opts, with its BaseURL and Token set
 // to a fresh loopback server's, until the test ends.
-func startWith(t *testing.T, opts Options) *stack {
+func startWith(t *testing.T, opts application.Options) *stack {
 	t.Helper()
 	srv, err := server.Listen("127.0.0.1:0", "", opts.Logger)
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts.BaseURL, opts.Token = srv.BaseURL(), srv.Guard.Token
-	app, err := Build(opts)
+	app, err := build(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/afero"
 	"golang.org/x/net/webdav"
 
+	"github.com/geojobs/geojobs/backend/application"
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/transfer/s3/s3test"
 )
@@ -77,7 +78,7 @@ func startKeys(t *testing.T) *keysStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := startWith(t, Options{DataDir: dir, LocalFs: afero.NewMemMapFs(), Logger: log, Keystore: keys})
+	s := startWith(t, application.Options{DataDir: dir, LocalFs: afero.NewMemMapFs(), Logger: log, Keystore: keys})
 	if s.app.Keys != keys {
 		t.Fatal("App.Keys is not the keystore given")
 	}

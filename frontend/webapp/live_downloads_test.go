@@ -75,10 +75,10 @@ func TestDownloadsSnapshot(t *testing.T) {
 	}
 
 	// No panel for a job that is not stored; other topics still get theirs.
-	if msgs, err := s.app.snapshot(ctx, resultspage.DownloadsTopic("no-such-job")); err != nil || len(msgs) != 0 {
+	if msgs, err := s.app.ui.snapshot(ctx, resultspage.DownloadsTopic("no-such-job")); err != nil || len(msgs) != 0 {
 		t.Errorf("unknown job: %d messages, %v", len(msgs), err)
 	}
-	if msgs, err := s.app.snapshot(ctx, "running"); err != nil || len(msgs) != 1 || msgs[0].Key != "count" {
+	if msgs, err := s.app.ui.snapshot(ctx, "running"); err != nil || len(msgs) != 1 || msgs[0].Key != "count" {
 		t.Errorf("running indicator: %v, %v", msgs, err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/afero"
 
+	"github.com/geojobs/geojobs/backend/application"
 	"github.com/geojobs/geojobs/backend/jobs"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/server"
@@ -27,7 +28,7 @@ func TestLocalJobSurvivesAPortChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app1, err := Build(Options{DataDir: dir, LocalFs: fs, BaseURL: srv1.BaseURL(), Token: srv1.Guard.Token, Logger: log})
+	app1, err := build(application.Options{DataDir: dir, LocalFs: fs, BaseURL: srv1.BaseURL(), Token: srv1.Guard.Token, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +59,7 @@ func TestLocalJobSurvivesAPortChange(t *testing.T) {
 	if srv2.BaseURL() == srv1.BaseURL() {
 		t.Fatal("the system gave the same free port twice in a row: the test's premise (a new port) does not hold")
 	}
-	app2, err := Build(Options{DataDir: dir, LocalFs: fs, BaseURL: srv2.BaseURL(), Token: srv2.Guard.Token, Logger: log})
+	app2, err := build(application.Options{DataDir: dir, LocalFs: fs, BaseURL: srv2.BaseURL(), Token: srv2.Guard.Token, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/afero"
 
+	"github.com/geojobs/geojobs/backend/application"
 	"github.com/geojobs/geojobs/backend/server"
 )
 
@@ -22,7 +23,7 @@ type resultsCounter struct {
 
 func (c *resultsCounter) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rest, ok := strings.CutPrefix(r.URL.Path, LocalPrefix+"/jobs/")
+		rest, ok := strings.CutPrefix(r.URL.Path, application.LocalPrefix+"/jobs/")
 		if id, ok2 := strings.CutSuffix(rest, "/results"); ok && ok2 && r.Method == http.MethodGet && !strings.Contains(id, "/") {
 			c.mu.Lock()
 			c.n[id]++
@@ -47,7 +48,7 @@ func TestResultsFetchedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := Build(Options{DataDir: t.TempDir(), LocalFs: afero.NewMemMapFs(), BaseURL: srv.BaseURL(),
+	app, err := build(application.Options{DataDir: t.TempDir(), LocalFs: afero.NewMemMapFs(), BaseURL: srv.BaseURL(),
 		Token: srv.Guard.Token, Logger: log})
 	if err != nil {
 		t.Fatal(err)

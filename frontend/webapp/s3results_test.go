@@ -299,7 +299,7 @@ func waitExport(t *testing.T, s *stack, jobID string) export.Progress {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	p, err := s.app.Exports.Wait(ctx, jobID)
+	p, err := s.app.Exporter.Wait(ctx, jobID)
 	if err != nil {
 		t.Fatalf("export: %v", err)
 	}

@@ -16,15 +16,9 @@ import (
 	"github.com/geojobs/geojobs/frontend/web"
 )
 
-// BatchCreator stores a batch (backend/batch's Engine.Create, returning the id).
+// BatchCreator stores a batch (*batch.Engine).
 type BatchCreator interface {
-	CreateBatch(ctx context.Context, endpointID, processID, title, kind string, base *ogcapi.Execute, members []store.NewBatchMember) (string, error)
-}
-
-// WithBatches lets the form run the process as a batch.
-func (h *Handler) WithBatches(b BatchCreator) *Handler {
-	h.batches = b
-	return h
+	Create(ctx context.Context, endpointID, processID, title, kind string, base *ogcapi.Execute, members []store.NewBatchMember) (store.Batch, error)
 }
 
 // Batch kinds the form offers.
@@ -127,11 +121,11 @@ func (h *Handler) batch(w http.ResponseWriter, r *http.Request, m Model, req *fo
 		members[i] = store.NewBatchMember{Line: x.Line, Label: x.Label, Inputs: in, AOI: aoi}
 	}
 	title := fmt.Sprintf("%s for each %s", m.Process.ID, map[string]string{BatchItems: "item", BatchFeatures: "feature", BatchDates: m.Batch.Step[:len(m.Batch.Step)-2]}[m.Batch.Kind])
-	id, err := h.batches.CreateBatch(r.Context(), m.Endpoint.ID, m.Process.ID, title, m.Batch.Kind, req.Execute, members)
+	b, err := h.batches.Create(r.Context(), m.Endpoint.ID, m.Process.ID, title, m.Batch.Kind, req.Execute, members)
 	if err != nil {
 		return err
 	}
-	web.Redirect(w, r, "/batches/"+id)
+	web.Redirect(w, r, "/batches/"+b.ID)
 	return nil
 }
 

@@ -27,12 +27,6 @@ type Finder interface {
 	More(ctx context.Context, token string) (*itemfinder.Page, error)
 }
 
-// WithFinder offers "Find items" next to inputs that take STAC item URLs.
-func (h *Handler) WithFinder(f Finder) *Handler {
-	h.finder = f
-	return h
-}
-
 func (h *Handler) registerFinder(mux *http.ServeMux) {
 	base := "/endpoints/{eid}/processes/{pid}/find/"
 	mux.Handle("GET "+base+"panel", web.Handle(h.log, h.findPanel))

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/geojobs/geojobs/backend/forms"
+	"github.com/geojobs/geojobs/backend/jobs"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/frontend/components"
@@ -31,29 +32,36 @@ type Processes interface {
 	Process(ctx context.Context, endpointID, processID string) (*ogcapi.Process, error)
 }
 
-// Submitter creates a job. It returns the local id of the stored job; when the server
-// refused the job it may return both the id of the (failed) job record and the error.
+// Submitter creates a job (*jobs.Monitor). It returns the stored job; when the server
+// refused the job it may return both the (failed) job record and the error.
 type Submitter interface {
-	Submit(ctx context.Context, s Submission) (jobID string, err error)
+	Submit(ctx context.Context, s jobs.Submission) (store.Job, error)
+}
+
+// Deps are the page's dependencies. Endpoints, Processes and Submit are required.
+type Deps struct {
+	Endpoints Endpoints
+	Processes Processes
+	Submit    Submitter
+	// Prefs gives the user's map preferences (tiles, AOI warning); nil: the defaults.
+	Prefs func(ctx context.Context) prefs.Prefs
+	// Batches, when set, offers "Run as a batch" (batch.go).
+	Batches BatchCreator
+	// Finder, when set, offers "Find items" next to inputs that take STAC item URLs
+	// (finder.go).
+	Finder Finder
+	Logger *slog.Logger
 }
 
 // Handler serves the page.
 type Handler struct {
-	eps    Endpoints
-	procs  Processes
-	submit Submitter
-	log    *slog.Logger
-	prefs  func(ctx context.Context) prefs.Prefs
-	// batches, when set, offers "Run as a batch" (batch.go).
+	eps     Endpoints
+	procs   Processes
+	submit  Submitter
+	log     *slog.Logger
+	prefs   func(ctx context.Context) prefs.Prefs
 	batches BatchCreator
-	// finder, when set, offers "Find items" (finder.go).
-	finder Finder
-}
-
-// WithPrefs makes the page follow the user's map preferences (tiles, AOI warning).
-func (h *Handler) WithPrefs(f func(ctx context.Context) prefs.Prefs) *Handler {
-	h.prefs = f
-	return h
+	finder  Finder
 }
 
 func (h *Handler) mapPrefs(ctx context.Context) prefs.Prefs {
@@ -64,8 +72,12 @@ func (h *Handler) mapPrefs(ctx context.Context) prefs.Prefs {
 }
 
 // New returns the page's handler.
-func New(eps Endpoints, procs Processes, submit Submitter, log *slog.Logger) *Handler {
-	return &Handler{eps: eps, procs: procs, submit: submit, log: log}
+func New(d Deps) *Handler {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	return &Handler{eps: d.Endpoints, procs: d.Processes, submit: d.Submit, log: d.Logger, prefs: d.Prefs,
+		batches: d.Batches, finder: d.Finder}
 }
 
 // Register adds the page's routes.
@@ -160,8 +172,9 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) error {
 			Run: req.RunCommand(m.Endpoint.URL, m.Process.ID), FileName: safeFile(m.Process.ID) + ".execute.json"}
 		return h.render(w, r, m, 0)
 	}
-	id, err := h.submit.Submit(r.Context(), Submission{EndpointID: m.Endpoint.ID, ProcessID: m.Process.ID,
-		Process: m.Process, Request: req.Execute, Mode: req.Mode, AOI: req.AOI})
+	j, err := h.submit.Submit(r.Context(), jobs.Submission{EndpointID: m.Endpoint.ID, ProcessID: m.Process.ID,
+		Process: m.Process, Request: req.Execute, Mode: execMode(req.Mode), AOI: req.AOI})
+	id := j.ID
 	if err != nil {
 		status, title, detail := web.Describe(err)
 		if status >= 500 && status != http.StatusBadGateway && status != http.StatusGatewayTimeout {

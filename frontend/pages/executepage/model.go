@@ -1,7 +1,6 @@
 package executepage
 
 import (
-	"encoding/json"
 	"github.com/geojobs/geojobs/backend/prefs"
 	"net/url"
 	"strconv"
@@ -44,14 +43,16 @@ type Export struct {
 	FileName        string
 }
 
-// Submission is a job to submit.
-type Submission struct {
-	EndpointID string
-	ProcessID  string
-	Process    *ogcapi.Process
-	Request    *ogcapi.Execute
-	Mode       string // ogcapi.AsyncExecute or ogcapi.SyncExecute
-	AOI        json.RawMessage
+// execMode is the execution mode the form asked for (ogcapi.SyncExecute or
+// ogcapi.AsyncExecute; empty: the process's choice).
+func execMode(jobControl string) ogcapi.Mode {
+	switch jobControl {
+	case ogcapi.SyncExecute:
+		return ogcapi.Sync
+	case ogcapi.AsyncExecute:
+		return ogcapi.Async
+	}
+	return ogcapi.Auto
 }
 
 func (m Model) action() string {

@@ -90,8 +90,7 @@ type Live struct {
 	runningShown string
 }
 
-// NewLive returns a Live publishing to pub (or, if nil, to the one SetPublisher
-// gives); native may be nil.
+// NewLive returns a Live publishing to pub; native may be nil.
 func NewLive(st LiveStore, pub Publisher, native Notifier, log *slog.Logger) *Live {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -100,11 +99,8 @@ func NewLive(st LiveStore, pub Publisher, native Notifier, log *slog.Logger) *Li
 		wake: make(chan struct{}, 1), status: map[string]string{}}
 }
 
-// SetPublisher sets where fragments go; call it before Run (the hub needs Snapshot
-// before it exists, so the two are made in turn).
-func (l *Live) SetPublisher(pub Publisher) { l.pub = pub }
-
-// OnChange is the monitor's callback (jobs.Config.OnChange): it never blocks.
+// OnChange marks a job as changed (from the monitor's jobs.Change events); it never
+// blocks: Run renders and publishes.
 func (l *Live) OnChange(c jobs.Change) {
 	l.mu.Lock()
 	l.dirty[c.JobID] = c

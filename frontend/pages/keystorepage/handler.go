@@ -71,12 +71,21 @@ type Handler struct {
 	pending signIns
 }
 
+// Deps are the page's dependencies; Keys and Remote are required.
+type Deps struct {
+	Keys   Keys
+	Remote Remote
+	// SignIns signs oidc keys in and out; nil: they cannot sign in from the page.
+	SignIns SignIns
+	Logger  *slog.Logger
+}
+
 // New returns the page's handler.
-func New(keys Keys, remote Remote, log *slog.Logger) *Handler {
-	if log == nil {
-		log = slog.Default()
+func New(d Deps) *Handler {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
 	}
-	return &Handler{keys: keys, remote: remote, log: log}
+	return &Handler{keys: d.Keys, remote: d.Remote, signIn: d.SignIns, log: d.Logger}
 }
 
 // Register adds the page's routes.

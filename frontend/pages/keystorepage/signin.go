@@ -38,12 +38,6 @@ type signIns struct {
 	m  map[string]*pending
 }
 
-// WithSignIn lets the page sign oidc keys in and out with s.
-func (h *Handler) WithSignIn(s SignIns) *Handler {
-	h.signIn = s
-	return h
-}
-
 // SignInView is an oidc key's sign-in as the page shows it: who and until when,
 // never a token.
 type SignInView struct {

@@ -20,19 +20,11 @@ const TopicExports = "exports"
 // ExportsTopic is the topic of one job's export.
 func ExportsTopic(jobID string) string { return TopicExports + ":" + jobID }
 
-// ExportKey is a keystore key offered as an export destination.
-type ExportKey struct {
-	Name, Kind, Target string
-	// Allowed: the key may receive outputs; else Why says why not.
-	Allowed bool
-	Why     string
-}
-
-// Exports is what the page needs to export results to the user's storage (the app
-// wires backend/export to the keystore).
+// Exports is what the page needs to export results to the user's storage
+// (backend/application.Exports).
 type Exports interface {
 	// Keys lists the keystore's storage keys; locked reports a locked keystore.
-	Keys(ctx context.Context) (keys []ExportKey, locked bool)
+	Keys(ctx context.Context) (keys []export.KeyOption, locked bool)
 	// Start exports the assets refs (all when empty) of a job to the folder of key.
 	// It returns how many files are queued; the error is for people.
 	Start(ctx context.Context, jobID, key, folder string, refs []results.AssetRef) (int, error)
@@ -40,18 +32,7 @@ type Exports interface {
 	Cancel(jobID string) bool
 }
 
-// SetExports sets the export service (nil hides the export form).
-func (h *Handler) SetExports(x Exports) {
-	h.mu.Lock()
-	h.d.Exports = x
-	h.mu.Unlock()
-}
-
-func (h *Handler) exports() Exports {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.d.Exports
-}
+func (h *Handler) exports() Exports { return h.d.Exports }
 
 // DefaultExportFolder is the folder proposed for a job's export.
 func DefaultExportFolder(jobID string) string { return "geojobs/" + safeFile(jobID) }
@@ -151,9 +132,7 @@ func (h *Handler) renderExports(w http.ResponseWriter, r *http.Request, jobID, n
 // ExportProgress publishes a job's export progress to the pages showing it; it suits
 // backend/export.Options.OnProgress.
 func (h *Handler) ExportProgress(p export.Progress) {
-	h.mu.Lock()
-	pub := h.pub
-	h.mu.Unlock()
+	pub := h.d.Publisher
 	if pub == nil {
 		return
 	}
@@ -168,7 +147,7 @@ func (h *Handler) ExportProgress(p export.Progress) {
 // ExportModel is the export form and panel of a job.
 type ExportModel struct {
 	JobID  string
-	Keys   []ExportKey
+	Keys   []export.KeyOption
 	Locked bool
 	Folder string // proposed folder
 	// Progress is the job's last export, when Started.

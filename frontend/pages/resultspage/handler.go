@@ -19,6 +19,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/geojobs/geojobs/backend/hub"
 	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/prefs"
@@ -75,8 +76,9 @@ type Deps struct {
 	Publisher Publisher
 	// Exports exports results to the user's storage; nil hides the form.
 	Exports Exports
-	// DefaultDir is the default download folder of a job (backend/results.DefaultDir).
-	DefaultDir func(jobID string) string
+	// DefaultDir is the default download folder of a job (default:
+	// backend/results.DefaultDir).
+	DefaultDir func(ctx context.Context, jobID string) string
 	Logger     *slog.Logger
 	// Prefs gives the user's map preferences (the footprints map's tiles); nil: the defaults.
 	Prefs func(ctx context.Context) prefs.Prefs
@@ -86,8 +88,6 @@ type Deps struct {
 type Handler struct {
 	d   Deps
 	log *slog.Logger
-	mu  sync.Mutex
-	pub Publisher
 }
 
 // New returns the page's handler.
@@ -96,23 +96,9 @@ func New(d Deps) *Handler {
 		d.Logger = slog.Default()
 	}
 	if d.DefaultDir == nil {
-		d.DefaultDir = results.DefaultDir
+		d.DefaultDir = func(_ context.Context, jobID string) string { return results.DefaultDir(jobID) }
 	}
-	return &Handler{d: d, log: d.Logger, pub: d.Publisher}
-}
-
-// SetDownloads sets the download manager (built after the page, whose Progress it reports to).
-func (h *Handler) SetDownloads(d Downloads) {
-	h.mu.Lock()
-	h.d.Downloads = d
-	h.mu.Unlock()
-}
-
-// SetPublisher sets the hub once it exists.
-func (h *Handler) SetPublisher(p Publisher) {
-	h.mu.Lock()
-	h.pub = p
-	h.mu.Unlock()
+	return &Handler{d: d, log: d.Logger}
 }
 
 // Register adds the page's routes.
@@ -175,7 +161,7 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	m := Model{Job: j, Dest: h.d.DefaultDir(j.ID), Downloads: h.d.Downloads.View(j.ID), TotalItems: len(ic.Features),
+	m := Model{Job: j, Dest: h.d.DefaultDir(ctx, j.ID), Downloads: h.d.Downloads.View(j.ID), TotalItems: len(ic.Features),
 		Export: h.exportModel(ctx, j.ID), Map: prefs.Defaults(), Outputs: outputViews(j.ID, ic)}
 	if h.d.Prefs != nil {
 		m.Map = h.d.Prefs(ctx)
@@ -362,7 +348,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) error {
 	}
 	dest := r.PostForm.Get("dest")
 	if dest == "" {
-		dest = h.d.DefaultDir(j.ID)
+		dest = h.d.DefaultDir(r.Context(), j.ID)
 	}
 	var refs []results.AssetRef
 	if r.PostForm.Get("all") == "" {
@@ -464,9 +450,7 @@ func (h *Handler) renderPanel(w http.ResponseWriter, r *http.Request, jobID, not
 // Progress publishes a job's download panel to the pages showing it; it suits
 // backend/results.DownloadsOptions.OnProgress.
 func (h *Handler) Progress(p results.JobProgress) {
-	h.mu.Lock()
-	pub := h.pub
-	h.mu.Unlock()
+	pub := h.d.Publisher
 	if pub == nil {
 		return
 	}
@@ -496,4 +480,47 @@ func safeFile(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// Snapshot is the current state of one of the page's live topics (the hub's Snapshot
+// for DownloadsTopic and ExportsTopic): a job's download panel, nothing for a job that
+// is not stored; its export panel, nothing before an export. ok is false for a topic
+// that is not the page's.
+func (h *Handler) Snapshot(ctx context.Context, topic string) (msgs []hub.Message, ok bool, err error) {
+	if id, found := strings.CutPrefix(topic, TopicDownloads+":"); found {
+		if _, err := h.d.Jobs.Job(ctx, id); errors.Is(err, store.ErrNotFound) {
+			return nil, true, nil
+		} else if err != nil {
+			return nil, true, err
+		}
+		b, err := renderBytes(ctx, DownloadsPanelOOB(id, h.d.Downloads.View(id)))
+		if err != nil {
+			return nil, true, err
+		}
+		return []hub.Message{{Key: "panel", Data: b}}, true, nil
+	}
+	if id, found := strings.CutPrefix(topic, TopicExports+":"); found {
+		x := h.exports()
+		if x == nil {
+			return nil, true, nil
+		}
+		p, started := x.View(id)
+		if !started {
+			return nil, true, nil
+		}
+		b, err := renderBytes(ctx, ExportBodyOOB(p))
+		if err != nil {
+			return nil, true, err
+		}
+		return []hub.Message{{Key: "panel", Data: b}}, true, nil
+	}
+	return nil, false, nil
+}
+
+func renderBytes(ctx context.Context, c templ.Component) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := c.Render(ctx, &buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

@@ -56,13 +56,12 @@ func TestLocalFileHrefShownNotFetched(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := resultspage.New(resultspage.Deps{Jobs: st, Results: svc})
-	dl, err := results.NewDownloads(results.DownloadsOptions{Store: st, Items: svc.Items, Transfer: transfer.Options{Sources: mux}, OnProgress: h.Progress})
+	dl, err := results.NewDownloads(results.DownloadsOptions{Store: st, Items: svc.Items, Transfer: transfer.Options{Sources: mux}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { dl.Close() })
-	h.SetDownloads(dl)
+	h := resultspage.New(resultspage.Deps{Jobs: st, Results: svc, Downloads: dl})
 	m := http.NewServeMux()
 	h.Register(m)
 	srv := httptest.NewServer(m)

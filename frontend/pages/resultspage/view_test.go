@@ -111,14 +111,13 @@ func newPage(t *testing.T) *page {
 		t.Fatal(err)
 	}
 	dest := t.TempDir()
-	h := resultspage.New(resultspage.Deps{Jobs: st, Results: svc, DefaultDir: func(string) string { return dest }})
 	dl, err := results.NewDownloads(results.DownloadsOptions{Store: st, Items: svc.Items, Transfer: transfer.Options{Sources: mux,
-		Retry: retry.Policy{Attempts: 1, Base: time.Millisecond}}, OnProgress: h.Progress})
+		Retry: retry.Policy{Attempts: 1, Base: time.Millisecond}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { dl.Close() })
-	h.SetDownloads(dl)
+	h := resultspage.New(resultspage.Deps{Jobs: st, Results: svc, Downloads: dl, DefaultDir: func(context.Context, string) string { return dest }})
 	m := http.NewServeMux()
 	h.Register(m)
 	srv := httptest.NewServer(m)

@@ -1,26 +1,12 @@
-package webapp
+package application
 
 import (
 	"net/http"
 	"net/url"
 	"time"
 
-	"github.com/geojobs/geojobs/backend/itemfinder"
 	"github.com/geojobs/geojobs/backend/netpolicy"
-	"github.com/geojobs/geojobs/backend/ogcapi"
-	"github.com/geojobs/geojobs/frontend/pages/catalogspage"
 )
-
-// buildFinder makes what "Find items" searches: the built-in endpoint's STAC API
-// (with the run's token) and the saved catalogs (with their keystore keys).
-func (a *App) buildFinder(opts Options) *itemfinder.Finder {
-	a.finder = itemfinder.New(a.Store, a.Keys, a.LocalURL+"stac/", ogcapi.Bearer(opts.Token))
-	return a.finder
-}
-
-func (a *App) catalogDeps(opts Options) *catalogspage.Deps {
-	return &catalogspage.Deps{Store: a.Store, KeyNames: opts.KeyNames, Changed: func(id string) { a.finder.Forget(id) }}
-}
 
 // selfClient is the built-in endpoint's client for URLs it is handed (STAC items of
 // its own /stac/ API found with "Find items"): requests to the app itself carry the

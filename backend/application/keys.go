@@ -1,4 +1,4 @@
-package webapp
+package application
 
 import (
 	"bytes"
@@ -15,13 +15,12 @@ import (
 	"github.com/geojobs/geojobs/backend/keystore/keycheck"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/transfer/s3"
-	"github.com/geojobs/geojobs/frontend/pages/keystorepage"
 )
 
-// The keystore in the app: the endpoint catalog resolves an endpoint's key by name
+// The keystore in the app: the endpoint registry resolves an endpoint's key by name
 // for every request (so unlocking later takes effect at once), the endpoint form
-// lists HTTP keys, and the Keystore page tries keys and works with buckets through
-// keyRemote. App.Keys gives other parts (exports, s3:// downloads) the same store.
+// lists HTTP keys (KeyNames), and the Keystore page tries keys and works with buckets
+// through KeyRemote. App.Keys gives other parts (exports, s3:// downloads) the same store.
 
 // keyCredentials resolves an endpoint's key: it must exist, be unlocked and be an
 // endpoint key. Errors name the key, never its secret.
@@ -43,35 +42,31 @@ func keyCredentials(st *keystore.Store) endpoints.CredentialsFunc {
 	}
 }
 
-// httpKeyNames lists the keys an endpoint may use (HTTP keys); none while locked.
-func httpKeyNames(st *keystore.Store) func(context.Context) []string {
-	return func(context.Context) []string {
-		keys, err := st.List()
-		if err != nil {
-			return nil
-		}
-		var names []string
-		for _, k := range keys {
-			if k.CanUse(keystore.Endpoint) == nil {
-				names = append(names, k.Name)
-			}
-		}
-		return names
+// KeyNames lists the keys an endpoint may use (HTTP keys); none while locked.
+func (a *App) KeyNames(context.Context) []string {
+	keys, err := a.Keys.List()
+	if err != nil {
+		return nil
 	}
+	var names []string
+	for _, k := range keys {
+		if k.CanUse(keystore.Endpoint) == nil {
+			names = append(names, k.Name)
+		}
+	}
+	return names
 }
 
-// keyRemote is the Keystore page's access to servers: key checks, bucket listings,
+// KeyRemote is the Keystore page's access to servers: key checks, bucket listings,
 // presigned URLs, and the service-key exchange of an export.
-type keyRemote struct {
+type KeyRemote struct {
 	// transport is the HTTP transport for S3, WebDAV and service requests (nil: default).
 	transport http.RoundTripper
 	// keys gives oidc keys their tokens for a check (nil: the key's own credentials).
 	keys *keystore.Store
 }
 
-var _ keystorepage.Remote = keyRemote{}
-
-func (r keyRemote) Check(ctx context.Context, k *keystore.Key) (keycheck.Report, error) {
+func (r *KeyRemote) Check(ctx context.Context, k *keystore.Key) (keycheck.Report, error) {
 	opt := keycheck.Options{Transport: r.transport, Timeout: 30 * time.Second}
 	if r.keys != nil {
 		opt.Credentials = r.keys.Credentials(k)
@@ -82,7 +77,7 @@ func (r keyRemote) Check(ctx context.Context, k *keystore.Key) (keycheck.Report,
 // maxListing bounds one folder of the bucket picker.
 const maxListing = 500
 
-func (r keyRemote) ListObjects(ctx context.Context, k *keystore.Key, prefix string) ([]s3.Object, string, bool, error) {
+func (r *KeyRemote) ListObjects(ctx context.Context, k *keystore.Key, prefix string) ([]s3.Object, string, bool, error) {
 	c, err := s3.New(k, s3.Options{Transport: r.transport})
 	if err != nil {
 		return nil, "", false, err
@@ -93,7 +88,7 @@ func (r keyRemote) ListObjects(ctx context.Context, k *keystore.Key, prefix stri
 	return objs, c.Bucket(), more, err
 }
 
-func (r keyRemote) Presign(ctx context.Context, k *keystore.Key, object string, expiry time.Duration) (string, error) {
+func (r *KeyRemote) Presign(ctx context.Context, k *keystore.Key, object string, expiry time.Duration) (string, error) {
 	c, err := s3.New(k, s3.Options{Transport: r.transport})
 	if err != nil {
 		return "", err
@@ -111,7 +106,7 @@ const (
 	maxAnswer     = 4 << 10
 )
 
-func (r keyRemote) client() *http.Client {
+func (r *KeyRemote) client() *http.Client {
 	return &http.Client{Transport: r.transport, Timeout: 30 * time.Second}
 }
 
@@ -123,7 +118,7 @@ func checkServiceURL(raw string) error {
 	return nil
 }
 
-func (r keyRemote) ServiceKey(ctx context.Context, raw string) ([]byte, error) {
+func (r *KeyRemote) ServiceKey(ctx context.Context, raw string) ([]byte, error) {
 	if err := checkServiceURL(raw); err != nil {
 		return nil, err
 	}
@@ -150,7 +145,7 @@ func (r keyRemote) ServiceKey(ctx context.Context, raw string) ([]byte, error) {
 	return b, nil
 }
 
-func (r keyRemote) SendExport(ctx context.Context, raw string, payload []byte) (string, error) {
+func (r *KeyRemote) SendExport(ctx context.Context, raw string, payload []byte) (string, error) {
 	if err := checkServiceURL(raw); err != nil {
 		return "", err
 	}
