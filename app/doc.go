@@ -11,6 +11,7 @@
 // Files without build tags hold the parts that do not need a webview (state, the
 // trusted handler, the loopback server, the push hub, the job watcher) and are tested
 // by plain `go test`. The Wails code is in files tagged desktop || dev || bindings, so a
-// plain build never compiles it. app is only the shell: it imports frontend/webapp and
-// never the other way round.
+// plain build never compiles it. app is only the shell: it builds the application
+// (backend/application.New) and its web front (frontend/webapp.New) as the browser mode
+// does, and nothing imports app.
 package app

@@ -1,8 +1,11 @@
 // Package jobs tracks jobs on OGC API – Processes servers: it submits them so that a
 // crash never loses one, polls every unfinished job from one scheduler with adaptive
 // intervals and per-endpoint limits, stores every change in backend/store, fetches
-// results once a job ends, and tells a subscriber (the UI's hub) what changed.
-// It does not render anything, and it does not download result files.
+// results once a job ends, and tells Config.OnChange what changed (the application,
+// backend/application, passes it on to the results, the batch engine and the live
+// pages). Submission.Mode says whether a job should run sync or async; the monitor
+// asks the server accordingly. It does not render anything, and it does not download
+// result files.
 package jobs
 
 import (
