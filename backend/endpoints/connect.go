@@ -53,8 +53,13 @@ type Report struct {
 	// Bearer: the server answered 401 asking for a bearer token (WWW-Authenticate:
 	// Bearer): it is behind an OpenID provider, and an oidc key would sign in to it.
 	Bearer bool
+	// Issuer is the OpenID provider a Bearer endpoint names in its protected
+	// resource metadata (RFC 9728), to fill in for its sign-in; "" when unknown.
+	Issuer string
 	// URL and Key are the endpoint tested and the keystore key it names.
 	URL, Key string
+
+	challenge ogcapi.Challenge // the Bearer challenge, when Bearer
 }
 
 // Test checks a saved endpoint.
@@ -69,6 +74,7 @@ func (c *Registry) Test(ctx context.Context, id string) (Report, error) {
 	}
 	r := probe(ctx, cl)
 	r.URL, r.Key = e.URL, e.CredentialKey
+	c.findIssuer(ctx, cl, &r)
 	if r.OK {
 		c.mu.Lock()
 		c.caps[e.ID] = cachedCaps{at: time.Now(), caps: capsOf(r)}
@@ -89,7 +95,22 @@ func (c *Registry) TestInput(ctx context.Context, in EndpointInput) (Report, err
 	}
 	r := probe(ctx, cl)
 	r.URL, r.Key = e.URL, e.CredentialKey
+	c.findIssuer(ctx, cl, &r)
 	return r, nil
+}
+
+// findIssuer fills in r.Issuer for an endpoint that asked for a bearer token,
+// from its protected resource metadata (RFC 9728) when it publishes some.
+func (c *Registry) findIssuer(ctx context.Context, cl *ogcapi.Client, r *Report) {
+	if !r.Bearer {
+		return
+	}
+	md, err := cl.ProtectedResource(ctx, r.challenge)
+	if err != nil {
+		c.log.Debug("endpoints: no protected resource metadata", "url", r.URL, "code", ogcapi.CodeOf(err).String())
+		return
+	}
+	r.Issuer = md.AuthorizationServers[0]
 }
 
 func capsOf(r Report) ogcapi.Capabilities {
@@ -151,7 +172,7 @@ func probe(ctx context.Context, cl *ogcapi.Client) Report {
 func classify(r *Report, err error) {
 	r.Detail = err.Error()
 	r.Problem, r.Message = Explain(err)
-	r.Bearer = ogcapi.WantsBearer(err)
+	r.challenge, r.Bearer = ogcapi.BearerChallenge(err)
 }
 
 // Explain says why a request to an endpoint failed, as one of the Problem constants

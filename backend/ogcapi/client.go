@@ -204,6 +204,7 @@ type request struct {
 	notFound    Code  // the code of a 404 whose body does not say more
 	jsonDoc     bool  // a JSON resource: if a GET gets HTML, ask again with ?f=json
 	maxBody     int64 // 0: maxDocBody
+	anonymous   bool  // sent without the client's credentials
 }
 
 // response is a complete HTTP answer.
@@ -225,7 +226,7 @@ func (c *Client) send(ctx context.Context, r request) (*response, error) {
 	triedF, renewed := false, false
 	for attempt := 0; ; {
 		resp, err := c.once(ctx, r)
-		if err == nil && resp.status == http.StatusUnauthorized && !renewed {
+		if err == nil && resp.status == http.StatusUnauthorized && !renewed && !r.anonymous {
 			renewed = true
 			ok, rerr := c.renew(ctx, resp)
 			if rerr != nil {
@@ -340,7 +341,7 @@ func (c *Client) exchange(ctx, actx context.Context, r request) (*http.Response,
 		req.Header[k] = vs
 	}
 	var secrets []string
-	if c.creds != nil && c.sameOrigin(r.url) {
+	if c.creds != nil && !r.anonymous && c.sameOrigin(r.url) {
 		before, beforeQ := req.Header.Clone(), req.URL.RawQuery
 		if err := c.creds.Apply(req); err != nil {
 			var tmp interface{ Temporary() bool }
@@ -411,18 +412,11 @@ func (c *Client) httpError(r request, resp *response) *APIError {
 	}
 	if resp.status == http.StatusUnauthorized {
 		ch := resp.header.Get("WWW-Authenticate")
-		e.Challenge = scrub(ch[:min(len(ch), 256)], resp.secrets)
+		e.Challenge = scrub(ch[:min(len(ch), 1024)], resp.secrets)
 	}
 	return e
 }
 
-// WantsBearer reports whether the server answered 401 asking for a bearer token
-// (WWW-Authenticate: Bearer …): it sits behind an OAuth 2 / OpenID Connect provider.
-func WantsBearer(err error) bool {
-	var ae *APIError
-	return errors.As(err, &ae) && ae.Status == http.StatusUnauthorized &&
-		strings.HasPrefix(strings.ToLower(strings.TrimSpace(ae.Challenge)), "bearer")
-}
 
 // badResponse reports an answer the client cannot read.
 func badResponse(r request, resp *response, err error) *APIError {

@@ -91,7 +91,7 @@ type APIError struct {
 	// Wait is the server's Retry-After (429/503), zero when it gave none.
 	Wait time.Duration
 	// Challenge is the WWW-Authenticate header of a 401 ("Bearer realm=…" when the
-	// server wants an OAuth 2 / OpenID Connect token), cut to 256 bytes.
+	// server wants an OAuth 2 / OpenID Connect token), cut to 1 KiB.
 	Challenge string
 
 	transient bool // a network failure or this exchange's time limit: a GET may be retried

@@ -23,7 +23,9 @@ func TestEndpointOffersSignIn(t *testing.T) {
 	op := oidctest.Start(t, oidctest.Options{AccessTTL: 15 * time.Second})
 	ep := localeptest.Start(t, localep.Options{MaxConcurrent: 2})
 	target, _ := url.Parse(ep.URL)
-	gs := httptest.NewServer(op.NewGateway(httputil.NewSingleHostReverseProxy(target)))
+	gw := op.NewGateway(httputil.NewSingleHostReverseProxy(target))
+	gw.ResourceMetadata = true // RFC 9728: the 401 names the metadata, which names the provider
+	gs := httptest.NewServer(gw)
 	t.Cleanup(gs.Close)
 	expect(t, s.post("/keystore/unlock", url.Values{"passphrase": {passphrase}, "passphrase2": {passphrase}}), 303)
 
@@ -35,11 +37,15 @@ func TestEndpointOffersSignIn(t *testing.T) {
 	if rep.AttrOr("data-problem", "") != "unauthorized" || r.find("[data-testid=setup-signin]").Length() != 1 {
 		t.Fatalf("a Bearer 401 does not offer a sign-in: %s", rep.Text())
 	}
+	if !strings.Contains(r.find("[data-testid=endpoint-issuer]").Text(), op.Issuer) {
+		t.Errorf("the report does not name the provider the endpoint names")
+	}
 	setup := r.find("[data-testid=setup-signin]").AttrOr("href", "")
 	r = s.get(setup)
 	expect(t, r, 200)
-	if r.find("[data-testid=key-form]").AttrOr("data-kind", "") != "oidc" || r.find("#key-prefix").AttrOr("value", "") != gs.URL+"/" {
-		t.Fatalf("the sign-in set-up form is not prefilled for the endpoint (%s)", setup)
+	if r.find("[data-testid=key-form]").AttrOr("data-kind", "") != "oidc" || r.find("#key-prefix").AttrOr("value", "") != gs.URL+"/" ||
+		r.find("#key-issuer").AttrOr("value", "") != op.Issuer {
+		t.Fatalf("the sign-in set-up form is not prefilled for the endpoint and its provider (%s)", setup)
 	}
 	expect(t, s.post("/keystore", url.Values{"name": {"svc"}, "kind": {"oidc"}, "prefix": {gs.URL + "/"}, "issuer": {op.Issuer},
 		"client_id": {oidctest.ServiceClient}, "flow": {"client-credentials"}, "secret": {oidctest.ServiceSecret}}), 303)

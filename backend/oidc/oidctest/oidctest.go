@@ -7,6 +7,7 @@ package oidctest
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -279,6 +280,12 @@ func (c jwtClient) GrantTypes() []oidc.GrantType {
 // expired; otherwise 401 with WWW-Authenticate: Bearer. The Authorization
 // header is removed before the request goes on.
 type Gateway struct {
+	// ResourceMetadata, set before use, makes the gateway publish its protected
+	// resource metadata (RFC 9728) naming the provider, at
+	// /.well-known/oauth-protected-resource, and name it in its challenges.
+	ResourceMetadata bool
+
+	issuer   string
 	verifier *gooidc.IDTokenVerifier
 	next     http.Handler
 	// Accepted and Rejected count requests.
@@ -292,21 +299,33 @@ type Gateway struct {
 func (p *Provider) NewGateway(next http.Handler) *Gateway {
 	ks := gooidc.NewRemoteKeySet(context.Background(), p.Issuer+"/keys")
 	v := gooidc.NewVerifier(p.Issuer, ks, &gooidc.Config{SkipClientIDCheck: true})
-	return &Gateway{verifier: v, next: next, subjects: map[string]bool{}}
+	return &Gateway{issuer: p.Issuer, verifier: v, next: next, subjects: map[string]bool{}}
 }
 
+const resourceMetadataPath = "/.well-known/oauth-protected-resource"
+
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	origin := "http://" + r.Host
+	challenge := `Bearer realm="geojobs-test"`
+	if g.ResourceMetadata {
+		if r.URL.Path == resourceMetadataPath {
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(map[string]any{"resource": origin + "/", "authorization_servers": []string{g.issuer}})
+			return
+		}
+		challenge += `, resource_metadata="` + origin + resourceMetadataPath + `"`
+	}
 	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
 		g.Rejected.Add(1)
-		w.Header().Set("WWW-Authenticate", `Bearer realm="geojobs-test"`)
+		w.Header().Set("WWW-Authenticate", challenge)
 		http.Error(w, `{"title":"sign in"}`, http.StatusUnauthorized)
 		return
 	}
 	tok, err := g.verifier.Verify(r.Context(), raw)
 	if err != nil {
 		g.Rejected.Add(1)
-		w.Header().Set("WWW-Authenticate", `Bearer realm="geojobs-test", error="invalid_token"`)
+		w.Header().Set("WWW-Authenticate", challenge+`, error="invalid_token"`)
 		http.Error(w, `{"title":"invalid token","detail":`+strconv.Quote(err.Error())+`}`, http.StatusUnauthorized)
 		return
 	}

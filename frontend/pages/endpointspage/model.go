@@ -92,9 +92,14 @@ func problemTitle(p string) string {
 	return "The test failed"
 }
 
-// signInSetupURL is the Keystore page's form for an oidc key for the endpoint.
-func signInSetupURL(endpointURL string) string {
-	return "/keystore/new?" + url.Values{"kind": {"oidc"}, "prefix": {endpointURL}}.Encode()
+// signInSetupURL is the Keystore page's form for an oidc key for the endpoint,
+// with its provider filled in when the endpoint named one.
+func signInSetupURL(endpointURL, issuer string) string {
+	q := url.Values{"kind": {"oidc"}, "prefix": {endpointURL}}
+	if issuer != "" {
+		q.Set("issuer", issuer)
+	}
+	return "/keystore/new?" + q.Encode()
 }
 
 // keyURL is the Keystore page of a key (where an oidc key signs in).
