@@ -417,7 +417,6 @@ func (c *Client) httpError(r request, resp *response) *APIError {
 	return e
 }
 
-
 // badResponse reports an answer the client cannot read.
 func badResponse(r request, resp *response, err error) *APIError {
 	e := &APIError{Method: r.method, URL: redactURL(r.url), Code: BadResponse, Err: err}
