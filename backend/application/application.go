@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/afero"
@@ -104,6 +105,7 @@ type App struct {
 	jobChanges     events.Feed[jobs.Change]
 	downloads      events.Feed[results.JobProgress]
 	exportProgress events.Feed[export.Progress]
+	signIns        *events.Queue[string]
 	log            *slog.Logger
 }
 
@@ -179,15 +181,9 @@ func (a *App) build(opts Options) error {
 	a.Jobs = &Jobs{Monitor: a.Monitor, processes: a.Processes}
 	a.Batches = batch.New(a.Store, a.Monitor, log.With("component", "batches"))
 	// oidc keys: tokens renewed for every request; after a sign-in, jobs waiting for
-	// it are asked about at once.
+	// it are asked about at once (Run).
 	a.SignIns = oidc.New(oidc.Config{Store: a.Keys, Logger: log.With("component", "oidc")})
-	a.SignIns.OnChange(func(string) {
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = a.Monitor.PollUnreachable(ctx)
-		}()
-	})
+	a.signIns = a.SignIns.Changes()
 	a.KeyRemote = &KeyRemote{keys: a.Keys}
 	a.Finder = itemfinder.New(a.Store, a.Keys, a.LocalURL+"stac/", a.LocalCredentials)
 	return nil
@@ -205,6 +201,22 @@ func (a *App) jobChanged(c jobs.Change) {
 	a.jobChanges.Publish(c)
 }
 
+// wakeOnSignIn asks at once about the jobs whose server was unreachable (a sign-in
+// they were waiting for may have happened) after every sign-in change.
+func (a *App) wakeOnSignIn(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.signIns.Ready():
+			a.signIns.Take()
+			pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			_ = a.Monitor.PollUnreachable(pctx)
+			cancel()
+		}
+	}
+}
+
 // JobChanges subscribes to the monitor's job changes, from now on.
 func (a *App) JobChanges() *events.Queue[jobs.Change] { return a.jobChanges.Subscribe() }
 
@@ -214,16 +226,19 @@ func (a *App) DownloadProgress() *events.Queue[results.JobProgress] { return a.d
 // ExportProgress subscribes to the progress of jobs' exports, from now on.
 func (a *App) ExportProgress() *events.Queue[export.Progress] { return a.exportProgress.Subscribe() }
 
-// Run tracks jobs, resumes unfinished downloads and submits batches until ctx ends.
+// Run tracks jobs, resumes unfinished downloads, submits batches and wakes the jobs
+// waiting for a sign-in until ctx ends.
 func (a *App) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	a.restoreDownloads(ctx)
-	batches := make(chan struct{})
-	go func() { defer close(batches); _ = a.Batches.Run(ctx) }()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _ = a.Batches.Run(ctx) }()
+	go func() { defer wg.Done(); a.wakeOnSignIn(ctx) }()
 	err := a.Monitor.Run(ctx)
 	cancel()
-	<-batches
+	wg.Wait()
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}

@@ -26,6 +26,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/geojobs/geojobs/backend/events"
 	"github.com/geojobs/geojobs/backend/keystore"
 )
 
@@ -62,7 +63,7 @@ type Manager struct {
 	mu        sync.Mutex
 	providers map[string]*provider
 	keyLocks  map[string]*sync.Mutex
-	changed   []func(name string)
+	changes   events.Feed[string]
 }
 
 var _ keystore.TokenSource = (*Manager)(nil)
@@ -84,22 +85,12 @@ func New(cfg Config) *Manager {
 	return m
 }
 
-// OnChange calls f with the key's name after every sign-in, refresh failure
-// and sign-out (the UI refreshes its view; the monitor wakes waiting jobs).
-func (m *Manager) OnChange(f func(name string)) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.changed = append(m.changed, f)
-}
+// Changes subscribes to the names of the keys that were signed in, failed to
+// refresh or were signed out, from now on (the application wakes the jobs waiting
+// for a sign-in).
+func (m *Manager) Changes() *events.Queue[string] { return m.changes.Subscribe() }
 
-func (m *Manager) notify(name string) {
-	m.mu.Lock()
-	fs := append([]func(string){}, m.changed...)
-	m.mu.Unlock()
-	for _, f := range fs {
-		f(name)
-	}
-}
+func (m *Manager) notify(name string) { m.changes.Publish(name) }
 
 func (m *Manager) keyLock(name string) *sync.Mutex {
 	m.mu.Lock()

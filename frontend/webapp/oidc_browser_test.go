@@ -30,8 +30,8 @@ func TestBrowserOIDCSignIn(t *testing.T) {
 	gw := op.NewGateway(httputil.NewSingleHostReverseProxy(target))
 	gs := httptest.NewServer(gw)
 	t.Cleanup(gs.Close)
-	signedIn := make(chan string, 4)
-	s.app.SignIns.OnChange(func(name string) { signedIn <- name })
+	signIns := s.app.SignIns.Changes()
+	defer signIns.Close()
 
 	ctx, console := browser(t)
 	run := steps(ctx, t)
@@ -77,7 +77,7 @@ func TestBrowserOIDCSignIn(t *testing.T) {
 		chromedp.WaitVisible(`[data-testid=signin-done]`, chromedp.ByQuery),
 	)
 	select {
-	case <-signedIn:
+	case <-signIns.Ready():
 	case <-time.After(30 * time.Second):
 		t.Fatal("the app did not complete the sign-in")
 	}
