@@ -101,7 +101,8 @@ func (s *shell) run() error {
 	if s.app, err = application.New(ao); err != nil {
 		return err
 	}
-	if s.web, err = webapp.New(s.app, webapp.Options{OriginAllowed: lb.Guard.OriginAllowed, Notifier: s, Logger: s.log}); err != nil {
+	if s.web, err = webapp.New(s.app, webapp.Options{OriginAllowed: lb.Guard.OriginAllowed, Notifier: s,
+		OpenURL: s.openURL, Logger: s.log}); err != nil {
 		_ = s.app.Close(context.Background())
 		return err
 	}
@@ -406,6 +407,16 @@ func readLimited(path string, limit int64) ([]byte, error) {
 	b := make([]byte, fi.Size())
 	_, err = f.Read(b)
 	return b, err
+}
+
+// openURL opens a page in the system browser (an oidc sign-in: the provider
+// sends that browser back to the loopback address the sign-in listens on).
+func (s *shell) openURL(u string) error {
+	if s.ctx == nil {
+		return errors.New("the window is not ready")
+	}
+	runtime.BrowserOpenURL(s.ctx, u)
+	return nil
 }
 
 func (s *shell) message(title, text string) {

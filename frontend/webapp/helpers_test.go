@@ -29,12 +29,21 @@ type built struct {
 	live    *jobspage.Live
 }
 
-func build(opts application.Options) (*built, error) {
+// build makes the application and its web front (web: the front's options,
+// e.g. the desktop's OpenURL; the logger defaults to the application's).
+func build(opts application.Options, web ...Options) (*built, error) {
 	a, err := application.New(opts)
 	if err != nil {
 		return nil, err
 	}
-	ui, err := New(a, Options{Logger: opts.Logger})
+	var wo Options
+	if len(web) > 0 {
+		wo = web[0]
+	}
+	if wo.Logger == nil {
+		wo.Logger = opts.Logger
+	}
+	ui, err := New(a, wo)
 	if err != nil {
 		_ = a.Close(context.Background())
 		return nil, err
@@ -67,14 +76,14 @@ func start(t *testing.T) *stack {
 
 // startWith serves the application built from opts, with its BaseURL and Token set
 // to a fresh loopback server's, until the test ends.
-func startWith(t *testing.T, opts application.Options) *stack {
+func startWith(t *testing.T, opts application.Options, web ...Options) *stack {
 	t.Helper()
 	srv, err := server.Listen("127.0.0.1:0", "", opts.Logger)
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts.BaseURL, opts.Token = srv.BaseURL(), srv.Guard.Token
-	app, err := build(opts)
+	app, err := build(opts, web...)
 	if err != nil {
 		t.Fatal(err)
 	}

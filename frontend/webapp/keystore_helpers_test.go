@@ -69,7 +69,7 @@ type keysStack struct {
 	bodies []string
 }
 
-func startKeys(t *testing.T) *keysStack {
+func startKeys(t *testing.T, web ...Options) *keysStack {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -78,7 +78,7 @@ func startKeys(t *testing.T) *keysStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := startWith(t, application.Options{DataDir: dir, LocalFs: afero.NewMemMapFs(), Logger: log, Keystore: keys})
+	s := startWith(t, application.Options{DataDir: dir, LocalFs: afero.NewMemMapFs(), Logger: log, Keystore: keys}, web...)
 	if s.app.Keys != keys {
 		t.Fatal("App.Keys is not the keystore given")
 	}

@@ -63,7 +63,9 @@ func (u *UI) routes(log *slog.Logger) http.Handler {
 		Exports: a.Exports, Publisher: u.Hub, DefaultDir: a.DownloadDir, Prefs: mapPrefs, Logger: log})
 	u.results.Register(mux)
 	// /keystore, /keystore/keys/{name}/…
-	keystorepage.New(keystorepage.Deps{Keys: a.Keys, Remote: a.KeyRemote, SignIns: a.SignIns, Logger: log}).Register(mux)
+	// (from the desktop window a sign-in opens the system browser)
+	keystorepage.New(keystorepage.Deps{Keys: a.Keys, Remote: a.KeyRemote, SignIns: a.SignIns, OpenURL: u.openURL,
+		Logger: log}).Register(mux)
 	// /settings
 	settingspage.New(settingspage.Deps{Settings: a.Store, Version: a.Version, KeystoreState: keystoreState(a.Keys), Logger: log,
 		Paths: settingspage.Paths{DataDir: a.Paths.Root, Database: a.Paths.Database(), Keystore: a.Keys.Path(),

@@ -40,7 +40,10 @@ type Options struct {
 	// OriginAllowed checks a WebSocket handshake's Origin (the server's
 	// Guard.OriginAllowed); default: a Guard for the application's BaseURL's port.
 	OriginAllowed func(*http.Request) bool
-	Logger        *slog.Logger
+	// OpenURL opens a page in the system browser (the desktop shell's: an oidc
+	// sign-in from its window happens there). Nil in browser mode.
+	OpenURL func(url string) error
+	Logger  *slog.Logger
 }
 
 // UI is the application's web front.
@@ -54,6 +57,7 @@ type UI struct {
 	app     *application.App
 	live    *jobspage.Live
 	results *resultspage.Handler
+	openURL func(url string) error
 	log     *slog.Logger
 	// The application's events, subscribed to when the UI is made so that none is
 	// missed before Run.
@@ -80,7 +84,7 @@ func New(a *application.App, opts Options) (*UI, error) {
 		}
 		check = (&server.Guard{Port: port}).OriginAllowed
 	}
-	u := &UI{app: a, log: log,
+	u := &UI{app: a, log: log, openURL: opts.OpenURL,
 		jobChanges: a.JobChanges(), downloads: a.DownloadProgress(), exports: a.ExportProgress()}
 	var err error
 	if u.Hub, err = hub.New(hub.Config{CheckOrigin: check, Snapshot: u.snapshot, Logger: log.With("component", "hub")}); err != nil {

@@ -72,6 +72,7 @@ type Provider struct {
 
 	mu         sync.Mutex
 	refresh    map[string]issued // refresh token → how it was issued
+	everIssued []string          // every refresh token, for tests that look for leaks
 	accesses   atomic.Int64
 	sessionTTL atomic.Int64 // time.Duration; 0: sign-ins last
 }
@@ -105,6 +106,14 @@ func Start(t testing.TB, opts Options) *Provider {
 
 // now is the provider's clock.
 func (p *Provider) now() time.Time { return time.Now().Add(p.opts.IssuedAhead) }
+
+// RefreshTokens returns every refresh token the provider issued (tests look
+// for them where no token may be).
+func (p *Provider) RefreshTokens() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.everIssued)
+}
 
 // AccessTokensIssued counts the access tokens issued so far.
 func (p *Provider) AccessTokensIssued() int64 { return p.accesses.Load() }
@@ -215,6 +224,7 @@ func (w *wrapped) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	}
 	delete(w.p.refresh, current)
 	w.p.refresh[refresh] = issued{client: client, created: now, session: session}
+	w.p.everIssued = append(w.p.everIssued, refresh)
 	w.p.mu.Unlock()
 	return id, refresh, w.p.now().Add(w.p.opts.AccessTTL), nil
 }
@@ -293,13 +303,14 @@ type Gateway struct {
 	// Subjects seen, for tests that check whose token came.
 	mu       sync.Mutex
 	subjects map[string]bool
+	tokens   map[string]bool
 }
 
 // NewGateway guards next with p's tokens.
 func (p *Provider) NewGateway(next http.Handler) *Gateway {
 	ks := gooidc.NewRemoteKeySet(context.Background(), p.Issuer+"/keys")
 	v := gooidc.NewVerifier(p.Issuer, ks, &gooidc.Config{SkipClientIDCheck: true})
-	return &Gateway{issuer: p.Issuer, verifier: v, next: next, subjects: map[string]bool{}}
+	return &Gateway{issuer: p.Issuer, verifier: v, next: next, subjects: map[string]bool{}, tokens: map[string]bool{}}
 }
 
 const resourceMetadataPath = "/.well-known/oauth-protected-resource"
@@ -332,9 +343,22 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.Accepted.Add(1)
 	g.mu.Lock()
 	g.subjects[tok.Subject] = true
+	g.tokens[raw] = true
 	g.mu.Unlock()
 	r.Header.Del("Authorization")
 	g.next.ServeHTTP(w, r)
+}
+
+// Tokens returns every access token the gateway accepted (tests look for them
+// where no token may be).
+func (g *Gateway) Tokens() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []string
+	for t := range g.tokens {
+		out = append(out, t)
+	}
+	return out
 }
 
 // Saw reports whether a token of subject came through.

@@ -68,6 +68,7 @@ type Handler struct {
 	remote  Remote
 	log     *slog.Logger
 	signIn  SignIns // nil: oidc keys cannot sign in from the page
+	openURL func(url string) error
 	pending signIns
 }
 
@@ -77,6 +78,10 @@ type Deps struct {
 	Remote Remote
 	// SignIns signs oidc keys in and out; nil: they cannot sign in from the page.
 	SignIns SignIns
+	// OpenURL opens the provider's sign-in page in the system browser: the
+	// desktop shell's (its window is no browser to sign in with). Nil in browser
+	// mode, where the page links to the provider's page.
+	OpenURL func(url string) error
 	Logger  *slog.Logger
 }
 
@@ -85,7 +90,7 @@ func New(d Deps) *Handler {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	return &Handler{keys: d.Keys, remote: d.Remote, signIn: d.SignIns, log: d.Logger}
+	return &Handler{keys: d.Keys, remote: d.Remote, signIn: d.SignIns, openURL: d.OpenURL, log: d.Logger}
 }
 
 // Register adds the page's routes.

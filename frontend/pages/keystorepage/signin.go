@@ -27,9 +27,10 @@ const signInTimeout = 10 * time.Minute
 
 // pending is a sign-in under way: the person is at the provider.
 type pending struct {
-	login *oidc.Login
-	done  bool
-	err   error
+	login  *oidc.Login
+	opened bool // the provider's page was opened in the system browser
+	done   bool
+	err    error
 }
 
 // signIns keeps the sign-ins under way, one per key.
@@ -75,8 +76,10 @@ type SignInModel struct {
 	View View
 	// Flow-specific instructions while the person signs in.
 	URL, VerificationURI, UserCode string
-	Pending                        bool
-	Err                            string
+	// Opened: geojobs opened URL in the system browser (desktop).
+	Opened  bool
+	Pending bool
+	Err     string
 }
 
 func (h *Handler) signInPage(w http.ResponseWriter, r *http.Request, m SignInModel, status int) error {
@@ -98,6 +101,15 @@ func (h *Handler) beginSignIn(w http.ResponseWriter, r *http.Request) error {
 		return h.signInPage(w, r, SignInModel{View: viewOf(*k), Err: signInError(err)}, http.StatusBadGateway)
 	}
 	p := &pending{login: l}
+	if l.URL != "" && h.openURL != nil {
+		// The desktop window cannot sign in itself: the system browser does, and
+		// comes back to the loopback address the login listens on.
+		if err := h.openURL(l.URL); err != nil {
+			h.log.Warn("could not open the system browser for the sign-in", "key", k.Name, "err", err)
+		} else {
+			p.opened = true
+		}
+	}
 	h.pending.mu.Lock()
 	if h.pending.m == nil {
 		h.pending.m = map[string]*pending{}
@@ -140,6 +152,7 @@ func (h *Handler) signInStatus(w http.ResponseWriter, r *http.Request) error {
 		}
 		if !p.done {
 			m.URL, m.VerificationURI, m.UserCode = p.login.URL, p.login.VerificationURI, p.login.UserCode
+			m.Opened = p.opened
 		}
 	}
 	h.pending.mu.Unlock()
