@@ -58,8 +58,8 @@ func TestDesktopSignInResumesJob(t *testing.T) {
 	t.Cleanup(gs.Close)
 	browser := &systemBrowser{op: op, opened: make(chan string, 4), failed: make(chan error, 4)}
 	s := startKeys(t, Options{OpenURL: browser.open})
-	signedIn := make(chan string, 8)
-	s.app.SignIns.OnChange(func(name string) { signedIn <- name })
+	signIns := s.app.SignIns.Changes()
+	defer signIns.Close()
 	var idTokens []string
 	// signIn presses a Sign in button (a form posting to action) and waits until
 	// the system browser has come back with the sign-in.
@@ -79,7 +79,8 @@ func TestDesktopSignInResumesJob(t *testing.T) {
 		timeout := time.After(30 * time.Second)
 		for k, _ := s.keys.Get("platform"); k.Session == nil || !k.Session.CanRefresh(); k, _ = s.keys.Get("platform") {
 			select {
-			case <-signedIn:
+			case <-signIns.Ready():
+				signIns.Take()
 			case err := <-browser.failed:
 				t.Fatalf("the system browser: %v", err)
 			case <-timeout:
