@@ -19,6 +19,7 @@ import (
 
 	"github.com/spf13/afero"
 
+	"github.com/geojobs/geojobs/backend/application"
 	"github.com/geojobs/geojobs/backend/jobs"
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/ogcapi"
@@ -193,7 +194,7 @@ func hostileChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := startWith(t, Options{DataDir: dataDir, LocalFs: afero.NewMemMapFs(), Keystore: keys, Logger: slog.New(slog.DiscardHandler)})
+	s := startWith(t, application.Options{DataDir: dataDir, LocalFs: afero.NewMemMapFs(), Keystore: keys, Logger: slog.New(slog.DiscardHandler)})
 	ctx := context.Background()
 	if err := s.app.Keys.Unlock("e2e keystore passphrase"); err != nil {
 		t.Fatal(err)
