@@ -97,7 +97,7 @@ func dial(url, origin string) (*websocket.Conn, int, error) {
 func TestLoopbackPushWebSocket(t *testing.T) {
 	lb, hub, got := loopback(t)
 	url := lb.WebSocketURL(PushPath)
-	if !strings.HasPrefix(url, "ws://127.0.0.1:") || !strings.Contains(url, PushTokenParam+"="+lb.PushToken) {
+	if !strings.HasPrefix(url, "ws://127.0.0.1:") || !strings.Contains(url, PushTokenParam+"="+lb.Guard.PushToken) {
 		t.Fatalf("push URL %q", url)
 	}
 	for _, c := range []struct {
@@ -172,7 +172,7 @@ func TestLoopbackGuardsPlainRequests(t *testing.T) {
 	if code, _ := get(base+"x", nil); code != http.StatusUnauthorized {
 		t.Errorf("no credentials: %d", code)
 	}
-	if code, _ := get(base+"x?"+PushTokenParam+"="+lb.PushToken, nil); code != http.StatusUnauthorized {
+	if code, _ := get(base+"x?"+PushTokenParam+"="+lb.Guard.PushToken, nil); code != http.StatusUnauthorized {
 		t.Errorf("push token on a plain request: %d, want 401", code)
 	}
 	if code, body := get(base+"x?a=1", map[string]string{"Authorization": "Bearer " + lb.Guard.Token}); code != 200 || body != "app:a=1" {

@@ -52,6 +52,7 @@ type Hub struct {
 	register   chan *pushClient
 	unregister chan *pushClient
 	broadcast  chan Message
+	done       chan struct{} // closed when Run returns
 	mu         sync.Mutex
 	count      int
 }
@@ -70,7 +71,7 @@ func NewHub(origins []string, log *slog.Logger) *Hub {
 		log = slog.Default()
 	}
 	h := &Hub{log: log, register: make(chan *pushClient), unregister: make(chan *pushClient),
-		broadcast: make(chan Message, sendQueue)}
+		broadcast: make(chan Message, sendQueue), done: make(chan struct{})}
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize: 4096, WriteBufferSize: 16 << 10,
 		CheckOrigin: func(r *http.Request) bool {
@@ -104,6 +105,7 @@ func (h *Hub) Publish(m Message) {
 
 // Run owns the client set until ctx ends, then closes every connection.
 func (h *Hub) Run(ctx context.Context) {
+	defer close(h.done)
 	clients := map[*pushClient]bool{}
 	setCount := func() { h.mu.Lock(); h.count = len(clients); h.mu.Unlock() }
 	for {
@@ -150,6 +152,9 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case <-r.Context().Done():
 		conn.Close()
 		return
+	case <-h.done:
+		conn.Close()
+		return
 	}
 	if h.OnConnect != nil {
 		h.OnConnect()
@@ -163,6 +168,7 @@ func (h *Hub) readPump(ctx context.Context, c *pushClient) {
 		select {
 		case h.unregister <- c:
 		case <-ctx.Done():
+		case <-h.done: // the hub stopped (a hijacked connection's context outlives the server)
 		}
 		c.conn.Close()
 	}()

@@ -47,7 +47,11 @@ type Guard struct {
 	TrustedOrigins []string
 	// ConnectSrc is added to the CSP connect-src (e.g. a loopback WebSocket URL in desktop mode).
 	ConnectSrc []string
-	Logger     *slog.Logger
+	// PushToken, when set, authorizes WebSocket handshakes only, as the PushTokenParam
+	// query parameter (the desktop window's page, which has no cookie here). It must
+	// differ from Token.
+	PushToken string
+	Logger    *slog.Logger
 
 	once     sync.Once
 	mu       sync.Mutex
@@ -92,6 +96,8 @@ func (g *Guard) Wrap(h http.Handler) http.Handler {
 		// The printed link's token or the browser opener's launch code becomes the
 		// session cookie.
 		g.launchExchange,
+		// A WebSocket handshake may carry the push token in its URL instead.
+		pushToken(g.pushOK, g.Token, g.Logger),
 		// Everything else needs the session cookie or the bearer token.
 		requireAuth(g.sessionOK, g.tokenOK, g.CookieName()),
 	)
