@@ -286,22 +286,50 @@ func (s *Store) SubmitFailed(ctx context.Context, id string, unknown bool, reaso
 // job and appends an EventStatus only when status, progress or message changed, and
 // reports whether they did.
 func (s *Store) RecordStatus(ctx context.Context, id string, st ogcapi.StatusInfo, at time.Time) (changed bool, err error) {
-	if strings.TrimSpace(st.Status) == "" {
-		return false, fmt.Errorf("job %s: %w: empty status", id, ErrInvalid)
+	ch, errs := s.RecordStatuses(ctx, []StatusUpdate{{JobID: id, Status: st, At: at}})
+	return ch[0], errs[0]
+}
+
+// StatusUpdate is a status a server reported for a job at time At.
+type StatusUpdate struct {
+	JobID  string
+	Status ogcapi.StatusInfo
+	At     time.Time
+}
+
+// RecordStatuses is RecordStatus for many jobs at once (the statuses of one poll
+// round): they commit in one transaction, which they may share with other writes.
+// changed[i] and errs[i] are the outcome of updates[i]; an unknown job is
+// ErrNotFound and does not keep the others from being stored.
+func (s *Store) RecordStatuses(ctx context.Context, updates []StatusUpdate) (changed []bool, errs []error) {
+	changed, errs = make([]bool, len(updates)), make([]error, len(updates))
+	ops := make([]groupOp, 0, len(updates))
+	idx := make([]int, 0, len(updates))
+	for i, u := range updates {
+		if strings.TrimSpace(u.Status.Status) == "" {
+			errs[i] = fmt.Errorf("job %s: %w: empty status", u.JobID, ErrInvalid)
+			continue
+		}
+		idx = append(idx, i)
+		ops = append(ops, func(ctx context.Context, tx *sql.Tx) (err error) {
+			changed[i], err = s.recordStatus(ctx, tx, u.JobID, u.Status, u.At)
+			return err
+		})
 	}
-	r := &statusReq{id: id, st: st, at: at, done: make(chan struct{})}
-	select {
-	case s.statusCh <- r:
-	case <-s.stop:
-		return false, fmt.Errorf("store: job %s: record status: %w", id, ErrClosed)
-	case <-ctx.Done():
-		return false, fmt.Errorf("store: job %s: record status: %w", id, ctx.Err())
+	if len(ops) == 0 {
+		return changed, errs
 	}
-	<-r.done // once taken, the write happens: wait for its outcome whatever ctx does
-	if r.err != nil {
-		return false, fmt.Errorf("store: job %s: record status: %w", id, r.err)
+	res, err := s.group(ctx, ops...)
+	for k, i := range idx {
+		e := err
+		if e == nil {
+			e = res[k]
+		}
+		if e != nil {
+			changed[i], errs[i] = false, fmt.Errorf("store: job %s: record status: %w", updates[i].JobID, e)
+		}
 	}
-	return r.changed, nil
+	return changed, errs
 }
 
 func (s *Store) recordStatus(ctx context.Context, tx *sql.Tx, id string, st ogcapi.StatusInfo, at time.Time) (bool, error) {
@@ -408,7 +436,7 @@ func (s *Store) SetResults(ctx context.Context, id string, results json.RawMessa
 	if err := validJSON("results", results); err != nil {
 		return fmt.Errorf("store: job %s: %w", id, err)
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	errs, err := s.group(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		t := ms2(at)
 		var status string
 		err := tx.QueryRowContext(ctx, `UPDATE jobs SET results = ?, results_at = ?, error = ?, updated_at = ?,
@@ -421,6 +449,9 @@ func (s *Store) SetResults(ctx context.Context, id string, results json.RawMessa
 		}
 		return s.addEvent(ctx, tx, id, t, EventResults, status, nil, errText)
 	})
+	if err == nil {
+		err = errs[0]
+	}
 	if err != nil {
 		return fmt.Errorf("store: job %s: set results: %w", id, err)
 	}

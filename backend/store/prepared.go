@@ -4,9 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"sync"
-	"time"
-
-	"github.com/geojobs/geojobs/backend/ogcapi"
 )
 
 // Statements of the hot paths are prepared once on the writing connection: the
@@ -65,71 +62,4 @@ func (p *preparedSet) close() {
 		st.Close()
 	}
 	p.stmts = nil
-}
-
-// statusReq is one RecordStatus call waiting for the status writer.
-type statusReq struct {
-	id      string
-	st      ogcapi.StatusInfo
-	at      time.Time
-	changed bool
-	err     error
-	done    chan struct{}
-}
-
-// maxStatusBatch bounds how many status writes share one transaction.
-const maxStatusBatch = 256
-
-// statusWriter commits status writes in groups: it takes one, adds every other one
-// already waiting, and commits them in one transaction. Alone, a write commits at
-// once; under load, writes queue while a commit runs and share the next one, so a
-// thousand jobs polled together cost a few commits instead of a thousand.
-func (s *Store) statusWriter() {
-	defer close(s.writerDone)
-	for {
-		var first *statusReq
-		select {
-		case first = <-s.statusCh:
-		case <-s.stop:
-			return
-		}
-		batch := []*statusReq{first}
-	more:
-		for len(batch) < maxStatusBatch {
-			select {
-			case r := <-s.statusCh:
-				batch = append(batch, r)
-			default:
-				break more
-			}
-		}
-		s.writeStatuses(batch)
-		for _, r := range batch {
-			close(r.done)
-		}
-	}
-}
-
-func (s *Store) writeStatuses(batch []*statusReq) {
-	ctx := context.Background()
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		for _, r := range batch {
-			r.changed, r.err = s.recordStatus(ctx, tx, r.id, r.st, r.at)
-			if r.err != nil && r.err != ErrNotFound {
-				return r.err // a database failure: the transaction is unusable
-			}
-		}
-		return nil
-	})
-	if err == nil {
-		return
-	}
-	if len(batch) == 1 {
-		batch[0].changed, batch[0].err = false, err
-		return
-	}
-	// One failed; the others must not fail with it.
-	for _, r := range batch {
-		s.writeStatuses([]*statusReq{r})
-	}
 }

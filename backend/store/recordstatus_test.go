@@ -65,3 +65,49 @@ func TestRecordStatusChanges(t *testing.T) {
 		t.Fatalf("unknown job: %v", err)
 	}
 }
+
+// TestRecordStatusesOneTransaction stores the statuses of a poll round together: an
+// unknown job or an empty status fails alone, the others are stored with their events.
+func TestRecordStatusesOneTransaction(t *testing.T) {
+	s, ctx := openTemp(t), context.Background()
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	var ids []string
+	for i := 0; i < 3; i++ {
+		j, err := s.CreateJob(ctx, NewJob{EndpointID: LocalEndpoint, ProcessID: "countdown", RemoteID: "r-" + string(rune('a'+i)),
+			Status: ogcapi.StatusAccepted, Origin: OriginImported, At: t0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, j.ID)
+	}
+	at := t0.Add(time.Second)
+	changed, errs := s.RecordStatuses(ctx, []StatusUpdate{
+		{JobID: ids[0], Status: ogcapi.StatusInfo{Status: ogcapi.StatusRunning, Progress: intp(5)}, At: at},
+		{JobID: "missing", Status: ogcapi.StatusInfo{Status: ogcapi.StatusRunning}, At: at},
+		{JobID: ids[1], Status: ogcapi.StatusInfo{Status: ogcapi.StatusAccepted}, At: at}, // unchanged
+		{JobID: ids[2], Status: ogcapi.StatusInfo{Status: ""}, At: at},
+		{JobID: ids[2], Status: ogcapi.StatusInfo{Status: ogcapi.StatusSuccessful, Progress: intp(100)}, At: at},
+	})
+	want := []bool{true, false, false, false, true}
+	for i := range want {
+		if changed[i] != want[i] {
+			t.Fatalf("update %d: changed %v; want %v (%v)", i, changed[i], want[i], errs[i])
+		}
+	}
+	if errs[0] != nil || !errors.Is(errs[1], ErrNotFound) || errs[2] != nil || !errors.Is(errs[3], ErrInvalid) || errs[4] != nil {
+		t.Fatalf("errors %v", errs)
+	}
+	for i, status := range []string{ogcapi.StatusRunning, ogcapi.StatusAccepted, ogcapi.StatusSuccessful} {
+		j, err := s.Job(ctx, ids[i])
+		if err != nil || j.Status != status || !j.LastPolled.Equal(at) {
+			t.Fatalf("job %d: %+v %v; want %s polled at %v", i, j, err, status, at)
+		}
+		evs, _ := s.Events(ctx, ids[i])
+		if n := len(evs); n != 1+int(map[bool]int{true: 1}[want[[]int{0, 2, 4}[i]]]) {
+			t.Fatalf("job %d: %d events: %+v", i, n, evs)
+		}
+	}
+	if err := s.SetResults(ctx, "missing", nil, "", at); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("results of an unknown job: %v", err)
+	}
+}

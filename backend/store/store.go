@@ -58,8 +58,8 @@ type Store struct {
 	r *sql.DB
 
 	prep       preparedSet
-	statusCh   chan *statusReq // RecordStatus calls for the status writer
-	stop       chan struct{}   // closed by Close
+	groupCh    chan *groupReq // writes for the group writer (RecordStatus, SetResults)
+	stop       chan struct{}  // closed by Close
 	writerDone chan struct{}
 	closeOnce  sync.Once
 }
@@ -97,8 +97,8 @@ func Open(path string) (*Store, error) {
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
 	s.r = r
-	s.statusCh, s.stop, s.writerDone = make(chan *statusReq), make(chan struct{}), make(chan struct{})
-	go s.statusWriter()
+	s.groupCh, s.stop, s.writerDone = make(chan *groupReq), make(chan struct{}), make(chan struct{})
+	go s.groupWriter()
 	return s, nil
 }
 
