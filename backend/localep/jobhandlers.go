@@ -179,7 +179,22 @@ func (f jobFilter) match(st ogcapi.StatusInfo, now time.Time) bool {
 	return true
 }
 
-// listJobs is GET /jobs, newest first.
+// listEntry is a job's status as the job list shows it: all of it but the links to
+// the job list itself and to the process, so that a client that follows a thousand
+// jobs through the list (the app's job monitor) reads half as much.
+func listEntry(st ogcapi.StatusInfo) ogcapi.StatusInfo {
+	links := st.Links[:0:0]
+	for _, l := range st.Links {
+		if l.Rel != "up" && l.Rel != ogcapi.RelProcessDesc {
+			links = append(links, l)
+		}
+	}
+	st.Links = links
+	return st
+}
+
+// listJobs is GET /jobs, newest first. Each job is shown with its status, progress,
+// message and times as GET /jobs/{id} shows them.
 func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) error {
 	offset, limit, err := paging(r)
 	if err != nil {
@@ -212,7 +227,7 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) error {
 	lo, hi := window(offset, limit, len(recs))
 	list := ogcapi.JobList{Jobs: []ogcapi.StatusInfo{}}
 	for _, rec := range recs[lo:hi] {
-		list.Jobs = append(list.Jobs, s.statusInfo(r, rec))
+		list.Jobs = append(list.Jobs, listEntry(s.statusInfo(r, rec)))
 	}
 	for _, l := range s.pageLinks(r, offset, limit, len(recs)) {
 		list.Links = append(list.Links, ogcapi.Link{Href: l.href, Rel: l.rel, Type: "application/json"})

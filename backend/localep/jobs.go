@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
@@ -71,10 +72,18 @@ type job struct {
 	rec    jobRecord
 	cancel context.CancelCauseFunc // nil when the job is not running
 	done   chan struct{}           // closed when the runner ends; nil when never started
+	// shown is the record as last written by update, for readers: they need not wait
+	// for a write in progress (a job list of a thousand jobs that each persist their
+	// progress every second would wait behind a thousand disk writes). Nil until then.
+	shown atomic.Pointer[jobRecord]
 }
 
-// snapshot returns a copy of the record safe to read without the lock.
+// snapshot returns a copy of the record safe to read without the lock: the state
+// last persisted, without waiting for a write in progress.
 func (j *job) snapshot() jobRecord {
+	if r := j.shown.Load(); r != nil {
+		return *r
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.rec
@@ -90,6 +99,8 @@ func (s *Server) update(j *job, f func(r *jobRecord)) {
 	if err := s.st.writeJSON(s.st.jobRecordPath(j.id), j.rec); err != nil {
 		s.log.Error("local endpoint: cannot persist job", "job", j.id, "err", err)
 	}
+	shown := j.rec
+	j.shown.Store(&shown)
 }
 
 // launch starts the runner of j under parent. The job must be in status accepted.

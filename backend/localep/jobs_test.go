@@ -175,6 +175,39 @@ func TestJobListFilters(t *testing.T) {
 	}
 }
 
+// TestJobListShowsStatus checks that a job's entry in the job list is its status
+// document (status, progress, message, times, the links to itself and its results):
+// the app's monitor learns the statuses of many jobs from the list alone.
+func TestJobListShowsStatus(t *testing.T) {
+	e := newEnv(t, nil)
+	done := e.submit("echo", map[string]any{"inputs": map[string]any{"stringInput": "1"}})
+	slow := e.submit("countdown", map[string]any{"inputs": map[string]any{"seconds": 600, "step": 0.5}})
+	e.waitJob(done)
+	e.waitFor(slow, func(st ogcapi.StatusInfo) bool { return st.Progress != nil && *st.Progress > 0 })
+	r := e.do("GET", "/jobs?limit=1000", nil)
+	expectStatus(t, r, 200)
+	validate(t, "jobList.yaml", r.body)
+	var l ogcapi.JobList
+	r.json(t, &l)
+	if len(l.Jobs) != 2 {
+		t.Fatalf("%d jobs listed: %s", len(l.Jobs), r.body)
+	}
+	for _, got := range l.Jobs {
+		want := e.status(got.JobID)
+		if got.Status != want.Status || got.Message == "" || got.Progress == nil || want.Progress == nil ||
+			*got.Progress > *want.Progress || got.Updated == nil || got.Created == nil || got.Started == nil {
+			t.Errorf("listed %+v; the job says %+v", got, want)
+		}
+		if self, ok := got.Links.Find("self", ""); !ok || self.Href != e.base+"/jobs/"+got.JobID {
+			t.Errorf("job %s: self link %+v", got.JobID, got.Links)
+		}
+		res, ok := got.Links.Find(ogcapi.RelResults, "")
+		if ok != (got.JobID == done) || ok && res.Href != e.base+"/jobs/"+done+"/results" {
+			t.Errorf("job %s (%s): results link %+v", got.JobID, got.Status, got.Links)
+		}
+	}
+}
+
 func TestConcurrentJobs(t *testing.T) {
 	e := newEnv(t, nil, func(o *Options) { o.MaxConcurrent = 2 })
 	var wg sync.WaitGroup
