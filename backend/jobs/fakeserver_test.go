@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,14 @@ type fakeOGC struct {
 	postErr int         // status the next POST answers (0: normal)
 	postRST bool        // the next POST reads the request and resets the connection
 	reuseID bool        // POSTs answer the last job id again (a broken or hostile server)
+
+	noList   bool            // GET /jobs answers 404
+	maxLimit int             // most jobs on one page of the job list
+	unlisted map[string]bool // jobs the job list leaves out
+	lists    atomic.Int64    // job list pages served
+	listTry  atomic.Int64    // GET /jobs requests, answered or not
+	unlistN  int             // every unlistN-th job created is left out of the job list
+	statusN  map[string]int  // status requests by job
 
 	requests atomic.Int64
 	failures map[string]int // chaos answers by kind
@@ -61,7 +70,7 @@ type fakeInputs struct {
 
 func newFakeOGC(chaos float64, seed uint64) *fakeOGC {
 	return &fakeOGC{jobs: map[string]*fakeJob{}, rng: rand.New(rand.NewPCG(seed, seed^0x5eed)), chaos: chaos,
-		failures: map[string]int{}}
+		failures: map[string]int{}, maxLimit: 7, unlisted: map[string]bool{}, statusN: map[string]int{}}
 }
 
 func (f *fakeOGC) statusDoc(j *fakeJob, s fakeState) []byte {
@@ -95,7 +104,7 @@ func (f *fakeOGC) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodPost && r.URL.Path == "/processes/countdown/execution":
 		f.execute(w, r)
 	case r.Method == http.MethodGet && r.URL.Path == "/jobs":
-		f.list(w)
+		f.list(w, r)
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/jobs/"):
 		rest := strings.TrimPrefix(r.URL.Path, "/jobs/")
 		id, results := strings.CutSuffix(rest, "/results")
@@ -200,6 +209,9 @@ func (f *fakeOGC) execute(w http.ResponseWriter, r *http.Request) {
 	}
 	f.jobs[j.id] = j
 	f.order = append(f.order, j.id)
+	if f.unlistN > 0 && f.nextID%f.unlistN == 0 {
+		f.unlisted[j.id] = true
+	}
 	body := f.statusDoc(j, j.states[0])
 	j.served = append(j.served, j.states[0])
 	if len(j.states) > 1 {
@@ -214,6 +226,7 @@ func (f *fakeOGC) execute(w http.ResponseWriter, r *http.Request) {
 
 func (f *fakeOGC) status(w http.ResponseWriter, id string) {
 	f.mu.Lock()
+	f.statusN[id]++
 	j := f.jobs[id]
 	if j == nil || j.gone {
 		f.mu.Unlock()
@@ -229,6 +242,11 @@ func (f *fakeOGC) status(w http.ResponseWriter, id string) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.advance(j, s)
+}
+
+// advance notes that state s of job j was served whole and moves the job on.
+func (f *fakeOGC) advance(j *fakeJob, s fakeState) {
 	if len(j.served) == 0 || j.served[len(j.served)-1] != s {
 		j.served = append(j.served, s)
 	}
@@ -261,18 +279,57 @@ func (f *fakeOGC) results(w http.ResponseWriter, id string) {
 	}
 }
 
-func (f *fakeOGC) list(w http.ResponseWriter) {
+// list is GET /jobs, oldest first, in pages of limit jobs (default 10) linked by
+// next links; every job listed counts as served, as by a status request.
+func (f *fakeOGC) list(w http.ResponseWriter, r *http.Request) {
+	f.listTry.Add(1)
+	if f.noList {
+		writeExc(w, http.StatusNotFound, "not-found", "no job list here")
+		return
+	}
+	if f.misbehave(w) {
+		return
+	}
+	f.lists.Add(1)
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	if limit <= 0 {
+		limit = 10
+	}
+	limit = min(limit, f.maxLimit)
+	offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
 	f.mu.Lock()
-	var jobs []json.RawMessage
+	var listed []*fakeJob
 	for _, id := range f.order {
-		j := f.jobs[id]
-		if !j.gone {
-			jobs = append(jobs, f.statusDoc(j, j.states[j.pos]))
+		if j := f.jobs[id]; !j.gone && !f.unlisted[id] {
+			listed = append(listed, j)
 		}
 	}
+	lo, hi := min(offset, len(listed)), min(offset+limit, len(listed))
+	page := listed[lo:hi]
+	jobs := make([]json.RawMessage, len(page))
+	states := make([]fakeState, len(page))
+	for i, j := range page {
+		states[i] = j.states[j.pos]
+		jobs[i] = f.statusDoc(j, states[i])
+	}
 	f.mu.Unlock()
+	links := []map[string]string{}
+	if hi < len(listed) {
+		links = append(links, map[string]string{"rel": "next", "type": "application/json",
+			"href": fmt.Sprintf("/jobs?limit=%d&offset=%d", limit, hi)})
+	}
+	body, _ := json.Marshal(map[string]any{"jobs": jobs, "links": links})
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"jobs": jobs, "links": []any{}})
+	if _, err := w.Write(body); err != nil {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, j := range page {
+		if j.states[j.pos] == states[i] {
+			f.advance(j, states[i])
+		}
+	}
 }
 
 // goDown makes every request answer 503 and forgets which jobs were refused before.
@@ -295,6 +352,13 @@ func (f *fakeOGC) served(id string) []fakeState {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]fakeState(nil), f.jobs[id].served...)
+}
+
+// statusRequests returns how many status requests the job had.
+func (f *fakeOGC) statusRequests(id string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.statusN[id]
 }
 
 func (f *fakeOGC) gone(id string) bool {

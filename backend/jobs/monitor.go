@@ -63,6 +63,14 @@ type Config struct {
 	PerEndpoint int
 	// RequestTimeout bounds one status or results request (default 30 s).
 	RequestTimeout time.Duration
+	// ListFrom is the number of tracked jobs of one endpoint from which the monitor
+	// learns their statuses from the server's job list (GET /jobs, a page of many jobs
+	// per request) instead of asking for each job (default 8). Jobs the list does not
+	// show, and servers without a usable list, are asked about one by one.
+	ListFrom int
+	// ListInterval is the shortest time between two reads of one endpoint's job list
+	// (default FastInterval).
+	ListInterval time.Duration
 	// MaxRate is the request rate (per second, all endpoints) that polls of jobs whose
 	// status did not just change are spread to stay under (default 25): with many jobs
 	// tracked, their progress is polled less often, while a status change still brings
@@ -103,12 +111,20 @@ func (c *Config) defaults() error {
 	if c.MaxRate <= 0 {
 		c.MaxRate = 25
 	}
+	if c.ListFrom <= 0 {
+		c.ListFrom = 8
+	}
+	if c.ListInterval <= 0 {
+		c.ListInterval = c.FastInterval
+	}
 	return nil
 }
 
 // Monitor tracks every unfinished job. One goroutine owns the schedule (a heap ordered
 // by due time) and hands due jobs to short-lived request goroutines, at most
-// PerEndpoint at a time per endpoint, so a thousand idle jobs cost one timer.
+// PerEndpoint at a time per endpoint, so a thousand idle jobs cost one timer. Where
+// an endpoint has many jobs tracked, one read of its job list (a sweep) stands for
+// the status requests of all of them; see sweep.go.
 type Monitor struct {
 	cfg Config
 	st  *store.Store
@@ -136,25 +152,31 @@ func New(cfg Config) (*Monitor, error) {
 type tracked struct {
 	snap     snapshot
 	due      time.Time
-	index    int // in the heap; -1 when not scheduled
-	inflight bool
+	index    int  // in the heap; -1 when not scheduled
+	queued   bool // due, in its endpoint's ready queue or waiting for a sweep
+	inflight bool // in a request (or a sweep)
 	pollNow  bool // PollNow while in flight: poll again at once
+	direct   bool // next time due, ask for the job itself, not through the job list
+	unlisted bool // the job list does not show the job: always ask for it directly
+	misses   int  // complete sweeps in a row that did not show the job
 }
 
 // snapshot is what a poll needs to know of a job and what it learns.
 type snapshot struct {
 	id, endpoint, process string
 	ref                   string // the job URL, or the server's job id
+	remoteID              string // the server's job id (as its job list shows it)
 	status, message       string
 	progress              int // -1: unknown
 	unreachable           bool
-	signIn                string        // the oidc key whose sign-in the job waits for
-	needResults           bool          // terminal: fetch results (or failure details) next
-	resultsTries          int           // results requests answered with an error so far
-	lastFailure           string        // signature of the last failed job's results answer
-	updated               time.Time     // the server's "updated" of the last status
-	progressAt            time.Time     // when progress was last seen to change
-	pace                  time.Duration // time per percent of progress at the last change (0: unknown)
+	signIn                string             // the oidc key whose sign-in the job waits for
+	needResults           bool               // terminal: fetch results (or failure details) next
+	final                 *ogcapi.StatusInfo // the terminal status, when seen by this monitor
+	resultsTries          int                // results requests answered with an error so far
+	lastFailure           string             // signature of the last failed job's results answer
+	updated               time.Time          // the server's "updated" of the last status
+	progressAt            time.Time          // when progress was last seen to change
+	pace                  time.Duration      // time per percent of progress at the last change (0: unknown)
 	interval              time.Duration
 }
 
@@ -167,6 +189,19 @@ type outcome struct {
 	eta      time.Duration // when progress predicts the job ends (0: no prediction)
 	polledAt time.Time     // an unchanged poll, to note in the store
 	canceled bool
+	// Of a sweep: keepDue when the list showed the job unchanged before it was due
+	// (its schedule stands); missing when the list did not show it, complete when the
+	// whole list was read.
+	keepDue, missing, complete, listed bool
+}
+
+// report is what a request goroutine sends back to the loop: the outcome of one
+// poll, or of every job of a sweep.
+type report struct {
+	endpoint string
+	sweep    bool
+	noList   time.Duration // of a sweep: do not read the endpoint's job list for this long
+	outcomes []outcome
 }
 
 type jobHeap []*tracked
@@ -184,10 +219,19 @@ func (h *jobHeap) Pop() any {
 	return t
 }
 
-// endpointQueue holds the due jobs of one endpoint waiting for a request slot.
+// endpointQueue holds the due jobs of one endpoint waiting for a request slot, and
+// the state of its job list. A sweep goes first when a slot frees, then status
+// polls, then results: a transition that is due is not held up behind the results
+// of the jobs that ended before it.
 type endpointQueue struct {
-	inflight int
-	ready    []*tracked
+	inflight    int
+	status      []*tracked // due for a status request
+	results     []*tracked // due for a results request
+	waiting     []*tracked // due, waiting for the next sweep
+	tracked     int        // jobs of this endpoint being tracked
+	sweeping    bool
+	lastSweep   time.Time
+	noListUntil time.Time // the job list is not read before then
 }
 
 // loop is the state owned by Run's goroutine.
@@ -197,7 +241,7 @@ type loop struct {
 	jobs      map[string]*tracked
 	heap      jobHeap
 	endpoints map[string]*endpointQueue
-	done      chan outcome
+	done      chan report
 	inflight  int
 	polled    map[string]time.Time
 	flushing  bool
@@ -242,7 +286,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 		return fmt.Errorf("jobs: resume: %w", err)
 	}
 	l := &loop{m: m, ctx: ctx, jobs: map[string]*tracked{}, endpoints: map[string]*endpointQueue{},
-		done: make(chan outcome, 64), polled: map[string]time.Time{}, flushed: make(chan struct{}, 1), lastFlush: time.Now()}
+		done: make(chan report, 64), polled: map[string]time.Time{}, flushed: make(chan struct{}, 1), lastFlush: time.Now()}
 	now := time.Now()
 	resumed := 0
 	for _, j := range open {
@@ -281,7 +325,7 @@ func (m *Monitor) interrupted(ctx context.Context, j store.Job) {
 }
 
 func snapshotOf(j store.Job, interval time.Duration) snapshot {
-	s := snapshot{id: j.ID, endpoint: j.EndpointID, process: j.ProcessID, ref: j.URL, status: j.Status,
+	s := snapshot{id: j.ID, endpoint: j.EndpointID, process: j.ProcessID, ref: j.URL, remoteID: j.RemoteID, status: j.Status,
 		message: j.Message, progress: -1, unreachable: !j.UnreachableSince.IsZero(), interval: interval,
 		needResults: j.Terminal() && j.ResultsAt.IsZero()}
 	if s.ref == "" {
@@ -300,7 +344,9 @@ func (l *loop) track(j store.Job, due time.Time) {
 		return
 	}
 	t := &tracked{snap: snapshotOf(j, l.m.cfg.FastInterval), index: -1}
+	t.unlisted = t.snap.remoteID == "" // a job list names jobs by id
 	l.jobs[j.ID] = t
+	l.queue(t.snap.endpoint).tracked++
 	l.reschedule(t, due)
 }
 
@@ -311,26 +357,15 @@ func (l *loop) reschedule(t *tracked, due time.Time) {
 		}
 		return
 	}
+	if t.queued {
+		return // due already
+	}
 	t.due = due
 	if t.index >= 0 {
 		heap.Fix(&l.heap, t.index)
-	} else if !l.queued(t) {
+	} else {
 		heap.Push(&l.heap, t)
 	}
-}
-
-// queued reports whether t waits in its endpoint's ready queue.
-func (l *loop) queued(t *tracked) bool {
-	q := l.endpoints[t.snap.endpoint]
-	if q == nil {
-		return false
-	}
-	for _, r := range q.ready {
-		if r == t {
-			return true
-		}
-	}
-	return false
 }
 
 func (l *loop) run() error {
@@ -340,15 +375,16 @@ func (l *loop) run() error {
 		l.applyPending()
 		now := time.Now()
 		for len(l.heap) > 0 && !l.heap[0].due.After(now) {
-			t := heap.Pop(&l.heap).(*tracked)
-			q := l.queue(t.snap.endpoint)
-			q.ready = append(q.ready, t)
+			l.enqueue(heap.Pop(&l.heap).(*tracked), now)
 		}
-		l.dispatch()
+		wake := l.dispatch(now)
 		l.maybeFlush(now, false)
 		wait := time.Hour
 		if len(l.heap) > 0 {
 			wait = max(l.heap[0].due.Sub(now), 0)
+		}
+		if !wake.IsZero() {
+			wait = min(wait, max(wake.Sub(now), 0))
 		}
 		timer.Reset(wait)
 		select {
@@ -364,8 +400,8 @@ func (l *loop) run() error {
 				<-l.flushed
 			}
 			return l.ctx.Err()
-		case o := <-l.done:
-			l.finish(o)
+		case r := <-l.done:
+			l.finish(r)
 		case <-l.m.wake:
 		case <-l.flushed:
 			l.flushing = false
@@ -393,13 +429,44 @@ func (l *loop) queue(endpoint string) *endpointQueue {
 	return q
 }
 
-// dispatch starts requests for ready jobs while their endpoints have free slots.
-func (l *loop) dispatch() {
+// enqueue puts a job that is due in its endpoint's queue for its kind of request.
+func (l *loop) enqueue(t *tracked, now time.Time) {
+	q := l.queue(t.snap.endpoint)
+	t.queued = true
+	switch {
+	case t.snap.needResults:
+		q.results = append(q.results, t)
+	case !t.direct && !t.unlisted && q.tracked >= l.m.cfg.ListFrom && !now.Before(q.noListUntil):
+		q.waiting = append(q.waiting, t)
+	default:
+		q.status = append(q.status, t)
+	}
+	t.direct = false
+}
+
+// dispatch starts requests for due jobs while their endpoints have free slots: a
+// sweep first, then status requests, then results requests. It returns when a sweep
+// held back by ListInterval may start (zero if none is).
+func (l *loop) dispatch(now time.Time) (wake time.Time) {
 	for ep, q := range l.endpoints {
-		for q.inflight < l.m.cfg.PerEndpoint && len(q.ready) > 0 {
-			t := q.ready[0]
-			q.ready[0] = nil
-			q.ready = q.ready[1:]
+		if len(q.waiting) > 0 && !q.sweeping && q.inflight < l.m.cfg.PerEndpoint {
+			if at := q.lastSweep.Add(l.m.cfg.ListInterval); now.Before(at) {
+				if wake.IsZero() || at.Before(wake) {
+					wake = at
+				}
+			} else {
+				l.startSweep(ep, q, now)
+			}
+		}
+		for q.inflight < l.m.cfg.PerEndpoint {
+			t := pop(&q.status)
+			if t == nil {
+				t = pop(&q.results)
+			}
+			if t == nil {
+				break
+			}
+			t.queued = false
 			if l.jobs[t.snap.id] != t {
 				continue // untracked while waiting
 			}
@@ -407,20 +474,75 @@ func (l *loop) dispatch() {
 			l.inflight++
 			t.inflight = true
 			snap := t.snap
-			go func() { l.done <- l.m.poll(l.ctx, snap) }()
+			go func() { l.done <- report{endpoint: ep, outcomes: []outcome{l.m.poll(l.ctx, snap)}} }()
 		}
-		if q.inflight == 0 && len(q.ready) == 0 {
-			delete(l.endpoints, ep)
+	}
+	return wake
+}
+
+func pop(ts *[]*tracked) *tracked {
+	if len(*ts) == 0 {
+		return nil
+	}
+	t := (*ts)[0]
+	(*ts)[0] = nil
+	*ts = (*ts)[1:]
+	return t
+}
+
+// startSweep reads the endpoint's job list for every job of the endpoint that can
+// be found there and is not in a request already: for the jobs that are due, it is
+// their poll; for the others, it catches a transition before they are due.
+func (l *loop) startSweep(ep string, q *endpointQueue, now time.Time) {
+	for _, t := range q.waiting {
+		t.queued = false
+	}
+	q.waiting = q.waiting[:0]
+	var items []sweepItem
+	for _, t := range l.jobs {
+		if t.snap.endpoint != ep || t.inflight || t.queued || t.unlisted || t.snap.needResults {
+			continue
 		}
+		due := !t.due.After(now)
+		if t.index >= 0 {
+			heap.Remove(&l.heap, t.index)
+		} else {
+			due = true // taken from the waiting list
+		}
+		t.inflight = true
+		items = append(items, sweepItem{snap: t.snap, due: due})
+	}
+	if len(items) == 0 {
+		return
+	}
+	q.inflight++
+	l.inflight++
+	q.sweeping, q.lastSweep = true, now
+	go func() { l.done <- l.m.sweep(l.ctx, ep, items) }()
+}
+
+// finish applies a request's report: reschedule or drop its jobs.
+func (l *loop) finish(r report) {
+	l.inflight--
+	q := l.queue(r.endpoint)
+	q.inflight--
+	if r.sweep {
+		q.sweeping = false
+		if r.noList > 0 {
+			q.noListUntil = time.Now().Add(r.noList)
+			for _, t := range q.waiting {
+				q.status = append(q.status, t)
+			}
+			q.waiting = q.waiting[:0]
+		}
+	}
+	for _, o := range r.outcomes {
+		l.apply(o)
 	}
 }
 
-// finish applies a request's outcome: reschedule or drop the job.
-func (l *loop) finish(o outcome) {
-	l.inflight--
-	if q := l.endpoints[o.snap.endpoint]; q != nil {
-		q.inflight--
-	}
+// apply applies the outcome of one job's request.
+func (l *loop) apply(o outcome) {
 	t := l.jobs[o.snap.id]
 	if t == nil {
 		return
@@ -433,7 +555,27 @@ func (l *loop) finish(o outcome) {
 		return
 	}
 	if o.finished {
-		delete(l.jobs, o.snap.id)
+		l.untrack(o.snap.id)
+		return
+	}
+	if o.listed {
+		t.misses = 0
+	}
+	if o.missing || o.keepDue {
+		due := t.due
+		if o.missing {
+			if o.complete {
+				t.misses++
+				t.unlisted = t.misses >= 2
+			}
+			if !due.After(time.Now()) {
+				t.direct = true // due now: ask for it directly rather than wait for the next sweep
+			}
+		}
+		if t.pollNow {
+			t.pollNow, due = false, time.Now()
+		}
+		l.reschedule(t, due)
 		return
 	}
 	t.snap = o.snap
@@ -502,6 +644,7 @@ func (m *Monitor) PollNow(ctx context.Context, jobID string) error {
 	m.do(func(l *loop) {
 		if t, ok := l.jobs[j.ID]; ok {
 			t.snap.interval = m.cfg.FastInterval
+			t.direct = true
 		}
 		l.track(j, time.Now())
 	})
@@ -536,13 +679,15 @@ func (m *Monitor) PollUnreachable(ctx context.Context) error {
 	return nil
 }
 
-// untrack stops tracking a job; a request in flight for it is let finish and ignored.
+// untrack stops tracking a job; a request in flight for it is let finish and ignored,
+// a queue entry is dropped when it comes up.
 func (l *loop) untrack(id string) {
 	t, ok := l.jobs[id]
 	if !ok {
 		return
 	}
 	delete(l.jobs, id)
+	l.queue(t.snap.endpoint).tracked--
 	if t.index >= 0 {
 		heap.Remove(&l.heap, t.index)
 	}

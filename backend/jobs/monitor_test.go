@@ -39,7 +39,7 @@ func fastConfig() Config {
 		ProgressInterval: 40 * time.Millisecond, RequestTimeout: 2 * time.Second, MaxRate: 10000}
 }
 
-func newHarness(t *testing.T, srvURL, dbPath string) *harness {
+func newHarness(t *testing.T, srvURL, dbPath string, tweaks ...func(*Config)) *harness {
 	t.Helper()
 	st, err := store.Open(dbPath)
 	if err != nil {
@@ -67,6 +67,9 @@ func newHarness(t *testing.T, srvURL, dbPath string) *harness {
 		h.mu.Lock()
 		h.changes = append(h.changes, c)
 		h.mu.Unlock()
+	}
+	for _, f := range tweaks {
+		f(&cfg)
 	}
 	h.m, err = New(cfg)
 	if err != nil {
@@ -159,8 +162,11 @@ func countdown(steps int, fail bool, forgetAt int) *ogcapi.Execute {
 var fakeProcess = &ogcapi.Process{ProcessSummary: ogcapi.ProcessSummary{ID: "countdown", Version: "1",
 	JobControlOptions: []string{ogcapi.AsyncExecute}}}
 
-// checkHistory asserts that the job's status events are exactly the states the server
-// served, in order: no transition lost, none invented.
+// checkHistory asserts that the job's status events are states the server served,
+// in order, and that every transition is among them: none lost, none invented. A
+// state may be missing when it only moved progress (progress a sweep shows of a job
+// that is not due is not stored) or when a job list showed it while the monitor was
+// asking for the job itself: the transition is then recorded with the next state.
 func checkHistory(t *testing.T, st *store.Store, f *fakeOGC, j store.Job) {
 	t.Helper()
 	evs, err := st.Events(context.Background(), j.ID)
@@ -179,9 +185,26 @@ func checkHistory(t *testing.T, st *store.Store, f *fakeOGC, j store.Job) {
 		got = append(got, fakeState{Status: e.Status, Progress: p, Message: e.Message})
 	}
 	want := f.served(j.RemoteID)
-	if fmt.Sprint(got) != fmt.Sprint(want) {
+	k := 0
+	for _, s := range want {
+		if k < len(got) && got[k] == s {
+			k++
+		}
+	}
+	if k != len(got) || fmt.Sprint(statuses(got)) != fmt.Sprint(statuses(want)) {
 		t.Errorf("job %s (%s): recorded states\n%v\nserved\n%v", j.ID, j.RemoteID, got, want)
 	}
+}
+
+// statuses returns the statuses of states, each run of one status once.
+func statuses(states []fakeState) []string {
+	var out []string
+	for _, s := range states {
+		if len(out) == 0 || out[len(out)-1] != s.Status {
+			out = append(out, s.Status)
+		}
+	}
+	return out
 }
 
 func TestMonitorChaos(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/store"
 )
 
 // poll makes one request for a job (its status, or its results once it ended),
@@ -18,7 +19,7 @@ func (m *Monitor) poll(ctx context.Context, s snapshot) outcome {
 		return m.unreachable(ctx, s, "endpoint: "+err.Error(), err)
 	}
 	if s.needResults {
-		return m.fetchResults(ctx, remote, s, nil)
+		return m.fetchResults(ctx, remote, s, s.final)
 	}
 	rctx, cancel := context.WithTimeout(ctx, m.cfg.RequestTimeout)
 	st, err := remote.Status(rctx, s.ref)
@@ -35,45 +36,92 @@ func (m *Monitor) poll(ctx context.Context, s snapshot) outcome {
 	case err != nil:
 		return m.unreachable(sctx, s, err.Error(), err)
 	}
+	return m.settle(sctx, []observation{m.observe(s, st, now)})[0]
+}
+
+// observation is what one status answer means for a job: the outcome, and whether
+// the status must be stored (and the change told) before the outcome holds.
+type observation struct {
+	before snapshot
+	o      outcome
+	st     ogcapi.StatusInfo
+	at     time.Time
+	write  bool
+}
+
+// observe judges a status the server reported for the job at now. A job that ended
+// is given to its results step (at once, in a request of its own).
+func (m *Monitor) observe(s snapshot, st *ogcapi.StatusInfo, now time.Time) observation {
+	ob := observation{before: s, st: *st, at: now}
 	progress := -1
 	if st.Progress != nil {
 		progress = min(max(*st.Progress, 0), 100)
 	}
 	statusChanged := st.Status != s.status
 	otherChanged := progress != s.progress || st.Message != s.message
-	if !statusChanged && !otherChanged && !s.unreachable && !ogcapi.Terminal(st.Status) {
-		eta := s.predictEnd(progress, now, min(s.interval, m.cfg.ProgressInterval))
+	terminal := ogcapi.Terminal(st.Status)
+	eta := s.predictEnd(progress, now, min(s.interval, m.cfg.ProgressInterval))
+	if !statusChanged && !otherChanged && !s.unreachable && !terminal {
 		s.interval = min(grow(s.interval, m.cfg.Backoff), m.cfg.MaxInterval)
-		return outcome{snap: s, next: s.interval, polledAt: now, eta: eta}
+		ob.o = outcome{snap: s, next: s.interval, polledAt: now, eta: eta}
+		return ob
 	}
-	var eta time.Duration
-	if statusChanged || otherChanged || s.unreachable {
-		if _, err := m.st.RecordStatus(sctx, s.id, *st, now); err != nil {
-			m.log.Error("jobs: store status", "job", s.id, "err", err)
-			return outcome{snap: s, next: m.cfg.FastInterval}
-		}
-		eta = s.predictEnd(progress, now, min(s.interval, m.cfg.ProgressInterval))
+	if ob.write = statusChanged || otherChanged || s.unreachable; ob.write {
 		s.status, s.progress, s.message, s.unreachable, s.signIn = st.Status, progress, st.Message, false, ""
 		s.updated = time.Time{}
 		if st.Updated != nil {
 			s.updated = *st.Updated
 		}
-		m.emit(s, now, func(c *Change) {})
 	}
 	switch {
-	case ogcapi.Terminal(st.Status):
-		s.needResults = true
-		return m.fetchResults(ctx, remote, s, st)
+	case terminal:
+		final := *st
+		s.needResults, s.final = true, &final
+		ob.o = outcome{snap: s, fast: true} // results next, at once
 	case statusChanged:
 		s.interval = m.cfg.FastInterval
-		return outcome{snap: s, next: s.interval, fast: true}
+		ob.o = outcome{snap: s, next: s.interval, fast: true}
 	case otherChanged:
 		s.interval = max(min(grow(s.interval, m.cfg.Backoff), m.cfg.ProgressInterval), m.cfg.FastInterval)
-		return outcome{snap: s, next: s.interval, eta: eta}
+		ob.o = outcome{snap: s, next: s.interval, eta: eta}
 	default:
 		s.interval = min(grow(s.interval, m.cfg.Backoff), m.cfg.MaxInterval)
+		ob.o = outcome{snap: s, next: s.interval}
 	}
-	return outcome{snap: s, next: s.interval}
+	return ob
+}
+
+// settle stores the statuses of observations that changed, all in one transaction,
+// tells each change, and returns the outcomes. A job whose status could not be
+// stored keeps its old snapshot and is asked again soon.
+func (m *Monitor) settle(ctx context.Context, obs []observation) []outcome {
+	var updates []store.StatusUpdate
+	for _, ob := range obs {
+		if ob.write {
+			updates = append(updates, store.StatusUpdate{JobID: ob.before.id, Status: ob.st, At: ob.at})
+		}
+	}
+	var errs []error
+	if len(updates) > 0 {
+		_, errs = m.st.RecordStatuses(ctx, updates)
+	}
+	out := make([]outcome, len(obs))
+	k := 0
+	for i, ob := range obs {
+		out[i] = ob.o
+		if !ob.write {
+			continue
+		}
+		err := errs[k]
+		k++
+		if err != nil {
+			m.log.Error("jobs: store status", "job", ob.before.id, "err", err)
+			out[i] = outcome{snap: ob.before, next: m.cfg.FastInterval}
+			continue
+		}
+		m.emit(ob.o.snap, ob.at, func(c *Change) {})
+	}
+	return out
 }
 
 // predictEnd notes a progress reading and returns how long until the job should reach

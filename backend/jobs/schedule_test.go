@@ -106,7 +106,7 @@ func TestSlowPollsSpreadUnderMaxRate(t *testing.T) {
 		l.endpoints["e"] = &endpointQueue{inflight: 1}
 		l.inflight = 1
 		before := time.Now()
-		l.finish(o)
+		l.finish(report{endpoint: "e", outcomes: []outcome{o}})
 		heap.Remove(&l.heap, tr.index)
 		return tr.due.Sub(before)
 	}
