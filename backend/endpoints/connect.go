@@ -60,6 +60,7 @@ type Report struct {
 	URL, Key string
 
 	challenge ogcapi.Challenge // the Bearer challenge, when Bearer
+	status    int              // the HTTP status of a failed test's answer, 0 for none
 }
 
 // Test checks a saved endpoint.
@@ -75,6 +76,7 @@ func (c *Registry) Test(ctx context.Context, id string) (Report, error) {
 	r := probe(ctx, cl)
 	r.URL, r.Key = e.URL, e.CredentialKey
 	c.findIssuer(ctx, cl, &r)
+	c.recordHealth(ctx, e.ID, r)
 	if r.OK {
 		c.mu.Lock()
 		c.caps[e.ID] = cachedCaps{at: time.Now(), caps: capsOf(r)}
@@ -173,6 +175,10 @@ func classify(r *Report, err error) {
 	r.Detail = err.Error()
 	r.Problem, r.Message = Explain(err)
 	r.challenge, r.Bearer = ogcapi.BearerChallenge(err)
+	var ae *ogcapi.APIError
+	if errors.As(err, &ae) {
+		r.status = ae.Status
+	}
 }
 
 // Explain says why a request to an endpoint failed, as one of the Problem constants

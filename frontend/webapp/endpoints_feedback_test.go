@@ -57,3 +57,38 @@ func TestNonOGCEndpointExplained(t *testing.T) {
 		t.Error("a failing endpoint became the selected one")
 	}
 }
+
+// F-25: saving an endpoint whose test fails warns, and the list shows each endpoint's
+// last check (what it answered, when), the never-tested ones as not checked.
+func TestSavedFailingEndpointWarnsAndListShowsHealth(t *testing.T) {
+	s := start(t)
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`<!DOCTYPE HTML><html><body><h1>Error response</h1></body></html>`))
+	}))
+	defer page.Close()
+	c := s.postForm("/endpoints", url.Values{"title": {"Plain web server"}, "url": {page.URL + "/"}})
+	if c.status != http.StatusSeeOther {
+		t.Fatalf("create: %d %s", c.status, c.body)
+	}
+	after := s.get(c.header.Get("Location"))
+	if w := after.find("[data-testid=saved-failing]"); w.Length() != 1 || !strings.Contains(w.Text(), "cannot use this endpoint") {
+		t.Errorf("no warning after saving a failing endpoint: %q", after.find("main").Text())
+	}
+	list := s.get("/endpoints")
+	health := func(id string) string {
+		return strings.Join(strings.Fields(list.find("[data-endpoint="+id+"] [data-testid=endpoint-health]").Text()), " ")
+	}
+	if h := health("plain-web-server"); !strings.Contains(h, "Not an OGC API – Processes server (HTTP 404)") {
+		t.Errorf("failing endpoint's last check: %q", h)
+	}
+	if h := health("local"); !strings.Contains(h, "not checked yet") {
+		t.Errorf("built-in endpoint's last check: %q", h)
+	}
+	s.get("/endpoints/local/test")
+	list = s.get("/endpoints")
+	if h := health("local"); !strings.HasPrefix(h, "Connected ·") {
+		t.Errorf("built-in endpoint's last check after a test: %q", h)
+	}
+}

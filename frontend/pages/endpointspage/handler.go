@@ -24,6 +24,8 @@ type Endpoints interface {
 	Test(ctx context.Context, id string) (endpoints.Report, error)
 	TestInput(ctx context.Context, in endpoints.EndpointInput) (endpoints.Report, error)
 	Selected(ctx context.Context) string
+	// Health is the outcome of the endpoint's last connection test; false: never tested.
+	Health(ctx context.Context, id string) (endpoints.Health, bool)
 }
 
 // Handler serves the page.
@@ -61,8 +63,13 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return web.Render(w, r, web.Page{Title: "Endpoints", Section: components.SectionEndpoints,
-		Content: ListView(ListModel{Endpoints: es, Selected: h.eps.Selected(r.Context())})})
+	m := ListModel{Endpoints: es, Selected: h.eps.Selected(r.Context()), Health: map[string]endpoints.Health{}}
+	for _, e := range es {
+		if hl, ok := h.eps.Health(r.Context(), e.ID); ok {
+			m.Health[e.ID] = hl
+		}
+	}
+	return web.Render(w, r, web.Page{Title: "Endpoints", Section: components.SectionEndpoints, Content: ListView(m)})
 }
 
 func (h *Handler) detail(w http.ResponseWriter, r *http.Request) error {
@@ -85,8 +92,10 @@ func (h *Handler) test(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Just saved and not working: say so where the test's answer is (F-25).
+	saved := r.URL.Query().Get("saved") != ""
 	return web.Render(w, r, web.Page{Title: e.Title, Section: components.SectionEndpoints,
-		Content: DetailView(DetailModel{Endpoint: e, Report: &rep}), Fragments: []string{"endpoint-test"}})
+		Content: DetailView(DetailModel{Endpoint: e, Report: &rep, SavedFailing: saved && !rep.OK}), Fragments: []string{"endpoint-test"}})
 }
 
 func input(r *http.Request) endpoints.EndpointInput {
@@ -129,7 +138,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return h.saveFailed(w, r, FormModel{Input: in}, err)
 	}
-	web.Redirect(w, r, path(e.ID, "test"))
+	web.Redirect(w, r, path(e.ID, "test")+"?saved=1")
 	return nil
 }
 

@@ -15,6 +15,8 @@ type ListModel struct {
 	Endpoints []store.Endpoint
 	// Selected is the endpoint the process pages show.
 	Selected string
+	// Health is each tested endpoint's last test, by id.
+	Health map[string]endpoints.Health
 }
 
 // FormModel is the add/edit form.
@@ -32,6 +34,18 @@ type FormModel struct {
 type DetailModel struct {
 	Endpoint store.Endpoint
 	Report   *endpoints.Report
+	// SavedFailing: the endpoint was just saved and its test failed.
+	SavedFailing bool
+}
+
+// checked says when an endpoint was last tested, in the local time of day (or the
+// date for an older test).
+func checked(t time.Time) string {
+	t = t.Local()
+	if time.Since(t) < 20*time.Hour {
+		return t.Format("15:04")
+	}
+	return t.Format("2006-01-02 15:04")
 }
 
 func path(parts ...string) string {
