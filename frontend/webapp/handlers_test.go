@@ -76,7 +76,7 @@ func TestEndpointsPages(t *testing.T) {
 	}
 	c := s.postForm("/endpoints", url.Values{"title": {"ACME ZOO"}, "url": {"https://zoo.example.com/acme/ogc-api/"}, "credential_key": {"acme"}})
 	expect(t, c, http.StatusSeeOther)
-	if loc := c.header.Get("Location"); loc != "/endpoints/acme-zoo/test" {
+	if loc := c.header.Get("Location"); loc != "/endpoints/acme-zoo/test?saved=1" {
 		t.Errorf("after create: %q", loc)
 	}
 	// HTMX form posts get HX-Location instead of a redirect.
