@@ -18,11 +18,16 @@ type BigFile struct {
 	Size int64
 	// BytesPerSecond bounds the rate over all requests together; 0: unbounded.
 	BytesPerSecond int64
+	// CutAfter, when set, breaks every response after that many bytes, as a
+	// proxy that ends long requests does: the downloader must ask again for the
+	// rest (with a token valid then).
+	CutAfter int64
 
 	block []byte
-	mu    sync.Mutex
-	start time.Time
-	sent  int64
+	mu       sync.Mutex
+	start    time.Time
+	sent     int64
+	requests []time.Time
 }
 
 // NewBigFile returns a file of size bytes made of a repeated pseudo-random block.
@@ -82,25 +87,40 @@ func (f *BigFile) pace(n int) {
 	}
 }
 
+// Requests returns when each request for the file came.
+func (f *BigFile) Requests() []time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]time.Time(nil), f.requests...)
+}
+
 // ServeHTTP serves the file with byte ranges (http.ServeContent).
 func (f *BigFile) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.requests = append(f.requests, time.Now())
+	f.mu.Unlock()
 	w.Header().Set("ETag", `"bigfile-1"`)
-	http.ServeContent(pacedWriter{w, f}, r, "", time.Unix(1700000000, 0), &seeker{f: f})
+	http.ServeContent(&pacedWriter{ResponseWriter: w, f: f}, r, "", time.Unix(1700000000, 0), &seeker{f: f})
 }
 
 type pacedWriter struct {
 	http.ResponseWriter
-	f *BigFile
+	f       *BigFile
+	written int64
 }
 
-func (p pacedWriter) Write(b []byte) (int, error) {
+func (p *pacedWriter) Write(b []byte) (int, error) {
 	const chunk = 256 << 10
 	written := 0
 	for len(b) > 0 {
+		if p.f.CutAfter > 0 && p.written >= p.f.CutAfter {
+			panic(http.ErrAbortHandler) // the connection breaks mid-body
+		}
 		n := min(len(b), chunk)
 		p.f.pace(n)
 		m, err := p.ResponseWriter.Write(b[:n])
 		written += m
+		p.written += int64(m)
 		if err != nil {
 			return written, err
 		}
