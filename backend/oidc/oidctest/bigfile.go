@@ -23,7 +23,7 @@ type BigFile struct {
 	// rest (with a token valid then).
 	CutAfter int64
 
-	block []byte
+	block    []byte
 	mu       sync.Mutex
 	start    time.Time
 	sent     int64
