@@ -3,6 +3,7 @@ package oidc_test
 import (
 	"errors"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -242,5 +243,37 @@ func TestExpiredRefreshTokenNeedsSignIn(t *testing.T) {
 	after, _ := s.st.Get("zoo")
 	if after.Session == nil || after.Session.Subject != oidctest.Subject || after.Session.CanRefresh() {
 		t.Fatalf("session after the refusal: %+v", after.Session)
+	}
+}
+
+// TestKeycloakRealmIssuer: a Keycloak issuer is https://host/realms/NAME;
+// discovery reads NAME's /.well-known/openid-configuration under it, and an
+// issuer typed with a trailing slash works too. A sign-in and a request through
+// the gateway succeed with it.
+func TestKeycloakRealmIssuer(t *testing.T) {
+	s := newSetup(t, oidctest.Options{Realm: "eoepca"})
+	if !strings.HasSuffix(s.op.Issuer, "/realms/eoepca") {
+		t.Fatalf("issuer %s", s.op.Issuer)
+	}
+	for _, issuer := range []string{s.op.Issuer, s.op.Issuer + "/"} {
+		name := "zoo" + strconv.Itoa(len(issuer))
+		k, err := s.st.Add(keystore.Key{Name: name, Kind: keystore.KindOIDC, Prefix: s.endpoint, Issuer: issuer,
+			ClientID: oidctest.NativeClient, Flow: keystore.FlowAuthCode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.signInBrowser(t, s.m, name); err != nil {
+			t.Fatalf("issuer %s: %v", issuer, err)
+		}
+		if _, err := s.client(t, k).Landing(t.Context()); err != nil {
+			t.Fatalf("issuer %s: a request with the token: %v", issuer, err)
+		}
+	}
+	// Another realm of the same server is another issuer: go-oidc's check that
+	// the discovered issuer is the one asked for says so.
+	k, _ := s.st.Add(keystore.Key{Name: "other", Kind: keystore.KindOIDC, Prefix: s.endpoint,
+		Issuer: strings.TrimSuffix(s.op.Issuer, "eoepca") + "other", ClientID: oidctest.NativeClient, Flow: keystore.FlowAuthCode})
+	if _, err := s.m.Begin(t.Context(), k.Name); err == nil {
+		t.Error("a realm the server does not have: sign-in began")
 	}
 }

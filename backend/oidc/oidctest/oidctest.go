@@ -55,6 +55,9 @@ type Options struct {
 	// IssuedAhead sets the provider's clock that far ahead of this computer's:
 	// its ID tokens are issued in the future.
 	IssuedAhead time.Duration
+	// Realm, when set, puts the issuer under /realms/REALM as Keycloak does
+	// (https://host/realms/NAME); its login pages stay at the root.
+	Realm string
 	// ExtraAudience is added to the audience of every ID token (as a Keycloak
 	// audience mapper does); the authorized party (azp) stays the client.
 	ExtraAudience []string
@@ -92,15 +95,27 @@ func Start(t testing.TB, opts Options) *Provider {
 	hs := httptest.NewUnstartedServer(nil)
 	hs.Start()
 	t.Cleanup(hs.Close)
+	issuer := hs.URL
+	if opts.Realm != "" {
+		issuer += "/realms/" + opts.Realm
+	}
 	users := storage.NewUserStore(hs.URL)
 	clients := map[string]*storage.Client{
 		NativeClient: storage.NativeClient(NativeClient, "http://127.0.0.1/callback"),
 		DeviceClient: storage.DeviceClient(DeviceClient, DeviceSecret),
 	}
-	p := &Provider{Issuer: hs.URL, Username: users.GetUserByID(Subject).Username,
+	p := &Provider{Issuer: issuer, Username: users.GetUserByID(Subject).Username,
 		st: storage.NewStorageWithClients(users, clients), opts: opts, refresh: map[string]issued{}}
 	p.sessionTTL.Store(int64(opts.SessionTTL))
-	hs.Config.Handler = exampleop.SetupServer(hs.URL, &wrapped{Storage: p.st, p: p}, nil, false)
+	h := exampleop.SetupServer(issuer, &wrapped{Storage: p.st, p: p}, nil, false)
+	if opts.Realm == "" {
+		hs.Config.Handler = h
+	} else {
+		mux := http.NewServeMux()
+		mux.Handle("/realms/"+opts.Realm+"/", http.StripPrefix("/realms/"+opts.Realm, h))
+		mux.Handle("/", h) // the login pages the provider links at the root
+		hs.Config.Handler = mux
+	}
 	return p
 }
 
