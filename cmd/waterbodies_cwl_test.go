@@ -18,6 +18,7 @@ import (
 	"github.com/geojobs/geojobs/backend/localep"
 	"github.com/geojobs/geojobs/backend/localep/localeptest"
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/stac"
 )
 
 // executeAsync runs process on the endpoint at base asynchronously and returns its results document.
@@ -99,7 +100,8 @@ func shape(v any, at string, out map[string]string) {
 // results of the shape ZOO-Project-DRU returns for the EOAP package (the stac_catalog
 // fixture), as the built-in process does: every path of ZOO's results is there with
 // the same kind of value, except the fields that name ZOO's storage and projection
-// details, and the mask of each item is served.
+// details and the collection.json ZOO writes beside its items; the mask of each item
+// is served, and geojobs run makes a valid ItemCollection of them.
 func TestWaterBodiesPackageResultsAreZOOShaped(t *testing.T) {
 	bin := t.TempDir()
 	self, err := filepath.Abs(os.Args[0])
@@ -144,12 +146,26 @@ func TestWaterBodiesPackageResultsAreZOOShaped(t *testing.T) {
 	}
 	deployed := executeAsync(t, ts.URL, "water-bodies", inputs)
 
+	// geojobs run takes the deployed package's results as it takes a platform's.
+	dir := t.TempDir()
+	reqDoc, _ := json.Marshal(map[string]any{"inputs": inputs})
+	if err := os.WriteFile(filepath.Join(dir, "req.json"), reqDoc, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "fc.json")
+	if code, stderr := runCLI(t, "geojobs", "run", "--api-endpoint", ts.URL, "--process-id", "water-bodies", "-e", filepath.Join(dir, "req.json"), "-o", out, "-q"); code != 0 {
+		t.Fatalf("geojobs run: exit %d: %s", code, stderr)
+	}
+	if b, err := os.ReadFile(out); err != nil || stac.Validate(b) != nil || !strings.Contains(string(b), "/outputs/stac_catalog-") || strings.Count(string(b), `"type":"Feature"`)+strings.Count(string(b), `"type": "Feature"`) != 2 {
+		t.Errorf("geojobs run output: %v %s", err, b)
+	}
+
 	for name, res := range map[string]map[string]any{"built-in process": builtin, "deployed package": deployed} {
 		got := map[string]string{}
 		shape(res, "", got)
 		var missing []string
 		for p, kind := range want {
-			if strings.Contains(p, ".storage:") || strings.Contains(p, ".proj:") || got[p] == kind {
+			if strings.Contains(p, ".storage:") || strings.Contains(p, ".proj:") || strings.HasSuffix(p, "features[].collection") || got[p] == kind {
 				continue
 			}
 			missing = append(missing, fmt.Sprintf("%s (%s, got %q)", p, kind, got[p]))

@@ -155,17 +155,10 @@ func safeFileName(s string) string {
 }
 
 // zooShaped gives a FeatureCollection of results the shape of ZOO-Project-DRU's
-// stac_catalog: the collection's id is the job's, and so is each item's collection
-// (ZOO puts a job's items in a collection named after the job).
+// stac_catalog: the collection's id is the job's. (ZOO's items also name a
+// collection.json it writes next to them; the built-in endpoint writes no Collection,
+// and STAC allows an item's collection field only with a link to it.)
 func zooShaped(fc map[string]any, jobID string) map[string]any {
 	fc["id"] = jobID
-	features, _ := fc["features"].([]any)
-	for _, f := range features {
-		if it, ok := f.(map[string]any); ok {
-			if c, _ := it["collection"].(string); c == "" {
-				it["collection"] = jobID
-			}
-		}
-	}
 	return fc
 }
