@@ -36,9 +36,11 @@ import (
 	"github.com/geojobs/geojobs/backend/localep"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/oidc"
+	"github.com/geojobs/geojobs/backend/prefs"
 	"github.com/geojobs/geojobs/backend/processes"
 	"github.com/geojobs/geojobs/backend/results"
 	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/backend/transfer"
 )
 
 // LocalPrefix is where the built-in endpoint is mounted inside the app's server.
@@ -107,6 +109,10 @@ type App struct {
 	exportProgress events.Feed[export.Progress]
 	signIns        *events.Queue[string]
 	log            *slog.Logger
+	// sources are the drivers that read files (see buildSources), sourcesAuth their
+	// http(s) credentials.
+	sources     *transfer.Mux
+	sourcesAuth *results.Authorizer
 }
 
 // New opens the database and the keystore and starts the built-in endpoint; call Run
@@ -154,10 +160,15 @@ func (a *App) build(opts Options) error {
 			return fmt.Errorf("opening the keystore: %w", err)
 		}
 	}
+	a.buildSources()
+	// The built-in endpoint reads the inputs of the packages it runs with the
+	// keystore's keys, and runs them as Settings says (PackageRuns applies changes).
+	runs := prefs.LoadPackageRuns(ctx, a.Store)
 	var err error
 	a.Local, err = localep.New(localep.Options{DataDir: a.Paths.LocalEndpoint(), Fs: opts.LocalFs,
 		Logger: log.With("component", "local-endpoint"), Title: "Local", BasePath: LocalPrefix,
-		HTTPClient: selfClient(opts.BaseURL, opts.Token)})
+		HTTPClient: selfClient(opts.BaseURL, opts.Token), Inputs: a.sources,
+		CWL: localep.CWLOptions{Containers: runs.Containers, Keep: runs.Keep, MaxRuns: runs.MaxRuns}})
 	if err != nil {
 		return fmt.Errorf("starting the built-in endpoint: %w", err)
 	}

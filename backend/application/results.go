@@ -22,15 +22,7 @@ var _ httpget.Authorizer = (*results.Authorizer)(nil)
 // token for its own URLs only; the keystore's download keys (by URL) for everything
 // else, s3:// and WebDAV shares included.
 func (a *App) buildResults(opts Options) error {
-	auth := &results.Authorizer{
-		Scopes:   []results.Scoped{{Prefix: a.LocalURL, Creds: a.LocalCredentials}},
-		Fallback: a.Keys.Authorizer(keystore.Download),
-	}
-	mux := transfer.DefaultMux(auth)
-	mux.Register("s3", s3.StoreSource(a.Keys, s3.Options{}))
-	dav := webdav.StoreSource(a.Keys, webdav.Options{}) // WebDAV shares' files as dav:// and davs:// URLs
-	mux.Register("dav", dav)
-	mux.Register("davs", dav)
+	mux, auth := a.sources, a.sourcesAuth
 	var err error
 	a.Results, err = results.NewService(results.ServiceOptions{Store: a.Store, Sources: mux, Auth: auth,
 		Clients: a.Endpoints.Client, InlineDir: filepath.Join(opts.DataDir, "outputs"), Logger: a.log.With("component", "results"),
@@ -51,6 +43,21 @@ func (a *App) buildResults(opts Options) error {
 	}
 	a.Exports = &Exports{keys: a.Keys, results: a.Results, ex: a.Exporter}
 	return nil
+}
+
+// buildSources makes the drivers through which geojobs reads files: the results
+// service, downloads and exports, and the built-in endpoint for the inputs of the
+// packages it runs.
+func (a *App) buildSources() {
+	a.sourcesAuth = &results.Authorizer{
+		Scopes:   []results.Scoped{{Prefix: a.LocalURL, Creds: a.LocalCredentials}},
+		Fallback: a.Keys.Authorizer(keystore.Download),
+	}
+	a.sources = transfer.DefaultMux(a.sourcesAuth)
+	a.sources.Register("s3", s3.StoreSource(a.Keys, s3.Options{}))
+	dav := webdav.StoreSource(a.Keys, webdav.Options{}) // WebDAV shares' files as dav:// and davs:// URLs
+	a.sources.Register("dav", dav)
+	a.sources.Register("davs", dav)
 }
 
 // DownloadDir is a job's default download folder: <Settings' downloads folder>/<job>.

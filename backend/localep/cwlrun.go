@@ -163,7 +163,7 @@ func (s *Server) ExplainContainers(setting string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("cwltool %s: %s", ch.Flag, ch.Reason), nil
+	return fmt.Sprintf("%s (cwltool %s)", ch.Reason, ch.Flag), nil
 }
 
 // runPackage runs a deployed package with cwltool for one job.
@@ -215,8 +215,15 @@ func (s *Server) runPackage(ctx context.Context, rc *runContext, pkg *deployedPa
 	if doc.InGraph() {
 		target = wf.ID
 	}
+	body := pkg.CWL
+	if choice.Flag == "--no-container" {
+		var moved bool
+		if body, moved = doc.ContainersAsHints(); moved {
+			rc.Logf("the package requires containers (DockerRequirement under requirements): without containers, they are taken as hints")
+		}
+	}
 	out, err := runner.Run(ctx, cwlexec.Job{
-		Dir: dir, Package: pkg.CWL, Target: target, Order: order, Choice: choice, Steps: doc.StepCount(),
+		Dir: dir, Package: body, Target: target, Order: order, Choice: choice, Steps: doc.StepCount(),
 		Log:      func(line string) { rc.Logf("%s", line) },
 		Progress: func(pct int, msg string) { rc.Progress(pct*95/100, msg) },
 	})

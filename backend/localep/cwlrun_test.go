@@ -286,17 +286,17 @@ func TestExplainContainers(t *testing.T) {
 			t.Errorf("%s: %q %v, want %q", setting, how, err, want)
 		}
 	}
-	check("auto", "cwltool --no-container: podman not found: running the tools installed on this computer")
-	check("none", "cwltool --no-container: set to run without containers")
+	check("auto", "podman not found: running the tools installed on this computer instead of the package's containers (cwltool --no-container)")
+	check("none", "set to run without containers: running the tools installed on this computer (cwltool --no-container)")
 	if _, err := e.srv.ExplainContainers("podman"); err == nil || !strings.Contains(err.Error(), "Debian package podman") {
 		t.Errorf("podman missing: %v", err)
 	}
 	if err := os.Symlink("/bin/true", filepath.Join(bin, "podman")); err != nil {
 		t.Fatal(err)
 	}
-	check("auto", "cwltool --podman: podman found ("+filepath.Join(bin, "podman")+")")
-	check("podman", "cwltool --podman")
-	check("none", "cwltool --no-container")
+	check("auto", "podman found ("+filepath.Join(bin, "podman")+"): running the package's containers (DockerRequirement) with podman (cwltool --podman)")
+	check("podman", "(cwltool --podman)")
+	check("none", "(cwltool --no-container)")
 	if err := os.Remove(filepath.Join(bin, "cwltool")); err != nil {
 		t.Fatal(err)
 	}

@@ -68,6 +68,7 @@ func (u *UI) routes(log *slog.Logger) http.Handler {
 		Logger: log}).Register(mux)
 	// /settings
 	settingspage.New(settingspage.Deps{Settings: a.Store, Version: a.Version, KeystoreState: keystoreState(a.Keys), Logger: log,
+		Packages: a.Local, // how the built-in endpoint runs CWL packages
 		Paths: settingspage.Paths{DataDir: a.Paths.Root, Database: a.Paths.Database(), Keystore: a.Keys.Path(),
 			LogFile: a.Paths.LogFile(), LocalEndpoint: a.Paths.LocalEndpoint()}}).Register(mux)
 	// Anything else: a readable "not found" page in the shell, not Go's plain text.

@@ -166,3 +166,67 @@ func checkSchema(t *testing.T, got json.RawMessage, want string) {
 		t.Errorf("schema = %s, want %s", gb, wb)
 	}
 }
+
+// A DockerRequirement under requirements becomes a hint, in either form; one already
+// a hint stays.
+func TestContainersAsHints(t *testing.T) {
+	doc, err := Parse([]byte(`cwlVersion: v1.2
+$graph:
+- class: Workflow
+  id: w
+  requirements: [{class: DockerRequirement, dockerPull: a}, {class: InlineJavascriptRequirement}]
+  inputs: {}
+  outputs: {}
+  steps: {}
+- class: CommandLineTool
+  id: t
+  requirements:
+    DockerRequirement: {dockerPull: b}
+  hints:
+    ResourceRequirement: {coresMax: 1}
+  inputs: {}
+  outputs: {}
+- class: CommandLineTool
+  id: h
+  hints: [{class: DockerRequirement, dockerPull: c}]
+  inputs: {}
+  outputs: {}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, moved := doc.ContainersAsHints()
+	var got struct {
+		Graph []struct {
+			ID           string
+			Requirements any
+			Hints        any
+		} `json:"$graph"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil || !moved {
+		t.Fatal(err, moved)
+	}
+	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	want := map[string][2]string{
+		"w": {`[{"class":"InlineJavascriptRequirement"}]`, `[{"class":"DockerRequirement","dockerPull":"a"}]`},
+		"t": {`{}`, `{"DockerRequirement":{"dockerPull":"b"},"ResourceRequirement":{"coresMax":1}}`},
+		"h": {`null`, `[{"class":"DockerRequirement","dockerPull":"c"}]`},
+	}
+	for _, p := range got.Graph {
+		if w := want[p.ID]; js(p.Requirements) != w[0] || js(p.Hints) != w[1] {
+			t.Errorf("%s: requirements %s hints %s, want %s %s", p.ID, js(p.Requirements), js(p.Hints), w[0], w[1])
+		}
+	}
+	if _, moved := mustParse(t, "cwlVersion: v1.2\nclass: CommandLineTool\nid: x\nhints: {DockerRequirement: {dockerPull: d}}\ninputs: {}\noutputs: {}\n").ContainersAsHints(); moved {
+		t.Error("a hint was counted as moved")
+	}
+}
+
+func mustParse(t *testing.T, s string) *Document {
+	t.Helper()
+	d, err := Parse([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}

@@ -229,7 +229,7 @@ func TestPackageRunSettings(t *testing.T) {
 		t.Fatalf("stored %+v, applied %+v", got, runs.last)
 	}
 	d = get()
-	if !strings.Contains(d.Find("[data-testid=containers-choice]").Text(), "cwltool --no-container: set to run without containers") ||
+	if !strings.Contains(d.Find("[data-testid=containers-choice]").Text(), "set to run without containers: running the tools installed on this computer (cwltool --no-container)") ||
 		d.Find("[data-testid=packages-saved]").Length() != 1 || d.Find("[data-testid=cwl-keep] option[selected]").AttrOr("value", "") != "all" {
 		t.Errorf("after save: %q", d.Find("[data-testid=packages-form]").Text())
 	}

@@ -41,7 +41,7 @@ type PackagesModel struct {
 // ContainerOption is one containers setting and what it does on this computer.
 type ContainerOption struct {
 	Value, Label string
-	How          string // "cwltool --no-container: podman not found: …"
+	How          string // "podman not found: running the tools installed on this computer … (cwltool --no-container)"
 	Problem      string // why a package cannot run with it ("" when it can)
 }
 
