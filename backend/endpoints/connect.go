@@ -208,7 +208,11 @@ func Explain(err error) (problem, message string) {
 				where = o
 			}
 		}
-		return ProblemUnreachable, "Cannot reach " + where + ": " + noAnswer(err, code) +
+		why := noAnswer(err, code)
+		if why == "" {
+			why = "no connection"
+		}
+		return ProblemUnreachable, "Cannot reach " + where + ": " + why +
 			". Is the server running? Check the endpoint's URL, your network, VPN or proxy."
 	case code == ogcapi.NotFound, code == ogcapi.BadResponse, code == ogcapi.UnsupportedMedia, code == ogcapi.InvalidInput:
 		return ProblemNotOGC, "The server answers, but not as an OGC API – Processes server: no JSON landing page or conformance declaration at this URL. Check the path (e.g. …/ogc-api/)."
@@ -216,7 +220,7 @@ func Explain(err error) (problem, message string) {
 	return ProblemOther, "The server answered with an error."
 }
 
-// noAnswer names why a server gave no answer, in a few words. The client keeps only
+// noAnswer names why a server gave no answer, in a few words ("" when unknown). The client keeps only
 // the (scrubbed) text of a network error, so its words are matched too; "actively
 // refused" is Windows' wording.
 func noAnswer(err error, code ogcapi.Code) string {
@@ -245,8 +249,13 @@ func noAnswer(err error, code ogcapi.Code) string {
 	case code == ogcapi.Timeout, errors.As(err, &ne) && ne.Timeout(), has("timeout", "timed out"):
 		return "no answer in time"
 	}
-	return "no connection"
+	return ""
 }
+
+// NoAnswer names, in a few words ("connection refused"), why a request got no answer
+// from its server at all; "" when err is not such a failure. Key checks say it as the
+// connection test does.
+func NoAnswer(err error) string { return noAnswer(err, ogcapi.CodeOf(err)) }
 
 // origin is the scheme and host of a (redacted) request URL: "http://127.0.0.1:9/".
 func origin(raw string) string {

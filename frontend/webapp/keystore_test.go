@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -361,5 +362,37 @@ func TestKeystoreCreatedEmptyKeepsItsPassphrase(t *testing.T) {
 	expect(t, s.post("/keystore/unlock", url.Values{"passphrase": {passphrase}}), 303)
 	if s.keys.Locked() {
 		t.Error("the passphrase chosen at creation does not open the keystore")
+	}
+}
+
+// F-30: the key test says what it proved. A bearer key against a server that needs no
+// key was not checked; an S3 key whose server is down is explained in the endpoint
+// test's words, the raw error kept as the detail.
+func TestKeyTestSaysWhatWasProven(t *testing.T) {
+	s := startKeys(t)
+	expect(t, s.post("/keystore/unlock", url.Values{"passphrase": {passphrase}, "passphrase2": {passphrase}}), 303)
+	open := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "<html>a plain web server</html>")
+	}))
+	defer open.Close()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + l.Addr().String()
+	l.Close()
+	expect(t, s.post("/keystore", url.Values{"name": {"plain"}, "kind": {"http"}, "prefix": {open.URL + "/"}, "scheme": {"bearer"}, "secret": {bearerToken}}), 303)
+	expect(t, s.post("/keystore", url.Values{"name": {"down"}, "kind": {"s3"}, "endpoint": {closed}, "region": {s3Region}, "bucket": {inputsBucket},
+		"access_key": {s3AccessKey}, "secret": {s3Secret}, "path_style": {"on"}}), 303)
+
+	r := s.post("/keystore/keys/plain/test", nil, htmx("key-test"))
+	res := r.find("[data-testid=key-test-result]")
+	if res.AttrOr("data-unchecked", "") != "true" || strings.Contains(res.Text(), "The key works") || !strings.Contains(res.Text(), "without needing the key") {
+		t.Errorf("key against an open server: %q", res.Text())
+	}
+	r = s.post("/keystore/keys/down/test", nil, htmx("key-test"))
+	msg := r.find("[data-testid=key-test-message]").Text()
+	if want := "Cannot reach " + closed + "/: connection refused. Is the server running?"; !strings.HasPrefix(msg, want) {
+		t.Errorf("S3 key against a closed port: %q, want %q…", msg, want)
 	}
 }

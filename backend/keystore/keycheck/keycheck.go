@@ -33,6 +33,9 @@ type Report struct {
 	Detail string
 	// Status is the HTTP status for HTTP keys (0 otherwise).
 	Status int
+	// Unchecked: the server answered as well without the key (an HTTP key whose
+	// address needs no credentials), so the answer proves nothing about the key.
+	Unchecked bool
 }
 
 // Key checks k. A failure is an error classified by the keystore's sentinels
@@ -115,7 +118,13 @@ func checkHTTP(ctx context.Context, k *keystore.Key, opt Options) (Report, error
 	st := fmt.Sprintf("GET %s: HTTP %d %s", k.Prefix, resp.StatusCode, http.StatusText(resp.StatusCode))
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		return Report{Detail: st, Status: resp.StatusCode}, nil
+		// A success means something only if the address refuses a request without
+		// the key: ask once more without it.
+		if anon := anonymousStatus(ctx, client, k.Prefix); anon >= 200 && anon < 300 {
+			return Report{Status: resp.StatusCode, Unchecked: true,
+				Detail: st + fmt.Sprintf(" with the key, and HTTP %d %s without it", anon, http.StatusText(anon))}, nil
+		}
+		return Report{Detail: st + " with the key (refused without it)", Status: resp.StatusCode}, nil
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		return Report{Status: resp.StatusCode}, fmt.Errorf("%w: %s", keystore.ErrDenied, st)
 	case resp.StatusCode == http.StatusNotFound:
@@ -124,6 +133,24 @@ func checkHTTP(ctx context.Context, k *keystore.Key, opt Options) (Report, error
 		return Report{Status: resp.StatusCode}, fmt.Errorf("%w: %s", keystore.ErrUnavailable, st)
 	}
 	return Report{Status: resp.StatusCode}, fmt.Errorf("%w: %s", keystore.ErrInvalid, st)
+}
+
+// anonymousStatus is the HTTP status of a GET of u without credentials (0 when
+// there was no answer). Redirects are not followed: one to a login page is a refusal.
+func anonymousStatus(ctx context.Context, c *http.Client, u string) int {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0
+	}
+	req.Header.Set("Accept", "application/json, text/html;q=0.5")
+	anon := &http.Client{Transport: c.Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := anon.Do(req)
+	if err != nil {
+		return 0
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 8<<10))
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // unwrapURLError drops url.Error's "Get <url>:" wrapper, which we say ourselves,

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/johannesboyne/gofakes3"
@@ -171,5 +173,59 @@ func TestNoSecretLeaks(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "HTTP 401") {
 		t.Error("the failing tests produced no errors to check")
+	}
+}
+
+// F-30: a server that answers without credentials proves nothing about the key: the
+// check says the key was not checked, rather than that it works.
+func TestHTTPKeyAgainstAnOpenServer(t *testing.T) {
+	open := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "<html>a plain web server</html>")
+	}))
+	t.Cleanup(open.Close)
+	k := &keystore.Key{Name: "open", Kind: keystore.KindHTTP, Prefix: open.URL + "/", Secret: token}
+	if err := k.Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Key(context.Background(), k, Options{})
+	if err != nil || !rep.Unchecked || !strings.Contains(rep.Detail, "without it") {
+		t.Errorf("open server: %+v %v, want unchecked", rep, err)
+	}
+	// The endpoint that refuses a request without the key: checked.
+	ts := endpoint(t)
+	k = &keystore.Key{Name: "zoo", Kind: keystore.KindHTTP, Prefix: ts.URL + "/ogc/", Secret: token}
+	_ = k.Normalize()
+	if rep, err := Key(context.Background(), k, Options{}); err != nil || rep.Unchecked || !strings.Contains(rep.Detail, "refused without it") {
+		t.Errorf("guarded server: %+v %v, want checked", rep, err)
+	}
+}
+
+// F-30: a failed check is explained as the endpoint test explains it, not as the raw
+// error: an S3 server that is down gets "Cannot reach …: connection refused. Is the
+// server running?".
+func TestExplainFailures(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + l.Addr().String()
+	l.Close()
+	k := &keystore.Key{Name: "down", Kind: keystore.KindS3, AccessKey: "AKID", Bucket: "results", Endpoint: closed, PathStyle: true, Secret: s3Secret}
+	if err := k.Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Key(context.Background(), k, Options{Timeout: 5 * time.Second})
+	if err == nil {
+		t.Fatal("a check against a closed port passed")
+	}
+	if got, want := Explain(k, err), "Cannot reach "+closed+"/: connection refused. Is the server running?"; !strings.HasPrefix(got, want) {
+		t.Errorf("explained as %q, want %q…", got, want)
+	}
+	ts := endpoint(t)
+	bad := &keystore.Key{Name: "x", Kind: keystore.KindHTTP, Prefix: ts.URL + "/ogc/", Secret: "wrong"}
+	_ = bad.Normalize()
+	_, err = Key(context.Background(), bad, Options{})
+	if got := Explain(bad, err); !strings.Contains(got, "refused the key") {
+		t.Errorf("a wrong token explained as %q", got)
 	}
 }

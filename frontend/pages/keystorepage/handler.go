@@ -356,10 +356,10 @@ func (h *Handler) test(w http.ResponseWriter, r *http.Request) error {
 	m := DetailModel{View: viewOf(*k)}
 	rep, err := h.remote.Check(r.Context(), k)
 	if err != nil {
-		m.Test = &TestResult{Detail: scrub(err.Error(), k)}
+		m.Test = &TestResult{Message: keycheck.Explain(k, err), Detail: scrub(err.Error(), k)}
 		h.log.Info("key test failed", "key", k.Name, "code", errs.CodeOf(err).String())
 	} else {
-		m.Test = &TestResult{OK: true, Detail: scrub(rep.Detail, k)}
+		m.Test = &TestResult{OK: true, Unchecked: rep.Unchecked, Detail: scrub(rep.Detail, k)}
 	}
 	return h.renderDetail(w, r, m, 0)
 }

@@ -79,8 +79,13 @@ type FormModel struct {
 
 // TestResult is the outcome of trying a key against its server.
 type TestResult struct {
-	OK     bool
-	Detail string
+	OK bool
+	// Unchecked: the server answered without needing the key, so the key was not checked.
+	Unchecked bool
+	// Message says a failure in words people can act on; Detail is what was tried
+	// and what the server answered.
+	Message string
+	Detail  string
 }
 
 // DetailModel is one key with its rules, a test result and the export tool.
