@@ -17,6 +17,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gorilla/websocket"
 
+	"github.com/geojobs/geojobs/backend/server"
 	"github.com/geojobs/geojobs/frontend/components"
 	"github.com/geojobs/geojobs/frontend/web"
 )
@@ -339,5 +340,40 @@ func TestRisingValues(t *testing.T) {
 	}
 	if n := risingValues([]int{0, 100}); n != 1 {
 		t.Errorf("jump to the end is not visible progress: got %d", n)
+	}
+}
+
+// The desktop app leaves the CLI the same credentials as browser mode (a 0600 file in
+// the data folder, read by `geojobs run` and `download`), and the loopback listener
+// accepts them as a bearer token; the push token is not among them.
+func TestLoopbackCredentialsForTheCLI(t *testing.T) {
+	lb, _, _ := loopback(t)
+	dir := t.TempDir()
+	remove, err := server.WriteCredentials(dir, lb.Credentials())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := server.ReadCredentials(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Token == lb.Guard.PushToken || !c.Covers(lb.BaseURL()+"local/ogcapi/jobs") {
+		t.Fatalf("credentials %+v", c.URL)
+	}
+	req, _ := http.NewRequest("GET", lb.BaseURL()+"x", nil)
+	if err := c.Apply(req); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("the CLI's credentials: %d", resp.StatusCode)
+	}
+	remove()
+	if _, err := server.ReadCredentials(dir); !errors.Is(err, server.ErrNoApp) {
+		t.Errorf("after the window closed: %v", err)
 	}
 }

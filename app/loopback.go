@@ -2,6 +2,7 @@ package app
 
 import (
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 
@@ -53,6 +54,14 @@ func ListenLoopback(portFile string, log *slog.Logger) (*Loopback, error) {
 
 // Port is the bound port.
 func (lb *Loopback) Port() int { return lb.Guard.Port }
+
+// Credentials are what geojobs' own command line needs to reach this app (`geojobs
+// run` and `download` use the built-in endpoint with them). As in browser mode they
+// are written into the data folder (server.WriteCredentials, 0600), never passed on a
+// command line or logged. The push token is not among them: it opens WebSockets only.
+func (lb *Loopback) Credentials() server.Credentials {
+	return server.Credentials{URL: lb.BaseURL(), Token: lb.Guard.Token, PID: os.Getpid()}
+}
 
 // WebSocketURL is the ws:// URL of path on the listener, carrying the push token.
 func (lb *Loopback) WebSocketURL(path string) string {

@@ -96,6 +96,13 @@ func (s *shell) run() error {
 	if err != nil {
 		return err
 	}
+	// geojobs' own CLI reaches this app with its token read from the data folder
+	// (0600), as in browser mode; the file goes when the window closes.
+	removeCreds, err := server.WriteCredentials(s.o.DataDir, lb.Credentials())
+	if err != nil {
+		return err
+	}
+	defer removeCreds()
 	ao := s.o.App
 	ao.BaseURL, ao.Token = lb.BaseURL(), lb.Guard.Token
 	if s.app, err = application.New(ao); err != nil {
@@ -214,7 +221,7 @@ func (s *shell) secondInstance(d options.SecondInstanceData) {
 	if s.ctx == nil {
 		return
 	}
-	s.log.Info("second launch: focusing the running window", "args", d.Args)
+	s.log.Info("second launch: focusing the running window") // its arguments are not logged: they may hold anything
 	runtime.WindowUnminimise(s.ctx)
 	runtime.Show(s.ctx)
 	runtime.WindowShow(s.ctx)

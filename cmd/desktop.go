@@ -3,7 +3,6 @@
 package cmd
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -19,7 +18,7 @@ import (
 // does); every subcommand (run, local-endpoint, keys, serve, …) works as in the plain
 // build.
 func ExecuteDesktop() int {
-	root := NewRoot()
+	root, opts := newRoot()
 	browser := root.RunE
 	var useBrowser bool
 	root.Flags().BoolVar(&useBrowser, "browser", false, "serve the user interface in the browser instead of the desktop window")
@@ -32,15 +31,7 @@ func ExecuteDesktop() int {
 		return runDesktop(c)
 	}
 	root.SetArgs(CommandArgs(os.Args))
-	if err := root.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "geojobs:", err)
-		var ec interface{ ExitCode() int }
-		if asExitCoder(err, &ec) {
-			return ec.ExitCode()
-		}
-		return 1
-	}
-	return 0
+	return execute(root, opts) // errors printed through the scrubber, as in the plain build
 }
 
 // runDesktop opens the window over the same application the browser mode serves.
