@@ -3,11 +3,13 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -145,5 +147,62 @@ func TestKeysLoginAuthCode(t *testing.T) {
 		if s == "" || strings.Contains(c.all.String(), s) {
 			t.Errorf("a token (%.6s…) is empty or shows in the output", s)
 		}
+	}
+}
+
+// TestRunWaitsForSignIn: `geojobs run --key` on a platform whose sign-in ends
+// while the job runs (the provider's session expires) says so and waits; the
+// person signs in again with `geojobs keys login` (another command, as from
+// another terminal) and the run follows the job to its end.
+func TestRunWaitsForSignIn(t *testing.T) {
+	op := oidctest.Start(t, oidctest.Options{AccessTTL: 3 * time.Second})
+	ep := localeptest.Start(t, localep.Options{MaxConcurrent: 2})
+	target, _ := url.Parse(ep.URL)
+	gs := httptest.NewServer(op.NewGateway(httputil.NewSingleHostReverseProxy(target)))
+	t.Cleanup(gs.Close)
+	keyring.MockInit()
+	t.Cleanup(keyring.MockInit)
+	t.Setenv("GEOJOBS_KEYSTORE_PASSPHRASE", "")
+	t.Setenv("GEOJOBS_TEST_BROWSER", "1")
+	c := &cli{t: t, dir: t.TempDir()}
+	if code, out := c.run("", nil, "keys", "add", "--name", "platform", "--kind", "oidc", "--prefix", gs.URL+"/",
+		"--issuer", op.Issuer, "--client-id", oidctest.NativeClient, "--flow", "auth-code"); code != 0 {
+		t.Fatalf("keys add: %s", out)
+	}
+	login := func() {
+		t.Helper()
+		if code, out := c.run("", nil, "keys", "login", "platform", "--browser", os.Args[0]); code != 0 {
+			t.Fatalf("keys login: %s", out)
+		}
+	}
+	login()
+	req := filepath.Join(c.dir, "countdown.json")
+	os.WriteFile(req, []byte(`{"inputs":{"seconds":8,"step":0.5}}`), 0o644)
+
+	// The token of the sign-in is good for the submission; renewing it is refused.
+	op.EndSessionsAfter(time.Nanosecond)
+	cw := &codeWriter{code: make(chan string, 1), re: regexp.MustCompile(`sign-in needed for key "(platform)"`)}
+	done := make(chan string, 1)
+	go func() {
+		code, out := c.run("", cw, "run", "--api-endpoint", gs.URL+"/", "--process-id", "countdown", "--key", "platform",
+			"-e", req, "-o", filepath.Join(c.dir, "out.json"), "--async", "--poll-max", "1s")
+		if code != 0 {
+			out = fmt.Sprintf("FAILED (exit %d): %s", code, out)
+		}
+		done <- out
+	}()
+	select {
+	case <-cw.code:
+	case out := <-done:
+		t.Fatalf("the run ended without waiting for the sign-in: %s", out)
+	}
+	op.EndSessionsAfter(0)
+	login()
+	out := <-done
+	if strings.HasPrefix(out, "FAILED") || !strings.Contains(out, "successful") || !strings.Contains(out, "geojobs keys login platform") {
+		t.Fatalf("run after signing in again: %s", out)
+	}
+	if b, err := os.ReadFile(filepath.Join(c.dir, "out.json")); err != nil || len(b) == 0 {
+		t.Fatalf("the results were not written: %v", err)
 	}
 }

@@ -7,12 +7,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 )
 
 // follow polls the job until it ends, printing each change. Polling starts at PollMin
 // and slows down by half each time up to PollMax. Transient failures (the client has
-// retried already) are tolerated for MaxOutage. It returns the final status of a
+// retried already) are tolerated for MaxOutage, and so is a sign-in that ended (an
+// oidc key whose refresh token expired): the job goes on on the server, and once
+// the person signs in again (geojobs keys login, from another terminal, writes the
+// keystore this run reads) polling goes on. It returns the final status of a
 // successful job, or an *Error for a failed or dismissed one.
 func (r *run) follow(ctx context.Context, st *ogcapi.StatusInfo) (*ogcapi.StatusInfo, error) {
 	r.observe(st)
@@ -36,13 +40,19 @@ func (r *run) follow(ctx context.Context, st *ogcapi.StatusInfo) (*ogcapi.Status
 			if ogcapi.CodeOf(err) == ogcapi.NoSuchJob {
 				return nil, errorf(ExitServer, nil, "job %s disappeared from the server (%s)", clean(r.jobID, 120), r.jobRef())
 			}
-			if ogcapi.IsPermanent(err) {
+			key := keystore.SignInKey(err)
+			if key == "" && ogcapi.IsPermanent(err) {
 				return nil, errorf(ExitServer, err, "job status")
 			}
 			now := r.o.Now()
 			if outageSince.IsZero() {
 				outageSince = now
-				r.printf("status unavailable, retrying: %s", ogcapi.CodeOf(err))
+				if key != "" {
+					r.printf("sign-in needed for key %q: the job goes on on the server; sign in again with `geojobs keys login %s` (from another terminal) within %s to follow it",
+						key, key, r.o.MaxOutage)
+				} else {
+					r.printf("status unavailable, retrying: %s", ogcapi.CodeOf(err))
+				}
 				r.log.Warn("job status unavailable", "job", r.jobID, "err", err)
 			} else if now.Sub(outageSince) > r.o.MaxOutage {
 				return nil, errorf(ExitServer, err, "job status unavailable for %s", now.Sub(outageSince).Round(time.Second))
