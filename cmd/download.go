@@ -199,10 +199,14 @@ func downloadAll(ctx context.Context, stderr io.Writer, ic *stac.ItemCollection,
 	// The app's download orchestrator, without a database: plan, folder check, fetch
 	// and verify, manifest and local catalog are the same as on the results page.
 	bar := newProgressBar(stderr, f.quiet)
+	var onProgress func(results.JobProgress)
+	if !f.quiet {
+		onProgress = bar.update // a view of every file: not built for nobody
+	}
 	d, err := results.NewDownloads(results.DownloadsOptions{
 		Items:      func(context.Context, string) (*stac.ItemCollection, error) { return ic, nil },
 		Transfer:   transfer.Options{Sources: mux, Connections: f.conns, MaxFiles: f.files},
-		OnProgress: bar.update,
+		OnProgress: onProgress,
 		// Whose server named the assets: no local addresses for a public one.
 		Scope: func(context.Context, string) *netpolicy.Scope { return f.scope },
 	})

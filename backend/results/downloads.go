@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/groupcommit"
 	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
@@ -100,6 +101,12 @@ func (p JobProgress) Folders() []string {
 	return out
 }
 
+// fileKey is a file of a job's results downloaded into one folder.
+type fileKey struct {
+	job, name, dest string
+	ref             AssetRef
+}
+
 type entry struct {
 	id   int64 // store row
 	job  string
@@ -111,7 +118,9 @@ type entry struct {
 	state   transfer.State
 	err     error
 	settled bool
-	p       transfer.FileProgress
+	// ending is true while follow records a completed file (catalog, sync).
+	ending bool
+	p      transfer.FileProgress
 }
 
 // Downloads is the app's download manager: a transfer.Manager whose files are recorded
@@ -126,12 +135,19 @@ type Downloads struct {
 	mu      sync.Mutex
 	entries map[string]*entry // by task id
 	order   []*entry
+	byFile  map[fileKey][]*entry // the tasks of one file into one folder
 	closing bool
 	changed chan struct{} // closed and replaced when an entry settles
 	closed  chan struct{} // closed by Close
 
-	catMu sync.Mutex // serialises catalog writes
-	wg    sync.WaitGroup
+	// catalogs writes a folder's local catalog once for all the files that completed
+	// while the previous write of it was under way.
+	catalogs groupcommit.Keyed[[2]string] // by job and folder
+	// syncs makes a folder's files durable once for all that completed meanwhile.
+	syncs    groupcommit.Keyed[string] // by folder
+	syncMu   sync.Mutex
+	unsynced map[string][]string // by folder: files completed, not yet synced
+	wg       sync.WaitGroup
 
 	// Progress goes out from one goroutine: jobs to report are marked in pending.
 	pendMu  sync.Mutex
@@ -152,13 +168,14 @@ func NewDownloads(o DownloadsOptions) (*Downloads, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	d := &Downloads{o: o, log: o.Logger, entries: map[string]*entry{}, pending: map[string]bool{},
+	d := &Downloads{o: o, log: o.Logger, entries: map[string]*entry{}, byFile: map[fileKey][]*entry{}, pending: map[string]bool{},
 		changed: make(chan struct{}), closed: make(chan struct{}),
 		wake: make(chan struct{}, 1), quit: make(chan struct{}), emitted: make(chan struct{})}
 	topts := o.Transfer
 	topts.Manifest = true
 	topts.OnProgress = d.progress
 	d.m = transfer.NewManager(topts)
+	d.catalogs.Pace = catalogPace
 	go d.emitLoop()
 	return d, nil
 }
@@ -243,15 +260,17 @@ func (d *Downloads) add(ctx context.Context, jobID string, p Planned, paused boo
 	if d.o.Scope != nil && p.Request.Scope == nil {
 		p.Request.Scope = d.o.Scope(ctx, jobID)
 	}
+	// The same file into the same folder; another folder gets its own copy.
+	key := fileKey{job: jobID, ref: p.AssetRef, dest: p.Request.Dest}
+	if name, err := transfer.SanitizeName(p.Request.Name); err == nil {
+		key.name = name
+	}
 	d.mu.Lock()
-	for _, e := range d.order {
-		// The same file into the same folder; another folder gets its own copy.
-		if e.job == jobID && e.ref == p.AssetRef && e.task.Name() == p.Request.Name && e.dest == p.Request.Dest {
-			st, _ := e.task.State()
-			if st == transfer.StateCompleted || st == transfer.StateQueued || st == transfer.StateRunning || st == transfer.StateVerifying {
-				d.mu.Unlock()
-				return nil // already there or on its way
-			}
+	for _, e := range d.byFile[key] {
+		st, _ := e.task.State()
+		if st == transfer.StateCompleted || st == transfer.StateQueued || st == transfer.StateRunning || st == transfer.StateVerifying {
+			d.mu.Unlock()
+			return nil // already there or on its way
 		}
 	}
 	d.mu.Unlock()
@@ -273,6 +292,8 @@ func (d *Downloads) add(ctx context.Context, jobID string, p Planned, paused boo
 	d.mu.Lock()
 	d.entries[t.ID()] = e
 	d.order = append(d.order, e)
+	key.name = t.Name()
+	d.byFile[key] = append(d.byFile[key], e)
 	d.mu.Unlock()
 	d.wg.Go(func() { d.follow(e, p.Request.Dest) })
 	return nil
@@ -300,8 +321,9 @@ func (d *Downloads) Restore(ctx context.Context) (int, error) {
 }
 
 // follow records the task's end in the store and, for a completed file, checks it on
-// disk and rewrites its folder's local catalog. Only then does the entry count as
-// settled (Wait, View): "done" means verified and in the folder shown.
+// disk, rewrites its folder's local catalog and syncs the folder. Only then does the
+// entry count as settled (Wait, View): "done" means verified, in the folder shown,
+// and on disk (a power loss does not take it back).
 func (d *Downloads) follow(e *entry, dest string) {
 	for {
 		res, err := e.task.Wait(context.Background())
@@ -321,17 +343,27 @@ func (d *Downloads) follow(e *entry, dest string) {
 				_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadFailed, reason(verr), now)
 				break
 			}
-			_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadCompleted, "", now)
-			if err := d.writeCatalog(ctx, e.job, dest); err != nil {
+			d.mu.Lock()
+			e.ending = true
+			last := d.lastOfFolderLocked(e)
+			d.mu.Unlock()
+			if err := d.writeCatalog(ctx, e.job, dest, last); err != nil {
 				d.log.Warn("results: local catalog", "dest", dest, "err", err)
 			}
+			item := transfer.ItemFolder(e.ref.Item)
+			if serr := d.sync(dest, res.Name, item+"/"+item+".json"); serr != nil {
+				st, terr = transfer.StateFailed, serr
+				_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadFailed, reason(serr), now)
+				break
+			}
+			_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadCompleted, "", now)
 		case transfer.StateFailed:
 			_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadFailed, reason(err), now)
 		case transfer.StateCanceled:
 			_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadCanceled, "", now)
 		}
 		d.mu.Lock()
-		e.state, e.err, e.settled = st, terr, true
+		e.state, e.err, e.settled, e.ending = st, terr, true, false
 		d.notifyLocked()
 		d.mu.Unlock()
 		d.emit(e.job)
@@ -384,9 +416,65 @@ func (d *Downloads) waitRequeued(e *entry) bool {
 	}
 }
 
-func (d *Downloads) writeCatalog(ctx context.Context, jobID, dest string) error {
-	d.catMu.Lock()
-	defer d.catMu.Unlock()
+// sync makes the files names of dest durable (transfer.SyncFiles), with those of the
+// other files that complete meanwhile: one sync for many files.
+func (d *Downloads) sync(dest string, names ...string) error {
+	d.syncMu.Lock()
+	if d.unsynced == nil {
+		d.unsynced = map[string][]string{}
+	}
+	d.unsynced[dest] = append(d.unsynced[dest], names...)
+	d.syncMu.Unlock()
+	return d.syncs.Do(dest, func() error {
+		d.syncMu.Lock()
+		todo := d.unsynced[dest]
+		delete(d.unsynced, dest)
+		d.syncMu.Unlock()
+		if len(todo) == 0 {
+			return nil // synced by the previous sync
+		}
+		if err := transfer.SyncFiles(dest, todo); err != nil {
+			// Callers of the next sync may have listed some of these: it tries again.
+			d.syncMu.Lock()
+			d.unsynced[dest] = append(todo, d.unsynced[dest]...)
+			d.syncMu.Unlock()
+			return err
+		}
+		return nil
+	})
+}
+
+// catalogPace spaces the writes of a folder's local catalog (groupcommit.Group.Pace):
+// they take at most a ninth of the time while files keep completing, and a file
+// waits for the catalog that lists it for about ten writes' time at most.
+const catalogPace = 8
+
+// writeCatalog rewrites dest's local catalog from its manifest, and returns once the
+// catalog written lists every file the manifest held when writeCatalog was called.
+// last says no other file of the job is on its way into dest: the write starts at once.
+func (d *Downloads) writeCatalog(ctx context.Context, jobID, dest string, last bool) error {
+	do := d.catalogs.Do
+	if last {
+		do = d.catalogs.DoNow
+	}
+	return do([2]string{jobID, dest}, func() error { return d.writeCatalogNow(ctx, jobID, dest) })
+}
+
+// lastOfFolderLocked reports whether no other file of e's job is on its way into e's
+// folder: every other one is settled, paused or being recorded.
+func (d *Downloads) lastOfFolderLocked(e *entry) bool {
+	for _, o := range d.order {
+		if o == e || o.settled || o.ending || o.job != e.job || o.dest != e.dest {
+			continue
+		}
+		if st, _ := o.task.State(); st != transfer.StatePaused {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *Downloads) writeCatalogNow(ctx context.Context, jobID, dest string) error {
 	man, err := transfer.ReadManifest(dest)
 	if err != nil {
 		return err
@@ -462,22 +550,25 @@ func (d *Downloads) Wait(ctx context.Context, jobID string) (JobProgress, error)
 		ch, mch := d.changed, d.m.Changed()
 		settled := true
 		for _, e := range d.order {
-			if e.job != jobID {
+			if e.job != jobID || e.settled {
 				continue
 			}
-			if st, _ := e.task.State(); st != transfer.StatePaused && !e.settled {
+			if st, _ := e.task.State(); st != transfer.StatePaused {
 				settled = false
 				break
 			}
 		}
-		p := d.viewLocked(jobID)
-		d.mu.Unlock()
+		// The view (every file) is built once, at the end: not at each of the
+		// thousands of changes of a job with many files.
 		if settled {
+			p := d.viewLocked(jobID)
+			d.mu.Unlock()
 			return p, nil
 		}
+		d.mu.Unlock()
 		select {
 		case <-ctx.Done():
-			return p, ctx.Err()
+			return d.View(jobID), ctx.Err()
 		case <-ch:
 		case <-mch:
 		}
@@ -603,13 +694,25 @@ func (d *Downloads) emitLoop() {
 	for {
 		select {
 		case <-d.wake:
+		case <-d.quit:
 			flush()
+			return
+		}
+		flush()
+		// A view lists every file of a job: with thousands of small files completing,
+		// building one for each completion cost more than the downloads. Changes in
+		// the next moment are shown together.
+		select {
+		case <-time.After(progressGap):
 		case <-d.quit:
 			flush()
 			return
 		}
 	}
 }
+
+// progressGap is the least time between two progress reports of Downloads.
+const progressGap = 100 * time.Millisecond
 
 // Close stops every download, keeping partial data and the store's records, so the
 // next Restore resumes them.

@@ -55,7 +55,8 @@ func AssetFileName(itemID, assetKey, href string) string {
 // size and checksum. A downloaded asset is one whose href, redacted, is the URL of a
 // manifest entry. Assets not downloaded keep their remote hrefs. Every document is
 // checked with stac.Validate before it is written; an item that does not validate is
-// an error with Code InvalidArgument, and nothing of the catalog is written.
+// an error with Code InvalidArgument, and nothing of the catalog is written. The
+// documents are replaced atomically, without waiting for the disk (see SyncFiles).
 func WriteLocalCatalog(dest string, m Manifest, ic *stac.ItemCollection, info CatalogInfo) error {
 	if ic == nil {
 		return nil
@@ -127,11 +128,11 @@ func WriteLocalCatalog(dest string, m Manifest, ic *stac.ItemCollection, info Ca
 		if err := root.MkdirAll(path.Dir(rel), 0o755); err != nil {
 			return localError("create", path.Dir(rel), err)
 		}
-		if err := writeAtomic(root, rel, doc); err != nil {
+		if err := writeReplace(root, rel, doc); err != nil {
 			return err
 		}
 	}
-	return writeAtomic(root, CatalogName, append(b, '\n'))
+	return writeReplace(root, CatalogName, append(b, '\n'))
 }
 
 // localItem copies src with the downloaded assets' size and checksum, and returns the

@@ -69,6 +69,8 @@ type job struct {
 	src   driver.Source
 	conns *connLimiter
 	bufs  *bufPool
+	// smallBufs are the buffers of files fetched whole (runWhole).
+	smallBufs *bufPool
 
 	written atomic.Int64 // bytes of the file complete on disk
 	size    atomic.Int64 // -1 unknown
@@ -110,6 +112,11 @@ func (j *job) run(ctx context.Context) (Result, error) {
 		}
 	}
 
+	if op, ok := j.opener(); ok {
+		if res, handled, err := j.runWhole(ctx, root, op, res); handled {
+			return res, err
+		}
+	}
 	info, err := j.stat(ctx)
 	if err != nil {
 		return res, err
@@ -346,8 +353,12 @@ func (j *job) fetch(ctx context.Context, root *os.Root, info driver.Info) (*mult
 	wg.Wait()
 	close(stopSaver)
 	<-saverDone
-	if err := save(); err != nil && firstErr == nil {
-		firstErr = err
+	// The state of a small file that is complete is not worth an fsync: the file is
+	// renamed into place next, and a crash in between costs one small file again.
+	if firstErr != nil || info.Size < 0 || info.Size >= j.opts.MinSplitSize {
+		if err := save(); err != nil && firstErr == nil {
+			firstErr = err
+		}
 	}
 	if firstErr == nil && ctx.Err() != nil {
 		firstErr = context.Cause(ctx)

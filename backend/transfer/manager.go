@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/geojobs/geojobs/backend/groupcommit"
 	"github.com/geojobs/geojobs/backend/transfer/driver"
 )
 
@@ -44,9 +45,10 @@ func (s State) settled() bool {
 // Manager downloads many files: at most Options.MaxFiles at once, with bounded
 // connections per file, per host and in total. Its methods are safe for concurrent use.
 type Manager struct {
-	opts  Options
-	conns *connLimiter
-	bufs  *bufPool
+	opts      Options
+	conns     *connLimiter
+	bufs      *bufPool
+	smallBufs *bufPool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -61,6 +63,8 @@ type Manager struct {
 	changed chan struct{} // closed and replaced on every state change
 
 	manifestMu sync.Mutex
+	unrecorded map[string][]ManifestEntry // by folder: completed, not yet in its manifest
+	manifests  groupcommit.Keyed[string]  // one manifest write at a time per folder
 	reporter   *reporter
 }
 
@@ -69,14 +73,16 @@ func NewManager(opts Options) *Manager {
 	opts = opts.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Manager{
-		opts:    opts,
-		conns:   newConnLimiter(opts.MaxConnections, opts.StartPerHost, opts.MaxPerHost),
-		bufs:    newBufPool(opts.BufferSize),
-		ctx:     ctx,
-		cancel:  cancel,
-		targets: map[string]*Task{},
-		changed: make(chan struct{}),
+		opts:      opts,
+		conns:     newConnLimiter(opts.MaxConnections, opts.StartPerHost, opts.MaxPerHost),
+		bufs:      newBufPool(opts.BufferSize),
+		smallBufs: newBufPool(min(opts.BufferSize, wholeBufferSize)),
+		ctx:       ctx,
+		cancel:    cancel,
+		targets:   map[string]*Task{},
+		changed:   make(chan struct{}),
 	}
+	m.manifests.Pace = writePace
 	if opts.OnProgress != nil {
 		m.reporter = newReporter(m, opts.ProgressInterval, opts.OnProgress)
 	}
@@ -95,6 +101,8 @@ type Task struct {
 	res    Result
 	cancel context.CancelCauseFunc
 	want   State // StatePaused or StateCanceled when a stop was asked for while running
+	// recording is true while the completed file waits for the manifest write.
+	recording bool
 }
 
 // ID identifies the task within its Manager.
@@ -137,7 +145,7 @@ func (m *Manager) Add(req Request) (*Task, error) {
 		return nil, driver.Wrap(InvalidArgument, err, "transfer: destination folder")
 	}
 	req.Dest = dest
-	j := &job{opts: &m.opts, req: req, rel: rel, u: u, src: src, conns: m.conns, bufs: m.bufs}
+	j := &job{opts: &m.opts, req: req, rel: rel, u: u, src: src, conns: m.conns, bufs: m.bufs, smallBufs: m.smallBufs}
 	j.size.Store(req.Size)
 	// Keys for the final and the partial file, folded for case-insensitive file
 	// systems: "x" and "x.part" must not be downloaded side by side.
@@ -227,8 +235,18 @@ func (m *Manager) runTask(ctx context.Context, t *Task) {
 	res, err := t.job.run(ctx)
 	t.cancel(nil)
 	res.ID = t.id
+	released := false
 	if err == nil && m.opts.Manifest {
-		err = m.record(t.job.req.Dest, res)
+		// The file is in place: the next file starts while this one waits for the
+		// manifest write that lists it.
+		m.mu.Lock()
+		m.running--
+		released = true
+		m.kickLocked()
+		t.recording = true
+		last := m.lastOfFolderLocked(t)
+		m.mu.Unlock()
+		err = m.record(t.job.req.Dest, res, last)
 	}
 	m.mu.Lock()
 	want := t.want
@@ -241,7 +259,10 @@ func (m *Manager) runTask(ctx context.Context, t *Task) {
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.running--
+	if !released {
+		m.running--
+	}
+	t.recording = false
 	switch {
 	case err == nil:
 		t.state, t.err = StateCompleted, nil
@@ -256,6 +277,17 @@ func (m *Manager) runTask(ctx context.Context, t *Task) {
 	t.res = res
 	m.kickLocked()
 	m.changedLocked()
+}
+
+// lastOfFolderLocked reports whether no task but t is still on its way into t's
+// folder (queued, or running and not yet waiting for the manifest).
+func (m *Manager) lastOfFolderLocked(t *Task) bool {
+	for _, o := range m.tasks {
+		if o != t && !o.recording && (o.state == StateQueued || o.state == StateRunning) && o.job.req.Dest == t.job.req.Dest {
+			return false
+		}
+	}
+	return true
 }
 
 // Pause stops the task keeping its partial data; Resume continues it.

@@ -95,8 +95,19 @@ func (r *reporter) loop() {
 			return
 		}
 		r.emit()
+		// An update looks at every task: when thousands of small files end one after
+		// the other, the state changes of the next moment go into one update.
+		select {
+		case <-time.After(min(r.interval, burstGap)):
+		case <-r.quit:
+			r.emit()
+			return
+		}
 	}
 }
+
+// burstGap is the least time between two updates.
+const burstGap = 50 * time.Millisecond
 
 func (r *reporter) emit() {
 	now := time.Now()

@@ -84,13 +84,24 @@ func loadSidecar(root *os.Root, name string) *sidecar {
 
 // writeAtomic replaces name in root with data: a temp file, fsynced, renamed.
 func writeAtomic(root *os.Root, name string, data []byte) error {
+	return replaceFile(root, name, data, true)
+}
+
+// writeReplace replaces name in root with data, a temp file renamed, without waiting
+// for the disk: a crash of the process leaves the old or the new file; the files a
+// download writes are made durable together once they are all there (SyncFiles).
+func writeReplace(root *os.Root, name string, data []byte) error {
+	return replaceFile(root, name, data, false)
+}
+
+func replaceFile(root *os.Root, name string, data []byte, sync bool) error {
 	tmp := name + ".tmp"
 	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return localError("write", tmp, err)
 	}
 	_, err = f.Write(data)
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

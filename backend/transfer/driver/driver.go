@@ -50,6 +50,16 @@ type Source interface {
 	ReadRange(ctx context.Context, u *url.URL, off, n int64, opts *ReadOptions) (io.ReadCloser, error)
 }
 
+// Opener is implemented by sources that read a whole object and describe it with one
+// request (http: the headers of a GET tell the size and the ETag). The transfer layer
+// uses it for small files, whose time goes in round trips: it saves Stat's.
+type Opener interface {
+	// Open returns a reader of the whole object and the object's Info. It must fail
+	// as Stat does (Code NotFound, PermissionDenied). Info.Size is -1 when the source
+	// cannot tell; the reader must then yield the object to its end.
+	Open(ctx context.Context, u *url.URL) (io.ReadCloser, Info, error)
+}
+
 // WriteOptions tune Put.
 type WriteOptions struct {
 	// ContentType is the stored object's media type, when the store keeps one.

@@ -224,6 +224,31 @@ func infoOf(resp *http.Response, size int64) driver.Info {
 	return info
 }
 
+var _ driver.Opener = (*Source)(nil)
+
+// Open sends one GET for the whole object: the small files of the transfer layer need
+// no HEAD before it.
+func (s *Source) Open(ctx context.Context, u *url.URL) (io.ReadCloser, driver.Info, error) {
+	req, err := s.newRequest(ctx, http.MethodGet, u)
+	if err != nil {
+		return nil, driver.Info{}, err
+	}
+	resp, err := s.do(req)
+	if err != nil {
+		return nil, driver.Info{}, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, driver.Info{}, statusError(req, resp)
+	}
+	info := infoOf(resp, -1)
+	want := resp.ContentLength
+	if info.Size < 0 {
+		want = -1 // an encoded body is read to its end
+	}
+	return body(req, resp, want), info, nil
+}
+
 // ReadRange sends GET with a Range header (none for the whole object).
 func (s *Source) ReadRange(ctx context.Context, u *url.URL, off, n int64, opts *driver.ReadOptions) (io.ReadCloser, error) {
 	if off < 0 || n == 0 {

@@ -1,0 +1,174 @@
+package transfer
+
+import (
+	"context"
+	"io"
+	"os"
+	"time"
+
+	"github.com/geojobs/geojobs/backend/multihash"
+	"github.com/geojobs/geojobs/backend/transfer/driver"
+)
+
+// Files that take one connection anyway (the catalog says their size, under
+// MinSplitSize) from a source that describes an object as it sends it (driver.Opener)
+// start with one request: no Stat before it. Thousands of tiles, bands and masks are
+// bound by round trips; this halves them. The body is hashed as it arrives. The resume
+// state is saved as for split files (every StateInterval, and when the request fails),
+// and a file with resume state goes the ranged way, which resumes it.
+
+// wholeBufferSize is the copy buffer of a file fetched whole: 64 connections of small
+// files hold 4 MiB, not the 16 MiB of full-size buffers.
+const wholeBufferSize = 64 << 10
+
+// opener returns the source as an Opener when the job is a file to fetch whole.
+func (j *job) opener() (driver.Opener, bool) {
+	op, ok := j.src.(driver.Opener)
+	return op, ok && j.req.Size > 0 && j.req.Size < j.opts.MinSplitSize
+}
+
+// runWhole downloads the file with Open, retrying transient errors. It returns
+// handled false, having done nothing for good, when the file has resume state: the
+// ranged way (Stat, then ranges from where it got to) must go on.
+func (j *job) runWhole(ctx context.Context, root *os.Root, op driver.Opener, res Result) (_ Result, handled bool, _ error) {
+	size := j.req.Size
+	res.Size = size
+	if ok, err := j.present(ctx, root, size); err != nil || ok {
+		res.Skipped, res.Verified = ok, ok && j.req.Checksum != ""
+		if ok {
+			j.written.Store(size)
+		}
+		return res, true, err
+	}
+	if j.req.Checksum != "" {
+		if _, err := multihash.Parse(j.req.Checksum); err != nil {
+			return res, true, driver.Wrap(InvalidArgument, err, "transfer: "+j.rel+": checksum")
+		}
+	}
+	for failures := 1; ; failures++ {
+		if loadSidecar(root, j.state()) != nil {
+			return res, false, nil
+		}
+		var v *multihash.Verifier
+		if j.req.Checksum != "" {
+			v, _ = multihash.NewVerifier(j.req.Checksum)
+		}
+		if err := j.conns.acquire(ctx, j.host()); err != nil {
+			return res, true, err
+		}
+		err := j.getWhole(ctx, root, op, v)
+		j.conns.release(j.host(), err)
+		if err == nil {
+			res, err = j.commit(root, v, res)
+			return res, true, err
+		}
+		if err := j.backoff(ctx, err, failures); err != nil {
+			return res, true, err
+		}
+	}
+}
+
+// getWhole makes the one request of a file and writes its body to the .part file,
+// feeding v (when not nil).
+func (j *job) getWhole(ctx context.Context, root *os.Root, op driver.Opener, v *multihash.Verifier) (err error) {
+	want := j.req.Size
+	rctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stall := j.opts.StallTimeout
+	watchdog := time.AfterFunc(stall, func() { cancel(errStalled) })
+	defer watchdog.Stop()
+	classify := func(err error) error {
+		if context.Cause(rctx) == errStalled && ctx.Err() == nil {
+			return driver.Wrap(Unavailable, errStalled, "transfer: "+j.rel)
+		}
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		return err
+	}
+	rc, info, err := op.Open(rctx, j.u)
+	if err != nil {
+		return classify(err)
+	}
+	defer rc.Close()
+	if info.Size >= 0 && info.Size != want {
+		return driver.Errorf(DataLoss, "transfer: %s: the server has %d bytes, the catalog says %d", j.rel, info.Size, want)
+	}
+	f, err := root.OpenFile(j.part(), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return localError("create", j.part(), err)
+	}
+	defer f.Close()
+
+	// The resume state lists the bytes written so far, for the ranged way to go on from.
+	var n int64
+	j.written.Store(0)
+	var saved int64
+	save := func() error {
+		done := j.written.Load()
+		if !info.AcceptRanges || info.Size < 0 || done == saved {
+			return nil
+		}
+		saved = done
+		return newSidecar(j.u, info, j.req.Checksum, rangeSet{{0, done}}).save(root, j.state())
+	}
+	stopSaver, saverDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(saverDone)
+		t := time.NewTicker(j.opts.StateInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				if err := save(); err != nil {
+					cancel(err)
+				}
+			case <-stopSaver:
+				return
+			}
+		}
+	}()
+	defer func() {
+		close(stopSaver)
+		<-saverDone
+		if err != nil && n > 0 {
+			_ = save() // a failed save keeps the earlier state, which is still true
+		}
+	}()
+
+	b := j.smallBufs.get()
+	defer j.smallBufs.put(b)
+	buf := *b
+	for {
+		k, rerr := rc.Read(buf)
+		watchdog.Reset(stall)
+		if k > 0 {
+			if n+int64(k) > want {
+				return driver.Errorf(DataLoss, "transfer: %s: the server sent more than the %d bytes the catalog says", j.rel, want)
+			}
+			if _, err := f.Write(buf[:k]); err != nil {
+				return localError("write", j.part(), err)
+			}
+			if v != nil {
+				v.Write(buf[:k])
+			}
+			n += int64(k)
+			j.written.Store(n)
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return classify(rerr)
+		}
+	}
+	if n != want {
+		return driver.Errorf(DataLoss, "transfer: %s: received %d bytes, the catalog says %d", j.rel, n, want)
+	}
+	j.size.Store(n)
+	j.phase.Store(int32(StateVerifying))
+	if err := f.Close(); err != nil {
+		return localError("write", j.part(), err)
+	}
+	return nil
+}
