@@ -129,7 +129,15 @@ const (
 		WHERE id = ?7 AND unreachable_since IS NULL AND (status IS NOT ?1 OR progress IS NOT ?2 OR message IS NOT ?3)`
 )
 
-var hotQueries = []string{qStatusOf, qPolledSame, qStatusChanged, qAddEvent, qStatusMoved}
+// Statements of SetResults. Parameters: results, at, error, id; at, kind, message, id.
+const (
+	qSetResults = `UPDATE jobs SET results = ?1, results_at = ?2, error = ?3, updated_at = ?2,
+		unreachable_since = NULL, unreachable_reason = '', sign_in_key = '' WHERE id = ?4`
+	qResultsEvent = `INSERT INTO job_events (job_id, at, kind, status, progress, message)
+		SELECT id, ?1, ?2, status, NULL, ?3 FROM jobs WHERE id = ?4`
+)
+
+var hotQueries = []string{qStatusOf, qPolledSame, qStatusChanged, qAddEvent, qStatusMoved, qSetResults, qResultsEvent}
 
 // DescriptionHash returns the hex sha256 of a process description.
 func DescriptionHash(desc []byte) string {
@@ -437,17 +445,18 @@ func (s *Store) SetResults(ctx context.Context, id string, results json.RawMessa
 		return fmt.Errorf("store: job %s: %w", id, err)
 	}
 	errs, err := s.group(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// Two statements rather than one UPDATE … RETURNING, which the driver runs
+		// through a temporary table each time.
 		t := ms2(at)
-		var status string
-		err := tx.QueryRowContext(ctx, `UPDATE jobs SET results = ?, results_at = ?, error = ?, updated_at = ?,
-			unreachable_since = NULL, unreachable_reason = '', sign_in_key = '' WHERE id = ? RETURNING status`, nullJSON(results), t, errText, t, id).Scan(&status)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
+		res, err := s.txExec(ctx, tx, qSetResults, nullJSON(results), t, errText, id)
 		if err != nil {
 			return err
 		}
-		return s.addEvent(ctx, tx, id, t, EventResults, status, nil, errText)
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		_, err = s.txExec(ctx, tx, qResultsEvent, t, EventResults, errText, id)
+		return err
 	})
 	if err == nil {
 		err = errs[0]

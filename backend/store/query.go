@@ -282,7 +282,8 @@ func decodeCursor(c string) (int64, int64, error) {
 // Unfinished returns the jobs that still need tracking (see Job.Open), oldest first.
 func (s *Store) Unfinished(ctx context.Context) ([]Job, error) {
 	rows, err := s.r.QueryContext(ctx, "SELECT "+jobColsLight+` FROM jobs
-		WHERE lost_at IS NULL AND deleted_on_server_at IS NULL AND (status NOT IN ('successful', 'failed', 'dismissed') OR results_at IS NULL)
+		WHERE lost_at IS NULL AND deleted_on_server_at IS NULL
+			AND (status <> 'successful' AND status <> 'failed' AND status <> 'dismissed' OR results_at IS NULL)
 		ORDER BY seq`)
 	if err != nil {
 		return nil, fmt.Errorf("store: unfinished jobs: %w", err)
