@@ -157,6 +157,7 @@ type tracked struct {
 	inflight bool // in a request (or a sweep)
 	pollNow  bool // PollNow while in flight: poll again at once
 	direct   bool // next time due, ask for the job itself, not through the job list
+	fresh    bool // just submitted, or its status just changed: it may well change again soon
 	unlisted bool // the job list does not show the job: always ask for it directly
 	misses   int  // complete sweeps in a row that did not show the job
 }
@@ -343,7 +344,7 @@ func (l *loop) track(j store.Job, due time.Time) {
 		l.reschedule(t, due)
 		return
 	}
-	t := &tracked{snap: snapshotOf(j, l.m.cfg.FastInterval), index: -1}
+	t := &tracked{snap: snapshotOf(j, l.m.cfg.FastInterval), index: -1, fresh: true}
 	t.unlisted = t.snap.remoteID == "" // a job list names jobs by id
 	l.jobs[j.ID] = t
 	l.queue(t.snap.endpoint).tracked++
@@ -430,13 +431,18 @@ func (l *loop) queue(endpoint string) *endpointQueue {
 }
 
 // enqueue puts a job that is due in its endpoint's queue for its kind of request.
+// A fresh job (just submitted, or whose status just changed) is asked about directly
+// while few others wait for a slot: its next transition is likely near, and it
+// need not wait for the next sweep (nor for the sweep to read a long list); the
+// many others are left to the sweeps.
 func (l *loop) enqueue(t *tracked, now time.Time) {
 	q := l.queue(t.snap.endpoint)
 	t.queued = true
+	fresh := t.fresh && len(q.status) < 2*l.m.cfg.PerEndpoint
 	switch {
 	case t.snap.needResults:
 		q.results = append(q.results, t)
-	case !t.direct && !t.unlisted && q.tracked >= l.m.cfg.ListFrom && !now.Before(q.noListUntil):
+	case !t.direct && !fresh && !t.unlisted && q.tracked >= l.m.cfg.ListFrom && !now.Before(q.noListUntil):
 		q.waiting = append(q.waiting, t)
 	default:
 		q.status = append(q.status, t)
@@ -579,6 +585,7 @@ func (l *loop) apply(o outcome) {
 		return
 	}
 	t.snap = o.snap
+	t.fresh = o.fast
 	next := o.next
 	if !o.fast {
 		// Spread the slow polls of many jobs so that together they stay under MaxRate,

@@ -91,6 +91,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	return writeJSONBody(w, status, v)
 }
 
+// writeJSONCompact is writeJSON without indentation.
+func writeJSONCompact(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+	return nil
+}
+
 // writeJSONBody sends v as JSON under the Content-Type already set.
 func writeJSONBody(w http.ResponseWriter, status int, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
