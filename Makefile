@@ -2,10 +2,12 @@
 GO        ?= go
 TEMPL_VER := v0.3.1020
 TEMPL     := $(shell $(GO) env GOPATH)/bin/templ
+STATICCHECK_VER := 0.8.2
+STATICCHECK     := $(shell $(GO) env GOPATH)/bin/staticcheck
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X github.com/geojobs/geojobs/cmd.Version=$(VERSION)
 
-.PHONY: run build test generate check-generated vet cross unit bench map map-test
+.PHONY: run build test generate check-generated vet lint cross unit bench map map-test
 
 run:
 	$(GO) run .
@@ -36,6 +38,11 @@ vet:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 	$(GO) vet ./...
 
+# staticcheck, pinned: installed into GOPATH/bin when missing or of another version.
+lint:
+	@$(STATICCHECK) -version 2>/dev/null | grep -qF '($(STATICCHECK_VER))' || $(GO) install honnef.co/go/tools/cmd/staticcheck@v$(STATICCHECK_VER)
+	$(STATICCHECK) ./...
+
 # Windows and macOS breaks are caught here before they land: every package, its tests
 # included, type-checked for windows/amd64 and darwin/arm64 (the desktop exe for Windows too).
 cross:
@@ -47,7 +54,7 @@ unit:
 	CGO_ENABLED=0 $(GO) build -o /dev/null .
 	$(GO) test -count=1 -timeout 20m ./...
 
-test: check-generated map vet cross unit map-test
+test: check-generated map vet lint cross unit map-test
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

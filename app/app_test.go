@@ -332,8 +332,6 @@ func TestNearestDir(t *testing.T) {
 	}
 }
 
-func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
-
 func TestRisingValues(t *testing.T) {
 	if n := risingValues([]int{0, 37, 62, 100}); n != 3 {
 		t.Errorf("got %d", n)

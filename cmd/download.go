@@ -34,12 +34,11 @@ const (
 )
 
 type downloadFlags struct {
-	dest    string
-	assets  []string
-	conns   int
-	files   int
-	quiet   bool
-	noCheck bool
+	dest   string
+	assets []string
+	conns  int
+	files  int
+	quiet  bool
 
 	// Set by the commands, not flags.
 	app      *server.Credentials // the running app's, for its built-in endpoint's files

@@ -31,7 +31,6 @@ func (st *store) path(elem ...string) string {
 	return path.Join(append([]string{st.dir}, elem...)...)
 }
 
-func (st *store) jobDir(id string) string        { return st.path("jobs", id) }
 func (st *store) outputDir(id string) string     { return st.path("jobs", id, "outputs") }
 func (st *store) logPath(id string) string       { return st.path("jobs", id, "log.txt") }
 func (st *store) processPath(id string) string   { return st.path("processes", id+".json") }

@@ -74,8 +74,7 @@ func TestCrossOriginRedirectDropsCredentials(t *testing.T) {
 func TestSameOriginRedirectKeepsCredentials(t *testing.T) {
 	var seen string
 	var once sync.Once
-	var srv *httptest.Server
-	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/a" {
 			http.Redirect(w, r, "/b", http.StatusFound)
 			return

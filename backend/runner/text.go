@@ -13,13 +13,6 @@ func clean(s string, max int) string { return safetext.OneLine(s, max) }
 // truncate cuts s to at most max runes, marking the cut with "…".
 func truncate(s string, max int) string { return safetext.Truncate(s, max) }
 
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
 // quoteList quotes up to max strings, comma-separated, with "…" when there are more.
 func quoteList(items []string, max int) string {
 	var b strings.Builder

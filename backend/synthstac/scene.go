@@ -106,21 +106,9 @@ func hash3(x, y int64, seed uint64) float64 {
 	return float64(h>>11) / (1 << 53)
 }
 
-// valueNoise is smooth noise in 0..1 with one lattice point per unit.
-func valueNoise(x, y float64, seed uint64) float64 {
-	fx, fy := math.Floor(x), math.Floor(y)
-	ix, iy := int64(fx), int64(fy)
-	tx, ty := x-fx, y-fy
-	tx, ty = tx*tx*(3-2*tx), ty*ty*(3-2*ty)
-	a := hash3(ix, iy, seed)
-	b := hash3(ix+1, iy, seed)
-	c := hash3(ix, iy+1, seed)
-	d := hash3(ix+1, iy+1, seed)
-	return a + (b-a)*tx + (c-a)*ty + (a-b-c+d)*tx*ty
-}
-
-// noiseGrid adds weight × valueNoise(lon/scale, lat/scale) to dst (row by row over
-// lats × lons). The corner hashes are shared by the pixels of a lattice cell, which is
+// noiseGrid adds weight × value noise at (lon/scale, lat/scale) to dst (row by row over
+// lats × lons): smooth noise in 0..1 with one lattice point per unit, the corner hashes
+// blended with smoothstep weights. The corner hashes are shared by the pixels of a lattice cell, which is
 // what makes a tile quick to compute.
 func noiseGrid(dst, lons, lats []float64, scale float64, seed uint64, weight float64) {
 	w := len(lons)

@@ -42,7 +42,9 @@ func TestConnLimiterAdaptsToTheHost(t *testing.T) {
 		if got := l.limit("a"); got != want {
 			t.Fatalf("limit after a success = %d, want %d", got, want)
 		}
-		if !tryAcquire(l, "a") || !tryAcquire(l, "a") {
+		first := tryAcquire(l, "a")
+		second := tryAcquire(l, "a")
+		if !first || !second {
 			t.Fatalf("the raised limit %d does not admit two more", want)
 		}
 	}

@@ -40,7 +40,7 @@ func endpoint(t *testing.T) *httptest.Server {
 		}
 		http.Error(w, "no", http.StatusUnauthorized)
 	})
-	mux.HandleFunc("/broken/", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", 502) })
+	mux.HandleFunc("/broken/", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", http.StatusBadGateway) })
 	mux.HandleFunc("/login-redirect/", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "https://login.example.net/auth", http.StatusFound)
 	})

@@ -101,11 +101,12 @@ func (c *Client) Test(ctx context.Context) error {
 	}
 	// A listing (GET) rather than BucketExists (HEAD): its error has a body, so
 	// the message says exactly what the server answered.
-	for obj := range c.mc.ListObjects(ctx, c.bucket, minio.ListObjectsOptions{Prefix: c.prefix, MaxKeys: 1}) {
-		if obj.Err != nil {
-			return classify(obj.Err, c.bucket, c.prefix)
-		}
-		break
+	// Only the first answer matters; cancelling stops the listing goroutine.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	obj, ok := <-c.mc.ListObjects(ctx, c.bucket, minio.ListObjectsOptions{Prefix: c.prefix, MaxKeys: 1})
+	if ok && obj.Err != nil {
+		return classify(obj.Err, c.bucket, c.prefix)
 	}
 	return nil
 }

@@ -286,8 +286,6 @@ func (m JobModel) cloneAction() string {
 	return "/endpoints/" + url.PathEscape(m.Job.EndpointID) + "/processes/" + url.PathEscape(m.Job.ProcessID) + "/execute"
 }
 
-func (m JobModel) rerunOf() string { return m.Job.RerunOf }
-
 func indent(b json.RawMessage) string {
 	if len(b) == 0 {
 		return ""
