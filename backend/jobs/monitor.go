@@ -536,9 +536,7 @@ func (l *loop) finish(r report) {
 		q.sweeping = false
 		if r.noList > 0 {
 			q.noListUntil = time.Now().Add(r.noList)
-			for _, t := range q.waiting {
-				q.status = append(q.status, t)
-			}
+			q.status = append(q.status, q.waiting...)
 			q.waiting = q.waiting[:0]
 		}
 	}

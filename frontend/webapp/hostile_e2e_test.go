@@ -91,8 +91,7 @@ func TestHostileServerEndToEnd(t *testing.T) {
 	recorder := httptest.NewServer(rec.handler("loopback service data"))
 	defer recorder.Close()
 	hostileSeen := &recording{}
-	var hostile *httptest.Server
-	hostile = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	hostile := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hostileSeen.handler("")(httptest.NewRecorder(), r)
 		hostileOGC(w, r, recorder.URL, file)
 	}))
