@@ -52,6 +52,7 @@ func (u *UI) routes(log *slog.Logger) http.Handler {
 	catalogspage.New(catalogspage.Deps{Store: a.Store, KeyNames: a.KeyNames, Changed: a.Finder.Forget, Logger: log}).Register(mux)
 	// /batches, /batches/{id}/…
 	batchespage.New(batchespage.Deps{Store: a.Store, Engine: a.Batches, Dismiss: a.Monitor.Dismiss, Logger: log,
+		Downloads: a.Downloads, DefaultDir: func(ctx context.Context, id string) string { return a.DownloadDir(ctx, "batch-"+id) },
 		Merged: func(ctx context.Context, id string) (*stac.ItemCollection, int, error) {
 			return batch.Merged(ctx, a.Store, id)
 		}}).Register(mux)

@@ -6,14 +6,19 @@ package batchespage
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/batch"
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/results"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/backend/transfer"
 	"github.com/geojobs/geojobs/frontend/components"
 	"github.com/geojobs/geojobs/frontend/web"
 )
@@ -43,7 +48,11 @@ type Deps struct {
 	Dismiss func(ctx context.Context, jobID string) error
 	// Merged is the batch's merged ItemCollection (batch.Merged).
 	Merged func(ctx context.Context, batchID string) (*stac.ItemCollection, int, error)
-	Logger *slog.Logger
+	// Downloads is the download orchestrator (*results.Downloads); nil hides Download all.
+	Downloads batch.Downloader
+	// DefaultDir is the default folder of a batch's downloads.
+	DefaultDir func(ctx context.Context, batchID string) string
+	Logger     *slog.Logger
 }
 
 // Handler serves the pages.
@@ -64,6 +73,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST /batches/{id}/dismiss", web.Handle(log, h.dismiss))
 	mux.Handle("POST /batches/{id}/hide", web.Handle(log, h.hide))
 	mux.Handle("POST /batches/{id}/limit", web.Handle(log, h.limit))
+	mux.Handle("GET /batches/{id}/downloads", web.Handle(log, h.downloads))
+	mux.Handle("POST /batches/{id}/downloads", web.Handle(log, h.downloadAll))
 }
 
 // list renders the batch rows alone (the Jobs page loads them into its head).
@@ -98,7 +109,85 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	m.Notice = r.URL.Query().Get("notice")
+	if err := h.loadDownloads(r.Context(), &m); err != nil {
+		return err
+	}
 	return web.Render(w, r, web.Page{Title: "Batch " + m.title(), Section: components.SectionJobs, Content: Page(m)})
+}
+
+// loadDownloads fills in the Download all card: the default folder and the progress.
+func (h *Handler) loadDownloads(ctx context.Context, m *Model) error {
+	if h.d.Downloads == nil {
+		return nil
+	}
+	p, err := batch.Progress(ctx, h.d.Store, h.d.Downloads, m.Batch.ID)
+	if err != nil {
+		return err
+	}
+	m.Downloads = &DownloadsModel{BatchID: m.Batch.ID, Progress: p, Dest: h.defaultDir(ctx, m.Batch.ID),
+		Ready: m.Batch.Counts.Succeeded > 0}
+	return nil
+}
+
+func (h *Handler) defaultDir(ctx context.Context, id string) string {
+	if h.d.DefaultDir == nil {
+		return ""
+	}
+	return h.d.DefaultDir(ctx, id)
+}
+
+// downloads is the progress of the batch's downloads alone, polled while files move.
+func (h *Handler) downloads(w http.ResponseWriter, r *http.Request) error {
+	m, err := h.load(r)
+	if err != nil {
+		return err
+	}
+	if h.d.Downloads == nil {
+		return web.NotFound("Downloads are not available here.")
+	}
+	if err := h.loadDownloads(r.Context(), &m); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	return DownloadsProgress(*m.Downloads).Render(r.Context(), w)
+}
+
+// downloadAll queues the results of every succeeded member into the folder given,
+// one sub-folder per member, through the download orchestrator.
+func (h *Handler) downloadAll(w http.ResponseWriter, r *http.Request) error {
+	b, err := h.d.Store.Batch(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if h.d.Downloads == nil {
+		return web.NotFound("Downloads are not available here.")
+	}
+	dest := strings.TrimSpace(r.FormValue("dest"))
+	if dest == "" {
+		dest = h.defaultDir(r.Context(), b.ID)
+	}
+	members, files, err := batch.DownloadAll(r.Context(), h.d.Store, h.d.Downloads, b.ID, dest)
+	if errors.Is(err, results.ErrBadFolder) {
+		why := "the folder cannot be used."
+		if te := (*transfer.Error)(nil); errors.As(err, &te) {
+			why = te.Error() + "."
+		}
+		h.back(w, r, "Nothing was queued: "+why)
+		return nil
+	}
+	msg := web.Count(files, "file", "files") + " of " + web.Count(members, "job", "jobs") + " queued into " + dest + ", one folder per job."
+	if files == 0 && err == nil {
+		msg = "Nothing to download: no finished job of this batch has files (or they are all in " + dest + " already)."
+	}
+	if err != nil {
+		if h.d.Logger != nil {
+			h.d.Logger.Info("batch download: some results were not queued", "batch", b.ID, "err", err)
+		}
+		msg += " Some results could not be queued: see the jobs' own pages."
+	}
+	h.back(w, r, msg)
+	return nil
 }
 
 // summary is the progress card alone, polled by the page while the batch runs.

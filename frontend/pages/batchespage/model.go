@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/geojobs/geojobs/backend/batch"
 	"github.com/geojobs/geojobs/backend/store"
 )
 
@@ -16,6 +17,16 @@ type Model struct {
 	// State filters the member table: waiting, running, succeeded, failed, canceled.
 	State  string
 	Notice string
+	// Downloads is the Download all card; nil when downloads are not available.
+	Downloads *DownloadsModel
+}
+
+// DownloadsModel is the batch's Download all card.
+type DownloadsModel struct {
+	BatchID  string
+	Dest     string // the default folder
+	Ready    bool   // some member succeeded
+	Progress batch.DownloadProgress
 }
 
 func (m Model) title() string {
@@ -52,3 +63,11 @@ func titleOf(b store.Batch) string { return Model{Batch: b}.title() }
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// bytePercent is done of size in percent, -1 when the size is unknown.
+func bytePercent(done, size int64) int {
+	if size <= 0 {
+		return -1
+	}
+	return int(min(100, done*100/size))
+}
