@@ -2,7 +2,10 @@
 
 package cwlexec
 
-import "os/exec"
+import (
+	"os/exec"
+	"time"
+)
 
 func setGroup(*exec.Cmd) {}
 
@@ -13,3 +16,7 @@ func killGroup(cmd *exec.Cmd, _ bool) {
 		_ = cmd.Process.Kill()
 	}
 }
+
+func commandLine(int) string { return "" }
+
+func stopGroup(int, time.Duration) {}

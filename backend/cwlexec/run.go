@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -149,6 +150,9 @@ func (r *Runner) Run(ctx context.Context, job Job) (map[string]any, error) {
 	if err != nil {
 		return nil, ErrNoCwltool
 	}
+	if abs, err := filepath.Abs(job.Dir); err == nil {
+		job.Dir = abs // cwltool's command line names it: StopLeftover recognises the run by it
+	}
 	for _, d := range []string{"", "out", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(job.Dir, d), 0o755); err != nil {
 			return nil, fmt.Errorf("cannot create the working folder: %w", err)
@@ -196,6 +200,13 @@ func (r *Runner) Run(ctx context.Context, job Job) (map[string]any, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("cannot start cwltool: %w", err)
 	}
+	// The process id stays in the working folder while cwltool runs, so that a
+	// geojobs started after a crash can stop what this one left (StopLeftover).
+	pidPath := filepath.Join(job.Dir, pidFile)
+	if err := os.WriteFile(pidPath, []byte(strconv.Itoa(cmd.Process.Pid)), 0o644); err != nil {
+		logf("geojobs: cannot record cwltool's process id: %v", err)
+	}
+	defer os.Remove(pidPath)
 	// Stop the process group when ctx is done.
 	exited := make(chan struct{})
 	var killWG sync.WaitGroup

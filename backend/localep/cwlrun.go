@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/geojobs/geojobs/backend/cwlexec"
 	"github.com/geojobs/geojobs/backend/localep/cwl"
@@ -135,6 +137,22 @@ func (r *cwlRuns) release() {
 	defer r.mu.Unlock()
 	r.running--
 	r.wakeLocked()
+}
+
+// cutOff stops what the package run of job id left running when geojobs ended
+// without stopping it (a crash), and removes its working folder unless the settings
+// keep failed runs'. A job without a working folder is left alone.
+func (r *cwlRuns) cutOff(id string, log *slog.Logger) {
+	dir := filepath.Join(r.dir, id)
+	if _, err := os.Stat(dir); err != nil {
+		return
+	}
+	if cwlexec.StopLeftover(dir, 5*time.Second) {
+		log.Warn("local endpoint: stopped a package run left by geojobs' last exit", "job", id)
+	}
+	if !r.keeps(true) {
+		_ = os.RemoveAll(dir)
+	}
 }
 
 // ApplyPackageRuns changes how deployed packages run (containers, working folders

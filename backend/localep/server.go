@@ -178,6 +178,11 @@ func (s *Server) loadJobs() error {
 			continue
 		}
 		p := s.processes[j.rec.Status.ProcessID]
+		if !j.rec.Sync && j.rec.Status.Status == ogcapi.StatusAccepted && p != nil {
+			// queued: started again below, nothing of it ran
+		} else if p == nil || !p.resumable {
+			s.cwl.cutOff(j.id, s.log) // a package run this geojobs did not stop: stop it now
+		}
 		switch {
 		case p == nil:
 			s.failNow(j, newProblem(http.StatusInternalServerError, excJobFailed, "Job failed", "%s (its process %q no longer exists)", msgInterrupted, j.rec.Status.ProcessID))
