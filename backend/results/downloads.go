@@ -24,6 +24,8 @@ type DownloadStore interface {
 	PutDownload(ctx context.Context, d store.Download, at time.Time) (int64, error)
 	SetDownloadState(ctx context.Context, id int64, state, reason string, at time.Time) error
 	UnfinishedDownloads(ctx context.Context) ([]store.Download, error)
+	// Downloads lists a job's recorded downloads, oldest first.
+	Downloads(ctx context.Context, jobID string) ([]store.Download, error)
 }
 
 // DownloadsOptions configure Downloads. Items is required.
@@ -575,11 +577,58 @@ func (d *Downloads) Wait(ctx context.Context, jobID string) (JobProgress, error)
 	}
 }
 
-// View returns the state of a job's downloads.
+// View returns the state of a job's downloads. A job with none in this run shows the
+// files an earlier run downloaded and verified that are still in their folder (F-06:
+// after a restart the panel said "Nothing downloaded yet" beside the files).
 func (d *Downloads) View(jobID string) JobProgress {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.viewLocked(jobID)
+	jp := d.viewLocked(jobID)
+	d.mu.Unlock()
+	if len(jp.Files) == 0 {
+		jp = d.earlier(jobID)
+	}
+	return jp
+}
+
+// earlierTimeout bounds reading a job's recorded downloads for View.
+const earlierTimeout = 5 * time.Second
+
+// earlier is the progress of a job's downloads completed in earlier runs whose files
+// are still in their folder with their size: done, with nothing to pause or cancel.
+func (d *Downloads) earlier(jobID string) JobProgress {
+	jp := JobProgress{JobID: jobID, ETA: -1}
+	ctx, cancel := context.WithTimeout(context.Background(), earlierTimeout)
+	defer cancel()
+	recs, err := d.o.Store.Downloads(ctx, jobID)
+	if err != nil {
+		d.log.Warn("downloads: reading earlier downloads", "job", jobID, "err", err)
+		return jp
+	}
+	seen := map[string]int{} // a file downloaded again: its latest record
+	for _, r := range recs {
+		if r.State != store.DownloadCompleted {
+			continue
+		}
+		fi, err := os.Stat(filepath.Join(r.Dest, filepath.FromSlash(r.Name)))
+		if err != nil || !fi.Mode().IsRegular() || (r.Size >= 0 && fi.Size() != r.Size) {
+			continue
+		}
+		fv := FileView{Item: r.ItemID, Asset: r.AssetKey, Name: r.Name, Dest: r.Dest, State: transfer.StateCompleted,
+			Done: fi.Size(), Size: fi.Size(), ETA: -1}
+		key := filepath.Join(r.Dest, r.Name)
+		if i, ok := seen[key]; ok {
+			jp.Files[i] = fv
+			continue
+		}
+		seen[key] = len(jp.Files)
+		jp.Files = append(jp.Files, fv)
+	}
+	for _, f := range jp.Files {
+		jp.Completed++
+		jp.Done += f.Done
+		jp.Size += f.Size
+	}
+	return jp
 }
 
 func (d *Downloads) viewLocked(jobID string) JobProgress {
@@ -755,3 +804,5 @@ func (m *memoryStore) SetDownloadState(context.Context, int64, string, string, t
 }
 
 func (m *memoryStore) UnfinishedDownloads(context.Context) ([]store.Download, error) { return nil, nil }
+
+func (m *memoryStore) Downloads(context.Context, string) ([]store.Download, error) { return nil, nil }

@@ -157,3 +157,34 @@ func TestDownloadsDeadURLFails(t *testing.T) {
 	}
 	t.Logf("failed after %v; shown: %q", time.Since(start).Round(time.Millisecond), retrying[0])
 }
+
+// After a restart the verified files of earlier runs show as done (F-06: the panel
+// said "Nothing downloaded yet" beside them); a file deleted since does not.
+func TestDownloadsViewAfterRestart(t *testing.T) {
+	e := twoFiles(t)
+	d := e.downloads(t, nil)
+	dest := t.TempDir()
+	if n, err := d.Start(context.Background(), e.jobID, dest, nil); n != 2 || err != nil {
+		t.Fatalf("%d queued, %v", n, err)
+	}
+	waitAll(t, d, e.jobID)
+	d.Close()
+
+	d2 := e.downloads(t, nil)
+	defer d2.Close()
+	p := d2.View(e.jobID)
+	if p.Completed != 2 || len(p.Files) != 2 || p.Active != 0 || p.Size <= 0 || p.Done != p.Size {
+		t.Fatalf("after a restart: %+v", p)
+	}
+	for _, f := range p.Files {
+		if f.State != transfer.StateCompleted || f.Dest != dest {
+			t.Errorf("file %+v", f)
+		}
+	}
+	if err := os.Remove(filepath.Join(dest, "scene", "thumb.png")); err != nil {
+		t.Fatal(err)
+	}
+	if p := d2.View(e.jobID); p.Completed != 1 || len(p.Files) != 1 || p.Files[0].Name != "scene/scene.tif" {
+		t.Errorf("after deleting a file: %+v", p.Files)
+	}
+}
