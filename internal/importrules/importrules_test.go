@@ -91,7 +91,6 @@ var outbound = map[string][]string{
 	"net/http":                            {"Get", "Head", "Post", "PostForm", "NewRequest", "NewRequestWithContext", "DefaultClient", "DefaultTransport", "Client", "Transport"},
 	"net":                                 {"Dial", "DialTimeout", "DialTCP", "DialUDP", "Dialer"},
 	"net/http/httputil":                   {"ReverseProxy", "NewSingleHostReverseProxy"},
-	"github.com/coder/websocket":          {"Dial"},
 	"github.com/gorilla/websocket":        {"Dialer", "DefaultDialer"},
 	module + "/backend/ogcapi":            {"New"},
 	module + "/backend/transfer":          {"NewManager", "NewMux", "DefaultMux", "LocalMux", "Download"},
