@@ -30,6 +30,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/runtime"
 
 	"github.com/geojobs/geojobs/backend/application"
+	"github.com/geojobs/geojobs/backend/events"
 	"github.com/geojobs/geojobs/backend/jobs"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/prefs"
@@ -108,13 +109,15 @@ func (s *shell) run() error {
 	if s.app, err = application.New(ao); err != nil {
 		return err
 	}
-	if s.web, err = webapp.New(s.app, webapp.Options{OriginAllowed: lb.Guard.OriginAllowed, Notifier: s,
+	if s.web, err = webapp.New(s.app, webapp.Options{OriginAllowed: lb.Guard.OriginAllowed,
 		OpenURL: s.openURL, Logger: s.log}); err != nil {
 		_ = s.app.Close(context.Background())
 		return err
 	}
 	bg, stop := context.WithCancel(context.Background())
 	s.stop = stop
+	endings := s.app.Endings() // subscribed before the monitor runs: no ending is missed
+	s.goBG(func() { s.notifyEndings(bg, endings) })
 	s.hub = NewHub(WebviewOrigins, s.log.With("component", "push"))
 	s.hub.OnConnect = func() { s.publishZoom() }
 
@@ -275,11 +278,26 @@ func (s *shell) PickFolder(_ context.Context, title, start string) (string, erro
 	return runtime.OpenDirectoryDialog(s.ctx, runtime.OpenDialogOptions{Title: title, DefaultDirectory: nearestDir(start), CanCreateDirectories: true})
 }
 
-// Notify implements webapp.Notifier with the desktop's notifications (D-Bus
+// notifyEndings shows a native notification for every job that ends (the
+// application's Endings: none while the notifications setting is off) until ctx ends.
+func (s *shell) notifyEndings(ctx context.Context, q *events.Queue[application.Notification]) {
+	defer q.Close()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-q.Ready():
+			for _, n := range q.Take() {
+				_ = s.Notify(ctx, n)
+			}
+		}
+	}
+}
+
+// Notify shows n with the desktop's notifications (D-Bus
 // org.freedesktop.Notifications on Linux, the notification center on macOS, toast
-// notifications on Windows). The live renderer calls it when a job ends and the
-// notifications setting is on.
-func (s *shell) Notify(_ context.Context, n webapp.Notification) error {
+// notifications on Windows).
+func (s *shell) Notify(_ context.Context, n application.Notification) error {
 	if s.ctx == nil {
 		return errors.New("the window is not ready")
 	}

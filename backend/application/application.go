@@ -6,8 +6,8 @@
 // same way, with New, and hand it to frontend/webapp, which serves it over HTTP.
 //
 // What happens to jobs, downloads and exports is told through typed event feeds
-// (JobChanges, DownloadProgress, ExportProgress) that the web front subscribes to; no
-// service is handed another one after it was built. This package makes the outbound
+// (JobChanges, Endings, DownloadProgress, ExportProgress) that the web front and the
+// desktop shell subscribe to; no service is handed another one after it was built. This package makes the outbound
 // calls the pages need (key checks, bucket listings, exports, re-runs); it renders
 // nothing and serves no HTTP of its own besides the built-in endpoint's handler.
 package application
@@ -108,6 +108,8 @@ type App struct {
 	downloads      events.Feed[results.JobProgress]
 	exportProgress events.Feed[export.Progress]
 	signIns        *events.Queue[string]
+	endings        events.Feed[Notification]
+	endingsIn      *events.Queue[jobs.Change]
 	log            *slog.Logger
 	// sources are the drivers that read files (see buildSources), sourcesAuth their
 	// http(s) credentials.
@@ -190,6 +192,7 @@ func (a *App) build(opts Options) error {
 		return err
 	}
 	a.Jobs = &Jobs{Monitor: a.Monitor, processes: a.Processes}
+	a.endingsIn = a.jobChanges.Subscribe()
 	a.Batches = batch.New(a.Store, a.Monitor, log.With("component", "batches"))
 	// oidc keys: tokens renewed for every request; after a sign-in, jobs waiting for
 	// it are asked about at once (Run).
@@ -237,16 +240,17 @@ func (a *App) DownloadProgress() *events.Queue[results.JobProgress] { return a.d
 // ExportProgress subscribes to the progress of jobs' exports, from now on.
 func (a *App) ExportProgress() *events.Queue[export.Progress] { return a.exportProgress.Subscribe() }
 
-// Run tracks jobs, resumes unfinished downloads, submits batches and wakes the jobs
-// waiting for a sign-in until ctx ends.
+// Run tracks jobs, resumes unfinished downloads, submits batches, wakes the jobs
+// waiting for a sign-in and tells Endings subscribers of jobs that end, until ctx ends.
 func (a *App) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	a.restoreDownloads(ctx)
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); _ = a.Batches.Run(ctx) }()
 	go func() { defer wg.Done(); a.wakeOnSignIn(ctx) }()
+	go func() { defer wg.Done(); a.watchEndings(ctx) }()
 	err := a.Monitor.Run(ctx)
 	cancel()
 	wg.Wait()

@@ -71,13 +71,15 @@ func waitEnd(t *testing.T, q interface {
 }
 
 // TestJobsThroughTheApplication: a job submitted to the built-in endpoint through the
-// application's monitor is told to JobChanges subscribers until it ends, its results
-// become STAC, and Jobs.Rerun submits its stored request again as a new job.
+// application's monitor is told to JobChanges subscribers until it ends, its end to
+// Endings subscribers, its results become STAC, and Jobs.Rerun submits its stored
+// request again as a new job.
 func TestJobsThroughTheApplication(t *testing.T) {
 	a := start(t)
 	ctx := context.Background()
-	changes := a.JobChanges()
+	changes, endings := a.JobChanges(), a.Endings()
 	defer changes.Close()
+	defer endings.Close()
 	req := &ogcapi.Execute{Inputs: map[string]json.RawMessage{"seconds": json.RawMessage("0.3"), "step": json.RawMessage("0.1")}}
 	j, err := a.Monitor.Submit(ctx, jobs.Submission{EndpointID: store.LocalEndpoint, ProcessID: "countdown", Request: req})
 	if err != nil {
@@ -85,6 +87,15 @@ func TestJobsThroughTheApplication(t *testing.T) {
 	}
 	if c := waitEnd(t, changes, j.ID); c.Status != ogcapi.StatusSuccessful {
 		t.Fatalf("job ended %s: %s", c.Status, c.Error)
+	}
+	// Its end is told to Endings subscribers (the notifications).
+	select {
+	case <-endings.Ready():
+		if ns := endings.Take(); len(ns) != 1 || ns[0].JobID != j.ID || ns[0].Status != ogcapi.StatusSuccessful {
+			t.Errorf("endings %+v", ns)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no notification of the job's end")
 	}
 	// The results service made the STAC from the outputs the change carried.
 	ic, err := a.Results.Items(ctx, j.ID)

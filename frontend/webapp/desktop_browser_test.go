@@ -11,8 +11,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/geojobs/geojobs/backend/prefs"
 	"github.com/geojobs/geojobs/frontend/components"
-	"github.com/geojobs/geojobs/frontend/pages/jobspage"
 	"github.com/geojobs/geojobs/frontend/web"
 )
 
@@ -155,7 +155,7 @@ func TestBrowserDesktopPage(t *testing.T) {
 
 	// Notifications: native in the window; the page offers no browser permission, on
 	// the button that turns them on (off here) nor beside "Notifications on".
-	if err := s.app.Store.SetSetting(ctx, jobspage.SettingNotify, "off"); err != nil {
+	if err := prefs.SetJobNotifications(ctx, s.app.Store, false); err != nil {
 		t.Fatal(err)
 	}
 	var asks, offers int

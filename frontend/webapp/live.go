@@ -9,14 +9,15 @@ import (
 	"github.com/geojobs/geojobs/backend/results"
 )
 
-// Live updates: the application's feeds say what changed (jobs, downloads, exports);
-// the pages render the fragments (jobspage.Live for jobs, the results page for
-// downloads and exports) and hand them to the hub, which pushes them to the pages that
+// Live updates: the application's feeds say what changed (jobs, jobs that ended,
+// downloads, exports); the pages render the fragments (jobspage.Live for jobs and
+// their notices, the results page for downloads and exports) and hand them to the hub, which pushes them to the pages that
 // subscribed (GET /ws, behind the Guard, whose Origin check the upgrader repeats).
 
 // Run pushes live updates until ctx ends.
 func (u *UI) Run(ctx context.Context) error {
 	defer u.jobChanges.Close()
+	defer u.endings.Close()
 	defer u.downloads.Close()
 	defer u.exports.Close()
 	var wg sync.WaitGroup
@@ -31,6 +32,10 @@ func (u *UI) Run(ctx context.Context) error {
 		case <-u.jobChanges.Ready():
 			for _, c := range u.jobChanges.Take() {
 				u.live.OnChange(c) // marks the job; Live renders it on its own goroutine
+			}
+		case <-u.endings.Ready():
+			for _, n := range u.endings.Take() {
+				u.live.Notify(ctx, n) // the browser's notification (app.js)
 			}
 		case <-u.downloads.Ready():
 			for _, p := range latest(u.downloads.Take(), func(p results.JobProgress) string { return p.JobID }) {

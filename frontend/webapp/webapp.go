@@ -26,17 +26,8 @@ import (
 	"github.com/geojobs/geojobs/frontend/pages/resultspage"
 )
 
-// Notifier shows native notifications when jobs end (the desktop shell's); the
-// browser's own notifications need no Notifier.
-type Notifier = jobspage.Notifier
-
-// Notification is what a Notifier is told.
-type Notification = jobspage.Notification
-
 // Options configure New; all are optional.
 type Options struct {
-	// Notifier shows a native notification when a job ends (the desktop shell's).
-	Notifier Notifier
 	// OriginAllowed checks a WebSocket handshake's Origin (the server's
 	// Guard.OriginAllowed); default: a Guard for the application's BaseURL's port.
 	OriginAllowed func(*http.Request) bool
@@ -62,6 +53,7 @@ type UI struct {
 	// The application's events, subscribed to when the UI is made so that none is
 	// missed before Run.
 	jobChanges *events.Queue[jobs.Change]
+	endings    *events.Queue[application.Notification]
 	downloads  *events.Queue[results.JobProgress]
 	exports    *events.Queue[export.Progress]
 }
@@ -85,12 +77,12 @@ func New(a *application.App, opts Options) (*UI, error) {
 		check = (&server.Guard{Port: port}).OriginAllowed
 	}
 	u := &UI{app: a, log: log, openURL: opts.OpenURL,
-		jobChanges: a.JobChanges(), downloads: a.DownloadProgress(), exports: a.ExportProgress()}
+		jobChanges: a.JobChanges(), endings: a.Endings(), downloads: a.DownloadProgress(), exports: a.ExportProgress()}
 	var err error
 	if u.Hub, err = hub.New(hub.Config{CheckOrigin: check, Snapshot: u.snapshot, Logger: log.With("component", "hub")}); err != nil {
 		return nil, err
 	}
-	u.live = jobspage.NewLive(a.Store, u.Hub, opts.Notifier, log.With("component", "live"))
+	u.live = jobspage.NewLive(a.Store, u.Hub, log.With("component", "live"))
 	u.Handler = u.routes(log)
 	return u, nil
 }

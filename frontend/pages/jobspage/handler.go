@@ -99,8 +99,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 const pageSize = 50
 
 func (h *Handler) notifyModel(ctx context.Context, back string) NotifyModel {
-	v, ok, err := h.Store.Setting(ctx, SettingNotify)
-	return NotifyModel{On: err != nil || !ok || v != "off", Back: back}
+	return NotifyModel{On: prefs.JobNotifications(ctx, h.Store), Back: back}
 }
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
@@ -261,11 +260,11 @@ func (h *Handler) importJobs(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) notifications(w http.ResponseWriter, r *http.Request) error {
 	on := r.FormValue("on") == "1"
-	v, code := "off", "notify-off"
+	code := "notify-off"
 	if on {
-		v, code = "on", "notify-on"
+		code = "notify-on"
 	}
-	if err := h.Store.SetSetting(r.Context(), SettingNotify, v); err != nil {
+	if err := prefs.SetJobNotifications(r.Context(), h.Store, on); err != nil {
 		return err
 	}
 	web.Redirect(w, r, withDone(safeBack(r.FormValue("back"), "/jobs"), code))

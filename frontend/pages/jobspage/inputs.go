@@ -114,3 +114,12 @@ func inputFeatures(request json.RawMessage) []inputFeature {
 	}
 	return fs
 }
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

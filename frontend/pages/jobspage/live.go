@@ -12,6 +12,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/geojobs/geojobs/backend/application"
 	"github.com/geojobs/geojobs/backend/hub"
 	"github.com/geojobs/geojobs/backend/jobs"
 	"github.com/geojobs/geojobs/backend/ogcapi"
@@ -42,19 +43,6 @@ type Publisher interface {
 	PublishBytes(topic, key string, data []byte)
 }
 
-// Notification is a job that ended, for a native notification.
-type Notification struct {
-	JobID, Status string
-	Title, Body   string
-	// URL is the job's page, relative to the application's root.
-	URL string
-}
-
-// Notifier shows native notifications (the desktop shell's). It must not block long.
-type Notifier interface {
-	Notify(ctx context.Context, n Notification) error
-}
-
 // LiveStore is what Live reads.
 type LiveStore interface {
 	Job(ctx context.Context, id string) (store.Job, error)
@@ -64,39 +52,32 @@ type LiveStore interface {
 	Setting(ctx context.Context, key string) (string, bool, error)
 }
 
-// SettingNotify is the store setting that turns job notifications off ("off").
-const SettingNotify = "notifications.jobs"
-
 // maxSince bounds the rows a resynchronising list receives.
 const maxSince = 500
 
 // Live turns the monitor's changes into rendered fragments for the hub: a row for the
-// job lists, the status and timeline for the job's page, the running indicator, and a
-// notice when a job ends. The monitor's callback only marks the job as changed; one
+// job lists, the status and timeline for the job's page, the running indicator, and
+// (Notify) a notice when a job ends. OnChange only marks the job as changed; one
 // goroutine reads and renders, so a burst of changes costs one render per job and
 // never holds up the monitor. Pages are never polled: the hub pushes.
 type Live struct {
-	st     LiveStore
-	pub    Publisher
-	log    *slog.Logger
-	native Notifier
+	st  LiveStore
+	pub Publisher
+	log *slog.Logger
 
 	mu    sync.Mutex
 	dirty map[string]jobs.Change
 	wake  chan struct{}
-	// status is the last status seen of each job this run, to tell when one ends.
-	status map[string]string
 	// runningShown is the last indicator published.
 	runningShown string
 }
 
-// NewLive returns a Live publishing to pub; native may be nil.
-func NewLive(st LiveStore, pub Publisher, native Notifier, log *slog.Logger) *Live {
+// NewLive returns a Live publishing to pub.
+func NewLive(st LiveStore, pub Publisher, log *slog.Logger) *Live {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Live{st: st, pub: pub, native: native, log: log, dirty: map[string]jobs.Change{},
-		wake: make(chan struct{}, 1), status: map[string]string{}}
+	return &Live{st: st, pub: pub, log: log, dirty: map[string]jobs.Change{}, wake: make(chan struct{}, 1)}
 }
 
 // OnChange marks a job as changed (from the monitor's jobs.Change events); it never
@@ -148,7 +129,6 @@ func (l *Live) publishJob(ctx context.Context, id string) {
 	} else {
 		l.log.Warn("live: render job", "job", id, "err", err)
 	}
-	l.maybeNotify(ctx, j)
 }
 
 // jobFragments renders the parts of a job's page that change.
@@ -160,64 +140,12 @@ func (l *Live) jobFragments(ctx context.Context, j store.Job, now time.Time) ([]
 	return renderBytes(ctx, JobUpdate(JobModel{Job: j, Events: events, Now: now}))
 }
 
-// maybeNotify sends one notice when a job is seen to end: its status was seen not
-// terminal before (this run, or in its stored history).
-func (l *Live) maybeNotify(ctx context.Context, j store.Job) {
-	l.mu.Lock()
-	prev, known := l.status[j.ID]
-	l.status[j.ID] = j.Status
-	l.mu.Unlock()
-	if !ogcapi.Terminal(j.Status) || known && prev != "" && ogcapi.Terminal(prev) {
-		return
-	}
-	if !known || prev == "" {
-		// First sight this run: notify only if it ended just now (not a resumed job
-		// whose end was known before).
-		if j.Finished.IsZero() || time.Since(j.Finished) > time.Minute {
-			return
-		}
-	}
-	if v, ok, err := l.st.Setting(ctx, SettingNotify); err == nil && ok && v == "off" {
-		return
-	}
-	n := NotificationOf(j)
+// Notify pushes the notice of a job that ended (application.Endings), which app.js
+// shows as a browser notification.
+func (l *Live) Notify(ctx context.Context, n application.Notification) {
 	if b, err := renderBytes(ctx, NotifyFragment(n)); err == nil {
-		l.pub.PublishBytes(TopicNotify, j.ID, b)
+		l.pub.PublishBytes(TopicNotify, n.JobID, b)
 	}
-	if l.native != nil {
-		if err := l.native.Notify(ctx, n); err != nil {
-			l.log.Debug("live: native notification", "err", err)
-		}
-	}
-}
-
-// NotificationOf says how a job ended.
-func NotificationOf(j store.Job) Notification {
-	n := Notification{JobID: j.ID, Status: j.Status, URL: JobURL(j.ID)}
-	switch j.Status {
-	case ogcapi.StatusSuccessful:
-		n.Title = "Job finished: " + j.ProcessID
-		n.Body = "It ran successfully on " + j.EndpointID + "."
-	case ogcapi.StatusFailed:
-		n.Title = "Job failed: " + j.ProcessID
-		n.Body = firstNonEmpty(j.Error, j.Message, "The server reported a failure.")
-	default:
-		n.Title = "Job " + j.Status + ": " + j.ProcessID
-		n.Body = "On " + j.EndpointID + "."
-	}
-	if len(n.Body) > 200 {
-		n.Body = strings.ToValidUTF8(n.Body[:200], "") + "…"
-	}
-	return n
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // running counts the jobs not yet ended; at most maxSince (shown as "500+").

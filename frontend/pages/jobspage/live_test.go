@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/application"
 	"github.com/geojobs/geojobs/backend/jobs"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
@@ -40,18 +41,6 @@ func (f *frames) last(topic string) string {
 	return f.by[topic][len(f.by[topic])-1]
 }
 
-type natives struct {
-	mu sync.Mutex
-	ns []Notification
-}
-
-func (n *natives) Notify(_ context.Context, x Notification) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.ns = append(n.ns, x)
-	return nil
-}
-
 func waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -63,7 +52,9 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 	}
 }
 
-func TestLiveRendersAndNotifiesOnce(t *testing.T) {
+// Live renders a changed job's row and page fragments and the running indicator, and
+// pushes the notice of a job that ended (which jobs end is backend/application's call).
+func TestLiveRenders(t *testing.T) {
 	st, err := store.Open(filepath.Join(t.TempDir(), "geojobs.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -72,8 +63,7 @@ func TestLiveRendersAndNotifiesOnce(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	pub := &frames{by: map[string][]string{}}
-	nat := &natives{}
-	l := NewLive(st, pub, nat, nil)
+	l := NewLive(st, pub, nil)
 	go l.Run(ctx)
 
 	j, err := st.CreateJob(ctx, store.NewJob{EndpointID: "local", ProcessID: "countdown", Status: ogcapi.StatusRunning, RemoteID: "r1"})
@@ -88,32 +78,19 @@ func TestLiveRendersAndNotifiesOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.OnChange(jobs.Change{JobID: j.ID, Status: ogcapi.StatusSuccessful})
-	waitFor(t, "the notice", func() bool { return pub.count(TopicNotify) == 1 })
-	if !strings.Contains(pub.last(TopicNotify), "Job finished: countdown") || !strings.Contains(pub.last(JobTopic(j.ID)), `data-status="successful"`) {
-		t.Errorf("notice %q", pub.last(TopicNotify))
-	}
+	waitFor(t, "the job's end", func() bool { return strings.Contains(pub.last(JobTopic(j.ID)), `data-status="successful"`) })
 	waitFor(t, "the indicator at 0", func() bool { return strings.Contains(pub.last(TopicRunning), `data-running="0"`) })
-	// Results stored later: another change of an ended job, no second notice.
-	l.OnChange(jobs.Change{JobID: j.ID, Status: ogcapi.StatusSuccessful, Results: true})
-	n := pub.count(JobTopic(j.ID))
-	waitFor(t, "the later change", func() bool { return pub.count(JobTopic(j.ID)) > n })
-	if pub.count(TopicNotify) != 1 || len(nat.ns) != 1 || nat.ns[0].URL != "/jobs/"+j.ID {
-		t.Errorf("%d notices, native %+v", pub.count(TopicNotify), nat.ns)
+	if pub.count(TopicNotify) != 0 {
+		t.Error("a notice without Notify")
 	}
-
-	// With notifications off, a job that ends says nothing.
-	if err := st.SetSetting(ctx, SettingNotify, "off"); err != nil {
-		t.Fatal(err)
+	j, _ = st.Job(ctx, j.ID)
+	l.Notify(ctx, application.NotificationOf(j))
+	if pub.count(TopicNotify) != 1 || !strings.Contains(pub.last(TopicNotify), "Job finished: countdown") {
+		t.Errorf("notice %q", pub.last(TopicNotify))
 	}
 	j2, _ := st.CreateJob(ctx, store.NewJob{EndpointID: "local", ProcessID: "fail", Status: ogcapi.StatusRunning, RemoteID: "r2"})
 	l.OnChange(jobs.Change{JobID: j2.ID, Status: ogcapi.StatusRunning})
 	waitFor(t, "j2 running", func() bool { return pub.count(JobTopic(j2.ID)) > 0 })
-	_, _ = st.RecordStatus(ctx, j2.ID, ogcapi.StatusInfo{Status: ogcapi.StatusFailed}, time.Now())
-	l.OnChange(jobs.Change{JobID: j2.ID, Status: ogcapi.StatusFailed})
-	waitFor(t, "j2 failed", func() bool { return strings.Contains(pub.last(JobTopic(j2.ID)), `data-status="failed"`) })
-	if pub.count(TopicNotify) != 1 || len(nat.ns) != 1 {
-		t.Errorf("notified with notifications off")
-	}
 
 	// Snapshots: a job's page, the indicator, and what changed since a time.
 	if ms, err := l.Snapshot(ctx, JobTopic(j.ID)); err != nil || len(ms) != 1 || !strings.Contains(string(ms[0].Data), "job-timeline") {
@@ -142,7 +119,7 @@ func BenchmarkLiveChange(b *testing.B) {
 		p := i * 5
 		_, _ = st.RecordStatus(ctx, j.ID, ogcapi.StatusInfo{Status: ogcapi.StatusRunning, Progress: &p}, time.Now())
 	}
-	l := NewLive(st, &frames{by: map[string][]string{}}, nil, nil)
+	l := NewLive(st, &frames{by: map[string][]string{}}, nil)
 	b.ReportAllocs()
 	for b.Loop() {
 		l.publishJob(ctx, j.ID)

@@ -12,6 +12,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/a-h/templ"
 
+	"github.com/geojobs/geojobs/backend/application"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/frontend/components"
 )
@@ -354,7 +355,7 @@ func TestLiveFragments(t *testing.T) {
 	}
 	f := j
 	f.Status, f.Error = "failed", "out of memory"
-	n := render(t, NotifyFragment(NotificationOf(f))).Find("template[data-notify]")
+	n := render(t, NotifyFragment(application.NotificationOf(f))).Find("template[data-notify]")
 	if n.AttrOr("data-title", "") != "Job failed: countdown" || n.AttrOr("data-body", "") != "out of memory" || n.AttrOr("data-href", "") != "/jobs/j1" {
 		t.Errorf("notification %v", n.Nodes)
 	}

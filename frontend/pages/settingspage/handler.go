@@ -60,11 +60,10 @@ func (h *Handler) Register(mux *http.ServeMux) {
 }
 
 func (h *Handler) model(ctx context.Context) Model {
-	v, ok, err := h.d.Settings.Setting(ctx, jobspage.SettingNotify)
 	m := Model{
 		Version: h.d.Version, Paths: h.d.Paths, KeystoreState: h.d.KeystoreState(),
 		Prefs:  prefs.Load(ctx, h.d.Settings),
-		Notify: jobspage.NotifyModel{On: err != nil || !ok || v != "off", Back: "/settings"},
+		Notify: jobspage.NotifyModel{On: prefs.JobNotifications(ctx, h.d.Settings), Back: "/settings"},
 	}
 	if h.d.Packages != nil {
 		m.Packages = h.packagesModel(prefs.LoadPackageRuns(ctx, h.d.Settings))
