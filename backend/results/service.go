@@ -238,12 +238,25 @@ func (s *Service) ScopeFor(ctx context.Context, jobID string) *netpolicy.Scope {
 	if s.o.AllowPrivate != nil {
 		sc.AllowPrivate = s.o.AllowPrivate(ctx)
 	}
+	if opened, _ := ctx.Value(userOpenedKey{}).(bool); opened {
+		sc.AllowPrivate = true // the user asked for this one asset by hand
+	}
 	if j, err := s.o.Store.Job(ctx, jobID); err == nil {
 		if c, err := s.o.Clients(ctx, j.EndpointID); err == nil && c != nil {
 			sc.Endpoint = c.Endpoint()
 		}
 	}
 	return sc
+}
+
+type userOpenedKey struct{}
+
+// UserOpened marks ctx as a request the user made by hand for one asset (a click on
+// its Open link): like a URL typed into the browser, it may reach an address on this
+// computer or a private network even when the job's endpoint is public. Nothing a page
+// loads by itself (thumbnails, previews, size probes) and no download carries it.
+func UserOpened(ctx context.Context) context.Context {
+	return context.WithValue(ctx, userOpenedKey{}, true)
 }
 
 // Scoped returns ctx carrying the job's ScopeFor.

@@ -314,7 +314,13 @@ func (h *Handler) mapData(w http.ResponseWriter, r *http.Request) error {
 }
 
 // asset is the proxy route; its errors are short texts (it serves <img> and range reads).
+// A navigation the user started (the Open link: Sec-Fetch-User, which no page script
+// can set) may reach a local or private address a public server named; thumbnails,
+// previews and probes may not (results.UserOpened).
 func (h *Handler) asset(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Sec-Fetch-User") == "?1" && r.Header.Get("Sec-Fetch-Mode") == "navigate" {
+		r = r.WithContext(results.UserOpened(r.Context()))
+	}
 	err := h.d.Results.ServeAsset(w, r, r.PathValue("id"), r.PathValue("item"), r.PathValue("asset"))
 	if err == nil {
 		return
