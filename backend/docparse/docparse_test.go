@@ -48,7 +48,8 @@ func manyKeys(n int) []byte {
 }
 
 // An 80,000-key YAML took 26 s through yaml.v3's map decoding (quadratic): the time
-// must grow linearly. Four times the keys must take well under sixteen times as long.
+// must grow linearly. Four times the keys must take well under sixteen times as long
+// (quadratic), however busy the machine.
 func TestManyKeysLinear(t *testing.T) {
 	timed := func(doc []byte) time.Duration {
 		start := time.Now()
@@ -61,10 +62,18 @@ func TestManyKeysLinear(t *testing.T) {
 		}
 		return time.Since(start)
 	}
+	// The fastest of three runs each: other processes on a busy machine only ever add
+	// time, so the minimum is the measure least disturbed by them.
+	fastest := func(doc []byte) time.Duration {
+		best := timed(doc)
+		for range 2 {
+			best = min(best, timed(doc))
+		}
+		return best
+	}
 	small, big := manyKeys(20_000), manyKeys(80_000)
-	timed(small) // warm up
-	ts, tb := timed(small), timed(big)
-	if tb > 8*ts+100*time.Millisecond {
+	ts, tb := fastest(small), fastest(big)
+	if tb > 10*ts+200*time.Millisecond { // quadratic: 16 times; linear: 4 (plus the collector's share)
 		t.Errorf("20,000 keys: %v; 80,000 keys: %v (not linear)", ts, tb)
 	}
 	t.Logf("20,000 keys: %v; 80,000 keys: %v", ts, tb)
