@@ -39,11 +39,11 @@ func (u *UI) Run(ctx context.Context) error {
 			}
 		case <-u.downloads.Ready():
 			for _, p := range latest(u.downloads.Take(), func(p results.JobProgress) string { return p.JobID }) {
-				u.results.Progress(p)
+				u.results.Progress(ctx, p)
 			}
 		case <-u.exports.Ready():
 			for _, p := range latest(u.exports.Take(), func(p export.Progress) string { return p.JobID }) {
-				u.results.ExportProgress(p)
+				u.results.ExportProgress(ctx, p)
 			}
 		}
 	}

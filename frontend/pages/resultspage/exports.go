@@ -129,15 +129,15 @@ func (h *Handler) renderExports(w http.ResponseWriter, r *http.Request, jobID, n
 	return nil
 }
 
-// ExportProgress publishes a job's export progress to the pages showing it; it suits
-// backend/export.Options.OnProgress.
-func (h *Handler) ExportProgress(p export.Progress) {
+// ExportProgress publishes a job's export progress to the pages showing it (from the
+// application's ExportProgress events).
+func (h *Handler) ExportProgress(ctx context.Context, p export.Progress) {
 	pub := h.d.Publisher
 	if pub == nil {
 		return
 	}
 	var buf bytes.Buffer
-	if err := templ.Component(ExportBodyOOB(p)).Render(context.Background(), &buf); err != nil {
+	if err := templ.Component(ExportBodyOOB(p)).Render(ctx, &buf); err != nil {
 		h.log.Warn("results: render export", "job", p.JobID, "err", err)
 		return
 	}

@@ -453,15 +453,15 @@ func (h *Handler) renderPanel(w http.ResponseWriter, r *http.Request, jobID, not
 	return nil
 }
 
-// Progress publishes a job's download panel to the pages showing it; it suits
-// backend/results.DownloadsOptions.OnProgress.
-func (h *Handler) Progress(p results.JobProgress) {
+// Progress publishes a job's download panel to the pages showing it (from the
+// application's DownloadProgress events).
+func (h *Handler) Progress(ctx context.Context, p results.JobProgress) {
 	pub := h.d.Publisher
 	if pub == nil {
 		return
 	}
 	var buf bytes.Buffer
-	if err := templ.Component(DownloadsPanelOOB(p.JobID, p)).Render(context.Background(), &buf); err != nil {
+	if err := templ.Component(DownloadsPanelOOB(p.JobID, p)).Render(ctx, &buf); err != nil {
 		h.log.Warn("results: render downloads", "job", p.JobID, "err", err)
 		return
 	}
