@@ -304,3 +304,24 @@ func TestExplainContainers(t *testing.T) {
 		t.Errorf("cwltool missing: %v", err)
 	}
 }
+
+// Packages waiting for a run slot do not hold up the built-in processes.
+func TestWaitingPackagesLeaveJobSlots(t *testing.T) {
+	e := newEnv(t, nil, func(o *Options) {
+		o.MaxConcurrent = 1
+		o.CWL = CWLOptions{Containers: "none", WorkDir: t.TempDir(), Keep: KeepNone, MaxRuns: 1}
+	})
+	deployFile(t, e, "sleeper.cwl")
+	dir := t.TempDir()
+	first := e.submit("sleeper", map[string]any{"inputs": map[string]any{"pidfile": filepath.Join(dir, "first")}})
+	pid := waitPID(t, filepath.Join(dir, "first"))
+	second := e.submit("sleeper", map[string]any{"inputs": map[string]any{"pidfile": filepath.Join(dir, "second")}})
+	e.waitFor(second, func(st ogcapi.StatusInfo) bool { return strings.HasPrefix(st.Message, "waiting to run") })
+	echo := e.submit("echo", map[string]any{"inputs": map[string]any{"stringInput": "still served"}})
+	if st := e.waitJob(echo); st.Status != ogcapi.StatusSuccessful {
+		t.Errorf("echo behind waiting packages: %s %q", st.Status, st.Message)
+	}
+	expectStatus(t, e.do("DELETE", "/jobs/"+second, nil), 200)
+	expectStatus(t, e.do("DELETE", "/jobs/"+first, nil), 200)
+	waitGone(t, pid)
+}

@@ -121,12 +121,17 @@ func (s *Server) launch(parent context.Context, j *job, p *process) {
 }
 
 func (s *Server) run(ctx context.Context, j *job, p *process) {
-	select {
-	case s.sem <- struct{}{}:
-		defer func() { <-s.sem }()
-	case <-ctx.Done():
-		s.finish(ctx, j, nil, context.Cause(ctx))
-		return
+	// Deployed packages wait for a run slot of their own (CWLOptions.MaxRuns) while
+	// running: holding a job slot too, packages waiting for theirs would hold up
+	// every other process.
+	if p.pkg == nil {
+		select {
+		case s.sem <- struct{}{}:
+			defer func() { <-s.sem }()
+		case <-ctx.Done():
+			s.finish(ctx, j, nil, context.Cause(ctx))
+			return
+		}
 	}
 	if ctx.Err() != nil { // cancelled while the slot was being taken
 		s.finish(ctx, j, nil, context.Cause(ctx))

@@ -44,7 +44,9 @@ type Options struct {
 	Fs      afero.Fs // file access for state; default afero.NewOsFs() (see the package doc)
 	Logger  *slog.Logger
 	Title   string // landing page title, default "geojobs local endpoint"
-	// MaxConcurrent is the number of jobs running at once, default max(2, NumCPU).
+	// MaxConcurrent is the number of jobs of built-in processes running at once,
+	// default max(2, NumCPU); deployed packages have a limit of their own
+	// (CWLOptions.MaxRuns).
 	MaxConcurrent int
 	// BasePath is the path prefix under which Handler is mounted ("/local"); links are
 	// built with it. Empty when mounted at the root.
