@@ -325,6 +325,14 @@ func (h *Handler) jobLog(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	m := LogModel{JobID: j.ID, Live: Changing(j)}
+	if m.Live && j.DeletedOnServer.IsZero() && h.Monitor != nil {
+		// The page reads the log every few seconds while the job runs; its status is
+		// asked for at the same moment, so that the status shown above the log is not
+		// seconds behind it (F-23). The answer reaches the page as a live update.
+		if err := h.Monitor.PollNow(r.Context(), j.ID); err != nil {
+			h.log.Debug("status with the log", "job", j.ID, "err", err)
+		}
+	}
 	switch {
 	case !j.DeletedOnServer.IsZero():
 		m.Err = "The job was deleted on the server: its log is no longer there."

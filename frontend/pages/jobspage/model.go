@@ -483,3 +483,23 @@ func (m JobModel) endpointTitle() string {
 	}
 	return m.Job.EndpointID
 }
+
+// idInJobURL is the job id in a job URL ".../jobs/{id}" or ".../jobs/{id}/results"
+// (a synchronous job's server may give its id only there, F-23), or "".
+func idInJobURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	parts := strings.Split(strings.TrimSuffix(u.EscapedPath(), "/"), "/")
+	for i := len(parts) - 2; i >= 0; i-- {
+		if parts[i] != "jobs" {
+			continue
+		}
+		if id, err := url.PathUnescape(parts[i+1]); err == nil && id != "" && (i+2 == len(parts) || parts[i+2] == "results") {
+			return id
+		}
+		break
+	}
+	return ""
+}
