@@ -158,6 +158,9 @@ type tracked struct {
 	pollNow  bool // PollNow while in flight: poll again at once
 	direct   bool // next time due, ask for the job itself, not through the job list
 	fresh    bool // just submitted, or its status just changed: it may well change again soon
+	// soon: a transition is likely within ProgressInterval (the job is fresh, or its
+	// progress says it ends by then): a sweep for it is not put off.
+	soon     bool
 	unlisted bool // the job list does not show the job: always ask for it directly
 	misses   int  // complete sweeps in a row that did not show the job
 }
@@ -229,6 +232,7 @@ type endpointQueue struct {
 	status      []*tracked // due for a status request
 	results     []*tracked // due for a results request
 	waiting     []*tracked // due, waiting for the next sweep
+	soon        int        // of waiting, jobs whose transition is likely soon
 	tracked     int        // jobs of this endpoint being tracked
 	sweeping    bool
 	lastSweep   time.Time
@@ -344,7 +348,7 @@ func (l *loop) track(j store.Job, due time.Time) {
 		l.reschedule(t, due)
 		return
 	}
-	t := &tracked{snap: snapshotOf(j, l.m.cfg.FastInterval), index: -1, fresh: true}
+	t := &tracked{snap: snapshotOf(j, l.m.cfg.FastInterval), index: -1, fresh: true, soon: true}
 	t.unlisted = t.snap.remoteID == "" // a job list names jobs by id
 	l.jobs[j.ID] = t
 	l.queue(t.snap.endpoint).tracked++
@@ -444,6 +448,9 @@ func (l *loop) enqueue(t *tracked, now time.Time) {
 		q.results = append(q.results, t)
 	case !t.direct && !fresh && !t.unlisted && q.tracked >= l.m.cfg.ListFrom && !now.Before(q.noListUntil):
 		q.waiting = append(q.waiting, t)
+		if t.soon {
+			q.soon++
+		}
 	default:
 		q.status = append(q.status, t)
 	}
@@ -456,7 +463,15 @@ func (l *loop) enqueue(t *tracked, now time.Time) {
 func (l *loop) dispatch(now time.Time) (wake time.Time) {
 	for ep, q := range l.endpoints {
 		if len(q.waiting) > 0 && !q.sweeping && q.inflight < l.m.cfg.PerEndpoint {
-			if at := q.lastSweep.Add(l.m.cfg.ListInterval); now.Before(at) {
+			// Sweep every ListInterval while a transition is likely soon; else the
+			// jobs that are due only for their progress wait up to ProgressInterval:
+			// a thousand jobs each due every half minute would otherwise read the
+			// whole list every second.
+			gap := l.m.cfg.ProgressInterval
+			if q.soon > 0 {
+				gap = l.m.cfg.ListInterval
+			}
+			if at := q.lastSweep.Add(gap); now.Before(at) {
 				if wake.IsZero() || at.Before(wake) {
 					wake = at
 				}
@@ -503,7 +518,7 @@ func (l *loop) startSweep(ep string, q *endpointQueue, now time.Time) {
 	for _, t := range q.waiting {
 		t.queued = false
 	}
-	q.waiting = q.waiting[:0]
+	q.waiting, q.soon = q.waiting[:0], 0
 	var items []sweepItem
 	for _, t := range l.jobs {
 		if t.snap.endpoint != ep || t.inflight || t.queued || t.unlisted || t.snap.needResults {
@@ -537,7 +552,7 @@ func (l *loop) finish(r report) {
 		if r.noList > 0 {
 			q.noListUntil = time.Now().Add(r.noList)
 			q.status = append(q.status, q.waiting...)
-			q.waiting = q.waiting[:0]
+			q.waiting, q.soon = q.waiting[:0], 0
 		}
 	}
 	for _, o := range r.outcomes {
@@ -584,6 +599,7 @@ func (l *loop) apply(o outcome) {
 	}
 	t.snap = o.snap
 	t.fresh = o.fast
+	t.soon = o.fast || o.eta > 0 && o.eta <= l.m.cfg.ProgressInterval
 	next := o.next
 	if !o.fast {
 		// Spread the slow polls of many jobs so that together they stay under MaxRate,
