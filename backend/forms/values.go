@@ -24,6 +24,9 @@ type Occurrence struct {
 	Ref   bool              // given by reference: Href holds the URL
 	Href  string
 	Media string // the chosen media type of a mixed-format input
+	// FileName is the name of the file a binary value was read from, shown beside it
+	// (the browser's file control forgets it when the form is drawn again).
+	FileName string
 }
 
 // empty reports an occurrence the user left blank.
@@ -52,7 +55,8 @@ type OutputChoice struct {
 // Names of the form controls. Inputs and outputs are named by position, never by id:
 // ids come from the server and may hold any character.
 
-// Name is the name of occurrence n's control part ("v", "src", "href", "media").
+// Name is the name of occurrence n's control part ("v", "src", "href", "media",
+// and for a binary field "file" and "fname").
 func (f Field) Name(n int, part string) string {
 	return "i" + strconv.Itoa(f.Index) + "." + strconv.Itoa(n) + "." + part
 }
@@ -148,6 +152,9 @@ func (f *Form) Parse(form url.Values, files map[string][]byte) Values {
 				Ref:   form.Get(fl.Name(n, "src")) == "ref",
 				Href:  strings.TrimSpace(form.Get(fl.Name(n, "href"))),
 				Media: form.Get(fl.Name(n, "media")),
+			}
+			if fl.Kind == KindBinary {
+				o.FileName = form.Get(fl.Name(n, "fname"))
 			}
 			if b, ok := files[fl.Name(n, "file")]; ok && len(b) > 0 {
 				o.Value = base64.StdEncoding.EncodeToString(b)

@@ -76,7 +76,9 @@
     reader.onload = function () {
       const s = String(reader.result);
       target.value = s.slice(s.indexOf(",") + 1);
-      if (status) status.textContent = file.name + " · " + file.size.toLocaleString() + " bytes";
+      if (status) status.textContent = file.name + " · " + file.size.toLocaleString() + " bytes loaded";
+      const fname = document.getElementById(input.getAttribute("data-fname-target") || "");
+      if (fname) fname.value = file.name;
       // The file itself need not be uploaded again: the base64 value carries it.
       input.value = "";
     };

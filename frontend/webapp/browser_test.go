@@ -258,7 +258,8 @@ func TestBrowserExecuteEcho(t *testing.T) {
 		chromedp.SendKeys(`[data-input=objectInput] .object-fields input[inputmode=decimal]`, "2.5", chromedp.ByQuery),
 		chromedp.SendKeys(field("geometryInput", 0, ".value-control textarea"), `{"type":"Point","coordinates":[7.44,46.95]}`, chromedp.ByQuery),
 		chromedp.SetUploadFiles(field("binaryInput", 0, "input[type=file]"), []string{png}, chromedp.ByQuery),
-		chromedp.WaitVisible(`[data-input=binaryInput] [data-b64-status]:not(:empty)`, chromedp.ByQuery),
+		// F-17: the file's name is said beside the button, the native control is hidden.
+		chromedp.Poll(`document.querySelector("[data-input=binaryInput] [data-b64-status]").textContent.startsWith("pixel.png · ")`, nil),
 		chromedp.SendKeys(field("hrefInput", 0, ".value-control input"), "https://example.com/data.tif", chromedp.ByQuery),
 	)
 	bbox := field("boundingBoxInput", 0, ".value-control textarea")

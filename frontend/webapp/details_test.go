@@ -61,3 +61,19 @@ func TestSyncJobShowsServerJobID(t *testing.T) {
 		t.Errorf("server job id %q for job URL %q", id, j.URL)
 	}
 }
+
+// F-17: a binary input's file name is kept and said beside it when the form is drawn
+// again (the browser's own file control said "No file chosen" beside a loaded file).
+func TestBinaryInputKeepsFileName(t *testing.T) {
+	s := start(t)
+	f := echoForm(t, s)
+	v := outputsOn(f, url.Values{name(f, "binaryInput", 0, "v"): {"iVBORw0KGgo="}, name(f, "binaryInput", 0, "fname"): {"pixel.png"}, "op": {"validate"}})
+	r := s.postForm("/endpoints/local/processes/echo/execute", v)
+	status := r.find("[data-input=binaryInput] [data-testid=file-status]").Text()
+	if !strings.HasPrefix(status, "pixel.png · ") {
+		t.Errorf("binary input status %q, want the file's name", status)
+	}
+	if l := r.find("[data-input=binaryInput] label.file-button"); !strings.Contains(l.Text(), "Choose another file") {
+		t.Errorf("file button %q", l.Text())
+	}
+}

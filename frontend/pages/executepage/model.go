@@ -211,6 +211,18 @@ func modeLabel(m string) string {
 	return "Asynchronous: run as a job"
 }
 
+// fileStatus says what a binary field holds: the file's name (when known) and size.
+func fileStatus(o forms.Occurrence) string {
+	size := b64Size(o.Value)
+	switch {
+	case size == "":
+		return "No file yet."
+	case o.FileName != "":
+		return o.FileName + " · " + size
+	}
+	return size
+}
+
 func b64Size(v string) string {
 	n := len(strings.TrimRight(strings.Join(strings.Fields(v), ""), "=")) * 3 / 4
 	switch {
