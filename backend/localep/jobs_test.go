@@ -2,6 +2,7 @@ package localep
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -330,4 +331,33 @@ func TestCloseRefusesNewJobs(t *testing.T) {
 	}
 	r := e.do("POST", "/processes/echo/execution", map[string]any{})
 	expectStatus(t, r, 503)
+}
+
+// TestJobListDoesNotWaitForWrites: the job list (and a job's status) is answered
+// while a job's record is being written (its lock held), from the record last
+// written; a thousand jobs persisting their progress do not hold a list up.
+func TestJobListDoesNotWaitForWrites(t *testing.T) {
+	e := newEnv(t, nil)
+	id := e.submit("countdown", map[string]any{"inputs": map[string]any{"seconds": 600, "step": 0.5}})
+	e.waitFor(id, func(st ogcapi.StatusInfo) bool { return st.Status == ogcapi.StatusRunning })
+	e.srv.mu.RLock()
+	j := e.srv.jobs[id]
+	e.srv.mu.RUnlock()
+	j.mu.Lock() // a write in progress
+	defer j.mu.Unlock()
+	answered := make(chan ogcapi.JobList, 1)
+	go func() {
+		var l ogcapi.JobList
+		r := e.do("GET", "/jobs", nil)
+		_ = json.Unmarshal(r.body, &l) // checked below
+		answered <- l
+	}()
+	select {
+	case l := <-answered:
+		if len(l.Jobs) != 1 || l.Jobs[0].JobID != id || l.Jobs[0].Status != ogcapi.StatusRunning {
+			t.Fatalf("job list %+v", l)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the job list waits for a job's write")
+	}
 }
