@@ -53,8 +53,12 @@ func TestBatchFromTheForm(t *testing.T) {
 	if page.find("[data-testid=batch-map] gj-footprints-map").Length() != 1 {
 		t.Error("no map of the members' areas")
 	}
-	rows := s.get("/batches")
+	rows := s.get("/batches", htmx("batches-slot"))
 	expect(t, rows, http.StatusOK)
+	// Typed in the address bar, the fragment's address opens the Jobs page instead.
+	if typed := s.get("/batches"); typed.status != http.StatusSeeOther || typed.header.Get("Location") != "/jobs" {
+		t.Errorf("GET /batches without htmx: %d → %q", typed.status, typed.header.Get("Location"))
+	}
 	if rows.find("[data-testid=batch-row]").Length() != 1 || !strings.Contains(rows.find("[data-testid=batch-counts]").Text(), "of 3") {
 		t.Errorf("batch rows: %s", rows.body)
 	}

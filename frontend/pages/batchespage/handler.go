@@ -79,6 +79,12 @@ func (h *Handler) Register(mux *http.ServeMux) {
 
 // list renders the batch rows alone (the Jobs page loads them into its head).
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
+	if r.Header.Get("HX-Request") == "" {
+		// Typed in the address bar (or a bookmark): the rows alone would be a blank
+		// page; the Jobs page shows them.
+		http.Redirect(w, r, "/jobs", http.StatusSeeOther)
+		return nil
+	}
 	bs, err := h.d.Store.Batches(r.Context(), false)
 	if err != nil {
 		return err
