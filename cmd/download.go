@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -79,6 +80,7 @@ Exit status: 0 all files downloaded and verified, 1 some failed, 2 usage.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signalContext()
 			defer stop()
+			boundMemory()
 			keys, note := openDownloadKeys(opts, cmd.ErrOrStderr())
 			if keys != nil {
 				defer keys.Lock()
@@ -112,6 +114,19 @@ Exit status: 0 all files downloaded and verified, 1 some failed, 2 usage.`,
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress, only errors")
 	c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: downloadUsage, err: err} })
 	return c
+}
+
+// downloadHeap is the soft limit of the Go heap of geojobs download. What a download
+// holds is bounded by design (a buffer per connection, the catalog), but the collector
+// lets the heap grow to twice what is live: with the garbage of catalog and manifest
+// writes, 2,000 small files took 67 MB. The limit makes it collect sooner instead.
+const downloadHeap = 40 << 20
+
+// boundMemory sets the soft limit unless GOMEMLIMIT says otherwise.
+func boundMemory() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(downloadHeap)
+	}
 }
 
 // loadItems reads SOURCE. local reports a source on this machine (a file or the

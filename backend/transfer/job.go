@@ -398,10 +398,14 @@ func (j *job) worker(ctx context.Context, p *plan, f *os.File) error {
 		if s == nil {
 			return nil
 		}
+		start, _ := p.bounds(s)
 		err := j.fetchSegment(ctx, p, s, f, *b)
 		p.finish(s)
 		if err != nil {
 			return err
+		}
+		if end, _ := p.bounds(s); end > start {
+			startWriteback(f, start, end-start)
 		}
 	}
 }

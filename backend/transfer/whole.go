@@ -167,6 +167,7 @@ func (j *job) getWhole(ctx context.Context, root *os.Root, op driver.Opener, v *
 	}
 	j.size.Store(n)
 	j.phase.Store(int32(StateVerifying))
+	startWriteback(f, 0, n)
 	if err := f.Close(); err != nil {
 		return localError("write", j.part(), err)
 	}

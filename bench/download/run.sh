@@ -4,7 +4,8 @@
 #   capped   - each response paced to BENCH_RATE with BENCH_LATENCY before the first
 #              byte (like object storage), where parallel ranges pay off;
 #   uncapped - loopback at full speed (sendfile), where one stream is hard to beat.
-# Prints per tool: seconds, MB/s, peak RSS, and geojobs' speed-up over it.
+# Prints per tool: seconds, MB/s, peak RSS, and geojobs' speed-up over it. Every timing
+# ends after `sync -f` of the output folder (the file is on disk) unless BENCH_SYNC=0.
 #
 # Settings (environment): BENCH_SIZE (default 2G; e.g. 512M), BENCH_RATE (bytes/s per
 # connection, default 25000000), BENCH_LATENCY (default 30ms), BENCH_DIR (work folder,
@@ -21,6 +22,7 @@ LATENCY=${BENCH_LATENCY:-30ms}
 DIR=${BENCH_DIR:-/tmp/geojobs-bench}
 PORT=${BENCH_PORT:-8765}
 MODES=${BENCH_MODES:-capped uncapped}
+export BENCH_SYNC=${BENCH_SYNC:-1}
 REPEAT=${BENCH_REPEAT:-3}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 
@@ -62,7 +64,7 @@ run() {
 	local OUT=$OUT
 	case $name in geojobs*) OUT="$DIR/out/bench/data.bin" ;; esac
 	rm -rf "$DIR/out"; mkdir -p "$DIR/out"; sync; sleep 1 # let the file system settle after the previous run
-	if ! /usr/bin/time -f "%e %M" -o "$DIR/time.txt" "$@" >"$DIR/$name.log" 2>&1; then
+	if ! /usr/bin/time -f "%e %M" -o "$DIR/time.txt" sh -c '"$@" && if [ "$BENCH_SYNC" != 0 ]; then sync -f "$0"; fi' "$DIR/out" "$@" >"$DIR/$name.log" 2>&1; then
 		echo "$name failed:" >&2; tail -5 "$DIR/$name.log" >&2; echo "nan 0"; return
 	fi
 	local got; got=$(stat -c %s "$OUT" 2>/dev/null || echo 0)
