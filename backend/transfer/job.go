@@ -398,14 +398,10 @@ func (j *job) worker(ctx context.Context, p *plan, f *os.File) error {
 		if s == nil {
 			return nil
 		}
-		start, _ := p.bounds(s)
 		err := j.fetchSegment(ctx, p, s, f, *b)
 		p.finish(s)
 		if err != nil {
 			return err
-		}
-		if end, _ := p.bounds(s); end > start {
-			startWriteback(f, start, end-start)
 		}
 	}
 }
@@ -421,8 +417,12 @@ func (j *job) fetchSegment(ctx context.Context, p *plan, s *segment, f *os.File,
 		if err := j.conns.acquire(ctx, j.host()); err != nil {
 			return err
 		}
-		progressed, err := j.readSegment(ctx, p, s, f, buf, cur, end)
-		j.conns.release(j.host(), err)
+		counted := false
+		progressed, err := j.readSegment(ctx, p, s, f, buf, cur, end, func() {
+			counted = true
+			j.conns.answered(j.host())
+		})
+		j.conns.releaseAfter(j.host(), err, counted)
 		if err == nil {
 			return nil
 		}
@@ -440,7 +440,8 @@ func (j *job) fetchSegment(ctx context.Context, p *plan, s *segment, f *os.File,
 }
 
 // readSegment makes one request for [cur, end) of s and writes what arrives.
-func (j *job) readSegment(ctx context.Context, p *plan, s *segment, f *os.File, buf []byte, cur, end int64) (progressed bool, err error) {
+// answered is called once the server has answered, before the body.
+func (j *job) readSegment(ctx context.Context, p *plan, s *segment, f *os.File, buf []byte, cur, end int64, answered func()) (progressed bool, err error) {
 	rctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	stall := j.opts.StallTimeout
@@ -469,7 +470,12 @@ func (j *job) readSegment(ctx context.Context, p *plan, s *segment, f *os.File, 
 		return false, classify(err)
 	}
 	defer rc.Close()
+	answered()
 	pos := cur
+	// Writeback of what this connection wrote starts every writebackChunk, so that the
+	// closing sync has little left even when all pieces end together.
+	flushed := cur
+	defer func() { startWriteback(f, flushed, pos-flushed) }()
 	for {
 		want := int64(len(buf))
 		if _, e := p.bounds(s); e >= 0 {
@@ -487,6 +493,10 @@ func (j *job) readSegment(ctx context.Context, p *plan, s *segment, f *os.File, 
 			p.advance(s, pos, int64(k))
 			pos += int64(k)
 			progressed = true
+			if pos-flushed >= writebackChunk {
+				startWriteback(f, flushed, pos-flushed)
+				flushed = pos
+			}
 		}
 		switch {
 		case rerr == nil:

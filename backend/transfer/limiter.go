@@ -103,7 +103,23 @@ func (l *connLimiter) acquire(ctx context.Context, h string) error {
 
 // release gives back h's slot; err is the outcome of the request that held it, which
 // moves h's limit (see connLimiter).
-func (l *connLimiter) release(h string, err error) {
+func (l *connLimiter) release(h string, err error) { l.releaseAfter(h, err, false) }
+
+// answered raises h's limit as a request without error does, as soon as the request
+// is answered: a limit that grew only when requests end would grow once a piece of a
+// large file (32 MiB, a second and more), so a file would get no more connections than
+// the first limit for most of its download.
+func (l *connLimiter) answered(h string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.hostLocked(h)
+	s.limit = min(l.max, s.limit+1)
+	l.grantLocked()
+}
+
+// releaseAfter is release for a request whose answer already counted (answered):
+// only an overloaded server moves the limit then.
+func (l *connLimiter) releaseAfter(h string, err error, counted bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.freeLocked(h)
@@ -111,7 +127,7 @@ func (l *connLimiter) release(h string, err error) {
 	switch {
 	case overloaded(err):
 		s.limit = max(1, s.limit/2)
-	case err == nil:
+	case err == nil && !counted:
 		s.limit = min(l.max, s.limit+1)
 	}
 	l.grantLocked()

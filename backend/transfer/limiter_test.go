@@ -103,3 +103,27 @@ func TestConnLimiterWaitersInOrderAndCanceled(t *testing.T) {
 		t.Fatalf("%d slots in use and %d waiting, want 1 and 0", l.inuse, len(l.waiting))
 	}
 }
+
+// The limit grows when a request is answered, not when its body ends; the end of a
+// request counted so does not raise it again, and an overloaded server still halves it.
+func TestConnLimiterGrowsOnAnswer(t *testing.T) {
+	l := newConnLimiter(100, 2, 8)
+	if !tryAcquire(l, "a") || !tryAcquire(l, "a") {
+		t.Fatal("the first 2 slots refused")
+	}
+	l.answered("a")
+	if got := l.limit("a"); got != 3 {
+		t.Fatalf("limit after an answer = %d, want 3", got)
+	}
+	if !tryAcquire(l, "a") {
+		t.Fatal("the raised limit does not admit a request while the others still read")
+	}
+	l.releaseAfter("a", nil, true)
+	if got := l.limit("a"); got != 3 {
+		t.Fatalf("limit after the end of a counted request = %d, want 3", got)
+	}
+	l.releaseAfter("a", &driver.Error{Code: driver.Unavailable, Status: http.StatusServiceUnavailable}, true)
+	if got := l.limit("a"); got != 1 {
+		t.Fatalf("limit after a 503 = %d, want 1", got)
+	}
+}
