@@ -167,7 +167,9 @@ func (j *job) getWhole(ctx context.Context, root *os.Root, op driver.Opener, v *
 	}
 	j.size.Store(n)
 	j.phase.Store(int32(StateVerifying))
-	startWriteback(f, 0, n)
+	if n >= writebackChunk {
+		startWriteback(f, 0, n) // a small file waits for the closing sync
+	}
 	if err := f.Close(); err != nil {
 		return localError("write", j.part(), err)
 	}
