@@ -45,13 +45,9 @@ func CheckAreas(p *ogcapi.Process, ex *ogcapi.Execute) (probs Problems, notes []
 			if multi {
 				row = i
 			}
-			if m, ok := e.(map[string]any); ok {
-				if _, ok := m["href"].(string); ok {
-					continue
-				}
-				if inner, ok := m["value"]; ok {
-					e = inner
-				}
+			e, ok := inlineValue(e)
+			if !ok {
+				continue
 			}
 			note, err := checkArea(fl, e)
 			if err != nil {

@@ -56,13 +56,9 @@ func Validate(p *ogcapi.Process, ex *ogcapi.Execute) Problems {
 			if multi {
 				row = i
 			}
-			if m, ok := e.(map[string]any); ok {
-				if _, ok := m["href"].(string); ok {
-					continue
-				}
-				if inner, ok := m["value"]; ok {
-					e = inner
-				}
+			e, ok := inlineValue(e)
+			if !ok {
+				continue
 			}
 			if err := sch.Validate(e); err != nil {
 				probs = append(probs, Problem{Input: id, Row: row, Msg: oapschema.Message(err)})
@@ -87,4 +83,19 @@ func isArraySchema(raw json.RawMessage) bool {
 	}
 	_ = json.Unmarshal(raw, &m)
 	return m.Type == "array"
+}
+
+// inlineValue is a value as an execute request gives it in-line: the inner value of a
+// qualified value ({"value": …}). ok is false for a reference ({"href": …}), whose
+// content is not known here.
+func inlineValue(e any) (v any, ok bool) {
+	if m, isObj := e.(map[string]any); isObj {
+		if _, ref := m["href"].(string); ref {
+			return nil, false
+		}
+		if inner, has := m["value"]; has {
+			return inner, true
+		}
+	}
+	return e, true
 }
