@@ -49,8 +49,9 @@ func TestBrowserJobsLive(t *testing.T) {
 		chromedp.WaitVisible(`[data-testid=job-list]`, chromedp.ByQuery),
 		chromedp.Evaluate(`window.__gjNoReload = true`, nil),
 	)
-	// Wait for both live connections to be open before the job starts.
-	time.Sleep(700 * time.Millisecond)
+	// Both live connections open before the job starts (what happens between the
+	// page's read and its subscription comes in the subscription's snapshot).
+	run("the live connections are open", wsOpen())
 	cd := s.submitLocal("countdown", map[string]any{"seconds": 12, "step": 0.25})
 	row := `#job-row-` + cd.ID
 	run("the new job's row appears", chromedp.WaitVisible(row, chromedp.ByQuery))
@@ -78,8 +79,8 @@ func TestBrowserJobsLive(t *testing.T) {
 		chromedp.WaitVisible(link, chromedp.ByQuery),
 		chromedp.Click(link, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid=timeline]`, chromedp.ByQuery),
+		wsOpen(),
 	)
-	time.Sleep(300 * time.Millisecond)
 	shot = false
 	w = s.watchLiveShot(t, ctx, `[data-testid=job-status] progress`, `[data-testid=job-status]`, "data-status", 40*time.Second, func(v []int) {
 		if !shot && len(v) >= 2 && v[len(v)-1] >= 30 {
