@@ -68,7 +68,8 @@ func TestStopLeftover(t *testing.T) {
 	tool := waitFile(t, pidfile)
 	cwltool := waitFile(t, filepath.Join(dir, pidFile))
 	t.Cleanup(func() { syscall.Kill(-cwltool, syscall.SIGKILL) }) // should the test fail
-	if err := child.Process.Kill(); err != nil {                  // geojobs dies; cwltool does not
+	// geojobs dies; cwltool does not.
+	if err := child.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	child.Wait()
