@@ -50,7 +50,7 @@ func TestConnectionsGrowWhileBodiesStillCome(t *testing.T) {
 	case <-reached:
 	case err := <-done:
 		t.Fatalf("download ended before %d connections were open: %v", conns, err)
-	case <-time.After(20 * time.Second):
+	case <-time.After(2 * time.Minute): // only a guard against hanging: under load the 8 open in seconds
 		t.Fatalf("%d connections never open at once (first limit 2)", conns)
 	}
 	if err := <-done; err != nil {
