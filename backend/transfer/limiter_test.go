@@ -108,7 +108,9 @@ func TestConnLimiterWaitersInOrderAndCanceled(t *testing.T) {
 // request counted so does not raise it again, and an overloaded server still halves it.
 func TestConnLimiterGrowsOnAnswer(t *testing.T) {
 	l := newConnLimiter(100, 2, 8)
-	if !tryAcquire(l, "a") || !tryAcquire(l, "a") {
+	first := tryAcquire(l, "a")
+	second := tryAcquire(l, "a")
+	if !first || !second {
 		t.Fatal("the first 2 slots refused")
 	}
 	l.answered("a")
