@@ -442,20 +442,9 @@ func (j *job) fetchSegment(ctx context.Context, p *plan, s *segment, f *os.File,
 // readSegment makes one request for [cur, end) of s and writes what arrives.
 // answered is called once the server has answered, before the body.
 func (j *job) readSegment(ctx context.Context, p *plan, s *segment, f *os.File, buf []byte, cur, end int64, answered func()) (progressed bool, err error) {
-	rctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	stall := j.opts.StallTimeout
-	watchdog := time.AfterFunc(stall, func() { cancel(errStalled) })
-	defer watchdog.Stop()
-	classify := func(err error) error {
-		if context.Cause(rctx) == errStalled && ctx.Err() == nil {
-			return driver.Wrap(Unavailable, errStalled, "transfer: "+j.rel)
-		}
-		if ctx.Err() != nil {
-			return context.Cause(ctx)
-		}
-		return err
-	}
+	g := j.watch(ctx)
+	defer g.stop()
+	rctx, classify := g.ctx, g.classify
 
 	n := int64(-1)
 	if end >= 0 {
@@ -485,7 +474,7 @@ func (j *job) readSegment(ctx context.Context, p *plan, s *segment, f *os.File, 
 			return progressed, nil // reached the end, possibly moved by a stealer
 		}
 		k, rerr := io.ReadFull(rc, buf[:want])
-		watchdog.Reset(stall)
+		g.watchdog.Reset(g.stall)
 		if k > 0 {
 			if _, werr := f.WriteAt(buf[:k], pos); werr != nil {
 				return progressed, localError("write", j.part(), werr)

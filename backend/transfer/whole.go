@@ -72,20 +72,9 @@ func (j *job) runWhole(ctx context.Context, root *os.Root, op driver.Opener, res
 // feeding v (when not nil).
 func (j *job) getWhole(ctx context.Context, root *os.Root, op driver.Opener, v *multihash.Verifier) (err error) {
 	want := j.req.Size
-	rctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	stall := j.opts.StallTimeout
-	watchdog := time.AfterFunc(stall, func() { cancel(errStalled) })
-	defer watchdog.Stop()
-	classify := func(err error) error {
-		if context.Cause(rctx) == errStalled && ctx.Err() == nil {
-			return driver.Wrap(Unavailable, errStalled, "transfer: "+j.rel)
-		}
-		if ctx.Err() != nil {
-			return context.Cause(ctx)
-		}
-		return err
-	}
+	g := j.watch(ctx)
+	defer g.stop()
+	rctx, classify := g.ctx, g.classify
 	rc, info, err := op.Open(rctx, j.u)
 	if err != nil {
 		return classify(err)
@@ -121,7 +110,7 @@ func (j *job) getWhole(ctx context.Context, root *os.Root, op driver.Opener, v *
 			select {
 			case <-t.C:
 				if err := save(); err != nil {
-					cancel(err)
+					g.cancel(err)
 				}
 			case <-stopSaver:
 				return
@@ -141,7 +130,7 @@ func (j *job) getWhole(ctx context.Context, root *os.Root, op driver.Opener, v *
 	buf := *b
 	for {
 		k, rerr := rc.Read(buf)
-		watchdog.Reset(stall)
+		g.watchdog.Reset(g.stall)
 		if k > 0 {
 			if n+int64(k) > want {
 				return driver.Errorf(DataLoss, "transfer: %s: the server sent more than the %d bytes the catalog says", j.rel, want)
@@ -174,4 +163,39 @@ func (j *job) getWhole(ctx context.Context, root *os.Root, op driver.Opener, v *
 		return localError("write", j.part(), err)
 	}
 	return nil
+}
+
+// stallWatch cancels a request's context when no byte has come for StallTimeout
+// (reset with watchdog.Reset(stall) as data arrives), and says why a request ended.
+type stallWatch struct {
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
+	stall    time.Duration
+	watchdog *time.Timer
+	parent   context.Context
+	rel      string
+}
+
+func (j *job) watch(ctx context.Context) *stallWatch {
+	rctx, cancel := context.WithCancelCause(ctx)
+	g := &stallWatch{ctx: rctx, cancel: cancel, stall: j.opts.StallTimeout, parent: ctx, rel: j.rel}
+	g.watchdog = time.AfterFunc(g.stall, func() { cancel(errStalled) })
+	return g
+}
+
+func (g *stallWatch) stop() {
+	g.watchdog.Stop()
+	g.cancel(nil)
+}
+
+// classify turns an error of the request into what happened: a stall (retried as
+// Unavailable), the caller's cancellation, or err itself.
+func (g *stallWatch) classify(err error) error {
+	if context.Cause(g.ctx) == errStalled && g.parent.Err() == nil {
+		return driver.Wrap(Unavailable, errStalled, "transfer: "+g.rel)
+	}
+	if g.parent.Err() != nil {
+		return context.Cause(g.parent)
+	}
+	return err
 }
