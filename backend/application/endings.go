@@ -1,6 +1,7 @@
 package application
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/url"
@@ -32,7 +33,7 @@ func NotificationOf(j store.Job) Notification {
 		n.Body = "It ran successfully on " + j.EndpointID + "."
 	case ogcapi.StatusFailed:
 		n.Title = "Job failed: " + j.ProcessID
-		n.Body = firstNonEmpty(j.Error, j.Message, "The server reported a failure.")
+		n.Body = cmp.Or(j.Error, j.Message, "The server reported a failure.")
 	default:
 		n.Title = "Job " + j.Status + ": " + j.ProcessID
 		n.Body = "On " + j.EndpointID + "."
@@ -41,15 +42,6 @@ func NotificationOf(j store.Job) Notification {
 		n.Body = strings.ToValidUTF8(n.Body[:200], "") + "…"
 	}
 	return n
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // Endings subscribes to the jobs that end, from now on: one Notification per job

@@ -5,6 +5,7 @@
 package joblog
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -93,7 +94,7 @@ func (s *Source) Log(ctx context.Context, j store.Job) (Log, error) {
 		return Log{}, fmt.Errorf("joblog: endpoint %s: %w", j.EndpointID, err)
 	}
 	links := storedLinks(j.Results)
-	if ref := firstNonEmpty(j.URL, j.RemoteID); ref != "" && j.Lost.IsZero() {
+	if ref := cmp.Or(j.URL, j.RemoteID); ref != "" && j.Lost.IsZero() {
 		ls, err := s.statusLinks(ctx, remote, j, ref)
 		if err != nil && len(links) == 0 {
 			return Log{}, err
@@ -160,7 +161,7 @@ func (s *Source) statusLinks(ctx context.Context, remote Remote, j store.Job, re
 // host, another port of its host, a local service). The endpoint's client sends its credentials to the endpoint's own origin
 // only, not to a job URL or a log on another port or scheme.
 func fetch(ctx context.Context, remote Remote, j store.Job, l ogcapi.Link) Part {
-	p := Part{Title: firstNonEmpty(l.Title, "Log"), URL: l.Href}
+	p := Part{Title: cmp.Or(l.Title, "Log"), URL: l.Href}
 	ep, _ := url.Parse(remote.Endpoint())
 	base := ep
 	if jb, err := url.Parse(j.URL); err == nil && jb.Host != "" {
@@ -205,13 +206,4 @@ func describe(err error) string {
 		return "Reading the log was canceled."
 	}
 	return "The log could not be read: the server did not answer."
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -199,7 +200,7 @@ func (m *Monitor) fetchResults(ctx context.Context, remote Remote, s snapshot, s
 		case err == nil:
 			// A server that answers results for a failed job: keep them, they may explain.
 			doc = encodeResults(res)
-			reason = firstNonEmpty(st.Message, "the server reported the job as failed")
+			reason = cmp.Or(st.Message, "the server reported the job as failed")
 		case networkCode(err):
 			return m.unreachable(ctx, s, err.Error(), err)
 		default:
@@ -214,7 +215,7 @@ func (m *Monitor) fetchResults(ctx context.Context, remote Remote, s snapshot, s
 			doc, reason = encodeFailure(st, err)
 		}
 	default: // dismissed: nothing to fetch
-		reason = firstNonEmpty(s.message, "dismissed on the server")
+		reason = cmp.Or(s.message, "dismissed on the server")
 	}
 	ctx = context.WithoutCancel(ctx)
 	now := time.Now()

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -113,7 +114,7 @@ func encodeFailure(st *ogcapi.StatusInfo, resErr error) (json.RawMessage, string
 		if ae.Exception != (ogcapi.Exception{}) {
 			exc := ae.Exception
 			doc.Exception = &exc
-			if d := firstNonEmpty(exc.Detail, exc.Title); d != "" && reason == "" {
+			if d := cmp.Or(exc.Detail, exc.Title); d != "" && reason == "" {
 				reason = d
 			}
 		} else if ae.Body != "" {
@@ -125,13 +126,4 @@ func encodeFailure(st *ogcapi.StatusInfo, resErr error) (json.RawMessage, string
 	}
 	b, _ := json.Marshal(doc)
 	return b, reason
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -229,7 +230,7 @@ func (m *Monitor) importOne(ctx context.Context, endpointID string, st ogcapi.St
 	if st.Created != nil {
 		created = *st.Created
 	}
-	j, err := m.st.CreateJob(ctx, store.NewJob{EndpointID: endpointID, ProcessID: firstNonEmpty(st.ProcessID, "unknown"),
+	j, err := m.st.CreateJob(ctx, store.NewJob{EndpointID: endpointID, ProcessID: cmp.Or(st.ProcessID, "unknown"),
 		Status: st.Status, Progress: st.Progress, Message: st.Message, RemoteID: st.JobID, URL: jobURL,
 		Origin: store.OriginImported, At: created})
 	if errors.Is(err, store.ErrConflict) {
@@ -249,7 +250,7 @@ func (m *Monitor) Dismiss(ctx context.Context, jobID string) error {
 	if err != nil {
 		return fmt.Errorf("jobs: dismiss: %w", err)
 	}
-	ref := firstNonEmpty(j.URL, j.RemoteID)
+	ref := cmp.Or(j.URL, j.RemoteID)
 	if ref == "" {
 		return fmt.Errorf("jobs: dismiss: job %s has no server job (status %s)", jobID, j.Status)
 	}

@@ -3,7 +3,6 @@ package transfer
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -73,47 +72,6 @@ func SanitizeName(name string) (string, error) {
 		return bad("not a local path")
 	}
 	return rel, nil
-}
-
-// SafeJoin returns the path of name inside root after SanitizeName, and fails if an
-// existing part of that path is a symbolic link leading outside root. The downloader
-// itself does all file operations through os.Root, which refuses escapes at the system
-// call level; SafeJoin is for callers that need a path.
-func SafeJoin(root, name string) (string, error) {
-	rel, err := SanitizeName(name)
-	if err != nil {
-		return "", err
-	}
-	absRoot, err := filepath.Abs(root)
-	if err != nil {
-		return "", driver.Wrap(InvalidArgument, err, "transfer: destination folder")
-	}
-	realRoot, err := filepath.EvalSymlinks(absRoot)
-	if err != nil {
-		return "", localError("open", "destination folder", err)
-	}
-	p := filepath.Join(absRoot, filepath.FromSlash(rel))
-	// Check every existing ancestor (and the file itself): a link among them must
-	// resolve inside the real root.
-	cur := absRoot
-	for _, c := range strings.Split(rel, "/") {
-		cur = filepath.Join(cur, c)
-		fi, err := os.Lstat(cur)
-		if err != nil {
-			break // does not exist yet: nothing below can be a link
-		}
-		if fi.Mode()&os.ModeSymlink == 0 {
-			continue
-		}
-		target, err := filepath.EvalSymlinks(cur)
-		if err != nil {
-			return "", driver.Wrap(InvalidArgument, err, "transfer: dangling link in "+rel)
-		}
-		if r, err := filepath.Rel(realRoot, target); err != nil || !filepath.IsLocal(r) {
-			return "", driver.Errorf(InvalidArgument, "transfer: %s leads outside the destination folder through a link", rel)
-		}
-	}
-	return p, nil
 }
 
 func isLetter(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' }

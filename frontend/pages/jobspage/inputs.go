@@ -1,6 +1,7 @@
 package jobspage
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"mime"
@@ -36,7 +37,7 @@ func binarySummary(v json.RawMessage) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	return firstNonEmpty(mediaType, "binary data") + ", " + transfer.FormatSize(int64(len(b))) + ", base64", true
+	return cmp.Or(mediaType, "binary data") + ", " + transfer.FormatSize(int64(len(b))) + ", base64", true
 }
 
 func textual(mediaType string) bool {
@@ -113,13 +114,4 @@ func inputFeatures(request json.RawMessage) []inputFeature {
 		add(id, v, 0)
 	}
 	return fs
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
