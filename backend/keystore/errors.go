@@ -3,6 +3,7 @@ package keystore
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/geojobs/geojobs/backend/errs"
 )
@@ -121,4 +122,22 @@ func SignInKey(err error) string {
 		return e.Key
 	}
 	return ""
+}
+
+// DownloadKey returns the key of one of kinds that Match picks for rawURL for a
+// download. A nil or locked store, or no such key, fails with a *NoKeyError naming
+// where (rawURL with its credentials removed) and kind (the kind of key wanted, in
+// the user's words: "S3", "WebDAV").
+func (s *Store) DownloadKey(rawURL, where, kind string, kinds ...Kind) (*Key, error) {
+	if s == nil {
+		return nil, &NoKeyError{URL: where, Kind: kind}
+	}
+	if s.Locked() {
+		return nil, &NoKeyError{URL: where, Kind: kind, Locked: true}
+	}
+	k, ok := s.Match(rawURL, Download)
+	if !ok || !slices.Contains(kinds, k.Kind) {
+		return nil, &NoKeyError{URL: where, Kind: kind}
+	}
+	return k, nil
 }

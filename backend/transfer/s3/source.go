@@ -54,18 +54,7 @@ func KeySource(k *keystore.Key, opt Options) *Source {
 // Bucket is empty serves every bucket of its endpoint.
 func StoreSource(store *keystore.Store, opt Options) *Source {
 	return &Source{Options: opt, Resolve: func(u *url.URL) (*keystore.Key, error) {
-		where := driver.RedactURL(u)
-		if store == nil {
-			return nil, &keystore.NoKeyError{URL: where, Kind: "S3"}
-		}
-		if store.Locked() {
-			return nil, &keystore.NoKeyError{URL: where, Kind: "S3", Locked: true}
-		}
-		k, ok := store.Match(u.String(), keystore.Download)
-		if !ok || (k.Kind != keystore.KindS3 && k.Kind != keystore.KindEODATA) {
-			return nil, &keystore.NoKeyError{URL: where, Kind: "S3"}
-		}
-		return k, nil
+		return store.DownloadKey(u.String(), driver.RedactURL(u), "S3", keystore.KindS3, keystore.KindEODATA)
 	}}
 }
 

@@ -49,18 +49,7 @@ func KeySource(k *keystore.Key, opt Options) *Source {
 // says what to do.
 func StoreSource(store *keystore.Store, opt Options) *Source {
 	return &Source{Options: opt, Resolve: func(u *url.URL) (*keystore.Key, error) {
-		where := driver.RedactURL(u)
-		if store == nil {
-			return nil, &keystore.NoKeyError{URL: where, Kind: "WebDAV"}
-		}
-		if store.Locked() {
-			return nil, &keystore.NoKeyError{URL: where, Kind: "WebDAV", Locked: true}
-		}
-		k, ok := store.Match(u.String(), keystore.Download)
-		if !ok || k.Kind != keystore.KindWebDAV {
-			return nil, &keystore.NoKeyError{URL: where, Kind: "WebDAV"}
-		}
-		return k, nil
+		return store.DownloadKey(u.String(), driver.RedactURL(u), "WebDAV", keystore.KindWebDAV)
 	}}
 }
 
