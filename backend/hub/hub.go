@@ -87,6 +87,7 @@ type Hub struct {
 	subs     chan subChange
 	done     chan struct{} // closed when Run returns
 	started  atomic.Bool
+	running  chan struct{} // closed when Run starts
 }
 
 // subChange is a read pump's request to change its subscriptions; done is closed
@@ -113,7 +114,7 @@ func New(cfg Config) (*Hub, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := &Hub{cfg: cfg, log: cfg.Logger, outbox: map[string]Message{}, wake: make(chan struct{}, 1),
-		register: make(chan *client), leave: make(chan *client), subs: make(chan subChange), done: make(chan struct{})}
+		register: make(chan *client), leave: make(chan *client), subs: make(chan subChange), done: make(chan struct{}), running: make(chan struct{})}
 	h.upgrader = websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 4096, CheckOrigin: cfg.CheckOrigin}
 	return h, nil
 }
@@ -153,6 +154,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	if !h.started.CompareAndSwap(false, true) {
 		return errors.New("hub: already running")
 	}
+	close(h.running)
 	defer close(h.done)
 	clients := map[*client]bool{}
 	topics := map[string]map[*client]bool{}
@@ -215,6 +217,9 @@ func (h *Hub) Run(ctx context.Context) error {
 	}
 }
 
+// startWait bounds how long a connection made before Run waits for it.
+const startWait = 10 * time.Second
+
 var topicRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9:._/-]{0,127}$`)
 
 // ValidTopic reports whether a topic name is acceptable.
@@ -231,8 +236,23 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 	}
 	if !h.started.Load() {
-		http.Error(w, "not running", http.StatusServiceUnavailable)
-		return
+		// A page may connect while the app is still starting (the server listens
+		// before the hub runs): wait for it a little rather than refuse.
+		t := time.NewTimer(startWait)
+		select {
+		case <-h.running:
+			t.Stop()
+		case <-h.done:
+			t.Stop()
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		case <-t.C:
+			http.Error(w, "not running", http.StatusServiceUnavailable)
+			return
+		}
 	}
 	initial := r.URL.Query()["topic"]
 	if len(initial) > maxTopics {

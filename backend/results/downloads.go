@@ -527,6 +527,11 @@ func (d *Downloads) Resume(jobID, taskID string) int {
 		st, _ := e.task.State()
 		if st == transfer.StatePaused || st == transfer.StateFailed {
 			_ = d.o.Store.SetDownloadState(context.Background(), e.id, store.DownloadActive, "", time.Now())
+			// Not settled from now on, before its follower sees it queued again: a
+			// Wait right after Resume must wait for the new end, not report the old one.
+			d.mu.Lock()
+			e.settled = false
+			d.mu.Unlock()
 			e.task.Resume()
 		}
 	}

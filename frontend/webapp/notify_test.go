@@ -1,6 +1,7 @@
 package webapp
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,8 +17,12 @@ import (
 func TestEndingPushed(t *testing.T) {
 	s := start(t)
 	hdr := http.Header{"Authorization": {"Bearer " + s.token}, "Origin": {s.base}}
-	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.base, "http")+"/ws?topic=notify&topic=running", hdr)
+	conn, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.base, "http")+"/ws?topic=notify&topic=running", hdr)
 	if err != nil {
+		if resp != nil {
+			b, _ := io.ReadAll(resp.Body)
+			t.Fatalf("%v: %s %s", err, resp.Status, b)
+		}
 		t.Fatal(err)
 	}
 	defer conn.Close()
