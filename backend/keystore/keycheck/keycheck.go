@@ -49,7 +49,7 @@ func Key(ctx context.Context, k *keystore.Key, opt Options) (Report, error) {
 	defer cancel()
 	switch k.Kind {
 	case keystore.KindS3, keystore.KindEODATA:
-		c, err := s3.New(k, s3.Options{Transport: opt.Transport})
+		c, err := s3.New(k, s3.Options{Transport: opt.Transport, MaxRetries: 1})
 		if err != nil {
 			return Report{}, err
 		}

@@ -26,6 +26,9 @@ type Options struct {
 	Transport http.RoundTripper
 	// PartSize is the multipart upload part size; 0 chooses one (at least 16 MiB).
 	PartSize uint64
+	// MaxRetries bounds the attempts of one request; 0 keeps minio's default (10).
+	// A key check uses 1: "connection refused" is the answer, not a reason to wait.
+	MaxRetries int
 }
 
 // Client is a bucket opened with a key.
@@ -64,6 +67,7 @@ func New(k *keystore.Key, opt Options) (*Client, error) {
 		Region:       k.Region,
 		BucketLookup: lookup,
 		Transport:    opt.Transport,
+		MaxRetries:   opt.MaxRetries,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: key %q: %v", keystore.ErrInvalid, k.Name, err)
