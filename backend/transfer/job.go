@@ -322,23 +322,7 @@ func (j *job) fetch(ctx context.Context, root *os.Root, info driver.Info) (*mult
 		}
 		return newSidecar(j.u, info, j.req.Checksum, d).save(root, j.state())
 	}
-	saverDone := make(chan struct{})
-	stopSaver := make(chan struct{})
-	go func() {
-		defer close(saverDone)
-		t := time.NewTicker(j.opts.StateInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				if err := save(); err != nil {
-					cancel(err)
-				}
-			case <-stopSaver:
-				return
-			}
-		}
-	}()
+	stopSaver := saveEvery(j.opts.StateInterval, save, cancel)
 
 	var errOnce sync.Once
 	var firstErr error
@@ -351,8 +335,7 @@ func (j *job) fetch(ctx context.Context, root *os.Root, info driver.Info) (*mult
 		})
 	}
 	wg.Wait()
-	close(stopSaver)
-	<-saverDone
+	stopSaver()
 	// The state of a small file that is complete is not worth an fsync: the file is
 	// renamed into place next, and a crash in between costs one small file again.
 	if firstErr != nil || info.Size < 0 || info.Size >= j.opts.MinSplitSize {

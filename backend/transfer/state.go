@@ -131,3 +131,29 @@ func removeIfExists(root *os.Root, name string) error {
 	}
 	return nil
 }
+
+// saveEvery calls save every interval until the returned stop is called, and hands
+// a failed save to fail (which cancels the download: state that cannot be written
+// is a full or broken disk). stop returns once no save runs any more.
+func saveEvery(interval time.Duration, save func() error, fail func(error)) (stop func()) {
+	done, quit := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				if err := save(); err != nil {
+					fail(err)
+				}
+			case <-quit:
+				return
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-done
+	}
+}

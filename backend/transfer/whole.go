@@ -101,25 +101,9 @@ func (j *job) getWhole(ctx context.Context, root *os.Root, op driver.Opener, v *
 		saved = done
 		return newSidecar(j.u, info, j.req.Checksum, rangeSet{{0, done}}).save(root, j.state())
 	}
-	stopSaver, saverDone := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(saverDone)
-		t := time.NewTicker(j.opts.StateInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				if err := save(); err != nil {
-					g.cancel(err)
-				}
-			case <-stopSaver:
-				return
-			}
-		}
-	}()
+	stopSaver := saveEvery(j.opts.StateInterval, save, g.cancel)
 	defer func() {
-		close(stopSaver)
-		<-saverDone
+		stopSaver()
 		if err != nil && n > 0 {
 			_ = save() // a failed save keeps the earlier state, which is still true
 		}
