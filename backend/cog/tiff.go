@@ -12,6 +12,8 @@
 // The writer (Spec, NewVirtual) lays out a COG whose tiles are computed on demand
 // from a function: the file can be served by range without ever existing whole
 // (the built-in STAC API's synthetic scenes), or written out (io.Copy of Reader).
+// Layout.Header writes the header of both writers: NewVirtual's and raster.WriteCOG's,
+// which streams tiles it compresses on every CPU.
 package cog
 
 import "encoding/binary"

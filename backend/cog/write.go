@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"sort"
-	"strconv"
 	"sync"
 )
 
@@ -48,7 +47,6 @@ type Spec struct {
 type level struct {
 	width, height int
 	across, down  int
-	ifdOff        int64
 	tileStart     int // index of its first tile in Virtual.tiles
 }
 
@@ -131,233 +129,35 @@ func NewVirtual(spec Spec) (*Virtual, error) {
 			v.tiles[i].size = tileBytes
 		}
 	}
-	big := spec.BigTIFF
-	for {
-		if err := v.layout(big); err != nil {
-			return nil, err
-		}
-		if big || v.size <= math.MaxUint32 {
-			break
-		}
-		big = true
-	}
+	v.layout()
 	return v, nil
 }
 
 // Size is the length of the file in bytes.
 func (v *Virtual) Size() int64 { return v.size }
 
-// ifdEntry is one TIFF field before layout.
-type ifdEntry struct {
-	tag, typ uint16
-	count    int
-	data     []byte // little-endian values
-	offArray bool   // data is the tile offsets, patched after layout
-}
-
-func shorts(vs ...uint16) []byte {
-	var b []byte
-	for _, x := range vs {
-		b = le.AppendUint16(b, x)
-	}
-	return b
-}
-
-func (v *Virtual) layout(big bool) error {
+// layout writes the header and places the tiles after it, in file order.
+func (v *Virtual) layout() {
 	spec := v.spec
-	sf, bits := spec.Type.tiffFormat()
-	compression, predictor := uint16(compressionNone), uint16(predictorNone)
-	if spec.Deflate {
-		compression, predictor = compressionDeflate, predictorHorizontal
-		if sf == 3 {
-			predictor = predictorFloat
-		}
+	l := Layout{Type: spec.Type, TileW: spec.TileSize, TileH: spec.TileSize, Deflate: spec.Deflate,
+		Geo: spec.Geo, BigTIFF: spec.BigTIFF, Levels: make([]LevelLayout, len(v.levels))}
+	if spec.NoData != nil {
+		l.NoData = NoDataString(*spec.NoData)
 	}
-	offType, offSize := uint16(typeLong), 4
-	if big {
-		offType, offSize = typeLong8, 8
+	for li, lv := range v.levels {
+		sizes := make([]int64, lv.across*lv.down)
+		for i := range sizes {
+			sizes[i] = v.tiles[lv.tileStart+i].size
+		}
+		l.Levels[li] = LevelLayout{Width: lv.width, Height: lv.height, TileSizes: sizes}
 	}
-	putOff := func(b []byte, x int64) []byte {
-		if big {
-			return le.AppendUint64(b, uint64(x))
-		}
-		return le.AppendUint32(b, uint32(x))
-	}
-	entries := make([][]ifdEntry, len(v.levels))
-	for li, l := range v.levels {
-		subfile := uint32(0)
-		if li > 0 {
-			subfile = 1 // reduced-resolution image
-		}
-		n := l.across * l.down
-		counts := make([]byte, 0, n*offSize)
-		for i := range n {
-			counts = putOff(counts, v.tiles[l.tileStart+i].size)
-		}
-		e := []ifdEntry{
-			{tag: tagNewSubfileType, typ: typeLong, count: 1, data: le.AppendUint32(nil, subfile)},
-			{tag: tagImageWidth, typ: typeLong, count: 1, data: le.AppendUint32(nil, uint32(l.width))},
-			{tag: tagImageLength, typ: typeLong, count: 1, data: le.AppendUint32(nil, uint32(l.height))},
-			{tag: tagBitsPerSample, typ: typeShort, count: 1, data: shorts(bits)},
-			{tag: tagCompression, typ: typeShort, count: 1, data: shorts(compression)},
-			{tag: tagPhotometric, typ: typeShort, count: 1, data: shorts(1)},
-			{tag: tagSamplesPerPixel, typ: typeShort, count: 1, data: shorts(1)},
-			{tag: tagPlanarConfig, typ: typeShort, count: 1, data: shorts(1)},
-		}
-		if predictor != predictorNone {
-			e = append(e, ifdEntry{tag: tagPredictor, typ: typeShort, count: 1, data: shorts(predictor)})
-		}
-		e = append(e,
-			ifdEntry{tag: tagTileWidth, typ: typeShort, count: 1, data: shorts(uint16(spec.TileSize))},
-			ifdEntry{tag: tagTileLength, typ: typeShort, count: 1, data: shorts(uint16(spec.TileSize))},
-			ifdEntry{tag: tagTileOffsets, typ: offType, count: n, data: make([]byte, n*offSize), offArray: true},
-			ifdEntry{tag: tagTileByteCounts, typ: offType, count: n, data: counts},
-			ifdEntry{tag: tagSampleFormat, typ: typeShort, count: 1, data: shorts(sf)},
-		)
-		if li == 0 {
-			g := spec.Geo
-			var scale, tie []byte
-			for _, x := range []float64{g.DX, g.DY, 0} {
-				scale = le.AppendUint64(scale, math.Float64bits(x))
-			}
-			for _, x := range []float64{0, 0, 0, g.X0, g.Y0, 0} {
-				tie = le.AppendUint64(tie, math.Float64bits(x))
-			}
-			keys := geoKeys(g.EPSG)
-			e = append(e,
-				ifdEntry{tag: tagModelPixelScale, typ: typeDouble, count: 3, data: scale},
-				ifdEntry{tag: tagModelTiepoint, typ: typeDouble, count: 6, data: tie},
-				ifdEntry{tag: tagGeoKeyDirectory, typ: typeShort, count: len(keys), data: shorts(keys...)},
-			)
-		}
-		if spec.NoData != nil {
-			s := strconv.FormatFloat(*spec.NoData, 'g', -1, 64) + "\x00"
-			e = append(e, ifdEntry{tag: tagGDALNoData, typ: typeASCII, count: len(s), data: []byte(s)})
-		}
-		entries[li] = e
-	}
-
-	// Sizes: header, then every IFD, then their out-of-line values, then the tiles.
-	hdr, countSize, entrySize, inlineCap, nextSize := int64(8), int64(2), int64(12), 4, int64(4)
-	if big {
-		hdr, countSize, entrySize, inlineCap, nextSize = 16, 8, 20, 8, 8
-	}
-	pos := hdr
-	for li := range v.levels {
-		v.levels[li].ifdOff = pos
-		pos += countSize + int64(len(entries[li]))*entrySize + nextSize
-	}
-	valueOff := make([][]int64, len(v.levels))
-	for li, es := range entries {
-		valueOff[li] = make([]int64, len(es))
-		for i, e := range es {
-			if len(e.data) > inlineCap {
-				pos += pos & 1 // word alignment
-				valueOff[li][i] = pos
-				pos += int64(len(e.data))
-			}
-		}
-	}
-	dataOff := pos
-	off := dataOff
+	v.header = l.Header()
+	off := int64(len(v.header))
 	for i := range v.tiles {
 		v.tiles[i].off = off
 		off += v.tiles[i].size
 	}
 	v.size = off
-
-	// Patch the tile offsets, then write.
-	for li, es := range entries {
-		l := v.levels[li]
-		for i := range es {
-			if !es[i].offArray {
-				continue
-			}
-			b := es[i].data[:0]
-			for t := range l.across * l.down {
-				b = putOff(b, v.tiles[l.tileStart+t].off)
-			}
-			es[i].data = b
-		}
-	}
-	h := make([]byte, 0, dataOff)
-	h = append(h, 'I', 'I')
-	if big {
-		h = le.AppendUint16(h, 43)
-		h = le.AppendUint16(h, 8)
-		h = le.AppendUint16(h, 0)
-		h = le.AppendUint64(h, uint64(v.levels[0].ifdOff))
-	} else {
-		h = le.AppendUint16(h, 42)
-		h = le.AppendUint32(h, uint32(v.levels[0].ifdOff))
-	}
-	for li, es := range entries {
-		if big {
-			h = le.AppendUint64(h, uint64(len(es)))
-		} else {
-			h = le.AppendUint16(h, uint16(len(es)))
-		}
-		for i, e := range es {
-			h = le.AppendUint16(h, e.tag)
-			h = le.AppendUint16(h, e.typ)
-			if big {
-				h = le.AppendUint64(h, uint64(e.count))
-			} else {
-				h = le.AppendUint32(h, uint32(e.count))
-			}
-			field := make([]byte, inlineCap)
-			if valueOff[li][i] != 0 {
-				putOff(field[:0], valueOff[li][i])
-			} else {
-				copy(field, e.data)
-			}
-			h = append(h, field...)
-		}
-		next := int64(0)
-		if li+1 < len(v.levels) {
-			next = v.levels[li+1].ifdOff
-		}
-		if big {
-			h = le.AppendUint64(h, uint64(next))
-		} else {
-			h = le.AppendUint32(h, uint32(next))
-		}
-	}
-	for li, es := range entries {
-		for i, e := range es {
-			if o := valueOff[li][i]; o != 0 {
-				for int64(len(h)) < o {
-					h = append(h, 0)
-				}
-				h = append(h, e.data...)
-			}
-		}
-	}
-	if int64(len(h)) != dataOff {
-		return fmt.Errorf("cog: internal layout error: header %d bytes, expected %d", len(h), dataOff)
-	}
-	v.header = h
-	return nil
-}
-
-// geoKeys is a GeoKeyDirectory for an EPSG code: geographic for 4326 (and other
-// 4xxx codes), projected otherwise.
-func geoKeys(epsg int) []uint16 {
-	if epsg == 0 {
-		return []uint16{1, 1, 0, 0}
-	}
-	if epsg >= 4000 && epsg < 5000 {
-		return []uint16{1, 1, 0, 3,
-			1024, 0, 1, 2, // ModelTypeGeographic
-			1025, 0, 1, 1, // RasterPixelIsArea
-			2048, 0, 1, uint16(epsg),
-		}
-	}
-	return []uint16{1, 1, 0, 3,
-		1024, 0, 1, 1, // ModelTypeProjected
-		1025, 0, 1, 1, // RasterPixelIsArea
-		3072, 0, 1, uint16(epsg),
-	}
 }
 
 // encodeTile computes tile t and returns its uncompressed little-endian bytes.

@@ -5,11 +5,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"runtime"
 	"sync"
 
+	"github.com/geojobs/geojobs/backend/cog"
 	"github.com/klauspost/compress/zlib"
 )
 
@@ -107,6 +107,21 @@ func pyramid(img Image) (levels []*level, tileW, tileH int) {
 
 func roundUp16(n int) int { return (n + 15) &^ 15 }
 
+// cogLayout is what the file's header says of img and its levels (cog writes it).
+func cogLayout(img Image, levels []*level, tileW, tileH int, big bool) cog.Layout {
+	minLon, minLat, maxLon, maxLat := img.BBox[0], img.BBox[1], img.BBox[2], img.BBox[3]
+	l := cog.Layout{Type: cog.Float32, TileW: tileW, TileH: tileH, Deflate: true, NoData: img.NoData, BigTIFF: big,
+		Geo: cog.Geo{EPSG: 4326, X0: minLon, Y0: maxLat,
+			DX: (maxLon - minLon) / float64(img.Width), DY: (maxLat - minLat) / float64(img.Height)}}
+	if img.Type == Uint8 {
+		l.Type = cog.Uint8
+	}
+	for _, lv := range levels {
+		l.Levels = append(l.Levels, cog.LevelLayout{Width: lv.width, Height: lv.height, TileSizes: lv.sizes})
+	}
+	return l
+}
+
 // WriteCOG writes img as a Cloud-Optimized GeoTIFF: 512×512 tiles (smaller for a small
 // image), DEFLATE with a predictor, internal overviews halving down to ≤ 512 px, and
 // the COG layout GDAL's validate_cloud_optimized_geotiff.py checks — every IFD at the
@@ -129,16 +144,7 @@ func WriteCOG(w io.Writer, img Image, src Source, opt *COGOptions) error {
 	if err := compressTiles(img, src, levels, tileW, tileH, sp, opt.Progress); err != nil {
 		return err
 	}
-	var dataSize int64
-	for _, l := range levels {
-		for _, s := range l.sizes {
-			dataSize += s
-		}
-	}
-	hdr := cogHeader(img, levels, tileW, tileH, dataSize, opt.bigTIFF)
-	if !opt.bigTIFF && int64(len(hdr))+dataSize > math.MaxUint32 {
-		hdr = cogHeader(img, levels, tileW, tileH, dataSize, true)
-	}
+	hdr := cogLayout(img, levels, tileW, tileH, opt.bigTIFF).Header()
 	if _, err := w.Write(hdr); err != nil {
 		return fmt.Errorf("raster: write geotiff header: %w", err)
 	}

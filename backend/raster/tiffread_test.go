@@ -9,6 +9,31 @@ import (
 	"math"
 )
 
+// TIFF tags the tests look at (written down again, as the TIFF 6.0 and GeoTIFF
+// specifications number them, so that the tests do not take the writer's word).
+const (
+	tagNewSubfileType  = 254
+	tagImageWidth      = 256
+	tagImageLength     = 257
+	tagBitsPerSample   = 258
+	tagCompression     = 259
+	tagPhotometric     = 262
+	tagSamplesPerPixel = 277
+	tagPlanarConfig    = 284
+	tagPredictor       = 317
+	tagTileWidth       = 322
+	tagTileLength      = 323
+	tagTileOffsets     = 324
+	tagTileByteCounts  = 325
+	tagSampleFormat    = 339
+	tagModelPixelScale = 33550
+	tagModelTiepoint   = 33922
+	tagGeoKeyDirectory = 34735
+	tagGDALNoData      = 42113
+
+	compressionDeflate = 8
+)
+
 // tiffFile is a minimal, independent TIFF/BigTIFF reader for the tests: it decodes
 // every IFD and the DEFLATE tiles (predictor 2 or 3) of single-band images.
 type tiffFile struct {
