@@ -45,6 +45,16 @@ func (o *keysOptions) open(cmd *cobra.Command) (*keystore.Store, error) {
 	return st, err
 }
 
+// withStore opens the keystore, hands it to use and locks it again.
+func (o *keysOptions) withStore(cmd *cobra.Command, use func(*keystore.Store) error) error {
+	st, err := o.open(cmd)
+	if err != nil {
+		return err
+	}
+	defer st.Lock()
+	return use(st)
+}
+
 func newKeysCmd(root *rootOptions) *cobra.Command {
 	o := &keysOptions{root: root}
 	c := &cobra.Command{
@@ -68,12 +78,9 @@ func newKeysListCmd(o *keysOptions) *cobra.Command {
 		Short: "List the keys (secrets masked)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := o.open(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Lock()
-			return keyscmd.List(st, cmd.OutOrStdout(), asJSON)
+			return o.withStore(cmd, func(st *keystore.Store) error {
+				return keyscmd.List(st, cmd.OutOrStdout(), asJSON)
+			})
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON (secrets masked)")
@@ -108,13 +115,10 @@ func newKeysAddCmd(o *keysOptions) *cobra.Command {
 			} else if flow != "" || scope != "" || k.Issuer != "" || k.ClientID != "" {
 				return fmt.Errorf("--issuer, --client-id, --flow and --scope are for --kind oidc")
 			}
-			st, err := o.open(cmd)
-			if err != nil {
+			return o.withStore(cmd, func(st *keystore.Store) error {
+				_, err := keyscmd.Add(st, k, o.io(cmd))
 				return err
-			}
-			defer st.Lock()
-			_, err = keyscmd.Add(st, k, o.io(cmd))
-			return err
+			})
 		},
 	}
 	f := c.Flags()
@@ -147,12 +151,9 @@ func newKeysRemoveCmd(o *keysOptions) *cobra.Command {
 		Short: "Remove a key",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := o.open(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Lock()
-			return keyscmd.Remove(st, args[0], cmd.OutOrStdout())
+			return o.withStore(cmd, func(st *keystore.Store) error {
+				return keyscmd.Remove(st, args[0], cmd.OutOrStdout())
+			})
 		},
 	}
 }
@@ -163,12 +164,9 @@ func newKeysTestCmd(o *keysOptions) *cobra.Command {
 		Short: "Try a key against its server (S3: list the bucket, WebDAV: PROPFIND, HTTP: GET the landing page)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := o.open(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Lock()
-			return keyscmd.Test(cmd.Context(), st, args[0], cmd.OutOrStdout(), keycheck.Options{})
+			return o.withStore(cmd, func(st *keystore.Store) error {
+				return keyscmd.Test(cmd.Context(), st, args[0], cmd.OutOrStdout(), keycheck.Options{})
+			})
 		},
 	}
 }
@@ -189,13 +187,10 @@ argument), for a browser other than the system's; --browser none only prints the
 (open it on this machine: the provider sends the browser back to 127.0.0.1).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := o.open(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Lock()
-			m := oidc.New(oidc.Config{Store: st})
-			return keyscmd.Login(cmd.Context(), m, args[0], cmd.OutOrStdout(), loginOpener(browser))
+			return o.withStore(cmd, func(st *keystore.Store) error {
+				m := oidc.New(oidc.Config{Store: st})
+				return keyscmd.Login(cmd.Context(), m, args[0], cmd.OutOrStdout(), loginOpener(browser))
+			})
 		},
 	}
 	c.Flags().StringVar(&browser, "browser", "", `program that opens the sign-in page (default: the system's browser; "none": print the address only)`)
@@ -229,12 +224,9 @@ func newKeysLogoutCmd(o *keysOptions) *cobra.Command {
 		Short: "Sign out an oidc key: forget its tokens and revoke them at the provider",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := o.open(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Lock()
-			return keyscmd.Logout(cmd.Context(), oidc.New(oidc.Config{Store: st}), args[0], cmd.OutOrStdout())
+			return o.withStore(cmd, func(st *keystore.Store) error {
+				return keyscmd.Logout(cmd.Context(), oidc.New(oidc.Config{Store: st}), args[0], cmd.OutOrStdout())
+			})
 		},
 	}
 }
@@ -258,12 +250,11 @@ in the OS keychain asks the keychain again.`,
 			if err != nil {
 				return err
 			}
-			st, err := o.open(cmd)
-			if err != nil {
+			var payload []byte
+			err = o.withStore(cmd, func(st *keystore.Store) (err error) {
+				payload, err = keyscmd.Export(st, args[0], pemBytes, o.io(cmd))
 				return err
-			}
-			defer st.Lock()
-			payload, err := keyscmd.Export(st, args[0], pemBytes, o.io(cmd))
+			})
 			if err != nil {
 				return err
 			}

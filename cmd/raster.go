@@ -91,6 +91,24 @@ func newRasterCropCmd() *cobra.Command {
 	return c
 }
 
+// twoRasters is the RunE of a command over two rasters on the same grid (files or
+// URLs, the two arguments): it reads both and hands them to run.
+func twoRasters(run func(cmd *cobra.Command, a, b *cog.Image) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		ctx, stop := signalContext()
+		defer stop()
+		a, err := waterbodies.ReadFile(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		b, err := waterbodies.ReadFile(ctx, args[1])
+		if err != nil {
+			return err
+		}
+		return run(cmd, a, b)
+	}
+}
+
 func newRasterNDWICmd() *cobra.Command {
 	var out string
 	c := &cobra.Command{
@@ -98,23 +116,13 @@ func newRasterNDWICmd() *cobra.Command {
 		Aliases: []string{"norm-diff"},
 		Short:   "Normalized difference (A − B) / (A + B) of two rasters on the same grid (Float32 COG)",
 		Args:    cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, stop := signalContext()
-			defer stop()
-			a, err := waterbodies.ReadFile(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			b, err := waterbodies.ReadFile(ctx, args[1])
-			if err != nil {
-				return err
-			}
+		RunE: twoRasters(func(_ *cobra.Command, a, b *cog.Image) error {
 			nd, err := waterbodies.NDWI(a, b)
 			if err != nil {
 				return err
 			}
 			return writeImage(out, nd, cog.Float32)
-		},
+		}),
 	}
 	c.Flags().StringVarP(&out, "output", "o", "norm_diff.tif", "output file")
 	return c
@@ -253,17 +261,7 @@ func newRasterIoUCmd() *cobra.Command {
 		Use:   "iou MASK.tif TRUTH.tif",
 		Short: "Intersection over union of the water (value 1) of two masks on the same grid",
 		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, stop := signalContext()
-			defer stop()
-			a, err := waterbodies.ReadFile(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			b, err := waterbodies.ReadFile(ctx, args[1])
-			if err != nil {
-				return err
-			}
+		RunE: twoRasters(func(cmd *cobra.Command, a, b *cog.Image) error {
 			iou, err := waterbodies.IoU(a, b)
 			if err != nil {
 				return err
@@ -273,7 +271,7 @@ func newRasterIoUCmd() *cobra.Command {
 				return &exitError{code: 1, err: fmt.Errorf("IoU %.4f is below %g", iou, minIoU)}
 			}
 			return nil
-		},
+		}),
 	}
 	c.Flags().Float64Var(&minIoU, "min", 0, "fail (exit status 1) when the IoU is below this")
 	return c
