@@ -127,7 +127,8 @@ OS keychain, or with its passphrase in GEOJOBS_KEYSTORE_PASSPHRASE.
 Exit status:
   0    the job succeeded and the ItemCollection was written
   1    the job failed or was dismissed (the server's reason is printed)
-  2    usage: bad flags, missing or invalid request file, unknown process, inputs rejected
+  2    usage: bad flags, missing or invalid request file, unknown process, inputs refused
+       (before sending, with the input and the reason) or rejected by the server
   3    the server erred, was unreachable or refused access
   4    --timeout passed before the job ended (the job may still run on the server)
   5    the results could not be turned into a valid STAC ItemCollection or written

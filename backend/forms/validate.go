@@ -6,16 +6,23 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/geojobs/geojobs/backend/oapschema"
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // Validate checks an execute request against the process description before it is
 // sent: unknown and missing inputs, occurrences, and every in-line value against its
 // input's schema (OpenAPI 3.0, read as JSON Schema 2020-12 with formats asserted).
 // Values given by reference are not fetched. A schema that cannot be compiled (servers
-// publish odd ones) is reported and not used; it never blocks a request by itself.
+// publish odd ones) is not used; it never blocks a request by itself.
+//
+// It refuses only what is certainly wrong, for `geojobs run` holds hand-written
+// requests to it too: a missing input counts as given when its schema has a default
+// or allows null; a qualified value that names its own encoding or schema, or whose
+// text is in a media type the schema does not describe, is not judged (see judge).
 func Validate(p *ogcapi.Process, ex *ogcapi.Execute) Problems {
 	var probs Problems
 	for _, id := range slices.Sorted(maps.Keys(ex.Inputs)) {
@@ -27,7 +34,7 @@ func Validate(p *ogcapi.Process, ex *ogcapi.Execute) Problems {
 		d := p.Inputs[id]
 		raw, ok := ex.Inputs[id]
 		if !ok || string(bytes.TrimSpace(raw)) == "null" {
-			if d.Min() > 0 && !hasDefault(d.Schema) {
+			if d.Min() > 0 && !optional(d.Schema) {
 				probs = append(probs, Problem{Input: id, Row: -1, Msg: "a value is required"})
 			}
 			continue
@@ -56,11 +63,7 @@ func Validate(p *ogcapi.Process, ex *ogcapi.Execute) Problems {
 			if multi {
 				row = i
 			}
-			e, ok := inlineValue(e)
-			if !ok {
-				continue
-			}
-			if err := sch.Validate(e); err != nil {
+			if err := judge(sch, e); err != nil {
 				probs = append(probs, Problem{Input: id, Row: row, Msg: oapschema.Message(err)})
 			}
 		}
@@ -68,13 +71,59 @@ func Validate(p *ogcapi.Process, ex *ogcapi.Execute) Problems {
 	return probs
 }
 
-func hasDefault(raw json.RawMessage) bool {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(raw, &m) != nil {
-		return false
+// optional reports a schema under which a missing value is no mistake: it has a
+// default (the server fills it in) or allows null (ZOO describes optional CWL inputs
+// so, without minOccurs 0).
+func optional(raw json.RawMessage) bool {
+	s := parseSchema(raw)
+	return s.HasDefault || s.Nullable
+}
+
+// judge validates one occurrence of an input: an in-line value as it is, a qualified
+// value by its inner value, a reference not at all (its content is not known here).
+// A qualified value the schema cannot judge passes: one with its own encoding or
+// schema, or text in a media type other than JSON that the schema does not take as
+// text (XML for an object schema, say). JSON text (GeoJSON sent as a string) is judged
+// as the value it encodes.
+func judge(sch *jsonschema.Schema, e any) error {
+	m, isObj := e.(map[string]any)
+	if !isObj {
+		return sch.Validate(e)
 	}
-	_, ok := m["default"]
-	return ok
+	if _, ref := m["href"].(string); ref {
+		return nil
+	}
+	inner, qualified := m["value"]
+	if !qualified {
+		return sch.Validate(e)
+	}
+	if _, has := m["encoding"]; has {
+		return nil
+	}
+	if _, has := m["schema"]; has {
+		return nil
+	}
+	err := sch.Validate(inner)
+	text, isText := inner.(string)
+	mt, _ := m["mediaType"].(string)
+	if err == nil || !isText || mt == "" {
+		return err
+	}
+	if !isJSONMedia(mt) {
+		return nil
+	}
+	var decoded any
+	if json.Unmarshal([]byte(text), &decoded) != nil {
+		return err
+	}
+	return sch.Validate(decoded)
+}
+
+// isJSONMedia reports a JSON media type: application/json, application/geo+json, ….
+func isJSONMedia(mt string) bool {
+	mt, _, _ = strings.Cut(strings.ToLower(mt), ";")
+	mt = strings.TrimSpace(mt)
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
 }
 
 func isArraySchema(raw json.RawMessage) bool {

@@ -71,3 +71,88 @@ func TestValidateWaterBodies(t *testing.T) {
 		t.Errorf("missing stac_items: %v", probs)
 	}
 }
+
+// Validate refuses only what is certainly wrong: the requests real servers document
+// pass, and so do values the schema cannot judge (qualified text in another media
+// type, a value with its own encoding, text several formats take, null for a
+// nullable input).
+func TestValidateAcceptsWhatServersTake(t *testing.T) {
+	for _, c := range []struct{ desc, req string }{
+		{"testdata/process-description.water-bodies.json", "testdata/execute-request.water-bodies.landsat.json"},
+		{"testdata/process-description.water-bodies.json", "../ogcapi/testdata/zoo/execute-request.water-bodies.sentinel2.json"},
+		{"../ogcapi/testdata/pygeoapi/process-description.hello-world.json", "../ogcapi/testdata/pygeoapi/execute-request.hello-world.json"},
+	} {
+		p, ex := readProcess(t, c.desc), readExecute(t, c.req)
+		if probs := Validate(p, ex); len(probs) > 0 {
+			t.Errorf("%s: %v", c.req, probs)
+		}
+	}
+
+	p := &ogcapi.Process{ProcessSummary: ogcapi.ProcessSummary{ID: "p"}, Inputs: map[string]ogcapi.InputDescription{
+		// Part 1's mixed-type example: a oneOf of formats, all of them text.
+		"doc":   {Schema: json.RawMessage(`{"oneOf":[{"type":"string","contentMediaType":"application/xml"},{"type":"string","contentMediaType":"text/plain"}]}`)},
+		"shape": {Schema: json.RawMessage(`{"type":"object","required":["type"],"properties":{"type":{"enum":["Point","Polygon"]}}}`)},
+		"epsg":  {Schema: json.RawMessage(`{"type":"string","nullable":true}`)},
+		"count": {MinOccurs: new(int), Schema: json.RawMessage(`{"type":"integer","minimum":1}`)},
+		"level": {MinOccurs: new(int), Schema: json.RawMessage(`{"type":"string","enum":["low","high"]}`)},
+	}}
+	for _, in := range []string{
+		`{"doc":"plain words","shape":{"value":{"type":"Point"}}}`,
+		`{"doc":{"value":"<a/>","mediaType":"application/xml"},"shape":{"value":"<gml:Point/>","mediaType":"application/gml+xml"},"epsg":null}`,
+		`{"doc":"x","shape":{"value":"{\"type\":\"Polygon\"}","mediaType":"application/geo+json"}}`,
+		`{"doc":"x","shape":{"value":"UG9pbnQ=","mediaType":"application/octet-stream","encoding":"base64"}}`,
+		`{"doc":{"href":"https://example.com/doc.xml"},"shape":{"href":"https://example.com/shape.json"},"count":{"href":"https://example.com/n"}}`,
+	} {
+		if probs := Validate(p, &ogcapi.Execute{Inputs: rawInputs(t, in)}); len(probs) > 0 {
+			t.Errorf("%s: refused: %v", in, probs)
+		}
+	}
+	for _, c := range []struct{ in, id, want string }{
+		{`{"doc":"x"}`, "shape", "a value is required"},
+		{`{"doc":"x","shape":{"value":{"type":"Line"}}}`, "shape", "Point"},
+		{`{"doc":"x","shape":{"value":"{\"type\":\"Line\"}","mediaType":"application/geo+json"}}`, "shape", "Point"},
+		{`{"doc":"x","shape":{"value":"not json","mediaType":"application/geo+json"}}`, "shape", "object"},
+		{`{"doc":"x","shape":{"value":{"type":"Point"}},"count":"three"}`, "count", "integer"},
+		{`{"doc":"x","shape":{"value":{"type":"Point"}},"level":"medium"}`, "level", "low"},
+	} {
+		probs := Validate(p, &ogcapi.Execute{Inputs: rawInputs(t, c.in)})
+		if got := strings.Join(probs.Of(c.id, -1), "; "); !strings.Contains(got, c.want) {
+			t.Errorf("%s: %s: %q, want %q (all: %v)", c.in, c.id, got, c.want, probs)
+		}
+	}
+}
+
+func readProcess(t *testing.T, path string) *ogcapi.Process {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p ogcapi.Process
+	if err := json.Unmarshal(raw, &p); err != nil {
+		t.Fatal(err)
+	}
+	return &p
+}
+
+func readExecute(t *testing.T, path string) *ogcapi.Execute {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ex ogcapi.Execute
+	if err := json.Unmarshal(raw, &ex); err != nil {
+		t.Fatal(err)
+	}
+	return &ex
+}
+
+func rawInputs(t *testing.T, doc string) map[string]json.RawMessage {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(doc), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

@@ -92,6 +92,7 @@ func fromOpenAPI(v any) any {
 				}
 			}
 		}
+		mediaAlternatives(m)
 		if n, _ := t["nullable"].(bool); n {
 			return map[string]any{"anyOf": []any{map[string]any{"type": "null"}, m}}
 		}
@@ -104,6 +105,31 @@ func fromOpenAPI(v any) any {
 		return out
 	}
 	return v
+}
+
+// mediaAlternatives turns a oneOf of formats (branches with a contentMediaType,
+// CLIENT-NOTES 12) into an anyOf: which format a value is in is said by the mediaType
+// of a qualified value, not by the value, so text that several branches take is not
+// "valid against more than one". m is the converted schema and is changed in place.
+func mediaAlternatives(m map[string]any) {
+	branches, ok := m["oneOf"].([]any)
+	if !ok || !slices.ContainsFunc(branches, func(b any) bool {
+		bm, _ := b.(map[string]any)
+		_, has := bm["contentMediaType"]
+		return has
+	}) {
+		return
+	}
+	delete(m, "oneOf")
+	if other, has := m["anyOf"]; has {
+		m["allOf"] = append(asSlice(m["allOf"]), map[string]any{"anyOf": other})
+	}
+	m["anyOf"] = branches
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
 }
 
 var printer = message.NewPrinter(language.English)

@@ -13,7 +13,7 @@ import (
 const (
 	ExitOK          = 0   // the job succeeded and the ItemCollection was written
 	ExitFailed      = 1   // the job failed or was dismissed on the server
-	ExitUsage       = 2   // bad flags or request file, unknown process, inputs rejected by the server
+	ExitUsage       = 2   // bad flags or request file, unknown process, inputs refused before sending or by the server
 	ExitServer      = 3   // the server erred, was unreachable, refused access or answered nonsense
 	ExitTimeout     = 4   // --timeout passed before the job finished
 	ExitOutput      = 5   // the results could not be turned into a valid ItemCollection or written

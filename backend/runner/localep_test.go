@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,11 +21,25 @@ import (
 // newLocal serves the built-in endpoint (state in memory) and returns its URL.
 func newLocal(t *testing.T) string {
 	t.Helper()
+	ep, _ := newLocalCounted(t)
+	return ep
+}
+
+// newLocalCounted is newLocal that also counts the execute requests (POSTs) it was sent.
+func newLocalCounted(t *testing.T) (string, *atomic.Int32) {
+	t.Helper()
 	srv, err := localep.New(localep.Options{DataDir: "/data", Fs: afero.NewMemMapFs(), MaxConcurrent: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv.Handler())
+	var posts atomic.Int32
+	h := srv.Handler()
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			posts.Add(1)
+		}
+		h.ServeHTTP(w, r)
+	}))
 	t.Cleanup(func() {
 		ts.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -33,7 +48,7 @@ func newLocal(t *testing.T) string {
 			t.Errorf("close local endpoint: %v", err)
 		}
 	})
-	return ts.URL
+	return ts.URL, &posts
 }
 
 func TestLocalEcho(t *testing.T) {
@@ -151,10 +166,32 @@ func TestLocalUnknownProcess(t *testing.T) {
 	wantError(t, err, ExitUsage, `process "no-such" not found on `+ep+"/; available: ", "countdown", "echo", "fail", "synthetic-scene")
 }
 
-func TestLocalRejectedInputs(t *testing.T) {
-	ep := newLocal(t)
-	_, err := runWith(t, baseOptions(ep, "synthetic-scene", mustParse(t, `{"inputs":{"aoi":{"bbox":[0,0,1,1]},"size":50000}}`), afero.NewMemMapFs(), nil))
-	wantError(t, err, ExitUsage, "rejected")
+// What the server would refuse — a missing required input, a value of the wrong type,
+// out of range or not in the enum — is refused before anything is sent: exit 2 with
+// the input and the reason, and no execute request.
+func TestLocalInputsCheckedBeforeSending(t *testing.T) {
+	ep, posts := newLocalCounted(t)
+	for _, c := range []struct{ pid, req, want string }{
+		{"synthetic-scene", `{"inputs":{"size":32}}`, "aoi: a value is required"},
+		{"synthetic-scene", `{"inputs":{"aoi":{"bbox":[0,0,1,1]},"size":50000}}`, "size: maximum: got 50,000, want 40,000"},
+		{"echo", `{"inputs":{"integerInput":"twelve"}}`, "integerInput: got string, want integer"},
+		{"echo", `{"inputs":{"enumInput":"Value4"}}`, "enumInput: value must be one of 'Value1', 'Value2', 'Value3'"},
+		{"echo", `{"inputs":{"stringInput":"x","nope":1}}`, `echo has no input "nope"`},
+	} {
+		_, err := runWith(t, baseOptions(ep, c.pid, mustParse(t, c.req), afero.NewMemMapFs(), nil))
+		wantError(t, err, ExitUsage, "inputs refused before sending: ", c.want)
+	}
+	if n := posts.Load(); n != 0 {
+		t.Errorf("%d request(s) sent to the server", n)
+	}
+	// What the description's schema cannot judge goes to the server, which decides:
+	// a reference, and here bytes that are not base64 (the built-in endpoint asserts
+	// contentEncoding, the client leaves it to the server).
+	_, err := runWith(t, baseOptions(ep, "echo", mustParse(t, `{"inputs":{"binaryInput":"not base64!"}}`), afero.NewMemMapFs(), nil))
+	wantError(t, err, ExitUsage, "the server rejected the execute request")
+	if n := posts.Load(); n != 1 {
+		t.Errorf("%d request(s) sent to the server, want 1", n)
+	}
 }
 
 // A swapped bbox or a self-intersecting polygon is refused before anything is sent:

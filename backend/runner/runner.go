@@ -299,9 +299,16 @@ func (r *run) submit(ctx context.Context, proc *ogcapi.Process) (*ogcapi.Executi
 		return nil, errorf(ExitUsage, nil, "process %q runs only asynchronously (jobControlOptions %s); drop --sync", truncate(r.pid, 80), strings.Join(proc.JobControlOptions, ", "))
 	}
 	req := r.o.Request.Execute
-	// The form's checks of areas (bbox order and ranges, geometry validity): a wrong
-	// value is refused here, before anything is sent.
-	probs, notes := forms.CheckAreas(proc, &req)
+	// The form's checks — inputs against the description's schemas and occurrences,
+	// areas (bbox order and ranges, geometry validity): a request that is certainly
+	// wrong is refused here, with the input and the reason, before anything is sent.
+	// Without a description there is nothing to check against.
+	var probs forms.Problems
+	if proc != nil {
+		probs = forms.Validate(proc, &req)
+	}
+	areaProbs, notes := forms.CheckAreas(proc, &req)
+	probs = append(probs, areaProbs...)
 	if len(probs) > 0 {
 		return nil, errorf(ExitUsage, nil, "inputs refused before sending: %s", probs.Error())
 	}

@@ -173,6 +173,16 @@ func TestZOOEOAPParams(t *testing.T) {
 		t.Fatalf("process id %q", req.ProcessID)
 	}
 	fs := afero.NewMemMapFs()
+	// The params' execute_request is a template: the workflow's discovery step adds
+	// the stac_items it found. Without them the request is refused before it is sent.
+	_, err = runWith(t, baseOptions(z.srv.URL+"/acme/ogc-api", "", req, fs, nil))
+	wantError(t, err, ExitUsage, "inputs refused before sending: stac_items: a value is required")
+	for _, r := range z.requests {
+		if strings.HasPrefix(r, "POST") {
+			t.Errorf("a request without stac_items was sent: %s", r)
+		}
+	}
+	req.Execute.Inputs["stac_items"] = json.RawMessage(`["https://planetarycomputer.microsoft.com/api/stac/v1/collections/landsat-c2-l2/items/LC08_L2SP_044032_20231208_02_T1"]`)
 	// No --process-id: process_id of the params stands in for it.
 	res, err := runWith(t, baseOptions(z.srv.URL+"/acme/ogc-api", "", req, fs, nil))
 	if err != nil {
@@ -181,7 +191,8 @@ func TestZOOEOAPParams(t *testing.T) {
 	if !res.STAC {
 		t.Error("not STAC")
 	}
-	want := map[string]any{"inputs": map[string]any{"aoi": "-121.399,39.834,-120.74,40.472", "bands": []any{"green", "nir08"}, "epsg": "EPSG:4326"}}
+	want := map[string]any{"inputs": map[string]any{"aoi": "-121.399,39.834,-120.74,40.472", "bands": []any{"green", "nir08"}, "epsg": "EPSG:4326",
+		"stac_items": []any{"https://planetarycomputer.microsoft.com/api/stac/v1/collections/landsat-c2-l2/items/LC08_L2SP_044032_20231208_02_T1"}}}
 	if !reflect.DeepEqual(z.execBody, want) {
 		t.Errorf("execute body %v, want %v", z.execBody, want)
 	}
@@ -194,7 +205,11 @@ func TestZOOFailedJob(t *testing.T) {
 	z.resCode = http.StatusInternalServerError
 	z.results = []byte(`{"title":"NoApplicableCode","type":"NoApplicableCode","detail":"Unable to run the CWL workflow: step crop exited with 1"}`)
 	fs := afero.NewMemMapFs()
-	_, err := runWith(t, baseOptions(z.endpoint(), "water-bodies", mustParse(t, `{"inputs":{}}`), fs, nil))
+	req, err := ParseRequest(fixture(t, "zoo/execute-request.water-bodies.landsat.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = runWith(t, baseOptions(z.endpoint(), "water-bodies", req, fs, nil))
 	wantError(t, err, ExitFailed, "job "+zooJobID+" failed", "Execution failed", "step crop exited with 1")
 	if ok, _ := afero.Exists(fs, "/out/feature-collection.json"); ok {
 		t.Error("an output file was written for a failed job")
