@@ -26,6 +26,11 @@ type Group struct {
 	// most about Pace+2 writes' time — unless it calls DoNow, being the last of a
 	// burst: then nobody else is coming and the write starts at once.
 	Pace float64
+	// Gap, when above zero, is the least time between the end of a write and the start
+	// of the next (with Pace, the longer of the two waits): a document that is costly to
+	// write whatever its change (it lists and checks everything) is written a few times
+	// while callers keep coming, and once more at once for the last of them (DoNow).
+	Gap time.Duration
 
 	mu        sync.Mutex
 	busy      bool
@@ -102,9 +107,7 @@ func (g *Group) do(write func() error, now bool) error {
 	end := time.Now()
 	g.mu.Lock()
 	c.ran, c.err, g.busy = true, err, false
-	if g.Pace > 0 {
-		g.notBefore = end.Add(time.Duration(g.Pace * float64(end.Sub(start))))
-	}
+	g.notBefore = end.Add(max(time.Duration(g.Pace*float64(end.Sub(start))), g.Gap))
 	close(g.idle)
 	g.mu.Unlock()
 	return err
@@ -122,8 +125,9 @@ func sleep(d time.Duration, hurry <-chan struct{}) {
 
 // Keyed is a Group per key (a folder, a job's folder). The zero value is ready to use.
 type Keyed[K comparable] struct {
-	// Pace is every group's (Group.Pace).
+	// Pace and Gap are every group's (Group.Pace, Group.Gap).
 	Pace float64
+	Gap  time.Duration
 
 	mu     sync.Mutex
 	groups map[K]*Group
@@ -142,7 +146,7 @@ func (k *Keyed[K]) group(key K) *Group {
 	}
 	g, ok := k.groups[key]
 	if !ok {
-		g = &Group{Pace: k.Pace}
+		g = &Group{Pace: k.Pace, Gap: k.Gap}
 		k.groups[key] = g
 	}
 	k.mu.Unlock()

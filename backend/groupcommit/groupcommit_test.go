@@ -149,3 +149,33 @@ func TestDoNowEndsThePause(t *testing.T) {
 		t.Errorf("%d writes, want 2", w)
 	}
 }
+
+// With Gap, the next write waits at least that long after the last one ended, however
+// short the write was.
+func TestGapSpacesWrites(t *testing.T) {
+	g := Group{Gap: time.Hour}
+	slept := make(chan time.Duration, 1)
+	g.pause = func(d time.Duration, _ <-chan struct{}) { slept <- d }
+	var writes atomic.Int32
+	write := func() error { writes.Add(1); return nil }
+	g.Do(write) // the first write starts at once
+	select {
+	case d := <-slept:
+		t.Fatalf("the first write waited %v", d)
+	default:
+	}
+	g.Do(write)
+	if d := <-slept; d < 59*time.Minute {
+		t.Errorf("the second write waited %v, want about the gap", d)
+	}
+	if w := writes.Load(); w != 2 {
+		t.Errorf("%d writes, want 2", w)
+	}
+	// The last caller of a burst does not wait for the gap.
+	g.DoNow(write)
+	select {
+	case d := <-slept:
+		t.Errorf("DoNow waited %v", d)
+	default:
+	}
+}

@@ -115,15 +115,21 @@ type entry struct {
 	dest string
 	ref  AssetRef
 	task *transfer.Task
-	// state and err are the task's end as follow recorded it; settled is true once
-	// follow has recorded it (for a completed file: checked on disk, catalog written).
+	// state and err are the task's end as ended recorded it; settled is true once
+	// ended has recorded it (for a completed file: checked on disk, catalog written).
 	state   transfer.State
 	err     error
 	settled bool
-	// ending is true while follow records a completed file (catalog, sync).
+	// ending is true while ended records a completed file (catalog, sync).
 	ending bool
-	p      transfer.FileProgress
+	// counted: d.opened and d.unsettled count the entry (Downloads.setLocked).
+	counted bool
+	p       transfer.FileProgress
 }
+
+// open reports whether the entry is on its way into its folder: neither settled nor
+// being recorded.
+func (e *entry) open() bool { return !e.settled && !e.ending }
 
 // Downloads is the app's download manager: a transfer.Manager whose files are recorded
 // in the store (so that unfinished ones resume after a restart, from their .part
@@ -138,9 +144,14 @@ type Downloads struct {
 	entries map[string]*entry // by task id
 	order   []*entry
 	byFile  map[fileKey][]*entry // the tasks of one file into one folder
-	closing bool
-	changed chan struct{} // closed and replaced when an entry settles
-	closed  chan struct{} // closed by Close
+	// opened holds, by job and folder, the entries on their way into the folder
+	// (entry.open): the last of them has the catalog written at once.
+	opened map[[2]string]map[*entry]struct{}
+	// unsettled counts the entries not settled by job, for Wait.
+	unsettled map[string]int
+	closing   bool
+	changed   chan struct{} // closed and replaced when an entry settles
+	closed    chan struct{} // closed by Close
 
 	// catalogs writes a folder's local catalog once for all the files that completed
 	// while the previous write of it was under way.
@@ -149,7 +160,6 @@ type Downloads struct {
 	syncs    groupcommit.Keyed[string] // by folder
 	syncMu   sync.Mutex
 	unsynced map[string][]string // by folder: files completed, not yet synced
-	wg       sync.WaitGroup
 
 	// Progress goes out from one goroutine: jobs to report are marked in pending.
 	pendMu  sync.Mutex
@@ -171,13 +181,15 @@ func NewDownloads(o DownloadsOptions) (*Downloads, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	d := &Downloads{o: o, log: o.Logger, entries: map[string]*entry{}, byFile: map[fileKey][]*entry{}, pending: map[string]bool{},
+		opened: map[[2]string]map[*entry]struct{}{}, unsettled: map[string]int{},
 		changed: make(chan struct{}), closed: make(chan struct{}),
 		wake: make(chan struct{}, 1), quit: make(chan struct{}), emitted: make(chan struct{})}
 	topts := o.Transfer
 	topts.Manifest = true
 	topts.OnProgress = d.progress
+	topts.OnEnd = d.ended
 	d.m = transfer.NewManager(topts)
-	d.catalogs.Pace = catalogPace
+	d.catalogs.Pace, d.catalogs.Gap = catalogPace, catalogGap
 	go d.emitLoop()
 	return d, nil
 }
@@ -281,24 +293,56 @@ func (d *Downloads) add(ctx context.Context, jobID string, p Planned, paused boo
 	if err != nil {
 		return err
 	}
+	// The entry is known before the task can end (ended looks it up under d.mu).
+	d.mu.Lock()
 	t, err := d.m.Add(p.Request)
 	if err != nil {
+		d.mu.Unlock()
 		_ = d.o.Store.SetDownloadState(context.WithoutCancel(ctx), id, store.DownloadFailed, reason(err), time.Now())
 		return err
 	}
-	if paused {
-		t.Pause()
-	}
 	e := &entry{id: id, job: jobID, dest: p.Request.Dest, ref: p.AssetRef, task: t, state: transfer.StateQueued,
 		p: transfer.FileProgress{ID: t.ID(), Name: t.Name(), Size: p.Request.Size, ETA: -1}}
-	d.mu.Lock()
 	d.entries[t.ID()] = e
 	d.order = append(d.order, e)
 	key.name = t.Name()
 	d.byFile[key] = append(d.byFile[key], e)
+	d.setLocked(e, func() {})
 	d.mu.Unlock()
-	d.wg.Go(func() { d.follow(e, p.Request.Dest) })
+	if paused {
+		t.Pause()
+	}
 	return nil
+}
+
+// setLocked applies change to e (settled, ending) and keeps d.opened and d.unsettled
+// in step; d.mu must be held. A new entry (not yet counted) is counted by a call with
+// no change.
+func (d *Downloads) setLocked(e *entry, change func()) {
+	key := [2]string{e.job, e.dest}
+	wasOpen, wasUnsettled := e.counted && e.open(), e.counted && !e.settled
+	change()
+	e.counted = true
+	switch open := e.open(); {
+	case open && !wasOpen:
+		if d.opened[key] == nil {
+			d.opened[key] = map[*entry]struct{}{}
+		}
+		d.opened[key][e] = struct{}{}
+	case wasOpen && !open:
+		delete(d.opened[key], e)
+		if len(d.opened[key]) == 0 {
+			delete(d.opened, key)
+		}
+	}
+	switch unsettled := !e.settled; {
+	case unsettled && !wasUnsettled:
+		d.unsettled[e.job]++
+	case wasUnsettled && !unsettled:
+		if d.unsettled[e.job]--; d.unsettled[e.job] == 0 {
+			delete(d.unsettled, e.job)
+		}
+	}
 }
 
 // Restore adds the downloads the store records as unfinished (a previous run was
@@ -322,58 +366,53 @@ func (d *Downloads) Restore(ctx context.Context) (int, error) {
 	return n, errors.Join(errs...)
 }
 
-// follow records the task's end in the store and, for a completed file, checks it on
-// disk, rewrites its folder's local catalog and syncs the folder. Only then does the
-// entry count as settled (Wait, View): "done" means verified, in the folder shown,
-// and on disk (a power loss does not take it back).
-func (d *Downloads) follow(e *entry, dest string) {
-	for {
-		res, err := e.task.Wait(context.Background())
-		st, terr := e.task.State()
-		d.mu.Lock()
-		closing := d.closing
-		d.mu.Unlock()
-		if closing {
-			return // stopped by Close: still unfinished in the store, resumed next time
-		}
-		ctx := context.Background()
-		now := time.Now()
-		switch st {
-		case transfer.StateCompleted:
-			if verr := onDisk(res); verr != nil {
-				st, terr = transfer.StateFailed, verr
-				_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadFailed, reason(verr), now)
-				break
-			}
-			d.mu.Lock()
-			e.ending = true
-			last := d.lastOfFolderLocked(e)
-			d.mu.Unlock()
-			if err := d.writeCatalog(ctx, e.job, dest, last); err != nil {
-				d.log.Warn("results: local catalog", "dest", dest, "err", err)
-			}
-			item := transfer.ItemFolder(e.ref.Item)
-			if serr := d.sync(dest, res.Name, item+"/"+item+".json"); serr != nil {
-				st, terr = transfer.StateFailed, serr
-				_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadFailed, reason(serr), now)
-				break
-			}
-			_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadCompleted, "", now)
-		case transfer.StateFailed:
-			_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadFailed, reason(err), now)
-		case transfer.StateCanceled:
-			_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadCanceled, "", now)
-		}
-		d.mu.Lock()
-		e.state, e.err, e.settled, e.ending = st, terr, true, false
-		d.notifyLocked()
-		d.mu.Unlock()
-		d.emit(e.job)
-		// A failed task may be resumed: follow it again once it is queued.
-		if st != transfer.StateFailed || !d.waitRequeued(e) {
-			return
-		}
+// ended records the end of a task (transfer.Options.OnEnd, from the task's goroutine)
+// in the store and, for a completed file, checks it on disk, rewrites its folder's local
+// catalog and syncs the folder. Only then does the entry count as settled (Wait, View):
+// "done" means verified, in the folder shown, and on disk (a power loss does not take
+// it back). A failed task that is resumed (Resume) ends again later.
+func (d *Downloads) ended(t *transfer.Task) {
+	d.mu.Lock()
+	e, closing := d.entries[t.ID()], d.closing
+	d.mu.Unlock()
+	if e == nil || closing {
+		return // stopped by Close: still unfinished in the store, resumed next time
 	}
+	res := t.Result()
+	st, terr := t.State()
+	ctx := context.Background()
+	now := time.Now()
+	switch st {
+	case transfer.StateCompleted:
+		if verr := onDisk(res); verr != nil {
+			st, terr = transfer.StateFailed, verr
+			_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadFailed, reason(verr), now)
+			break
+		}
+		d.mu.Lock()
+		d.setLocked(e, func() { e.ending = true })
+		last := d.lastOfFolderLocked(e)
+		d.mu.Unlock()
+		if err := d.writeCatalog(ctx, e.job, e.dest, last); err != nil {
+			d.log.Warn("results: local catalog", "dest", e.dest, "err", err)
+		}
+		item := transfer.ItemFolder(e.ref.Item)
+		if serr := d.sync(e.dest, res.Name, item+"/"+item+".json"); serr != nil {
+			st, terr = transfer.StateFailed, serr
+			_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadFailed, reason(serr), now)
+			break
+		}
+		_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadCompleted, "", now)
+	case transfer.StateFailed:
+		_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadFailed, reason(res.Err), now)
+	case transfer.StateCanceled:
+		_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadCanceled, "", now)
+	}
+	d.mu.Lock()
+	d.setLocked(e, func() { e.state, e.err, e.settled, e.ending = st, terr, true, false })
+	d.notifyLocked()
+	d.mu.Unlock()
+	d.emit(e.job)
 }
 
 // onDisk checks that a completed download's file is where it is said to be, with its size.
@@ -390,32 +429,10 @@ func onDisk(res transfer.Result) error {
 	return nil
 }
 
-// notifyLocked wakes Wait and waitRequeued; d.mu must be held.
+// notifyLocked wakes Wait; d.mu must be held.
 func (d *Downloads) notifyLocked() {
 	close(d.changed)
 	d.changed = make(chan struct{})
-}
-
-// waitRequeued waits until a failed task is resumed (true) or ends otherwise.
-func (d *Downloads) waitRequeued(e *entry) bool {
-	for {
-		ch := d.m.Changed()
-		st, _ := e.task.State()
-		switch st {
-		case transfer.StateQueued, transfer.StateRunning, transfer.StateVerifying, transfer.StatePaused:
-			d.mu.Lock()
-			e.settled = false
-			d.mu.Unlock()
-			return true
-		case transfer.StateCanceled:
-			return false
-		}
-		select {
-		case <-ch:
-		case <-d.closed:
-			return false
-		}
-	}
 }
 
 // sync makes the files names of dest durable (transfer.SyncFiles), with those of the
@@ -446,10 +463,15 @@ func (d *Downloads) sync(dest string, names ...string) error {
 	})
 }
 
-// catalogPace spaces the writes of a folder's local catalog (groupcommit.Group.Pace):
-// they take at most a ninth of the time while files keep completing, and a file
-// waits for the catalog that lists it for about ten writes' time at most.
-const catalogPace = 8
+// catalogPace and catalogGap space the writes of a folder's local catalog (groupcommit
+// Group Pace and Gap): each write encodes and checks the items of every file so far, so
+// while files keep completing it is written at most once a second and takes at most a
+// ninth of the time; a file waits for the catalog that lists it for about a second or
+// ten writes' time, and the last file of a burst has it written at once.
+const (
+	catalogPace = 8
+	catalogGap  = time.Second
+)
 
 // writeCatalog rewrites dest's local catalog from its manifest, and returns once the
 // catalog written lists every file the manifest held when writeCatalog was called.
@@ -463,10 +485,11 @@ func (d *Downloads) writeCatalog(ctx context.Context, jobID, dest string, last b
 }
 
 // lastOfFolderLocked reports whether no other file of e's job is on its way into e's
-// folder: every other one is settled, paused or being recorded.
+// folder: every other one is settled, paused or being recorded. Only the open entries
+// are looked at, and the first one not paused answers: not O(files) per file.
 func (d *Downloads) lastOfFolderLocked(e *entry) bool {
-	for _, o := range d.order {
-		if o == e || o.settled || o.ending || o.job != e.job || o.dest != e.dest {
+	for o := range d.opened[[2]string{e.job, e.dest}] {
+		if o == e {
 			continue
 		}
 		if st, _ := o.task.State(); st != transfer.StatePaused {
@@ -530,7 +553,7 @@ func (d *Downloads) Resume(jobID, taskID string) int {
 			// Not settled from now on, before its follower sees it queued again: a
 			// Wait right after Resume must wait for the new end, not report the old one.
 			d.mu.Lock()
-			e.settled = false
+			d.setLocked(e, func() { e.settled = false })
 			d.mu.Unlock()
 			e.task.Resume()
 		}
@@ -555,16 +578,7 @@ func (d *Downloads) Wait(ctx context.Context, jobID string) (JobProgress, error)
 	for {
 		d.mu.Lock()
 		ch, mch := d.changed, d.m.Changed()
-		settled := true
-		for _, e := range d.order {
-			if e.job != jobID || e.settled {
-				continue
-			}
-			if st, _ := e.task.State(); st != transfer.StatePaused {
-				settled = false
-				break
-			}
-		}
+		settled := d.settledLocked(jobID)
 		// The view (every file) is built once, at the end: not at each of the
 		// thousands of changes of a job with many files.
 		if settled {
@@ -580,6 +594,29 @@ func (d *Downloads) Wait(ctx context.Context, jobID string) (JobProgress, error)
 		case <-mch:
 		}
 	}
+}
+
+// settledLocked reports whether every entry of the job is settled or paused. It looks
+// only at the open entries, and stops at the first not paused: a wake-up of Wait costs
+// little however many files the job has.
+func (d *Downloads) settledLocked(jobID string) bool {
+	unsettled := d.unsettled[jobID]
+	if unsettled == 0 {
+		return true
+	}
+	paused := 0
+	for key, set := range d.opened {
+		if key[0] != jobID {
+			continue
+		}
+		for o := range set {
+			if st, _ := o.task.State(); st != transfer.StatePaused {
+				return false
+			}
+			paused++
+		}
+	}
+	return paused == unsettled // else some are being recorded (ending)
 }
 
 // View returns the state of a job's downloads. A job with none in this run shows the
@@ -776,7 +813,6 @@ func (d *Downloads) Close() error {
 	close(d.closed)
 	d.mu.Unlock()
 	err := d.m.Close()
-	d.wg.Wait()
 	close(d.quit)
 	<-d.emitted
 	return err

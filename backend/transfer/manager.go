@@ -59,6 +59,9 @@ type Manager struct {
 	targets map[string]*Task
 	queue   []*Task
 	running int
+	// onWay counts by folder the tasks on their way into it: queued, or running and not
+	// yet waiting for the manifest (Task.onWay).
+	onWay   map[string]int
 	closed  bool
 	changed chan struct{} // closed and replaced on every state change
 
@@ -80,9 +83,10 @@ func NewManager(opts Options) *Manager {
 		ctx:       ctx,
 		cancel:    cancel,
 		targets:   map[string]*Task{},
+		onWay:     map[string]int{},
 		changed:   make(chan struct{}),
 	}
-	m.manifests.Pace = writePace
+	m.manifests.Pace, m.manifests.Gap = writePace, writeGap
 	if opts.OnProgress != nil {
 		m.reporter = newReporter(m, opts.ProgressInterval, opts.OnProgress)
 	}
@@ -103,6 +107,26 @@ type Task struct {
 	want   State // StatePaused or StateCanceled when a stop was asked for while running
 	// recording is true while the completed file waits for the manifest write.
 	recording bool
+}
+
+// onWay reports whether the task is still to end or to be recorded: queued, or running
+// and not yet waiting for the manifest write. m.mu must be held.
+func (t *Task) onWay() bool {
+	return !t.recording && (t.state == StateQueued || t.state == StateRunning)
+}
+
+// setLocked applies change to t (its state, recording) and keeps m.onWay in step.
+func (m *Manager) setLocked(t *Task, change func()) {
+	was := t.onWay()
+	change()
+	switch now := t.onWay(); {
+	case now && !was:
+		m.onWay[t.job.req.Dest]++
+	case was && !now:
+		if m.onWay[t.job.req.Dest]--; m.onWay[t.job.req.Dest] == 0 {
+			delete(m.onWay, t.job.req.Dest)
+		}
+	}
 }
 
 // ID identifies the task within its Manager.
@@ -163,6 +187,7 @@ func (m *Manager) Add(req Request) (*Task, error) {
 		}
 	}
 	t := &Task{m: m, id: strconv.Itoa(len(m.tasks) + 1), job: j, state: StateQueued}
+	m.onWay[dest]++
 	m.tasks = append(m.tasks, t)
 	m.targets[key] = t
 	m.targets[key+".part"] = t
@@ -243,7 +268,7 @@ func (m *Manager) runTask(ctx context.Context, t *Task) {
 		m.running--
 		released = true
 		m.kickLocked()
-		t.recording = true
+		m.setLocked(t, func() { t.recording = true })
 		last := m.lastOfFolderLocked(t)
 		m.mu.Unlock()
 		err = m.record(t.job.req.Dest, res, last)
@@ -258,36 +283,41 @@ func (m *Manager) runTask(ctx context.Context, t *Task) {
 	}
 
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if !released {
 		m.running--
 	}
-	t.recording = false
-	switch {
-	case err == nil:
-		t.state, t.err = StateCompleted, nil
-	case want == StateCanceled:
-		t.state, t.err = StateCanceled, errCanceled
-	case want == StatePaused || m.closed:
-		t.state, t.err = StatePaused, nil
-	default:
-		t.state, t.err = StateFailed, err
-	}
+	m.setLocked(t, func() {
+		t.recording = false
+		switch {
+		case err == nil:
+			t.state, t.err = StateCompleted, nil
+		case want == StateCanceled:
+			t.state, t.err = StateCanceled, errCanceled
+		case want == StatePaused || m.closed:
+			t.state, t.err = StatePaused, nil
+		default:
+			t.state, t.err = StateFailed, err
+		}
+	})
 	res.Err = t.err
 	t.res = res
+	ended := t.state != StatePaused
 	m.kickLocked()
 	m.changedLocked()
+	m.mu.Unlock()
+	if ended && m.opts.OnEnd != nil {
+		m.opts.OnEnd(t)
+	}
 }
 
 // lastOfFolderLocked reports whether no task but t is still on its way into t's
 // folder (queued, or running and not yet waiting for the manifest).
 func (m *Manager) lastOfFolderLocked(t *Task) bool {
-	for _, o := range m.tasks {
-		if o != t && !o.recording && (o.state == StateQueued || o.state == StateRunning) && o.job.req.Dest == t.job.req.Dest {
-			return false
-		}
+	n := m.onWay[t.job.req.Dest]
+	if t.onWay() {
+		n--
 	}
-	return true
+	return n == 0
 }
 
 // Pause stops the task keeping its partial data; Resume continues it.
@@ -298,7 +328,7 @@ func (t *Task) Pause() {
 	switch t.state {
 	case StateQueued:
 		m.dequeueLocked(t)
-		t.state = StatePaused
+		m.setLocked(t, func() { t.state = StatePaused })
 		m.changedLocked()
 	case StateRunning, StateVerifying:
 		t.want = StatePaused
@@ -314,7 +344,7 @@ func (t *Task) Resume() {
 	if m.closed || (t.state != StatePaused && t.state != StateFailed) {
 		return
 	}
-	t.state, t.err = StateQueued, nil
+	m.setLocked(t, func() { t.state, t.err = StateQueued, nil })
 	m.queue = append(m.queue, t)
 	m.kickLocked()
 	m.changedLocked()
@@ -332,10 +362,16 @@ func (t *Task) Cancel() {
 		return
 	case StateQueued, StatePaused, StateFailed:
 		m.dequeueLocked(t)
-		t.state, t.err = StateCanceled, errCanceled
+		m.setLocked(t, func() { t.state, t.err = StateCanceled, errCanceled })
 		t.res = t.job.result()
 		t.res.ID, t.res.Err = t.id, errCanceled
 		m.changedLocked()
+		m.mu.Unlock()
+		t.job.discard()
+		if m.opts.OnEnd != nil {
+			m.opts.OnEnd(t)
+		}
+		return
 	}
 	m.mu.Unlock()
 	t.job.discard()
@@ -369,6 +405,13 @@ func (m *Manager) CancelAll() {
 	for _, t := range m.Tasks() {
 		t.Cancel()
 	}
+}
+
+// Result is the outcome of the task's last run (zero until it ends).
+func (t *Task) Result() Result {
+	t.m.mu.Lock()
+	defer t.m.mu.Unlock()
+	return t.res
 }
 
 // Wait blocks until the task is StateCompleted, StateFailed or Canceled (a paused task is
@@ -441,7 +484,7 @@ func (m *Manager) Close() error {
 	}
 	m.closed = true
 	for _, t := range m.queue {
-		t.state = StatePaused
+		m.setLocked(t, func() { t.state = StatePaused })
 	}
 	m.queue = nil
 	m.changedLocked()

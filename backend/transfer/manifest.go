@@ -67,13 +67,17 @@ func WriteManifest(dest string, m Manifest) error {
 	return writeReplace(root, ManifestName, append(data, '\n'))
 }
 
-// writePace spaces the writes of a folder's manifest (groupcommit.Group.Pace): they
-// take at most a ninth of the time while files keep completing.
-const writePace = 8
+// writePace and writeGap space the writes of a folder's manifest (groupcommit.Group
+// Pace and Gap): while files keep completing, they take at most a ninth of the time and
+// come at most once a second; the last file of a burst has it written at once.
+const (
+	writePace = 8
+	writeGap  = time.Second
+)
 
 // record adds a completed download to its folder's manifest, and returns once the
 // manifest on disk lists it. Files that complete while the manifest is being written
-// go into the next write together, and writes are spaced (groupcommit, writePace):
+// go into the next write together, and writes are spaced (groupcommit, writePace, writeGap):
 // rewriting the whole manifest for each of 2,000 small files made the work grow with
 // the square of their number.
 // last says no other file is on its way into dest: the write starts at once.

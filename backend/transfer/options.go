@@ -51,6 +51,12 @@ type Options struct {
 	// Manifest, when true, records each completed file in the destination folder's
 	// manifest (see Manifest).
 	Manifest bool
+	// OnEnd, when set, is called each time a task ends (completed, failed or canceled;
+	// not paused), once its state says so: from the task's own goroutine, or for a task
+	// canceled while not running from the caller of Cancel. It may block; Close waits
+	// for the calls under way. It is how a caller follows thousands of tasks without a
+	// goroutine waiting on each.
+	OnEnd func(*Task)
 }
 
 func (o Options) withDefaults() Options {

@@ -8,16 +8,21 @@
 # Every timing ends after `sync -f` of the output folder: the files are on disk.
 #
 # Settings (environment): BENCH_SETS (default "200x5M 2000x100K"), BENCH_RATE (default
-# 25000000), BENCH_LATENCY (default 20ms), BENCH_REPEAT (default 2, best time reported),
+# 25000000), BENCH_LATENCY (default 20ms), BENCH_REPEAT (rounds, default 3),
 # BENCH_DIR (default /tmp/geojobs-bench-many), BENCH_PORT (default 8766),
-# BENCH_TOOLS (default "geojobs aria2c rclone"), BENCH_GEOJOBS_FLAGS (extra flags for geojobs).
+# BENCH_TOOLS (default "geojobs aria2c rclone"), BENCH_GEOJOBS_FLAGS (extra flags for geojobs),
+# BENCH_BEFORE (another geojobs binary, e.g. built from an older commit: the tool "before"
+# in BENCH_TOOLS runs it, for a before/after comparison in the same run).
+# Each round runs every tool once (a different one first each round); printed are medians
+# over the rounds of wall time and CPU time (user+sys, less sensitive to other load), the
+# highest RSS, and the median of the rounds' ratios peer/geojobs (above 1: geojobs faster).
 # Needs: go, curl, aria2c, rclone, /usr/bin/time (Debian: apt-get install -y aria2 rclone curl time).
 set -euo pipefail
 
 SETS=${BENCH_SETS:-200x5M 2000x100K}
 RATE=${BENCH_RATE:-25000000}
 LATENCY=${BENCH_LATENCY:-20ms}
-REPEAT=${BENCH_REPEAT:-2}
+REPEAT=${BENCH_REPEAT:-3}
 DIR=${BENCH_DIR:-/tmp/geojobs-bench-many}
 PORT=${BENCH_PORT:-8766}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -29,11 +34,14 @@ done
 mkdir -p "$DIR/bin"
 (cd "$ROOT" && go build -o "$DIR/bin/server" ./bench/download/server && go build -o "$DIR/bin/geojobs" .)
 
+# median of the numbers given
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
 SERVER_PID=
 stop_server() { if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; fi; }
 trap 'stop_server; rm -rf "$DIR/out"' EXIT
 
-printf 'capped: %s B/s per connection, %s before the first byte; best of %s\n' "$RATE" "$LATENCY" "$REPEAT"
+printf 'capped: %s B/s per connection, %s before the first byte; %s rounds, tools interleaved\n' "$RATE" "$LATENCY" "$REPEAT"
 for set in $SETS; do
 	n=${set%x*}
 	each=$(numfmt --from=iec "${set#*x}")
@@ -61,39 +69,53 @@ json.dump({"type": "FeatureCollection", "features": [{"type": "Feature", "stac_v
     "geometry": None, "properties": {"datetime": "2026-01-01T00:00:00Z"}, "links": [], "assets": assets}]}, open(fc, "w"))
 open(lst, "w").write("".join(lines))
 PY
-	declare -A T=() M=()
+	declare -A W=() C=() M=() R=() RC=()
 	for rep in $(seq 1 "$REPEAT"); do
 		order=("${tools[@]:$(((rep - 1) % ${#tools[@]}))}" "${tools[@]:0:$(((rep - 1) % ${#tools[@]}))}")
+		declare -A w=() c=()
 		for t in "${order[@]}"; do
 			out="$DIR/out"
 			case $t in
 			geojobs) cmd=("$DIR/bin/geojobs" download "$DIR/fc.json" -d "$out" -q ${BENCH_GEOJOBS_FLAGS:-}); got="$out/bench" ;;
+			before) cmd=("${BENCH_BEFORE:?BENCH_BEFORE: a geojobs binary}" download "$DIR/fc.json" -d "$out" -q); got="$out/bench" ;;
 			aria2c) cmd=(aria2c -j16 -x16 -i "$DIR/aria2.list" -d "$out" --file-allocation=falloc --allow-overwrite=true
 				--auto-file-renaming=false --console-log-level=warn --summary-interval=0); got="$out" ;;
 			rclone) cmd=(rclone copy --http-url "http://127.0.0.1:$PORT/many/" :http: "$out" --transfers 16
 				--checkers 16 --no-check-dest --config /dev/null -q); got="$out" ;;
 			esac
 			rm -rf "$out"; mkdir -p "$out"; sync; sleep 1
-			if ! /usr/bin/time -f "%e %M" -o "$DIR/time.txt" sh -c '"$@" && sync -f "$0"' "$out" "${cmd[@]}" >"$DIR/$t.log" 2>&1; then
+			if ! /usr/bin/time -f "%e %U %S %M" -o "$DIR/time.txt" sh -c '"$@" && sync -f "$0"' "$out" "${cmd[@]}" >"$DIR/$t.log" 2>&1; then
 				echo "$t failed:" >&2; tail -5 "$DIR/$t.log" >&2; continue
 			fi
 			files=$(find "$got" -name 'f*.bin' -size "${each}c" | wc -l)
 			if [ "$files" != "$n" ]; then echo "$t: $files complete files of $n" >&2; continue; fi
-			read -r secs rss <"$DIR/time.txt"
-			echo "  $set run $rep: $t ${secs}s $((rss / 1024)) MB" >&2
-			if [ -z "${T[$t]:-}" ] || awk -v a="$secs" -v b="${T[$t]}" 'BEGIN { exit !(a < b) }'; then T[$t]=$secs; fi
+			read -r secs usr sys rss <"$DIR/time.txt"
+			cpu=$(awk -v u="$usr" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+			echo "  $set round $rep: $t ${secs}s wall, ${cpu}s CPU, $((rss / 1024)) MB" >&2
+			w[$t]=$secs; c[$t]=$cpu
+			W[$t]+="$secs "; C[$t]+="$cpu "
 			if [ "${M[$t]:-0}" -lt "$rss" ]; then M[$t]=$rss; fi
 		done
+		# this round's ratios: the peer's time over geojobs' (above 1: geojobs is faster)
+		for t in "${tools[@]}"; do
+			if [ -n "${w[$t]:-}" ] && [ -n "${w[geojobs]:-}" ]; then
+				R[$t]+="$(awk -v a="${w[$t]}" -v b="${w[geojobs]}" 'BEGIN { printf "%.3f", a / b }') "
+				RC[$t]+="$(awk -v a="${c[$t]}" -v b="${c[geojobs]}" 'BEGIN { printf "%.3f", a / b }') "
+			fi
+		done
+		unset w c
 	done
 	stop_server
 	echo
-	echo "== $n files x $(numfmt --to=iec "$each")"
-	printf '%-10s %9s %10s %9s %16s\n' tool seconds MB/s RSS_MB geojobs_speedup
+	echo "== $n files x $(numfmt --to=iec "$each"): medians of $REPEAT rounds; speedup = the peer's time / geojobs' in the same round"
+	printf '%-8s %8s %8s %7s %8s %13s %12s\n' tool wall_s MB/s CPU_s RSS_MB wall_speedup CPU_ratio
 	for t in "${tools[@]}"; do
-		awk -v t="$t" -v s="${T[$t]:-nan}" -v m="${M[$t]:-0}" -v g="${T[geojobs]:-nan}" -v size="$((n * each))" 'BEGIN {
-			if (s == "nan") { printf "%-10s %9s\n", t, "failed"; exit }
-			r = (g == "nan") ? "-" : sprintf("%.2fx", s/g)
-			printf "%-10s %9.2f %10.1f %9.1f %16s\n", t, s, size/s/1e6, m/1024, r }'
+		if [ -z "${W[$t]:-}" ]; then printf '%-8s %8s\n' "$t" failed; continue; fi
+		printf '%-8s %8.2f %8.1f %7.2f %8.1f %13s %12s\n' "$t" "$(median ${W[$t]})" \
+			"$(awk -v s="$(median ${W[$t]})" -v size="$((n * each))" 'BEGIN { print size / s / 1e6 }')" \
+			"$(median ${C[$t]})" "$(awk -v m="${M[$t]}" 'BEGIN { print m / 1024 }')" \
+			"$(median ${R[$t]:-nan})x" "$(median ${RC[$t]:-nan})x"
 	done
-	unset T M
+	echo "  per round, wall speedup:"; for t in "${tools[@]}"; do echo "    $t: ${R[$t]:-}"; done
+	unset W C M R RC
 done
