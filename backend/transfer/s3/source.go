@@ -13,6 +13,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/transfer/driver"
+	"github.com/geojobs/geojobs/backend/transfer/internal/keyed"
 	"github.com/minio/minio-go/v7"
 )
 
@@ -72,18 +73,9 @@ func (s *Source) clientFor(u *url.URL, needKey bool) (*Client, string, error) {
 	if key == "" && needKey {
 		return nil, "", driver.Errorf(driver.InvalidArgument, "s3: %s names no object", driver.RedactURL(u))
 	}
-	if s.Resolve == nil {
-		return nil, "", driver.Errorf(driver.PermissionDenied, "s3: no keystore")
-	}
-	k, err := s.Resolve(u)
-	if err != nil || k == nil {
-		if err == nil {
-			err = fmt.Errorf("no S3 key for %s", driver.RedactURL(u))
-		}
-		return nil, "", driver.Wrap(driver.PermissionDenied, err, "s3")
-	}
-	if k.Kind != keystore.KindS3 && k.Kind != keystore.KindEODATA {
-		return nil, "", driver.Errorf(driver.PermissionDenied, "s3: key %q for %s is not an S3 key", k.Name, driver.RedactURL(u))
+	k, err := keyed.Key(s.Resolve, u, "s3", "S3", keystore.KindS3, keystore.KindEODATA)
+	if err != nil {
+		return nil, "", err
 	}
 	cacheKey := strings.Join([]string{k.Name, k.Updated.String(), k.Endpoint, k.AccessKey, bucket}, "\x00")
 	s.mu.Lock()
@@ -198,32 +190,17 @@ func (s *Source) Put(ctx context.Context, u *url.URL, r io.Reader, size int64, o
 	if opts != nil {
 		ct = opts.ContentType
 	}
-	rr := &recordReader{r: r}
+	rr := &keyed.Reader{R: r}
 	res, err := c.Upload(ctx, key, rr, size, ct)
 	switch {
-	case rr.err != nil:
-		return driver.Info{}, fmt.Errorf("s3: s3://%s/%s: %w", c.bucket, key, rr.err)
+	case rr.Err != nil:
+		return driver.Info{}, fmt.Errorf("s3: s3://%s/%s: %w", c.bucket, key, rr.Err)
 	case ctx.Err() != nil:
 		return driver.Info{}, driver.Wrap(driver.Canceled, ctx.Err(), "s3")
 	case err != nil:
 		return driver.Info{}, err // classified: keystore classes carry their code
 	}
 	return driver.Info{Size: res.Size, ETag: `"` + res.ETag + `"`, AcceptRanges: true}, nil
-}
-
-// recordReader remembers the error of the reader given to Put (other than EOF), so
-// that Put fails with it rather than with the upload's account of it.
-type recordReader struct {
-	r   io.Reader
-	err error
-}
-
-func (r *recordReader) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	if err != nil && !errors.Is(err, io.EOF) {
-		r.err = err
-	}
-	return n, err
 }
 
 // List implements driver.Lister over the key's bucket: objects and common prefixes

@@ -2,7 +2,6 @@ package webdav
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/transfer/driver"
 	"github.com/geojobs/geojobs/backend/transfer/httpget"
+	"github.com/geojobs/geojobs/backend/transfer/internal/keyed"
 )
 
 // Source is the transfer driver for files on WebDAV shares. A file is addressed by its
@@ -78,18 +78,9 @@ func (s *Source) open(u *url.URL) (*target, error) {
 	if hu.Scheme != "http" && hu.Scheme != "https" {
 		return nil, driver.Errorf(driver.InvalidArgument, "webdav: unsupported scheme %q", u.Scheme)
 	}
-	if s.Resolve == nil {
-		return nil, driver.Errorf(driver.PermissionDenied, "webdav: no keystore")
-	}
-	k, err := s.Resolve(hu)
-	if err != nil || k == nil {
-		if err == nil {
-			err = fmt.Errorf("no WebDAV key for %s", driver.RedactURL(hu))
-		}
-		return nil, driver.Wrap(driver.PermissionDenied, err, "webdav")
-	}
-	if k.Kind != keystore.KindWebDAV {
-		return nil, driver.Errorf(driver.PermissionDenied, "webdav: key %q for %s is not a WebDAV key", k.Name, driver.RedactURL(hu))
+	k, err := keyed.Key(s.Resolve, hu, "webdav", "WebDAV", keystore.KindWebDAV)
+	if err != nil {
+		return nil, err
 	}
 	base, err := url.Parse(k.Endpoint)
 	if err != nil || !netpolicy.Under(hu, base) {
@@ -139,11 +130,11 @@ func (s *Source) Put(ctx context.Context, u *url.URL, r io.Reader, size int64, _
 	if err != nil {
 		return driver.Info{}, err
 	}
-	rr := &recordReader{r: r}
+	rr := &keyed.Reader{R: r}
 	res, err := t.c.Upload(ctx, t.rel, rr, size)
-	if rr.err != nil {
+	if rr.Err != nil {
 		_ = t.c.dav(context.WithoutCancel(ctx)).Remove(t.rel)
-		return driver.Info{}, fmt.Errorf("webdav: %s: %w", driver.RedactURL(t.u), rr.err)
+		return driver.Info{}, fmt.Errorf("webdav: %s: %w", driver.RedactURL(t.u), rr.Err)
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -160,20 +151,6 @@ func (s *Source) Put(ctx context.Context, u *url.URL, r io.Reader, size int64, _
 		info.ETag = `"` + st.ETag + `"`
 	}
 	return info, nil
-}
-
-// recordReader remembers the error of the reader given to Put (other than EOF).
-type recordReader struct {
-	r   io.Reader
-	err error
-}
-
-func (r *recordReader) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	if err != nil && !errors.Is(err, io.EOF) {
-		r.err = err
-	}
-	return n, err
 }
 
 // List implements driver.Lister with a PROPFIND of depth 1.
