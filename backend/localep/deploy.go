@@ -14,6 +14,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/localep/cwl"
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/safetext"
 	"github.com/spf13/afero"
 )
 
@@ -178,27 +179,20 @@ func (s *Server) fetchCWL(ctx context.Context, href string) (*cwl.Document, erro
 	req.Header.Set("Accept", "application/cwl+yaml, application/cwl, application/yaml, application/json;q=0.9, */*;q=0.5")
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return nil, newProblem(http.StatusBadRequest, excBadRequest, "Cannot fetch the CWL", "fetching the executionUnit %s failed: %v", redact(u), errors.Unwrap(err))
+		return nil, newProblem(http.StatusBadRequest, excBadRequest, "Cannot fetch the CWL", "fetching the executionUnit %s failed: %v", safetext.URL(u), errors.Unwrap(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, newProblem(http.StatusBadRequest, excBadRequest, "Cannot fetch the CWL", "fetching the executionUnit %s answered %s", redact(u), resp.Status)
+		return nil, newProblem(http.StatusBadRequest, excBadRequest, "Cannot fetch the CWL", "fetching the executionUnit %s answered %s", safetext.URL(u), resp.Status)
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, s.maxPkg+1))
 	if err != nil {
-		return nil, newProblem(http.StatusBadRequest, excBadRequest, "Cannot fetch the CWL", "reading the executionUnit %s failed: %v", redact(u), err)
+		return nil, newProblem(http.StatusBadRequest, excBadRequest, "Cannot fetch the CWL", "reading the executionUnit %s failed: %v", safetext.URL(u), err)
 	}
 	if int64(len(b)) > s.maxPkg {
-		return nil, newProblem(http.StatusBadRequest, excBadRequest, "CWL too large", "the executionUnit %s is larger than %d bytes", redact(u), s.maxPkg)
+		return nil, newProblem(http.StatusBadRequest, excBadRequest, "CWL too large", "the executionUnit %s is larger than %d bytes", safetext.URL(u), s.maxPkg)
 	}
 	return cwl.Parse(b)
-}
-
-// redact drops user info and the query (they may hold credentials) from a URL for messages.
-func redact(u *url.URL) string {
-	c := *u
-	c.User, c.RawQuery, c.Fragment = nil, "", ""
-	return c.String()
 }
 
 // deploy is POST /processes.

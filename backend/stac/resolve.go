@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"sync"
+
+	"github.com/geojobs/geojobs/backend/safetext"
 )
 
 // Fetcher reads a linked STAC document.
@@ -250,11 +252,5 @@ func redact(u *url.URL) string {
 	if u == nil {
 		return "the document"
 	}
-	c := *u
-	c.User = nil
-	if c.RawQuery != "" {
-		c.RawQuery = "…"
-	}
-	c.Fragment, c.RawFragment = "", ""
-	return c.String()
+	return safetext.URL(u)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/geojobs/geojobs/backend/netpolicy"
+	"github.com/geojobs/geojobs/backend/safetext"
 	"github.com/geojobs/geojobs/backend/stac"
 )
 
@@ -48,7 +49,7 @@ func (c *Client) OpenAPI(ctx context.Context, rawURL string) (*API, error) {
 	}
 	var lp landingPage
 	if err := c.getJSON(ctx, u, u, &lp); err != nil {
-		return nil, fmt.Errorf("STAC API %s: %w", redact(u), err)
+		return nil, fmt.Errorf("STAC API %s: %w", safetext.URL(u), err)
 	}
 	a := &API{c: c, URL: u, ID: lp.ID, Title: lp.Title, Description: lp.Description, Conformance: lp.ConformsTo}
 	base := landingBase(u, lp.Links)
@@ -121,7 +122,7 @@ func (a *API) Collections(ctx context.Context) ([]CollectionInfo, error) {
 		Collections []CollectionInfo `json:"collections"`
 	}
 	if err := a.c.getJSON(ctx, a.URL, a.collections, &doc); err != nil {
-		return nil, fmt.Errorf("collections of %s: %w", redact(a.URL), err)
+		return nil, fmt.Errorf("collections of %s: %w", safetext.URL(a.URL), err)
 	}
 	return doc.Collections, nil
 }
@@ -144,7 +145,7 @@ func (a *API) Queryables(ctx context.Context, collection string) (map[string]boo
 		if ae, ok := err.(*APIError); ok && (ae.Status == http.StatusNotFound || ae.Status == http.StatusNotImplemented) {
 			return map[string]bool{}, nil
 		}
-		return nil, fmt.Errorf("queryables of %s: %w", redact(a.URL), err)
+		return nil, fmt.Errorf("queryables of %s: %w", safetext.URL(a.URL), err)
 	}
 	out := make(map[string]bool, len(doc.Properties))
 	for k := range doc.Properties {

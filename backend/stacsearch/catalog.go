@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"sync"
 
+	"github.com/geojobs/geojobs/backend/safetext"
 	"github.com/geojobs/geojobs/backend/stac"
 )
 
@@ -81,12 +82,12 @@ func (s *StaticCatalog) crawl(ctx context.Context) ([]*stac.Item, error) {
 		f := &fetcher{c: s.c, origin: s.URL}
 		doc, err := f.Fetch(ctx, s.URL)
 		if err != nil {
-			s.err = fmt.Errorf("catalog %s: %w", redact(s.URL), err)
+			s.err = fmt.Errorf("catalog %s: %w", safetext.URL(s.URL), err)
 			return
 		}
 		ic, err := stac.Resolve(ctx, doc, s.URL, f, s.Limit)
 		if err != nil {
-			s.err = fmt.Errorf("catalog %s: %w", redact(s.URL), err)
+			s.err = fmt.Errorf("catalog %s: %w", safetext.URL(s.URL), err)
 			return
 		}
 		s.items = ic.Features
@@ -107,7 +108,7 @@ func (f *fetcher) Fetch(ctx context.Context, u *url.URL) ([]byte, error) {
 	target := u
 	if u.Scheme == "s3" {
 		if f.c.Presigner == nil {
-			return nil, fmt.Errorf("%w: no storage key for %s", stac.ErrPermissionDenied, redact(u))
+			return nil, fmt.Errorf("%w: no storage key for %s", stac.ErrPermissionDenied, safetext.URL(u))
 		}
 		signed, err := f.c.Presigner.Presign(ctx, u)
 		if err != nil {

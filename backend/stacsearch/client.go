@@ -11,6 +11,7 @@ import (
 	"net/url"
 
 	"github.com/geojobs/geojobs/backend/netpolicy"
+	"github.com/geojobs/geojobs/backend/safetext"
 	"github.com/geojobs/geojobs/backend/stac"
 )
 
@@ -112,23 +113,9 @@ func (c *Client) getJSON(ctx context.Context, origin, u *url.URL, v any) error {
 		return err
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%w: %s is not the JSON expected: %v", stac.ErrNotSTAC, redact(u), err)
+		return fmt.Errorf("%w: %s is not the JSON expected: %v", stac.ErrNotSTAC, safetext.URL(u), err)
 	}
 	return nil
-}
-
-// redact names a URL in errors without user info or query (tokens, signatures).
-func redact(u *url.URL) string {
-	if u == nil {
-		return "the document"
-	}
-	c := *u
-	c.User = nil
-	if c.RawQuery != "" {
-		c.RawQuery = "…"
-	}
-	c.Fragment, c.RawFragment = "", ""
-	return c.String()
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/geojobs/geojobs/backend/safetext"
 	"github.com/geojobs/geojobs/backend/stac"
 )
 
@@ -63,14 +64,14 @@ func (a *API) First(p Params) (*Request, error) {
 		return nil, err
 	}
 	if !a.CanSearch() {
-		return nil, fmt.Errorf("%w: %s has no item search", ErrUnsupported, redact(a.URL))
+		return nil, fmt.Errorf("%w: %s has no item search", ErrUnsupported, safetext.URL(a.URL))
 	}
 	filter, query := p.Filter, p.Query
 	if len(filter) > 0 && !a.Conformance.Filter() {
-		return nil, fmt.Errorf("%w: %s does not declare CQL2-JSON filters in conformsTo (it would ignore the filter)", ErrUnsupported, redact(a.URL))
+		return nil, fmt.Errorf("%w: %s does not declare CQL2-JSON filters in conformsTo (it would ignore the filter)", ErrUnsupported, safetext.URL(a.URL))
 	}
 	if len(query) > 0 && !a.Conformance.Has(ClassQuery) {
-		return nil, fmt.Errorf("%w: %s does not declare the query extension in conformsTo (it would ignore the query)", ErrUnsupported, redact(a.URL))
+		return nil, fmt.Errorf("%w: %s does not declare the query extension in conformsTo (it would ignore the query)", ErrUnsupported, safetext.URL(a.URL))
 	}
 	if p.MaxCloud != nil {
 		switch {
@@ -125,7 +126,7 @@ func (a *API) Fetch(ctx context.Context, req *Request) (*Page, error) {
 	}
 	b, err := a.c.do(ctx, a.URL, method, u, body, req.Headers)
 	if err != nil {
-		return nil, fmt.Errorf("search %s: %w", redact(u), err)
+		return nil, fmt.Errorf("search %s: %w", safetext.URL(u), err)
 	}
 	var fc struct {
 		stac.ItemCollection
@@ -134,10 +135,10 @@ func (a *API) Fetch(ctx context.Context, req *Request) (*Page, error) {
 		} `json:"context"`
 	}
 	if err := json.Unmarshal(b, &fc.ItemCollection); err != nil {
-		return nil, fmt.Errorf("%w: search %s: not an ItemCollection: %v", stac.ErrNotSTAC, redact(u), err)
+		return nil, fmt.Errorf("%w: search %s: not an ItemCollection: %v", stac.ErrNotSTAC, safetext.URL(u), err)
 	}
 	if fc.Type != "FeatureCollection" || fc.Features == nil && !bytes.Contains(b, []byte(`"features"`)) {
-		return nil, fmt.Errorf("%w: search %s answered a %q, not a FeatureCollection", stac.ErrNotSTAC, redact(u), fc.Type)
+		return nil, fmt.Errorf("%w: search %s answered a %q, not a FeatureCollection", stac.ErrNotSTAC, safetext.URL(u), fc.Type)
 	}
 	_ = json.Unmarshal(fc.Extra["context"], &fc.Context)
 	page := &Page{Matched: fc.NumberMatched}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/geojobs/geojobs/backend/errs"
+	"github.com/geojobs/geojobs/backend/safetext"
 )
 
 // ErrorCode classifies transfer errors: it is geojobs' one error vocabulary
@@ -82,17 +83,4 @@ func CodeOf(err error) ErrorCode {
 
 // RedactURL renders u without userinfo, query or fragment, so it can appear in errors
 // and logs: presigned URLs carry their signature in the query.
-func RedactURL(u *url.URL) string {
-	if u == nil {
-		return ""
-	}
-	c := *u
-	c.User = nil
-	if c.RawQuery != "" {
-		c.RawQuery = ""
-		c.ForceQuery = false
-		return c.String() + "?…"
-	}
-	c.Fragment, c.RawFragment = "", ""
-	return c.String()
-}
+func RedactURL(u *url.URL) string { return safetext.URL(u) }
