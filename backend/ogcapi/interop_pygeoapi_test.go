@@ -498,10 +498,31 @@ func TestPygeoapiRun(t *testing.T) {
 			}
 		})
 	}
-	t.Run("failed", func(t *testing.T) {
+	// Without its required name the request is refused before anything is sent,
+	// from pygeoapi's own description (minOccurs 1).
+	t.Run("refused before sending", func(t *testing.T) {
 		p := newPygeoapi(t)
 		fs := afero.NewMemMapFs()
 		_, err := runner.Run(ctxT(t), runOptions(p.srv.URL, "hello-world", runRequest(t, []byte(`{"inputs": {"message": "x"}}`)), fs))
+		var re *runner.Error
+		if !errors.As(err, &re) || re.Status == runner.ExitFailed || !strings.Contains(err.Error(), "name") {
+			t.Fatalf("error %v, want a refusal naming the input", err)
+		}
+		p.mu.Lock()
+		ran := p.ran
+		p.mu.Unlock()
+		if ran {
+			t.Error("the refused request reached the server")
+		}
+	})
+	// A job the server runs and fails (pygeoapi's recorded failure document).
+	t.Run("failed", func(t *testing.T) {
+		p := newPygeoapi(t)
+		p.mu.Lock()
+		p.fail = true
+		p.mu.Unlock()
+		fs := afero.NewMemMapFs()
+		_, err := runner.Run(ctxT(t), runOptions(p.srv.URL, "hello-world", runRequest(t, []byte(`{"inputs": {"name": "World"}}`)), fs))
 		var re *runner.Error
 		if !errors.As(err, &re) || re.Status != runner.ExitFailed {
 			t.Fatalf("error %v, want exit status %d", err, runner.ExitFailed)
