@@ -115,11 +115,13 @@ type entry struct {
 	dest string
 	ref  AssetRef
 	task *transfer.Task
-	// state and err are the task's end as ended recorded it; settled is true once
-	// ended has recorded it (for a completed file: checked on disk, catalog written).
-	state   transfer.State
-	err     error
-	settled bool
+	// state and err are the end of the task's run recorded, recorded is that run (-1
+	// before the first end): see settledLocked. recording serialises the ends of
+	// one task (a resumed run may end while the previous end is being recorded).
+	state     transfer.State
+	err       error
+	recorded  int
+	recording sync.Mutex
 	// ending is true while ended records a completed file (catalog, sync).
 	ending bool
 	// counted: d.opened and d.unsettled count the entry (Downloads.setLocked).
@@ -127,9 +129,20 @@ type entry struct {
 	p       transfer.FileProgress
 }
 
-// open reports whether the entry is on its way into its folder: neither settled nor
-// being recorded.
-func (e *entry) open() bool { return !e.settled && !e.ending }
+// settledLocked reports whether ended has recorded the end of the task's current run
+// (for a completed file: checked on disk, catalog written, synced). It is read from
+// the task, not kept beside it: a Resume starts a new run, which no record is of, so
+// the entry is unsettled at once however the old run's record interleaves. The runs
+// change only in Downloads.Resume, under d.mu, which keeps the counts of setLocked in
+// step. d.mu held.
+func (e *entry) settledLocked() bool {
+	run, _, _ := e.task.Run()
+	return run == e.recorded
+}
+
+// openLocked reports whether the entry is on its way into its folder: neither
+// settled nor being recorded. d.mu held.
+func (e *entry) openLocked() bool { return !e.ending && !e.settledLocked() }
 
 // Downloads is the app's download manager: a transfer.Manager whose files are recorded
 // in the store (so that unfinished ones resume after a restart, from their .part
@@ -301,7 +314,7 @@ func (d *Downloads) add(ctx context.Context, jobID string, p Planned, paused boo
 		_ = d.o.Store.SetDownloadState(context.WithoutCancel(ctx), id, store.DownloadFailed, reason(err), time.Now())
 		return err
 	}
-	e := &entry{id: id, job: jobID, dest: p.Request.Dest, ref: p.AssetRef, task: t, state: transfer.StateQueued,
+	e := &entry{id: id, job: jobID, dest: p.Request.Dest, ref: p.AssetRef, task: t, state: transfer.StateQueued, recorded: -1,
 		p: transfer.FileProgress{ID: t.ID(), Name: t.Name(), Size: p.Request.Size, ETA: -1}}
 	d.entries[t.ID()] = e
 	d.order = append(d.order, e)
@@ -315,15 +328,15 @@ func (d *Downloads) add(ctx context.Context, jobID string, p Planned, paused boo
 	return nil
 }
 
-// setLocked applies change to e (settled, ending) and keeps d.opened and d.unsettled
-// in step; d.mu must be held. A new entry (not yet counted) is counted by a call with
-// no change.
+// setLocked applies change to e (its record, ending, a new run) and keeps d.opened and
+// d.unsettled in step; d.mu must be held. A new entry (not yet counted) is counted by
+// a call with no change.
 func (d *Downloads) setLocked(e *entry, change func()) {
 	key := [2]string{e.job, e.dest}
-	wasOpen, wasUnsettled := e.counted && e.open(), e.counted && !e.settled
+	wasOpen, wasUnsettled := e.counted && e.openLocked(), e.counted && !e.settledLocked()
 	change()
 	e.counted = true
-	switch open := e.open(); {
+	switch open := e.openLocked(); {
 	case open && !wasOpen:
 		if d.opened[key] == nil {
 			d.opened[key] = map[*entry]struct{}{}
@@ -335,7 +348,7 @@ func (d *Downloads) setLocked(e *entry, change func()) {
 			delete(d.opened, key)
 		}
 	}
-	switch unsettled := !e.settled; {
+	switch unsettled := !e.settledLocked(); {
 	case unsettled && !wasUnsettled:
 		d.unsettled[e.job]++
 	case wasUnsettled && !unsettled:
@@ -370,7 +383,8 @@ func (d *Downloads) Restore(ctx context.Context) (int, error) {
 // in the store and, for a completed file, checks it on disk, rewrites its folder's local
 // catalog and syncs the folder. Only then does the entry count as settled (Wait, View):
 // "done" means verified, in the folder shown, and on disk (a power loss does not take
-// it back). A failed task that is resumed (Resume) ends again later.
+// it back). A failed task that is resumed (Resume) ends again later; the end of a run
+// that is no longer the task's (resumed meanwhile) is not recorded.
 func (d *Downloads) ended(t *transfer.Task) {
 	d.mu.Lock()
 	e, closing := d.entries[t.ID()], d.closing
@@ -378,8 +392,13 @@ func (d *Downloads) ended(t *transfer.Task) {
 	if e == nil || closing {
 		return // stopped by Close: still unfinished in the store, resumed next time
 	}
+	e.recording.Lock()
+	defer e.recording.Unlock()
 	res := t.Result()
-	st, terr := t.State()
+	run, st, terr := t.Run()
+	if st != transfer.StateCompleted && st != transfer.StateFailed && st != transfer.StateCanceled {
+		return // resumed since: the new run ends later
+	}
 	ctx := context.Background()
 	now := time.Now()
 	switch st {
@@ -409,7 +428,12 @@ func (d *Downloads) ended(t *transfer.Task) {
 		_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadCanceled, "", now)
 	}
 	d.mu.Lock()
-	d.setLocked(e, func() { e.state, e.err, e.settled, e.ending = st, terr, true, false })
+	d.setLocked(e, func() {
+		e.ending = false
+		if r, _, _ := t.Run(); r == run { // else resumed while this end was recorded
+			e.state, e.err, e.recorded = st, terr, run
+		}
+	})
 	d.notifyLocked()
 	d.mu.Unlock()
 	d.emit(e.job)
@@ -550,12 +574,11 @@ func (d *Downloads) Resume(jobID, taskID string) int {
 		st, _ := e.task.State()
 		if st == transfer.StatePaused || st == transfer.StateFailed {
 			_ = d.o.Store.SetDownloadState(context.Background(), e.id, store.DownloadActive, "", time.Now())
-			// Not settled from now on, before its follower sees it queued again: a
-			// Wait right after Resume must wait for the new end, not report the old one.
+			// A new run, unsettled from here: a Wait right after Resume waits for
+			// its end, not the old one's (settledLocked).
 			d.mu.Lock()
-			d.setLocked(e, func() { e.settled = false })
+			d.setLocked(e, e.task.Resume)
 			d.mu.Unlock()
-			e.task.Resume()
 		}
 	}
 	d.emit(jobID)
@@ -682,7 +705,7 @@ func (d *Downloads) viewLocked(jobID string) JobProgress {
 		}
 		st, err := e.task.State()
 		if st == transfer.StateCompleted {
-			if e.settled {
+			if e.settledLocked() {
 				st, err = e.state, e.err // failed when the file is not on disk
 			} else {
 				st = transfer.StateVerifying // done once checked on disk

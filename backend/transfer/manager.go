@@ -107,6 +107,8 @@ type Task struct {
 	want   State // StatePaused or StateCanceled when a stop was asked for while running
 	// recording is true while the completed file waits for the manifest write.
 	recording bool
+	// run counts the times Resume queued the task again (Run).
+	run int
 }
 
 // onWay reports whether the task is still to end or to be recorded: queued, or running
@@ -140,6 +142,16 @@ func (t *Task) State() (State, error) {
 	t.m.mu.Lock()
 	defer t.m.mu.Unlock()
 	return t.state, t.err
+}
+
+// Run returns which run of the task it is, its state and its error (for StateFailed):
+// run 0 is the first, one more each time Resume queues the task again. A caller that
+// records the end of a run (a store, a catalog) keeps the run number with it: once the
+// task's run differs, that record is no longer the task's end, whoever was told first.
+func (t *Task) Run() (run int, st State, err error) {
+	t.m.mu.Lock()
+	defer t.m.mu.Unlock()
+	return t.run, t.state, t.err
 }
 
 // Add validates req and queues it. The error has Code InvalidArgument for a bad name,
@@ -345,6 +357,7 @@ func (t *Task) Resume() {
 		return
 	}
 	m.setLocked(t, func() { t.state, t.err = StateQueued, nil })
+	t.run++
 	m.queue = append(m.queue, t)
 	m.kickLocked()
 	m.changedLocked()
