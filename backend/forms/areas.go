@@ -32,26 +32,26 @@ func CheckAreas(p *ogcapi.Process, ex *ogcapi.Execute) (probs Problems, notes []
 		if json.Unmarshal(raw, &v) != nil {
 			continue // not JSON: Validate says so
 		}
-		values, multi := []any{v}, false
-		if arr, ok := v.([]any); ok && fl.Many() && fl.Kind != KindBBox {
-			values, multi = arr, true
-		} else if ok && fl.Many() && len(arr) > 0 {
-			if _, isObj := arr[0].(map[string]any); isObj {
-				values, multi = arr, true
+		// A bounding box is itself an array: an array is its list of values only when
+		// it holds objects (qualified values or {"bbox": …}).
+		list := func(arr []any) bool {
+			if !fl.Many() || fl.Kind != KindBBox {
+				return fl.Many()
 			}
+			if len(arr) == 0 {
+				return false
+			}
+			_, isObj := arr[0].(map[string]any)
+			return isObj
 		}
-		for i, e := range values {
-			row := -1
-			if multi {
-				row = i
-			}
-			e, ok := inlineValue(e)
+		for _, o := range occurrences(v, list) {
+			e, ok := inlineValue(o.value)
 			if !ok {
 				continue
 			}
 			note, err := checkArea(fl, e)
 			if err != nil {
-				probs = append(probs, Problem{Input: fl.ID, Row: row, Msg: err.Error()})
+				probs = append(probs, Problem{Input: fl.ID, Row: o.row, Msg: err.Error()})
 			}
 			if note != "" {
 				notes = append(notes, fl.ID+": "+note)

@@ -44,10 +44,7 @@ func Validate(p *ogcapi.Process, ex *ogcapi.Execute) Problems {
 			probs = append(probs, Problem{Input: id, Row: -1, Msg: "not valid JSON"})
 			continue
 		}
-		values, multi := []any{v}, false
-		if arr, ok := v.([]any); ok && d.MaxOccurs.Many() && !isArraySchema(d.Schema) {
-			values, multi = arr, true
-		}
+		values := occurrences(v, func([]any) bool { return d.MaxOccurs.Many() && !isArraySchema(d.Schema) })
 		if n := d.MaxOccurs.N(); n != ogcapi.Unbounded && len(values) > n {
 			probs = append(probs, Problem{Input: id, Row: -1, Msg: fmt.Sprintf("takes at most %d values, got %d", n, len(values))})
 		}
@@ -58,13 +55,9 @@ func Validate(p *ogcapi.Process, ex *ogcapi.Execute) Problems {
 		if err != nil {
 			continue // an uncompilable schema cannot judge values
 		}
-		for i, e := range values {
-			row := -1
-			if multi {
-				row = i
-			}
-			if err := judge(sch, e); err != nil {
-				probs = append(probs, Problem{Input: id, Row: row, Msg: oapschema.Message(err)})
+		for _, o := range values {
+			if err := judge(sch, o.value); err != nil {
+				probs = append(probs, Problem{Input: id, Row: o.row, Msg: oapschema.Message(err)})
 			}
 		}
 	}
@@ -132,6 +125,27 @@ func isArraySchema(raw json.RawMessage) bool {
 	}
 	_ = json.Unmarshal(raw, &m)
 	return m.Type == "array"
+}
+
+// An occurrence is one value of an input and its row: its index when the request
+// gives the input a list of values, -1 when it gives one value.
+type occurrence struct {
+	row   int
+	value any
+}
+
+// occurrences splits an input's decoded value into its occurrences; list says
+// whether a JSON array is the list of the input's values rather than one value.
+func occurrences(v any, list func(arr []any) bool) []occurrence {
+	arr, ok := v.([]any)
+	if !ok || !list(arr) {
+		return []occurrence{{-1, v}}
+	}
+	out := make([]occurrence, len(arr))
+	for i, e := range arr {
+		out[i] = occurrence{i, e}
+	}
+	return out
 }
 
 // inlineValue is a value as an execute request gives it in-line: the inner value of a

@@ -1,7 +1,6 @@
 package ogcapi
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -141,8 +140,8 @@ func (e *APIError) detail() string {
 func (e *APIError) Unwrap() error { return e.Err }
 
 // CodeOf returns the Code of err: OK for nil, the APIError's code, InvalidInput for an
-// *InputError, Canceled or
-// Timeout for context errors, Unknown otherwise.
+// *InputError, Canceled or Timeout for what errs.CodeOf calls so (the context's
+// errors among them), Unknown otherwise.
 func CodeOf(err error) Code {
 	if err == nil {
 		return OK
@@ -155,10 +154,10 @@ func CodeOf(err error) Code {
 	if errors.As(err, &ie) {
 		return InvalidInput
 	}
-	switch {
-	case errors.Is(err, context.Canceled):
+	switch errs.CodeOf(err) { // the context's errors, as errs reads them
+	case errs.Canceled:
 		return Canceled
-	case errors.Is(err, context.DeadlineExceeded):
+	case errs.Timeout:
 		return Timeout
 	}
 	return Unknown

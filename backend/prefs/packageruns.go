@@ -86,18 +86,7 @@ func SavePackageRuns(ctx context.Context, s Settings, in PackageRunsInput) ([]*F
 	if len(errs) > 0 {
 		return errs, nil
 	}
-	for _, kv := range [][2]string{{KeyCWLContainers, in.Containers}, {KeyCWLKeep, in.Keep}, {KeyCWLMaxRuns, in.MaxRuns}} {
-		var err error
-		if kv[1] == "" {
-			err = s.DeleteSetting(ctx, kv[0])
-		} else {
-			err = s.SetSetting(ctx, kv[0], kv[1])
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	return nil, nil
+	return nil, saveSettings(ctx, s, [][2]string{{KeyCWLContainers, in.Containers}, {KeyCWLKeep, in.Keep}, {KeyCWLMaxRuns, in.MaxRuns}})
 }
 
 func checkContainers(v string) error {

@@ -120,19 +120,28 @@ func Save(ctx context.Context, s Settings, in Input) ([]*FieldError, error) {
 	if len(errs) > 0 {
 		return errs, nil
 	}
-	for _, kv := range [][2]string{{KeyTilesURL, tiles}, {KeyWarnKm2, km2}, {KeyDownloadsDir, filepath.Clean(dir)},
-		{KeyPrivateNetwork, map[bool]string{true: "on"}[in.AllowPrivate == "on"]}} {
+	if dir != "" {
+		dir = filepath.Clean(dir)
+	}
+	return nil, saveSettings(ctx, s, [][2]string{{KeyTilesURL, tiles}, {KeyWarnKm2, km2}, {KeyDownloadsDir, dir},
+		{KeyPrivateNetwork, map[bool]string{true: "on"}[in.AllowPrivate == "on"]}})
+}
+
+// saveSettings stores each key's value, and deletes the keys whose value is "" (the
+// default applies again).
+func saveSettings(ctx context.Context, s Settings, kvs [][2]string) error {
+	for _, kv := range kvs {
 		var err error
-		if kv[1] == "" || kv[1] == "." {
+		if kv[1] == "" {
 			err = s.DeleteSetting(ctx, kv[0])
 		} else {
 			err = s.SetSetting(ctx, kv[0], kv[1])
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return nil, nil
+	return nil
 }
 
 // CheckTilesURL accepts "none" or an https (or loopback http) XYZ template with {z}, {x} and {y}.
