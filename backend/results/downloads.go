@@ -166,13 +166,8 @@ type Downloads struct {
 	changed   chan struct{} // closed and replaced when an entry settles
 	closed    chan struct{} // closed by Close
 
-	// catalogs writes a folder's local catalog once for all the files that completed
-	// while the previous write of it was under way.
-	catalogs groupcommit.Keyed[[2]string] // by job and folder
-	// syncs makes a folder's files durable once for all that completed meanwhile.
-	syncs    groupcommit.Keyed[string] // by folder
-	syncMu   sync.Mutex
-	unsynced map[string][]string // by folder: files completed, not yet synced
+	// commits settles the completed files of a job's folder, by job and folder.
+	commits groupcommit.Batchers[[2]string, endedRun]
 
 	// Progress goes out from one goroutine: jobs to report are marked in pending.
 	pendMu  sync.Mutex
@@ -202,7 +197,7 @@ func NewDownloads(o DownloadsOptions) (*Downloads, error) {
 	topts.OnProgress = d.progress
 	topts.OnEnd = d.ended
 	d.m = transfer.NewManager(topts)
-	d.catalogs.Pace, d.catalogs.Gap = catalogPace, catalogGap
+	d.commits.Pace, d.commits.Gap, d.commits.Write = catalogPace, catalogGap, d.commit
 	go d.emitLoop()
 	return d, nil
 }
@@ -379,12 +374,13 @@ func (d *Downloads) Restore(ctx context.Context) (int, error) {
 	return n, errors.Join(errs...)
 }
 
-// ended records the end of a task (transfer.Options.OnEnd, from the task's goroutine)
-// in the store and, for a completed file, checks it on disk, rewrites its folder's local
-// catalog and syncs the folder. Only then does the entry count as settled (Wait, View):
-// "done" means verified, in the folder shown, and on disk (a power loss does not take
-// it back). A failed task that is resumed (Resume) ends again later; the end of a run
-// that is no longer the task's (resumed meanwhile) is not recorded.
+// ended records the end of a task (transfer.Options.OnEnd) in the store. A completed
+// file goes to its folder's committer (commit), which checks it on disk, rewrites the
+// folder's local catalog and syncs the folder for all the files that completed
+// meanwhile; only then does the entry count as settled (Wait, View): "done" means
+// verified, in the folder shown, and on disk (a power loss does not take it back). A
+// failed task that is resumed (Resume) ends again later; the end of a run that is no
+// longer the task's (resumed meanwhile) is not recorded.
 func (d *Downloads) ended(t *transfer.Task) {
 	d.mu.Lock()
 	e, closing := d.entries[t.ID()], d.closing
@@ -394,42 +390,28 @@ func (d *Downloads) ended(t *transfer.Task) {
 	}
 	e.recording.Lock()
 	defer e.recording.Unlock()
-	res := t.Result()
 	run, st, terr := t.Run()
-	if st != transfer.StateCompleted && st != transfer.StateFailed && st != transfer.StateCanceled {
-		return // resumed since: the new run ends later
-	}
-	ctx := context.Background()
-	now := time.Now()
 	switch st {
 	case transfer.StateCompleted:
-		if verr := onDisk(res); verr != nil {
-			st, terr = transfer.StateFailed, verr
-			_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadFailed, reason(verr), now)
-			break
-		}
+		// Final: a completed task is not resumed, so its record cannot race another end.
 		d.mu.Lock()
 		d.setLocked(e, func() { e.ending = true })
 		last := d.lastOfFolderLocked(e)
 		d.mu.Unlock()
-		if err := d.writeCatalog(ctx, e.job, e.dest, last); err != nil {
-			d.log.Warn("results: local catalog", "dest", e.dest, "err", err)
-		}
-		item := transfer.ItemFolder(e.ref.Item)
-		if serr := d.sync(e.dest, res.Name, item+"/"+item+".json"); serr != nil {
-			st, terr = transfer.StateFailed, serr
-			_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadFailed, reason(serr), now)
-			break
-		}
-		_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadCompleted, "", now)
-	case transfer.StateFailed:
-		_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadFailed, reason(res.Err), now)
-	case transfer.StateCanceled:
+		d.commits.Add([2]string{e.job, e.dest}, endedRun{e, run}, last)
+		return
+	case transfer.StateFailed, transfer.StateCanceled:
+	default:
+		return // resumed since: the new run ends later
+	}
+	ctx, now := context.Background(), time.Now()
+	if st == transfer.StateFailed {
+		_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadFailed, reason(terr), now)
+	} else {
 		_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadCanceled, "", now)
 	}
 	d.mu.Lock()
 	d.setLocked(e, func() {
-		e.ending = false
 		if r, _, _ := t.Run(); r == run { // else resumed while this end was recorded
 			e.state, e.err, e.recorded = st, terr, run
 		}
@@ -437,6 +419,68 @@ func (d *Downloads) ended(t *transfer.Task) {
 	d.notifyLocked()
 	d.mu.Unlock()
 	d.emit(e.job)
+}
+
+// endedRun is a completed run of an entry's task, waiting for its folder's commit.
+type endedRun struct {
+	e   *entry
+	run int
+}
+
+// commit settles the completed files of a job's folder (groupcommit.Batchers, one
+// writer per folder): each checked on disk, then one catalog write and one sync for
+// all of them. The catalog lists everything in the folder's manifest, so the writes
+// are spaced (catalogPace, catalogGap) and the last file of a burst has the write at once.
+func (d *Downloads) commit(key [2]string, batch []endedRun) {
+	jobID, dest := key[0], key[1]
+	ctx, now := context.Background(), time.Now()
+	type outcome struct {
+		st  transfer.State
+		err error
+	}
+	out := make([]outcome, len(batch))
+	var names []string
+	for i, b := range batch {
+		res := b.e.task.Result()
+		if err := onDisk(res); err != nil {
+			out[i] = outcome{transfer.StateFailed, err}
+			continue
+		}
+		out[i] = outcome{st: transfer.StateCompleted}
+		item := transfer.ItemFolder(b.e.ref.Item)
+		names = append(names, res.Name, item+"/"+item+".json")
+	}
+	if len(names) > 0 {
+		if err := d.writeCatalogNow(ctx, jobID, dest); err != nil {
+			d.log.Warn("results: local catalog", "dest", dest, "err", err)
+		}
+		if err := transfer.SyncFiles(dest, names); err != nil {
+			for i := range out {
+				if out[i].st == transfer.StateCompleted {
+					out[i] = outcome{transfer.StateFailed, err}
+				}
+			}
+		}
+	}
+	for i, b := range batch {
+		if out[i].st == transfer.StateCompleted {
+			_ = d.o.Store.SetDownloadState(ctx, b.e.id, store.DownloadCompleted, "", now)
+		} else {
+			_ = d.o.Store.SetDownloadState(ctx, b.e.id, store.DownloadFailed, reason(out[i].err), now)
+		}
+	}
+	d.mu.Lock()
+	for i, b := range batch {
+		d.setLocked(b.e, func() {
+			b.e.ending = false
+			if r, _, _ := b.e.task.Run(); r == b.run {
+				b.e.state, b.e.err, b.e.recorded = out[i].st, out[i].err, b.run
+			}
+		})
+	}
+	d.notifyLocked()
+	d.mu.Unlock()
+	d.emit(jobID)
 }
 
 // onDisk checks that a completed download's file is where it is said to be, with its size.
@@ -459,36 +503,8 @@ func (d *Downloads) notifyLocked() {
 	d.changed = make(chan struct{})
 }
 
-// sync makes the files names of dest durable (transfer.SyncFiles), with those of the
-// other files that complete meanwhile: one sync for many files.
-func (d *Downloads) sync(dest string, names ...string) error {
-	d.syncMu.Lock()
-	if d.unsynced == nil {
-		d.unsynced = map[string][]string{}
-	}
-	d.unsynced[dest] = append(d.unsynced[dest], names...)
-	d.syncMu.Unlock()
-	return d.syncs.Do(dest, func() error {
-		d.syncMu.Lock()
-		todo := d.unsynced[dest]
-		delete(d.unsynced, dest)
-		d.syncMu.Unlock()
-		if len(todo) == 0 {
-			return nil // synced by the previous sync
-		}
-		if err := transfer.SyncFiles(dest, todo); err != nil {
-			// Callers of the next sync may have listed some of these: it tries again.
-			d.syncMu.Lock()
-			d.unsynced[dest] = append(todo, d.unsynced[dest]...)
-			d.syncMu.Unlock()
-			return err
-		}
-		return nil
-	})
-}
-
-// catalogPace and catalogGap space the writes of a folder's local catalog (groupcommit
-// Group Pace and Gap): each write encodes and checks the items of every file so far, so
+// catalogPace and catalogGap space the writes of a folder's local catalog (the Pace and
+// Gap of Downloads.commits): each write encodes and checks the items of every file so far, so
 // while files keep completing it is written at most once a second and takes at most a
 // ninth of the time; a file waits for the catalog that lists it for about a second or
 // ten writes' time, and the last file of a burst has it written at once.
@@ -496,17 +512,6 @@ const (
 	catalogPace = 8
 	catalogGap  = time.Second
 )
-
-// writeCatalog rewrites dest's local catalog from its manifest, and returns once the
-// catalog written lists every file the manifest held when writeCatalog was called.
-// last says no other file of the job is on its way into dest: the write starts at once.
-func (d *Downloads) writeCatalog(ctx context.Context, jobID, dest string, last bool) error {
-	do := d.catalogs.Do
-	if last {
-		do = d.catalogs.DoNow
-	}
-	return do([2]string{jobID, dest}, func() error { return d.writeCatalogNow(ctx, jobID, dest) })
-}
 
 // lastOfFolderLocked reports whether no other file of e's job is on its way into e's
 // folder: every other one is settled, paused or being recorded. Only the open entries
@@ -836,6 +841,7 @@ func (d *Downloads) Close() error {
 	close(d.closed)
 	d.mu.Unlock()
 	err := d.m.Close()
+	d.commits.Flush()
 	close(d.quit)
 	<-d.emitted
 	return err

@@ -184,3 +184,50 @@ func TestDownloadsManySmallFiles(t *testing.T) {
 		t.Fatalf("%d files on disk, want %d", count.Load(), n)
 	}
 }
+
+// A file waiting for its turn, or for the catalog write that lists it, costs no
+// goroutine: with a thousand files queued behind requests the server holds, the
+// goroutines are those of the requests under way, not one per file.
+func TestQueuedFilesHoldNoGoroutine(t *testing.T) {
+	const n = 1000
+	release := make(chan struct{})
+	arrived := make(chan struct{}, n)
+	body := []byte("tile")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+		w.Write(body)
+	}))
+	defer srv.Close()
+	assets := map[string]stac.Asset{}
+	for i := range n {
+		a := stac.Asset{Href: fmt.Sprintf("%s/f%05d.bin", srv.URL, i)}
+		a.Set("file:size", len(body))
+		a.Set("file:checksum", mh(body))
+		assets[fmt.Sprintf("f%05d", i)] = a
+	}
+	ic := &stac.ItemCollection{Type: "FeatureCollection", Features: []*stac.Item{sceneItem("tiles", assets)}}
+	d, err := results.NewDownloads(results.DownloadsOptions{
+		Items: func(context.Context, string) (*stac.ItemCollection, error) { return ic, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	before := runtime.NumGoroutine()
+	if k, err := d.Start(context.Background(), "", t.TempDir(), nil); err != nil || k != n {
+		t.Fatalf("Start = %d, %v", k, err)
+	}
+	<-arrived // requests are under way, the other files wait
+	during := runtime.NumGoroutine() - before
+	close(release)
+	p, err := d.Wait(context.Background(), "")
+	if err != nil || p.Completed != n {
+		t.Fatalf("completed %d of %d: %v", p.Completed, n, err)
+	}
+	// The requests under way (at most the per-host limit of 64) each take a few
+	// goroutines (client, server); a goroutine per file would be a thousand more.
+	t.Logf("%d goroutines more while %d files were queued", during, n)
+	if during > 400 {
+		t.Errorf("%d goroutines more while %d files were queued: one per file?", during, n)
+	}
+}

@@ -2,9 +2,11 @@ package transfer
 
 import (
 	"encoding/json"
+	"maps"
 	"net/url"
 	"os"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/geojobs/geojobs/backend/stac"
@@ -139,13 +141,16 @@ func WriteLocalCatalog(dest string, m Manifest, ic *stac.ItemCollection, info Ca
 // manifest names (relative to dest) of the downloaded assets by asset key; none when
 // no asset of src was downloaded.
 func localItem(src *stac.Item, byURL map[string]ManifestEntry) (*stac.Item, map[string]string, error) {
-	raw, err := json.Marshal(src)
-	if err != nil {
-		return nil, nil, driver.Wrap(InvalidArgument, err, "transfer: encode item")
-	}
+	// A copy of what changes (the assets, their extra members, the extensions and the
+	// links); the rest is shared with src and not modified. (Encoding and decoding the
+	// whole item to copy it cost more than the rest of a catalog write of an item with
+	// thousands of assets.)
 	it := new(stac.Item)
-	if err := json.Unmarshal(raw, it); err != nil {
-		return nil, nil, driver.Wrap(InvalidArgument, err, "transfer: copy item")
+	*it = *src
+	it.StacExtensions = slices.Clone(src.StacExtensions)
+	it.Assets = make(map[string]stac.Asset, len(src.Assets))
+	for k, a := range src.Assets {
+		it.Assets[k] = a
 	}
 	local := map[string]string{}
 	for key, a := range it.Assets {
@@ -158,6 +163,7 @@ func localItem(src *stac.Item, byURL map[string]ManifestEntry) (*stac.Item, map[
 			continue
 		}
 		local[key] = e.Name
+		a.Extra = maps.Clone(a.Extra)
 		if e.Size >= 0 {
 			a.Set("file:size", e.Size)
 		}

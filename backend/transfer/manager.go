@@ -65,10 +65,10 @@ type Manager struct {
 	closed  bool
 	changed chan struct{} // closed and replaced on every state change
 
-	manifestMu sync.Mutex
-	unrecorded map[string][]ManifestEntry // by folder: completed, not yet in its manifest
-	manifests  groupcommit.Keyed[string]  // one manifest write at a time per folder
-	reporter   *reporter
+	// recorder writes a folder's manifest for the files completed meanwhile, one write
+	// at a time per folder, and then ends their tasks.
+	recorder groupcommit.Batchers[string, recorded]
+	reporter *reporter
 }
 
 // NewManager returns a Manager; Close releases it.
@@ -86,7 +86,7 @@ func NewManager(opts Options) *Manager {
 		onWay:     map[string]int{},
 		changed:   make(chan struct{}),
 	}
-	m.manifests.Pace, m.manifests.Gap = writePace, writeGap
+	m.recorder.Pace, m.recorder.Gap, m.recorder.Write = writePace, writeGap, m.record
 	if opts.OnProgress != nil {
 		m.reporter = newReporter(m, opts.ProgressInterval, opts.OnProgress)
 	}
@@ -272,53 +272,75 @@ func (m *Manager) runTask(ctx context.Context, t *Task) {
 	res, err := t.job.run(ctx)
 	t.cancel(nil)
 	res.ID = t.id
-	released := false
 	if err == nil && m.opts.Manifest {
 		// The file is in place: the next file starts while this one waits for the
-		// manifest write that lists it.
+		// manifest write that lists it, which this goroutine does not wait for.
 		m.mu.Lock()
 		m.running--
-		released = true
 		m.kickLocked()
 		m.setLocked(t, func() { t.recording = true })
 		last := m.lastOfFolderLocked(t)
 		m.mu.Unlock()
-		err = m.record(t.job.req.Dest, res, last)
+		m.recorder.Add(t.job.req.Dest, recorded{t, res}, last)
+		return
 	}
-	m.mu.Lock()
-	want := t.want
-	m.mu.Unlock()
-	if want == StateCanceled {
-		if derr := t.job.discard(); derr != nil {
-			err = derr
-		}
-	}
+	m.finish([]recorded{{t, res}}, err, true)
+}
 
-	m.mu.Lock()
-	if !released {
-		m.running--
-	}
-	m.setLocked(t, func() {
-		t.recording = false
-		switch {
-		case err == nil:
-			t.state, t.err = StateCompleted, nil
-		case want == StateCanceled:
-			t.state, t.err = StateCanceled, errCanceled
-		case want == StatePaused || m.closed:
-			t.state, t.err = StatePaused, nil
-		default:
-			t.state, t.err = StateFailed, err
+// recorded is a completed task waiting for the manifest write that lists it.
+type recorded struct {
+	t   *Task
+	res Result
+}
+
+// finish ends the tasks with err, the outcome of their download (and manifest write):
+// completed, failed, or paused or canceled as asked. running says they still hold
+// their place among the running tasks.
+func (m *Manager) finish(tasks []recorded, err error, running bool) {
+	for _, r := range tasks {
+		m.mu.Lock()
+		want := r.t.want
+		m.mu.Unlock()
+		if want == StateCanceled {
+			if derr := r.t.job.discard(); derr != nil && err == nil {
+				err = derr
+			}
 		}
-	})
-	res.Err = t.err
-	t.res = res
-	ended := t.state != StatePaused
+	}
+	m.mu.Lock()
+	var ended []*Task
+	for _, r := range tasks {
+		t, res := r.t, r.res
+		if running {
+			m.running--
+		}
+		want := t.want
+		m.setLocked(t, func() {
+			t.recording = false
+			switch {
+			case err == nil:
+				t.state, t.err = StateCompleted, nil
+			case want == StateCanceled:
+				t.state, t.err = StateCanceled, errCanceled
+			case want == StatePaused || m.closed:
+				t.state, t.err = StatePaused, nil
+			default:
+				t.state, t.err = StateFailed, err
+			}
+		})
+		res.Err = t.err
+		t.res = res
+		if t.state != StatePaused {
+			ended = append(ended, t)
+		}
+	}
 	m.kickLocked()
 	m.changedLocked()
 	m.mu.Unlock()
-	if ended && m.opts.OnEnd != nil {
-		m.opts.OnEnd(t)
+	if m.opts.OnEnd != nil {
+		for _, t := range ended {
+			m.opts.OnEnd(t)
+		}
 	}
 }
 
@@ -504,6 +526,7 @@ func (m *Manager) Close() error {
 	m.mu.Unlock()
 	m.cancel()
 	m.wg.Wait()
+	m.recorder.Flush()
 	if m.reporter != nil {
 		m.reporter.stop()
 	}

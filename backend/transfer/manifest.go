@@ -67,7 +67,7 @@ func WriteManifest(dest string, m Manifest) error {
 	return writeReplace(root, ManifestName, append(data, '\n'))
 }
 
-// writePace and writeGap space the writes of a folder's manifest (groupcommit.Group
+// writePace and writeGap space the writes of a folder's manifest (groupcommit.Batcher
 // Pace and Gap): while files keep completing, they take at most a ninth of the time and
 // come at most once a second; the last file of a burst has it written at once.
 const (
@@ -75,55 +75,31 @@ const (
 	writeGap  = time.Second
 )
 
-// record adds a completed download to its folder's manifest, and returns once the
-// manifest on disk lists it. Files that complete while the manifest is being written
-// go into the next write together, and writes are spaced (groupcommit, writePace, writeGap):
-// rewriting the whole manifest for each of 2,000 small files made the work grow with
-// the square of their number.
-// last says no other file is on its way into dest: the write starts at once.
-func (m *Manager) record(dest string, r Result, last bool) error {
-	e := ManifestEntry{Name: r.Name, URL: r.URL, Size: r.Size, Checksum: r.Checksum, Verified: r.Verified, StateCompleted: time.Now().UTC()}
-	m.manifestMu.Lock()
-	if m.unrecorded == nil {
-		m.unrecorded = map[string][]ManifestEntry{}
+// record adds completed downloads to their folder's manifest, and then ends their
+// tasks (groupcommit.Batchers: the files that complete while the manifest is being
+// written, or while the next write waits for writePace and writeGap, go into the next
+// write together; rewriting the whole manifest for each of 2,000 small files made the
+// work grow with the square of their number). The last file on its way into the folder
+// has the write start at once.
+func (m *Manager) record(dest string, batch []recorded) {
+	now := time.Now().UTC()
+	man, err := ReadManifest(dest)
+	if err != nil {
+		man = Manifest{} // a damaged manifest is rebuilt
 	}
-	m.unrecorded[dest] = append(m.unrecorded[dest], e)
-	m.manifestMu.Unlock()
-	do := m.manifests.Do
-	if last {
-		do = m.manifests.DoNow
+	at := make(map[string]int, len(man.Files))
+	for i, f := range man.Files {
+		at[f.Name] = i
 	}
-	return do(dest, func() error {
-		m.manifestMu.Lock()
-		add := m.unrecorded[dest]
-		delete(m.unrecorded, dest)
-		m.manifestMu.Unlock()
-		if len(add) == 0 {
-			return nil // written by the previous write
+	for _, b := range batch {
+		r := b.res
+		e := ManifestEntry{Name: r.Name, URL: r.URL, Size: r.Size, Checksum: r.Checksum, Verified: r.Verified, StateCompleted: now}
+		if i, ok := at[e.Name]; ok {
+			man.Files[i] = e
+			continue
 		}
-		man, err := ReadManifest(dest)
-		if err != nil {
-			man = Manifest{} // a damaged manifest is rebuilt
-		}
-		at := make(map[string]int, len(man.Files))
-		for i, f := range man.Files {
-			at[f.Name] = i
-		}
-		for _, e := range add {
-			if i, ok := at[e.Name]; ok {
-				man.Files[i] = e
-				continue
-			}
-			at[e.Name] = len(man.Files)
-			man.Files = append(man.Files, e)
-		}
-		if err := WriteManifest(dest, man); err != nil {
-			// Callers of the next write may have recorded some of these: it tries again.
-			m.manifestMu.Lock()
-			m.unrecorded[dest] = append(add, m.unrecorded[dest]...)
-			m.manifestMu.Unlock()
-			return err
-		}
-		return nil
-	})
+		at[e.Name] = len(man.Files)
+		man.Files = append(man.Files, e)
+	}
+	m.finish(batch, WriteManifest(dest, man), false)
 }

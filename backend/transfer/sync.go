@@ -9,7 +9,7 @@ import "github.com/geojobs/geojobs/backend/transfer/driver"
 // an fsync of each named file, of the manifest and the catalog, and of their folders.
 //
 // The data of a download is not synced file by file as it arrives: callers sync once
-// for all the files that completed together (groupcommit), before they report them
+// for all the files that completed together (groupcommit.Batcher), before they report them
 // done. An error means the files may not be on disk: Code ResourceExhausted when the
 // disk is full, DataLoss for a failed write.
 func SyncFiles(dest string, names []string) error {
