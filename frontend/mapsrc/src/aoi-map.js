@@ -196,6 +196,12 @@ export class GjAoiMap extends HTMLElement {
     this.warn_ = el('span', {class: 'gj-map-warn', hidden: ''});
     status.append(this.area_, this.warn_);
     this.error_ = el('div', {class: 'gj-map-error', id: `${id}-error`, role: 'alert', hidden: ''});
+    // The page puts the server's message about this value inside the map; the map says
+    // it in its own message line while the text is the one the server judged, so the
+    // problem is said once, in one place.
+    this.judged_ = [...this.querySelectorAll(':scope > .field-error')].map((e) => e.textContent.trim()).filter(Boolean).join(' ');
+    this.querySelectorAll(':scope > .field-error').forEach((e) => e.remove());
+    this.judgedText_ = null;
     this.hint_ = el('p', {class: 'gj-map-hint'});
     this.append(bar, this.view_, status, this.error_, this.hint_);
 
@@ -334,6 +340,9 @@ export class GjAoiMap extends HTMLElement {
       return;
     }
     this.field_ = field;
+    if (this.judgedText_ === null) {
+      this.judgedText_ = field.value;
+    }
     field.addEventListener('input', this.onFieldInput_);
     field.addEventListener('change', this.onFieldInput_);
     field.addEventListener('paste', this.onFieldPaste_);
@@ -396,7 +405,13 @@ export class GjAoiMap extends HTMLElement {
     }
   }
 
-  showError_(msg) {
+  showError_(own) {
+    let msg = own;
+    if (!msg && this.judged_ && this.field_ && this.field_.value === this.judgedText_) {
+      // The server's word on this text stands until the text changes; it does not
+      // block the form (the server judges again when it is sent).
+      msg = this.judged_;
+    }
     this.error_.textContent = msg;
     this.error_.hidden = !msg;
     this.toggleAttribute('data-invalid', !!msg);
@@ -408,7 +423,7 @@ export class GjAoiMap extends HTMLElement {
         f.removeAttribute('aria-invalid');
       }
       if (typeof f.setCustomValidity === 'function') {
-        f.setCustomValidity(msg);
+        f.setCustomValidity(own);
       }
     }
   }

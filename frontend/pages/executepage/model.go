@@ -95,6 +95,33 @@ func (m Model) canRemove(fl forms.Field) bool {
 
 func (m Model) problemCount() int { return len(m.Problems) }
 
+// onMap reports whether value n of fl is an area of interest shown on a map (given
+// in-line, not by reference): the map says the value's problems.
+func (m Model) onMap(fl forms.Field, n int) bool {
+	rows := m.rows(fl)
+	return fl.AOI != "" && n < len(rows) && !rows[n].Ref
+}
+
+// inputProblems are the problems of input fl as a whole, said above its values. Those
+// of a single area of interest on a map are the map's to say (rowProblems): the map
+// checks the same text as it is typed, and one problem is said once (F-17).
+func (m Model) inputProblems(fl forms.Field) []string {
+	if !fl.Many() && m.onMap(fl, 0) {
+		return nil
+	}
+	return m.Problems.Of(fl.ID, -1)
+}
+
+// rowProblems are the problems of value n of fl, with those of the whole input when
+// the map of its single value says them.
+func (m Model) rowProblems(fl forms.Field, n int) []string {
+	ps := m.Problems.Of(fl.ID, n)
+	if n == 0 && !fl.Many() && m.onMap(fl, 0) {
+		ps = append(m.Problems.Of(fl.ID, -1), ps...)
+	}
+	return ps
+}
+
 func (m Model) output(o forms.Output) forms.OutputChoice { return m.Values.Outputs[o.ID] }
 
 // refable: kinds that may be given by reference in the form (the others are small
