@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/backend/mapdata"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/stacsearch"
 	"github.com/geojobs/geojobs/backend/stacsearch/stackeys"
@@ -240,23 +241,11 @@ func itemOf(it *stac.Item) Item {
 
 // FeatureCollection is the items' footprints for the map (title: id).
 func FeatureCollection(items []Item) json.RawMessage {
-	type feature struct {
-		Type       string            `json:"type"`
-		ID         string            `json:"id"`
-		Geometry   json.RawMessage   `json:"geometry"`
-		Properties map[string]string `json:"properties"`
+	fs := make([]mapdata.Footprint, len(items))
+	for i, it := range items {
+		fs[i] = mapdata.Footprint{ID: it.ID, Title: it.ID, Geometry: it.Geometry}
 	}
-	fc := struct {
-		Type     string    `json:"type"`
-		Features []feature `json:"features"`
-	}{Type: "FeatureCollection", Features: []feature{}}
-	for _, it := range items {
-		if it.Geometry != nil {
-			fc.Features = append(fc.Features, feature{"Feature", it.ID, it.Geometry, map[string]string{"title": it.ID}})
-		}
-	}
-	b, _ := json.Marshal(fc)
-	return b
+	return mapdata.FeatureCollection(fs)
 }
 
 // Describe is for messages: which catalog.

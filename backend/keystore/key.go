@@ -306,3 +306,25 @@ func checkHTTPURL(field, raw string) error {
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
 }
+
+// SecretLabel names what k's secret is ("secret access key", "password", …), for
+// the prompts of the command line and the labels of the keystore page.
+func (k Key) SecretLabel() string {
+	switch k.Kind {
+	case KindS3, KindEODATA:
+		return "secret access key"
+	case KindWebDAV:
+		return "password"
+	case KindOIDC:
+		return "client secret"
+	case KindHTTP:
+		switch k.Scheme {
+		case SchemeBasic:
+			return "password"
+		case SchemeHeader:
+			return "header value"
+		}
+		return "bearer token"
+	}
+	return "secret"
+}

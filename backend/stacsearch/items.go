@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/geocheck"
 	"github.com/geojobs/geojobs/backend/stac"
 )
 
@@ -111,7 +112,9 @@ func matches(it *stac.Item, p *Params) bool {
 	if len(p.BBox) == 4 || len(p.Intersects) > 0 {
 		area := p.BBox
 		if len(area) != 4 {
-			area = geometryBBox(p.Intersects)
+			if b, ok := geocheck.Bounds(p.Intersects); ok {
+				area = b[:]
+			}
 		}
 		ib := it.BBox
 		if len(ib) == 6 {
@@ -187,46 +190,4 @@ func lonOverlap(a0, a1, b0, b1 float64) bool {
 		}
 	}
 	return false
-}
-
-// geometryBBox is the bounding box of a GeoJSON geometry's coordinates.
-func geometryBBox(g json.RawMessage) []float64 {
-	var doc struct {
-		Coordinates json.RawMessage   `json:"coordinates"`
-		Geometries  []json.RawMessage `json:"geometries"`
-	}
-	if json.Unmarshal(g, &doc) != nil {
-		return nil
-	}
-	box := []float64{180, 90, -180, -90}
-	found := false
-	var walk func(raw json.RawMessage)
-	walk = func(raw json.RawMessage) {
-		var pt []float64
-		if json.Unmarshal(raw, &pt) == nil && len(pt) >= 2 {
-			box[0], box[1] = min(box[0], pt[0]), min(box[1], pt[1])
-			box[2], box[3] = max(box[2], pt[0]), max(box[3], pt[1])
-			found = true
-			return
-		}
-		var list []json.RawMessage
-		if json.Unmarshal(raw, &list) == nil {
-			for _, r := range list {
-				walk(r)
-			}
-		}
-	}
-	if len(doc.Coordinates) > 0 {
-		walk(doc.Coordinates)
-	}
-	for _, sub := range doc.Geometries {
-		if b := geometryBBox(sub); b != nil {
-			box[0], box[1], box[2], box[3] = min(box[0], b[0]), min(box[1], b[1]), max(box[2], b[2]), max(box[3], b[3])
-			found = true
-		}
-	}
-	if !found {
-		return nil
-	}
-	return box
 }

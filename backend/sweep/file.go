@@ -16,6 +16,8 @@ import (
 	"maps"
 	"strconv"
 	"strings"
+
+	"github.com/geojobs/geojobs/backend/geocheck"
 )
 
 // ErrInvalid: the sweep file cannot be read as any of the formats.
@@ -229,8 +231,8 @@ func AOIValue(geometry, like json.RawMessage) (json.RawMessage, error) {
 		return json.Marshal(out)
 	}
 	if base["bbox"] != nil {
-		box := BBox(geometry)
-		if box == nil {
+		box, ok := geocheck.Bounds(geometry)
+		if !ok {
 			return nil, fmt.Errorf("the geometry has no coordinates")
 		}
 		out := maps.Clone(base)
@@ -238,53 +240,6 @@ func AOIValue(geometry, like json.RawMessage) (json.RawMessage, error) {
 		return json.Marshal(out)
 	}
 	return geometry, nil
-}
-
-// BBox is the bounding box (minx,miny,maxx,maxy) of a GeoJSON geometry, nil when it has
-// no coordinates.
-func BBox(g json.RawMessage) []float64 {
-	var doc struct {
-		Coordinates json.RawMessage   `json:"coordinates"`
-		Geometries  []json.RawMessage `json:"geometries"`
-	}
-	if json.Unmarshal(g, &doc) != nil {
-		return nil
-	}
-	box := []float64{0, 0, 0, 0}
-	found := false
-	add := func(x, y float64) {
-		if !found {
-			box = []float64{x, y, x, y}
-			found = true
-			return
-		}
-		box[0], box[1], box[2], box[3] = min(box[0], x), min(box[1], y), max(box[2], x), max(box[3], y)
-	}
-	var walk func(raw json.RawMessage)
-	walk = func(raw json.RawMessage) {
-		var pt []float64
-		if json.Unmarshal(raw, &pt) == nil && len(pt) >= 2 {
-			add(pt[0], pt[1])
-			return
-		}
-		var list []json.RawMessage
-		if json.Unmarshal(raw, &list) == nil {
-			for _, r := range list {
-				walk(r)
-			}
-		}
-	}
-	walk(doc.Coordinates)
-	for _, sub := range doc.Geometries {
-		if b := BBox(sub); b != nil {
-			add(b[0], b[1])
-			add(b[2], b[3])
-		}
-	}
-	if !found {
-		return nil
-	}
-	return box
 }
 
 // Apply returns base's inputs with m's overrides.

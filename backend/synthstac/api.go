@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/geojobs/geojobs/backend/cog"
+	"github.com/geojobs/geojobs/backend/geocheck"
 )
 
 // CollectionID is the id of the one collection.
@@ -372,9 +373,10 @@ func parseQuery(r *http.Request) (*query, map[string]any, error) {
 				return nil, nil, fmt.Errorf("bbox: minimum latitude above maximum")
 			}
 		case "intersects":
-			bb, err := geometryBBox(v)
-			if err != nil {
-				return nil, nil, err
+			// Cells are rectangles: the geometry's box is exact for boxes, generous otherwise.
+			bb, ok := geocheck.BoundsOf(v)
+			if !ok {
+				return nil, nil, fmt.Errorf("intersects has no coordinates")
 			}
 			q.bbox = bb
 		case "datetime":
@@ -419,36 +421,6 @@ func parseQuery(r *http.Request) (*query, map[string]any, error) {
 		}
 	}
 	return q, params, nil
-}
-
-// geometryBBox is the bounding box of a GeoJSON geometry (searches use it for
-// intersects: cells are rectangles, so it is exact for boxes and generous otherwise).
-func geometryBBox(g any) ([4]float64, error) {
-	bb := [4]float64{math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)}
-	var walk func(v any)
-	walk = func(v any) {
-		arr, ok := v.([]any)
-		if !ok {
-			return
-		}
-		if len(arr) >= 2 {
-			x, okx := arr[0].(float64)
-			y, oky := arr[1].(float64)
-			if okx && oky {
-				bb = [4]float64{math.Min(bb[0], x), math.Min(bb[1], y), math.Max(bb[2], x), math.Max(bb[3], y)}
-				return
-			}
-		}
-		for _, e := range arr {
-			walk(e)
-		}
-	}
-	m, _ := g.(map[string]any)
-	walk(m["coordinates"])
-	if math.IsInf(bb[0], 0) {
-		return bb, fmt.Errorf("intersects has no coordinates")
-	}
-	return bb, nil
 }
 
 // dateRange turns a datetime parameter (an instant, "a/b", "../b", "a/..") into date

@@ -143,27 +143,6 @@ func readSecret(r io.Reader) (keystore.Secret, error) {
 	return keystore.Secret(strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")), nil
 }
 
-// SecretLabel names what the key's secret is, for prompts.
-func SecretLabel(k keystore.Key) string {
-	switch k.Kind {
-	case keystore.KindS3, keystore.KindEODATA:
-		return "secret key"
-	case keystore.KindWebDAV:
-		return "password"
-	case keystore.KindOIDC:
-		return "client secret"
-	case keystore.KindHTTP:
-		switch k.Scheme {
-		case keystore.SchemeBasic:
-			return "password"
-		case keystore.SchemeHeader:
-			return "header value"
-		}
-		return "token"
-	}
-	return "secret"
-}
-
 // Add reads the key's secret — a no-echo prompt when standard input is a
 // terminal, standard input otherwise — and adds the key.
 func Add(st *keystore.Store, k keystore.Key, o IO) (*keystore.Key, error) {
@@ -184,12 +163,12 @@ func Add(st *keystore.Store, k keystore.Key, o IO) (*keystore.Key, error) {
 			sec = s
 		}
 	} else if o.stdinIsTerminal() {
-		s, err := o.prompt(fmt.Sprintf("%s for %q: ", SecretLabel(k), k.Name))
+		s, err := o.prompt(fmt.Sprintf("%s for %q: ", k.SecretLabel(), k.Name))
 		if err != nil {
 			return nil, err
 		}
 		if s == "" {
-			return nil, fmt.Errorf("%w: the %s is empty", keystore.ErrInvalid, SecretLabel(k))
+			return nil, fmt.Errorf("%w: the %s is empty", keystore.ErrInvalid, k.SecretLabel())
 		}
 		sec = keystore.Secret(s)
 	} else {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/geojobs/geojobs/backend/batch"
+	"github.com/geojobs/geojobs/backend/mapdata"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/results"
 	"github.com/geojobs/geojobs/backend/stac"
@@ -232,26 +233,14 @@ func (h *Handler) mapData(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	type feature struct {
-		Type       string          `json:"type"`
-		ID         int             `json:"id"`
-		Geometry   json.RawMessage `json:"geometry"`
-		Properties map[string]any  `json:"properties"`
-	}
-	fc := struct {
-		Type     string    `json:"type"`
-		Features []feature `json:"features"`
-	}{Type: "FeatureCollection", Features: []feature{}}
-	for _, m := range ms {
-		if len(m.AOI) == 0 {
-			continue
-		}
-		fc.Features = append(fc.Features, feature{Type: "Feature", ID: m.Line, Geometry: m.AOI,
-			Properties: map[string]any{"title": m.Label + " — " + m.State()}})
+	fs := make([]mapdata.Footprint, len(ms))
+	for i, m := range ms {
+		fs[i] = mapdata.Footprint{ID: m.Line, Title: m.Label + " — " + m.State(), Geometry: m.AOI}
 	}
 	w.Header().Set("Content-Type", "application/geo+json")
 	w.Header().Set("Cache-Control", "no-store")
-	return json.NewEncoder(w).Encode(fc)
+	_, err = w.Write(mapdata.FeatureCollection(fs))
+	return err
 }
 
 func (h *Handler) back(w http.ResponseWriter, r *http.Request, notice string) {

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/geojobs/geojobs/backend/geocheck"
 	"github.com/geojobs/geojobs/backend/store"
 )
 
@@ -146,7 +147,7 @@ func clip(s string, n int) string {
 // aoiSummary is "AOI 7,800 km² at 46.8°N 8.2°E" for a GeoJSON geometry: the area of its
 // bounding box, and its centre (a place name when the gazetteer knows one nearby).
 func aoiSummary(raw json.RawMessage) string {
-	b, ok := geoBounds(raw)
+	b, ok := geocheck.Bounds(raw)
 	if !ok {
 		return ""
 	}
@@ -193,39 +194,4 @@ func latLon(lat, lon float64) string {
 		ew, lon = "W", -lon
 	}
 	return fmt.Sprintf("%.1f°%s %.1f°%s", lat, ns, lon, ew)
-}
-
-// geoBounds is the lon/lat box of a GeoJSON geometry's positions.
-func geoBounds(raw json.RawMessage) ([4]float64, bool) {
-	var g struct {
-		Coordinates json.RawMessage `json:"coordinates"`
-	}
-	if len(raw) == 0 || json.Unmarshal(raw, &g) != nil || len(g.Coordinates) == 0 {
-		return [4]float64{}, false
-	}
-	var v any
-	if json.Unmarshal(g.Coordinates, &v) != nil {
-		return [4]float64{}, false
-	}
-	b := [4]float64{math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)}
-	var walk func(any)
-	walk = func(v any) {
-		arr, ok := v.([]any)
-		if !ok {
-			return
-		}
-		if len(arr) >= 2 {
-			x, okx := arr[0].(float64)
-			y, oky := arr[1].(float64)
-			if okx && oky {
-				b = [4]float64{min(b[0], x), min(b[1], y), max(b[2], x), max(b[3], y)}
-				return
-			}
-		}
-		for _, e := range arr {
-			walk(e)
-		}
-	}
-	walk(v)
-	return b, b[0] <= b[2] && b[1] <= b[3]
 }

@@ -246,24 +246,10 @@ func kindLabel(k keystore.Kind) string {
 // kinds are the kinds offered when adding a key.
 var kinds = []keystore.Kind{keystore.KindS3, keystore.KindEODATA, keystore.KindWebDAV, keystore.KindHTTP, keystore.KindOIDC}
 
+// secretLabel is the key's SecretLabel as a form's label.
 func secretLabel(k keystore.Key) string {
-	switch k.Kind {
-	case keystore.KindS3, keystore.KindEODATA:
-		return "Secret access key"
-	case keystore.KindWebDAV:
-		return "Password"
-	case keystore.KindOIDC:
-		return "Client secret"
-	case keystore.KindHTTP:
-		switch k.Scheme {
-		case keystore.SchemeBasic:
-			return "Password"
-		case keystore.SchemeHeader:
-			return "Header value"
-		}
-		return "Bearer token"
-	}
-	return "Secret"
+	l := k.SecretLabel()
+	return strings.ToUpper(l[:1]) + l[1:]
 }
 
 func isStorage(k keystore.Kind) bool { return k == keystore.KindS3 || k == keystore.KindEODATA }
