@@ -23,29 +23,8 @@ func TestBrowserKeystore(t *testing.T) {
 	ctx, console := browser(t)
 	shots := screenshotDir(t)
 	run := steps(ctx, t)
-	run("create the keystore with a passphrase",
-		chromedp.Navigate(s.srv.LaunchURL()),
-		chromedp.Navigate(s.base+"/keystore"),
-		chromedp.WaitVisible(`[data-testid=passphrase2]`, chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid=passphrase]`, passphrase, chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid=passphrase2]`, passphrase, chromedp.ByQuery),
-		chromedp.Click(`[data-testid=unlock]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`[data-testid=no-keys]`, chromedp.ByQuery),
-	)
-	run("add an S3 key",
-		chromedp.Click(`[data-testid=add-key]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`[data-testid=key-form][data-kind=s3]`, chromedp.ByQuery),
-		chromedp.SendKeys(`#key-name`, "scenes", chromedp.ByQuery),
-		chromedp.SendKeys(`#key-description`, "Sentinel-2 scenes", chromedp.ByQuery),
-		chromedp.SendKeys(`#key-endpoint`, s3.URL, chromedp.ByQuery),
-		chromedp.SendKeys(`#key-region`, s3Region, chromedp.ByQuery),
-		chromedp.SendKeys(`#key-bucket`, inputsBucket, chromedp.ByQuery),
-		chromedp.SendKeys(`#key-access`, s3AccessKey, chromedp.ByQuery),
-		chromedp.SendKeys(`#key-secret`, s3Secret, chromedp.ByQuery),
-		chromedp.Click(`input[name=path_style]`, chromedp.ByQuery),
-		chromedp.Click(`[data-testid=save-key]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`[data-testid=key-facts]`, chromedp.ByQuery),
-	)
+	run("create the keystore with a passphrase", s.createKeystore())
+	run("add an S3 key", addS3Key("scenes", "Sentinel-2 scenes", s3.URL, inputsBucket))
 	run("test the key",
 		chromedp.Click(`[data-testid=test-key]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid=key-test-result][data-ok=true]`, chromedp.ByQuery),

@@ -35,15 +35,7 @@ func TestBrowserOIDCSignIn(t *testing.T) {
 
 	ctx, console := browser(t)
 	run := steps(ctx, t)
-	run("create the keystore",
-		chromedp.Navigate(s.srv.LaunchURL()),
-		chromedp.Navigate(s.base+"/keystore"),
-		chromedp.WaitVisible(`[data-testid=passphrase2]`, chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid=passphrase]`, passphrase, chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid=passphrase2]`, passphrase, chromedp.ByQuery),
-		chromedp.Click(`[data-testid=unlock]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`[data-testid=no-keys]`, chromedp.ByQuery),
-	)
+	run("create the keystore", s.createKeystore())
 	run("add an oidc key",
 		chromedp.Click(`[data-testid=add-key]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid=key-form]`, chromedp.ByQuery),

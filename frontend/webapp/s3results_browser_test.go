@@ -25,28 +25,8 @@ func TestBrowserS3Results(t *testing.T) {
 	jobID, masks := zooJob(t, s.stack, s3.URL)
 	ctx, console := browser(t)
 	run := steps(ctx, t)
-	run("create the keystore",
-		chromedp.Navigate(s.srv.LaunchURL()),
-		chromedp.Navigate(s.base+"/keystore"),
-		chromedp.WaitVisible(`[data-testid=passphrase2]`, chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid=passphrase]`, passphrase, chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid=passphrase2]`, passphrase, chromedp.ByQuery),
-		chromedp.Click(`[data-testid=unlock]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`[data-testid=no-keys]`, chromedp.ByQuery),
-	)
-	run("add the S3 key of the results bucket",
-		chromedp.Click(`[data-testid=add-key]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`[data-testid=key-form][data-kind=s3]`, chromedp.ByQuery),
-		chromedp.SendKeys(`#key-name`, "zoo-results", chromedp.ByQuery),
-		chromedp.SendKeys(`#key-endpoint`, s3.URL, chromedp.ByQuery),
-		chromedp.SendKeys(`#key-region`, s3Region, chromedp.ByQuery),
-		chromedp.SendKeys(`#key-bucket`, "results", chromedp.ByQuery),
-		chromedp.SendKeys(`#key-access`, s3AccessKey, chromedp.ByQuery),
-		chromedp.SendKeys(`#key-secret`, s3Secret, chromedp.ByQuery),
-		chromedp.Click(`input[name=path_style]`, chromedp.ByQuery),
-		chromedp.Click(`[data-testid=save-key]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`[data-testid=key-facts]`, chromedp.ByQuery),
-	)
+	run("create the keystore", s.createKeystore())
+	run("add the S3 key of the results bucket", addS3Key("zoo-results", "", s3.URL, "results"))
 	var mask, keysHTML string
 	run("see it masked",
 		chromedp.Navigate(s.base+"/keystore"),
