@@ -69,6 +69,8 @@ type job struct {
 	src   driver.Source
 	conns *connLimiter
 	bufs  *bufPool
+	// folders opens the file's folder, shared with the other tasks writing into it.
+	folders *folders
 	// smallBufs are the buffers of files fetched whole (runWhole).
 	smallBufs *bufPool
 
@@ -77,18 +79,27 @@ type job struct {
 	phase   atomic.Int32 // a State while running (StateRunning, StateVerifying)
 	// retrying is set while the job waits to retry a transient error.
 	retrying atomic.Pointer[Retrying]
+	// noState: there is no resume state to remove when the file is complete (fetched
+	// whole, none found before, none saved).
+	noState bool
 }
 
 func (j *job) host() string { return j.u.Scheme + "://" + j.u.Host }
 
-// paths inside the destination root (OS separators).
-func (j *job) final() string   { return filepath.FromSlash(j.rel) }
+// names inside the file's folder (the root a job works in: folders.get).
+func (j *job) final() string   { return path.Base(j.rel) }
 func (j *job) part() string    { return j.final() + ".part" }
 func (j *job) state() string   { return j.final() + ".part.json" }
 func (j *job) corrupt() string { return j.final() + ".corrupt" }
 
+// dir is the file's folder, relative to the destination (slash-separated).
+func (j *job) dir() string { return path.Dir(j.rel) }
+
+// inDest is name (of the file's folder) relative to the destination, as errors show it.
+func (j *job) inDest(name string) string { return filepath.FromSlash(path.Join(j.dir(), name)) }
+
 func (j *job) result() Result {
-	return Result{Name: j.rel, Path: filepath.Join(j.req.Dest, j.final()), URL: driver.RedactURL(j.u),
+	return Result{Name: j.rel, Path: filepath.Join(j.req.Dest, filepath.FromSlash(j.rel)), URL: driver.RedactURL(j.u),
 		Size: j.size.Load(), Checksum: j.req.Checksum}
 }
 
@@ -98,19 +109,11 @@ func (j *job) run(ctx context.Context) (Result, error) {
 		ctx = netpolicy.WithScope(ctx, *j.req.Scope)
 	}
 	res := j.result()
-	if err := os.MkdirAll(j.req.Dest, 0o755); err != nil {
-		return res, localError("create", "destination folder", err)
-	}
-	root, err := os.OpenRoot(j.req.Dest)
+	root, release, err := j.folders.get(j.req.Dest, j.dir())
 	if err != nil {
-		return res, localError("open", "destination folder", err)
+		return res, err
 	}
-	defer root.Close()
-	if dir := path.Dir(j.rel); dir != "." {
-		if err := root.MkdirAll(filepath.FromSlash(dir), 0o755); err != nil {
-			return res, localError("create", dir, err)
-		}
-	}
+	defer release()
 
 	if op, ok := j.opener(); ok {
 		if res, handled, err := j.runWhole(ctx, root, op, res); handled {
@@ -261,7 +264,7 @@ func (j *job) fetch(ctx context.Context, root *os.Root, info driver.Info) (*mult
 	// O_NOFOLLOW semantics come from os.Root: a link escaping the folder is refused.
 	f, err := root.OpenFile(j.part(), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, localError("create", j.part(), err)
+		return nil, localError("create", j.inDest(j.part()), err)
 	}
 	defer f.Close()
 
@@ -273,10 +276,10 @@ func (j *job) fetch(ctx context.Context, root *os.Root, info driver.Info) (*mult
 			return nil, err
 		}
 		if err := f.Truncate(0); err != nil {
-			return nil, localError("truncate", j.part(), err)
+			return nil, localError("truncate", j.inDest(j.part()), err)
 		}
 		if err := preallocate(f, info.Size); err != nil {
-			return nil, localError("allocate", j.part(), err)
+			return nil, localError("allocate", j.inDest(j.part()), err)
 		}
 	}
 	resumable := info.AcceptRanges && info.Size >= 0
@@ -359,7 +362,7 @@ func (j *job) fetch(ctx context.Context, root *os.Root, info driver.Info) (*mult
 	_, size, _ := p.progress()
 	j.size.Store(size)
 	if fi, err := f.Stat(); err != nil {
-		return nil, localError("stat", j.part(), err)
+		return nil, localError("stat", j.inDest(j.part()), err)
 	} else if fi.Size() != size {
 		return nil, driver.Errorf(DataLoss, "transfer: %s: %d bytes on disk, expected %d", j.rel, fi.Size(), size)
 	}
@@ -367,7 +370,7 @@ func (j *job) fetch(ctx context.Context, root *os.Root, info driver.Info) (*mult
 		return nil, driver.Errorf(DataLoss, "transfer: %s: received %d bytes, the catalog says %d", j.rel, size, want)
 	}
 	if err := f.Close(); err != nil {
-		return nil, localError("write", j.part(), err)
+		return nil, localError("write", j.inDest(j.part()), err)
 	}
 	return v, nil
 }
@@ -460,7 +463,7 @@ func (j *job) readSegment(ctx context.Context, p *plan, s *segment, f *os.File, 
 		g.watchdog.Reset(g.stall)
 		if k > 0 {
 			if _, werr := f.WriteAt(buf[:k], pos); werr != nil {
-				return progressed, localError("write", j.part(), werr)
+				return progressed, localError("write", j.inDest(j.part()), werr)
 			}
 			p.advance(s, pos, int64(k))
 			pos += int64(k)
@@ -500,13 +503,15 @@ func (j *job) commit(root *os.Root, v *multihash.Verifier, res Result) (Result, 
 		}
 		res.Verified = true
 	}
-	if fi, err := root.Lstat(j.final()); err == nil && fi.IsDir() {
-		return res, driver.Errorf(AlreadyExists, "transfer: %s is a folder", j.rel)
-	}
 	if err := root.Rename(j.part(), j.final()); err != nil {
+		if fi, serr := root.Lstat(j.final()); serr == nil && fi.IsDir() {
+			return res, driver.Errorf(AlreadyExists, "transfer: %s is a folder", j.rel)
+		}
 		return res, localError("rename", j.rel, err)
 	}
-	removeIfExists(root, j.state())
+	if !j.noState {
+		removeIfExists(root, j.state())
+	}
 	if err := root.Remove(j.corrupt()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		_ = err // a stale .corrupt that cannot be removed is harmless
 	}
@@ -520,6 +525,6 @@ func (j *job) discard() error {
 		return nil // nothing was ever written
 	}
 	defer root.Close()
-	return errors.Join(removeIfExists(root, j.part()), removeIfExists(root, j.state()),
-		removeIfExists(root, j.state()+".tmp"))
+	return errors.Join(removeIfExists(root, j.inDest(j.part())), removeIfExists(root, j.inDest(j.state())),
+		removeIfExists(root, j.inDest(j.state())+".tmp"))
 }

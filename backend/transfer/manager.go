@@ -69,6 +69,7 @@ type Manager struct {
 	// at a time per folder, and then ends their tasks.
 	recorder groupcommit.Batchers[string, recorded]
 	reporter *reporter
+	folders  folders
 }
 
 // NewManager returns a Manager; Close releases it.
@@ -181,7 +182,7 @@ func (m *Manager) Add(req Request) (*Task, error) {
 		return nil, driver.Wrap(InvalidArgument, err, "transfer: destination folder")
 	}
 	req.Dest = dest
-	j := &job{opts: &m.opts, req: req, rel: rel, u: u, src: src, conns: m.conns, bufs: m.bufs, smallBufs: m.smallBufs}
+	j := &job{opts: &m.opts, req: req, rel: rel, u: u, src: src, conns: m.conns, bufs: m.bufs, smallBufs: m.smallBufs, folders: &m.folders}
 	j.size.Store(req.Size)
 	// Keys for the final and the partial file, folded for case-insensitive file
 	// systems: "x" and "x.part" must not be downloaded side by side.

@@ -69,17 +69,24 @@ func (s *sidecar) done() rangeSet {
 
 // loadSidecar returns nil when there is no usable state file.
 func loadSidecar(root *os.Root, name string) *sidecar {
+	s, _ := readSidecar(root, name)
+	return s
+}
+
+// readSidecar is loadSidecar that also says whether a file of that name is there
+// (usable or not).
+func readSidecar(root *os.Root, name string) (_ *sidecar, found bool) {
 	f, err := root.Open(name)
 	if err != nil {
-		return nil
+		return nil, !errors.Is(err, fs.ErrNotExist)
 	}
 	defer f.Close()
 	var s sidecar
 	dec := json.NewDecoder(limitReader(f, 1<<20))
 	if err := dec.Decode(&s); err != nil {
-		return nil
+		return nil, true
 	}
-	return &s
+	return &s, true
 }
 
 // writeAtomic replaces name in root with data: a temp file, fsynced, renamed.

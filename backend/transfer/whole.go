@@ -46,9 +46,11 @@ func (j *job) runWhole(ctx context.Context, root *os.Root, op driver.Opener, res
 		}
 	}
 	for failures := 1; ; failures++ {
-		if loadSidecar(root, j.state()) != nil {
+		sc, found := readSidecar(root, j.state())
+		if sc != nil {
 			return res, false, nil
 		}
+		j.noState = !found // nothing to remove at the end unless a save comes
 		var v *multihash.Verifier
 		if j.req.Checksum != "" {
 			v, _ = multihash.NewVerifier(j.req.Checksum)
@@ -85,7 +87,7 @@ func (j *job) getWhole(ctx context.Context, root *os.Root, op driver.Opener, v *
 	}
 	f, err := root.OpenFile(j.part(), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
-		return localError("create", j.part(), err)
+		return localError("create", j.inDest(j.part()), err)
 	}
 	defer f.Close()
 
@@ -99,6 +101,7 @@ func (j *job) getWhole(ctx context.Context, root *os.Root, op driver.Opener, v *
 			return nil
 		}
 		saved = done
+		j.noState = false
 		return newSidecar(j.u, info, j.req.Checksum, rangeSet{{0, done}}).save(root, j.state())
 	}
 	stopSaver := saveEvery(j.opts.StateInterval, save, g.cancel)
@@ -120,7 +123,7 @@ func (j *job) getWhole(ctx context.Context, root *os.Root, op driver.Opener, v *
 				return driver.Errorf(DataLoss, "transfer: %s: the server sent more than the %d bytes the catalog says", j.rel, want)
 			}
 			if _, err := f.Write(buf[:k]); err != nil {
-				return localError("write", j.part(), err)
+				return localError("write", j.inDest(j.part()), err)
 			}
 			if v != nil {
 				v.Write(buf[:k])
@@ -144,7 +147,7 @@ func (j *job) getWhole(ctx context.Context, root *os.Root, op driver.Opener, v *
 		startWriteback(f, 0, n) // a small file waits for the closing sync
 	}
 	if err := f.Close(); err != nil {
-		return localError("write", j.part(), err)
+		return localError("write", j.inDest(j.part()), err)
 	}
 	return nil
 }
