@@ -143,8 +143,11 @@ func (j *job) getWhole(ctx context.Context, root *os.Root, op driver.Opener, v *
 	}
 	j.size.Store(n)
 	j.phase.Store(int32(StateVerifying))
-	if n >= writebackChunk {
-		startWriteback(f, 0, n) // a small file waits for the closing sync
+	if n >= 1<<20 {
+		// The disk starts on it now, while the next files arrive: the sync that ends
+		// the download has less left. Smaller files wait for that sync, which writes
+		// many of them at once.
+		startWriteback(f, 0, n)
 	}
 	if err := f.Close(); err != nil {
 		return localError("write", j.inDest(j.part()), err)
