@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,11 +19,31 @@ func startLocalep(t testing.TB) *httptest.Server {
 	return localeptest.Start(t, localep.Options{MaxConcurrent: 16})
 }
 
+// submitSyncAndFailing submits to the built-in endpoint echo asked for Mode Sync and
+// a job of the fail process. Echo allows both modes; asked for sync, it runs while the
+// request waits (no Prefer: respond-async), so its job is successful at once, without
+// a server job id.
+func submitSyncAndFailing(t *testing.T, h *harness) (syncMode, failing store.Job) {
+	t.Helper()
+	ctx := context.Background()
+	syncMode, err := h.m.Submit(ctx, Submission{EndpointID: store.LocalEndpoint, ProcessID: "echo", Mode: ogcapi.Sync,
+		Request: &ogcapi.Execute{Inputs: map[string]json.RawMessage{"stringInput": json.RawMessage(`"asked for sync"`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if syncMode.Status != ogcapi.StatusSuccessful || syncMode.RemoteID != "" {
+		t.Errorf("Mode Sync: the job is %s with server id %q, want successful at once without one", syncMode.Status, syncMode.RemoteID)
+	}
+	failing, err = h.m.Submit(ctx, Submission{EndpointID: store.LocalEndpoint, ProcessID: "fail", Request: &ogcapi.Execute{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return syncMode, failing
+}
+
 func TestLocalEndpointCountdown(t *testing.T) {
 	srv := startLocalep(t)
-	h := newHarness(t, srv.URL, filepath.Join(t.TempDir(), "geojobs.db"))
-	h.start()
-	defer func() { h.stop() }()
+	h := startHarness(t, srv.URL)
 	ctx := context.Background()
 	req := &ogcapi.Execute{Inputs: map[string]json.RawMessage{"seconds": json.RawMessage(`0.5`), "step": json.RawMessage(`0.1`)}}
 	var ids []string
@@ -38,20 +57,7 @@ func TestLocalEndpointCountdown(t *testing.T) {
 		}
 		ids = append(ids, j.ID)
 	}
-	// Mode Sync: the built-in echo allows both modes; asked for sync, it runs while the
-	// request waits (no Prefer: respond-async), so the job has no server job id.
-	syncMode, err := h.m.Submit(ctx, Submission{EndpointID: store.LocalEndpoint, ProcessID: "echo", Mode: ogcapi.Sync,
-		Request: &ogcapi.Execute{Inputs: map[string]json.RawMessage{"stringInput": json.RawMessage(`"asked for sync"`)}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if syncMode.Status != ogcapi.StatusSuccessful || syncMode.RemoteID != "" {
-		t.Errorf("Mode Sync: the job is %s with server id %q, want successful at once without one", syncMode.Status, syncMode.RemoteID)
-	}
-	failing, err := h.m.Submit(ctx, Submission{EndpointID: store.LocalEndpoint, ProcessID: "fail", Request: &ogcapi.Execute{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, failing := submitSyncAndFailing(t, h)
 	h.waitIdle(30 * time.Second)
 	for _, id := range ids {
 		j, _ := h.st.Job(ctx, id)
@@ -90,9 +96,7 @@ func TestLocalEndpointCountdown(t *testing.T) {
 // again; a failed job's change carries none.
 func TestChangeCarriesOutputs(t *testing.T) {
 	srv := startLocalep(t)
-	h := newHarness(t, srv.URL, filepath.Join(t.TempDir(), "geojobs.db"))
-	h.start()
-	defer func() { h.stop() }()
+	h := startHarness(t, srv.URL)
 	ctx := context.Background()
 	async, err := h.m.Submit(ctx, Submission{EndpointID: store.LocalEndpoint, ProcessID: "countdown",
 		Request: &ogcapi.Execute{Inputs: map[string]json.RawMessage{"seconds": json.RawMessage(`0.2`), "step": json.RawMessage(`0.1`)}}})
@@ -105,20 +109,7 @@ func TestChangeCarriesOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Mode Sync: the built-in echo allows both modes; asked for sync, it runs while the
-	// request waits (no Prefer: respond-async), so the job has no server job id.
-	syncMode, err := h.m.Submit(ctx, Submission{EndpointID: store.LocalEndpoint, ProcessID: "echo", Mode: ogcapi.Sync,
-		Request: &ogcapi.Execute{Inputs: map[string]json.RawMessage{"stringInput": json.RawMessage(`"asked for sync"`)}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if syncMode.Status != ogcapi.StatusSuccessful || syncMode.RemoteID != "" {
-		t.Errorf("Mode Sync: the job is %s with server id %q, want successful at once without one", syncMode.Status, syncMode.RemoteID)
-	}
-	failing, err := h.m.Submit(ctx, Submission{EndpointID: store.LocalEndpoint, ProcessID: "fail", Request: &ogcapi.Execute{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	syncMode, failing := submitSyncAndFailing(t, h)
 	h.waitIdle(30 * time.Second)
 
 	h.mu.Lock()

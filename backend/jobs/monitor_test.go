@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
@@ -75,6 +76,23 @@ func newHarness(t *testing.T, srvURL, dbPath string, tweaks ...func(*Config)) *h
 	if err != nil {
 		t.Fatal(err)
 	}
+	return h
+}
+
+// testServer serves handler until the test ends.
+func testServer(t *testing.T, handler http.Handler) *httptest.Server {
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// startHarness starts a harness over a fresh database, talking to the server at
+// srvURL; it stops when the test ends (or before, by stop).
+func startHarness(t *testing.T, srvURL string, tweaks ...func(*Config)) *harness {
+	t.Helper()
+	h := newHarness(t, srvURL, filepath.Join(t.TempDir(), "geojobs.db"), tweaks...)
+	h.start()
+	t.Cleanup(h.stop)
 	return h
 }
 
@@ -209,10 +227,7 @@ func statuses(states []fakeState) []string {
 
 func TestMonitorChaos(t *testing.T) {
 	f := newFakeOGC(0.35, 1)
-	srv := httptest.NewServer(f)
-	defer srv.Close()
-	h := newHarness(t, srv.URL, filepath.Join(t.TempDir(), "geojobs.db"))
-	h.start()
+	h := startHarness(t, testServer(t, f).URL)
 	ctx := context.Background()
 
 	type want struct {
@@ -379,11 +394,7 @@ func mustJob(t *testing.T, db, id string) store.Job {
 
 func TestSubmitOutcomes(t *testing.T) {
 	f := newFakeOGC(0, 3)
-	srv := httptest.NewServer(f)
-	defer srv.Close()
-	h := newHarness(t, srv.URL, filepath.Join(t.TempDir(), "geojobs.db"))
-	h.start()
-	defer func() { h.stop() }()
+	h := startHarness(t, testServer(t, f).URL)
 	ctx := context.Background()
 
 	// Refused by the server: kept as failed with the server's reason, not tracked.
@@ -438,8 +449,9 @@ func TestSubmitOutcomes(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.stop()
-	h = newHarness(t, srv.URL, h.dbPath)
+	h = newHarness(t, h.srvURL, h.dbPath)
 	h.start()
+	t.Cleanup(h.stop)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		j, _ := h.st.Job(ctx, crashed.ID)
@@ -459,11 +471,7 @@ func TestSubmitOutcomes(t *testing.T) {
 
 func TestImportAndDismiss(t *testing.T) {
 	f := newFakeOGC(0, 4)
-	srv := httptest.NewServer(f)
-	defer srv.Close()
-	h := newHarness(t, srv.URL, filepath.Join(t.TempDir(), "geojobs.db"))
-	h.start()
-	defer func() { h.stop() }()
+	h := startHarness(t, testServer(t, f).URL)
 	ctx := context.Background()
 	own, err := h.m.Submit(ctx, Submission{EndpointID: "fake", ProcessID: "countdown", Process: fakeProcess, Request: countdown(3, false, 0)})
 	if err != nil {

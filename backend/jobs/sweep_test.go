@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"path/filepath"
@@ -46,11 +45,7 @@ func TestSweepLocalEndpoint(t *testing.T) {
 	ep := startLocalep(t)
 	target, _ := url.Parse(ep.URL)
 	counter := &requestCounter{next: httputil.NewSingleHostReverseProxy(target)}
-	srv := httptest.NewServer(counter)
-	defer srv.Close()
-	h := newHarness(t, srv.URL, filepath.Join(t.TempDir(), "geojobs.db"), func(c *Config) { c.ListFrom = 1 })
-	h.start()
-	defer func() { h.stop() }()
+	h := startHarness(t, testServer(t, counter).URL, func(c *Config) { c.ListFrom = 1 })
 	ctx := context.Background()
 	req := &ogcapi.Execute{Inputs: map[string]json.RawMessage{"seconds": json.RawMessage(`0.6`), "step": json.RawMessage(`0.1`)}}
 	var ids []string
@@ -127,11 +122,7 @@ func TestSweepFallsBack(t *testing.T) {
 	t.Run("no job list", func(t *testing.T) {
 		f := newFakeOGC(0, 3)
 		f.noList = true
-		srv := httptest.NewServer(f)
-		defer srv.Close()
-		h := newHarness(t, srv.URL, filepath.Join(t.TempDir(), "geojobs.db"), func(c *Config) { c.ListFrom = 1 })
-		h.start()
-		defer func() { h.stop() }()
+		h := startHarness(t, testServer(t, f).URL, func(c *Config) { c.ListFrom = 1 })
 		jobs := submitFake(t, h, 10)
 		h.waitIdle(60 * time.Second)
 		for _, j := range jobs {
@@ -144,11 +135,7 @@ func TestSweepFallsBack(t *testing.T) {
 	t.Run("jobs left out", func(t *testing.T) {
 		f := newFakeOGC(0, 4)
 		f.unlistN = 3 // srv-0003, srv-0006, srv-0009
-		srv := httptest.NewServer(f)
-		defer srv.Close()
-		h := newHarness(t, srv.URL, filepath.Join(t.TempDir(), "geojobs.db"), func(c *Config) { c.ListFrom = 1 })
-		h.start()
-		defer func() { h.stop() }()
+		h := startHarness(t, testServer(t, f).URL, func(c *Config) { c.ListFrom = 1 })
 		jobs := submitFake(t, h, 10)
 		h.waitIdle(60 * time.Second)
 		for _, j := range jobs {

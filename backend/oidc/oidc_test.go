@@ -163,19 +163,12 @@ func TestRevokedRefreshTokenNeedsSignIn(t *testing.T) {
 	s := newSetup(t, oidctest.Options{AccessTTL: 2 * time.Second})
 	k := s.addKey(t, "dev", keystore.FlowDevice)
 	ctx := t.Context()
-	login, err := s.m.Begin(ctx, "dev")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.op.CompleteDevice(login.UserCode); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := login.Wait(ctx); err != nil {
+	if _, err := s.signInDevice(t, s.m, "dev"); err != nil {
 		t.Fatal(err)
 	}
 	s.op.RevokeRefreshTokens(t)
 	cur, _ := s.st.Get("dev")
-	err = s.m.Renew(ctx, k, cur.Session.AccessToken)
+	err := s.m.Renew(ctx, k, cur.Session.AccessToken)
 	if !errors.Is(err, keystore.ErrSignInNeeded) {
 		t.Fatalf("renew with a revoked refresh token: %v", err)
 	}
@@ -192,12 +185,7 @@ func TestRenewAfter401(t *testing.T) {
 	s := newSetup(t, oidctest.Options{AccessTTL: 2 * time.Second})
 	k := s.addKey(t, "zoo", keystore.FlowAuthCode)
 	ctx := t.Context()
-	login, err := s.m.Begin(ctx, "zoo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.op.SignIn(login.URL)
-	if _, err := login.Wait(ctx); err != nil {
+	if _, err := s.signInBrowser(t, s.m, "zoo"); err != nil {
 		t.Fatal(err)
 	}
 	first, _ := s.st.Get("zoo")
@@ -224,19 +212,14 @@ func TestExpiredRefreshTokenNeedsSignIn(t *testing.T) {
 	s := newSetup(t, oidctest.Options{AccessTTL: 2 * time.Second, RefreshTTL: time.Nanosecond})
 	k := s.addKey(t, "zoo", keystore.FlowAuthCode)
 	ctx := t.Context()
-	login, err := s.m.Begin(ctx, "zoo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.op.SignIn(login.URL)
-	if _, err := login.Wait(ctx); err != nil {
+	if _, err := s.signInBrowser(t, s.m, "zoo"); err != nil {
 		t.Fatal(err)
 	}
 	cur, _ := s.st.Get("zoo")
 	if err := s.m.Renew(ctx, k, cur.Session.AccessToken); !errors.Is(err, keystore.ErrSignInNeeded) {
 		t.Fatalf("renew with an expired refresh token: %v", err)
 	}
-	_, err = s.client(t, k).Landing(ctx)
+	_, err := s.client(t, k).Landing(ctx)
 	if !errors.Is(err, keystore.ErrSignInNeeded) || ogcapi.CodeOf(err) != ogcapi.Unauthorized {
 		t.Fatalf("a request after the refusal: %v", err)
 	}
