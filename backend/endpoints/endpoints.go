@@ -70,6 +70,7 @@ type Registry struct {
 	mu      sync.Mutex
 	clients map[string]cachedClient
 	caps    map[string]cachedCaps
+	health  map[string]Health // the last health recorded, by endpoint (observe)
 }
 
 type cachedClient struct {
@@ -94,7 +95,7 @@ func New(opts Options) (*Registry, error) {
 		opts.Timeout = 30 * time.Second
 	}
 	return &Registry{opts: opts, log: opts.Logger, clients: map[string]cachedClient{},
-		caps: map[string]cachedCaps{}}, nil
+		caps: map[string]cachedCaps{}, health: map[string]Health{}}, nil
 }
 
 // Endpoints returns every endpoint, the built-in one first. The built-in endpoint's
@@ -285,7 +286,7 @@ func (c *Registry) Client(ctx context.Context, id string) (*ogcapi.Client, error
 	if ok && cc.version == version {
 		return cc.client, nil
 	}
-	cl, err := c.newClient(e)
+	cl, err := c.newClient(e, ogcapi.WithOutcome(func(ctx context.Context, err error) { c.observe(ctx, id, err) }))
 	if err != nil {
 		return nil, err
 	}
@@ -295,9 +296,10 @@ func (c *Registry) Client(ctx context.Context, id string) (*ogcapi.Client, error
 	return cl, nil
 }
 
-// newClient builds a client for e (saved or not).
-func (c *Registry) newClient(e store.Endpoint) (*ogcapi.Client, error) {
+// newClient builds a client for e (saved or not), with the extra options.
+func (c *Registry) newClient(e store.Endpoint, extra ...ogcapi.Option) (*ogcapi.Client, error) {
 	opts := []ogcapi.Option{ogcapi.WithLogger(c.log), ogcapi.WithTimeout(c.opts.Timeout), ogcapi.WithRetry(1)}
+	opts = append(opts, extra...)
 	if c.opts.HTTPClient != nil {
 		opts = append(opts, ogcapi.WithHTTPClient(c.opts.HTTPClient))
 	}

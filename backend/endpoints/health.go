@@ -3,12 +3,16 @@ package endpoints
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/geojobs/geojobs/backend/ogcapi"
 )
 
-// Health is the outcome of an endpoint's last connection test, kept so that the
-// endpoint list can say which endpoints worked when last checked (F-25).
+// Health is the outcome of an endpoint's last connection test or, since, of the last
+// requests made to it in everyday use (process lists, job submissions, monitoring),
+// kept so that the endpoint list can say which endpoints worked when last used (F-25).
 type Health struct {
 	OK      bool      `json:"ok"`
 	Problem string    `json:"problem,omitempty"` // one of the Problem constants
@@ -68,9 +72,72 @@ func (c *Registry) Health(ctx context.Context, id string) (Health, bool) {
 
 // recordHealth keeps the outcome of a test of a saved endpoint.
 func (c *Registry) recordHealth(ctx context.Context, id string, r Report) {
-	h := Health{OK: r.OK, Problem: r.Problem, Status: r.status, At: time.Now().UTC().Truncate(time.Second)}
+	c.keepHealth(ctx, id, Health{OK: r.OK, Problem: r.Problem, Status: r.status, At: time.Now().UTC().Truncate(time.Second)})
+}
+
+func (c *Registry) keepHealth(ctx context.Context, id string, h Health) {
+	c.mu.Lock()
+	c.health[id] = h
+	c.mu.Unlock()
 	b, _ := json.Marshal(h)
 	if err := c.opts.Store.SetSetting(context.WithoutCancel(ctx), settingHealth(id), string(b)); err != nil {
-		c.log.Warn("endpoints: recording the test's outcome", "endpoint", id, "err", err)
+		c.log.Warn("endpoints: recording the endpoint's health", "endpoint", id, "err", err)
 	}
+}
+
+// healthRefresh is how old a recorded health may grow while requests keep having the
+// same outcome: the record is written when the outcome changes, else at most this often.
+const healthRefresh = time.Minute
+
+// observe records the outcome of a request to a saved endpoint (ogcapi.WithOutcome):
+// an answer is health, a failure that is the endpoint's (no answer, TLS, credentials
+// refused, a server error) is its problem. Answers about the request itself (a job or
+// process not found, invalid input, a result not ready) say nothing either way, nor
+// does a request the caller gave up. A working endpoint that the last test found not
+// to be an OGC API stays so: one answer does not prove it is one.
+func (c *Registry) observe(ctx context.Context, id string, err error) {
+	h := Health{OK: err == nil, At: time.Now().UTC().Truncate(time.Second)}
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		switch ogcapi.CodeOf(err) {
+		case ogcapi.Unavailable, ogcapi.Timeout, ogcapi.Unauthorized, ogcapi.Forbidden, ogcapi.Internal, ogcapi.BadResponse, ogcapi.Unknown:
+		default:
+			return
+		}
+		h.Problem, _ = Explain(err)
+		if h.Problem == ProblemNotOGC {
+			h.Problem = ProblemOther // a bad answer in use is the server's error, not proof of another API
+		}
+		var ae *ogcapi.APIError
+		if errors.As(err, &ae) {
+			h.Status = ae.Status
+		}
+	}
+	last, known := c.lastHealth(ctx, id)
+	if known && h.OK && last.Problem == ProblemNotOGC {
+		return
+	}
+	if known && last.OK == h.OK && last.Problem == h.Problem && last.Status == h.Status && h.At.Sub(last.At) < healthRefresh {
+		return
+	}
+	c.keepHealth(ctx, id, h)
+}
+
+// lastHealth is the health last recorded for id, from memory or else the store.
+func (c *Registry) lastHealth(ctx context.Context, id string) (Health, bool) {
+	c.mu.Lock()
+	h, ok := c.health[id]
+	c.mu.Unlock()
+	if ok {
+		return h, true
+	}
+	h, ok = c.Health(ctx, id)
+	if ok {
+		c.mu.Lock()
+		c.health[id] = h
+		c.mu.Unlock()
+	}
+	return h, ok
 }

@@ -52,6 +52,7 @@ type Client struct {
 	// honoured up to a minute.
 	backoff retry.Policy
 	sleep   func(ctx context.Context, d time.Duration) error // tests record the waits
+	outcome func(ctx context.Context, err error)             // WithOutcome
 }
 
 // Option configures a Client.
@@ -108,6 +109,15 @@ func WithRetry(max int) Option {
 			c.retries = max
 		}
 	}
+}
+
+// WithOutcome has fn told the outcome of each call to the endpoint's origin, retries
+// done: nil when the server answered with success, the error otherwise (an *APIError,
+// or the context's error when the caller gave up). It is how a caller keeps an
+// endpoint's health from everyday use; fn is called on the caller's goroutine and
+// should return quickly.
+func WithOutcome(fn func(ctx context.Context, err error)) Option {
+	return func(c *Client) { c.outcome = fn }
 }
 
 // New returns a client for the endpoint, the URL of the API's landing page, with or
@@ -220,8 +230,17 @@ type response struct {
 const acceptJSON = "application/json"
 
 // send performs r, retrying a GET on 429/502/503/504 and transport failures, and turns
-// an HTTP error answer into an *APIError.
+// an HTTP error answer into an *APIError; a call to the endpoint's origin tells its
+// outcome (WithOutcome).
 func (c *Client) send(ctx context.Context, r request) (*response, error) {
+	resp, err := c.sendRetrying(ctx, r)
+	if c.outcome != nil && c.sameOrigin(r.url) {
+		c.outcome(ctx, err)
+	}
+	return resp, err
+}
+
+func (c *Client) sendRetrying(ctx context.Context, r request) (*response, error) {
 	retryable := r.method == http.MethodGet || r.method == http.MethodHead
 	triedF, renewed := false, false
 	for attempt := 0; ; {
