@@ -138,16 +138,17 @@ func (c *Client) JobsPage(ctx context.Context, pageURL string) (*JobList, error)
 }
 
 func (c *Client) jobsAt(ctx context.Context, u *url.URL) (*JobList, error) {
-	var jl JobList
-	resp, err := c.getJSON(ctx, u, OK, &jl)
+	var doc jobListDoc
+	resp, err := c.getJSON(ctx, u, OK, &doc)
 	if err != nil {
 		return nil, err
 	}
+	jl := doc.list()
 	absLinks(resp.url, jl.Links)
 	for i := range jl.Jobs {
 		absLinks(resp.url, jl.Jobs[i].Links)
 	}
-	return &jl, nil
+	return jl, nil
 }
 
 // Dismiss cancels a running job or removes a finished one (DELETE /jobs/{id}, class

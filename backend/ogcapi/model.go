@@ -366,30 +366,40 @@ type StatusInfo struct {
 	Links    Links `json:"links,omitempty"`
 }
 
+// statusDoc is a status document as servers write it: the fields of StatusInfo, as
+// text, and the other names some servers use for them.
+type statusDoc struct {
+	JobID     string          `json:"jobID"`
+	ID        string          `json:"id"`
+	ProcessID string          `json:"processID"`
+	Type      string          `json:"type"`
+	Status    string          `json:"status"`
+	Message   string          `json:"message"`
+	Created   string          `json:"created"`
+	Started   string          `json:"started"`
+	Finished  string          `json:"finished"`
+	Updated   string          `json:"updated"`
+	Progress  json.RawMessage `json:"progress"`
+	Links     Links           `json:"links"`
+	// pygeoapi 0.17–0.19 (before PR #1906) names started and finished so.
+	JobStart string `json:"job_start_datetime"`
+	JobEnd   string `json:"job_end_datetime"`
+	// CRIM Weaver sends percentCompleted beside (older versions: instead of) progress.
+	Percent json.RawMessage `json:"percentCompleted"`
+}
+
 func (s *StatusInfo) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		JobID     string          `json:"jobID"`
-		ID        string          `json:"id"`
-		ProcessID string          `json:"processID"`
-		Type      string          `json:"type"`
-		Status    string          `json:"status"`
-		Message   string          `json:"message"`
-		Created   string          `json:"created"`
-		Started   string          `json:"started"`
-		Finished  string          `json:"finished"`
-		Updated   string          `json:"updated"`
-		Progress  json.RawMessage `json:"progress"`
-		Links     Links           `json:"links"`
-		// pygeoapi 0.17–0.19 (before PR #1906) names started and finished so.
-		JobStart string `json:"job_start_datetime"`
-		JobEnd   string `json:"job_end_datetime"`
-		// CRIM Weaver sends percentCompleted beside (older versions: instead of) progress.
-		Percent json.RawMessage `json:"percentCompleted"`
-	}
+	var raw statusDoc
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	*s = StatusInfo{
+	*s = raw.info()
+	return nil
+}
+
+// info is the StatusInfo the document says.
+func (raw *statusDoc) info() StatusInfo {
+	s := StatusInfo{
 		JobID: raw.JobID, ProcessID: raw.ProcessID, Type: raw.Type,
 		Status: normStatus(raw.Status), Message: raw.Message, Links: raw.Links,
 	}
@@ -402,7 +412,7 @@ func (s *StatusInfo) UnmarshalJSON(b []byte) error {
 	if s.Progress == nil {
 		s.Progress = parseProgress(raw.Percent)
 	}
-	return nil
+	return s
 }
 
 // statusAliases maps the status words of servers that do not use statusCode.yaml's
@@ -434,6 +444,10 @@ func parseProgress(raw json.RawMessage) *int {
 	if len(p) == 0 || string(p) == "null" {
 		return nil
 	}
+	if f, err := strconv.ParseFloat(string(p), 64); err == nil && (p[0] == '-' || p[0] >= '0' && p[0] <= '9') {
+		n := int(f) // a JSON number (the common case: no second decoding)
+		return &n
+	}
 	var f float64
 	if json.Unmarshal(p, &f) != nil {
 		var str string
@@ -463,6 +477,22 @@ func parseTime(v string) *time.Time {
 type JobList struct {
 	Jobs  []StatusInfo `json:"jobs"`
 	Links Links        `json:"links"`
+}
+
+// jobListDoc is a JobList as read: its entries are decoded in the same pass as the
+// list. (As []StatusInfo, encoding/json would scan each entry three times to hand it
+// to StatusInfo.UnmarshalJSON; a monitor reads lists of thousands of jobs every second.)
+type jobListDoc struct {
+	Jobs  []statusDoc `json:"jobs"`
+	Links Links       `json:"links"`
+}
+
+func (d *jobListDoc) list() *JobList {
+	l := &JobList{Jobs: make([]StatusInfo, len(d.Jobs)), Links: d.Links}
+	for i := range d.Jobs {
+		l.Jobs[i] = d.Jobs[i].info()
+	}
+	return l
 }
 
 // Exception is an RFC 7807 problem / OGC exception body (exception.yaml).
