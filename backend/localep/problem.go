@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
 )
@@ -98,6 +99,7 @@ func writeJSONCompact(w http.ResponseWriter, status int, v any) error {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1)) // the client reads it into one buffer
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
 	return nil
@@ -109,6 +111,7 @@ func writeJSONBody(w http.ResponseWriter, status int, v any) error {
 	if err != nil {
 		return err
 	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
 	return nil

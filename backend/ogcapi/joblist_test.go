@@ -83,6 +83,7 @@ func BenchmarkJobList(b *testing.B) {
 	body, _ := json.Marshal(list)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
 		w.Write(body)
 	}))
 	defer srv.Close()
@@ -105,4 +106,46 @@ func mustParse(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// plainAbsolute is only a shortcut: where it says an href needs no resolving,
+// resolving returns it unchanged.
+func TestPlainAbsoluteIsResolved(t *testing.T) {
+	base := mustParse(t, "http://example.org:8080/ogc/jobs?limit=10")
+	hrefs := []string{
+		"http://example.org/jobs/a", "https://x.example/a/b?c=d&e=f+g", "http://h", "http://h/", "http://h?x=1",
+		"http://h:80/a//b/", "http://u@h/a", "http://h/a;b,c=d", "http://h/a:b@c", "http://h/~x/_y-z.json",
+		"http://h/a/./b", "http://h/a/../b", "http://h/.", "http://h/a/..", "http://h/%7e", "http://h/a b", "http://h/a#f",
+		"HTTP://h/a", "http:///a", "http://", "ftp://h/a", "jobs/a", "/jobs/a", "?page=2", "http://h/a!b", "http://h:x:y/",
+		"http://[::1]:8080/a", "http://h/\u00e9", " http://h/a", "http://h/a\t", "http://h/a?b=/../c", "http://h/.well-known/x",
+	}
+	// and every short href over the shortcut's alphabet and a few others
+	alphabet := "a/.:?=&+@%#"
+	var gen func(prefix string, n int)
+	gen = func(prefix string, n int) {
+		hrefs = append(hrefs, "http://"+prefix)
+		if n == 0 {
+			return
+		}
+		for _, c := range alphabet {
+			gen(prefix+string(c), n-1)
+		}
+	}
+	gen("h", 4)
+	shortcuts := 0
+	for _, h := range hrefs {
+		if !plainAbsolute(h) {
+			continue
+		}
+		shortcuts++
+		u, err := resolve(base, h)
+		if err != nil {
+			t.Errorf("%q: shortcut, but resolve fails: %v", h, err)
+		} else if u.String() != h {
+			t.Errorf("%q: shortcut, but resolved to %q", h, u.String())
+		}
+	}
+	if shortcuts < 100 {
+		t.Errorf("only %d of %d hrefs took the shortcut", shortcuts, len(hrefs))
+	}
 }

@@ -51,10 +51,42 @@ func (c *Client) pageURL(method, pageURL, path string, limit int) (*url.URL, err
 // absLinks makes the hrefs of links absolute against the URL of the document.
 func absLinks(base *url.URL, ls Links) {
 	for i := range ls {
+		if plainAbsolute(ls[i].Href) {
+			continue // resolve would return it unchanged (a job list has thousands)
+		}
 		if u, err := resolve(base, ls[i].Href); err == nil {
 			ls[i].Href = u.String()
 		}
 	}
+}
+
+// plainAbsolute reports whether href is an absolute http(s) URL that resolve returns
+// unchanged: a plain host (and port), no character that would be escaped or
+// unescaped, no dot segment.
+func plainAbsolute(href string) bool {
+	rest, ok := strings.CutPrefix(href, "http://")
+	if !ok {
+		rest, ok = strings.CutPrefix(href, "https://")
+	}
+	if !ok || strings.Contains(rest, "/.") {
+		return false
+	}
+	end := strings.IndexAny(rest, "/?")
+	if end < 0 {
+		end = len(rest)
+	}
+	host, port, hasPort := strings.Cut(rest[:end], ":")
+	if host == "" || strings.Trim(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != "" ||
+		hasPort && (port == "" || strings.Trim(port, "0123456789") != "") {
+		return false
+	}
+	for i := end; i < len(rest); i++ {
+		c := rest[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~/:?=&+,;@", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // Processes returns every process, following next links until there are none. It stops
