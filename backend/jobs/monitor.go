@@ -192,6 +192,7 @@ type outcome struct {
 	fast     bool          // the status just changed: next is not stretched by MaxRate
 	eta      time.Duration // when progress predicts the job ends (0: no prediction)
 	polledAt time.Time     // an unchanged poll, to note in the store
+	from     time.Time     // of a sweep: when it began (the next poll is counted from then)
 	canceled bool
 	// Of a sweep: keepDue when the list showed the job unchanged before it was due
 	// (its schedule stands); missing when the list did not show it, complete when the
@@ -539,7 +540,7 @@ func (l *loop) startSweep(ep string, q *endpointQueue, now time.Time) {
 	q.inflight++
 	l.inflight++
 	q.sweeping, q.lastSweep = true, now
-	go func() { l.done <- l.m.sweep(l.ctx, ep, items) }()
+	go func() { l.done <- l.m.sweep(l.ctx, ep, items, now) }()
 }
 
 // finish applies a request's report: reschedule or drop its jobs.
@@ -599,18 +600,32 @@ func (l *loop) apply(o outcome) {
 	}
 	t.snap = o.snap
 	t.fresh = o.fast
-	t.soon = o.fast || o.eta > 0 && o.eta <= l.m.cfg.ProgressInterval
-	next := o.next
+	next, atEnd := o.next, false
 	if !o.fast {
 		// Spread the slow polls of many jobs so that together they stay under MaxRate,
 		// but never past MaxInterval; and look again when progress says the job ends.
 		spread := time.Duration(float64(len(l.jobs)) / l.m.cfg.MaxRate * float64(time.Second))
 		next = max(next, min(spread, l.m.cfg.MaxInterval))
-		if o.eta > 0 {
-			next = min(next, max(o.eta, l.m.cfg.FastInterval))
+		if o.eta > 0 && o.eta <= next {
+			next, atEnd = max(o.eta, l.m.cfg.FastInterval), true
 		}
 	}
-	due := time.Now().Add(jitter(next))
+	// A job due at its predicted end is due for its transition: the sweeps that look
+	// for it run every ListInterval.
+	t.soon = o.fast || atEnd || o.eta > 0 && o.eta <= l.m.cfg.ProgressInterval
+	// A sweep's jobs are due again counted from when the sweep began, not from when
+	// its (long) list was read: while jobs are ending, one sweep follows the other
+	// every ListInterval, or at once when reading the list took longer.
+	from := time.Now()
+	if !o.from.IsZero() {
+		from = o.from
+	}
+	due := from.Add(jitter(next))
+	if atEnd {
+		// Never after the predicted end (a little before, so that jobs predicted to
+		// end together are not due in lockstep).
+		due = from.Add(next - time.Duration(rand.Int64N(int64(min(next/10, l.m.cfg.FastInterval))+1)))
+	}
 	if t.pollNow {
 		t.pollNow, due = false, time.Now()
 	}
