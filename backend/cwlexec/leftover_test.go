@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // TestMain doubles as a geojobs that runs a package and gets killed: with
@@ -39,19 +41,17 @@ inputs:
 outputs: {}
 `
 
+// waitFile waits until another process has written its process id to path.
 func waitFile(t *testing.T, path string) int {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
+	pid := 0
+	waitfor.Poll(t, path+" to be written", func() bool {
 		if b, err := os.ReadFile(path); err == nil {
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-				return pid
-			}
+			pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("%s was not written", path)
-	return 0
+		return pid != 0
+	})
+	return pid
 }
 
 // A run whose geojobs was killed goes on (cwltool has a process group of its own);
@@ -92,13 +92,10 @@ func TestStopLeftover(t *testing.T) {
 	if !StopLeftover(dir, 5*time.Second) {
 		t.Fatal("the leftover run was not found")
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for syscall.Kill(tool, 0) == nil || syscall.Kill(cwltool, 0) == nil {
-		if time.Now().After(deadline) {
-			t.Fatal("the leftover run still runs")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	// Other processes: nothing signals their end to this one but polling.
+	waitfor.Poll(t, "the leftover run to end", func() bool {
+		return syscall.Kill(tool, 0) != nil && syscall.Kill(cwltool, 0) != nil
+	})
 	if StopLeftover(dir, time.Second) {
 		t.Error("found again")
 	}

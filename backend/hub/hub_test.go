@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/geojobs/geojobs/backend/server"
+	"github.com/geojobs/geojobs/internal/waitfor"
 	"github.com/gorilla/websocket"
 )
 
@@ -53,9 +54,7 @@ func startHub(t *testing.T, snapshot func(context.Context, string) ([]Message, e
 	ctx, cancel := context.WithCancel(context.Background())
 	th := &testHub{Hub: h, srv: srv, origin: srv.URL, cancel: cancel, done: make(chan error, 1), subscribed: subscribed}
 	go func() { th.done <- h.Run(ctx) }()
-	for !h.started.Load() {
-		time.Sleep(time.Millisecond)
-	}
+	waitfor.Chan(t, h.running, "the hub to run")
 	t.Cleanup(func() {
 		cancel()
 		<-th.done
@@ -67,13 +66,8 @@ func startHub(t *testing.T, snapshot func(context.Context, string) ([]Message, e
 // waitSubscribed waits until n more subscriptions are in place.
 func (th *testHub) waitSubscribed(t *testing.T, n int) {
 	t.Helper()
-	timeout := time.After(30 * time.Second)
 	for i := 0; i < n; i++ {
-		select {
-		case <-th.subscribed:
-		case <-timeout:
-			t.Fatalf("%d of %d subscriptions in place after 30s", i, n)
-		}
+		waitfor.Chan(t, th.subscribed, fmt.Sprintf("subscription %d of %d", i+1, n))
 	}
 }
 
@@ -91,6 +85,7 @@ type reader struct {
 	latest map[string]int
 	frames int
 	done   chan struct{}
+	got    waitfor.Pulse // fired after each frame
 }
 
 func read(conn *websocket.Conn) *reader {
@@ -110,32 +105,29 @@ func read(conn *websocket.Conn) *reader {
 				r.latest[parts[0]] = v
 			}
 			r.mu.Unlock()
+			r.got.Fire()
 		}
 	}()
 	return r
 }
 
 // waitFor waits until every key shows version want.
-func (r *reader) waitFor(t *testing.T, keys []string, want int, limit time.Duration) {
+func (r *reader) waitFor(t *testing.T, keys []string, want int) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
+	missing := ""
+	if !waitfor.UntilOK(&r.got, func() bool {
 		r.mu.Lock()
-		missing := ""
+		defer r.mu.Unlock()
+		missing = ""
 		for _, k := range keys {
 			if r.latest[k] != want {
 				missing = fmt.Sprintf("%s at %d", k, r.latest[k])
-				break
+				return false
 			}
 		}
-		r.mu.Unlock()
-		if missing == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %s, want %d", limit, missing, want)
-		}
-		time.Sleep(5 * time.Millisecond)
+		return true
+	}) {
+		t.Fatalf("after %s: %s, want %d", waitfor.Guard, missing, want)
 	}
 }
 
@@ -180,7 +172,7 @@ func TestSlowClientDoesNotSlowOthers(t *testing.T) {
 	}
 	publishTook := time.Since(start)
 	for i, r := range readers {
-		r.waitFor(t, keys, versions, 30*time.Second)
+		r.waitFor(t, keys, versions)
 		r.mu.Lock()
 		t.Logf("reader %d: %d frames for %d updates (coalesced)", i, r.frames, len(keys)*versions)
 		r.mu.Unlock()
@@ -213,14 +205,14 @@ func TestSlowClientIsDroppedWhenQueueOverflows(t *testing.T) {
 		}
 		// Once the reading client has version v, the hub has offered it to the stuck one
 		// too, so the next version is not coalesced away before reaching its queue.
-		r.waitFor(t, keys, v, 30*time.Second)
+		r.waitFor(t, keys, v)
 	}
 	for k := 8; k < 40; k++ {
 		key := fmt.Sprintf("k%d", k)
 		th.Publish("jobs", key, frame(key, 1, 10))
 	}
 	// The stuck client is closed by the hub: reading (after its buffers drain) ends in an error.
-	stuck.SetReadDeadline(time.Now().Add(20 * time.Second))
+	stuck.SetReadDeadline(time.Now().Add(waitfor.Guard))
 	for {
 		if _, _, err := stuck.ReadMessage(); err != nil {
 			if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() {
@@ -258,9 +250,9 @@ func TestReconnectResynchronises(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := read(c)
-	r.waitFor(t, []string{"a", "b"}, 1, 5*time.Second)
+	r.waitFor(t, []string{"a", "b"}, 1)
 	set("a", 2)
-	r.waitFor(t, []string{"a"}, 2, 5*time.Second)
+	r.waitFor(t, []string{"a"}, 2)
 	c.Close()
 	<-r.done
 	// Changes while the page is away.
@@ -273,24 +265,20 @@ func TestReconnectResynchronises(t *testing.T) {
 	}
 	defer c.Close()
 	r = read(c)
-	r.waitState(t, map[string]int{"a": 3, "b": 7, "c": 1}, 5*time.Second)
+	r.waitState(t, map[string]int{"a": 3, "b": 7, "c": 1})
 }
 
 // waitState waits until the latest versions are exactly want.
-func (r *reader) waitState(t *testing.T, want map[string]int, limit time.Duration) {
+func (r *reader) waitState(t *testing.T, want map[string]int) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
+	got := ""
+	if !waitfor.UntilOK(&r.got, func() bool {
 		r.mu.Lock()
-		got := fmt.Sprint(r.latest)
-		r.mu.Unlock()
-		if got == fmt.Sprint(want) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("state %s, want %v", got, want)
-		}
-		time.Sleep(5 * time.Millisecond)
+		defer r.mu.Unlock()
+		got = fmt.Sprint(r.latest)
+		return got == fmt.Sprint(want)
+	}) {
+		t.Fatalf("state %s, want %v", got, want)
 	}
 }
 
@@ -351,7 +339,7 @@ func TestCoalescingKeepsLatest(t *testing.T) {
 		th.Publish("job:42", "42", frame("42", v, 0))
 		th.Publish("job:43", "43", frame("43", v, 0)) // not subscribed
 	}
-	r.waitFor(t, []string{"42"}, 2000, 5*time.Second)
+	r.waitFor(t, []string{"42"}, 2000)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, ok := r.latest["43"]; ok || r.frames > 2000 {
@@ -371,20 +359,20 @@ func TestSubscribeMessagesAndShutdown(t *testing.T) {
 	defer c.Close()
 	r := read(c)
 	c.WriteMessage(websocket.TextMessage, []byte(`{"subscribe":["job:7","no good"]}`))
-	r.waitState(t, map[string]int{"job:7": 1}, 5*time.Second)
+	r.waitState(t, map[string]int{"job:7": 1})
 	th.Publish("job:7", "job:7", frame("job:7", 2, 0))
-	r.waitState(t, map[string]int{"job:7": 2}, 5*time.Second)
+	r.waitState(t, map[string]int{"job:7": 2})
 	c.WriteMessage(websocket.TextMessage, []byte(`{"unsubscribe":["job:7"]}`))
 	c.WriteMessage(websocket.TextMessage, []byte(`{"subscribe":["downloads"]}`))
-	r.waitState(t, map[string]int{"job:7": 2, "downloads": 1}, 5*time.Second)
+	r.waitState(t, map[string]int{"job:7": 2, "downloads": 1})
 	th.Publish("job:7", "job:7", frame("job:7", 3, 0))
 	th.Publish("downloads", "downloads", frame("downloads", 2, 0))
-	r.waitState(t, map[string]int{"job:7": 2, "downloads": 2}, 5*time.Second)
+	r.waitState(t, map[string]int{"job:7": 2, "downloads": 2})
 
 	th.cancel()
 	select {
 	case <-r.done: // the hub closed the connection
-	case <-time.After(5 * time.Second):
+	case <-time.After(waitfor.Guard):
 		t.Fatal("connection still open after shutdown")
 	}
 	if _, resp, err := th.dial(t, th.origin, "jobs"); err == nil || resp.StatusCode != http.StatusServiceUnavailable {

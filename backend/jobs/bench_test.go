@@ -134,7 +134,6 @@ func benchOnce(b *testing.B, n, seconds int) {
 	go h.Run(ctx)
 	hs := httptest.NewServer(h)
 	defer hs.Close()
-	time.Sleep(10 * time.Millisecond)
 	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http")+"/?topic=jobs", nil)
 	if err != nil {
 		b.Fatal(err)

@@ -82,6 +82,7 @@ func (f *fakeOGC) statusDoc(j *fakeJob, s fakeState) []byte {
 
 func (f *fakeOGC) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.requests.Add(1)
+	defer stirred.Fire()
 	if f.hangup.Load() {
 		reset(w)
 		return

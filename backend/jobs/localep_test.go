@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/geojobs/geojobs/backend/localep"
 	"github.com/geojobs/geojobs/backend/localep/localeptest"
@@ -58,7 +57,7 @@ func TestLocalEndpointCountdown(t *testing.T) {
 		ids = append(ids, j.ID)
 	}
 	_, failing := submitSyncAndFailing(t, h)
-	h.waitIdle(30 * time.Second)
+	h.waitIdle()
 	for _, id := range ids {
 		j, _ := h.st.Job(ctx, id)
 		if j.Status != ogcapi.StatusSuccessful || !strings.Contains(string(j.Results), "counted down") {
@@ -110,7 +109,7 @@ func TestChangeCarriesOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	syncMode, failing := submitSyncAndFailing(t, h)
-	h.waitIdle(30 * time.Second)
+	h.waitIdle()
 
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // harness is a monitor over a real store file, talking to an httptest server through
@@ -35,9 +36,11 @@ type harness struct {
 	stopped sync.Once
 }
 
+// fastConfig polls often; the request timeouts here and in newHarness only keep a
+// broken test from hanging (a busy machine may take seconds to answer a local request).
 func fastConfig() Config {
 	return Config{FastInterval: 10 * time.Millisecond, MaxInterval: 150 * time.Millisecond,
-		ProgressInterval: 40 * time.Millisecond, RequestTimeout: 2 * time.Second, MaxRate: 10000}
+		ProgressInterval: 40 * time.Millisecond, RequestTimeout: time.Minute, MaxRate: 10000}
 }
 
 func newHarness(t *testing.T, srvURL, dbPath string, tweaks ...func(*Config)) *harness {
@@ -51,7 +54,7 @@ func newHarness(t *testing.T, srvURL, dbPath string, tweaks ...func(*Config)) *h
 			t.Fatal(err)
 		}
 	}
-	client, err := ogcapi.New(srvURL, ogcapi.WithRetry(0), ogcapi.WithTimeout(2*time.Second))
+	client, err := ogcapi.New(srvURL, ogcapi.WithRetry(0), ogcapi.WithTimeout(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,6 +71,7 @@ func newHarness(t *testing.T, srvURL, dbPath string, tweaks ...func(*Config)) *h
 		h.mu.Lock()
 		h.changes = append(h.changes, c)
 		h.mu.Unlock()
+		stirred.Fire()
 	}
 	for _, f := range tweaks {
 		f(&cfg)
@@ -114,16 +118,14 @@ func (h *harness) stop() {
 	})
 }
 
-// waitUntil polls cond until it holds; the deadline is generous for a loaded machine.
-func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool) {
+// stirred fires after every change the monitor reports and every request the fake
+// server answers: what the waits below check changes only then.
+var stirred waitfor.Pulse
+
+// waitUntil waits until cond holds, checking it again each time something stirred.
+func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s still waiting for %s", limit, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitfor.Until(t, &stirred, what, cond)
 }
 
 // waitRefusedAll waits until every job of ids still followed (open, not lost) had a request
@@ -131,7 +133,7 @@ func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool)
 // answer, so every answer the server gave before going down has been read.
 func (h *harness) waitRefusedAll(f *fakeOGC, ids []string) {
 	h.t.Helper()
-	waitUntil(h.t, 60*time.Second, "a refused request for every open job", func() bool {
+	waitUntil(h.t, "a refused request for every open job", func() bool {
 		for _, id := range ids {
 			j, err := h.st.Job(context.Background(), id)
 			if err != nil {
@@ -148,25 +150,21 @@ func (h *harness) waitRefusedAll(f *fakeOGC, ids []string) {
 // waitRequests waits until the fake server answered n more requests than before.
 func waitRequests(t *testing.T, f *fakeOGC, before int64, n int64) {
 	t.Helper()
-	waitUntil(t, 60*time.Second, fmt.Sprintf("%d requests", n), func() bool { return f.requests.Load() >= before+n })
+	waitUntil(t, fmt.Sprintf("%d requests", n), func() bool { return f.requests.Load() >= before+n })
 }
 
 // waitIdle waits until the store has no open job left.
-func (h *harness) waitIdle(limit time.Duration) {
+func (h *harness) waitIdle() {
 	h.t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		open, err := h.st.Unfinished(context.Background())
-		if err != nil {
+	var open []store.Job
+	if !waitfor.UntilOK(&stirred, func() bool {
+		var err error
+		if open, err = h.st.Unfinished(context.Background()); err != nil {
 			h.t.Fatal(err)
 		}
-		if len(open) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("%d jobs still open after %s, e.g. %+v", len(open), limit, open[0])
-		}
-		time.Sleep(20 * time.Millisecond)
+		return len(open) == 0
+	}) {
+		h.t.Fatalf("%d jobs still open after %s, e.g. %+v", len(open), waitfor.Guard, open[0])
 	}
 }
 
@@ -256,7 +254,7 @@ func TestMonitorChaos(t *testing.T) {
 	f.goDown()
 	h.waitRefusedAll(f, slices.Collect(maps.Keys(wants)))
 	f.down.Store(false)
-	h.waitIdle(60 * time.Second)
+	h.waitIdle()
 
 	unreachableSeen := 0
 	for id, w := range wants {
@@ -364,7 +362,7 @@ func TestMonitorRestart(t *testing.T) {
 		}
 		h.start()
 	}
-	h.waitIdle(60 * time.Second)
+	h.waitIdle()
 	for _, id := range ids {
 		j, err := h.st.Job(ctx, id)
 		if err != nil {
@@ -452,17 +450,10 @@ func TestSubmitOutcomes(t *testing.T) {
 	h = newHarness(t, h.srvURL, h.dbPath)
 	h.start()
 	t.Cleanup(h.stop)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	waitUntil(t, "the interrupted submission marked "+store.StatusSubmitUnknown, func() bool {
 		j, _ := h.st.Job(ctx, crashed.ID)
-		if j.Status == store.StatusSubmitUnknown {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("interrupted submission left as %s", j.Status)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return j.Status == store.StatusSubmitUnknown
+	})
 	page, _ := h.st.ListJobs(ctx, store.Filter{Status: []string{ogcapi.StatusFailed}})
 	if len(page.Jobs) != 2 {
 		t.Fatalf("%d failed submissions; want 2 (refused, duplicate id)", len(page.Jobs))
@@ -485,7 +476,7 @@ func TestImportAndDismiss(t *testing.T) {
 	if n, err := h.m.Import(ctx, "fake"); err != nil || n != 0 {
 		t.Fatalf("second import added %d, %v", n, err)
 	}
-	h.waitIdle(20 * time.Second)
+	h.waitIdle()
 	for _, rid := range other {
 		j, err := h.st.JobByRemote(ctx, "fake", rid)
 		if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/geojobs/geojobs/backend/oidc"
 	"github.com/geojobs/geojobs/backend/oidc/oidctest"
 	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // TestSignInNeededKeepsJob: a job on a server behind OpenID Connect whose
@@ -110,7 +111,7 @@ func testSignInNeeded(t *testing.T, endSignIn func(*oidctest.Provider)) {
 	}
 	endSignIn(op)
 	// Within a token lifetime the monitor finds it cannot renew the sign-in.
-	timeout := time.After(30 * time.Second)
+	timeout := time.After(waitfor.Guard)
 	for waiting := false; !waiting; {
 		select {
 		case c := <-changes:
@@ -124,7 +125,7 @@ func testSignInNeeded(t *testing.T, endSignIn func(*oidctest.Provider)) {
 				t.Fatalf("the job ended (%s) while its sign-in was gone", c.Status)
 			}
 		case <-timeout:
-			t.Fatal("no sign-in-needed change within 30 s")
+			t.Fatal("no sign-in-needed change")
 		}
 	}
 	got, _ := st.Job(ctx, j.ID)

@@ -61,7 +61,7 @@ func TestSweepLocalEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.waitIdle(60 * time.Second)
+	h.waitIdle()
 	for _, id := range ids {
 		j, _ := h.st.Job(ctx, id)
 		if j.Status != ogcapi.StatusSuccessful || !strings.Contains(string(j.Results), "counted down") {
@@ -124,7 +124,7 @@ func TestSweepFallsBack(t *testing.T) {
 		f.noList = true
 		h := startHarness(t, testServer(t, f).URL, func(c *Config) { c.ListFrom = 1 })
 		jobs := submitFake(t, h, 10)
-		h.waitIdle(60 * time.Second)
+		h.waitIdle()
 		for _, j := range jobs {
 			checkHistory(t, h.st, f, mustJob(t, h.dbPath, j.ID))
 		}
@@ -137,7 +137,7 @@ func TestSweepFallsBack(t *testing.T) {
 		f.unlistN = 3 // srv-0003, srv-0006, srv-0009
 		h := startHarness(t, testServer(t, f).URL, func(c *Config) { c.ListFrom = 1 })
 		jobs := submitFake(t, h, 10)
-		h.waitIdle(60 * time.Second)
+		h.waitIdle()
 		for _, j := range jobs {
 			j = mustJob(t, h.dbPath, j.ID)
 			checkHistory(t, h.st, f, j)
