@@ -18,6 +18,7 @@ import (
 	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/retry"
 	"github.com/geojobs/geojobs/backend/transfer"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // fastOpts are options for tests: small pieces so that even small files use several
@@ -212,34 +213,29 @@ func doneBytes(r [][2]int64) (n int64) {
 	return n
 }
 
-// waitState polls a sidecar until it records at least min bytes.
+// waitState waits until a sidecar records at least min bytes. The sidecar is saved on
+// a timer (StateInterval), by another process in TestResumeAfterKill: nothing signals
+// it, so it is polled.
 func waitState(t *testing.T, path string, min int64) [][2]int64 {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if d := readState(t, path); doneBytes(d) >= min {
-			return d
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("%s never recorded %d bytes", path, min)
-	return nil
+	var d [][2]int64
+	waitfor.Poll(t, fmt.Sprintf("%s to record %d bytes", path, min), func() bool {
+		d = readState(t, path)
+		return doneBytes(d) >= min
+	})
+	return d
 }
 
+// waitIdle waits until no handler of srv runs.
 func waitIdle(t *testing.T, srv *server) {
 	t.Helper()
-	for i := 0; srv.inFlight.Load() > 0; i++ {
-		if i > 2000 {
-			t.Fatal("server handlers still running")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitfor.Until(t, &srv.idle, "the server's handlers to return", func() bool { return srv.inFlight.Load() == 0 })
 }
 
 func TestResumeAfterStopDoesNotRefetch(t *testing.T) {
 	content := randomBytes(4 << 20)
 	srv := newServer(t, content)
-	srv.delay.Store(int64(2 * time.Millisecond)) // ~16 MB/s
+	srv.hold(2 << 20) // the download stops part way
 	dir := t.TempDir()
 	opts := fastOpts()
 	opts.Connections = 1 // one stream: served bytes are exactly the requested ones
@@ -258,8 +254,8 @@ func TestResumeAfterStopDoesNotRefetch(t *testing.T) {
 	if done <= 0 || done >= int64(len(content)) {
 		t.Fatalf("state after stop records %d bytes", done)
 	}
+	srv.release()
 	srv.served.Store(0)
-	srv.delay.Store(int64(0))
 	mustDownload(t, req, opts)
 	assertFile(t, dir, "f", content)
 	if got, want := srv.served.Load(), int64(len(content))-done; got != want {
@@ -270,7 +266,7 @@ func TestResumeAfterStopDoesNotRefetch(t *testing.T) {
 func TestResumeStartsOverWhenChanged(t *testing.T) {
 	content := randomBytes(4 << 20)
 	srv := newServer(t, content)
-	srv.delay.Store(int64(2 * time.Millisecond))
+	srv.hold(2 << 20)
 	dir := t.TempDir()
 	req := transfer.Request{URL: srv.URL + "/f", Dest: dir, Name: "f"}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -280,7 +276,7 @@ func TestResumeStartsOverWhenChanged(t *testing.T) {
 	cancel()
 	<-errc
 	waitIdle(t, srv)
-	srv.delay.Store(int64(0))
+	srv.release()
 	newContent := randomBytes(4 << 20) // same size, new ETag
 	srv.setContent(newContent)
 	mustDownload(t, req, fastOpts())
@@ -290,11 +286,14 @@ func TestResumeStartsOverWhenChanged(t *testing.T) {
 func TestChangedDuringDownload(t *testing.T) {
 	content := randomBytes(4 << 20)
 	srv := newServer(t, content)
-	srv.delay.Store(int64(time.Millisecond))
+	srv.hold(1 << 20) // the content changes part way
 	dir := t.TempDir()
 	newContent := randomBytes(4 << 20)
 	go func() {
-		waitState(t, filepath.Join(dir, "f.part.json"), 512<<10)
+		defer srv.release()
+		if !waitfor.PollOK(func() bool { return doneBytes(readState(t, filepath.Join(dir, "f.part.json"))) >= 512<<10 }) {
+			t.Error("the sidecar never recorded 512 KiB")
+		}
 		srv.setContent(newContent)
 	}()
 	opts := fastOpts()
@@ -306,12 +305,13 @@ func TestChangedDuringDownload(t *testing.T) {
 func TestManagerPauseResumeCancel(t *testing.T) {
 	a, b := randomBytes(3<<20), randomBytes(3<<20)
 	srvA, srvB := newServer(t, a), newServer(t, b)
-	srvA.delay.Store(int64(2 * time.Millisecond))
-	srvB.delay.Store(int64(2 * time.Millisecond))
+	srvA.hold(1 << 20) // both stop part way until paused and canceled
+	srvB.hold(1 << 20)
 	dir := t.TempDir()
 	var mu sync.Mutex
 	var last transfer.Update
 	sawPaused := false
+	var progressed waitfor.Pulse
 	opts := fastOpts()
 	opts.ProgressInterval = 10 * time.Millisecond
 	opts.OnProgress = func(u transfer.Update) {
@@ -323,7 +323,9 @@ func TestManagerPauseResumeCancel(t *testing.T) {
 			}
 		}
 		mu.Unlock()
-		time.Sleep(20 * time.Millisecond) // a slow UI must not slow the transfer
+		progressed.Fire()
+		// The behaviour under test, not a wait: a slow UI must not slow the transfer.
+		time.Sleep(20 * time.Millisecond)
 	}
 	opts.Manifest = true
 	m := transfer.NewManager(opts)
@@ -356,18 +358,12 @@ func TestManagerPauseResumeCancel(t *testing.T) {
 	if st, _ := ta.State(); st != transfer.StatePaused {
 		t.Fatalf("a is %v, want paused", st)
 	}
-	for i := 0; ; i++ { // updates coalesce: the paused state shows up within a few ticks
+	// Updates coalesce: the paused state shows up within a few ticks.
+	waitfor.Until(t, &progressed, "a progress update showing a paused", func() bool {
 		mu.Lock()
-		saw := sawPaused
-		mu.Unlock()
-		if saw {
-			break
-		}
-		if i > 500 {
-			t.Fatal("no progress update showed a paused")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		defer mu.Unlock()
+		return sawPaused
+	})
 	for _, n := range []string{"b.part", "b.part.json", "b"} {
 		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
 			t.Errorf("%s exists after Cancel", n)
@@ -376,7 +372,8 @@ func TestManagerPauseResumeCancel(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "a.part")); err != nil {
 		t.Errorf("a.part after Pause: %v", err)
 	}
-	srvA.delay.Store(int64(0))
+	srvA.release()
+	srvB.release()
 	ta.Resume()
 	res, err := ta.Wait(ctx)
 	if err != nil || !res.Verified {
@@ -559,7 +556,7 @@ func TestManagerSmallFilesRunTogether(t *testing.T) {
 	}
 	select {
 	case <-reached:
-	case <-time.After(20 * time.Second):
+	case <-time.After(waitfor.Guard):
 		mu.Lock()
 		defer mu.Unlock()
 		t.Fatalf("at most %d requests in flight for %d small files, want %d", seen, files, together)

@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/geojobs/geojobs/backend/transfer"
 )
@@ -28,7 +27,7 @@ func TestMain(m *testing.M) {
 func TestResumeAfterKill(t *testing.T) {
 	content := randomBytes(8 << 20)
 	srv := newServer(t, content)
-	srv.delay.Store(int64(2 * time.Millisecond)) // 3 connections at ~16 MB/s: about 170 ms
+	srv.hold(4 << 20) // the child cannot finish before it is killed
 	dir := t.TempDir()
 	state := filepath.Join(dir, "big.bin.part.json")
 
@@ -50,7 +49,7 @@ func TestResumeAfterKill(t *testing.T) {
 	}
 	before := len(srv.requested())
 
-	srv.delay.Store(0)
+	srv.release()
 	opts := fastOpts()
 	opts.Connections = 3
 	res, err := transfer.Download(context.Background(), transfer.Request{URL: srv.URL + "/big.bin", Dest: dir, Name: "big.bin",

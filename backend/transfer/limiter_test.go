@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/geojobs/geojobs/backend/transfer/driver"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // tryAcquire takes a slot for h if one is free now.
@@ -94,7 +95,7 @@ func TestConnLimiterWaitersInOrderAndCanceled(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(waitfor.Guard):
 		t.Fatal("the slot freed did not go to the waiter left")
 	}
 	l.mu.Lock()

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/geojobs/geojobs/backend/multihash"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // server is a real HTTP server for the tests: http.ServeContent with an ETag (ranges,
@@ -37,6 +38,50 @@ type server struct {
 	served   atomic.Int64 // body bytes written
 	gets     atomic.Int64
 	inFlight atomic.Int64
+	idle     waitfor.Pulse // fired when a handler returns
+
+	// holdAt, when > 0, holds every body once the server has served that many bytes, until
+	// release is called or the request ends: a download stopped there is stopped part way
+	// however fast or slow the machine is.
+	holdAt atomic.Int64
+	gateMu sync.Mutex
+	gate   chan struct{} // closed by release
+}
+
+// hold makes the server stop serving bodies after n more bytes, until release.
+func (s *server) hold(n int64) {
+	s.gateMu.Lock()
+	s.gate = make(chan struct{})
+	s.gateMu.Unlock()
+	s.holdAt.Store(s.served.Load() + n)
+}
+
+// release lets held bodies go on and stops holding.
+func (s *server) release() {
+	s.holdAt.Store(0)
+	s.gateMu.Lock()
+	if s.gate != nil {
+		close(s.gate)
+		s.gate = nil
+	}
+	s.gateMu.Unlock()
+}
+
+// waitHeld blocks until the gate opens or the request ends; it reports whether the
+// request ended.
+func (s *server) waitHeld(r *http.Request) bool {
+	s.gateMu.Lock()
+	gate := s.gate
+	s.gateMu.Unlock()
+	if gate == nil {
+		return false
+	}
+	select {
+	case <-gate:
+		return false
+	case <-r.Context().Done():
+		return true
+	}
 }
 
 func newServer(t testing.TB, content []byte) *server {
@@ -73,6 +118,7 @@ func (s *server) requested() [][2]int64 {
 
 func (s *server) handle(w http.ResponseWriter, r *http.Request) {
 	s.inFlight.Add(1)
+	defer s.idle.Fire()
 	defer s.inFlight.Add(-1)
 	if s.fail503.Load() > 0 && s.fail503.Add(-1) >= 0 {
 		http.Error(w, "busy", http.StatusServiceUnavailable)
@@ -104,7 +150,7 @@ func (s *server) handle(w http.ResponseWriter, r *http.Request) {
 		content = bytes.Clone(content)
 		content[len(content)/2] ^= 0xff
 	}
-	cw := &countingWriter{ResponseWriter: w, s: s}
+	cw := &countingWriter{ResponseWriter: w, s: s, r: r}
 	if s.resets.Load() > 0 && r.Method == http.MethodGet && s.resets.Add(-1) >= 0 {
 		cw.resetAt = s.resetAt
 	}
@@ -129,6 +175,7 @@ func (s *server) handle(w http.ResponseWriter, r *http.Request) {
 type countingWriter struct {
 	http.ResponseWriter
 	s       *server
+	r       *http.Request
 	n       int64
 	resetAt int64 // abort the connection after this many bytes, 0: never
 }
@@ -140,8 +187,11 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 		c.ResponseWriter.(http.Flusher).Flush()
 		panic(http.ErrAbortHandler) // the server closes the connection mid-body
 	}
+	if h := c.s.holdAt.Load(); h > 0 && c.s.served.Load() >= h && c.s.waitHeld(c.r) {
+		return 0, c.r.Context().Err()
+	}
 	if d := c.s.delay.Load(); d > 0 {
-		time.Sleep(time.Duration(d))
+		time.Sleep(time.Duration(d)) // the latency under test: a slow server
 	}
 	k, err := c.ResponseWriter.Write(p)
 	c.n += int64(k)
