@@ -44,10 +44,11 @@ lint:
 	$(STATICCHECK) ./...
 
 # Windows and macOS breaks are caught here before they land: every package, its tests
-# included, type-checked for windows/amd64 and darwin/arm64 (the desktop exe for Windows too).
+# included, type-checked for windows/amd64 and darwin/arm64 (the desktop exe for Windows too,
+# with the shell's and the command line's tests under the desktop tags).
 cross:
 	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) vet ./...
-	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) vet -tags desktop,production .
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) vet -tags desktop,production . ./app/... ./cmd/...
 	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) vet ./...
 
 unit:

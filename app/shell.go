@@ -149,6 +149,10 @@ func (s *shell) run() error {
 		ConnectSrc: []string{"ws://127.0.0.1:" + fmt.Sprint(lb.Port())}, Native: s, Settings: s,
 		SelfTest: selftest != nil, Logger: s.log.With("component", "webview")})
 
+	// GTK runs on this goroutine's thread (wails locks it too); WebKit's default context
+	// is set up there before the window exists.
+	goruntime.LockOSThread()
+	leanWebKit()
 	s.log.Info("desktop window opening", "version", s.o.Version, "data_dir", s.o.DataDir, "loopback", lb.BaseURL())
 	err = wails.Run(&options.App{
 		Title:            "geojobs",
@@ -167,13 +171,14 @@ func (s *shell) run() error {
 				go selftest.Run(context.Background())
 			}
 		},
+		OnDomReady:    func(context.Context) { s.log.Debug("page loaded", goMemory()...) },
 		OnBeforeClose: func(ctx context.Context) bool { s.saveGeometry(); return false },
 		OnShutdown:    func(ctx context.Context) { s.shutdown() },
 		SingleInstanceLock: &options.SingleInstanceLock{
 			UniqueId:               instanceID(s.o.DataDir),
 			OnSecondInstanceLaunch: s.secondInstance,
 		},
-		Linux:   &linux.Options{Icon: iconPNG, ProgramName: "geojobs", WebviewGpuPolicy: linux.WebviewGpuPolicyOnDemand},
+		Linux:   &linux.Options{Icon: iconPNG, ProgramName: "geojobs", WebviewGpuPolicy: webviewGpuPolicy},
 		Windows: &windows.Options{},
 		Mac: &mac.Options{About: &mac.AboutInfo{Title: "geojobs " + s.o.Version,
 			Message: "Run processing on OGC API – Processes servers.", Icon: iconPNG}},
@@ -459,6 +464,7 @@ func (s *shell) open(path string) {
 	default:
 		c = exec.Command("xdg-open", path)
 	}
+	c.Env = childEnv()
 	if err := c.Start(); err != nil {
 		s.message("Cannot open "+filepath.Base(path), err.Error())
 		return
