@@ -46,9 +46,14 @@ func (o *rootOptions) logger(stderr io.Writer, toFile bool) (*slog.Logger, io.Cl
 	return config.Logger(stderr, file, level)
 }
 
-// hideKeys makes the scrubber redact the secrets of an unlocked keystore's keys.
+// hideKeys makes the scrubber redact the secrets of an unlocked keystore's keys, and
+// the tokens of every sign-in session it takes up later (renewed during a run).
 func (o *rootOptions) hideKeys(st *keystore.Store) {
-	if st == nil || st.Locked() {
+	if st == nil {
+		return
+	}
+	st.OnSecrets(o.scrub.Add)
+	if st.Locked() {
 		return
 	}
 	keys, err := st.List()

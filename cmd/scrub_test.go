@@ -7,12 +7,18 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/zalando/go-keyring"
 
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/keystore/keyscmd"
+	"github.com/geojobs/geojobs/backend/oidc/oidctest"
 )
 
 // Secrets the hostile server below echoes back, and the terminal escapes it mixes in.
@@ -133,4 +139,67 @@ func TestDownloadScrubsKeystoreSecrets(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	assertScrubbed(t, out, secret)
+}
+
+// `geojobs run` with an oidc key: the tokens it gets and renews while it follows the
+// job are redacted too, not only the secrets the keystore held when it started. The
+// server echoes each token it receives into the job's messages, and ends the job
+// once it has seen the token renewed.
+func TestRunScrubsRenewedTokens(t *testing.T) {
+	op := oidctest.Start(t, oidctest.Options{AccessTTL: 2 * time.Second})
+	var mu sync.Mutex
+	var seen []string // the tokens received, in order
+	writeJSON := func(w http.ResponseWriter, status int, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(v)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		mu.Lock()
+		if tok != "" && !slices.Contains(seen, tok) {
+			seen = append(seen, tok)
+		}
+		renewed := len(seen) >= 2
+		mu.Unlock()
+		echo := "you sent " + tok
+		switch {
+		case r.URL.Path == "/processes/echo":
+			writeJSON(w, 200, map[string]any{"id": "echo", "version": "1", "jobControlOptions": []string{"async-execute"},
+				"inputs": map[string]any{}, "outputs": map[string]any{}})
+		case r.Method == http.MethodPost && r.URL.Path == "/processes/echo/execution":
+			w.Header().Set("Location", "/jobs/j1")
+			writeJSON(w, 201, map[string]any{"jobID": "j1", "status": "accepted", "message": echo})
+		case r.URL.Path == "/jobs/j1" && !renewed:
+			writeJSON(w, 200, map[string]any{"jobID": "j1", "status": "running", "message": echo})
+		case r.URL.Path == "/jobs/j1":
+			writeJSON(w, 200, map[string]any{"jobID": "j1", "status": "failed", "message": echo})
+		default:
+			writeJSON(w, 404, map[string]any{"title": "not found", "detail": echo})
+		}
+	}))
+	t.Cleanup(srv.Close)
+
+	dir := t.TempDir()
+	keyring.MockInit() // the keystore in the (in-memory) OS keychain: no scrypt per renewal
+	t.Cleanup(keyring.MockInit)
+	t.Setenv("GEOJOBS_KEYSTORE_PASSPHRASE", "")
+	c := &cli{t: t, dir: dir}
+	if code, out := c.run(oidctest.ServiceSecret+"\n", nil, "keys", "add", "--name", "service", "--kind", "oidc",
+		"--prefix", srv.URL+"/", "--issuer", op.Issuer, "--client-id", oidctest.ServiceClient, "--flow", "client-credentials"); code != 0 {
+		t.Fatalf("keys add: %s", out)
+	}
+	req := filepath.Join(dir, "req.json")
+	if err := os.WriteFile(req, []byte(`{"inputs":{}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out := c.run("", nil, "--log-level", "debug", "run", "--api-endpoint", srv.URL+"/", "--process-id", "echo", "--key", "service",
+		"-e", req, "-o", filepath.Join(dir, "fc.json"), "--poll-max", "200ms")
+	mu.Lock()
+	tokens := slices.Clone(seen)
+	mu.Unlock()
+	if code != 1 || !strings.Contains(out, "[redacted]") || len(tokens) < 2 {
+		t.Fatalf("exit %d, %d token(s) seen:\n%s", code, len(tokens), out)
+	}
+	assertScrubbed(t, c.all.String(), tokens...)
 }

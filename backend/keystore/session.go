@@ -3,6 +3,7 @@ package keystore
 import (
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -111,6 +112,17 @@ func (s *Store) RenewSession(name string, renew func(cur *Session) (*Session, er
 	return next, s.putSession(name, next)
 }
 
+// OnSecrets has fn told the secret values (tokens) of every sign-in session the
+// store takes up from now on: a renewal by this process or, read from the file,
+// by another one, a new sign-in. A command line adds them to what it redacts
+// (safetext.Scrubber) before the tokens are used. fn is called outside the store's
+// locks, before the session is written.
+func (s *Store) OnSecrets(fn func(secrets ...string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onSecrets = append(slices.Clip(s.onSecrets), fn)
+}
+
 // putSession stores the session and writes the file, encrypting outside the
 // store's lock (with a passphrase that is a second of scrypt) so that readers
 // are not held up.
@@ -143,7 +155,14 @@ func (s *Store) putSession(name string, sess *Session) error {
 	s.gen++
 	gen := s.gen
 	rcpt, err := s.recipient()
+	watchers := s.onSecrets
 	s.mu.Unlock()
+	if sess != nil {
+		secrets := Key{Session: sess}.Secrets()
+		for _, fn := range watchers {
+			fn(secrets...)
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -110,6 +110,8 @@ type Store struct {
 	known         stamp
 	// wrongConfirms counts wrong passphrases given to Confirm in a row.
 	wrongConfirms int
+	// onSecrets are told the tokens of each session taken up (OnSecrets).
+	onSecrets []func(secrets ...string)
 }
 
 // Open returns a locked Store for cfg.Dir. It reads nothing secret; it only

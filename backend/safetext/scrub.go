@@ -99,7 +99,55 @@ func (s *Scrubber) Text(text string) string {
 	for _, v := range s.secrets {
 		text = strings.ReplaceAll(text, v, Redacted)
 	}
+	if strings.Contains(text, cutMark) {
+		text = redactCut(text, s.secrets)
+	}
 	return text
+}
+
+// cutMark ends text cut short (Truncate); minCut is how much of a secret's start
+// before it counts as the secret cut short.
+const (
+	cutMark = "…"
+	minCut  = 8
+)
+
+// redactCut redacts the start of a secret that ends where text was cut short ("eyJhbGc…"
+// of a long token a server echoed into a message that was then truncated): the whole
+// secret is not there for Text to find. secrets are longest first.
+func redactCut(text string, secrets []string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(text, cutMark)
+		if i < 0 {
+			b.WriteString(text)
+			return b.String()
+		}
+		head := text[:i]
+		for _, v := range secrets {
+			if n := cutTail(head, v); n > 0 {
+				head = head[:len(head)-n] + Redacted
+				break
+			}
+		}
+		b.WriteString(head)
+		b.WriteString(cutMark)
+		text = text[i+len(cutMark):]
+	}
+}
+
+// cutTail is the length of the longest start of v (at least minCut bytes, shorter
+// than v) that head ends with; 0 for none.
+func cutTail(head, v string) int {
+	if len(v) <= minCut {
+		return 0
+	}
+	for j := max(0, len(head)-len(v)+1); j <= len(head)-minCut; j++ {
+		if head[j] == v[0] && strings.HasPrefix(v, head[j:]) {
+			return len(head) - j
+		}
+	}
+	return 0
 }
 
 // stripControls drops control characters except '\n' and '\t', zero-width spaces, bidi

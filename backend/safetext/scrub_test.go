@@ -55,3 +55,21 @@ func TestScrubberWriter(t *testing.T) {
 		t.Error("secret leaked")
 	}
 }
+
+// A long secret echoed into a message that was then cut short (Truncate) is not
+// whole in the text; its start before the cut is redacted all the same.
+func TestScrubberCutSecret(t *testing.T) {
+	var s safetext.Scrubber
+	tok := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzaWQxIn0.c2lnbmF0dXJl"
+	s.Add(tok)
+	for _, c := range []struct{ in, want string }{
+		{"you sent " + safetext.Truncate(tok, 20), "you sent " + safetext.Redacted + "…"},
+		{"running: you sent " + tok[:30] + "… and more…", "running: you sent " + safetext.Redacted + "… and more…"},
+		{"eyJhbGc… is short of the minimum", "eyJhbGc… is short of the minimum"},
+		{"a plain cut sentence…", "a plain cut sentence…"},
+	} {
+		if got := s.Text(c.in); got != c.want {
+			t.Errorf("Text(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
