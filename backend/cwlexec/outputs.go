@@ -3,11 +3,12 @@ package cwlexec
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"mime"
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
@@ -30,12 +31,7 @@ type Output struct {
 func Outputs(out map[string]any, publish Publish) (map[string]Output, error) {
 	res := map[string]Output{}
 	names := map[string]bool{}
-	keys := make([]string, 0, len(out))
-	for k := range out {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, id := range keys {
+	for _, id := range slices.Sorted(maps.Keys(out)) {
 		c := collector{id: id, publish: publish, names: names}
 		v := out[id]
 		if !c.hasFiles(v) {

@@ -6,11 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/geojobs/geojobs/backend/netpolicy"
@@ -267,7 +268,7 @@ func (t *Transfer) catalog(ctx context.Context, u *url.URL, src driver.Source, d
 			}
 		}
 		if as, ok := doc["assets"].(map[string]any); ok {
-			for _, k := range sortedAnyKeys(as) {
+			for _, k := range slices.Sorted(maps.Keys(as)) {
 				if m, ok := as[k].(map[string]any); ok {
 					fix(m, true, "")
 				}
@@ -343,13 +344,4 @@ func (t *Transfer) readDoc(ctx context.Context, src driver.Source, u *url.URL) (
 		return nil, fmt.Errorf("%s is not a JSON object: %v", driver.RedactURL(u), err)
 	}
 	return doc, nil
-}
-
-func sortedAnyKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -76,7 +78,7 @@ func (f *Form) ImportContext(ctx context.Context, body []byte) (Values, []string
 	if pid, ok := req.ProcessID.(string); ok && pid != "" && pid != f.Process.ID {
 		warnings = append(warnings, fmt.Sprintf("The request is for the process %q, not %s.", truncate(pid, 80), f.Process.ID))
 	}
-	for _, id := range sortedKeys(req.Inputs) {
+	for _, id := range slices.Sorted(maps.Keys(req.Inputs)) {
 		fl, ok := f.Field(id)
 		if !ok {
 			warnings = append(warnings, fmt.Sprintf("Input %q is not an input of %s; it was left out.", id, f.Process.ID))
@@ -161,9 +163,9 @@ func (f *Form) checkMatches(processID any, inputs map[string]json.RawMessage, ou
 			return nil
 		}
 	}
-	ids := sortedKeys(inputs)
+	ids := slices.Sorted(maps.Keys(inputs))
 	if len(ids) == 0 {
-		ids = sortedKeys(outputs)
+		ids = slices.Sorted(maps.Keys(outputs))
 	}
 	for i, id := range ids {
 		ids[i] = truncate(id, 40)

@@ -10,6 +10,7 @@ package forms
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -114,10 +115,10 @@ type Form struct {
 // New builds the form of a process description.
 func New(p *ogcapi.Process) *Form {
 	f := &Form{Process: p}
-	for i, id := range sortedKeys(p.Inputs) {
+	for i, id := range slices.Sorted(maps.Keys(p.Inputs)) {
 		f.Fields = append(f.Fields, newField(i, id, p.Inputs[id]))
 	}
-	for i, id := range sortedKeys(p.Outputs) {
+	for i, id := range slices.Sorted(maps.Keys(p.Outputs)) {
 		o := p.Outputs[id]
 		f.Outputs = append(f.Outputs, Output{Index: i, ID: id, Title: o.Title, Description: o.Description,
 			MediaTypes: parseSchema(o.Schema).mediaTypes()})
@@ -323,5 +324,3 @@ func scalarText(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
-
-func sortStrings(s []string) { slices.Sort(s) }

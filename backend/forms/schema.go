@@ -2,7 +2,9 @@ package forms
 
 import (
 	"encoding/json"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -140,7 +142,7 @@ func (s *schema) merge(m map[string]any, depth int) {
 		if s.Properties == nil {
 			s.Properties = map[string]*schema{}
 		}
-		for _, k := range sortedKeys(props) {
+		for _, k := range slices.Sorted(maps.Keys(props)) {
 			if _, seen := s.Properties[k]; !seen {
 				s.PropOrder = append(s.PropOrder, k)
 			}
@@ -237,15 +239,6 @@ func (s *schema) isScalar() bool {
 
 // aoiName matches ids and titles that name an area of interest.
 var aoiName = regexp.MustCompile(`(?i)(^|[^a-z])(aoi|bbox|bounding[ _-]?box|area[ _-]of[ _-]interest)([^a-z]|$)`)
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sortStrings(out)
-	return out
-}
 
 // formatNumber prints a schema bound for an HTML attribute.
 func formatNumber(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }

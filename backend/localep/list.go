@@ -1,7 +1,9 @@
 package localep
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
 )
@@ -12,7 +14,7 @@ func (s *Server) listProcesses(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.mu.RLock()
-	ids := sortedKeys(s.processes)
+	ids := slices.Sorted(maps.Keys(s.processes))
 	procs := make([]*process, len(ids))
 	for i, id := range ids {
 		procs[i] = s.processes[id]

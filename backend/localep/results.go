@@ -5,10 +5,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
@@ -37,10 +39,10 @@ func (s *Server) getResults(w http.ResponseWriter, r *http.Request) error {
 // selected lists the outputs to send, in id order: the requested ones, or all.
 func selected(rec jobRecord) []string {
 	if len(rec.Request.Outputs) == 0 {
-		return sortedKeys(rec.Results)
+		return slices.Sorted(maps.Keys(rec.Results))
 	}
 	var ids []string
-	for _, id := range sortedKeys(rec.Request.Outputs) {
+	for _, id := range slices.Sorted(maps.Keys(rec.Request.Outputs)) {
 		if _, ok := rec.Results[id]; ok {
 			ids = append(ids, id)
 		}

@@ -28,7 +28,6 @@ import (
 	"net/http"
 	"path"
 	"runtime"
-	"sort"
 	"sync"
 	"time"
 
@@ -311,13 +310,4 @@ func (s *Server) describeProcess(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, s.description(r, p))
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

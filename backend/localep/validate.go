@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/geojobs/geojobs/backend/geocheck"
@@ -57,7 +59,7 @@ func checkInputs(p *process, inputs map[string]json.RawMessage) error {
 			return invalidParameter("process %q has no input %q", p.desc.ID, id)
 		}
 	}
-	for _, id := range sortedKeys(p.desc.Inputs) {
+	for _, id := range slices.Sorted(maps.Keys(p.desc.Inputs)) {
 		d := p.desc.Inputs[id]
 		rawv, ok := inputs[id]
 		if !ok || string(bytes.TrimSpace(rawv)) == "null" {

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"slices"
 	"strings"
 )
 
@@ -118,17 +117,7 @@ func (c *Client) Execute(ctx context.Context, processID string, req *Execute, op
 		ex.Job, ex.JobURL = st, jobURL
 		return ex, nil
 	}
-	hint := ResultsHint{Response: req.Response}
-	for id := range req.Outputs {
-		hint.OutputIDs = append(hint.OutputIDs, id)
-	}
-	if len(hint.OutputIDs) == 0 && proc != nil {
-		for id := range proc.Outputs {
-			hint.OutputIDs = append(hint.OutputIDs, id)
-		}
-	}
-	slices.Sort(hint.OutputIDs)
-	res, err := parseResults(r, resp, hint)
+	res, err := parseResults(r, resp, HintFor(req, proc))
 	if err != nil {
 		return nil, err
 	}

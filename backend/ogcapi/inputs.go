@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
@@ -372,27 +373,13 @@ func encodeRaw(s schemaInfo, raw json.RawMessage) (json.RawMessage, error) {
 // required input that has no default; optional inputs without values are left out.
 func BuildInputs(p *Process, values map[string][]any) (map[string]json.RawMessage, error) {
 	out := make(map[string]json.RawMessage, len(values))
-	ids := make([]string, 0, len(values))
-	for id := range values {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(values)) {
 		if _, ok := p.Inputs[id]; !ok {
-			known := make([]string, 0, len(p.Inputs))
-			for k := range p.Inputs {
-				known = append(known, k)
-			}
-			slices.Sort(known)
+			known := slices.Sorted(maps.Keys(p.Inputs))
 			return nil, &InputError{Input: id, Err: fmt.Errorf("process %s has no such input (inputs: %s)", p.ID, strings.Join(known, ", "))}
 		}
 	}
-	all := make([]string, 0, len(p.Inputs))
-	for id := range p.Inputs {
-		all = append(all, id)
-	}
-	slices.Sort(all)
-	for _, id := range all {
+	for _, id := range slices.Sorted(maps.Keys(p.Inputs)) {
 		raw, err := BuildInput(p.Inputs[id], values[id]...)
 		if err != nil {
 			var ie *InputError

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -180,6 +181,16 @@ func (r *Results) IDs() []string {
 type ResultsHint struct {
 	Response  string
 	OutputIDs []string
+}
+
+// HintFor is the hint for the results of req: its response and the outputs it asks
+// for, or all of proc's (proc may be nil) when it names none.
+func HintFor(req *Execute, proc *Process) ResultsHint {
+	h := ResultsHint{Response: req.Response, OutputIDs: slices.Sorted(maps.Keys(req.Outputs))}
+	if len(h.OutputIDs) == 0 && proc != nil {
+		h.OutputIDs = slices.Sorted(maps.Keys(proc.Outputs))
+	}
+	return h
 }
 
 // parseResults reads a results answer in every shape of CLIENT-NOTES 22/25.

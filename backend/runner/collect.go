@@ -26,17 +26,7 @@ func (r *run) results(ctx context.Context, proc *ogcapi.Process) (*ogcapi.Result
 }
 
 func (r *run) hint(proc *ogcapi.Process) ogcapi.ResultsHint {
-	h := ogcapi.ResultsHint{Response: r.o.Request.Execute.Response}
-	for id := range r.o.Request.Execute.Outputs {
-		h.OutputIDs = append(h.OutputIDs, id)
-	}
-	if len(h.OutputIDs) == 0 && proc != nil {
-		for id := range proc.Outputs {
-			h.OutputIDs = append(h.OutputIDs, id)
-		}
-	}
-	slices.Sort(h.OutputIDs)
-	return h
+	return ogcapi.HintFor(&r.o.Request.Execute, proc)
 }
 
 // collect turns the results into the ItemCollection to write (results.FromResults,

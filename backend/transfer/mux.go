@@ -1,8 +1,9 @@
 package transfer
 
 import (
+	"maps"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 
@@ -69,12 +70,7 @@ func (m *Mux) Source(u *url.URL) (driver.Source, error) {
 func (m *Mux) Schemes() []string {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	s := make([]string, 0, len(m.schemes))
-	for k := range m.schemes {
-		s = append(s, k)
-	}
-	sort.Strings(s)
-	return s
+	return slices.Sorted(maps.Keys(m.schemes))
 }
 
 // NotDownloaded starts the reason of an asset that Source refuses.

@@ -122,7 +122,7 @@ func (it *Item) Asset(band string) (Asset, error) {
 			}
 		}
 	}
-	return Asset{}, fmt.Errorf("item %s has no band %q (assets: %s)", it.ID, band, strings.Join(sortedKeys(it.Assets), ", "))
+	return Asset{}, fmt.Errorf("item %s has no band %q (assets: %s)", it.ID, band, strings.Join(slices.Sorted(maps.Keys(it.Assets)), ", "))
 }
 
 // Crop reads the part of a band of it that covers aoi (in EPSG:epsg), in the band's
@@ -264,5 +264,3 @@ func Mask(img *cog.Image, threshold float32) *cog.Image {
 
 // MaskNoData is the NoData value of masks.
 const MaskNoData = 255
-
-func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

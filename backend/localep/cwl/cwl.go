@@ -9,7 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -230,7 +232,7 @@ func params(v any) ([]Param, error) {
 	case nil:
 		return nil, nil
 	case map[string]any:
-		for _, k := range sortedKeys(t) {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			if err := add(k, t[k]); err != nil {
 				return nil, err
 			}

@@ -2,7 +2,6 @@ package cwl
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -90,13 +89,4 @@ func parseType(v any) (Type, error) {
 		return Type{}, fmt.Errorf("no type")
 	}
 	return Type{}, fmt.Errorf("unsupported type %v", v)
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -3,6 +3,7 @@ package jobspage
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -55,11 +56,7 @@ func inputSummary(j store.Job) string {
 		Inputs map[string]json.RawMessage `json:"inputs"`
 	}
 	_ = json.Unmarshal(req, &ex)
-	ids := make([]string, 0, len(ex.Inputs))
-	for id := range ex.Inputs {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(ex.Inputs))
 	aoi := j.AOI
 	for _, id := range ids {
 		if len(aoi) > 0 {
