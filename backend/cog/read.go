@@ -394,9 +394,6 @@ func (f *File) readGeo(ctx context.Context, tags map[uint16]field) error {
 	return nil
 }
 
-// Name names the file.
-func (f *File) Name() string { return f.src.Name() }
-
 // LevelFor returns the coarsest level whose pixels are no larger than res (in the
 // file's CRS units along x), or 0.
 func (f *File) LevelFor(res float64) int {

@@ -48,7 +48,6 @@ func userTag() string {
 type Paths struct{ Root string }
 
 func (p Paths) Database() string      { return filepath.Join(p.Root, "geojobs.db") }
-func (p Paths) Keystore() string      { return filepath.Join(p.Root, "keystore.age") }
 func (p Paths) LocalEndpoint() string { return filepath.Join(p.Root, "local-endpoint") }
 func (p Paths) Logs() string          { return filepath.Join(p.Root, "logs") }
 func (p Paths) LogFile() string       { return filepath.Join(p.Logs(), "geojobs.log") }

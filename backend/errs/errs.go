@@ -119,6 +119,3 @@ func CodeOf(err error) Code {
 	}
 	return Unknown
 }
-
-// Is reports whether err's code is c.
-func Is(err error, c Code) bool { return err != nil && CodeOf(err) == c }

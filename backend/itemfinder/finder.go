@@ -10,8 +10,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -246,12 +244,4 @@ func FeatureCollection(items []Item) json.RawMessage {
 		fs[i] = mapdata.Footprint{ID: it.ID, Title: it.ID, Geometry: it.Geometry}
 	}
 	return mapdata.FeatureCollection(fs)
-}
-
-// Describe is for messages: which catalog.
-func Describe(c []Catalog, id string) string {
-	if i := slices.IndexFunc(c, func(x Catalog) bool { return x.ID == id }); i >= 0 {
-		return c[i].Title
-	}
-	return fmt.Sprintf("catalog %q", id)
 }
