@@ -13,10 +13,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/geojobs/geojobs/backend/config"
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // startEndpoint runs `geojobs local-endpoint` on dataDir as another process.
@@ -79,16 +79,14 @@ func TestCrashedPackageRunIsStoppedOnRestart(t *testing.T) {
 	var st ogcapi.StatusInfo
 	json.NewDecoder(resp.Body).Decode(&st)
 	resp.Body.Close()
-	deadline := time.Now().Add(2 * time.Minute)
-	tool := 0
-	for tool == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the tool did not start: %+v", jobStatus(t, base, st.JobID))
-		}
+	tool := 0 // written by the tool, another process: polled
+	if !waitfor.PollOK(func() bool {
 		if b, err := os.ReadFile(pidfile); err == nil {
 			tool, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 		}
-		time.Sleep(20 * time.Millisecond)
+		return tool != 0
+	}) {
+		t.Fatalf("the tool did not start: %+v", jobStatus(t, base, st.JobID))
 	}
 	t.Cleanup(func() { syscall.Kill(tool, syscall.SIGKILL) }) // should the test fail: its shell and cwltool then end
 	proc.Process.Kill()
@@ -105,13 +103,7 @@ func TestCrashedPackageRunIsStoppedOnRestart(t *testing.T) {
 	if got := jobStatus(t, base, st.JobID); got.Status != ogcapi.StatusFailed || !strings.Contains(got.Message, "interrupted") {
 		t.Errorf("after the restart: %s %q", got.Status, got.Message)
 	}
-	deadline = time.Now().Add(30 * time.Second)
-	for syscall.Kill(tool, 0) == nil {
-		if time.Now().After(deadline) {
-			t.Fatal("the tool left by the killed geojobs still runs")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitfor.Poll(t, "the tool left by the killed geojobs to end", func() bool { return syscall.Kill(tool, 0) != nil })
 	if _, err := os.Stat(work); !os.IsNotExist(err) {
 		t.Errorf("the working folder is still there: %v", err)
 	}

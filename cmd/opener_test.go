@@ -10,9 +10,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/geojobs/geojobs/backend/server"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // The browser opener's command line (xdg-open's, visible to every user in ps) carries a
@@ -34,19 +34,12 @@ func TestBrowserOpenerGetsNoToken(t *testing.T) {
 	}
 	t.Cleanup(func() { c.Process.Signal(syscall.SIGINT); c.Wait() })
 
-	var opened []byte
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		b, err := os.ReadFile(argv) // written at once (renamed into place)
-		if err == nil {
-			opened = b
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the browser opener was not run")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	var opened []byte // written by the opener, another process, at once (renamed into place)
+	waitfor.Poll(t, "the browser opener to run", func() bool {
+		var err error
+		opened, err = os.ReadFile(argv)
+		return err == nil
+	})
 	creds, err := server.ReadCredentials(data)
 	if err != nil {
 		t.Fatal(err)

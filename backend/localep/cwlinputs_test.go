@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
@@ -144,7 +143,7 @@ func TestPackageInputsByReference(t *testing.T) {
 		"bucket":  s3URL + "scenes",
 		"catalog": map[string]any{"href": apiURL + "out/catalog.json"},
 	}})
-	st := e.waitJobFor(id, 2*time.Minute)
+	st := e.waitJob(id)
 	if st.Status != ogcapi.StatusSuccessful {
 		t.Fatalf("job %s: %s\n%s", st.Status, st.Message, e.do("GET", "/jobs/"+id+"/log", nil).body)
 	}
@@ -179,7 +178,7 @@ func TestPackageInputsByReference(t *testing.T) {
 			inputs["catalog"] = "dav://elsewhere.example/out/"
 		}
 		id := e.submit("stager", map[string]any{"inputs": inputs})
-		st := e.waitJobFor(id, 2*time.Minute)
+		st := e.waitJob(id)
 		log := string(e.do("GET", "/jobs/"+id+"/log", nil).body)
 		if st.Status != ogcapi.StatusFailed || !strings.Contains(st.Message, reason) || strings.Contains(log, "running /usr/bin/cwltool") {
 			t.Errorf("%s: %s %q\n%s", in, st.Status, st.Message, log)

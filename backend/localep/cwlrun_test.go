@@ -3,6 +3,7 @@
 package localep
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,10 +13,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/prefs"
+	"github.com/geojobs/geojobs/internal/waitfor"
 	"github.com/spf13/afero"
 )
 
@@ -59,7 +60,7 @@ func TestDeployedPackageRuns(t *testing.T) {
 		"name": "Ada", "times": 3, "loud": true, "tone": "fancy", "words": []string{"x", "y"},
 		"note": map[string]any{"value": "a note from the form\n", "mediaType": "text/plain"},
 	}})
-	st := e.waitJobFor(id, 2*time.Minute)
+	st := e.waitJob(id)
 	log := string(e.do("GET", "/jobs/"+id+"/log", nil).body)
 	if st.Status != ogcapi.StatusSuccessful {
 		t.Fatalf("job %s: %s\n%s", st.Status, st.Message, log)
@@ -108,7 +109,7 @@ func TestDeployedPackageRuns(t *testing.T) {
 	id = e.submit("greet", map[string]any{"inputs": map[string]any{
 		"name": "Bob", "note": map[string]any{"href": files.URL + "/notes/note.txt"},
 	}})
-	if st := e.waitJobFor(id, 2*time.Minute); st.Status != ogcapi.StatusSuccessful {
+	if st := e.waitJob(id); st.Status != ogcapi.StatusSuccessful {
 		t.Fatalf("job %s: %s\n%s", st.Status, st.Message, e.do("GET", "/jobs/"+id+"/log", nil).body)
 	}
 	var res2 struct {
@@ -124,31 +125,24 @@ func TestDeployedPackageRuns(t *testing.T) {
 	}
 }
 
-// waitPID waits until cwltool's tool has written its process id.
+// waitPID waits until cwltool's tool has written its process id (another process: no
+// signal but the file).
 func waitPID(t *testing.T, pidfile string) int {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
+	pid := 0
+	waitfor.Poll(t, "the tool to start", func() bool {
 		if b, err := os.ReadFile(pidfile); err == nil {
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-				return pid
-			}
+			pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("the tool did not start")
-	return 0
+		return pid != 0
+	})
+	return pid
 }
 
+// waitGone waits until a process (cwltool's tool, not our child) has ended.
 func waitGone(t *testing.T, pid int) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for syscall.Kill(pid, 0) == nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("process %d still runs", pid)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitfor.Poll(t, fmt.Sprintf("process %d to end", pid), func() bool { return syscall.Kill(pid, 0) != nil })
 }
 
 // Dismissing a running package stops cwltool and the tool it started.
@@ -194,18 +188,7 @@ func TestPackageRunsAreLimited(t *testing.T) {
 	first := e.submit("sleeper", map[string]any{"inputs": map[string]any{"pidfile": filepath.Join(dir, "first")}})
 	pid := waitPID(t, filepath.Join(dir, "first"))
 	second := e.submit("sleeper", map[string]any{"inputs": map[string]any{"pidfile": filepath.Join(dir, "second")}})
-	deadline := time.Now().Add(time.Minute)
-	for {
-		var st ogcapi.StatusInfo
-		e.do("GET", "/jobs/"+second, nil).json(t, &st)
-		if strings.HasPrefix(st.Message, "waiting to run") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("second job: %s %q", st.Status, st.Message)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	e.waitFor(second, func(st ogcapi.StatusInfo) bool { return strings.HasPrefix(st.Message, "waiting to run") })
 	if _, err := os.Stat(filepath.Join(dir, "second")); err == nil {
 		t.Fatal("the second run started while the first one held the only slot")
 	}
@@ -238,7 +221,7 @@ func TestWorkingFoldersKept(t *testing.T) {
 	run := func(process string, inputs map[string]any, want string) string {
 		t.Helper()
 		id := e.submit(process, map[string]any{"inputs": inputs})
-		if st := e.waitJobFor(id, 2*time.Minute); st.Status != want {
+		if st := e.waitJob(id); st.Status != want {
 			t.Fatalf("%s: %s %q", process, st.Status, st.Message)
 		}
 		return id

@@ -9,10 +9,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/geojobs/geojobs/backend/internal/ogcschematest"
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/internal/waitfor"
 	"github.com/spf13/afero"
 )
 
@@ -48,7 +48,7 @@ func newEnv(t *testing.T, fs afero.Fs, tweak ...func(*Options)) *env {
 
 func (e *env) close() {
 	e.http.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), waitfor.Guard)
 	defer cancel()
 	if err := e.srv.Close(ctx); err != nil {
 		e.t.Errorf("close: %v", err)
@@ -134,24 +134,27 @@ func expectException(t *testing.T, r resp, status int, typ string) ogcapi.Except
 	return e
 }
 
-// waitJob polls a job until it is in a terminal status.
+// updated fires after every update of a job's record, by any server of the tests.
+var updated waitfor.Pulse
+
+func init() { jobUpdated = updated.Fire }
+
+// waitJob waits until a job is in a terminal status, asking again after each update.
 func (e *env) waitJob(id string) ogcapi.StatusInfo {
 	e.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		r := e.do("GET", "/jobs/"+id, nil)
+	var st ogcapi.StatusInfo
+	var r resp
+	if !waitfor.UntilOK(&updated, func() bool {
+		r = e.do("GET", "/jobs/"+id, nil)
 		expectStatus(e.t, r, 200)
-		var st ogcapi.StatusInfo
+		st = ogcapi.StatusInfo{}
 		r.json(e.t, &st)
-		if ogcapi.Terminal(st.Status) {
-			validate(e.t, "statusInfo.yaml", r.body)
-			return st
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("job %s still %s", id, st.Status)
-		}
-		time.Sleep(10 * time.Millisecond)
+		return ogcapi.Terminal(st.Status)
+	}) {
+		e.t.Fatalf("job %s still %s", id, st.Status)
 	}
+	validate(e.t, "statusInfo.yaml", r.body)
+	return st
 }
 
 // submit executes asynchronously and returns the job id.

@@ -101,7 +101,11 @@ func (s *Server) update(j *job, f func(r *jobRecord)) {
 	}
 	shown := j.rec
 	j.shown.Store(&shown)
+	jobUpdated()
 }
+
+// jobUpdated is called after every update of a job's record: the tests wait on it.
+var jobUpdated = func() {}
 
 // launch starts the runner of j under parent. The job must be in status accepted.
 func (s *Server) launch(parent context.Context, j *job, p *process) {

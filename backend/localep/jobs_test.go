@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/internal/waitfor"
 	"github.com/spf13/afero"
 )
 
@@ -24,20 +25,17 @@ func (e *env) status(id string) ogcapi.StatusInfo {
 	return st
 }
 
-// waitFor polls a job until cond holds.
+// waitFor waits until cond holds for a job, asking again after each update.
 func (e *env) waitFor(id string, cond func(ogcapi.StatusInfo) bool) ogcapi.StatusInfo {
 	e.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		st := e.status(id)
-		if cond(st) {
-			return st
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("job %s: condition not reached, last %+v", id, st)
-		}
-		time.Sleep(5 * time.Millisecond)
+	var st ogcapi.StatusInfo
+	if !waitfor.UntilOK(&updated, func() bool {
+		st = e.status(id)
+		return cond(st)
+	}) {
+		e.t.Fatalf("job %s: condition not reached, last %+v", id, st)
 	}
+	return st
 }
 
 func TestCountdownProgressLogAndResults(t *testing.T) {
@@ -85,7 +83,14 @@ func TestDismiss(t *testing.T) {
 	if st.Status != ogcapi.StatusDismissed || st.JobID != id {
 		t.Fatalf("dismiss answer %+v", st)
 	}
-	time.Sleep(50 * time.Millisecond)
+	j, err := e.srv.lookupJob(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.mu.Lock()
+	done := j.done
+	j.mu.Unlock()
+	waitfor.Chan(t, done, "the dismissed job's runner to end")
 	if st := e.status(id); st.Status != ogcapi.StatusDismissed {
 		t.Errorf("after dismiss: %+v", st)
 	}
@@ -231,8 +236,7 @@ func TestConcurrentJobs(t *testing.T) {
 	// At most MaxConcurrent run at once: the others wait in accepted. The statuses are
 	// read in-process, in a few microseconds, so that the count is of one moment.
 	seenQueued := false
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	waitfor.Until(t, &updated, "every job to end", func() bool {
 		running, done := 0, 0
 		for _, id := range ids {
 			j, err := e.srv.lookupJob(id)
@@ -251,11 +255,8 @@ func TestConcurrentJobs(t *testing.T) {
 		if running > 2 {
 			t.Fatalf("%d jobs running with MaxConcurrent 2", running)
 		}
-		if done == len(ids) {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+		return done == len(ids)
+	})
 	if !seenQueued {
 		t.Error("never saw a queued job")
 	}
@@ -324,7 +325,7 @@ func TestRestart(t *testing.T) {
 
 func TestCloseRefusesNewJobs(t *testing.T) {
 	e := newEnv(t, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), waitfor.Guard)
 	defer cancel()
 	if err := e.srv.Close(ctx); err != nil {
 		t.Fatal(err)
@@ -357,7 +358,7 @@ func TestJobListDoesNotWaitForWrites(t *testing.T) {
 		if len(l.Jobs) != 1 || l.Jobs[0].JobID != id || l.Jobs[0].Status != ogcapi.StatusRunning {
 			t.Fatalf("job list %+v", l)
 		}
-	case <-time.After(30 * time.Second):
+	case <-time.After(waitfor.Guard):
 		t.Fatal("the job list waits for a job's write")
 	}
 }

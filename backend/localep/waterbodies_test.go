@@ -6,29 +6,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/geojobs/geojobs/backend/cog"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/waterbodies"
 )
-
-// waitJobFor is waitJob with a longer deadline, for jobs that compute.
-func (e *env) waitJobFor(id string, d time.Duration) ogcapi.StatusInfo {
-	e.t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		var st ogcapi.StatusInfo
-		e.do("GET", "/jobs/"+id, nil).json(e.t, &st)
-		if ogcapi.Terminal(st.Status) {
-			return st
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("job %s still %s", id, st.Status)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // The built-in water-bodies process, run on two items of the endpoint's own STAC API,
 // returns a ZOO-shaped stac_catalog whose masks (served with Range) match the truth.
@@ -42,7 +24,7 @@ func TestWaterBodiesProcess(t *testing.T) {
 	id := e.submit("water-bodies", map[string]any{"response": "document", "inputs": map[string]any{
 		"aoi": aoi, "epsg": "EPSG:4326", "bands": []string{"green", "nir"}, "stac_items": items,
 	}})
-	st := e.waitJobFor(id, 3*time.Minute)
+	st := e.waitJob(id)
 	if st.Status != ogcapi.StatusSuccessful {
 		r := e.do("GET", "/jobs/"+id+"/results", nil)
 		t.Fatalf("job %s: %s", st.Status, r.body)

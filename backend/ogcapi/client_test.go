@@ -186,7 +186,8 @@ func TestRetries(t *testing.T) {
 		srv := httptest.NewServer(f)
 		defer srv.Close()
 		c, s := newTestClient(t, srv.URL)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// A deadline before the server's Retry-After (30 s): the client gives up at once.
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		if _, err := c.Conformance(ctx); CodeOf(err) != Unavailable {
 			t.Errorf("err = %v", err)

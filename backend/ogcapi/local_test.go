@@ -9,10 +9,10 @@ import (
 	"os"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/geojobs/geojobs/backend/localep"
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/internal/waitfor"
 	"github.com/spf13/afero"
 )
 
@@ -28,7 +28,7 @@ func localEndpoint(t *testing.T) *ogcapi.Client {
 	hs := httptest.NewServer(mux)
 	t.Cleanup(func() {
 		hs.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), waitfor.Guard)
 		defer cancel()
 		srv.Close(ctx)
 	})
@@ -41,18 +41,16 @@ func localEndpoint(t *testing.T) *ogcapi.Client {
 
 func waitJob(t *testing.T, c *ogcapi.Client, jobURL string) *ogcapi.StatusInfo {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for {
-		st, err := c.Status(ctx, jobURL)
-		if err != nil {
+	// A client of OGC API - Processes learns of a job's end by asking: polling is the protocol.
+	var st *ogcapi.StatusInfo
+	waitfor.Poll(t, jobURL+" to end", func() bool {
+		var err error
+		if st, err = c.Status(context.Background(), jobURL); err != nil {
 			t.Fatalf("status of %s: %v", jobURL, err)
 		}
-		if ogcapi.Terminal(st.Status) {
-			return st
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return ogcapi.Terminal(st.Status)
+	})
+	return st
 }
 
 func TestLocalEndpointDiscovery(t *testing.T) {

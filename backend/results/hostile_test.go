@@ -19,6 +19,7 @@ import (
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/backend/transfer"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // recorder is a second loopback listener standing for a local service (or the app's
@@ -193,7 +194,7 @@ func TestRedirectToOtherSchemeEndsDownload(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), waitfor.Guard)
 	defer cancel()
 	dest := t.TempDir()
 	if n, err := d.Start(ctx, "", dest, nil); n != 3 || err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/backend/transfer"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // catalogTree is a job's results published as a STAC catalog: a catalog, a
@@ -213,7 +214,7 @@ func TestDownloadsAllWithLocalCatalogAndChecksumMismatch(t *testing.T) {
 	if n != 5 {
 		t.Fatalf("queued %d files (err %v), want 5", n, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), waitfor.Guard)
 	defer cancel()
 	p, err := d.Wait(ctx, e.jobID)
 	if err != nil {
@@ -304,14 +305,9 @@ func TestDownloadsResumeAfterRestart(t *testing.T) {
 		t.Fatal(n, err)
 	}
 	part := filepath.Join(dest, "scene", "big.bin.part.json")
-	// Wait for a state save that records received bytes (the first half), not a fixed time.
-	deadline := time.Now().Add(30 * time.Second)
-	for !savedBytes(part) {
-		if time.Now().After(deadline) {
-			t.Fatal("no resume state with received bytes was saved")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	// Wait for a state save that records received bytes (the first half), not a fixed
+	// time. The state is saved on a timer: nothing signals it, so the file is polled.
+	waitfor.Poll(t, "a resume state with received bytes", func() bool { return savedBytes(part) })
 	d.Close()
 	recs, _ := e.st.UnfinishedDownloads(context.Background())
 	if len(recs) != 1 {
@@ -323,7 +319,7 @@ func TestDownloadsResumeAfterRestart(t *testing.T) {
 	if n, err := d2.Restore(context.Background()); n != 1 || err != nil {
 		t.Fatalf("Restore = %d, %v", n, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), waitfor.Guard)
 	defer cancel()
 	p, err := d2.Wait(ctx, e.jobID)
 	if err != nil || p.Completed != 1 {

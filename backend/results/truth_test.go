@@ -14,6 +14,7 @@ import (
 	"github.com/geojobs/geojobs/backend/results"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/transfer"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 func twoFiles(t *testing.T) *env {
@@ -31,7 +32,7 @@ func twoFiles(t *testing.T) *env {
 
 func waitAll(t *testing.T, d *results.Downloads, jobID string) results.JobProgress {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), waitfor.Guard)
 	defer cancel()
 	p, err := d.Wait(ctx, jobID)
 	if err != nil {
@@ -139,7 +140,7 @@ func TestDownloadsDeadURLFails(t *testing.T) {
 	if n, err := d.Start(context.Background(), e.jobID, t.TempDir(), nil); n != 1 || err != nil {
 		t.Fatalf("queued %d, %v", n, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), waitfor.Guard)
 	defer cancel()
 	p, err := d.Wait(ctx, e.jobID)
 	if err != nil {

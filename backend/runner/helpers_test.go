@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/geojobs/geojobs/backend/stac"
+	"github.com/geojobs/geojobs/internal/waitfor"
 	"github.com/spf13/afero"
 )
 
@@ -29,12 +30,14 @@ func fixture(t *testing.T, name string) []byte {
 
 // syncBuffer is a bytes.Buffer safe to read while a run writes to it.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu    sync.Mutex
+	b     bytes.Buffer
+	wrote waitfor.Pulse // fired after each Write
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
+	defer s.wrote.Fire()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
@@ -57,7 +60,7 @@ func baseOptions(endpoint, pid string, req *Request, fs afero.Fs, progress *sync
 		Endpoint: endpoint, ProcessID: pid, Request: req,
 		Output: "/out/feature-collection.json", Fs: fs,
 		PollMin: 5 * time.Millisecond, PollMax: 40 * time.Millisecond,
-		Now: fixedClock(), Timeout: 30 * time.Second,
+		Now: fixedClock(), Timeout: waitfor.Guard, // only keeps a broken test from hanging
 	}
 	if progress != nil {
 		o.Progress = progress

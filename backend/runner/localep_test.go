@@ -15,6 +15,7 @@ import (
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/results"
 	"github.com/geojobs/geojobs/backend/stac"
+	"github.com/geojobs/geojobs/internal/waitfor"
 	"github.com/spf13/afero"
 )
 
@@ -42,7 +43,7 @@ func newLocalCounted(t *testing.T) (string, *atomic.Int32) {
 	}))
 	t.Cleanup(func() {
 		ts.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), waitfor.Guard)
 		defer cancel()
 		if err := srv.Close(ctx); err != nil {
 			t.Errorf("close local endpoint: %v", err)
@@ -228,10 +229,17 @@ func TestLocalSyncOnlyAsync(t *testing.T) {
 
 func TestLocalTimeout(t *testing.T) {
 	ep := newLocal(t)
-	o := baseOptions(ep, "countdown", mustParse(t, `{"inputs":{"seconds":60}}`), afero.NewMemMapFs(), nil)
-	o.Timeout = 300 * time.Millisecond
-	_, err := runWith(t, o)
-	wantError(t, err, ExitTimeout, "timed out after 300ms following job ", "last status ", ep+"/jobs/")
+	o := baseOptions(ep, "countdown", mustParse(t, `{"inputs":{"seconds":600}}`), afero.NewMemMapFs(), nil)
+	// The timeout counts from the submission: a busy machine may not have the job created
+	// within 300 ms, so the timeout doubles until the run times out following a job.
+	var err error
+	for o.Timeout = 300 * time.Millisecond; ; o.Timeout *= 2 {
+		_, err = runWith(t, o)
+		if err == nil || !strings.Contains(err.Error(), "before the job was created") || o.Timeout > time.Minute {
+			break
+		}
+	}
+	wantError(t, err, ExitTimeout, "timed out after "+o.Timeout.String()+" following job ", "last status ", ep+"/jobs/")
 }
 
 func TestLocalInterrupt(t *testing.T) {
@@ -244,9 +252,7 @@ func TestLocalInterrupt(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			go func() { // Ctrl-C once the job runs
-				for !strings.Contains(progress.String(), " running") {
-					time.Sleep(5 * time.Millisecond)
-				}
+				waitfor.UntilOK(&progress.wrote, func() bool { return strings.Contains(progress.String(), " running") })
 				cancel()
 			}()
 			_, err := Run(ctx, o)

@@ -71,7 +71,7 @@ func serve(t *testing.T, docs map[string]string, delay time.Duration) *countingS
 		cs.requests[r.URL.Path]++
 		cs.mu.Unlock()
 		defer func() { cs.mu.Lock(); cs.inFlight--; cs.mu.Unlock() }()
-		time.Sleep(delay)
+		time.Sleep(delay) // the latency under test: a slow server
 		doc, ok := docs[r.URL.Path]
 		if !ok {
 			http.NotFound(w, r)
