@@ -216,7 +216,8 @@ func (a *App) jobChanged(c jobs.Change) {
 }
 
 // wakeOnSignIn asks at once about the jobs whose server was unreachable (a sign-in
-// they were waiting for may have happened) after every sign-in change.
+// they were waiting for may have happened), and resumes the downloads paused for a
+// sign-in, after every sign-in change.
 func (a *App) wakeOnSignIn(ctx context.Context) {
 	for {
 		select {
@@ -227,6 +228,7 @@ func (a *App) wakeOnSignIn(ctx context.Context) {
 			pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			_ = a.Monitor.PollUnreachable(pctx)
 			cancel()
+			a.Downloads.ResumeSignedIn() // downloads paused for a sign-in go on too
 		}
 	}
 }

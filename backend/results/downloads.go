@@ -8,10 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/geojobs/geojobs/backend/groupcommit"
+	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
@@ -58,7 +60,10 @@ type FileView struct {
 	State transfer.State
 	// Error is the reason of a failure, for people (no secrets); Code its class.
 	Error string
-	Code  transfer.ErrorCode
+	// SignIn is the oidc key whose sign-in a paused download waits for: it goes on
+	// after a sign-in (Downloads.ResumeSignedIn).
+	SignIn string
+	Code   transfer.ErrorCode
 	// Retrying says, while a transient error is being retried, which attempt comes
 	// next and what failed; empty otherwise.
 	Retrying string
@@ -122,6 +127,9 @@ type entry struct {
 	err       error
 	recorded  int
 	recording sync.Mutex
+	// signIn is the oidc key whose sign-in the paused download waits for (ended,
+	// Restore); "" otherwise.
+	signIn string
 	// ending is true while ended records a completed file (catalog, sync).
 	ending bool
 	// counted: d.opened and d.unsettled count the entry (Downloads.setLocked).
@@ -227,7 +235,7 @@ func (d *Downloads) Start(ctx context.Context, jobID, dest string, refs []AssetR
 		errs = append(errs, perr)
 	}
 	for _, p := range planned {
-		if err := d.add(ctx, jobID, p, false); err != nil {
+		if err := d.add(ctx, jobID, p, false, ""); err != nil {
 			errs = append(errs, fmt.Errorf("%s/%s: %w", clean0(p.Item), clean0(p.Asset), err))
 			continue
 		}
@@ -278,7 +286,8 @@ func neededBytes(planned []Planned) int64 {
 	return n
 }
 
-func (d *Downloads) add(ctx context.Context, jobID string, p Planned, paused bool) error {
+func (d *Downloads) add(ctx context.Context, jobID string, p Planned, paused bool, signIn string) error {
+	p.Request.Paused = paused
 	if d.o.Scope != nil && p.Request.Scope == nil {
 		p.Request.Scope = d.o.Scope(ctx, jobID)
 	}
@@ -301,6 +310,13 @@ func (d *Downloads) add(ctx context.Context, jobID string, p Planned, paused boo
 	if err != nil {
 		return err
 	}
+	if paused { // restored paused: recorded so, and why, for the next restart too
+		why := ""
+		if signIn != "" {
+			why = signInReason + signIn
+		}
+		_ = d.o.Store.SetDownloadState(ctx, id, store.DownloadPaused, why, time.Now())
+	}
 	// The entry is known before the task can end (ended looks it up under d.mu).
 	d.mu.Lock()
 	t, err := d.m.Add(p.Request)
@@ -309,7 +325,7 @@ func (d *Downloads) add(ctx context.Context, jobID string, p Planned, paused boo
 		_ = d.o.Store.SetDownloadState(context.WithoutCancel(ctx), id, store.DownloadFailed, reason(err), time.Now())
 		return err
 	}
-	e := &entry{id: id, job: jobID, dest: p.Request.Dest, ref: p.AssetRef, task: t, state: transfer.StateQueued, recorded: -1,
+	e := &entry{id: id, job: jobID, dest: p.Request.Dest, ref: p.AssetRef, task: t, state: transfer.StateQueued, recorded: -1, signIn: signIn,
 		p: transfer.FileProgress{ID: t.ID(), Name: t.Name(), Size: p.Request.Size, ETA: -1}}
 	d.entries[t.ID()] = e
 	d.order = append(d.order, e)
@@ -317,9 +333,6 @@ func (d *Downloads) add(ctx context.Context, jobID string, p Planned, paused boo
 	d.byFile[key] = append(d.byFile[key], e)
 	d.setLocked(e, func() {})
 	d.mu.Unlock()
-	if paused {
-		t.Pause()
-	}
 	return nil
 }
 
@@ -365,7 +378,14 @@ func (d *Downloads) Restore(ctx context.Context) (int, error) {
 	for _, r := range recs {
 		p := Planned{AssetRef: AssetRef{Item: r.ItemID, Asset: r.AssetKey},
 			Request: transfer.Request{URL: r.URL, Dest: r.Dest, Name: r.Name, Size: r.Size, Checksum: r.Checksum}}
-		if err := d.add(ctx, r.JobID, p, r.State == store.DownloadPaused); err != nil {
+		signIn := ""
+		if r.State == store.DownloadPaused {
+			signIn, _ = strings.CutPrefix(r.Error, signInReason)
+			if signIn == r.Error {
+				signIn = ""
+			}
+		}
+		if err := d.add(ctx, r.JobID, p, r.State == store.DownloadPaused, signIn); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", clean0(r.Name), err))
 			continue
 		}
@@ -405,20 +425,50 @@ func (d *Downloads) ended(t *transfer.Task) {
 		return // resumed since: the new run ends later
 	}
 	ctx, now := context.Background(), time.Now()
-	if st == transfer.StateFailed {
+	// A download whose sign-in ended waits for its person to sign in again, paused
+	// (ResumeSignedIn), as job monitoring does; it has not failed.
+	signIn := ""
+	switch {
+	case st == transfer.StateFailed && keystore.SignInKey(terr) != "":
+		signIn = keystore.SignInKey(terr)
+		_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadPaused, signInReason+signIn, now)
+	case st == transfer.StateFailed:
 		_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadFailed, reason(terr), now)
-	} else {
+	default:
 		_ = d.o.Store.SetDownloadState(ctx, e.id, store.DownloadCanceled, "", now)
 	}
 	d.mu.Lock()
 	d.setLocked(e, func() {
 		if r, _, _ := t.Run(); r == run { // else resumed while this end was recorded
-			e.state, e.err, e.recorded = st, terr, run
+			e.state, e.err, e.recorded, e.signIn = st, terr, run, signIn
 		}
 	})
 	d.notifyLocked()
 	d.mu.Unlock()
 	d.emit(e.job)
+}
+
+// signInReason starts the stored reason of a download paused until its sign-in key
+// (named after it) is signed in again; Restore reads it back.
+const signInReason = "sign-in needed: "
+
+// ResumeSignedIn resumes the downloads paused for a sign-in (after a sign-in: those
+// whose key is still signed out fail again at once and wait again). It returns how
+// many it resumed.
+func (d *Downloads) ResumeSignedIn() int {
+	d.mu.Lock()
+	var waiting []*entry
+	for _, e := range d.order {
+		if e.signIn != "" {
+			waiting = append(waiting, e)
+		}
+	}
+	d.mu.Unlock()
+	n := 0
+	for _, e := range waiting {
+		n += d.Resume(e.job, e.task.ID())
+	}
+	return n
 }
 
 // endedRun is a completed run of an entry's task, waiting for its folder's commit.
@@ -582,7 +632,10 @@ func (d *Downloads) Resume(jobID, taskID string) int {
 			// A new run, unsettled from here: a Wait right after Resume waits for
 			// its end, not the old one's (settledLocked).
 			d.mu.Lock()
-			d.setLocked(e, e.task.Resume)
+			d.setLocked(e, func() {
+				e.signIn = ""
+				e.task.Resume()
+			})
 			d.mu.Unlock()
 		}
 	}
@@ -720,6 +773,11 @@ func (d *Downloads) viewLocked(jobID string) JobProgress {
 			Done: e.p.Done, Size: e.p.Size, Speed: e.p.Speed, ETA: e.p.ETA}
 		if st == transfer.StateCompleted && fv.Size >= 0 {
 			fv.Done = fv.Size
+		}
+		if e.signIn != "" && (st == transfer.StateFailed || st == transfer.StatePaused) {
+			// Paused until its key is signed in again, not failed.
+			st, err = transfer.StatePaused, nil
+			fv.State, fv.SignIn = st, e.signIn
 		}
 		if err != nil && st == transfer.StateFailed {
 			fv.Error, fv.Code = reason(err), transfer.Code(err)

@@ -36,6 +36,9 @@ type Request struct {
 	// Scope, when set, limits the addresses the download may reach (a URL a server
 	// named: see netpolicy.Scope).
 	Scope *netpolicy.Scope
+	// Paused adds the task paused: it starts on Resume (a download restored paused
+	// must not start first).
+	Paused bool
 }
 
 // Result describes a finished (or stopped) download.

@@ -200,11 +200,15 @@ func (m *Manager) Add(req Request) (*Task, error) {
 		}
 	}
 	t := &Task{m: m, id: strconv.Itoa(len(m.tasks) + 1), job: j, state: StateQueued}
-	m.onWay[dest]++
 	m.tasks = append(m.tasks, t)
 	m.targets[key] = t
 	m.targets[key+".part"] = t
-	m.queue = append(m.queue, t)
+	if req.Paused {
+		t.state = StatePaused
+	} else {
+		m.onWay[dest]++
+		m.queue = append(m.queue, t)
+	}
 	m.kickLocked()
 	m.changedLocked()
 	return t, nil

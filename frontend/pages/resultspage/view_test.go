@@ -284,3 +284,21 @@ func TestDownloadChecksumMismatchShown(t *testing.T) {
 		t.Error("no retry button on the failed file")
 	}
 }
+
+// A download paused for a sign-in says so, with the key to sign in with, and not as a
+// failure.
+func TestDownloadWaitingForSignIn(t *testing.T) {
+	var buf strings.Builder
+	p := results.JobProgress{JobID: "j1", Files: []results.FileView{{Task: "1", Name: "scene/a.tif", State: transfer.StatePaused,
+		SignIn: "platform", Size: 100, ETA: -1}}, ETA: -1}
+	if err := resultspage.DownloadsPanel("j1", p, "", "").Render(context.Background(), &buf); err != nil {
+		t.Fatal(err)
+	}
+	d := doc(t, buf.String())
+	if got := d.Find("[data-testid=download-signin]").Text(); !strings.Contains(got, "Sign-in needed") || !strings.Contains(got, "platform") {
+		t.Errorf("sign-in notice %q", got)
+	}
+	if d.Find("[data-testid=download-error]").Length() != 0 {
+		t.Error("shown as a failure")
+	}
+}
