@@ -61,13 +61,3 @@ func percent(c store.BatchCounts) int {
 func titleOf(b store.Batch) string { return Model{Batch: b}.title() }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
-
-func itoa(n int) string { return strconv.Itoa(n) }
-
-// bytePercent is done of size in percent, -1 when the size is unknown.
-func bytePercent(done, size int64) int {
-	if size <= 0 {
-		return -1
-	}
-	return int(min(100, done*100/size))
-}

@@ -3,7 +3,6 @@ package endpointspage
 import (
 	"net/url"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/geojobs/geojobs/backend/endpoints"
@@ -83,8 +82,6 @@ func boolAttr(b bool) string {
 	}
 	return "false"
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 func problemTitle(p string) string {
 	switch p {

@@ -1,32 +1,15 @@
 package endpointspage
 
 import (
-	"bytes"
-	"context"
 	"testing"
-
-	"github.com/PuerkitoBio/goquery"
-	"github.com/a-h/templ"
 
 	"github.com/geojobs/geojobs/backend/endpoints"
 	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/frontend/pagetest"
 )
 
-func render(t *testing.T, c templ.Component) *goquery.Document {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := c.Render(context.Background(), &buf); err != nil {
-		t.Fatal(err)
-	}
-	doc, err := goquery.NewDocumentFromReader(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return doc
-}
-
 func TestReportFailure(t *testing.T) {
-	doc := render(t, Report(endpoints.Report{Problem: endpoints.ProblemTLS, Message: "The secure connection failed.",
+	doc := pagetest.Render(t, Report(endpoints.Report{Problem: endpoints.ProblemTLS, Message: "The secure connection failed.",
 		Detail: `GET /: x509: certificate signed by unknown authority <b>`}))
 	r := doc.Find("[data-testid=report]")
 	if r.AttrOr("data-ok", "") != "false" || r.AttrOr("data-problem", "") != "tls" || r.AttrOr("role", "") != "alert" {
@@ -38,7 +21,7 @@ func TestReportFailure(t *testing.T) {
 }
 
 func TestReportSuccess(t *testing.T) {
-	doc := render(t, Report(endpoints.Report{OK: true, Title: "ZOO", APIDoc: "javascript:alert(1)", APIDef: "https://zoo.example.com/api",
+	doc := pagetest.Render(t, Report(endpoints.Report{OK: true, Title: "ZOO", APIDoc: "javascript:alert(1)", APIDef: "https://zoo.example.com/api",
 		Capabilities: []endpoints.Capability{{Name: "Dismiss", Supported: true}, {Name: "Callbacks"}}, Conformance: []string{"a", "b"}}))
 	if doc.Find("[data-testid=capability][data-supported=true]").Length() != 1 || doc.Find("[data-testid=capability]").Length() != 2 {
 		t.Error("capabilities")
@@ -52,7 +35,7 @@ func TestReportSuccess(t *testing.T) {
 }
 
 func TestListMarksBuiltIn(t *testing.T) {
-	doc := render(t, ListView(ListModel{Selected: "zoo", Endpoints: []store.Endpoint{
+	doc := pagetest.Render(t, ListView(ListModel{Selected: "zoo", Endpoints: []store.Endpoint{
 		{ID: "local", Title: "Local", URL: "http://127.0.0.1:1/local/ogcapi/", BuiltIn: true},
 		{ID: "zoo", Title: "ZOO <i>", URL: "https://zoo.example.com/", CredentialKey: "zoo-token", Headers: map[string]string{"X-Tenant": "acme"}},
 	}}))

@@ -142,8 +142,6 @@ func removeOp(fl forms.Field, n int) string {
 	return "remove:" + strconv.Itoa(fl.Index) + ":" + strconv.Itoa(n)
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
-
 // dateTimeLocal shows an RFC 3339 value in a datetime-local control (UTC).
 func dateTimeLocal(v string) string {
 	if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(v)); err == nil {

@@ -1,7 +1,6 @@
 package executepage
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -15,20 +14,13 @@ import (
 	"github.com/geojobs/geojobs/backend/localep/localeptest"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/frontend/pagetest"
 )
 
 // render renders the page's content for m into a goquery document.
 func render(t *testing.T, m Model) *goquery.Document {
 	t.Helper()
-	var buf bytes.Buffer
-	if err := View(m).Render(context.Background(), &buf); err != nil {
-		t.Fatal(err)
-	}
-	doc, err := goquery.NewDocumentFromReader(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return doc
+	return pagetest.Render(t, View(m))
 }
 
 func model(p *ogcapi.Process) Model {

@@ -447,6 +447,14 @@ func progressValue(p *int) string {
 	return strconv.Itoa(*p)
 }
 
+// percent is a progress bar's value: -1 (a moving bar) while the server says none.
+func percent(p *int) int {
+	if p == nil {
+		return -1
+	}
+	return *p
+}
+
 // JobURL is the job's page.
 func JobURL(id string) string { return "/jobs/" + url.PathEscape(id) }
 

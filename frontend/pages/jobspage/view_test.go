@@ -15,20 +15,8 @@ import (
 	"github.com/geojobs/geojobs/backend/application"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/frontend/components"
+	"github.com/geojobs/geojobs/frontend/pagetest"
 )
-
-func render(t *testing.T, c templ.Component) *goquery.Document {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := c.Render(context.Background(), &buf); err != nil {
-		t.Fatal(err)
-	}
-	doc, err := goquery.NewDocumentFromReader(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return doc
-}
 
 func intp(n int) *int { return &n }
 
@@ -53,7 +41,7 @@ func TestListRows(t *testing.T) {
 	m := ListModel{Filters: f, Jobs: []store.Job{running, unreachable, lost, done}, Next: "CURSOR",
 		Endpoints: []store.Endpoint{{ID: "local", Title: "Local"}, {ID: "zoo", Title: "ZOO"}}, Now: t0.Add(2 * time.Minute),
 		RenderedAt: t0}
-	doc := render(t, ListView(m))
+	doc := pagetest.Render(t, ListView(m))
 	rows := doc.Find("[data-testid=job-list] [data-testid=job]")
 	if rows.Length() != 4 {
 		t.Fatalf("%d rows", rows.Length())
@@ -110,7 +98,7 @@ func TestListRows(t *testing.T) {
 func strconvMS(t time.Time) string { return strings.TrimPrefix(sinceTopic(t), sincePrefix) }
 
 func TestListEmptyAndAppend(t *testing.T) {
-	doc := render(t, ListView(ListModel{Now: t0}))
+	doc := pagetest.Render(t, ListView(ListModel{Now: t0}))
 	if doc.Find("[data-testid=no-jobs]").Length() != 1 || doc.Find("#job-rows").AttrOr("data-live-new", "") != "true" {
 		t.Error("empty unfiltered list")
 	}
@@ -163,7 +151,7 @@ func jobPage(t *testing.T, m JobModel) *goquery.Document {
 	if m.Now.IsZero() {
 		m.Now = t0.Add(5 * time.Minute)
 	}
-	return render(t, JobView(m))
+	return pagetest.Render(t, JobView(m))
 }
 
 func TestJobPageRunning(t *testing.T) {
@@ -327,7 +315,7 @@ func TestLiveFragments(t *testing.T) {
 	if r := row.Find("tr#job-row-j1"); r.AttrOr("hx-swap-oob", "") != "outerHTML" || r.AttrOr("data-version", "") == "" {
 		t.Error("row update")
 	}
-	up := render(t, JobUpdate(JobModel{Job: j, Now: t0}))
+	up := pagetest.Render(t, JobUpdate(JobModel{Job: j, Now: t0}))
 	if up.Find("#job-status[hx-swap-oob=outerHTML]").Length() != 1 || up.Find("#job-timeline[hx-swap-oob=outerHTML]").Length() != 1 {
 		t.Error("job update")
 	}
@@ -337,25 +325,25 @@ func TestLiveFragments(t *testing.T) {
 	}
 	ended := j
 	ended.Status = "successful"
-	b := render(t, JobUpdate(JobModel{Job: ended, Now: t0})).Find("#job-action-buttons")
+	b := pagetest.Render(t, JobUpdate(JobModel{Job: ended, Now: t0})).Find("#job-action-buttons")
 	if b.Find("[data-testid=dismiss], [data-testid=refresh]").Length() != 0 || b.Find("[data-testid=delete-remote]").Length() != 1 {
 		t.Error("the update of an ended job still offers to dismiss or check it")
 	}
-	ind := render(t, RunningIndicator(Active{Running: 3}))
+	ind := pagetest.Render(t, RunningIndicator(Active{Running: 3}))
 	if i := ind.Find("#running-indicator"); i.AttrOr("hx-swap-oob", "") != "true" || i.AttrOr("data-running", "") != "3" ||
 		!strings.Contains(i.Text(), "3 running") {
 		t.Errorf("indicator %q", i.Text())
 	}
 	// F-20: 2 running and 14 queued is not "16 running".
-	if got := strings.Join(strings.Fields(render(t, RunningIndicator(Active{Running: 2, Waiting: 14})).Find("#running-indicator").Text()), " "); got != "2 running · 14 waiting" {
+	if got := strings.Join(strings.Fields(pagetest.Render(t, RunningIndicator(Active{Running: 2, Waiting: 14})).Find("#running-indicator").Text()), " "); got != "2 running · 14 waiting" {
 		t.Errorf("indicator %q", got)
 	}
-	if render(t, RunningIndicator(Active{})).Find("#running-indicator a").Length() != 0 {
+	if pagetest.Render(t, RunningIndicator(Active{})).Find("#running-indicator a").Length() != 0 {
 		t.Error("nothing running still links")
 	}
 	f := j
 	f.Status, f.Error = "failed", "out of memory"
-	n := render(t, NotifyFragment(application.NotificationOf(f))).Find("template[data-notify]")
+	n := pagetest.Render(t, NotifyFragment(application.NotificationOf(f))).Find("template[data-notify]")
 	if n.AttrOr("data-title", "") != "Job failed: countdown" || n.AttrOr("data-body", "") != "out of memory" || n.AttrOr("data-href", "") != "/jobs/j1" {
 		t.Errorf("notification %v", n.Nodes)
 	}
@@ -383,7 +371,7 @@ func TestSafeBack(t *testing.T) {
 // data-notify-ask), except in the desktop window, whose notifications are native.
 func TestNotifyControlDesktop(t *testing.T) {
 	off := NotifyModel{On: false, Back: "/jobs"}
-	if render(t, NotifyControl(off)).Find("[data-testid=notify-on][data-notify-ask]").Length() != 1 {
+	if pagetest.Render(t, NotifyControl(off)).Find("[data-testid=notify-on][data-notify-ask]").Length() != 1 {
 		t.Error("browser: the button does not ask the browser's permission")
 	}
 	var buf bytes.Buffer

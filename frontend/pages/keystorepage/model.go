@@ -7,8 +7,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/transfer/s3"
+	"github.com/geojobs/geojobs/frontend/components"
 )
 
 // uses are the uses the page explains for every key, in display order.
@@ -193,6 +196,13 @@ func parent(prefix string) string {
 		return p[:i+1]
 	}
 	return ""
+}
+
+// pick is the hx-* attributes of a picker button: it loads get into target, in place
+// (more: further attribute names and values).
+func pick(get, target, testID string, more ...string) templ.Attributes {
+	a := templ.Attributes{"hx-get": get, "hx-target": target, "hx-select": "unset", "hx-swap": "outerHTML", "hx-push-url": "false"}
+	return components.With(a, append([]string{"data-testid", testID}, more...)...)
 }
 
 // base is the last segment of an object key or prefix.

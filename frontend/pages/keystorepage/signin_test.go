@@ -1,8 +1,6 @@
 package keystorepage
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -10,19 +8,12 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/frontend/pagetest"
 )
 
 func render(t *testing.T, m SignInModel) *goquery.Document {
 	t.Helper()
-	var buf bytes.Buffer
-	if err := SignInPage(m).Render(context.Background(), &buf); err != nil {
-		t.Fatal(err)
-	}
-	doc, err := goquery.NewDocumentFromReader(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return doc
+	return pagetest.Render(t, SignInPage(m))
 }
 
 // oidcKey is a signed-in oidc key with tokens that must never be rendered.

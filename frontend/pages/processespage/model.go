@@ -231,8 +231,6 @@ func listURL(endpointID, search string, page int) string {
 	return "/processes?" + q.Encode()
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
-
 func modeLabel(m string) string {
 	switch m {
 	case ogcapi.SyncExecute:

@@ -360,14 +360,6 @@ func ETA(d time.Duration) string {
 	return d.Round(time.Second).String() + " left"
 }
 
-// Percent is the share done for a <progress> value (0–100), -1 when unknown.
-func Percent(done, size int64) int {
-	if size <= 0 {
-		return -1
-	}
-	return int(min(100, 100*done/size))
-}
-
 // StateText names a state for people.
 func StateText(s transfer.State) string {
 	switch s {

@@ -23,6 +23,7 @@ import (
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/backend/transfer"
 	"github.com/geojobs/geojobs/frontend/pages/resultspage"
+	"github.com/geojobs/geojobs/frontend/pagetest"
 )
 
 func mh(b []byte) string {
@@ -140,11 +141,7 @@ func (p *page) get(path string, hdr ...string) (*http.Response, string) {
 }
 
 func doc(t *testing.T, body string) *goquery.Document {
-	d, err := goquery.NewDocumentFromReader(strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return pagetest.Parse(t, strings.NewReader(body))
 }
 
 func TestResultsPage(t *testing.T) {

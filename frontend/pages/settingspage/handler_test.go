@@ -16,6 +16,7 @@ import (
 	"github.com/geojobs/geojobs/backend/localep"
 	"github.com/geojobs/geojobs/backend/prefs"
 	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/frontend/pagetest"
 )
 
 func newPage(t *testing.T) (*http.ServeMux, *store.Store) {
@@ -33,11 +34,7 @@ func newPage(t *testing.T) (*http.ServeMux, *store.Store) {
 
 func doc(t *testing.T, rec *httptest.ResponseRecorder) *goquery.Document {
 	t.Helper()
-	d, err := goquery.NewDocumentFromReader(rec.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return pagetest.Parse(t, rec.Body)
 }
 
 func post(mux http.Handler, form url.Values) *httptest.ResponseRecorder {
