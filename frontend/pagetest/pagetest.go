@@ -6,10 +6,14 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
+	"net/http"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/a-h/templ"
+
+	"github.com/geojobs/geojobs/frontend/web"
 )
 
 // Render renders c and parses the HTML; it fails t when either fails.
@@ -30,4 +34,14 @@ func Parse(t testing.TB, r io.Reader) *goquery.Document {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// Mux serves the page handlers of routes (pattern → handler) as frontend/webapp's
+// routes do, for a test to request the few a page test needs.
+func Mux(routes map[string]web.HandlerFunc) *http.ServeMux {
+	mux := http.NewServeMux()
+	for pattern, h := range routes {
+		mux.Handle(pattern, web.Handle(slog.Default(), h))
+	}
+	return mux
 }

@@ -62,24 +62,8 @@ type Handler struct{ d Deps }
 // New returns the pages' handler.
 func New(d Deps) *Handler { return &Handler{d: d} }
 
-// Register adds the routes.
-func (h *Handler) Register(mux *http.ServeMux) {
-	log := h.d.Logger
-	mux.Handle("GET /batches", web.Handle(log, h.list))
-	mux.Handle("GET /batches/{id}", web.Handle(log, h.show))
-	mux.Handle("GET /batches/{id}/summary", web.Handle(log, h.summary))
-	mux.Handle("GET /batches/{id}/items.json", web.Handle(log, h.items))
-	mux.Handle("GET /batches/{id}/map.geojson", web.Handle(log, h.mapData))
-	mux.Handle("POST /batches/{id}/retry", web.Handle(log, h.retry))
-	mux.Handle("POST /batches/{id}/dismiss", web.Handle(log, h.dismiss))
-	mux.Handle("POST /batches/{id}/hide", web.Handle(log, h.hide))
-	mux.Handle("POST /batches/{id}/limit", web.Handle(log, h.limit))
-	mux.Handle("GET /batches/{id}/downloads", web.Handle(log, h.downloads))
-	mux.Handle("POST /batches/{id}/downloads", web.Handle(log, h.downloadAll))
-}
-
 // list renders the batch rows alone (the Jobs page loads them into its head).
-func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) List(w http.ResponseWriter, r *http.Request) error {
 	if r.Header.Get("HX-Request") == "" {
 		// Typed in the address bar (or a bookmark): the rows alone would be a blank
 		// page; the Jobs page shows them.
@@ -107,7 +91,7 @@ func (h *Handler) load(r *http.Request) (Model, error) {
 	return m, nil
 }
 
-func (h *Handler) show(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Show(w http.ResponseWriter, r *http.Request) error {
 	m, err := h.load(r)
 	if err != nil {
 		return err
@@ -144,7 +128,7 @@ func (h *Handler) defaultDir(ctx context.Context, id string) string {
 }
 
 // downloads is the progress of the batch's downloads alone, polled while files move.
-func (h *Handler) downloads(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Downloads(w http.ResponseWriter, r *http.Request) error {
 	m, err := h.load(r)
 	if err != nil {
 		return err
@@ -162,7 +146,7 @@ func (h *Handler) downloads(w http.ResponseWriter, r *http.Request) error {
 
 // downloadAll queues the results of every succeeded member into the folder given,
 // one sub-folder per member, through the download orchestrator.
-func (h *Handler) downloadAll(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) DownloadAll(w http.ResponseWriter, r *http.Request) error {
 	b, err := h.d.Store.Batch(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -198,7 +182,7 @@ func (h *Handler) downloadAll(w http.ResponseWriter, r *http.Request) error {
 }
 
 // summary is the progress card alone, polled by the page while the batch runs.
-func (h *Handler) summary(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) ShowSummary(w http.ResponseWriter, r *http.Request) error {
 	m, err := h.load(r)
 	if err != nil {
 		return err
@@ -208,7 +192,7 @@ func (h *Handler) summary(w http.ResponseWriter, r *http.Request) error {
 	return Summary(m).Render(r.Context(), w)
 }
 
-func (h *Handler) items(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Items(w http.ResponseWriter, r *http.Request) error {
 	b, err := h.d.Store.Batch(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -228,7 +212,7 @@ func (h *Handler) items(w http.ResponseWriter, r *http.Request) error {
 }
 
 // mapData is the members' areas as a FeatureCollection (title: label and state).
-func (h *Handler) mapData(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) MapData(w http.ResponseWriter, r *http.Request) error {
 	ms, err := h.d.Store.BatchMembers(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -247,7 +231,7 @@ func (h *Handler) back(w http.ResponseWriter, r *http.Request, notice string) {
 	web.Redirect(w, r, "/batches/"+r.PathValue("id")+"?notice="+urlQueryEscape(notice))
 }
 
-func (h *Handler) retry(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Retry(w http.ResponseWriter, r *http.Request) error {
 	n, err := h.d.Engine.RetryFailed(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -257,7 +241,7 @@ func (h *Handler) retry(w http.ResponseWriter, r *http.Request) error {
 }
 
 // dismiss stops the batch: members not sent yet are canceled, running jobs dismissed.
-func (h *Handler) dismiss(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Dismiss(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	canceled, err := h.d.Store.CancelWaitingMembers(r.Context(), id)
 	if err != nil {
@@ -286,7 +270,7 @@ func (h *Handler) dismiss(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) hide(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Hide(w http.ResponseWriter, r *http.Request) error {
 	if _, err := h.d.Store.CancelWaitingMembers(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
@@ -297,7 +281,7 @@ func (h *Handler) hide(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) limit(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Limit(w http.ResponseWriter, r *http.Request) error {
 	b, err := h.d.Store.Batch(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err

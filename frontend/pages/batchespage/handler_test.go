@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
@@ -15,6 +14,8 @@ import (
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/frontend/pagetest"
+	"github.com/geojobs/geojobs/frontend/web"
 )
 
 type limits struct{}
@@ -54,11 +55,12 @@ func TestThousandMembersStayResponsive(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mux := http.NewServeMux()
-	New(Deps{Store: st, Engine: limits{}, Dismiss: func(context.Context, string) error { return nil },
+	h := New(Deps{Store: st, Engine: limits{}, Dismiss: func(context.Context, string) error { return nil },
 		Merged: func(context.Context, string) (*stac.ItemCollection, int, error) {
 			return &stac.ItemCollection{}, 0, nil
-		}}).Register(mux)
+		}})
+	mux := pagetest.Mux(map[string]web.HandlerFunc{"GET /batches": h.List, "GET /batches/{id}": h.Show,
+		"GET /batches/{id}/summary": h.ShowSummary, "GET /batches/{id}/map.geojson": h.MapData})
 	for _, c := range []struct {
 		path  string
 		check func(*goquery.Document) bool

@@ -44,13 +44,6 @@ func New(d Deps) *Handler {
 	return &Handler{d: d}
 }
 
-// Register adds the routes.
-func (h *Handler) Register(mux *http.ServeMux) {
-	mux.Handle("GET /catalogs", web.Handle(h.d.Logger, h.list))
-	mux.Handle("POST /catalogs", web.Handle(h.d.Logger, h.create))
-	mux.Handle("POST /catalogs/{id}/delete", web.Handle(h.d.Logger, h.remove))
-}
-
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, m Model, status int) error {
 	var err error
 	if m.Catalogs, err = h.d.Store.Catalogs(r.Context()); err != nil {
@@ -60,11 +53,11 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, m Model, status
 	return web.Render(w, r, web.Page{Title: "Catalogs", Section: components.SectionCatalogs, Content: View(m), Status: status})
 }
 
-func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) List(w http.ResponseWriter, r *http.Request) error {
 	return h.render(w, r, Model{Notice: r.URL.Query().Get("notice")}, 0)
 }
 
-func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Create(w http.ResponseWriter, r *http.Request) error {
 	in := store.STACCatalog{Title: r.FormValue("title"), URL: r.FormValue("url"), Kind: r.FormValue("kind"), CredentialKey: r.FormValue("key")}
 	if _, err := h.d.Store.CreateCatalog(r.Context(), in); err != nil {
 		if errors.Is(err, store.ErrInvalid) {
@@ -76,7 +69,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) remove(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Remove(w http.ResponseWriter, r *http.Request) error {
 	if err := h.d.Store.DeleteCatalog(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}

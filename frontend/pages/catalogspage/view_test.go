@@ -12,6 +12,8 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/frontend/pagetest"
+	"github.com/geojobs/geojobs/frontend/web"
 )
 
 // Catalogs are saved like endpoints: listed after the built-in one, refused with a
@@ -23,8 +25,8 @@ func TestCatalogsPage(t *testing.T) {
 	}
 	defer st.Close()
 	var forgotten []string
-	mux := http.NewServeMux()
-	New(Deps{Store: st, KeyNames: func(context.Context) []string { return []string{"es-key"} }, Changed: func(id string) { forgotten = append(forgotten, id) }}).Register(mux)
+	h := New(Deps{Store: st, KeyNames: func(context.Context) []string { return []string{"es-key"} }, Changed: func(id string) { forgotten = append(forgotten, id) }})
+	mux := pagetest.Mux(map[string]web.HandlerFunc{"GET /catalogs": h.List, "POST /catalogs": h.Create, "POST /catalogs/{id}/delete": h.Remove})
 	do := func(method, path string, form url.Values) (*httptest.ResponseRecorder, *goquery.Document) {
 		req := httptest.NewRequest(method, path, strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

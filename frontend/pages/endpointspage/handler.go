@@ -44,21 +44,7 @@ func New(eps Endpoints, keyNames func(ctx context.Context) []string, log *slog.L
 	return &Handler{eps: eps, log: log, keyNames: keyNames}
 }
 
-// Register adds the page's routes.
-func (h *Handler) Register(mux *http.ServeMux) {
-	handle := func(pattern string, f web.HandlerFunc) { mux.Handle(pattern, web.Handle(h.log, f)) }
-	handle("GET /endpoints", h.list)
-	handle("GET /endpoints/new", h.newForm)
-	handle("POST /endpoints", h.create)
-	handle("POST /endpoints/test", h.testInput)
-	handle("GET /endpoints/{id}", h.detail)
-	handle("GET /endpoints/{id}/test", h.test)
-	handle("GET /endpoints/{id}/edit", h.editForm)
-	handle("POST /endpoints/{id}", h.update)
-	handle("POST /endpoints/{id}/delete", h.remove)
-}
-
-func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) List(w http.ResponseWriter, r *http.Request) error {
 	es, err := h.eps.Endpoints(r.Context())
 	if err != nil {
 		return err
@@ -72,7 +58,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	return web.Render(w, r, web.Page{Title: "Endpoints", Section: components.SectionEndpoints, Content: ListView(m)})
 }
 
-func (h *Handler) detail(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Detail(w http.ResponseWriter, r *http.Request) error {
 	e, err := h.eps.Endpoint(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -82,7 +68,7 @@ func (h *Handler) detail(w http.ResponseWriter, r *http.Request) error {
 }
 
 // test runs a connection test; a full load shows it on the endpoint's page.
-func (h *Handler) test(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Test(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	e, err := h.eps.Endpoint(r.Context(), id)
 	if err != nil {
@@ -103,11 +89,11 @@ func input(r *http.Request) endpoints.EndpointInput {
 		CredentialKey: r.PostFormValue("credential_key"), Headers: r.PostFormValue("headers")}
 }
 
-func (h *Handler) newForm(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) NewForm(w http.ResponseWriter, r *http.Request) error {
 	return h.renderForm(w, r, FormModel{}, 0)
 }
 
-func (h *Handler) editForm(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) EditForm(w http.ResponseWriter, r *http.Request) error {
 	e, err := h.eps.Endpoint(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -132,7 +118,7 @@ func (h *Handler) saveFailed(w http.ResponseWriter, r *http.Request, m FormModel
 	return err
 }
 
-func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Create(w http.ResponseWriter, r *http.Request) error {
 	in := input(r)
 	e, err := h.eps.CreateEndpoint(r.Context(), in)
 	if err != nil {
@@ -142,7 +128,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Update(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	cur, err := h.eps.Endpoint(r.Context(), id)
 	if err != nil {
@@ -156,7 +142,7 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) testInput(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) TestInput(w http.ResponseWriter, r *http.Request) error {
 	in := input(r)
 	m := FormModel{ID: r.PostFormValue("id"), Input: in}
 	if m.ID != "" {
@@ -180,7 +166,7 @@ func (h *Handler) testInput(w http.ResponseWriter, r *http.Request) error {
 	return h.renderForm(w, r, m, 0)
 }
 
-func (h *Handler) remove(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Remove(w http.ResponseWriter, r *http.Request) error {
 	if err := h.eps.DeleteEndpoint(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}

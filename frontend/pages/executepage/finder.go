@@ -27,14 +27,6 @@ type Finder interface {
 	More(ctx context.Context, token string) (*itemfinder.Page, error)
 }
 
-func (h *Handler) registerFinder(mux *http.ServeMux) {
-	base := "/endpoints/{eid}/processes/{pid}/find/"
-	mux.Handle("GET "+base+"panel", web.Handle(h.log, h.findPanel))
-	mux.Handle("GET "+base+"collections", web.Handle(h.log, h.findCollections))
-	mux.Handle("POST "+base+"search", web.Handle(h.log, h.findSearch))
-	mux.Handle("GET /find/footprints/{id}", web.Handle(h.log, h.findFootprints))
-}
-
 // footprints keeps the last pages' footprints for their maps (HTMX drops script
 // elements from swapped content, so the map fetches them).
 var footprints = struct {
@@ -58,7 +50,7 @@ func keepFootprints(items []itemfinder.Item) string {
 	return id
 }
 
-func (h *Handler) findFootprints(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) FindFootprints(w http.ResponseWriter, r *http.Request) error {
 	footprints.Lock()
 	b, ok := footprints.byID[r.PathValue("id")]
 	footprints.Unlock()
@@ -130,7 +122,7 @@ func fragment(w http.ResponseWriter, r *http.Request, c templ.Component) error {
 	return c.Render(r.Context(), w)
 }
 
-func (h *Handler) findPanel(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) FindPanel(w http.ResponseWriter, r *http.Request) error {
 	fm, _, _, err := h.findModel(r)
 	if err != nil {
 		return err
@@ -146,7 +138,7 @@ func (h *Handler) findPanel(w http.ResponseWriter, r *http.Request) error {
 	return fragment(w, r, FinderPanel(fm))
 }
 
-func (h *Handler) findCollections(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) FindCollections(w http.ResponseWriter, r *http.Request) error {
 	fm, _, _, err := h.findModel(r)
 	if err != nil {
 		return err
@@ -159,7 +151,7 @@ func (h *Handler) findCollections(w http.ResponseWriter, r *http.Request) error 
 	return fragment(w, r, FinderTerms(fm))
 }
 
-func (h *Handler) findSearch(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) FindSearch(w http.ResponseWriter, r *http.Request) error {
 	fm, _, form, err := h.findModel(r)
 	if err != nil {
 		return err

@@ -80,13 +80,6 @@ func New(d Deps) *Handler {
 		batches: d.Batches, finder: d.Finder}
 }
 
-// Register adds the page's routes.
-func (h *Handler) Register(mux *http.ServeMux) {
-	mux.Handle("GET /endpoints/{eid}/processes/{pid}/execute", web.Handle(h.log, h.show))
-	mux.Handle("POST /endpoints/{eid}/processes/{pid}/execute", web.Handle(h.log, h.post))
-	h.registerFinder(mux)
-}
-
 // maxForm bounds a submitted form (binary inputs arrive in it, base64 or as files).
 const maxForm = 64 << 20
 
@@ -107,7 +100,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, m Model, status
 		Content: View(m), Fragments: []string{"exec-form"}, Status: status})
 }
 
-func (h *Handler) show(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Show(w http.ResponseWriter, r *http.Request) error {
 	m, err := h.load(r)
 	if err != nil {
 		return err
@@ -116,7 +109,7 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request) error {
 	return h.render(w, r, m, 0)
 }
 
-func (h *Handler) post(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Post(w http.ResponseWriter, r *http.Request) error {
 	m, err := h.load(r)
 	if err != nil {
 		return err

@@ -80,21 +80,6 @@ func New(d Deps) *Handler {
 	return &Handler{Deps: d, log: log}
 }
 
-// Register adds the pages' routes.
-func (h *Handler) Register(mux *http.ServeMux) {
-	mux.Handle("GET /jobs", web.Handle(h.log, h.list))
-	mux.Handle("POST /jobs/bulk", web.Handle(h.log, h.bulk))
-	mux.Handle("POST /jobs/import", web.Handle(h.log, h.importJobs))
-	mux.Handle("POST /jobs/notifications", web.Handle(h.log, h.notifications))
-	mux.Handle("GET /jobs/{id}", web.Handle(h.log, h.job))
-	mux.Handle("GET /jobs/{id}/log", web.Handle(h.log, h.jobLog))
-	mux.Handle("GET /jobs/{id}/inputs.geojson", web.Handle(h.log, h.inputsGeoJSON))
-	mux.Handle("POST /jobs/{id}/dismiss", web.Handle(h.log, h.dismiss))
-	mux.Handle("POST /jobs/{id}/rerun", web.Handle(h.log, h.rerun))
-	mux.Handle("POST /jobs/{id}/refresh", web.Handle(h.log, h.refresh))
-	mux.Handle("POST /jobs/{id}/label", web.Handle(h.log, h.label))
-}
-
 // pageSize is the list's page.
 const pageSize = 50
 
@@ -102,7 +87,7 @@ func (h *Handler) notifyModel(ctx context.Context, back string) NotifyModel {
 	return NotifyModel{On: prefs.JobNotifications(ctx, h.Store), Back: back}
 }
 
-func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) List(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f, err := ParseFilters(q)
 	if err != nil {
@@ -176,7 +161,7 @@ func withDone(back, code string) string {
 // maxBulk bounds one bulk action.
 const maxBulk = 500
 
-func (h *Handler) bulk(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Bulk(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return web.BadRequest("The form could not be read.")
 	}
@@ -236,7 +221,7 @@ func (h *Handler) bulk(w http.ResponseWriter, r *http.Request) error {
 	return web.BadRequest("Unknown action.")
 }
 
-func (h *Handler) importJobs(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) ImportJobs(w http.ResponseWriter, r *http.Request) error {
 	id := r.FormValue("endpoint")
 	e, err := h.Endpoints.Endpoint(r.Context(), id)
 	if err != nil {
@@ -258,7 +243,7 @@ func (h *Handler) importJobs(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) notifications(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Notifications(w http.ResponseWriter, r *http.Request) error {
 	on := r.FormValue("on") == "1"
 	code := "notify-off"
 	if on {
@@ -294,7 +279,7 @@ func (h *Handler) jobModel(ctx context.Context, id string) (JobModel, error) {
 	return m, nil
 }
 
-func (h *Handler) job(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Job(w http.ResponseWriter, r *http.Request) error {
 	m, err := h.jobModel(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -319,7 +304,7 @@ func (h *Handler) job(w http.ResponseWriter, r *http.Request) error {
 // logTimeout bounds reading a job's log from its server.
 const logTimeout = 20 * time.Second
 
-func (h *Handler) jobLog(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) JobLog(w http.ResponseWriter, r *http.Request) error {
 	j, err := h.Store.Job(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -358,7 +343,7 @@ func (h *Handler) jobLog(w http.ResponseWriter, r *http.Request) error {
 	return LogView(m).Render(r.Context(), w)
 }
 
-func (h *Handler) dismiss(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Dismiss(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	if err := h.Monitor.Dismiss(r.Context(), id); err != nil {
 		return err
@@ -367,7 +352,7 @@ func (h *Handler) dismiss(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) rerun(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Rerun(w http.ResponseWriter, r *http.Request) error {
 	j, err := h.Store.Job(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -385,7 +370,7 @@ func (h *Handler) rerun(w http.ResponseWriter, r *http.Request) error {
 }
 
 // label saves the user's label and note of a job.
-func (h *Handler) label(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Label(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return web.BadRequest("The form could not be read.")
 	}
@@ -401,7 +386,7 @@ func (h *Handler) label(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) refresh(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Refresh(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	if err := h.Monitor.PollNow(r.Context(), id); err != nil {
 		return err
@@ -411,7 +396,7 @@ func (h *Handler) refresh(w http.ResponseWriter, r *http.Request) error {
 }
 
 // inputsGeoJSON is the job page map's data: the request's bounding boxes and geometries.
-func (h *Handler) inputsGeoJSON(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) InputsGeoJSON(w http.ResponseWriter, r *http.Request) error {
 	j, err := h.Store.Job(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/frontend/pagetest"
+	"github.com/geojobs/geojobs/frontend/web"
 )
 
 // polls records the jobs whose status the page asked for.
@@ -45,8 +47,7 @@ func TestLogReadAsksForStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := &polls{}
-	mux := http.NewServeMux()
-	New(Deps{Store: st, Monitor: p}).Register(mux)
+	mux := pagetest.Mux(map[string]web.HandlerFunc{"GET /jobs/{id}/log": New(Deps{Store: st, Monitor: p}).JobLog})
 	for _, id := range []string{running.ID, done.ID} {
 		rec := httptest.NewRecorder()
 		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/jobs/"+id+"/log", nil))

@@ -93,29 +93,6 @@ func New(d Deps) *Handler {
 	return &Handler{keys: d.Keys, remote: d.Remote, signIn: d.SignIns, openURL: d.OpenURL, log: d.Logger}
 }
 
-// Register adds the page's routes.
-func (h *Handler) Register(mux *http.ServeMux) {
-	handle := func(pattern string, f web.HandlerFunc) { mux.Handle(pattern, web.Handle(h.log, f)) }
-	handle("GET /keystore", h.list)
-	handle("POST /keystore/unlock", h.unlock)
-	handle("POST /keystore/lock", h.lock)
-	handle("GET /keystore/new", h.newForm)
-	handle("POST /keystore", h.create)
-	handle("GET /keystore/pick", h.pick)
-	handle("GET /keystore/pick/browse", h.browse)
-	handle("GET /keystore/pick/object", h.pickObject)
-	handle("GET /keystore/pick/ref", h.pickRef)
-	handle("GET /keystore/keys/{name}", h.detail)
-	handle("GET /keystore/keys/{name}/edit", h.editForm)
-	handle("POST /keystore/keys/{name}", h.update)
-	handle("POST /keystore/keys/{name}/delete", h.remove)
-	handle("POST /keystore/keys/{name}/test", h.test)
-	handle("POST /keystore/keys/{name}/export", h.export)
-	handle("POST /keystore/keys/{name}/signin", h.beginSignIn)
-	handle("GET /keystore/keys/{name}/signin", h.signInStatus)
-	handle("POST /keystore/keys/{name}/signout", h.signOut)
-}
-
 func keyPath(name string, parts ...string) string {
 	return path(append([]string{"keys", name}, parts...)...)
 }
@@ -132,7 +109,7 @@ func (h *Handler) locked(w http.ResponseWriter, r *http.Request, m LockModel, st
 	return h.render(w, r, "Unlock the keystore", LockView(m), status)
 }
 
-func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) List(w http.ResponseWriter, r *http.Request) error {
 	if h.keys.Locked() {
 		return h.locked(w, r, LockModel{}, 0)
 	}
@@ -152,7 +129,7 @@ const maxPassphrase = 1024
 
 // unlock opens the keystore with the passphrase, which is used once and never
 // logged, stored or rendered back.
-func (h *Handler) unlock(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Unlock(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	if err := r.ParseForm(); err != nil {
 		return web.BadRequest("The form could not be read.")
@@ -197,7 +174,7 @@ func (h *Handler) unlock(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) lock(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Lock(w http.ResponseWriter, r *http.Request) error {
 	h.keys.Lock()
 	h.log.Info("keystore locked")
 	web.Redirect(w, r, "/keystore")
@@ -228,7 +205,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) (*keystore.Key, bo
 	return k, true, nil
 }
 
-func (h *Handler) detail(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Detail(w http.ResponseWriter, r *http.Request) error {
 	k, ok, err := h.get(w, r)
 	if !ok {
 		return err
@@ -257,7 +234,7 @@ func formKey(r *http.Request) keystore.Key {
 	return k
 }
 
-func (h *Handler) newForm(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) NewForm(w http.ResponseWriter, r *http.Request) error {
 	if h.keys.Locked() {
 		return h.locked(w, r, LockModel{}, http.StatusLocked)
 	}
@@ -281,7 +258,7 @@ func (h *Handler) newForm(w http.ResponseWriter, r *http.Request) error {
 	return h.render(w, r, "Add a key", FormView(FormModel{View: viewOf(k)}), 0, "key-form")
 }
 
-func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Create(w http.ResponseWriter, r *http.Request) error {
 	if h.keys.Locked() {
 		return h.locked(w, r, LockModel{}, http.StatusLocked)
 	}
@@ -310,7 +287,7 @@ func (h *Handler) saveFailed(w http.ResponseWriter, r *http.Request, m FormModel
 	return h.render(w, r, "Add a key", FormView(m), http.StatusUnprocessableEntity, "key-form")
 }
 
-func (h *Handler) editForm(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) EditForm(w http.ResponseWriter, r *http.Request) error {
 	k, ok, err := h.get(w, r)
 	if !ok {
 		return err
@@ -318,7 +295,7 @@ func (h *Handler) editForm(w http.ResponseWriter, r *http.Request) error {
 	return h.render(w, r, "Edit "+k.Name, FormView(FormModel{Edit: true, View: viewOf(*k)}), 0, "key-form")
 }
 
-func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Update(w http.ResponseWriter, r *http.Request) error {
 	cur, ok, err := h.get(w, r)
 	if !ok {
 		return err
@@ -334,7 +311,7 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) remove(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Remove(w http.ResponseWriter, r *http.Request) error {
 	if h.keys.Locked() {
 		return h.locked(w, r, LockModel{}, http.StatusLocked)
 	}
@@ -348,7 +325,7 @@ func (h *Handler) remove(w http.ResponseWriter, r *http.Request) error {
 }
 
 // test tries the key for real and shows what the server answered.
-func (h *Handler) test(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Test(w http.ResponseWriter, r *http.Request) error {
 	k, ok, err := h.get(w, r)
 	if !ok {
 		return err
@@ -371,7 +348,7 @@ const maxPEM = 64 << 10
 // shows the payload and, when asked, posts it to the service. The session is not
 // enough: the keystore passphrase is typed again (or the OS keychain asked again)
 // for every export, before anything else is done.
-func (h *Handler) export(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Export(w http.ResponseWriter, r *http.Request) error {
 	k, ok, err := h.get(w, r)
 	if !ok {
 		return err

@@ -60,7 +60,7 @@ func (h *Handler) refused(w http.ResponseWriter, r *http.Request, t Target, why 
 
 // pick lists the keys for the target: S3 and EODATA keys to browse, or any storage
 // key for a reference. Keys that cannot serve the use are shown with the reason.
-func (h *Handler) pick(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Pick(w http.ResponseWriter, r *http.Request) error {
 	t, err := target(r)
 	if err != nil {
 		return err
@@ -102,7 +102,7 @@ func (h *Handler) pickKey(r *http.Request, t Target) (*keystore.Key, string, err
 }
 
 // browse lists a folder of the key's bucket.
-func (h *Handler) browse(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Browse(w http.ResponseWriter, r *http.Request) error {
 	t, err := target(r)
 	if err != nil {
 		return err
@@ -132,7 +132,7 @@ func (h *Handler) browse(w http.ResponseWriter, r *http.Request) error {
 
 // pickObject fills the target with a presigned URL of the object: the process
 // fetches it over HTTPS and needs no credentials.
-func (h *Handler) pickObject(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) PickObject(w http.ResponseWriter, r *http.Request) error {
 	t, err := target(r)
 	if err != nil {
 		return err
@@ -167,7 +167,7 @@ func (h *Handler) pickObject(w http.ResponseWriter, r *http.Request) error {
 }
 
 // pickRef fills the target with a keystore://NAME reference.
-func (h *Handler) pickRef(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) PickRef(w http.ResponseWriter, r *http.Request) error {
 	t, err := target(r)
 	if err != nil {
 		return err

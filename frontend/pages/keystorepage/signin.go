@@ -87,7 +87,7 @@ func (h *Handler) signInPage(w http.ResponseWriter, r *http.Request, m SignInMod
 }
 
 // beginSignIn starts the key's sign-in and shows what to do.
-func (h *Handler) beginSignIn(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) BeginSignIn(w http.ResponseWriter, r *http.Request) error {
 	k, ok, err := h.get(w, r)
 	if !ok {
 		return err
@@ -137,7 +137,7 @@ func (h *Handler) beginSignIn(w http.ResponseWriter, r *http.Request) error {
 }
 
 // signInStatus shows the sign-in under way (the page refreshes it until done).
-func (h *Handler) signInStatus(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) SignInStatus(w http.ResponseWriter, r *http.Request) error {
 	k, ok, err := h.get(w, r)
 	if !ok {
 		return err
@@ -159,7 +159,7 @@ func (h *Handler) signInStatus(w http.ResponseWriter, r *http.Request) error {
 	return h.signInPage(w, r, m, 0)
 }
 
-func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) SignOut(w http.ResponseWriter, r *http.Request) error {
 	k, ok, err := h.get(w, r)
 	if !ok {
 		return err

@@ -52,24 +52,12 @@ func New(eps Endpoints, procs Processes, log *slog.Logger) *Handler {
 	return &Handler{eps: eps, procs: procs, log: log}
 }
 
-// Register adds the page's routes.
-func (h *Handler) Register(mux *http.ServeMux) {
-	handle := func(pattern string, f web.HandlerFunc) { mux.Handle(pattern, web.Handle(h.log, f)) }
-	handle("GET /processes", h.list)
-	handle("GET /endpoints/{eid}/processes", h.listOf)
-	handle("GET /endpoints/{eid}/processes/{pid}", h.detail)
-	handle("GET /endpoints/{eid}/processes/{pid}/undeploy", h.undeployConfirm)
-	handle("POST /endpoints/{eid}/processes/{pid}/undeploy", h.undeploy)
-	handle("GET /endpoints/{eid}/deploy", h.deployPage)
-	handle("POST /endpoints/{eid}/deploy", h.deploy)
-}
-
-func (h *Handler) listOf(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) ListOf(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, listURL(r.PathValue("eid"), "", 0), http.StatusSeeOther)
 	return nil
 }
 
-func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) List(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	q := r.URL.Query()
 	id := q.Get("endpoint")
@@ -105,7 +93,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 		Content: ListView(m), Fragments: []string{"process-results"}})
 }
 
-func (h *Handler) detail(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Detail(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	e, err := h.eps.Endpoint(ctx, r.PathValue("eid"))
 	if err != nil {
@@ -129,7 +117,7 @@ func (h *Handler) detail(w http.ResponseWriter, r *http.Request) error {
 
 // undeployConfirm asks before undeploying: it removes the process from the server
 // for everyone, and cannot be undone from here.
-func (h *Handler) undeployConfirm(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) UndeployConfirm(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	e, err := h.eps.Endpoint(ctx, r.PathValue("eid"))
 	if err != nil {
@@ -145,9 +133,9 @@ func (h *Handler) undeployConfirm(w http.ResponseWriter, r *http.Request) error 
 
 // undeploy undeploys a process once the confirmation page's button said so; any other
 // request (an old form, a page without it) gets the confirmation page.
-func (h *Handler) undeploy(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Undeploy(w http.ResponseWriter, r *http.Request) error {
 	if r.PostFormValue("confirm") != "yes" {
-		return h.undeployConfirm(w, r)
+		return h.UndeployConfirm(w, r)
 	}
 	eid := r.PathValue("eid")
 	if err := h.procs.Undeploy(r.Context(), eid, r.PathValue("pid")); err != nil {
@@ -175,7 +163,7 @@ func (h *Handler) renderDeploy(w http.ResponseWriter, r *http.Request, m DeployM
 	return web.Render(w, r, web.Page{Title: m.title(), Section: components.SectionProcesses, Content: DeployView(m), Status: status})
 }
 
-func (h *Handler) deployPage(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) DeployPage(w http.ResponseWriter, r *http.Request) error {
 	m, err := h.deployModel(r)
 	if err != nil {
 		return err
@@ -184,7 +172,7 @@ func (h *Handler) deployPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 // deploy previews or deploys the package given as a file, as text or by URL.
-func (h *Handler) deploy(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Deploy(w http.ResponseWriter, r *http.Request) error {
 	m, err := h.deployModel(r)
 	if err != nil {
 		return err

@@ -49,7 +49,7 @@ func (h *Handler) exportModel(ctx context.Context, jobID string) *ExportModel {
 	return m
 }
 
-func (h *Handler) startExport(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) StartExport(w http.ResponseWriter, r *http.Request) error {
 	x := h.exports()
 	if x == nil {
 		return web.NotFound("Exports are not available.")
@@ -94,7 +94,7 @@ func (h *Handler) startExport(w http.ResponseWriter, r *http.Request) error {
 	return h.renderExports(w, r, j.ID, notice, problem)
 }
 
-func (h *Handler) cancelExport(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) CancelExport(w http.ResponseWriter, r *http.Request) error {
 	x := h.exports()
 	if x == nil {
 		return web.NotFound("Exports are not available.")
@@ -107,7 +107,7 @@ func (h *Handler) cancelExport(w http.ResponseWriter, r *http.Request) error {
 	return h.renderExports(w, r, j.ID, "", "")
 }
 
-func (h *Handler) exportPanel(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) ExportPanel(w http.ResponseWriter, r *http.Request) error {
 	j, err := h.d.Jobs.Job(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err

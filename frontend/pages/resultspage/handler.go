@@ -101,23 +101,6 @@ func New(d Deps) *Handler {
 	return &Handler{d: d, log: d.Logger}
 }
 
-// Register adds the page's routes.
-func (h *Handler) Register(mux *http.ServeMux) {
-	mux.Handle("GET /jobs/{id}/results", web.Handle(h.log, h.page))
-	mux.Handle("GET /jobs/{id}/results.json", web.Handle(h.log, h.export))
-	mux.Handle("GET /jobs/{id}/map.geojson", web.Handle(h.log, h.mapData))
-	mux.Handle("GET /jobs/{id}/outputs", web.Handle(h.log, h.outputs))
-	mux.HandleFunc("GET /jobs/{id}/assets/{item}/{asset}", h.asset)
-	mux.Handle("GET /jobs/{id}/downloads", web.Handle(h.log, h.panel))
-	mux.Handle("POST /jobs/{id}/downloads", web.Handle(h.log, h.start))
-	mux.Handle("POST /jobs/{id}/downloads/check", web.Handle(h.log, h.checkFolder))
-	mux.Handle("POST /jobs/{id}/downloads/{op}", web.Handle(h.log, h.control))
-	mux.Handle("POST /jobs/{id}/downloads/{task}/{op}", web.Handle(h.log, h.control))
-	mux.Handle("GET /jobs/{id}/exports", web.Handle(h.log, h.exportPanel))
-	mux.Handle("POST /jobs/{id}/exports", web.Handle(h.log, h.startExport))
-	mux.Handle("POST /jobs/{id}/exports/cancel", web.Handle(h.log, h.cancelExport))
-}
-
 func (h *Handler) items(ctx context.Context, id string) (store.Job, *stac.ItemCollection, error) {
 	j, err := h.d.Jobs.Job(ctx, id)
 	if err != nil {
@@ -145,7 +128,7 @@ func noResults(j store.Job) error {
 }
 
 // outputs is the Outputs card alone, which the job page loads.
-func (h *Handler) outputs(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Outputs(w http.ResponseWriter, r *http.Request) error {
 	j, ic, err := h.items(r.Context(), r.PathValue("id"))
 	if err != nil {
 		// In place, not as a page: the job page asked for a part of itself.
@@ -155,7 +138,7 @@ func (h *Handler) outputs(w http.ResponseWriter, r *http.Request) error {
 	return OutputsCard(j.ID, outputViews(j.ID, ic), true).Render(r.Context(), w)
 }
 
-func (h *Handler) page(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Page(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	j, ic, err := h.items(ctx, r.PathValue("id"))
 	if err != nil {
@@ -265,7 +248,7 @@ func (h *Handler) sizes(ctx context.Context, jobID string, items []ItemView, ic 
 	wg.Wait()
 }
 
-func (h *Handler) export(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) ExportJSON(w http.ResponseWriter, r *http.Request) error {
 	j, ic, err := h.items(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -289,7 +272,7 @@ const (
 // mapData is the map's FeatureCollection (the page cannot embed it: HTMX drops script
 // blocks from swapped content): the items' footprints with COG preview URLs, then the
 // features of the results' GeoJSON assets.
-func (h *Handler) mapData(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) MapData(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	j, ic, err := h.items(ctx, r.PathValue("id"))
 	if err != nil {
@@ -317,7 +300,7 @@ func (h *Handler) mapData(w http.ResponseWriter, r *http.Request) error {
 // A navigation the user started (the Open link: Sec-Fetch-User, which no page script
 // can set) may reach a local or private address a public server named; thumbnails,
 // previews and probes may not (results.UserOpened).
-func (h *Handler) asset(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) Asset(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Sec-Fetch-User") == "?1" && r.Header.Get("Sec-Fetch-Mode") == "navigate" {
 		r = r.WithContext(results.UserOpened(r.Context()))
 	}
@@ -336,7 +319,7 @@ func (h *Handler) asset(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, msg, status)
 }
 
-func (h *Handler) panel(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Panel(w http.ResponseWriter, r *http.Request) error {
 	j, err := h.d.Jobs.Job(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -344,7 +327,7 @@ func (h *Handler) panel(w http.ResponseWriter, r *http.Request) error {
 	return DownloadsPanel(j.ID, h.d.Downloads.View(j.ID), "", "").Render(r.Context(), w)
 }
 
-func (h *Handler) start(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Start(w http.ResponseWriter, r *http.Request) error {
 	j, err := h.d.Jobs.Job(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -385,7 +368,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) error {
 }
 
 // checkFolder checks the folder typed, before anything is queued.
-func (h *Handler) checkFolder(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) CheckFolder(w http.ResponseWriter, r *http.Request) error {
 	j, err := h.d.Jobs.Job(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -422,7 +405,7 @@ func upperFirst(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-func (h *Handler) control(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Control(w http.ResponseWriter, r *http.Request) error {
 	id, task, op := r.PathValue("id"), r.PathValue("task"), r.PathValue("op")
 	if _, err := h.d.Jobs.Job(r.Context(), id); err != nil {
 		return err

@@ -3,7 +3,6 @@ package resultspage_test
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -62,9 +61,7 @@ func TestLocalFileHrefShownNotFetched(t *testing.T) {
 	}
 	t.Cleanup(func() { dl.Close() })
 	h := resultspage.New(resultspage.Deps{Jobs: st, Results: svc, Downloads: dl})
-	m := http.NewServeMux()
-	h.Register(m)
-	srv := httptest.NewServer(m)
+	srv := httptest.NewServer(serve(h))
 	t.Cleanup(srv.Close)
 	p := &page{t: t, srv: srv, jobID: j.ID, dl: dl}
 

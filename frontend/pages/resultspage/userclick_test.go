@@ -60,8 +60,7 @@ func TestLocalAssetOnlyOnTheUsersClick(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { dl.Close() })
-	m := http.NewServeMux()
-	resultspage.New(resultspage.Deps{Jobs: st, Results: svc, Downloads: dl}).Register(m)
+	m := serve(resultspage.New(resultspage.Deps{Jobs: st, Results: svc, Downloads: dl}))
 	srv := httptest.NewServer(m)
 	defer srv.Close()
 	p := &page{t: t, srv: srv, jobID: j.ID}

@@ -24,6 +24,7 @@ import (
 	"github.com/geojobs/geojobs/backend/transfer"
 	"github.com/geojobs/geojobs/frontend/pages/resultspage"
 	"github.com/geojobs/geojobs/frontend/pagetest"
+	"github.com/geojobs/geojobs/frontend/web"
 )
 
 func mh(b []byte) string {
@@ -119,9 +120,7 @@ func newPage(t *testing.T) *page {
 	}
 	t.Cleanup(func() { dl.Close() })
 	h := resultspage.New(resultspage.Deps{Jobs: st, Results: svc, Downloads: dl, DefaultDir: func(context.Context, string) string { return dest }})
-	m := http.NewServeMux()
-	h.Register(m)
-	srv := httptest.NewServer(m)
+	srv := httptest.NewServer(serve(h))
 	t.Cleanup(srv.Close)
 	return &page{t: t, srv: srv, jobID: j.ID, emptyJob: empty.ID, files: files, dl: dl}
 }
@@ -138,6 +137,15 @@ func (p *page) get(path string, hdr ...string) (*http.Response, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp, string(b)
+}
+
+// serve serves the page's routes the tests request, as frontend/webapp does.
+func serve(h *resultspage.Handler) http.Handler {
+	m := pagetest.Mux(map[string]web.HandlerFunc{"GET /jobs/{id}/results": h.Page, "GET /jobs/{id}/results.json": h.ExportJSON,
+		"GET /jobs/{id}/map.geojson": h.MapData, "GET /jobs/{id}/downloads": h.Panel, "POST /jobs/{id}/downloads": h.Start,
+		"POST /jobs/{id}/downloads/check": h.CheckFolder})
+	m.HandleFunc("GET /jobs/{id}/assets/{item}/{asset}", h.Asset)
+	return m
 }
 
 func doc(t *testing.T, body string) *goquery.Document {

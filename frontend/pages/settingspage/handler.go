@@ -50,15 +50,6 @@ func New(d Deps) *Handler {
 	return &Handler{d: d}
 }
 
-// Register adds the page's routes.
-func (h *Handler) Register(mux *http.ServeMux) {
-	mux.Handle("GET /settings", web.Handle(h.d.Logger, h.show))
-	mux.Handle("POST /settings", web.Handle(h.d.Logger, h.save))
-	if h.d.Packages != nil {
-		mux.Handle("POST /settings/packages", web.Handle(h.d.Logger, h.savePackages))
-	}
-}
-
 func (h *Handler) model(ctx context.Context) Model {
 	m := Model{
 		Version: h.d.Version, Paths: h.d.Paths, KeystoreState: h.d.KeystoreState(),
@@ -88,7 +79,10 @@ func (h *Handler) packagesModel(p prefs.PackageRuns) *PackagesModel {
 }
 
 // savePackages stores the package-run settings and applies them to the next run.
-func (h *Handler) savePackages(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) SavePackages(w http.ResponseWriter, r *http.Request) error {
+	if h.d.Packages == nil {
+		return web.NotFound("This geojobs runs no application packages itself.")
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxForm)
 	if err := r.ParseForm(); err != nil {
 		return &web.UserError{Status: http.StatusRequestEntityTooLarge, Title: "Nothing was saved",
@@ -115,7 +109,7 @@ func (h *Handler) savePackages(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) show(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Show(w http.ResponseWriter, r *http.Request) error {
 	m := h.model(r.Context())
 	m.Saved = r.URL.Query().Get("saved") == "1"
 	if m.Packages != nil {
@@ -128,7 +122,7 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request) error {
 // whole: reading it partly would save empty fields, that is, reset every preference.
 const MaxForm = 64 << 10
 
-func (h *Handler) save(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) Save(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, MaxForm)
 	if err := r.ParseForm(); err != nil {
 		return &web.UserError{Status: http.StatusRequestEntityTooLarge, Title: "Nothing was saved",

@@ -17,6 +17,7 @@ import (
 	"github.com/geojobs/geojobs/backend/prefs"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/frontend/pagetest"
+	"github.com/geojobs/geojobs/frontend/web"
 )
 
 func newPage(t *testing.T) (*http.ServeMux, *store.Store) {
@@ -26,10 +27,14 @@ func newPage(t *testing.T) (*http.ServeMux, *store.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	mux := http.NewServeMux()
-	New(Deps{Settings: st, Version: "v9.9.9", Paths: Paths{DataDir: "/data/<gj>", Database: "/data/geojobs.db"},
-		KeystoreState: func() string { return "locked, protected by a passphrase" }}).Register(mux)
-	return mux, st
+	h := New(Deps{Settings: st, Version: "v9.9.9", Paths: Paths{DataDir: "/data/<gj>", Database: "/data/geojobs.db"},
+		KeystoreState: func() string { return "locked, protected by a passphrase" }})
+	return routes(h), st
+}
+
+// routes are the page's routes, as frontend/webapp serves them.
+func routes(h *Handler) *http.ServeMux {
+	return pagetest.Mux(map[string]web.HandlerFunc{"GET /settings": h.Show, "POST /settings": h.Save, "POST /settings/packages": h.SavePackages})
 }
 
 func doc(t *testing.T, rec *httptest.ResponseRecorder) *goquery.Document {
@@ -189,8 +194,7 @@ func TestPackageRunSettings(t *testing.T) {
 	}
 	t.Cleanup(func() { ep.Close(context.Background()) })
 	runs := &applied{Server: ep}
-	mux := http.NewServeMux()
-	New(Deps{Settings: st, Packages: runs}).Register(mux)
+	mux := routes(New(Deps{Settings: st, Packages: runs}))
 	get := func() *goquery.Document {
 		rec := httptest.NewRecorder()
 		mux.ServeHTTP(rec, httptest.NewRequest("GET", "/settings?saved=packages", nil))
