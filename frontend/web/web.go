@@ -92,6 +92,18 @@ func Redirect(w http.ResponseWriter, r *http.Request, url string) {
 	http.Redirect(w, r, url, http.StatusSeeOther)
 }
 
+// Attachment sends v as an indented JSON file to save as filename.
+func Attachment(w http.ResponseWriter, contentType, filename string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
 // UserError is an error whose message is meant for people, with the status to send.
 type UserError struct {
 	Status int

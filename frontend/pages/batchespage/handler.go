@@ -5,7 +5,6 @@ package batchespage
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -201,14 +200,7 @@ func (h *Handler) Items(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out, err := json.MarshalIndent(ic, "", " ")
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/geo+json")
-	w.Header().Set("Content-Disposition", `attachment; filename="batch-`+b.ID[:8]+`.items.json"`)
-	_, err = w.Write(out)
-	return err
+	return web.Attachment(w, "application/geo+json", "batch-"+b.ID[:8]+".items.json", ic)
 }
 
 // mapData is the members' areas as a FeatureCollection (title: label and state).

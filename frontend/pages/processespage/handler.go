@@ -93,13 +93,19 @@ func (h *Handler) List(w http.ResponseWriter, r *http.Request) error {
 		Content: ListView(m), Fragments: []string{"process-results"}})
 }
 
+// process is the endpoint and the process of r's path.
+func (h *Handler) process(r *http.Request) (store.Endpoint, *ogcapi.Process, error) {
+	e, err := h.eps.Endpoint(r.Context(), r.PathValue("eid"))
+	if err != nil {
+		return e, nil, err
+	}
+	p, err := h.procs.Process(r.Context(), e.ID, r.PathValue("pid"))
+	return e, p, err
+}
+
 func (h *Handler) Detail(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	e, err := h.eps.Endpoint(ctx, r.PathValue("eid"))
-	if err != nil {
-		return err
-	}
-	p, err := h.procs.Process(ctx, e.ID, r.PathValue("pid"))
+	e, p, err := h.process(r)
 	if err != nil {
 		return err
 	}
@@ -118,12 +124,7 @@ func (h *Handler) Detail(w http.ResponseWriter, r *http.Request) error {
 // undeployConfirm asks before undeploying: it removes the process from the server
 // for everyone, and cannot be undone from here.
 func (h *Handler) UndeployConfirm(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	e, err := h.eps.Endpoint(ctx, r.PathValue("eid"))
-	if err != nil {
-		return err
-	}
-	p, err := h.procs.Process(ctx, e.ID, r.PathValue("pid"))
+	e, p, err := h.process(r)
 	if err != nil {
 		return err
 	}

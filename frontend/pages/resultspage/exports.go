@@ -49,12 +49,18 @@ func (h *Handler) exportModel(ctx context.Context, jobID string) *ExportModel {
 	return m
 }
 
-func (h *Handler) StartExport(w http.ResponseWriter, r *http.Request) error {
+// exportOf is the exports service and the job of r's path.
+func (h *Handler) exportOf(r *http.Request) (Exports, store.Job, error) {
 	x := h.exports()
 	if x == nil {
-		return web.NotFound("Exports are not available.")
+		return nil, store.Job{}, web.NotFound("Exports are not available.")
 	}
 	j, err := h.d.Jobs.Job(r.Context(), r.PathValue("id"))
+	return x, j, err
+}
+
+func (h *Handler) StartExport(w http.ResponseWriter, r *http.Request) error {
+	x, j, err := h.exportOf(r)
 	if err != nil {
 		return err
 	}
@@ -95,11 +101,7 @@ func (h *Handler) StartExport(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) CancelExport(w http.ResponseWriter, r *http.Request) error {
-	x := h.exports()
-	if x == nil {
-		return web.NotFound("Exports are not available.")
-	}
-	j, err := h.d.Jobs.Job(r.Context(), r.PathValue("id"))
+	x, j, err := h.exportOf(r)
 	if err != nil {
 		return err
 	}

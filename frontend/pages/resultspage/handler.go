@@ -253,14 +253,7 @@ func (h *Handler) ExportJSON(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(ic, "", "  ")
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/geo+json")
-	w.Header().Set("Content-Disposition", `attachment; filename="results-`+safeFile(j.ID)+`.json"`)
-	_, err = w.Write(append(b, '\n'))
-	return err
+	return web.Attachment(w, "application/geo+json", "results-"+safeFile(j.ID)+".json", ic)
 }
 
 // Limits of the map's data: GeoJSON assets drawn, and their size.
