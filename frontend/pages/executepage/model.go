@@ -176,40 +176,45 @@ func kindHint(fl forms.Field) string {
 		return h + "."
 	case forms.KindList:
 		return "Several " + string(fl.ItemKind) + " values, separated by commas (or a JSON array)."
-	case forms.KindBBox:
-		return `minx,miny,maxx,maxy in degrees (CRS84), or {"bbox": […], "crs": "…"}; or draw it on the map.`
-	case forms.KindGeoJSON:
-		return "GeoJSON; or draw it on the map."
-	case forms.KindJSON:
-		return "A JSON value."
-	case forms.KindDateTime:
-		return "Date and time in UTC."
-	case forms.KindBinary:
-		return "Choose a file; it is sent base64-encoded."
+	}
+	return kindText(fl, hints)
+}
+
+func placeholder(fl forms.Field) string { return kindText(fl, placeholders) }
+
+// bboxText keys the texts of an area of interest given as a bbox string (a text input
+// the map fills), which has no kind of its own.
+const bboxText forms.Kind = "aoi:" + forms.AOIBBoxString
+
+// kindText is the text of fl's kind in texts, or of a bbox string (bboxText).
+func kindText(fl forms.Field, texts map[forms.Kind]string) string {
+	if t, ok := texts[fl.Kind]; ok {
+		return t
 	}
 	if fl.AOI == forms.AOIBBoxString {
-		return "minx,miny,maxx,maxy in degrees; or draw it on the map."
+		return texts[bboxText]
 	}
 	return ""
 }
 
-func placeholder(fl forms.Field) string {
-	switch fl.Kind {
-	case forms.KindBBox:
-		return `{"bbox": [5.9, 45.8, 10.5, 47.8], "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}`
-	case forms.KindGeoJSON:
-		return `{"type": "Polygon", "coordinates": [[[…]]]}`
-	case forms.KindJSON:
-		return `{ }`
-	case forms.KindList:
-		return "a, b, c"
-	case forms.KindURI:
-		return "https://"
-	}
-	if fl.AOI == forms.AOIBBoxString {
-		return "minx,miny,maxx,maxy"
-	}
-	return ""
+// hints explain the values of an input's kind.
+var hints = map[forms.Kind]string{
+	forms.KindBBox:     `minx,miny,maxx,maxy in degrees (CRS84), or {"bbox": […], "crs": "…"}; or draw it on the map.`,
+	forms.KindGeoJSON:  "GeoJSON; or draw it on the map.",
+	forms.KindJSON:     "A JSON value.",
+	forms.KindDateTime: "Date and time in UTC.",
+	forms.KindBinary:   "Choose a file; it is sent base64-encoded.",
+	bboxText:           "minx,miny,maxx,maxy in degrees; or draw it on the map.",
+}
+
+// placeholders are examples of the values of an input's kind.
+var placeholders = map[forms.Kind]string{
+	forms.KindBBox:    `{"bbox": [5.9, 45.8, 10.5, 47.8], "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}`,
+	forms.KindGeoJSON: `{"type": "Polygon", "coordinates": [[[…]]]}`,
+	forms.KindJSON:    `{ }`,
+	forms.KindList:    "a, b, c",
+	forms.KindURI:     "https://",
+	bboxText:          "minx,miny,maxx,maxy",
 }
 
 func jsonRows(fl forms.Field) string {

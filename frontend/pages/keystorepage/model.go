@@ -1,6 +1,7 @@
 package keystorepage
 
 import (
+	"cmp"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -237,21 +238,15 @@ func path(parts ...string) string {
 	return p
 }
 
-func kindLabel(k keystore.Kind) string {
-	switch k {
-	case keystore.KindS3:
-		return "S3 bucket"
-	case keystore.KindEODATA:
-		return "EODATA (Copernicus)"
-	case keystore.KindWebDAV:
-		return "WebDAV share"
-	case keystore.KindHTTP:
-		return "HTTP endpoint"
-	case keystore.KindOIDC:
-		return "Sign-in (OpenID Connect)"
-	}
-	return string(k)
+var kindLabels = map[keystore.Kind]string{
+	keystore.KindS3:     "S3 bucket",
+	keystore.KindEODATA: "EODATA (Copernicus)",
+	keystore.KindWebDAV: "WebDAV share",
+	keystore.KindHTTP:   "HTTP endpoint",
+	keystore.KindOIDC:   "Sign-in (OpenID Connect)",
 }
+
+func kindLabel(k keystore.Kind) string { return cmp.Or(kindLabels[k], string(k)) }
 
 // kinds are the kinds offered when adding a key.
 var kinds = []keystore.Kind{keystore.KindS3, keystore.KindEODATA, keystore.KindWebDAV, keystore.KindHTTP, keystore.KindOIDC}
@@ -292,19 +287,14 @@ func (m FormModel) action() string {
 	return "/keystore"
 }
 
-func useLabel(u keystore.Use) string {
-	switch u {
-	case keystore.Input:
-		return "Inputs: data a process reads"
-	case keystore.Output:
-		return "Outputs: where results are written"
-	case keystore.Endpoint:
-		return "Endpoint login"
-	case keystore.Download:
-		return "Downloads by geojobs"
-	}
-	return u.String()
+var useLabels = map[keystore.Use]string{
+	keystore.Input:    "Inputs: data a process reads",
+	keystore.Output:   "Outputs: where results are written",
+	keystore.Endpoint: "Endpoint login",
+	keystore.Download: "Downloads by geojobs",
 }
+
+func useLabel(u keystore.Use) string { return cmp.Or(useLabels[u], u.String()) }
 
 func pickerTestID(refs bool) string {
 	if refs {

@@ -1,6 +1,7 @@
 package keystorepage
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -190,16 +191,12 @@ func signInError(err error) string {
 // flows are the sign-in flows offered, in display order.
 var flows = []keystore.OIDCFlow{keystore.FlowAuthCode, keystore.FlowDevice, keystore.FlowClientCredentials}
 
-func flowLabel(f keystore.OIDCFlow) string {
-	switch f {
-	case keystore.FlowAuthCode:
-		return "In the browser (authorization code with PKCE)"
-	case keystore.FlowDevice:
-		return "With a code on any device (device authorization)"
-	case keystore.FlowClientCredentials:
-		return "As a service account (client credentials)"
-	}
-	return string(f)
+var flowLabels = map[keystore.OIDCFlow]string{
+	keystore.FlowAuthCode:          "In the browser (authorization code with PKCE)",
+	keystore.FlowDevice:            "With a code on any device (device authorization)",
+	keystore.FlowClientCredentials: "As a service account (client credentials)",
 }
+
+func flowLabel(f keystore.OIDCFlow) string { return cmp.Or(flowLabels[f], string(f)) }
 
 func joinScopes(s []string) string { return strings.Join(s, " ") }

@@ -2,6 +2,7 @@ package resultspage
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -13,12 +14,6 @@ import (
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/frontend/web"
 )
-
-// TopicExports is the live connection's topic prefix for export progress.
-const TopicExports = "exports"
-
-// ExportsTopic is the topic of one job's export.
-func ExportsTopic(jobID string) string { return TopicExports + ":" + jobID }
 
 // Exports is what the page needs to export results to the user's storage
 // (backend/application.Exports).
@@ -168,19 +163,13 @@ func (m ExportModel) HasAllowed() bool {
 	return false
 }
 
-// ExportStateText names a file's export state for people.
-func ExportStateText(s export.State) string {
-	switch s {
-	case export.Queued:
-		return "Queued"
-	case export.Running:
-		return "Uploading"
-	case export.Done:
-		return "Exported"
-	case export.Failed:
-		return "Failed"
-	case export.Canceled:
-		return "Canceled"
-	}
-	return string(s)
+var exportStateTexts = map[export.State]string{
+	export.Queued:   "Queued",
+	export.Running:  "Uploading",
+	export.Done:     "Exported",
+	export.Failed:   "Failed",
+	export.Canceled: "Canceled",
 }
+
+// ExportStateText names a file's export state for people.
+func ExportStateText(s export.State) string { return cmp.Or(exportStateTexts[s], string(s)) }

@@ -31,11 +31,18 @@ import (
 	"github.com/geojobs/geojobs/frontend/web"
 )
 
-// Topics of the live connection (backend/hub) for download progress.
-const TopicDownloads = "downloads"
+// Topic prefixes of the live connection (backend/hub): a job's downloads and its
+// export to the user's storage.
+const (
+	TopicDownloads = "downloads"
+	TopicExports   = "exports"
+)
 
 // DownloadsTopic is the topic of one job's downloads.
 func DownloadsTopic(jobID string) string { return TopicDownloads + ":" + jobID }
+
+// ExportsTopic is the topic of one job's export.
+func ExportsTopic(jobID string) string { return TopicExports + ":" + jobID }
 
 // Results is what the page needs of backend/results.Service.
 type Results interface {

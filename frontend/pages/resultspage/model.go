@@ -2,6 +2,7 @@ package resultspage
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"maps"
 	"mime"
@@ -360,26 +361,18 @@ func ETA(d time.Duration) string {
 	return d.Round(time.Second).String() + " left"
 }
 
-// StateText names a state for people.
-func StateText(s transfer.State) string {
-	switch s {
-	case transfer.StateQueued:
-		return "Queued"
-	case transfer.StateRunning:
-		return "Downloading"
-	case transfer.StateVerifying:
-		return "Verifying"
-	case transfer.StatePaused:
-		return "Paused"
-	case transfer.StateCompleted:
-		return "Done"
-	case transfer.StateFailed:
-		return "Failed"
-	case transfer.StateCanceled:
-		return "Canceled"
-	}
-	return s.String()
+var stateTexts = map[transfer.State]string{
+	transfer.StateQueued:    "Queued",
+	transfer.StateRunning:   "Downloading",
+	transfer.StateVerifying: "Verifying",
+	transfer.StatePaused:    "Paused",
+	transfer.StateCompleted: "Done",
+	transfer.StateFailed:    "Failed",
+	transfer.StateCanceled:  "Canceled",
 }
+
+// StateText names a state for people.
+func StateText(s transfer.State) string { return cmp.Or(stateTexts[s], s.String()) }
 
 func urlQuery(s string) string { return url.QueryEscape(s) }
 
