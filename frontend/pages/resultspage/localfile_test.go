@@ -28,16 +28,6 @@ func TestLocalFileHrefShownNotFetched(t *testing.T) {
 		t.Fatal(err)
 	}
 	href := (&url.URL{Scheme: "file", Path: filepath.ToSlash(secret)}).String()
-	st, err := store.Open(filepath.Join(t.TempDir(), "geojobs.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	ctx := context.Background()
-	j, err := st.CreateJob(ctx, store.NewJob{EndpointID: store.LocalEndpoint, ProcessID: "p"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	it := &stac.Item{Type: "Feature", StacVersion: stac.Version, ID: "i",
 		Geometry:   json.RawMessage(`{"type":"Point","coordinates":[6,45]}`),
 		Properties: map[string]json.RawMessage{"datetime": json.RawMessage(`"2026-01-01T00:00:00Z"`)},
@@ -45,27 +35,9 @@ func TestLocalFileHrefShownNotFetched(t *testing.T) {
 			"local": {Href: href, Type: "image/tiff", Roles: []string{"data"}},
 			"thumb": {Href: href, Type: "image/png", Roles: []string{"thumbnail"}},
 		}}
-	b, _ := json.Marshal(&stac.ItemCollection{Type: "FeatureCollection", Features: []*stac.Item{it}})
-	if err := st.SetItems(ctx, j.ID, b, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	mux := transfer.DefaultMux(nil)
-	svc, err := results.NewService(results.ServiceOptions{Store: st, Sources: mux,
-		Clients: func(context.Context, string) (*ogcapi.Client, error) { return ogcapi.New("http://127.0.0.1:1/") }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dl, err := results.NewDownloads(results.DownloadsOptions{Store: st, Items: svc.Items, Transfer: transfer.Options{Sources: mux}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dl.Close() })
-	h := resultspage.New(resultspage.Deps{Jobs: st, Results: svc, Downloads: dl})
-	srv := httptest.NewServer(serve(h))
-	t.Cleanup(srv.Close)
-	p := &page{t: t, srv: srv, jobID: j.ID, dl: dl}
+	p := itemPage(t, "", it)
 
-	_, body := p.get("/jobs/" + j.ID + "/results")
+	_, body := p.get("/jobs/" + p.jobID + "/results")
 	d := doc(t, body)
 	row := d.Find("[data-asset=local]")
 	if got := row.Find("[data-testid=href]").Text(); got != href {
@@ -86,16 +58,16 @@ func TestLocalFileHrefShownNotFetched(t *testing.T) {
 	if strings.Contains(body, "no driver") {
 		t.Error("the page still speaks of drivers")
 	}
-	_, body = p.get("/jobs/" + j.ID + "/map.geojson")
+	_, body = p.get("/jobs/" + p.jobID + "/map.geojson")
 	if strings.Contains(body, "data-cog") {
 		t.Errorf("the map previews a local file: %s", body)
 	}
-	resp, body := p.get("/jobs/" + j.ID + "/assets/i/local")
+	resp, body := p.get("/jobs/" + p.jobID + "/assets/i/local")
 	if resp.StatusCode < 400 || strings.Contains(body, "local secret") {
 		t.Errorf("the proxy served a local file: %d %q", resp.StatusCode, body)
 	}
 	dest := t.TempDir()
-	_, body = p.postDoc("/jobs/"+j.ID+"/downloads", url.Values{"dest": {dest}, "all": {"1"}})
+	_, body = p.postDoc("/jobs/"+p.jobID+"/downloads", url.Values{"dest": {dest}, "all": {"1"}})
 	if !strings.Contains(body, "not downloaded: a server&#39;s result may not point at files on this computer") {
 		t.Errorf("Download all does not say why: %s", body)
 	}
@@ -107,4 +79,46 @@ func TestLocalFileHrefShownNotFetched(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// itemPage serves the results page of a job whose results are the item it, run on an
+// endpoint at endpointURL ("": the built-in endpoint).
+func itemPage(t *testing.T, endpointURL string, it *stac.Item) *page {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "geojobs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ctx := context.Background()
+	eid, clientURL := store.LocalEndpoint, "http://127.0.0.1:1/"
+	if endpointURL != "" {
+		ep, err := st.CreateEndpoint(ctx, store.Endpoint{ID: "public", Title: "Public", URL: endpointURL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eid, clientURL = ep.ID, ep.URL
+	}
+	j, err := st.CreateJob(ctx, store.NewJob{EndpointID: eid, ProcessID: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(&stac.ItemCollection{Type: "FeatureCollection", Features: []*stac.Item{it}})
+	if err := st.SetItems(ctx, j.ID, b, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	mux := transfer.DefaultMux(nil)
+	svc, err := results.NewService(results.ServiceOptions{Store: st, Sources: mux,
+		Clients: func(context.Context, string) (*ogcapi.Client, error) { return ogcapi.New(clientURL) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl, err := results.NewDownloads(results.DownloadsOptions{Store: st, Items: svc.Items, Transfer: transfer.Options{Sources: mux}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dl.Close() })
+	srv := httptest.NewServer(serve(resultspage.New(resultspage.Deps{Jobs: st, Results: svc, Downloads: dl})))
+	t.Cleanup(srv.Close)
+	return &page{t: t, srv: srv, jobID: j.ID, dl: dl}
 }

@@ -1,21 +1,13 @@
 package resultspage_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/geojobs/geojobs/backend/ogcapi"
-	"github.com/geojobs/geojobs/backend/results"
 	"github.com/geojobs/geojobs/backend/stac"
-	"github.com/geojobs/geojobs/backend/store"
-	"github.com/geojobs/geojobs/backend/transfer"
-	"github.com/geojobs/geojobs/frontend/pages/resultspage"
 )
 
 // A public server's results name a file on a loopback service. Opening the results
@@ -29,44 +21,13 @@ func TestLocalAssetOnlyOnTheUsersClick(t *testing.T) {
 		w.Write([]byte("local data"))
 	}))
 	defer local.Close()
-	st, err := store.Open(filepath.Join(t.TempDir(), "geojobs.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	ctx := context.Background()
-	ep, err := st.CreateEndpoint(ctx, store.Endpoint{ID: "public", Title: "Public", URL: "https://93.184.215.14/ogc/"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, err := st.CreateJob(ctx, store.NewJob{EndpointID: ep.ID, ProcessID: "p"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	it := &stac.Item{Type: "Feature", StacVersion: stac.Version, ID: "i",
 		Properties: map[string]json.RawMessage{"datetime": json.RawMessage(`"2026-01-01T00:00:00Z"`)},
 		Assets:     map[string]stac.Asset{"thumb": {Href: local.URL + "/thumb.png", Type: "image/png", Roles: []string{"thumbnail"}}}}
-	b, _ := json.Marshal(&stac.ItemCollection{Type: "FeatureCollection", Features: []*stac.Item{it}})
-	if err := st.SetItems(ctx, j.ID, b, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	svc, err := results.NewService(results.ServiceOptions{Store: st, Sources: transfer.DefaultMux(nil),
-		Clients: func(context.Context, string) (*ogcapi.Client, error) { return ogcapi.New(ep.URL) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dl, err := results.NewDownloads(results.DownloadsOptions{Store: st, Items: svc.Items, Transfer: transfer.Options{Sources: transfer.DefaultMux(nil)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dl.Close() })
-	m := serve(resultspage.New(resultspage.Deps{Jobs: st, Results: svc, Downloads: dl}))
-	srv := httptest.NewServer(m)
-	defer srv.Close()
-	p := &page{t: t, srv: srv, jobID: j.ID}
+	p := itemPage(t, "https://93.184.215.14/ogc/", it)
 
-	p.get("/jobs/" + j.ID + "/results") // with its size probe
-	asset := "/jobs/" + j.ID + "/assets/i/thumb"
+	p.get("/jobs/" + p.jobID + "/results") // with its size probe
+	asset := "/jobs/" + p.jobID + "/assets/i/thumb"
 	for _, hdr := range [][]string{
 		nil,
 		{"Sec-Fetch-Dest", "image", "Sec-Fetch-Mode", "no-cors"},     // the thumbnail
