@@ -1,13 +1,10 @@
 package resultspage
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"net/http"
-
-	"github.com/a-h/templ"
 
 	"github.com/geojobs/geojobs/backend/export"
 	"github.com/geojobs/geojobs/backend/results"
@@ -119,26 +116,13 @@ func (h *Handler) ExportPanel(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) renderExports(w http.ResponseWriter, r *http.Request, jobID, notice, problem string) error {
 	m := h.exportModel(r.Context(), jobID)
 	m.Notice, m.Problem = notice, problem
-	if web.IsHTMX(r) {
-		return ExportPanel(*m).Render(r.Context(), w)
-	}
-	http.Redirect(w, r, "/jobs/"+jobID+"/results", http.StatusSeeOther)
-	return nil
+	return h.panelOrPage(w, r, jobID, ExportPanel(*m))
 }
 
 // ExportProgress publishes a job's export progress to the pages showing it (from the
 // application's ExportProgress events).
 func (h *Handler) ExportProgress(ctx context.Context, p export.Progress) {
-	pub := h.d.Publisher
-	if pub == nil {
-		return
-	}
-	var buf bytes.Buffer
-	if err := templ.Component(ExportBodyOOB(p)).Render(ctx, &buf); err != nil {
-		h.log.Warn("results: render export", "job", p.JobID, "err", err)
-		return
-	}
-	pub.PublishBytes(ExportsTopic(p.JobID), "panel", buf.Bytes())
+	h.publish(ctx, ExportsTopic(p.JobID), ExportBodyOOB(p))
 }
 
 // ExportModel is the export form and panel of a job.

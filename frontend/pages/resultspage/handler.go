@@ -428,27 +428,37 @@ func (h *Handler) Control(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) renderPanel(w http.ResponseWriter, r *http.Request, jobID, notice, problem string) error {
-	c := DownloadsPanel(jobID, h.d.Downloads.View(jobID), notice, problem)
+	return h.panelOrPage(w, r, jobID, DownloadsPanel(jobID, h.d.Downloads.View(jobID), notice, problem))
+}
+
+// panelOrPage answers a panel's action: the panel for an HTMX request, else (a form
+// posted without script) the results page again.
+func (h *Handler) panelOrPage(w http.ResponseWriter, r *http.Request, jobID string, panel templ.Component) error {
 	if web.IsHTMX(r) {
-		return c.Render(r.Context(), w)
+		return panel.Render(r.Context(), w)
 	}
 	http.Redirect(w, r, "/jobs/"+jobID+"/results", http.StatusSeeOther)
 	return nil
 }
 
-// Progress publishes a job's download panel to the pages showing it (from the
-// application's DownloadProgress events).
-func (h *Handler) Progress(ctx context.Context, p results.JobProgress) {
+// publish pushes a panel's body to the pages subscribed to topic.
+func (h *Handler) publish(ctx context.Context, topic string, body templ.Component) {
 	pub := h.d.Publisher
 	if pub == nil {
 		return
 	}
 	var buf bytes.Buffer
-	if err := templ.Component(DownloadsPanelOOB(p.JobID, p)).Render(ctx, &buf); err != nil {
-		h.log.Warn("results: render downloads", "job", p.JobID, "err", err)
+	if err := body.Render(ctx, &buf); err != nil {
+		h.log.Warn("results: render a live panel", "topic", topic, "err", err)
 		return
 	}
-	pub.PublishBytes(DownloadsTopic(p.JobID), "panel", buf.Bytes())
+	pub.PublishBytes(topic, "panel", buf.Bytes())
+}
+
+// Progress publishes a job's download panel to the pages showing it (from the
+// application's DownloadProgress events).
+func (h *Handler) Progress(ctx context.Context, p results.JobProgress) {
+	h.publish(ctx, DownloadsTopic(p.JobID), DownloadsPanelOOB(p.JobID, p))
 }
 
 func atoi(s string) int {
