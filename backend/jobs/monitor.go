@@ -255,6 +255,10 @@ type loop struct {
 	lastFlush time.Time
 }
 
+// shortList is the number of an endpoint's jobs up to which its list is read every
+// ListInterval whenever a job is due: reading it costs little.
+const shortList = 100
+
 // polledFlushEvery is how often unchanged polls are written to the store, in one transaction.
 const polledFlushEvery = 10 * time.Second
 
@@ -464,12 +468,13 @@ func (l *loop) enqueue(t *tracked, now time.Time) {
 func (l *loop) dispatch(now time.Time) (wake time.Time) {
 	for ep, q := range l.endpoints {
 		if len(q.waiting) > 0 && !q.sweeping && q.inflight < l.m.cfg.PerEndpoint {
-			// Sweep every ListInterval while a transition is likely soon; else the
-			// jobs that are due only for their progress wait up to ProgressInterval:
-			// a thousand jobs each due every half minute would otherwise read the
-			// whole list every second.
+			// Sweep every ListInterval while a transition is likely soon, or while the
+			// list is short (jobs too short for their progress to predict their end
+			// are not looked at late); else the jobs that are due only for their
+			// progress wait up to ProgressInterval: a thousand jobs each due every half
+			// minute would otherwise read the whole list every second.
 			gap := l.m.cfg.ProgressInterval
-			if q.soon > 0 {
+			if q.soon > 0 || q.tracked <= shortList {
 				gap = l.m.cfg.ListInterval
 			}
 			if at := q.lastSweep.Add(gap); now.Before(at) {
@@ -520,7 +525,7 @@ func (l *loop) startSweep(ep string, q *endpointQueue, now time.Time) {
 		t.queued = false
 	}
 	q.waiting, q.soon = q.waiting[:0], 0
-	var items []sweepItem
+	items := make([]sweepItem, 0, q.tracked)
 	for _, t := range l.jobs {
 		if t.snap.endpoint != ep || t.inflight || t.queued || t.unlisted || t.snap.needResults {
 			continue
