@@ -192,7 +192,6 @@ type outcome struct {
 	fast     bool          // the status just changed: next is not stretched by MaxRate
 	eta      time.Duration // when progress predicts the job ends (0: no prediction)
 	polledAt time.Time     // an unchanged poll, to note in the store
-	from     time.Time     // of a sweep: when it began (the next poll is counted from then)
 	canceled bool
 	// Of a sweep: keepDue when the list showed the job unchanged before it was due
 	// (its schedule stands); missing when the list did not show it, complete when the
@@ -545,7 +544,7 @@ func (l *loop) startSweep(ep string, q *endpointQueue, now time.Time) {
 	q.inflight++
 	l.inflight++
 	q.sweeping, q.lastSweep = true, now
-	go func() { l.done <- l.m.sweep(l.ctx, ep, items, now) }()
+	go func() { l.done <- l.m.sweep(l.ctx, ep, items) }()
 }
 
 // finish applies a request's report: reschedule or drop its jobs.
@@ -618,13 +617,7 @@ func (l *loop) apply(o outcome) {
 	// A job due at its predicted end is due for its transition: the sweeps that look
 	// for it run every ListInterval.
 	t.soon = o.fast || atEnd || o.eta > 0 && o.eta <= l.m.cfg.ProgressInterval
-	// A sweep's jobs are due again counted from when the sweep began, not from when
-	// its (long) list was read: while jobs are ending, one sweep follows the other
-	// every ListInterval, or at once when reading the list took longer.
 	from := time.Now()
-	if !o.from.IsZero() {
-		from = o.from
-	}
 	due := from.Add(jitter(next))
 	if atEnd {
 		// Never after the predicted end (a little before, so that jobs predicted to

@@ -32,7 +32,7 @@ const (
 // it (its status stored and told, in one transaction for the whole list); a job
 // not due yet is only updated when its status changed, so that its transition is
 // not noticed late. A job the list does not show is marked missing.
-func (m *Monitor) sweep(ctx context.Context, endpoint string, items []sweepItem, began time.Time) report {
+func (m *Monitor) sweep(ctx context.Context, endpoint string, items []sweepItem) report {
 	r := report{endpoint: endpoint, sweep: true, outcomes: make([]outcome, len(items))}
 	remote, err := m.cfg.ClientFor(ctx, endpoint)
 	if err != nil {
@@ -90,7 +90,7 @@ func (m *Monitor) sweep(ctx context.Context, endpoint string, items []sweepItem,
 		r.noList = noListFor // the list shows none of our jobs: it is of no use here
 	}
 	for k, o := range m.settle(context.WithoutCancel(ctx), obs) {
-		o.listed, o.from = true, began
+		o.listed = true
 		r.outcomes[at[k]] = o
 	}
 	return r
