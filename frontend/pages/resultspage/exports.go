@@ -60,16 +60,9 @@ func (h *Handler) StartExport(w http.ResponseWriter, r *http.Request) error {
 		return web.BadRequest("The form could not be read.")
 	}
 	key, folder := r.PostForm.Get("export_key"), r.PostForm.Get("export_folder")
-	var refs []results.AssetRef
-	if r.PostForm.Get("export_all") == "" {
-		for _, v := range r.PostForm["asset"] {
-			if ref, ok := ParseRef(v); ok {
-				refs = append(refs, ref)
-			}
-		}
-		if len(refs) == 0 {
-			return h.renderExports(w, r, j.ID, "", "Select the assets to export first, or use Export all.")
-		}
+	refs := selectedAssets(r, "export_all")
+	if refs != nil && len(refs) == 0 {
+		return h.renderExports(w, r, j.ID, "", "Select the assets to export first, or use Export all.")
 	}
 	if key == "" {
 		return h.renderExports(w, r, j.ID, "", "Choose the key of the bucket or share to export to.")

@@ -339,16 +339,9 @@ func (h *Handler) Start(w http.ResponseWriter, r *http.Request) error {
 	if dest == "" {
 		dest = h.d.DefaultDir(r.Context(), j.ID)
 	}
-	var refs []results.AssetRef
-	if r.PostForm.Get("all") == "" {
-		for _, v := range r.PostForm["asset"] {
-			if ref, ok := ParseRef(v); ok {
-				refs = append(refs, ref)
-			}
-		}
-		if len(refs) == 0 {
-			return h.renderPanel(w, r, j.ID, "", "Select the assets to download first, or use Download all.")
-		}
+	refs := selectedAssets(r, "all")
+	if refs != nil && len(refs) == 0 {
+		return h.renderPanel(w, r, j.ID, "", "Select the assets to download first, or use Download all.")
 	}
 	n, err := h.d.Downloads.Start(r.Context(), j.ID, dest, refs)
 	notice, problem := "", ""
@@ -429,6 +422,21 @@ func (h *Handler) Control(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) renderPanel(w http.ResponseWriter, r *http.Request, jobID, notice, problem string) error {
 	return h.panelOrPage(w, r, jobID, DownloadsPanel(jobID, h.d.Downloads.View(jobID), notice, problem))
+}
+
+// selectedAssets are the assets ticked in the posted form: nil when the button named
+// all was pressed (every asset), empty when none is ticked.
+func selectedAssets(r *http.Request, all string) []results.AssetRef {
+	if r.PostForm.Get(all) != "" {
+		return nil
+	}
+	refs := []results.AssetRef{}
+	for _, v := range r.PostForm["asset"] {
+		if ref, ok := ParseRef(v); ok {
+			refs = append(refs, ref)
+		}
+	}
+	return refs
 }
 
 // panelOrPage answers a panel's action: the panel for an HTMX request, else (a form
