@@ -59,6 +59,7 @@ type fakeJob struct {
 	forgetAt int         // forget the job once this state was served (-1: never)
 	gone     bool
 	reason   string // failure reason of a failing job
+	listed   int    // states first served by the job list
 }
 
 // fakeInputs are the countdown's inputs on the fake server.
@@ -328,6 +329,9 @@ func (f *fakeOGC) list(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	for i, j := range page {
 		if j.states[j.pos] == states[i] {
+			if len(j.served) == 0 || j.served[len(j.served)-1] != states[i] {
+				j.listed++
+			}
 			f.advance(j, states[i])
 		}
 	}
@@ -353,6 +357,13 @@ func (f *fakeOGC) served(id string) []fakeState {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]fakeState(nil), f.jobs[id].served...)
+}
+
+// listedStates returns how many of the job's states were first served by the job list.
+func (f *fakeOGC) listedStates(id string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.jobs[id].listed
 }
 
 // statusRequests returns how many status requests the job had.

@@ -138,18 +138,26 @@ func TestSweepFallsBack(t *testing.T) {
 		h := startHarness(t, testServer(t, f).URL, func(c *Config) { c.ListFrom = 1 })
 		jobs := submitFake(t, h, 10)
 		h.waitIdle()
+		fromList := 0
 		for _, j := range jobs {
 			j = mustJob(t, h.dbPath, j.ID)
 			checkHistory(t, h.st, f, j)
-			// A job left out is asked about for every state; a listed one only right
-			// after its submission and its start.
+			// A job left out of the list is asked about for every state, and the list
+			// never tells of it.
 			n, states := f.statusRequests(j.RemoteID), len(f.served(j.RemoteID))
-			if f.unlisted[j.RemoteID] && n < states-1 || !f.unlisted[j.RemoteID] && n > 3 {
-				t.Errorf("job %s (left out of the list: %v): %d status requests for %d states", j.RemoteID, f.unlisted[j.RemoteID], n, states)
+			if f.unlisted[j.RemoteID] && (n < states-1 || f.listedStates(j.RemoteID) > 0) {
+				t.Errorf("job %s, left out of the list: %d status requests for %d states, %d states from the list", j.RemoteID, n, states, f.listedStates(j.RemoteID))
+			}
+			if !f.unlisted[j.RemoteID] {
+				fromList += f.listedStates(j.RemoteID)
 			}
 		}
-		if f.lists.Load() == 0 {
-			t.Error("the job list was not read")
+		// The listed jobs' states come (also) from the list. How many depends on when
+		// each job fell due against when a sweep ran, which a busy machine changes (a
+		// per-job bound of 3 status requests failed 1 run in 4 under load), so the
+		// bound is on all of them: the list was read and told of listed jobs' states.
+		if f.lists.Load() == 0 || fromList == 0 {
+			t.Errorf("the job list was read %d times and told of %d states of listed jobs", f.lists.Load(), fromList)
 		}
 	})
 }
