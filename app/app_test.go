@@ -20,6 +20,7 @@ import (
 	"github.com/geojobs/geojobs/backend/server"
 	"github.com/geojobs/geojobs/frontend/components"
 	"github.com/geojobs/geojobs/frontend/web"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 func TestStateRoundTripAndNormalize(t *testing.T) {
@@ -122,13 +123,13 @@ func TestLoopbackPushWebSocket(t *testing.T) {
 		if err != nil {
 			t.Fatalf("origin %s: %d %v", origin, code, err)
 		}
-		deadline := time.Now().Add(5 * time.Second)
+		deadline := time.Now().Add(waitfor.Guard)
 		for hub.Clients() != 1 && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		hub.Publish(Message{Type: "fragment", HTML: `<p id="x">1</p>`})
 		var m Message
-		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_ = conn.SetReadDeadline(time.Now().Add(waitfor.Guard))
 		if err := conn.ReadJSON(&m); err != nil || m.Type != "fragment" || m.HTML != `<p id="x">1</p>` {
 			t.Fatalf("origin %s: read %+v, %v", origin, m, err)
 		}
@@ -140,7 +141,7 @@ func TestLoopbackPushWebSocket(t *testing.T) {
 			if m.Type != "dom" || string(m.Data) != `{"path":"/jobs"}` {
 				t.Fatalf("hub got %+v", m)
 			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(waitfor.Guard):
 			t.Fatal("the hub did not receive the page's message")
 		}
 		conn.Close()

@@ -39,8 +39,8 @@ func TestBrowserJobsLive(t *testing.T) {
 	// Some history for the list: a success, a failure with the server's reason.
 	ok := s.submitLocal("echo", map[string]any{"stringInput": "hello"})
 	bad := s.submitLocal("fail", map[string]any{"message": "the water mask is empty for this area"})
-	s.waitJob(ok.ID, 20*time.Second, ended)
-	s.waitJob(bad.ID, 20*time.Second, ended)
+	s.waitJob(ok.ID, ended)
+	s.waitJob(bad.ID, ended)
 
 	run("open the job list",
 		chromedp.Navigate(s.srv.LaunchURL()),

@@ -120,7 +120,7 @@ func TestBrowserConnectionLost(t *testing.T) {
 		chromedp.WaitVisible(`#connection-lost`, chromedp.ByQuery))
 
 	r.start()
-	final := r.stack.waitJob(job.ID, 2*time.Minute, ended)
+	final := r.stack.waitJob(job.ID, ended)
 	if before == final.Status {
 		t.Fatalf("the job was already %s before the restart: the test cannot see the page catch up", before)
 	}

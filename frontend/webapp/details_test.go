@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/geojobs/geojobs/backend/jobs"
 	"github.com/geojobs/geojobs/backend/ogcapi"
@@ -54,7 +53,7 @@ func TestSyncJobShowsServerJobID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j = s.waitJob(j.ID, 30*time.Second, ended)
+	j = s.waitJob(j.ID, ended)
 	page := s.get("/jobs/" + j.ID)
 	id := page.find("[data-testid=remote-id]").Text()
 	if id == "" || !strings.Contains(j.URL, id) {

@@ -16,6 +16,7 @@ import (
 	"github.com/geojobs/geojobs/backend/forms"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 func TestRootAndNotFound(t *testing.T) {
@@ -384,7 +385,7 @@ func TestExecuteFormFlow(t *testing.T) {
 	if !strings.HasPrefix(loc, "/jobs/") {
 		t.Fatalf("after submit: %q", loc)
 	}
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(waitfor.Guard)
 	for {
 		j := s.get(loc)
 		expect(t, j, http.StatusOK)

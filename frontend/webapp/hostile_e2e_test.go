@@ -213,7 +213,7 @@ func hostileChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j = s.waitJob(j.ID, 30*time.Second, ended)
+	j = s.waitJob(j.ID, ended)
 	if j.Status != ogcapi.StatusSuccessful {
 		t.Fatalf("job %s: %s", j.Status, j.Error)
 	}

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/geojobs/geojobs/backend/store"
 )
@@ -18,8 +17,8 @@ func TestJobListRecognisable(t *testing.T) {
 	s := start(t)
 	scene := s.submitLocal("synthetic-scene", map[string]any{"aoi": map[string]any{"bbox": []float64{5.9, 45.8, 10.5, 47.8}}, "size": 64, "seed": 7})
 	echo := s.submitLocal("echo", map[string]any{"stringInput": "hello"})
-	s.waitJob(scene.ID, 30*time.Second, ended)
-	s.waitJob(echo.ID, 30*time.Second, ended)
+	s.waitJob(scene.ID, ended)
+	s.waitJob(echo.ID, ended)
 
 	// A label and a note, set on the job page.
 	lab := s.postForm("/jobs/"+scene.ID+"/label", url.Values{"label": {"  Swiss plateau test "}, "note": {"first try"}})

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestBuiltInJobLog: the job page reads the built-in endpoint's log, which needs the
@@ -12,7 +11,7 @@ import (
 func TestBuiltInJobLog(t *testing.T) {
 	s := start(t)
 	j := s.submitLocal("countdown", map[string]any{"seconds": 0.3, "step": 0.1})
-	s.waitJob(j.ID, 20*time.Second, ended)
+	s.waitJob(j.ID, ended)
 	lg := s.get("/jobs/"+j.ID+"/log", htmx("job-log"))
 	expect(t, lg, http.StatusOK)
 	if lg.find("[data-testid=log-part] .field-error").Length() != 0 || lg.find("[data-testid=log-none]").Length() != 0 {

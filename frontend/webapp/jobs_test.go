@@ -16,6 +16,7 @@ import (
 	"github.com/geojobs/geojobs/backend/jobs"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // submitLocal runs a built-in process through the monitor, as the execution form does.
@@ -38,9 +39,14 @@ func (s *stack) submitLocal(process string, inputs map[string]any) store.Job {
 	return j
 }
 
-func (s *stack) waitJob(id string, limit time.Duration, ok func(store.Job) bool) store.Job {
+// waitJob waits until ok holds for a job, checking again after each job change the
+// application publishes (stored before it is published).
+func (s *stack) waitJob(id string, ok func(store.Job) bool) store.Job {
 	s.t.Helper()
-	deadline := time.Now().Add(limit)
+	changes := s.app.JobChanges()
+	defer changes.Close()
+	guard := time.NewTimer(waitfor.Guard)
+	defer guard.Stop()
 	for {
 		j, err := s.app.Store.Job(context.Background(), id)
 		if err != nil {
@@ -49,10 +55,12 @@ func (s *stack) waitJob(id string, limit time.Duration, ok func(store.Job) bool)
 		if ok(j) {
 			return j
 		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("job %s still %s after %s", id, j.Status, limit)
+		select {
+		case <-changes.Ready():
+			changes.Take()
+		case <-guard.C:
+			s.t.Fatalf("job %s still %s after %s", id, j.Status, waitfor.Guard)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -62,8 +70,8 @@ func TestJobPages(t *testing.T) {
 	s := start(t)
 	ok := s.submitLocal("echo", map[string]any{"stringInput": "hi"})
 	bad := s.submitLocal("fail", map[string]any{"message": "no water <here>"})
-	s.waitJob(ok.ID, 20*time.Second, ended)
-	s.waitJob(bad.ID, 20*time.Second, ended)
+	s.waitJob(ok.ID, ended)
+	s.waitJob(bad.ID, ended)
 
 	list := s.get("/jobs")
 	expect(t, list, http.StatusOK)
@@ -124,7 +132,7 @@ func TestJobPages(t *testing.T) {
 	rr := s.postForm("/jobs/"+ok.ID+"/rerun", nil)
 	expect(t, rr, http.StatusSeeOther)
 	newID := strings.TrimPrefix(rr.header.Get("Location"), "/jobs/")
-	nj := s.waitJob(newID, 20*time.Second, ended)
+	nj := s.waitJob(newID, ended)
 	if nj.RerunOf != ok.ID || nj.Status != ogcapi.StatusSuccessful || !strings.Contains(string(nj.Request), `"hi"`) {
 		t.Errorf("re-run %+v", nj)
 	}
@@ -219,7 +227,7 @@ func TestHubThroughGuard(t *testing.T) {
 	}
 	defer list.Close()
 	var statuses []string
-	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	conn.SetReadDeadline(time.Now().Add(waitfor.Guard))
 	for len(statuses) == 0 || statuses[len(statuses)-1] != "successful" {
 		_, data, err := conn.ReadMessage()
 		if err != nil {
@@ -239,7 +247,7 @@ func TestHubThroughGuard(t *testing.T) {
 		t.Errorf("statuses %v", statuses)
 	}
 	// The list connection got the running indicator and the job's row.
-	list.SetReadDeadline(time.Now().Add(10 * time.Second))
+	list.SetReadDeadline(time.Now().Add(waitfor.Guard))
 	var row, indicator bool
 	for !row || !indicator {
 		_, data, err := list.ReadMessage()
@@ -256,7 +264,7 @@ func TestLiveResync(t *testing.T) {
 	s := start(t)
 	before := time.Now().Add(-time.Second)
 	j := s.submitLocal("echo", map[string]any{"stringInput": "x"})
-	s.waitJob(j.ID, 20*time.Second, ended)
+	s.waitJob(j.ID, ended)
 	msgs, err := s.app.live.Snapshot(context.Background(), "jobs-since:"+itoa(before.UnixMilli()))
 	if err != nil || len(msgs) != 1 || !strings.Contains(string(msgs[0].Data), j.ID) || msgs[0].Key != j.ID {
 		t.Fatalf("%d messages, %v", len(msgs), err)

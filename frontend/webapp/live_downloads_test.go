@@ -16,6 +16,7 @@ import (
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/frontend/pages/resultspage"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // TestDownloadsSnapshot: a results page that (re)connects to its downloads topic gets
@@ -44,7 +45,7 @@ func TestDownloadsSnapshot(t *testing.T) {
 	}
 	r := s.postForm("/jobs/"+j.ID+"/downloads", url.Values{"all": {"1"}, "dest": {t.TempDir()}}, htmx("downloads"))
 	expect(t, r, http.StatusOK)
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(waitfor.Guard)
 	for s.app.Downloads.View(j.ID).Completed != 1 {
 		if time.Now().After(deadline) {
 			t.Fatalf("the download did not complete: %+v", s.app.Downloads.View(j.ID))
@@ -59,7 +60,7 @@ func TestDownloadsSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	conn.SetReadDeadline(time.Now().Add(waitfor.Guard))
 	_, data, err := conn.ReadMessage()
 	if err != nil {
 		t.Fatalf("no snapshot on subscribing: %v", err)

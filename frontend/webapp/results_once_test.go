@@ -75,7 +75,7 @@ func TestResultsFetchedOnce(t *testing.T) {
 		{"synthetic-scene", map[string]any{"aoi": map[string]any{"bbox": []float64{6.0, 45.9, 6.6, 46.3}}, "size": 64}},
 	} {
 		j := s.submitLocal(run.process, run.inputs)
-		j = s.waitJob(j.ID, 60*time.Second, ended)
+		j = s.waitJob(j.ID, ended)
 		if j.Status != "successful" || j.RemoteID == "" {
 			t.Fatalf("%s: %s (%s)", run.process, j.Status, j.Error)
 		}

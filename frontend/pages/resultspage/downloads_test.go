@@ -8,7 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 func (p *page) post(path string, form url.Values) *http.Response {
@@ -32,7 +33,7 @@ func (p *page) postDoc(path string, form url.Values) (int, string) {
 
 func (p *page) wait() {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), waitfor.Guard)
 	defer cancel()
 	if _, err := p.dl.Wait(ctx, p.jobID); err != nil {
 		p.t.Fatal(err)

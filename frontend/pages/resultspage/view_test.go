@@ -25,6 +25,7 @@ import (
 	"github.com/geojobs/geojobs/frontend/pages/resultspage"
 	"github.com/geojobs/geojobs/frontend/pagetest"
 	"github.com/geojobs/geojobs/frontend/web"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 func mh(b []byte) string {
@@ -271,7 +272,7 @@ func TestDownloadChecksumMismatchShown(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(b), "2 files queued") {
 		t.Fatalf("start: %d %s", resp.StatusCode, b)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), waitfor.Guard)
 	defer cancel()
 	if _, err := p.dl.Wait(ctx, p.jobID); err != nil {
 		t.Fatal(err)
