@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // chromium is Debian's browser, which CI installs; elsewhere chromedp looks it up.
@@ -66,12 +67,12 @@ func browser(t *testing.T) (context.Context, *consoleLog) {
 	return ctx, cl
 }
 
-// steps returns a runner of named browser steps: each has 45 seconds, and a failed
+// steps returns a runner of named browser steps: each has waitfor.Guard, and a failed
 // one stops the test naming the step.
 func steps(ctx context.Context, t *testing.T) func(step string, actions ...chromedp.Action) {
 	return func(step string, actions ...chromedp.Action) {
 		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 45*time.Second)
+		sctx, cancel := context.WithTimeout(ctx, waitfor.Guard)
 		defer cancel()
 		if err := chromedp.Run(sctx, actions...); err != nil {
 			t.Fatalf("%s: %v", step, err)
@@ -293,7 +294,7 @@ func TestBrowserExecuteEcho(t *testing.T) {
 		t.Errorf("the job page opened scrolled to %v (the form was at %v)", top, scrolled)
 	}
 	var status, problems string
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(waitfor.Guard)
 	for status != "successful" && time.Now().Before(deadline) {
 		time.Sleep(300 * time.Millisecond)
 		run("read the job status", chromedp.AttributeValue(`[data-testid=job-status]`, "data-status", &status, nil, chromedp.ByQuery))

@@ -4,10 +4,11 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // focused describes document.activeElement for the keyboard test.
@@ -45,7 +46,7 @@ func TestBrowserKeyboardOnly(t *testing.T) {
 	ctx, console := browser(t)
 	run := func(step string, actions ...chromedp.Action) {
 		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 45*time.Second)
+		sctx, cancel := context.WithTimeout(ctx, waitfor.Guard)
 		defer cancel()
 		if err := chromedp.Run(sctx, actions...); err != nil {
 			t.Fatalf("%s: %v", step, err)

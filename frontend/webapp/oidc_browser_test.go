@@ -15,6 +15,7 @@ import (
 	"github.com/geojobs/geojobs/backend/localep"
 	"github.com/geojobs/geojobs/backend/localep/localeptest"
 	"github.com/geojobs/geojobs/backend/oidc/oidctest"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // TestBrowserOIDCSignIn signs in to a platform behind an OpenID provider in
@@ -70,7 +71,7 @@ func TestBrowserOIDCSignIn(t *testing.T) {
 	)
 	select {
 	case <-signIns.Ready():
-	case <-time.After(30 * time.Second):
+	case <-time.After(waitfor.Guard):
 		t.Fatal("the app did not complete the sign-in")
 	}
 	var who string

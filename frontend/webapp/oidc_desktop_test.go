@@ -20,6 +20,7 @@ import (
 	"github.com/geojobs/geojobs/backend/localep/localeptest"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/oidc/oidctest"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // systemBrowser is the desktop's OpenURL as the tests have it: it signs in at
@@ -76,7 +77,7 @@ func TestDesktopSignInResumesJob(t *testing.T) {
 		}
 		// The sign-in is stored before the key's change is announced (a refused
 		// renewal announces one too: wait for the stored sign-in).
-		timeout := time.After(30 * time.Second)
+		timeout := time.After(waitfor.Guard)
 		for k, _ := s.keys.Get("platform"); k.Session == nil || !k.Session.CanRefresh(); k, _ = s.keys.Get("platform") {
 			select {
 			case <-signIns.Ready():

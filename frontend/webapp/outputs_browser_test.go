@@ -15,6 +15,7 @@ import (
 	"github.com/geojobs/geojobs/backend/jobs"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // runLocal submits a built-in process with inputs (JSON) and waits for it to end with
@@ -76,7 +77,7 @@ func TestBrowserOutputs(t *testing.T) {
 	ctx, console := browser(t)
 	run := func(step string, actions ...chromedp.Action) {
 		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 45*time.Second)
+		sctx, cancel := context.WithTimeout(ctx, waitfor.Guard)
 		defer cancel()
 		if err := chromedp.Run(sctx, actions...); err != nil {
 			console.check(t)
@@ -212,7 +213,7 @@ func TestBrowserPygeoapiResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	bctx, console := browser(t)
-	sctx, cancel := context.WithTimeout(bctx, 45*time.Second)
+	sctx, cancel := context.WithTimeout(bctx, waitfor.Guard)
 	defer cancel()
 	var rows map[string]string
 	if err := chromedp.Run(sctx,

@@ -14,6 +14,7 @@ import (
 	"github.com/geojobs/geojobs/backend/jobs"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/server"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // A job on the built-in endpoint keeps being tracked to its end when the app restarts
@@ -69,7 +70,7 @@ func TestLocalJobSurvivesAPortChange(t *testing.T) {
 	go func() { _ = app2.Run(rctx) }()
 	defer app2.Close(ctx)
 
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(waitfor.Guard)
 	for {
 		j, err := app2.Store.Job(ctx, job.ID)
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/backend/transfer"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // runScene runs synthetic-scene on the built-in endpoint through the monitor and
@@ -61,7 +62,7 @@ func TestBrowserResults(t *testing.T) {
 	shots := screenshotDir(t)
 	run := func(step string, actions ...chromedp.Action) {
 		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 45*time.Second)
+		sctx, cancel := context.WithTimeout(ctx, waitfor.Guard)
 		defer cancel()
 		if err := chromedp.Run(sctx, actions...); err != nil {
 			t.Fatalf("%s: %v", step, err)
@@ -100,7 +101,7 @@ func TestBrowserResults(t *testing.T) {
 		chromedp.Click(`[data-testid=download-all]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid=download-file]`, chromedp.ByQuery),
 	)
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(waitfor.Guard)
 	var done int
 	for time.Now().Before(deadline) {
 		run("count finished files", chromedp.Evaluate(`document.querySelectorAll('[data-testid=download-file][data-state=completed]').length`, &done))
@@ -177,7 +178,7 @@ func TestBrowserResults(t *testing.T) {
 		chromedp.Click(`[data-testid=download-all]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid=download-notice]`, chromedp.ByQuery),
 	)
-	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	dctx, cancel := context.WithTimeout(ctx, waitfor.Guard)
 	defer cancel()
 	if _, err := s.app.Downloads.Wait(dctx, jobID); err != nil {
 		t.Fatal(err)

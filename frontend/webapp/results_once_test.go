@@ -13,6 +13,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/application"
 	"github.com/geojobs/geojobs/backend/server"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // resultsCounter counts the GET /jobs/{id}/results requests the built-in endpoint gets.
@@ -80,7 +81,7 @@ func TestResultsFetchedOnce(t *testing.T) {
 			t.Fatalf("%s: %s (%s)", run.process, j.Status, j.Error)
 		}
 		// The STAC is stored in the background once the results are in.
-		deadline := time.Now().Add(30 * time.Second)
+		deadline := time.Now().Add(waitfor.Guard)
 		for {
 			items, _, err := app.Store.Items(context.Background(), j.ID)
 			if err != nil {

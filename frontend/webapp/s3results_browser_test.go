@@ -12,6 +12,7 @@ import (
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/transfer"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // TestBrowserS3Results: in Chromium, create the keystore and an S3 key, see it masked,
@@ -47,7 +48,7 @@ func TestBrowserS3Results(t *testing.T) {
 		chromedp.WaitVisible(`[data-testid=download-file]`, chromedp.ByQuery),
 	)
 	var done int
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && done != 2; time.Sleep(300 * time.Millisecond) {
+	for deadline := time.Now().Add(waitfor.Guard); time.Now().Before(deadline) && done != 2; time.Sleep(300 * time.Millisecond) {
 		run("count finished files", chromedp.Evaluate(`document.querySelectorAll('[data-testid=download-file][data-state=completed]').length`, &done))
 	}
 	if done != 2 {
@@ -89,7 +90,7 @@ func TestBrowserS3Results(t *testing.T) {
 		chromedp.Click(`[data-testid=export-all]`, chromedp.ByQuery),
 	)
 	var shown int
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && shown != 1; time.Sleep(300 * time.Millisecond) {
+	for deadline := time.Now().Add(waitfor.Guard); time.Now().Before(deadline) && shown != 1; time.Sleep(300 * time.Millisecond) {
 		run("look for the export's catalog", chromedp.Evaluate(`document.querySelectorAll('[data-testid=export-catalog]').length`, &shown))
 	}
 	run("read the page", chromedp.OuterHTML(`html`, &page, chromedp.ByQuery))

@@ -27,6 +27,7 @@ import (
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/backend/transfer"
 	"github.com/geojobs/geojobs/backend/transfer/s3"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // zooJobID is the ZOO-Project job whose results testdata/zoo-results.json holds.
@@ -149,7 +150,7 @@ func listen(t *testing.T, s *stack, topics ...string) *frames {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(waitfor.Guard)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
