@@ -41,13 +41,16 @@ func browser(t *testing.T) (context.Context, *consoleLog) {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1366, 900),
+		// chromedp waits 20 s for Chromium's DevTools address by default: a busy machine
+		// can take longer to start it (TestBrowserOIDCSignIn failed so under stress-ng).
+		chromedp.WSURLReadTimeout(waitfor.Guard),
 	}
 	if _, err := os.Stat(chromium); err == nil {
 		opts = append(opts, chromedp.ExecPath(chromium))
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancelT := context.WithTimeout(ctx, waitfor.Guard) // a guard only: a test under load may take minutes
 	t.Cleanup(func() {
 		cancelT()
 		cancelC()
