@@ -53,7 +53,7 @@ func (e *Execution) Async() bool { return e.Job != nil }
 const acceptResults = "application/json, multipart/related;q=0.9, */*;q=0.8"
 
 // Execute runs a process (POST /processes/{id}/execution). Build the input values
-// with BuildInput/BuildInputs. The answer is read by status code and headers, never
+// with BuildInput. The answer is read by status code and headers, never
 // by Preference-Applied: 201 (or 202, or a 200 carrying Location and a status
 // document) is a job; any other success is a sync result in one of the shapes of
 // Results. A POST is never retried.

@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -47,7 +45,7 @@ type Binary struct {
 // Verbatim is an already encoded input value, sent as is (it must be valid JSON).
 type Verbatim json.RawMessage
 
-// InputError is the error of BuildInput and BuildInputs; CodeOf gives InvalidInput.
+// InputError is the error of BuildInput; CodeOf gives InvalidInput.
 type InputError struct {
 	Input string // input id, empty when unknown
 	Err   error
@@ -366,31 +364,4 @@ func encodeRaw(s schemaInfo, raw json.RawMessage) (json.RawMessage, error) {
 		return nil, errors.New("null value")
 	}
 	return json.RawMessage(t), nil
-}
-
-// BuildInputs encodes the values of several inputs of process p (values[id] are the
-// occurrences of input id; see BuildInput). It fails on an unknown id and on a missing
-// required input that has no default; optional inputs without values are left out.
-func BuildInputs(p *Process, values map[string][]any) (map[string]json.RawMessage, error) {
-	out := make(map[string]json.RawMessage, len(values))
-	for _, id := range slices.Sorted(maps.Keys(values)) {
-		if _, ok := p.Inputs[id]; !ok {
-			known := slices.Sorted(maps.Keys(p.Inputs))
-			return nil, &InputError{Input: id, Err: fmt.Errorf("process %s has no such input (inputs: %s)", p.ID, strings.Join(known, ", "))}
-		}
-	}
-	for _, id := range slices.Sorted(maps.Keys(p.Inputs)) {
-		raw, err := BuildInput(p.Inputs[id], values[id]...)
-		if err != nil {
-			var ie *InputError
-			if errors.As(err, &ie) && ie.Input == "" {
-				ie.Input = id
-			}
-			return nil, err
-		}
-		if raw != nil {
-			out[id] = raw
-		}
-	}
-	return out, nil
 }

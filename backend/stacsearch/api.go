@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/safetext"
 	"github.com/geojobs/geojobs/backend/stac"
 )
@@ -174,17 +173,6 @@ func landingBase(fetched *url.URL, links []stac.Link) *url.URL {
 		}
 	}
 	return &b
-}
-
-// SameAPI reports whether two landing page URLs name the same API: they may differ by a
-// trailing slash, the case of scheme and host, and a default port.
-func SameAPI(a, b string) bool {
-	ua, err1 := url.Parse(a)
-	ub, err2 := url.Parse(b)
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	return netpolicy.SameOrigin(ua, ub) && strings.TrimRight(ua.EscapedPath(), "/") == strings.TrimRight(ub.EscapedPath(), "/") && ua.RawQuery == ub.RawQuery
 }
 
 // linkString reads a string member of a link's extra fields.

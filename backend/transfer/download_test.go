@@ -18,6 +18,7 @@ import (
 	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/retry"
 	"github.com/geojobs/geojobs/backend/transfer"
+	"github.com/geojobs/geojobs/backend/transfer/file"
 	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
@@ -500,7 +501,8 @@ func TestFileSource(t *testing.T) {
 		t.Fatalf("file:// with the default sources: %v, want the local-file refusal", err)
 	}
 	o := fastOpts()
-	o.Sources = transfer.LocalMux(nil)
+	o.Sources = transfer.DefaultMux(nil)
+	o.Sources.Register("file", file.Source{}) // as `geojobs download FILE` does
 	res := mustDownload(t, transfer.Request{URL: "file://" + filepath.ToSlash(src), Dest: dir, Name: "copy.bin",
 		Checksum: sha256Multihash(content)}, o)
 	if !res.Verified {

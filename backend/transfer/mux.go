@@ -9,7 +9,6 @@ import (
 
 	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/transfer/driver"
-	"github.com/geojobs/geojobs/backend/transfer/file"
 	"github.com/geojobs/geojobs/backend/transfer/httpget"
 )
 
@@ -26,20 +25,12 @@ func NewMux() *Mux { return &Mux{schemes: map[string]driver.Source{}} }
 // https (with auth applied to every request when not nil; redirects and addresses under
 // netpolicy). It has no file driver: a file:// href in a server's results is never
 // read. Register file.Source only for documents the user opened from their disk
-// (LocalMux).
+// (as `geojobs download FILE` does).
 func DefaultMux(auth httpget.Authorizer) *Mux {
 	m := NewMux()
 	h := httpget.New(httpget.Options{Auth: auth, UserAgent: "geojobs"})
 	m.Register("http", h)
 	m.Register("https", h)
-	return m
-}
-
-// LocalMux is DefaultMux plus the file driver, for an ItemCollection the user opened
-// from their own disk.
-func LocalMux(auth httpget.Authorizer) *Mux {
-	m := DefaultMux(auth)
-	m.Register("file", file.Source{})
 	return m
 }
 

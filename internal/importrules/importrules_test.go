@@ -93,7 +93,7 @@ var outbound = map[string][]string{
 	"net/http/httputil":                   {"ReverseProxy", "NewSingleHostReverseProxy"},
 	"github.com/gorilla/websocket":        {"Dialer", "DefaultDialer"},
 	module + "/backend/ogcapi":            {"New"},
-	module + "/backend/transfer":          {"NewManager", "NewMux", "DefaultMux", "LocalMux", "Download"},
+	module + "/backend/transfer":          {"NewManager", "NewMux", "DefaultMux", "Download"},
 	module + "/backend/transfer/httpget":  {"New", "NewTransport"},
 	module + "/backend/transfer/s3":       {"New", "KeySource", "StoreSource"},
 	module + "/backend/transfer/webdav":   {"New", "KeySource", "StoreSource"},
