@@ -70,7 +70,6 @@ type Registry struct {
 	mu      sync.Mutex
 	clients map[string]cachedClient
 	caps    map[string]cachedCaps
-	health  map[string]Health // the last health recorded, by endpoint (observe)
 }
 
 type cachedClient struct {
@@ -95,7 +94,7 @@ func New(opts Options) (*Registry, error) {
 		opts.Timeout = 30 * time.Second
 	}
 	return &Registry{opts: opts, log: opts.Logger, clients: map[string]cachedClient{},
-		caps: map[string]cachedCaps{}, health: map[string]Health{}}, nil
+		caps: map[string]cachedCaps{}}, nil
 }
 
 // Endpoints returns every endpoint, the built-in one first. The built-in endpoint's

@@ -75,10 +75,9 @@ func (c *Registry) recordHealth(ctx context.Context, id string, r Report) {
 	c.keepHealth(ctx, id, Health{OK: r.OK, Problem: r.Problem, Status: r.status, At: time.Now().UTC().Truncate(time.Second)})
 }
 
+// keepHealth records h. The store is the one record of health (the list reads it,
+// observe compares with it, and `geojobs run` beside the app writes the same record).
 func (c *Registry) keepHealth(ctx context.Context, id string, h Health) {
-	c.mu.Lock()
-	c.health[id] = h
-	c.mu.Unlock()
 	b, _ := json.Marshal(h)
 	if err := c.opts.Store.SetSetting(context.WithoutCancel(ctx), settingHealth(id), string(b)); err != nil {
 		c.log.Warn("endpoints: recording the endpoint's health", "endpoint", id, "err", err)
@@ -115,7 +114,7 @@ func (c *Registry) observe(ctx context.Context, id string, err error) {
 			h.Status = ae.Status
 		}
 	}
-	last, known := c.lastHealth(ctx, id)
+	last, known := c.Health(context.WithoutCancel(ctx), id)
 	if known && h.OK && last.Problem == ProblemNotOGC {
 		return
 	}
@@ -123,21 +122,4 @@ func (c *Registry) observe(ctx context.Context, id string, err error) {
 		return
 	}
 	c.keepHealth(ctx, id, h)
-}
-
-// lastHealth is the health last recorded for id, from memory or else the store.
-func (c *Registry) lastHealth(ctx context.Context, id string) (Health, bool) {
-	c.mu.Lock()
-	h, ok := c.health[id]
-	c.mu.Unlock()
-	if ok {
-		return h, true
-	}
-	h, ok = c.Health(ctx, id)
-	if ok {
-		c.mu.Lock()
-		c.health[id] = h
-		c.mu.Unlock()
-	}
-	return h, ok
 }
