@@ -50,14 +50,19 @@ type observation struct {
 	write  bool
 }
 
+// progressOf is a progress as a snapshot holds it: 0–100, -1 when not told.
+func progressOf(p *int) int {
+	if p == nil {
+		return -1
+	}
+	return min(max(*p, 0), 100)
+}
+
 // observe judges a status the server reported for the job at now. A job that ended
 // is given to its results step (at once, in a request of its own).
 func (m *Monitor) observe(s snapshot, st *ogcapi.StatusInfo, now time.Time) observation {
 	ob := observation{before: s, st: *st, at: now}
-	progress := -1
-	if st.Progress != nil {
-		progress = min(max(*st.Progress, 0), 100)
-	}
+	progress := progressOf(st.Progress)
 	statusChanged := st.Status != s.status
 	otherChanged := progress != s.progress || st.Message != s.message
 	terminal := ogcapi.Terminal(st.Status)

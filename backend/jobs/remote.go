@@ -24,6 +24,10 @@ type Remote interface {
 	Results(ctx context.Context, jobIDOrURL string) (*ogcapi.Results, error)
 	Jobs(ctx context.Context, f ogcapi.JobFilter) (*ogcapi.JobList, error)
 	JobsPage(ctx context.Context, pageURL string) (*ogcapi.JobList, error)
+	// JobStates and JobStatesPage read the job list for each job's status, progress
+	// and message alone (a sweep reads it every second while jobs end).
+	JobStates(ctx context.Context, f ogcapi.JobFilter) (*ogcapi.JobStateList, error)
+	JobStatesPage(ctx context.Context, pageURL string) (*ogcapi.JobStateList, error)
 	Execute(ctx context.Context, processID string, req *ogcapi.Execute, opt ogcapi.ExecOptions) (*ogcapi.Execution, error)
 	Dismiss(ctx context.Context, jobIDOrURL string) (*ogcapi.StatusInfo, error)
 }

@@ -67,22 +67,35 @@ func (m *Monitor) sweep(ctx context.Context, endpoint string, items []sweepItem)
 	var at []int // index in items of obs[k]
 	seen := 0
 	for i, it := range items {
-		st := found[it.snap.remoteID]
-		if st == nil {
+		js := found[it.snap.remoteID]
+		if js == nil {
 			r.outcomes[i] = outcome{snap: it.snap, missing: true, complete: complete}
 			continue
 		}
 		seen++
 		s := it.snap
-		if st.Progress == nil && st.Status == s.status && s.progress >= 0 {
+		progress := js.Progress
+		if progress == nil && js.Status == s.status && s.progress >= 0 {
 			// Some lists leave progress out: that is no news of it.
 			p := s.progress
-			st.Progress = &p
+			progress = &p
 		}
-		if !it.due && st.Status == s.status && !s.unreachable {
+		if !it.due && js.Status == s.status && !s.unreachable {
 			r.outcomes[i] = outcome{snap: s, keepDue: true, listed: true}
 			continue
 		}
+		// The whole status document only where it is stored: a change or an end.
+		st := &ogcapi.StatusInfo{JobID: js.JobID, Status: js.Status, Message: js.Message, Updated: js.Updated}
+		if js.Status != s.status || js.Message != s.message || s.unreachable || ogcapi.Terminal(js.Status) ||
+			progressOf(progress) != s.progress {
+			full, err := js.Info()
+			if err != nil {
+				r.outcomes[i] = outcome{snap: s, missing: true, complete: complete}
+				continue
+			}
+			st = full
+		}
+		st.Progress = progress
 		obs = append(obs, m.observe(s, st, now))
 		at = append(at, i)
 	}
@@ -98,18 +111,18 @@ func (m *Monitor) sweep(ctx context.Context, endpoint string, items []sweepItem)
 
 // readList reads the job list page by page until every item was seen, the list
 // ends (complete) or a page fails (err, with what the earlier pages showed).
-func (m *Monitor) readList(ctx context.Context, remote Remote, items []sweepItem) (found map[string]*ogcapi.StatusInfo, complete bool, err error) {
+func (m *Monitor) readList(ctx context.Context, remote Remote, items []sweepItem) (found map[string]*ogcapi.JobState, complete bool, err error) {
 	want := make(map[string]bool, len(items))
 	for _, it := range items {
 		want[it.snap.remoteID] = true
 	}
 	rctx, cancel := context.WithTimeout(ctx, m.cfg.RequestTimeout)
 	defer cancel()
-	list, err := remote.Jobs(rctx, ogcapi.JobFilter{Limit: min(maxListPage, len(items)+len(items)/4+10)})
+	list, err := remote.JobStates(rctx, ogcapi.JobFilter{Limit: min(maxListPage, len(items)+len(items)/4+10)})
 	if err != nil {
 		return nil, false, err
 	}
-	found = make(map[string]*ogcapi.StatusInfo, len(items))
+	found = make(map[string]*ogcapi.JobState, len(items))
 	// A list sorted oldest first, or full of other clients' jobs, is not read to its
 	// end: a few pages more than our jobs would fill, then the rest are asked for.
 	pages := 1
@@ -132,7 +145,7 @@ func (m *Monitor) readList(ctx context.Context, remote Remote, items []sweepItem
 			return found, false, nil
 		}
 		pages++
-		if list, err = remote.JobsPage(rctx, next.Href); err != nil {
+		if list, err = remote.JobStatesPage(rctx, next.Href); err != nil {
 			return found, false, err
 		}
 	}

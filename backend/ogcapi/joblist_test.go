@@ -10,7 +10,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 )
 
 // A job list's entries read the same as each status document read alone: the
@@ -68,19 +67,7 @@ func TestJobListEntriesReadAsStatusDocuments(t *testing.T) {
 // BenchmarkJobList reads a list of 1,000 jobs shaped like the built-in endpoint's,
 // as the monitor does every second while jobs are about to end.
 func BenchmarkJobList(b *testing.B) {
-	now := time.Now().UTC()
-	var list JobList
-	for i := range 1000 {
-		p := i % 100
-		id := fmt.Sprintf("job-%04d-7b1e2f0c9d", i)
-		self := "http://127.0.0.1:8080/jobs/" + id
-		list.Jobs = append(list.Jobs, StatusInfo{JobID: id, ProcessID: "countdown", Type: "process", Status: StatusRunning,
-			Message: fmt.Sprintf("%d s left", 100-p), Created: &now, Started: &now, Updated: &now, Progress: &p,
-			Links: Links{{Href: self, Rel: "self", Type: "application/json", Title: "Job status"},
-				{Href: "http://127.0.0.1:8080/jobs", Rel: "up", Type: "application/json", Title: "Job list"},
-				{Href: "http://127.0.0.1:8080/processes/countdown", Rel: RelProcessDesc, Type: "application/json", Title: "Process description"}}})
-	}
-	body, _ := json.Marshal(list)
+	body := benchJobList()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
