@@ -14,6 +14,7 @@ import (
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/server"
 	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // start builds the application behind a real Guard on a loopback port, serving only
@@ -55,7 +56,7 @@ func waitEnd(t *testing.T, q interface {
 	Take() []jobs.Change
 }, id string) jobs.Change {
 	t.Helper()
-	timeout := time.After(60 * time.Second)
+	timeout := time.After(waitfor.Guard)
 	for {
 		select {
 		case <-q.Ready():
@@ -94,7 +95,7 @@ func TestJobsThroughTheApplication(t *testing.T) {
 		if ns := endings.Take(); len(ns) != 1 || ns[0].JobID != j.ID || ns[0].Status != ogcapi.StatusSuccessful {
 			t.Errorf("endings %+v", ns)
 		}
-	case <-time.After(30 * time.Second):
+	case <-time.After(waitfor.Guard):
 		t.Fatal("no notification of the job's end")
 	}
 	// The results service made the STAC from the outputs the change carried.

@@ -20,6 +20,7 @@ import (
 	"github.com/geojobs/geojobs/backend/localep/localeptest"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // app is the store, the job monitor and the batch engine, as the application runs them.
@@ -87,7 +88,7 @@ func (a *app) stop() {
 // waitFor waits, woken by every change, until cond holds for the batch.
 func (a *app) waitFor(id string, cond func(store.BatchCounts) bool) store.BatchCounts {
 	a.t.Helper()
-	deadline := time.After(90 * time.Second)
+	deadline := time.After(waitfor.Guard)
 	for {
 		b, err := a.st.Batch(context.Background(), id)
 		if err != nil {

@@ -14,7 +14,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
@@ -28,6 +27,7 @@ import (
 	"github.com/geojobs/geojobs/backend/transfer/driver"
 	"github.com/geojobs/geojobs/backend/transfer/s3"
 	"github.com/geojobs/geojobs/backend/transfer/s3/s3test"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 const (
@@ -121,7 +121,7 @@ func (w *world) exporter(t *testing.T) *Exporter {
 
 func wait(t *testing.T, e *Exporter, job string) Progress {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), waitfor.Guard)
 	defer cancel()
 	p, err := e.Wait(ctx, job)
 	if err != nil {

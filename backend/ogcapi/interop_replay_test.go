@@ -21,6 +21,7 @@ import (
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/runner"
 	"github.com/geojobs/geojobs/backend/stac"
+	"github.com/geojobs/geojobs/internal/waitfor"
 	"github.com/spf13/afero"
 )
 
@@ -125,7 +126,7 @@ func (rp *replay) serveHTTPFile(w http.ResponseWriter, name string) {
 // client returns a client for the replay's endpoint (path: its base path).
 func (rp *replay) client(path string) *ogcapi.Client {
 	rp.t.Helper()
-	c, err := ogcapi.New(rp.srv.URL+path, ogcapi.WithRetry(0), ogcapi.WithTimeout(10*time.Second))
+	c, err := ogcapi.New(rp.srv.URL+path, ogcapi.WithRetry(0), ogcapi.WithTimeout(waitfor.Guard))
 	if err != nil {
 		rp.t.Fatal(err)
 	}
@@ -149,7 +150,7 @@ func runOptions(endpoint, pid string, req *runner.Request, fs afero.Fs) runner.O
 		Endpoint: endpoint, ProcessID: pid, Request: req,
 		Output: "/out/feature-collection.json", Fs: fs,
 		PollMin: 2 * time.Millisecond, PollMax: 10 * time.Millisecond,
-		Timeout: 30 * time.Second,
+		Timeout: waitfor.Guard,
 		Now:     func() time.Time { return time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC) },
 	}
 }
@@ -192,7 +193,7 @@ func wantAPIError(t *testing.T, err error, code ogcapi.Code, status int, parts .
 }
 
 func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), waitfor.Guard)
 	t.Cleanup(cancel)
 	return ctx
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/geojobs/geojobs/backend/batch"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // Issue 16: a batch's page downloads every finished job's results into one folder,
@@ -38,7 +39,7 @@ func TestBatchDownloadAll(t *testing.T) {
 			t.Error("Download all offered before any job finished")
 		}
 	}
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(waitfor.Guard)
 	for c := s.batchCounts(b.ID); !c.Done(); c = s.batchCounts(b.ID) {
 		if time.Now().After(deadline) {
 			t.Fatalf("batch stuck at %+v", c)

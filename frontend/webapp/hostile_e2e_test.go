@@ -15,7 +15,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/spf13/afero"
 
@@ -25,6 +24,7 @@ import (
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/backend/transfer"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // The secrets of the keys configured for the hostile server's origin, and what the
@@ -235,7 +235,7 @@ func hostileChild(t *testing.T) {
 	// Download all.
 	dest := t.TempDir()
 	expect(t, s.postForm("/jobs/"+j.ID+"/downloads", url.Values{"dest": {dest}, "all": {"1"}}, htmx("downloads")), http.StatusOK)
-	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	wctx, cancel := context.WithTimeout(ctx, waitfor.Guard)
 	defer cancel()
 	p, err := s.app.Downloads.Wait(wctx, j.ID)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/gorilla/websocket"
+
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // TestEndingPushed: a page subscribed to the notify topic gets one notice when a job
@@ -28,7 +30,7 @@ func TestEndingPushed(t *testing.T) {
 	defer conn.Close()
 	// The running indicator's snapshot comes once the connection is subscribed (to
 	// both topics): a job ending before that would not be pushed to this page.
-	_ = conn.SetReadDeadline(time.Now().Add(60 * time.Second))
+	_ = conn.SetReadDeadline(time.Now().Add(waitfor.Guard))
 	if _, data, err := conn.ReadMessage(); err != nil || !strings.Contains(string(data), "running-indicator") {
 		t.Fatalf("no running indicator on subscribing: %s %v", data, err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/transfer/s3"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // shout asks for a container; without one it needs sh and tr on this computer.
@@ -69,7 +70,7 @@ func TestPackagesFollowSettingsAndKeys(t *testing.T) {
 		expect(t, r, 201)
 		var st ogcapi.StatusInfo
 		json.Unmarshal([]byte(r.body), &st)
-		deadline := time.Now().Add(2 * time.Minute)
+		deadline := time.Now().Add(waitfor.Guard)
 		for !ogcapi.Terminal(st.Status) && time.Now().Before(deadline) {
 			time.Sleep(100 * time.Millisecond)
 			json.Unmarshal([]byte(s.do("GET", "/local/ogcapi/jobs/"+st.JobID, nil, "").body), &st)

@@ -298,7 +298,7 @@ func TestS3ResultsFlow(t *testing.T) {
 
 func waitExport(t *testing.T, s *stack, jobID string) export.Progress {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), waitfor.Guard)
 	defer cancel()
 	p, err := s.app.Exporter.Wait(ctx, jobID)
 	if err != nil {
