@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/geojobs/geojobs/backend/internal/ogcschematest"
@@ -137,7 +138,18 @@ func expectException(t *testing.T, r resp, status int, typ string) ogcapi.Except
 // updated fires after every update of a job's record, by any server of the tests.
 var updated waitfor.Pulse
 
-func init() { jobUpdated = updated.Fire }
+// holdUpdate, when set, is called after every update of a job's record, in the job's
+// runner with the job's lock held: a test holds a runner at a step by blocking in it.
+var holdUpdate atomic.Pointer[func(*job)]
+
+func init() {
+	jobUpdated = func(j *job) {
+		updated.Fire()
+		if h := holdUpdate.Load(); h != nil {
+			(*h)(j)
+		}
+	}
+}
 
 // waitJob waits until a job is in a terminal status, asking again after each update.
 func (e *env) waitJob(id string) ogcapi.StatusInfo {

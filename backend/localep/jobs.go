@@ -101,11 +101,12 @@ func (s *Server) update(j *job, f func(r *jobRecord)) {
 	}
 	shown := j.rec
 	j.shown.Store(&shown)
-	jobUpdated()
+	jobUpdated(j)
 }
 
-// jobUpdated is called after every update of a job's record: the tests wait on it.
-var jobUpdated = func() {}
+// jobUpdated is called after every update of a job's record, with the job's lock
+// held: the tests wait on it, and hold a job's runner in it.
+var jobUpdated = func(*job) {}
 
 // launch starts the runner of j under parent. The job must be in status accepted.
 func (s *Server) launch(parent context.Context, j *job, p *process) {
