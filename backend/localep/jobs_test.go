@@ -216,6 +216,35 @@ func TestJobListShowsStatus(t *testing.T) {
 
 func TestConcurrentJobs(t *testing.T) {
 	e := newEnv(t, nil, func(o *Options) { o.MaxConcurrent = 2 })
+	// The jobs running are counted as their records change, in the runners: a job's
+	// end is recorded before it gives up its slot, a job's start after it took one.
+	// Every job is held as it starts until the test saw the others queued: a busy
+	// machine could otherwise submit the eight slower than they run.
+	var mu sync.Mutex
+	was := map[string]string{}
+	running, most := 0, 0
+	release := make(chan struct{})
+	count := func(j *job) {
+		st := j.rec.Status.Status
+		mu.Lock()
+		prev := was[j.id]
+		was[j.id] = st
+		started := st == ogcapi.StatusRunning && prev != ogcapi.StatusRunning
+		if started {
+			running++
+			most = max(most, running)
+		} else if prev == ogcapi.StatusRunning && st != ogcapi.StatusRunning {
+			running--
+		}
+		mu.Unlock()
+		if started {
+			<-release
+		}
+	}
+	holdUpdate.Store(&count)
+	t.Cleanup(func() { holdUpdate.Store(nil) })
+	var released sync.Once
+	defer released.Do(func() { close(release) })
 	var wg sync.WaitGroup
 	ids := make([]string, 8)
 	for i := range ids {
@@ -233,33 +262,32 @@ func TestConcurrentJobs(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	// At most MaxConcurrent run at once: the others wait in accepted. The statuses are
-	// read in-process, in a few microseconds, so that the count is of one moment.
-	seenQueued := false
-	waitfor.Until(t, &updated, "every job to end", func() bool {
-		running, done := 0, 0
+	// At most MaxConcurrent run at once: the others wait in accepted.
+	statuses := func() map[string]int {
+		n := map[string]int{}
 		for _, id := range ids {
 			j, err := e.srv.lookupJob(id)
 			if err != nil {
 				t.Fatal(err)
 			}
-			switch j.snapshot().Status.Status {
-			case ogcapi.StatusRunning:
-				running++
-			case ogcapi.StatusSuccessful:
-				done++
-			case ogcapi.StatusAccepted:
-				seenQueued = true
-			}
+			n[j.snapshot().Status.Status]++
 		}
-		if running > 2 {
-			t.Fatalf("%d jobs running with MaxConcurrent 2", running)
-		}
-		return done == len(ids)
-	})
-	if !seenQueued {
-		t.Error("never saw a queued job")
+		return n
 	}
+	waitfor.Until(t, &updated, "two jobs running, six queued", func() bool {
+		n := statuses()
+		if n[ogcapi.StatusRunning] > 2 {
+			t.Fatalf("%d jobs running with MaxConcurrent 2", n[ogcapi.StatusRunning])
+		}
+		return n[ogcapi.StatusRunning] == 2 && n[ogcapi.StatusAccepted] == 6
+	})
+	released.Do(func() { close(release) })
+	waitfor.Until(t, &updated, "every job to end", func() bool { return statuses()[ogcapi.StatusSuccessful] == len(ids) })
+	mu.Lock()
+	if most != 2 {
+		t.Errorf("at most %d jobs ran at once with MaxConcurrent 2", most)
+	}
+	mu.Unlock()
 	// Synchronous echoes run side by side with the rest.
 	var wg2 sync.WaitGroup
 	for i := range 10 {
