@@ -33,7 +33,7 @@ func TestBrowserAOIErrorSaidOnce(t *testing.T) {
 			chromedp.Click(`[data-testid=validate]`, chromedp.ByQuery),
 			chromedp.WaitVisible(`[data-testid=problems]`, chromedp.ByQuery),
 			htmxIdle(),
-			chromedp.Poll(fmt.Sprintf(`document.querySelector("[data-input=%s] gj-aoi-map").hasAttribute("data-invalid")`, id), nil),
+			poll(fmt.Sprintf(`document.querySelector("[data-input=%s] gj-aoi-map").hasAttribute("data-invalid")`, id)),
 			chromedp.Evaluate(messages(id), &said),
 			chromedp.Evaluate(visible(id), &shown),
 		)
@@ -59,7 +59,7 @@ func TestBrowserAOIErrorSaidOnce(t *testing.T) {
 	}
 	run("change the text",
 		chromedp.SendKeys(field("geometryInput", 0, ".value-control textarea"), " ", chromedp.ByQuery),
-		chromedp.Poll(`!document.querySelector("[data-input=geometryInput] gj-aoi-map").hasAttribute("data-invalid")`, nil),
+		poll(`!document.querySelector("[data-input=geometryInput] gj-aoi-map").hasAttribute("data-invalid")`),
 		chromedp.Evaluate(visible("geometryInput"), &shown),
 	)
 	if len(shown) != 0 {

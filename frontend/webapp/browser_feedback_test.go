@@ -2,7 +2,6 @@ package webapp
 
 import (
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -23,9 +22,6 @@ func TestBrowserFeedbackInView(t *testing.T) {
 	s := start(t)
 	ctx, console := browser(t)
 	run := steps(ctx, t)
-	poll := func(js string) chromedp.Action {
-		return chromedp.Poll(js, nil, chromedp.WithPollingInterval(20*time.Millisecond))
-	}
 	run("open echo's form",
 		chromedp.Navigate(s.srv.LaunchURL()),
 		chromedp.WaitVisible(`nav`, chromedp.ByQuery),

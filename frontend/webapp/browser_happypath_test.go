@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
@@ -57,9 +56,6 @@ func TestBrowserHappyPath(t *testing.T) {
 	ctx, console := browser(t)
 	shots := screenshotDir(t)
 	run := steps(ctx, t)
-	poll := func(js string) chromedp.Action {
-		return chromedp.Poll(js, nil, chromedp.WithPollingInterval(50*time.Millisecond))
-	}
 	run("open the link, pick synthetic-scene",
 		chromedp.Navigate(s.srv.LaunchURL()),
 		chromedp.WaitVisible(`nav`, chromedp.ByQuery),

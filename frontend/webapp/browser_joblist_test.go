@@ -93,7 +93,7 @@ func TestBrowserJobListPaging(t *testing.T) {
 		run("load more",
 			chromedp.ScrollIntoView(`[data-testid=load-more]`, chromedp.ByQuery),
 			chromedp.Click(`[data-testid=load-more]`, chromedp.ByQuery),
-			chromedp.Poll(count+` > `+strconv.Itoa(rows), nil, chromedp.WithPollingInterval(20*time.Millisecond)),
+			poll(count+` > `+strconv.Itoa(rows)),
 		)
 	}
 	if rows != 500 {
@@ -118,7 +118,7 @@ func TestBrowserJobListPaging(t *testing.T) {
 	}
 	run("untick one",
 		chromedp.Click(`#job-rows tr:first-child input[name=id]`, chromedp.ByQuery),
-		chromedp.Poll(`document.querySelector("[data-testid=select-all]").indeterminate`, nil, chromedp.WithPollingInterval(20*time.Millisecond)))
+		poll(`document.querySelector("[data-testid=select-all]").indeterminate`))
 	run("ask to remove them", chromedp.Click(`[data-testid=bulk-remove]`, chromedp.ByQuery))
 	select {
 	case msg := <-dl.seen:

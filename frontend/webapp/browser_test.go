@@ -7,13 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -64,23 +64,46 @@ func browser(t *testing.T) (context.Context, *consoleLog) {
 	})
 	cl := &consoleLog{}
 	chromedp.ListenTarget(ctx, cl.listen)
-	if err := chromedp.Run(ctx, log.Enable(), runtime.Enable()); err != nil {
+	ctx = context.WithValue(ctx, consoleKey{}, cl)
+	if err := chromedp.Run(ctx, log.Enable(), runtime.Enable(), network.Enable()); err != nil {
 		t.Fatalf("starting Chromium: %v", err)
 	}
 	return ctx, cl
 }
 
+// consoleKey is the context key of a browser's *consoleLog.
+type consoleKey struct{}
+
 // steps returns a runner of named browser steps: each has waitfor.Guard, and a failed
-// one stops the test naming the step.
+// one stops the test naming the step, with a report of what the page and the process
+// were doing (stepReport).
 func steps(ctx context.Context, t *testing.T) func(step string, actions ...chromedp.Action) {
+	began := time.Now()
 	return func(step string, actions ...chromedp.Action) {
 		t.Helper()
+		start := time.Now()
 		sctx, cancel := context.WithTimeout(ctx, waitfor.Guard)
 		defer cancel()
 		if err := chromedp.Run(sctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
+			why := ""
+			switch {
+			case ctx.Err() != nil:
+				why = "; the test's browser guard ran out"
+			case sctx.Err() != nil:
+				why = "; the step's guard ran out"
+			}
+			cl, _ := ctx.Value(consoleKey{}).(*consoleLog)
+			t.Fatalf("%s: %v\n(the step ran %s, starting %s into the test's steps%s)\n%s", step, err,
+				time.Since(start).Round(time.Millisecond), start.Sub(began).Round(time.Millisecond), why, stepReport(ctx, cl))
 		}
 	}
+}
+
+// poll is chromedp.Poll (every 20 ms unless opts say otherwise) bounded by the step's
+// guard only: chromedp's own default, 30 s, is a limit a busy machine reaches.
+func poll(js string, opts ...chromedp.PollOption) chromedp.Action {
+	opts = append([]chromedp.PollOption{chromedp.WithPollingInterval(20 * time.Millisecond)}, opts...)
+	return chromedp.Poll(js, nil, append(opts, chromedp.WithPollingTimeout(0))...)
 }
 
 // htmxIdle waits until HTMX has no request in flight and has settled every swap. A
@@ -88,48 +111,39 @@ func steps(ctx context.Context, t *testing.T) func(step string, actions ...chrom
 // settles), so a test that clicks it at once may click a button that does nothing yet —
 // unlike a person, who is never that quick.
 func htmxIdle() chromedp.Action {
-	return chromedp.Poll(`window.htmx !== undefined && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")`,
-		nil, chromedp.WithPollingInterval(20*time.Millisecond))
+	return poll(`window.htmx !== undefined && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")`)
+}
+
+// click clicks sel with the mouse once the page is still: HTMX idle (htmxIdle) and the
+// element's box the same on two looks 50 ms apart. chromedp reads where the element is,
+// then presses and releases the mouse there; a swap landing in between (HTMX answering
+// an earlier change, a page part loading) moves the element, and the click hits whatever
+// took its place, so the test waits for an outcome that never comes. TestBrowserS3Results
+// hung so in CI: the answer to the folder's check (sent on the folder's change) put a
+// line above the buttons, which moved Download all 31 px down, more than half its height.
+func click(sel string) chromedp.Action {
+	return chromedp.Tasks{still(sel), chromedp.Click(sel, chromedp.ByQuery)}
+}
+
+// still waits until HTMX is idle and sel's box has not moved for 50 ms.
+func still(sel string) chromedp.Action {
+	return poll(fmt.Sprintf(`(() => {
+		const el = document.querySelector(%q);
+		if (window.htmx === undefined || !el || document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")) {
+			window.__gjBox = ""; return false;
+		}
+		const r = el.getBoundingClientRect(), box = [%q, r.x + window.scrollX, r.y + window.scrollY, r.width, r.height].join();
+		const same = window.__gjBox === box;
+		window.__gjBox = box;
+		return same && r.width > 0 && r.height > 0;
+	})()`, sel, sel), chromedp.WithPollingInterval(50*time.Millisecond))
 }
 
 // wsOpen waits until every WebSocket of the page (each ws-connect element) is open.
 func wsOpen() chromedp.Action {
-	return chromedp.Poll(`(() => { const els = document.querySelectorAll("[ws-connect]");
+	return poll(`(() => { const els = document.querySelectorAll("[ws-connect]");
 		return els.length > 0 && Array.from(els).every(el => { const d = el["htmx-internal-data"];
-			return d && d.webSocket && d.webSocket.socket && d.webSocket.socket.readyState === WebSocket.OPEN; }); })()`,
-		nil, chromedp.WithPollingInterval(20*time.Millisecond))
-}
-
-// consoleLog collects uncaught exceptions and Content-Security-Policy violations.
-type consoleLog struct {
-	mu   sync.Mutex
-	errs []string
-}
-
-func (c *consoleLog) listen(ev any) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	switch e := ev.(type) {
-	case *runtime.EventExceptionThrown:
-		msg := e.ExceptionDetails.Text
-		if e.ExceptionDetails.Exception != nil {
-			msg += " " + e.ExceptionDetails.Exception.Description
-		}
-		c.errs = append(c.errs, "exception: "+msg)
-	case *log.EventEntryAdded:
-		if strings.Contains(e.Entry.Text, "Content Security Policy") && !strings.Contains(e.Entry.Text, "connect-src") {
-			c.errs = append(c.errs, "CSP: "+e.Entry.Text)
-		}
-	}
-}
-
-func (c *consoleLog) check(t *testing.T) {
-	t.Helper()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, e := range c.errs {
-		t.Errorf("browser console: %s", e)
-	}
+			return d && d.webSocket && d.webSocket.socket && d.webSocket.socket.readyState === WebSocket.OPEN; }); })()`)
 }
 
 // screenshotDir is where the pages' screenshots go: $GEOJOBS_SCREENSHOTS (the docs
@@ -263,7 +277,7 @@ func TestBrowserExecuteEcho(t *testing.T) {
 		chromedp.SendKeys(field("geometryInput", 0, ".value-control textarea"), `{"type":"Point","coordinates":[7.44,46.95]}`, chromedp.ByQuery),
 		chromedp.SetUploadFiles(field("binaryInput", 0, "input[type=file]"), []string{png}, chromedp.ByQuery),
 		// F-17: the file's name is said beside the button, the native control is hidden.
-		chromedp.Poll(`document.querySelector("[data-input=binaryInput] [data-b64-status]").textContent.startsWith("pixel.png · ")`, nil),
+		poll(`document.querySelector("[data-input=binaryInput] [data-b64-status]").textContent.startsWith("pixel.png · ")`),
 		chromedp.SendKeys(field("hrefInput", 0, ".value-control input"), "https://example.com/data.tif", chromedp.ByQuery),
 	)
 	bbox := field("boundingBoxInput", 0, ".value-control textarea")

@@ -116,7 +116,7 @@ func TestBrowserConnectionLost(t *testing.T) {
 	var closes int
 	run("count the closes of the page-wide socket", chromedp.Evaluate(`window.__gjGlobalCloses`, &closes))
 	run("the banner stays while the app is down",
-		chromedp.Poll(fmt.Sprintf(`window.__gjGlobalCloses > %d`, closes), nil, chromedp.WithPollingInterval(50*time.Millisecond)),
+		poll(fmt.Sprintf(`window.__gjGlobalCloses > %d`, closes), chromedp.WithPollingInterval(50*time.Millisecond)),
 		chromedp.WaitVisible(`#connection-lost`, chromedp.ByQuery))
 
 	r.start()

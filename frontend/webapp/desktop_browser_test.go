@@ -103,7 +103,7 @@ func TestBrowserDesktopPage(t *testing.T) {
 	}
 	run("choose a folder",
 		chromedp.Click(choose, chromedp.ByQuery),
-		chromedp.Poll(`document.querySelector("#pref-downloads_dir").value === "/data/picked folder"`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		poll(`document.querySelector("#pref-downloads_dir").value === "/data/picked folder"`),
 	)
 	if f := picker.last(); f["save"] != "0" || f["start"] != strings.TrimSpace(before) {
 		t.Errorf("the page sent %v, want save=0 and start=%q", f, before)
@@ -112,7 +112,7 @@ func TestBrowserDesktopPage(t *testing.T) {
 	picker.set(http.StatusNoContent, "")
 	run("cancel the picker",
 		chromedp.Click(choose, chromedp.ByQuery),
-		chromedp.Poll(`!document.querySelector("#pref-downloads_dir + button").disabled`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		poll(`!document.querySelector("#pref-downloads_dir + button").disabled`),
 		chromedp.Value(field, &after, chromedp.ByQuery),
 	)
 	if after != "/data/picked folder" {
@@ -137,7 +137,7 @@ func TestBrowserDesktopPage(t *testing.T) {
 	var saved string
 	run("save the chosen folder with the form",
 		chromedp.Click(choose, chromedp.ByQuery),
-		chromedp.Poll(`document.querySelector("#pref-downloads_dir").value === "/data/saved"`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		poll(`document.querySelector("#pref-downloads_dir").value === "/data/saved"`),
 		chromedp.Click(`[data-testid=save-prefs]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid=saved]`, chromedp.ByQuery),
 		// the swapped form gets its button again (htmx:load), once

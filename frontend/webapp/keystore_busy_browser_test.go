@@ -5,7 +5,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -36,9 +35,6 @@ func TestBrowserKeyTestBusy(t *testing.T) {
 
 	ctx, console := browser(t)
 	run := steps(ctx, t)
-	poll := func(js string) chromedp.Action {
-		return chromedp.Poll(js, nil, chromedp.WithPollingInterval(20*time.Millisecond))
-	}
 	run("open the key",
 		chromedp.Navigate(s.srv.LaunchURL()),
 		chromedp.Navigate(s.base+"/keystore/keys/slow"),

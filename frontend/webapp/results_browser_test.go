@@ -3,6 +3,7 @@ package webapp
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,19 +38,27 @@ func runScene(t *testing.T, s *stack) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		got, err := s.app.Store.Job(ctx, j.ID)
-		if err == nil && got.Status == ogcapi.StatusSuccessful && !got.ResultsAt.IsZero() {
-			return j.ID
-		}
-		if err == nil && ogcapi.Terminal(got.Status) && got.Status != ogcapi.StatusSuccessful {
-			t.Fatalf("job %s: %s", got.Status, got.Error)
-		}
-		time.Sleep(200 * time.Millisecond)
+	if got := s.waitJob(j.ID, ended); got.Status != ogcapi.StatusSuccessful {
+		t.Fatalf("job %s: %s", got.Status, got.Error)
 	}
-	t.Fatal("synthetic-scene did not finish")
-	return ""
+	return j.ID
+}
+
+// chooseFolder types dest as the results' download folder and waits for the folder's
+// check (sent on change) to answer for it: the answer puts a line above the buttons.
+func chooseFolder(dest string) chromedp.Action {
+	return chromedp.Tasks{
+		chromedp.SetValue(`[data-testid=download-dest]`, dest, chromedp.ByQuery),
+		poll(fmt.Sprintf(`document.querySelector("[data-testid=download-folder-check]").textContent.includes(%q)`, dest)),
+	}
+}
+
+// downloadsSettled waits until the downloads panel lists n files and none is queued,
+// running or being verified.
+func downloadsSettled(n int) chromedp.Action {
+	return poll(fmt.Sprintf(`(() => { const f = document.querySelectorAll("[data-testid=download-file]");
+		return f.length === %d && Array.from(f).every(el => ["completed", "failed", "canceled", "paused"].includes(el.dataset.state)); })()`, n),
+		chromedp.WithPollingInterval(50*time.Millisecond))
 }
 
 // TestBrowserResults runs synthetic-scene, opens its results in Chromium, sees the
@@ -60,29 +69,19 @@ func TestBrowserResults(t *testing.T) {
 	jobID := runScene(t, s)
 	ctx, console := browser(t)
 	shots := screenshotDir(t)
-	run := func(step string, actions ...chromedp.Action) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, waitfor.Guard)
-		defer cancel()
-		if err := chromedp.Run(sctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
+	run := steps(ctx, t)
 	dest := filepath.Join(t.TempDir(), "scene downloads")
 	run("open the results",
 		chromedp.Navigate(s.srv.LaunchURL()),
 		chromedp.WaitVisible(`main`, chromedp.ByQuery),
 		// From the job page, by its link (an HTMX-boosted navigation).
 		chromedp.Navigate(s.base+"/jobs/"+jobID),
-		chromedp.WaitVisible(`a[href="/jobs/`+jobID+`/results"]`, chromedp.ByQuery),
-		chromedp.Click(`a[href="/jobs/`+jobID+`/results"]`, chromedp.ByQuery),
+		click(`a[href="/jobs/`+jobID+`/results"]`),
 		chromedp.WaitVisible(`[data-testid=item]`, chromedp.ByQuery),
 	)
-	var loaded bool
 	run("the thumbnail loads through the proxy",
 		chromedp.WaitVisible(`img[data-testid=thumbnail]`, chromedp.ByQuery),
-		chromedp.Poll(`(() => { const i = document.querySelector('img[data-testid=thumbnail]'); return i && i.complete && i.naturalWidth > 0; })()`, &loaded,
-			chromedp.WithPollingTimeout(20*time.Second)),
+		poll(`(() => { const i = document.querySelector('img[data-testid=thumbnail]'); return i && i.complete && i.naturalWidth > 0; })()`),
 	)
 	var count string
 	run("the footprint is on the map",
@@ -92,37 +91,32 @@ func TestBrowserResults(t *testing.T) {
 	if count != "1" {
 		t.Fatalf("the map shows %q footprints, want 1", count)
 	}
+	// The COG previews are drawn (or said to have failed) before the screenshot.
 	var previews string
-	_ = chromedp.Run(ctx, chromedp.Sleep(2*time.Second),
+	run("the previews are ready",
+		chromedp.WaitVisible(`gj-footprints-map[data-previews-ready], gj-footprints-map[data-previews=failed]`, chromedp.ByQuery),
 		chromedp.AttributeValue(`gj-footprints-map`, "data-previews", &previews, nil, chromedp.ByQuery))
 	t.Logf("COG previews: %q", previews)
 	run("download all into a chosen folder",
-		chromedp.SetValue(`[data-testid=download-dest]`, dest, chromedp.ByQuery),
-		chromedp.Click(`[data-testid=download-all]`, chromedp.ByQuery),
+		chooseFolder(dest),
+		click(`[data-testid=download-all]`),
 		chromedp.WaitVisible(`[data-testid=download-file]`, chromedp.ByQuery),
 	)
-	deadline := time.Now().Add(waitfor.Guard)
 	var done int
-	for time.Now().Before(deadline) {
-		run("count finished files", chromedp.Evaluate(`document.querySelectorAll('[data-testid=download-file][data-state=completed]').length`, &done))
-		if done == 2 {
-			break
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
+	var panel string
+	run("wait for both files",
+		downloadsSettled(2),
+		chromedp.Evaluate(`document.querySelectorAll('[data-testid=download-file][data-state=completed]').length`, &done),
+		chromedp.Text(`[data-testid=downloads]`, &panel, chromedp.ByQuery),
+	)
 	if done != 2 {
-		var panel string
-		_ = chromedp.Run(ctx, chromedp.Text(`[data-testid=downloads]`, &panel, chromedp.ByQuery))
 		t.Fatalf("%d files shown as done; panel: %s", done, panel)
 	}
-	run("screenshot", chromedp.ScrollIntoView(`h1`, chromedp.ByQuery), chromedp.Sleep(500*time.Millisecond), screenshot(shots, "results"))
+	run("screenshot", chromedp.ScrollIntoView(`h1`, chromedp.ByQuery), screenshot(shots, "results"))
 
 	// On disk: the files, verified, and a local catalog that validates.
+	// Completed only once checked on disk, with the catalog written (Downloads.commit).
 	cat, err := os.ReadFile(filepath.Join(dest, transfer.CatalogName))
-	for i := 0; err != nil && i < 50; i++ { // the catalog follows the last file
-		time.Sleep(100 * time.Millisecond)
-		cat, err = os.ReadFile(filepath.Join(dest, transfer.CatalogName))
-	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,11 +154,9 @@ func TestBrowserResults(t *testing.T) {
 	// An unusable folder is refused when typed, and on Download, before anything is queued.
 	var refused, problem string
 	run("an unusable folder is refused when chosen",
-		chromedp.SetValue(`[data-testid=download-dest]`, "/proc/nope/here", chromedp.ByQuery),
-		chromedp.Evaluate(`document.querySelector('[data-testid=download-dest]').dispatchEvent(new Event('change', {bubbles: true}))`, nil),
-		chromedp.WaitVisible(`[data-testid=download-folder-problem]`, chromedp.ByQuery),
-		chromedp.Text(`[data-testid=download-folder-problem]`, &refused, chromedp.ByQuery),
-		chromedp.Click(`[data-testid=download-all]`, chromedp.ByQuery),
+		chooseFolder("/proc/nope/here"),
+		chromedp.Text(`[data-testid=download-folder-check]`, &refused, chromedp.ByQuery),
+		click(`[data-testid=download-all]`),
 		chromedp.WaitVisible(`[data-testid=download-problem]`, chromedp.ByQuery),
 		chromedp.Text(`[data-testid=download-problem]`, &problem, chromedp.ByQuery),
 	)
@@ -174,8 +166,8 @@ func TestBrowserResults(t *testing.T) {
 	// Downloading again into a new folder writes there, and is done only when it is.
 	second := filepath.Join(t.TempDir(), "second", "copy")
 	run("download all again into a new folder",
-		chromedp.SetValue(`[data-testid=download-dest]`, second, chromedp.ByQuery),
-		chromedp.Click(`[data-testid=download-all]`, chromedp.ByQuery),
+		chooseFolder(second),
+		click(`[data-testid=download-all]`),
 		chromedp.WaitVisible(`[data-testid=download-notice]`, chromedp.ByQuery),
 	)
 	dctx, cancel := context.WithTimeout(ctx, waitfor.Guard)
@@ -185,8 +177,7 @@ func TestBrowserResults(t *testing.T) {
 	}
 	var into string
 	run("four files done, two in the new folder",
-		chromedp.Poll(`document.querySelectorAll('[data-testid=download-file][data-state=completed]').length === 4`, nil,
-			chromedp.WithPollingTimeout(20*time.Second)),
+		poll(`document.querySelectorAll('[data-testid=download-file][data-state=completed]').length === 4`, chromedp.WithPollingInterval(50*time.Millisecond)),
 		chromedp.Text(`[data-testid=download-folders]`, &into, chromedp.ByQuery),
 	)
 	if !strings.Contains(into, second) {

@@ -5,14 +5,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/transfer"
-	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // TestBrowserS3Results: in Chromium, create the keystore and an S3 key, see it masked,
@@ -43,17 +41,19 @@ func TestBrowserS3Results(t *testing.T) {
 	run("download every s3:// asset of the job",
 		chromedp.Navigate(s.base+"/jobs/"+jobID+"/results"),
 		chromedp.WaitVisible(`[data-testid=item]`, chromedp.ByQuery),
-		chromedp.SetValue(`[data-testid=download-dest]`, dest, chromedp.ByQuery),
-		chromedp.Click(`[data-testid=download-all]`, chromedp.ByQuery),
+		chooseFolder(dest),
+		click(`[data-testid=download-all]`),
 		chromedp.WaitVisible(`[data-testid=download-file]`, chromedp.ByQuery),
 	)
+	// Completed only once checked on disk, with the catalog written (Downloads.commit).
 	var done int
-	for deadline := time.Now().Add(waitfor.Guard); time.Now().Before(deadline) && done != 2; time.Sleep(300 * time.Millisecond) {
-		run("count finished files", chromedp.Evaluate(`document.querySelectorAll('[data-testid=download-file][data-state=completed]').length`, &done))
-	}
+	var panel string
+	run("wait for both files",
+		downloadsSettled(2),
+		chromedp.Evaluate(`document.querySelectorAll('[data-testid=download-file][data-state=completed]').length`, &done),
+		chromedp.Text(`[data-testid=downloads]`, &panel, chromedp.ByQuery),
+	)
 	if done != 2 {
-		var panel string
-		_ = chromedp.Run(ctx, chromedp.Text(`[data-testid=downloads]`, &panel, chromedp.ByQuery))
 		t.Fatalf("%d files shown as done; panel: %s", done, panel)
 	}
 	for scene, want := range masks {
@@ -71,12 +71,9 @@ func TestBrowserS3Results(t *testing.T) {
 			t.Errorf("%s not verified", f.Name)
 		}
 	}
-	var cat []byte
-	for i := 0; i < 50; i++ { // the catalog follows the last file
-		if cat, err = os.ReadFile(filepath.Join(dest, transfer.CatalogName)); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
+	cat, err := os.ReadFile(filepath.Join(dest, transfer.CatalogName))
+	if err != nil {
+		t.Fatal(err)
 	}
 	if err := stac.Validate(cat); err != nil {
 		t.Fatalf("local catalog: %v", err)
@@ -87,17 +84,18 @@ func TestBrowserS3Results(t *testing.T) {
 		chromedp.ScrollIntoView(`[data-testid=export-card]`, chromedp.ByQuery),
 		chromedp.SetValue(`[data-testid=export-key]`, "zoo-results", chromedp.ByQuery),
 		chromedp.SetValue(`[data-testid=export-folder]`, "copies/run-1", chromedp.ByQuery),
-		chromedp.Click(`[data-testid=export-all]`, chromedp.ByQuery),
+		click(`[data-testid=export-all]`),
 	)
 	var shown int
-	for deadline := time.Now().Add(waitfor.Guard); time.Now().Before(deadline) && shown != 1; time.Sleep(300 * time.Millisecond) {
-		run("look for the export's catalog", chromedp.Evaluate(`document.querySelectorAll('[data-testid=export-catalog]').length`, &shown))
-	}
-	run("read the page", chromedp.OuterHTML(`html`, &page, chromedp.ByQuery))
+	run("wait for the export's end",
+		chromedp.WaitVisible(`[data-testid=export-total][data-running=false]`, chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelectorAll('[data-testid=export-catalog]').length`, &shown),
+		chromedp.OuterHTML(`html`, &page, chromedp.ByQuery),
+	)
 	if shown != 1 {
-		var panel string
-		_ = chromedp.Run(ctx, chromedp.OuterHTML(`[data-testid=export-card]`, &panel, chromedp.ByQuery))
-		t.Fatalf("the export's catalog is not shown; card: %s\nconsole: %v", panel, console)
+		var card string
+		_ = chromedp.Run(ctx, chromedp.OuterHTML(`[data-testid=export-card]`, &card, chromedp.ByQuery))
+		t.Fatalf("the export's catalog is not shown; card: %s", card)
 	}
 	if n := strings.Count(page, `data-testid="export-file" data-state="done"`); n != 2 {
 		t.Errorf("%d files shown as exported", n)
