@@ -30,7 +30,7 @@ func TestBrowserAOIErrorSaidOnce(t *testing.T) {
 			chromedp.WaitVisible(`[data-testid=exec-form]`, chromedp.ByQuery),
 			htmxIdle(),
 			chromedp.SendKeys(field(id, 0, ".value-control textarea"), value, chromedp.ByQuery),
-			chromedp.Click(`[data-testid=validate]`, chromedp.ByQuery),
+			click(`[data-testid=validate]`),
 			chromedp.WaitVisible(`[data-testid=problems]`, chromedp.ByQuery),
 			htmxIdle(),
 			poll(fmt.Sprintf(`document.querySelector("[data-input=%s] gj-aoi-map").hasAttribute("data-invalid")`, id)),

@@ -32,7 +32,7 @@ func TestBrowserFeedbackInView(t *testing.T) {
 	// "+ Add a value" far down the form: the new field is in view and focused.
 	run("add a value",
 		chromedp.ScrollIntoView(`[data-input=multiStringInput] [data-testid=add-row]`, chromedp.ByQuery),
-		chromedp.Click(`[data-input=multiStringInput] [data-testid=add-row]`, chromedp.ByQuery),
+		click(`[data-input=multiStringInput] [data-testid=add-row]`),
 		poll(`document.querySelectorAll("[data-input=multiStringInput] [data-testid=row]").length === 2`),
 		htmxIdle(),
 	)
@@ -41,7 +41,7 @@ func TestBrowserFeedbackInView(t *testing.T) {
 	run("an invalid integer, submit from the bottom",
 		chromedp.SetValue(`[data-input=integerInput] input`, "5000", chromedp.ByQuery),
 		chromedp.Evaluate(`window.scrollTo(0, document.body.scrollHeight)`, nil),
-		chromedp.Click(`[data-testid=submit]`, chromedp.ByQuery),
+		click(`[data-testid=submit]`),
 		poll(`!!document.querySelector("[data-testid=problems]")`),
 		htmxIdle(),
 		poll(inViewFocused(`[data-testid=problems]`)),
@@ -49,19 +49,19 @@ func TestBrowserFeedbackInView(t *testing.T) {
 	run("fix it, then Check from the bottom",
 		chromedp.SetValue(`[data-input=integerInput] input`, "5", chromedp.ByQuery),
 		chromedp.Evaluate(`window.scrollTo(0, document.body.scrollHeight)`, nil),
-		chromedp.Click(`[data-testid=validate]`, chromedp.ByQuery),
+		click(`[data-testid=validate]`),
 		poll(`!!document.querySelector("[data-testid=notice]")`),
 		htmxIdle(),
 		poll(inViewFocused(`[data-testid=notice]`)),
 	)
 	run("export from the bottom",
 		chromedp.Evaluate(`window.scrollTo(0, document.body.scrollHeight)`, nil),
-		chromedp.Click(`[data-testid=export]`, chromedp.ByQuery),
+		click(`[data-testid=export]`),
 		poll(`!!document.querySelector("#export-dialog:modal")`),
 		htmxIdle(),
 		poll(`(() => { const d = document.querySelector("#export-dialog"); const r = d.getBoundingClientRect();
 			return r.top >= 0 && r.top < innerHeight && d.contains(document.activeElement); })()`),
-		chromedp.Click(`[data-testid=export-close]`, chromedp.ByQuery),
+		click(`[data-testid=export-close]`),
 		poll(`!document.querySelector("#export-dialog").open`),
 	)
 	console.check(t)

@@ -79,7 +79,7 @@ func TestBrowserHappyPath(t *testing.T) {
 	)
 	var jobURL string
 	run("submit",
-		chromedp.Click(`[data-testid=submit]`, chromedp.ByQuery),
+		click(`[data-testid=submit]`),
 		chromedp.WaitVisible(`[data-testid=job-status]`, chromedp.ByQuery),
 		chromedp.Location(&jobURL),
 	)
@@ -90,12 +90,12 @@ func TestBrowserHappyPath(t *testing.T) {
 	)
 	dest := filepath.Join(t.TempDir(), "my scene")
 	run("the results: preview and download",
-		chromedp.Click(`[data-testid=results-link]`, chromedp.ByQuery),
+		click(`[data-testid=results-link]`),
 		chromedp.WaitVisible(`gj-footprints-map[data-count="1"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`img[data-testid=thumbnail]`, chromedp.ByQuery),
 		poll(`(() => { const i = document.querySelector("img[data-testid=thumbnail]"); return i.complete && i.naturalWidth > 0; })()`),
-		chromedp.SetValue(`[data-testid=download-dest]`, dest, chromedp.ByQuery),
-		chromedp.Click(`[data-testid=download-all]`, chromedp.ByQuery),
+		chooseFolder(dest),
+		click(`[data-testid=download-all]`),
 		poll(`document.querySelectorAll("[data-testid=download-file][data-state=completed]").length === 2`),
 		chromedp.ScrollIntoView(`h1`, chromedp.ByQuery),
 		screenshot(shots, "results"),
@@ -108,16 +108,17 @@ func TestBrowserHappyPath(t *testing.T) {
 		chromedp.Navigate(s.base+"/jobs/"+jobID),
 		chromedp.WaitVisible(`[data-testid=label-input]`, chromedp.ByQuery),
 		chromedp.SendKeys(`[data-testid=label-input]`, "Zürich lake test", chromedp.ByQuery),
-		chromedp.Click(`[data-testid=label-save]`, chromedp.ByQuery),
+		click(`[data-testid=label-save]`),
 		chromedp.WaitVisible(`[data-testid=job-label]`, chromedp.ByQuery),
 	)
 	var rows int
 	run("find it again among 500 jobs",
-		chromedp.Click(`nav a[href="/jobs"]`, chromedp.ByQuery),
+		click(`nav a[href="/jobs"]`),
 		chromedp.WaitVisible(`#f-process`, chromedp.ByQuery),
 		chromedp.SendKeys(`#f-process`, "SYNTH", chromedp.ByQuery),
-		chromedp.Click(`[data-testid=apply-filters]`, chromedp.ByQuery),
+		click(`[data-testid=apply-filters]`),
 		poll(`location.search.includes("process=SYNTH")`),
+		htmxIdle(), // the filtered rows are in (the job's row was in the whole list too)
 		chromedp.WaitVisible(`#job-row-`+jobID+` [data-testid=job-summary]`, chromedp.ByQuery),
 		chromedp.Evaluate(`document.querySelectorAll("#job-rows tr[data-job]").length`, &rows),
 	)

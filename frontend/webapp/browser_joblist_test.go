@@ -92,7 +92,7 @@ func TestBrowserJobListPaging(t *testing.T) {
 		}
 		run("load more",
 			chromedp.ScrollIntoView(`[data-testid=load-more]`, chromedp.ByQuery),
-			chromedp.Click(`[data-testid=load-more]`, chromedp.ByQuery),
+			click(`[data-testid=load-more]`),
 			poll(count+` > `+strconv.Itoa(rows)),
 		)
 	}
@@ -111,15 +111,15 @@ func TestBrowserJobListPaging(t *testing.T) {
 	var checked int
 	run("select all",
 		chromedp.ScrollIntoView(`[data-testid=select-all]`, chromedp.ByQuery),
-		chromedp.Click(`[data-testid=select-all]`, chromedp.ByQuery),
+		click(`[data-testid=select-all]`),
 		chromedp.Evaluate(`document.querySelectorAll("#job-rows input[name=id]:checked").length`, &checked))
 	if checked != 500 {
 		t.Errorf("select-all ticked %d of 500 rows", checked)
 	}
 	run("untick one",
-		chromedp.Click(`#job-rows tr:first-child input[name=id]`, chromedp.ByQuery),
+		click(`#job-rows tr:first-child input[name=id]`),
 		poll(`document.querySelector("[data-testid=select-all]").indeterminate`))
-	run("ask to remove them", chromedp.Click(`[data-testid=bulk-remove]`, chromedp.ByQuery))
+	run("ask to remove them", click(`[data-testid=bulk-remove]`))
 	select {
 	case msg := <-dl.seen:
 		if !strings.HasPrefix(msg, "Remove 499 jobs from this list?") {

@@ -2,9 +2,9 @@ package webapp
 
 import (
 	"context"
-	"strconv"
+	"errors"
+	"fmt"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -55,39 +55,35 @@ func TestBrowserJobsLive(t *testing.T) {
 	cd := s.submitLocal("countdown", map[string]any{"seconds": 12, "step": 0.25})
 	row := `#job-row-` + cd.ID
 	run("the new job's row appears", chromedp.WaitVisible(row, chromedp.ByQuery))
-	var shot bool
-	w := s.watchLiveShot(t, ctx, row+` progress`, row, "data-status", 40*time.Second, func(v []int) {
-		if !shot && len(v) >= 2 {
-			shot = true
-			run("screenshot the list", screenshot(shots, "jobs"))
-		}
-	})
+	var w progressWatch
+	run("watch the row to the job's end",
+		watchLive(row+` progress`, row, "data-status"),
+		poll(`window.__gjWatch.values.length >= 2`),
+		screenshot(shots, "jobs"),
+		poll(`window.__gjWatch.statuses.includes("successful")`),
+		readWatch(&w))
 	t.Logf("list row: progress %v, statuses %v", w.values, w.statuses)
 	if increasing(w.values) < 3 {
 		t.Errorf("the row's progress grew %d times: %v", increasing(w.values), w.values)
 	}
-	var indicator string
-	run("read the running indicator", chromedp.AttributeValue(`#running-indicator`, "data-running", &indicator, nil, chromedp.ByQuery))
-	if indicator != "0" {
-		t.Errorf("running indicator %q after the job ended", indicator)
-	}
+	// The indicator follows its own live topic: it may say so a moment after the row.
+	run("the running indicator says none", poll(`document.querySelector("#running-indicator").dataset.running === "0"`))
 
 	// The job's page, reached by a link (an HTMX swap, not a load).
 	cd2 := s.submitLocal("countdown", map[string]any{"seconds": 12, "step": 0.25})
 	link := `#job-row-` + cd2.ID + ` [data-testid=job-link]`
 	run("open the job's page",
 		chromedp.WaitVisible(link, chromedp.ByQuery),
-		chromedp.Click(link, chromedp.ByQuery),
+		click(link),
 		chromedp.WaitVisible(`[data-testid=timeline]`, chromedp.ByQuery),
 		wsOpen(),
 	)
-	shot = false
-	w = s.watchLiveShot(t, ctx, `[data-testid=job-status] progress`, `[data-testid=job-status]`, "data-status", 40*time.Second, func(v []int) {
-		if !shot && len(v) >= 2 && v[len(v)-1] >= 30 {
-			shot = true
-			run("screenshot the running job", chromedp.ScrollIntoView(`h1`, chromedp.ByQuery), screenshot(shots, "job-running"))
-		}
-	})
+	run("watch the page to the job's end",
+		watchLive(`[data-testid=job-status] progress`, `[data-testid=job-status]`, "data-status"),
+		poll(`window.__gjWatch.values.some(v => v >= 30)`),
+		chromedp.ScrollIntoView(`h1`, chromedp.ByQuery), screenshot(shots, "job-running"),
+		poll(`window.__gjWatch.statuses.includes("successful")`),
+		readWatch(&w))
 	t.Logf("job page: progress %v, statuses %v", w.values, w.statuses)
 	if increasing(w.values) < 3 {
 		t.Errorf("the page's progress grew %d times: %v", increasing(w.values), w.values)
@@ -106,47 +102,45 @@ func TestBrowserJobsLive(t *testing.T) {
 	console.check(t)
 }
 
-// watchLiveShot is watchLive with a callback after each new progress value.
-func (s *stack) watchLiveShot(t *testing.T, ctx context.Context, progressSel, statusSel, attr string, limit time.Duration, each func([]int)) progressWatch {
-	t.Helper()
-	var w progressWatch
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		step := s.watchOnce(t, ctx, progressSel, statusSel, attr)
-		if n, err := strconv.Atoi(step.progress); err == nil && (len(w.values) == 0 || w.values[len(w.values)-1] != n) {
-			w.values = append(w.values, n)
-			each(w.values)
-		}
-		if step.status != "" && (len(w.statuses) == 0 || w.statuses[len(w.statuses)-1] != step.status) {
-			w.statuses = append(w.statuses, step.status)
-		}
-		if step.status == "successful" {
-			return w
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("not successful after %s: progress %v, statuses %v", limit, w.values, w.statuses)
-	return w
+// watchLive records in the page, from now on, the distinct progress values and
+// statuses shown by progressSel (its value) and statusSel (its attr), in
+// window.__gjWatch. A MutationObserver looks at every change of the page, so no value
+// shown is missed, however fast or slow the machine. The record is lost if the page
+// is reloaded (readWatch fails then).
+func watchLive(progressSel, statusSel, attr string) chromedp.Action {
+	return chromedp.Evaluate(fmt.Sprintf(`(() => {
+		const w = window.__gjWatch = {values: [], statuses: []};
+		const look = () => {
+			const p = document.querySelector(%q), s = document.querySelector(%q);
+			const v = p && p.hasAttribute("value") ? Number(p.getAttribute("value")) : null;
+			if (v !== null && !Number.isNaN(v) && w.values[w.values.length-1] !== v) w.values.push(v);
+			const st = s ? s.getAttribute(%q) || "" : "";
+			if (st && w.statuses[w.statuses.length-1] !== st) w.statuses.push(st);
+		};
+		look();
+		new MutationObserver(look).observe(document.documentElement, {subtree: true, childList: true, attributes: true});
+		return true;
+	})()`, progressSel, statusSel, attr), nil)
 }
 
-type sample struct{ progress, status string }
-
-func (s *stack) watchOnce(t *testing.T, ctx context.Context, progressSel, statusSel, attr string) sample {
-	t.Helper()
-	var res struct {
-		Progress string `json:"progress"`
-		Status   string `json:"status"`
-		Marker   bool   `json:"marker"`
-	}
-	js := `(() => { const p = document.querySelector(` + strconv.Quote(progressSel) + `);
-		const s = document.querySelector(` + strconv.Quote(statusSel) + `);
-		return { progress: p && p.hasAttribute("value") ? p.getAttribute("value") : "",
-			status: s ? s.getAttribute(` + strconv.Quote(attr) + `) || "" : "", marker: window.__gjNoReload === true }; })()`
-	if err := chromedp.Run(ctx, chromedp.Evaluate(js, &res)); err != nil {
-		t.Fatalf("reading the page: %v", err)
-	}
-	if !res.Marker {
-		t.Fatal("the page was reloaded")
-	}
-	return sample{res.Progress, res.Status}
+// readWatch reads what watchLive recorded.
+func readWatch(w *progressWatch) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		var rec struct {
+			Values   []float64 `json:"values"`
+			Statuses []string  `json:"statuses"`
+		}
+		if err := chromedp.Evaluate(`window.__gjWatch || null`, &rec).Do(ctx); err != nil {
+			return err
+		}
+		if rec.Statuses == nil {
+			return errors.New("the page was reloaded: its record of the job is gone")
+		}
+		w.values = w.values[:0]
+		for _, v := range rec.Values {
+			w.values = append(w.values, int(v))
+		}
+		w.statuses = rec.Statuses
+		return nil
+	})
 }

@@ -177,7 +177,7 @@ func field(id string, n int, sel string) string {
 func dragBox(id string) chromedp.Action {
 	return chromedp.ActionFunc(func(ctx context.Context) error {
 		mapSel := fmt.Sprintf(`[data-input=%s] gj-aoi-map`, id)
-		if err := chromedp.Click(mapSel+` button[data-tool=box]`, chromedp.ByQuery).Do(ctx); err != nil {
+		if err := click(mapSel + ` button[data-tool=box]`).Do(ctx); err != nil {
 			return err
 		}
 		var nodes []*cdp.Node
@@ -228,18 +228,18 @@ func TestBrowserExecuteEcho(t *testing.T) {
 		chromedp.WaitVisible(local, chromedp.ByQuery),
 	)
 	run("test the built-in endpoint",
-		chromedp.Click(local+` [data-testid=test-endpoint]`, chromedp.ByQuery),
+		click(local+` [data-testid=test-endpoint]`),
 		chromedp.WaitVisible(`#test-local [data-testid=report][data-ok=true]`, chromedp.ByQuery),
 		screenshot(shots, "endpoints"),
 	)
 	run("pick the built-in endpoint",
-		chromedp.Click(local+` [data-testid=open-processes]`, chromedp.ByQuery),
+		click(local+` [data-testid=open-processes]`),
 		chromedp.WaitVisible(`[data-testid=process][data-process=echo]`, chromedp.ByQuery),
 		screenshot(shots, "processes"),
 	)
 	var url string
 	run("open echo",
-		chromedp.Click(`[data-testid=process][data-process=echo] [data-testid=process-link]`, chromedp.ByQuery),
+		click(`[data-testid=process][data-process=echo] [data-testid=process-link]`),
 		chromedp.WaitVisible(`[data-testid=inputs]`, chromedp.ByQuery),
 		chromedp.Location(&url),
 		screenshot(shots, "process"),
@@ -253,10 +253,10 @@ func TestBrowserExecuteEcho(t *testing.T) {
 		t.Errorf("navigation marks %q on a process page", current)
 	}
 	run("open the execution form",
-		chromedp.Click(`[data-testid=execute]`, chromedp.ByQuery),
+		click(`[data-testid=execute]`),
 		chromedp.WaitVisible(`[data-testid=exec-form]`, chromedp.ByQuery),
 		// A second value for multiStringInput: the form is re-rendered with two rows.
-		chromedp.Click(`[data-input=multiStringInput] [data-testid=add-row]`, chromedp.ByQuery),
+		click(`[data-input=multiStringInput] [data-testid=add-row]`),
 		chromedp.WaitVisible(field("multiStringInput", 1, "input[type=text]"), chromedp.ByQuery),
 	)
 	var hasMap bool
@@ -303,21 +303,21 @@ func TestBrowserExecuteEcho(t *testing.T) {
 	var scrolled, top float64
 	run("submit",
 		chromedp.Evaluate(`window.scrollTo(0, document.documentElement.scrollHeight); window.scrollY`, &scrolled),
-		chromedp.Click(`[data-testid=submit]`, chromedp.ByQuery),
+		click(`[data-testid=submit]`),
 		chromedp.WaitVisible(`[data-testid=job-status]`, chromedp.ByQuery),
 		chromedp.Evaluate(`window.scrollY`, &top),
 	)
 	if scrolled == 0 || top != 0 {
 		t.Errorf("the job page opened scrolled to %v (the form was at %v)", top, scrolled)
 	}
+	// The page follows the job live to its end.
 	var status, problems string
-	deadline := time.Now().Add(waitfor.Guard)
-	for status != "successful" && time.Now().Before(deadline) {
-		time.Sleep(300 * time.Millisecond)
-		run("read the job status", chromedp.AttributeValue(`[data-testid=job-status]`, "data-status", &status, nil, chromedp.ByQuery))
-	}
+	run("wait for the job's end",
+		chromedp.WaitVisible(`[data-testid=job-status][data-status=successful], [data-testid=job-status][data-status=failed], [data-testid=job-status][data-status=dismissed]`, chromedp.ByQuery),
+		chromedp.AttributeValue(`[data-testid=job-status]`, "data-status", &status, nil, chromedp.ByQuery),
+		chromedp.Text(`main`, &problems, chromedp.ByQuery),
+	)
 	if status != "successful" {
-		_ = chromedp.Run(ctx, chromedp.Text(`main`, &problems, chromedp.ByQuery))
 		t.Fatalf("job status %q\n%s", status, problems)
 	}
 	run("screenshot the job", screenshot(shots, "job"))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/application"
 	"github.com/geojobs/geojobs/backend/server"
+	"github.com/geojobs/geojobs/backend/store"
 )
 
 // restartable is the application served on one loopback port that a test can stop
@@ -68,8 +69,8 @@ func (r *restartable) start() {
 
 // TestBrowserConnectionLost stops the app under an open job page: the page says the
 // connection is lost (a status banner) instead of going quiet; when the app is back on
-// the same port, the banner goes by itself and the page catches up with the job,
-// without a reload — although the restarted app has a new token: the browser session
+// the same port, the banner goes by itself and the page catches up with the job (dismissed
+// after the restart), without a reload — although the restarted app has a new token: the browser session
 // kept in the data folder signs the open tab in again (issue 14 §7).
 func TestBrowserConnectionLost(t *testing.T) {
 	r := &restartable{t: t, opts: application.Options{DataDir: t.TempDir(), LocalFs: afero.NewMemMapFs(), Logger: slog.New(slog.DiscardHandler)}}
@@ -78,9 +79,9 @@ func TestBrowserConnectionLost(t *testing.T) {
 	ctx, console := browser(t)
 	run := steps(ctx, t)
 
-	// Long enough to be still running when the app stops however slow the machine is
-	// (the countdown resumes after the restart, so the stop does not lengthen it).
-	job := r.stack.submitLocal("countdown", map[string]any{"seconds": 30, "step": 0.25})
+	// Still running when the app stops however slow the machine is: it ends only when
+	// dismissed, after the restart.
+	job := r.stack.submitLocal("countdown", map[string]any{"seconds": 3600, "step": 0.25})
 	var hidden bool
 	run("open the running job's page",
 		chromedp.Navigate(r.stack.srv.LaunchURL()),
@@ -120,7 +121,10 @@ func TestBrowserConnectionLost(t *testing.T) {
 		chromedp.WaitVisible(`#connection-lost`, chromedp.ByQuery))
 
 	r.start()
-	final := r.stack.waitJob(job.ID, ended)
+	if err := r.stack.app.Monitor.Dismiss(context.Background(), job.ID); err != nil {
+		t.Fatal(err)
+	}
+	final := r.stack.waitJob(job.ID, store.Job.Terminal)
 	if before == final.Status {
 		t.Fatalf("the job was already %s before the restart: the test cannot see the page catch up", before)
 	}

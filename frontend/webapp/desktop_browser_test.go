@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -83,12 +82,7 @@ func TestBrowserDesktopPage(t *testing.T) {
 	defer win.Close()
 
 	ctx, cl := browser(t)
-	run := func(step string, actions ...chromedp.Action) {
-		t.Helper()
-		if err := chromedp.Run(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
+	run := steps(ctx, t)
 	field := `#pref-downloads_dir`
 	choose := field + ` + button[data-folder-choose]`
 	var before, after, label string
@@ -102,7 +96,7 @@ func TestBrowserDesktopPage(t *testing.T) {
 		t.Errorf("button label %q", label)
 	}
 	run("choose a folder",
-		chromedp.Click(choose, chromedp.ByQuery),
+		click(choose),
 		poll(`document.querySelector("#pref-downloads_dir").value === "/data/picked folder"`),
 	)
 	if f := picker.last(); f["save"] != "0" || f["start"] != strings.TrimSpace(before) {
@@ -111,7 +105,7 @@ func TestBrowserDesktopPage(t *testing.T) {
 
 	picker.set(http.StatusNoContent, "")
 	run("cancel the picker",
-		chromedp.Click(choose, chromedp.ByQuery),
+		click(choose),
 		poll(`!document.querySelector("#pref-downloads_dir + button").disabled`),
 		chromedp.Value(field, &after, chromedp.ByQuery),
 	)
@@ -125,7 +119,7 @@ func TestBrowserDesktopPage(t *testing.T) {
 	picker.set(http.StatusInternalServerError, "")
 	var note string
 	run("picker failure",
-		chromedp.Click(choose, chromedp.ByQuery),
+		click(choose),
 		chromedp.WaitVisible(`.folder-note[role=alert]`, chromedp.ByQuery),
 		chromedp.Text(`.folder-note`, &note, chromedp.ByQuery),
 	)
@@ -136,9 +130,9 @@ func TestBrowserDesktopPage(t *testing.T) {
 	picker.set(http.StatusOK, "/data/saved")
 	var saved string
 	run("save the chosen folder with the form",
-		chromedp.Click(choose, chromedp.ByQuery),
+		click(choose),
 		poll(`document.querySelector("#pref-downloads_dir").value === "/data/saved"`),
-		chromedp.Click(`[data-testid=save-prefs]`, chromedp.ByQuery),
+		click(`[data-testid=save-prefs]`),
 		chromedp.WaitVisible(`[data-testid=saved]`, chromedp.ByQuery),
 		// the swapped form gets its button again (htmx:load), once
 		chromedp.WaitVisible(choose, chromedp.ByQuery),
@@ -160,12 +154,13 @@ func TestBrowserDesktopPage(t *testing.T) {
 	}
 	var asks, offers int
 	run("the jobs page",
-		chromedp.Click(`nav a[href="/jobs"]`, chromedp.ByQuery),
+		click(`nav a[href="/jobs"]`),
 		chromedp.WaitVisible(`[data-testid=notify-on]`, chromedp.ByQuery),
 		chromedp.Evaluate(`document.querySelectorAll("[data-notify-ask]").length`, &asks),
-		chromedp.Click(`[data-testid=notify-on]`, chromedp.ByQuery),
+		click(`[data-testid=notify-on]`),
 		chromedp.WaitVisible(`[data-testid=notify-off]`, chromedp.ByQuery),
-		chromedp.Sleep(300*time.Millisecond),
+		// An offer would be added on the swap (app.js offerPermission, on htmx:afterSwap).
+		htmxIdle(),
 		chromedp.Evaluate(`document.querySelectorAll("[data-notify-permission]").length`, &offers),
 	)
 	if asks != 0 || offers != 0 {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -33,7 +32,7 @@ func TestBrowserFindItems(t *testing.T) {
 	}
 	var collection string
 	run("open Find items",
-		chromedp.Click(finder+` summary`, chromedp.ByQuery),
+		click(finder+` summary`),
 		chromedp.WaitVisible(finder+` [data-testid=finder-panel]`, chromedp.ByQuery),
 		chromedp.Value(finder+` [data-testid=finder-collection]`, &collection, chromedp.ByQuery),
 	)
@@ -44,7 +43,7 @@ func TestBrowserFindItems(t *testing.T) {
 	run("search June 2024",
 		chromedp.SetValue(finder+` [data-testid=finder-from]`, "2024-06-01", chromedp.ByQuery),
 		chromedp.SetValue(finder+` [data-testid=finder-to]`, "2024-06-30", chromedp.ByQuery),
-		chromedp.Click(finder+` [data-testid=finder-search]`, chromedp.ByQuery),
+		click(finder+` [data-testid=finder-search]`),
 		chromedp.WaitVisible(finder+` [data-testid=finder-item]`, chromedp.ByQuery),
 		chromedp.WaitVisible(finder+` gj-footprints-map[data-count]:not([data-count="0"])`, chromedp.ByQuery),
 		chromedp.AttributeValue(finder+` gj-footprints-map`, "data-count", &footprints, nil, chromedp.ByQuery),
@@ -56,7 +55,7 @@ func TestBrowserFindItems(t *testing.T) {
 	var picked []string
 	run("pick two items and use them",
 		chromedp.Evaluate(`Array.from(document.querySelectorAll('[data-input=stac_items] [data-testid=finder-pick]')).slice(0, 2).map(c => { c.checked = true; return c.value; })`, &picked),
-		chromedp.Click(finder+` [data-testid=finder-use]`, chromedp.ByQuery),
+		click(finder+` [data-testid=finder-use]`),
 		chromedp.WaitVisible(`[data-testid=notice]`, chromedp.ByQuery),
 	)
 	if len(picked) != 2 {
@@ -67,15 +66,14 @@ func TestBrowserFindItems(t *testing.T) {
 	if !strings.Contains(filled, picked[0]) || !strings.Contains(filled, picked[1]) {
 		t.Fatalf("stac_items %q, picked %v", filled, picked)
 	}
-	wait, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-	run("submit", chromedp.Click(`[data-testid=submit]`, chromedp.ByQuery), chromedp.WaitVisible(`[data-testid=job-status]`, chromedp.ByQuery))
-	var final string
-	if err := chromedp.Run(wait, chromedp.WaitVisible(`[data-testid=job-status][data-status=successful], [data-testid=job-status][data-status=failed]`, chromedp.ByQuery),
-		chromedp.AttributeValue(`[data-testid=job-status]`, "data-status", &final, nil, chromedp.ByQuery)); err != nil || final != "successful" {
-		var text string
-		_ = chromedp.Run(ctx, chromedp.Text(`main`, &text, chromedp.ByQuery))
-		t.Fatalf("the job did not succeed: %v\n%s", err, text)
+	run("submit", click(`[data-testid=submit]`), chromedp.WaitVisible(`[data-testid=job-status]`, chromedp.ByQuery))
+	var final, text string
+	run("wait for the job's end",
+		chromedp.WaitVisible(`[data-testid=job-status][data-status=successful], [data-testid=job-status][data-status=failed], [data-testid=job-status][data-status=dismissed]`, chromedp.ByQuery),
+		chromedp.AttributeValue(`[data-testid=job-status]`, "data-status", &final, nil, chromedp.ByQuery),
+		chromedp.Text(`main`, &text, chromedp.ByQuery))
+	if final != "successful" {
+		t.Fatalf("the job did not succeed: %s\n%s", final, text)
 	}
 	jobs, _ := s.app.Store.ListJobs(context.Background(), storeFilter())
 	if len(jobs.Jobs) != 1 {

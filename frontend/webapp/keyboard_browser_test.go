@@ -1,14 +1,11 @@
 package webapp
 
 import (
-	"context"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-
-	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // focused describes document.activeElement for the keyboard test.
@@ -44,14 +41,7 @@ const activeJS = `(() => {
 func TestBrowserKeyboardOnly(t *testing.T) {
 	s := start(t)
 	ctx, console := browser(t)
-	run := func(step string, actions ...chromedp.Action) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, waitfor.Guard)
-		defer cancel()
-		if err := chromedp.Run(sctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
+	run := steps(ctx, t)
 	var f focused
 	// tabTo presses Tab until the focused element satisfies ok, checking on the way
 	// that every focused element is visible and shows the focus ring.

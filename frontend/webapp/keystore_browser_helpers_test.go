@@ -11,7 +11,7 @@ func (s *stack) createKeystore() chromedp.Tasks {
 		chromedp.WaitVisible(`[data-testid=passphrase2]`, chromedp.ByQuery),
 		chromedp.SendKeys(`[data-testid=passphrase]`, passphrase, chromedp.ByQuery),
 		chromedp.SendKeys(`[data-testid=passphrase2]`, passphrase, chromedp.ByQuery),
-		chromedp.Click(`[data-testid=unlock]`, chromedp.ByQuery),
+		click(`[data-testid=unlock]`),
 		chromedp.WaitVisible(`[data-testid=no-keys]`, chromedp.ByQuery),
 	}
 }
@@ -20,7 +20,7 @@ func (s *stack) createKeystore() chromedp.Tasks {
 // test access key and secret) on the keystore page, up to the key's facts.
 func addS3Key(name, description, endpoint, bucket string) chromedp.Tasks {
 	ts := chromedp.Tasks{
-		chromedp.Click(`[data-testid=add-key]`, chromedp.ByQuery),
+		click(`[data-testid=add-key]`),
 		chromedp.WaitVisible(`[data-testid=key-form][data-kind=s3]`, chromedp.ByQuery),
 		chromedp.SendKeys(`#key-name`, name, chromedp.ByQuery),
 	}
@@ -33,8 +33,8 @@ func addS3Key(name, description, endpoint, bucket string) chromedp.Tasks {
 		chromedp.SendKeys(`#key-bucket`, bucket, chromedp.ByQuery),
 		chromedp.SendKeys(`#key-access`, s3AccessKey, chromedp.ByQuery),
 		chromedp.SendKeys(`#key-secret`, s3Secret, chromedp.ByQuery),
-		chromedp.Click(`input[name=path_style]`, chromedp.ByQuery),
-		chromedp.Click(`[data-testid=save-key]`, chromedp.ByQuery),
+		click(`input[name=path_style]`),
+		click(`[data-testid=save-key]`),
 		chromedp.WaitVisible(`[data-testid=key-facts]`, chromedp.ByQuery),
 	)
 }

@@ -26,7 +26,7 @@ func TestBrowserKeystore(t *testing.T) {
 	run("create the keystore with a passphrase", s.createKeystore())
 	run("add an S3 key", addS3Key("scenes", "Sentinel-2 scenes", s3.URL, inputsBucket))
 	run("test the key",
-		chromedp.Click(`[data-testid=test-key]`, chromedp.ByQuery),
+		click(`[data-testid=test-key]`),
 		chromedp.WaitVisible(`[data-testid=key-test-result][data-ok=true]`, chromedp.ByQuery),
 	)
 	var mask, html string
@@ -43,16 +43,16 @@ func TestBrowserKeystore(t *testing.T) {
 	var secretVisible bool
 	var secretValue string
 	run("edit it without revealing the secret",
-		chromedp.Click(`[data-testid=key][data-key=scenes] [data-testid=edit-key]`, chromedp.ByQuery),
+		click(`[data-testid=key][data-key=scenes] [data-testid=edit-key]`),
 		chromedp.WaitVisible(`[data-testid=replace]`, chromedp.ByQuery),
 		chromedp.Evaluate(`(() => { const e = document.querySelector("#key-secret"); return e.checkVisibility(); })()`, &secretVisible),
-		chromedp.Click(`[data-testid=replace]`, chromedp.ByQuery),
+		click(`[data-testid=replace]`),
 		chromedp.WaitVisible(`#key-secret`, chromedp.ByQuery),
 		chromedp.Value(`#key-secret`, &secretValue, chromedp.ByQuery),
 		chromedp.SetValue(`#key-description`, "Sentinel-2 scenes, edited", chromedp.ByQuery),
-		chromedp.Click(`[data-testid=save-key]`, chromedp.ByQuery),
+		click(`[data-testid=save-key]`),
 		chromedp.WaitVisible(`[data-testid=key-facts]`, chromedp.ByQuery),
-		chromedp.Click(`[data-testid=test-key]`, chromedp.ByQuery),
+		click(`[data-testid=test-key]`),
 		chromedp.WaitVisible(`[data-testid=key-test-result][data-ok=true]`, chromedp.ByQuery),
 	)
 	if secretVisible || secretValue != "" {
@@ -68,17 +68,17 @@ func TestBrowserKeystore(t *testing.T) {
 		chromedp.Navigate(s.base+"/endpoints/local/processes/echo/execute"),
 		chromedp.WaitVisible(`[data-testid=exec-form]`, chromedp.ByQuery),
 		chromedp.ScrollIntoView(picker, chromedp.ByQuery),
-		chromedp.Click(picker+` summary`, chromedp.ByQuery),
+		click(picker+` summary`),
 		chromedp.WaitVisible(picker+` [data-testid=pick-browse]`, chromedp.ByQuery),
 		htmxIdle(),
-		chromedp.Click(picker+` [data-testid=pick-browse]`, chromedp.ByQuery),
+		click(picker+` [data-testid=pick-browse]`),
 		chromedp.WaitVisible(picker+` [data-testid=pick-folder]`, chromedp.ByQuery),
 		htmxIdle(),
-		chromedp.Click(picker+` [data-testid=pick-folder]`, chromedp.ByQuery),
+		click(picker+` [data-testid=pick-folder]`),
 		chromedp.WaitVisible(picker+` [data-testid=pick-use]`, chromedp.ByQuery),
 		htmxIdle(),
 		chromedp.SetValue(picker+` [data-testid=pick-expiry]`, "21600", chromedp.ByQuery),
-		chromedp.Click(picker+` [data-testid=pick-use]`, chromedp.ByQuery),
+		click(picker+` [data-testid=pick-use]`),
 		chromedp.WaitVisible(`[data-input=hrefInput] input[data-testid=picked]`, chromedp.ByQuery),
 		chromedp.Value(`[data-input=hrefInput] input[data-testid=picked]`, &signed, chromedp.ByQuery),
 		chromedp.WaitVisible(picker+` [data-testid=pick-msg]`, chromedp.ByQuery),

@@ -42,7 +42,7 @@ func TestBrowserKeyTestBusy(t *testing.T) {
 		htmxIdle(),
 	)
 	run("test it: the button says Testing…",
-		chromedp.Click(`[data-testid=test-key]`, chromedp.ByQuery),
+		click(`[data-testid=test-key]`),
 		poll(`(() => { const b = document.querySelector("[data-testid=test-key]"); return b.textContent === "Testing…" && b.disabled; })()`),
 	)
 	close(release)

@@ -38,7 +38,7 @@ func TestBrowserOIDCSignIn(t *testing.T) {
 	run := steps(ctx, t)
 	run("create the keystore", s.createKeystore())
 	run("add an oidc key",
-		chromedp.Click(`[data-testid=add-key]`, chromedp.ByQuery),
+		click(`[data-testid=add-key]`),
 		chromedp.WaitVisible(`[data-testid=key-form]`, chromedp.ByQuery),
 		chromedp.SendKeys(`#key-name`, "platform", chromedp.ByQuery),
 		chromedp.SetValue(`#key-kind`, "oidc", chromedp.ByQuery),
@@ -48,12 +48,12 @@ func TestBrowserOIDCSignIn(t *testing.T) {
 		chromedp.SendKeys(`#key-prefix`, gs.URL+"/", chromedp.ByQuery),
 		chromedp.SendKeys(`#key-issuer`, op.Issuer, chromedp.ByQuery),
 		chromedp.SendKeys(`#key-client`, oidctest.NativeClient, chromedp.ByQuery),
-		chromedp.Click(`[data-testid=save-key]`, chromedp.ByQuery),
+		click(`[data-testid=save-key]`),
 		chromedp.WaitVisible(`[data-testid=signin-card] [data-testid=signin-state][data-state=out]`, chromedp.ByQuery),
 	)
 	var authURL string
 	run("press Sign in",
-		chromedp.Click(`[data-testid=signin-card] [data-testid=sign-in]`, chromedp.ByQuery),
+		click(`[data-testid=signin-card] [data-testid=sign-in]`),
 		chromedp.WaitVisible(`[data-testid=signin-link]`, chromedp.ByQuery),
 		chromedp.AttributeValue(`[data-testid=signin-link]`, "href", &authURL, nil, chromedp.ByQuery),
 	)
@@ -80,7 +80,7 @@ func TestBrowserOIDCSignIn(t *testing.T) {
 		chromedp.WaitVisible(`[data-testid=signin-state][data-state=signed-in]`, chromedp.ByQuery),
 		chromedp.Text(`[data-testid=signin-subject]`, &who, chromedp.ByQuery),
 		chromedp.Navigate(s.base+"/keystore/keys/platform"),
-		chromedp.Click(`[data-testid=test-key]`, chromedp.ByQuery),
+		click(`[data-testid=test-key]`),
 		chromedp.WaitVisible(`[data-testid=key-test-result][data-ok=true]`, chromedp.ByQuery),
 	)
 	if !strings.Contains(who, oidctest.Subject) || !gw.Saw(oidctest.Subject) {
@@ -94,7 +94,7 @@ func TestBrowserOIDCSignIn(t *testing.T) {
 	var html string
 	run("sign out",
 		chromedp.OuterHTML(`html`, &html, chromedp.ByQuery),
-		chromedp.Click(`[data-testid=signin-card] [data-testid=sign-out]`, chromedp.ByQuery),
+		click(`[data-testid=signin-card] [data-testid=sign-out]`),
 		chromedp.WaitVisible(`[data-testid=signin-card] [data-testid=signin-state][data-state=out]`, chromedp.ByQuery),
 	)
 	console.check(t)

@@ -15,7 +15,6 @@ import (
 	"github.com/geojobs/geojobs/backend/jobs"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
-	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // runLocal submits a built-in process with inputs (JSON) and waits for it to end with
@@ -35,16 +34,8 @@ func runLocal(t *testing.T, s *stack, processID, inputs string, aoi json.RawMess
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		got, err := s.app.Store.Job(ctx, j.ID)
-		if err == nil && ogcapi.Terminal(got.Status) && !got.ResultsAt.IsZero() {
-			return j.ID
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("%s did not finish", processID)
-	return ""
+	s.waitJob(j.ID, ended)
+	return j.ID
 }
 
 // echoInputs fill every kind of input echo has.
@@ -75,15 +66,7 @@ func TestBrowserOutputs(t *testing.T) {
 	echo := runLocal(t, s, "echo", echoInputs, nil)
 	countdown := runLocal(t, s, "countdown", `{"seconds": 0.2, "step": 0.1}`, nil)
 	ctx, console := browser(t)
-	run := func(step string, actions ...chromedp.Action) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, waitfor.Guard)
-		defer cancel()
-		if err := chromedp.Run(sctx, actions...); err != nil {
-			console.check(t)
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
+	run := steps(ctx, t)
 	var rows map[string]string
 	run("echo's results",
 		chromedp.Navigate(s.srv.LaunchURL()),
@@ -213,26 +196,23 @@ func TestBrowserPygeoapiResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	bctx, console := browser(t)
-	sctx, cancel := context.WithTimeout(bctx, waitfor.Guard)
-	defer cancel()
+	run := steps(bctx, t)
 	var rows map[string]string
-	if err := chromedp.Run(sctx,
+	var title string
+	run("hello-world's results",
 		chromedp.Navigate(s.srv.LaunchURL()),
 		chromedp.WaitVisible(`main`, chromedp.ByQuery),
 		chromedp.Navigate(s.base+"/jobs/"+j.ID+"/results"),
 		chromedp.WaitVisible(`[data-testid=outputs] [data-output=echo]`, chromedp.ByQuery),
 		chromedp.ActionFunc(func(context.Context) error { rows = nil; return nil }),
 		chromedp.Evaluate(outputRowsJS, &rows),
-	); err != nil {
-		console.check(t)
-		t.Fatal(err)
-	}
+		chromedp.Text(`[data-output=echo] th strong`, &title, chromedp.ByQuery),
+	)
+	console.check(t)
 	got := rows["echo"]
 	if !strings.HasPrefix(got, "literal|string|Hello World! An optional message.|") || !strings.Contains(got, "declares an object") {
 		t.Errorf("hello-world output: %q", got)
 	}
-	var title string
-	_ = chromedp.Run(sctx, chromedp.Text(`[data-output=echo] th strong`, &title, chromedp.ByQuery))
 	if !strings.EqualFold(title, "Hello, world") {
 		t.Errorf("output title %q, want the description's", title)
 	}

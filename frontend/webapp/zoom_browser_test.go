@@ -21,6 +21,7 @@ func TestBrowserAssetTableZoom200(t *testing.T) {
 		chromedp.WaitVisible(`main`, chromedp.ByQuery),
 		chromedp.Navigate(s.base+"/jobs/"+jobID+"/results"),
 		chromedp.WaitVisible(`[data-testid=assets]`, chromedp.ByQuery),
+		htmxIdle(),
 	)
 	var clipped []string
 	run("measure", chromedp.Evaluate(`(() => {
