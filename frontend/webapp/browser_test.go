@@ -305,6 +305,7 @@ func TestBrowserExecuteEcho(t *testing.T) {
 		chromedp.Evaluate(`window.scrollTo(0, document.documentElement.scrollHeight); window.scrollY`, &scrolled),
 		click(`[data-testid=submit]`),
 		chromedp.WaitVisible(`[data-testid=job-status]`, chromedp.ByQuery),
+		htmxIdle(), // HTMX scrolls when the swap settles
 		chromedp.Evaluate(`window.scrollY`, &top),
 	)
 	if scrolled == 0 || top != 0 {
