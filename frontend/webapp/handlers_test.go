@@ -10,13 +10,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/geojobs/geojobs/backend/endpoints"
 	"github.com/geojobs/geojobs/backend/forms"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
-	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 func TestRootAndNotFound(t *testing.T) {
@@ -385,21 +383,15 @@ func TestExecuteFormFlow(t *testing.T) {
 	if !strings.HasPrefix(loc, "/jobs/") {
 		t.Fatalf("after submit: %q", loc)
 	}
-	deadline := time.Now().Add(waitfor.Guard)
-	for {
-		j := s.get(loc)
-		expect(t, j, http.StatusOK)
-		st := j.find("[data-testid=job-status]").AttrOr("data-status", "")
-		if st == ogcapi.StatusSuccessful {
-			if !strings.Contains(j.find("[data-testid=job-request]").Text(), "hello") {
-				t.Error("the job page lacks the request")
-			}
-			break
-		}
-		if st == ogcapi.StatusFailed || time.Now().After(deadline) {
-			t.Fatalf("job status %q", st)
-		}
-		time.Sleep(200 * time.Millisecond)
+	id, _, _ := strings.Cut(strings.TrimPrefix(loc, "/jobs/"), "?")
+	s.waitJob(id, ended)
+	j := s.get(loc)
+	expect(t, j, http.StatusOK)
+	if st := j.find("[data-testid=job-status]").AttrOr("data-status", ""); st != ogcapi.StatusSuccessful {
+		t.Fatalf("job status %q", st)
+	}
+	if !strings.Contains(j.find("[data-testid=job-request]").Text(), "hello") {
+		t.Error("the job page lacks the request")
 	}
 	list := s.get("/jobs")
 	if list.find("[data-testid=job]").Length() != 1 {

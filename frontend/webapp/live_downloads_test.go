@@ -45,12 +45,10 @@ func TestDownloadsSnapshot(t *testing.T) {
 	}
 	r := s.postForm("/jobs/"+j.ID+"/downloads", url.Values{"all": {"1"}, "dest": {t.TempDir()}}, htmx("downloads"))
 	expect(t, r, http.StatusOK)
-	deadline := time.Now().Add(waitfor.Guard)
-	for s.app.Downloads.View(j.ID).Completed != 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the download did not complete: %+v", s.app.Downloads.View(j.ID))
-		}
-		time.Sleep(20 * time.Millisecond)
+	wctx, cancel := context.WithTimeout(ctx, waitfor.Guard)
+	defer cancel()
+	if p, err := s.app.Downloads.Wait(wctx, j.ID); err != nil || p.Completed != 1 {
+		t.Fatalf("the download did not complete: %+v %v", p, err)
 	}
 
 	hdr := http.Header{"Authorization": {"Bearer " + s.token}, "Origin": {s.base}}
