@@ -5,7 +5,10 @@
 # too) and `rclone copy` over HTTP (Debian's rclone; its http backend reads the index page;
 # it checks sizes, it cannot hash over HTTP), all in one run, from a local server capped like
 # object storage (BENCH_RATE per connection, BENCH_LATENCY before the first byte).
-# Every timing ends after `sync -f` of the output folder: the files are on disk.
+# Every timing ends after `sync -f` of the output folder: the files are on disk. (rclone
+# calls no fsync of its own, aria2c neither by default; geojobs starts each large file's
+# writeback as it closes it and ends with one syncfs per folder.) Also printed, as "raw",
+# the time to the tool's exit, before that sync: files written, not necessarily on disk.
 #
 # Settings (environment): BENCH_SETS (default "200x5M 2000x100K"), BENCH_RATE (default
 # 25000000), BENCH_LATENCY (default 20ms), BENCH_REPEAT (rounds, default 3),
@@ -39,7 +42,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR == 0)
 
 SERVER_PID=
 stop_server() { if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; fi; }
-trap 'stop_server; rm -rf "$DIR/out"' EXIT
+trap 'stop_server; rm -rf "$DIR/out" "$DIR/out.t0" "$DIR/out.t1"' EXIT
 
 printf 'capped: %s B/s per connection, %s before the first byte; %s rounds, tools interleaved\n' "$RATE" "$LATENCY" "$REPEAT"
 for set in $SETS; do
@@ -69,10 +72,10 @@ json.dump({"type": "FeatureCollection", "features": [{"type": "Feature", "stac_v
     "geometry": None, "properties": {"datetime": "2026-01-01T00:00:00Z"}, "links": [], "assets": assets}]}, open(fc, "w"))
 open(lst, "w").write("".join(lines))
 PY
-	declare -A W=() C=() M=() R=() RC=()
+	declare -A W=() C=() M=() R=() RC=() X=() RX=()
 	for rep in $(seq 1 "$REPEAT"); do
 		order=("${tools[@]:$(((rep - 1) % ${#tools[@]}))}" "${tools[@]:0:$(((rep - 1) % ${#tools[@]}))}")
-		declare -A w=() c=()
+		declare -A w=() c=() x=()
 		for t in "${order[@]}"; do
 			out="$DIR/out"
 			case $t in
@@ -84,16 +87,17 @@ PY
 				--checkers 16 --no-check-dest --config /dev/null -q); got="$out" ;;
 			esac
 			rm -rf "$out"; mkdir -p "$out"; sync; sleep 1
-			if ! /usr/bin/time -f "%e %U %S %M" -o "$DIR/time.txt" sh -c '"$@" && sync -f "$0"' "$out" "${cmd[@]}" >"$DIR/$t.log" 2>&1; then
+			if ! /usr/bin/time -f "%e %U %S %M" -o "$DIR/time.txt" sh -c 'date +%s.%N >"$0.t0" && "$@" && date +%s.%N >"$0.t1" && sync -f "$0"' "$out" "${cmd[@]}" >"$DIR/$t.log" 2>&1; then
 				echo "$t failed:" >&2; tail -5 "$DIR/$t.log" >&2; continue
 			fi
 			files=$(find "$got" -name 'f*.bin' -size "${each}c" | wc -l)
 			if [ "$files" != "$n" ]; then echo "$t: $files complete files of $n" >&2; continue; fi
 			read -r secs usr sys rss <"$DIR/time.txt"
+			raw=$(awk -v a="$(cat "$out.t0")" -v b="$(cat "$out.t1")" 'BEGIN { printf "%.2f", b - a }')
 			cpu=$(awk -v u="$usr" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
-			echo "  $set round $rep: $t ${secs}s wall, ${cpu}s CPU, $((rss / 1024)) MB" >&2
-			w[$t]=$secs; c[$t]=$cpu
-			W[$t]+="$secs "; C[$t]+="$cpu "
+			echo "  $set round $rep: $t ${secs}s wall (${raw}s before the sync), ${cpu}s CPU, $((rss / 1024)) MB" >&2
+			w[$t]=$secs; c[$t]=$cpu; x[$t]=$raw
+			W[$t]+="$secs "; C[$t]+="$cpu "; X[$t]+="$raw "
 			if [ "${M[$t]:-0}" -lt "$rss" ]; then M[$t]=$rss; fi
 		done
 		# this round's ratios: the peer's time over geojobs' (above 1: geojobs is faster)
@@ -101,21 +105,23 @@ PY
 			if [ -n "${w[$t]:-}" ] && [ -n "${w[geojobs]:-}" ]; then
 				R[$t]+="$(awk -v a="${w[$t]}" -v b="${w[geojobs]}" 'BEGIN { printf "%.3f", a / b }') "
 				RC[$t]+="$(awk -v a="${c[$t]}" -v b="${c[geojobs]}" 'BEGIN { printf "%.3f", a / b }') "
+				RX[$t]+="$(awk -v a="${x[$t]}" -v b="${x[geojobs]}" 'BEGIN { printf "%.3f", a / b }') "
 			fi
 		done
-		unset w c
+		unset w c x
 	done
 	stop_server
 	echo
 	echo "== $n files x $(numfmt --to=iec "$each"): medians of $REPEAT rounds; speedup = the peer's time / geojobs' in the same round"
-	printf '%-8s %8s %8s %7s %8s %13s %12s\n' tool wall_s MB/s CPU_s RSS_MB wall_speedup CPU_ratio
+	printf '%-8s %8s %8s %7s %8s %13s %12s %8s %12s\n' tool wall_s MB/s CPU_s RSS_MB wall_speedup CPU_ratio raw_s raw_speedup
 	for t in "${tools[@]}"; do
 		if [ -z "${W[$t]:-}" ]; then printf '%-8s %8s\n' "$t" failed; continue; fi
-		printf '%-8s %8.2f %8.1f %7.2f %8.1f %13s %12s\n' "$t" "$(median ${W[$t]})" \
+		printf '%-8s %8.2f %8.1f %7.2f %8.1f %13s %12s %8.2f %12s\n' "$t" "$(median ${W[$t]})" \
 			"$(awk -v s="$(median ${W[$t]})" -v size="$((n * each))" 'BEGIN { print size / s / 1e6 }')" \
 			"$(median ${C[$t]})" "$(awk -v m="${M[$t]}" 'BEGIN { print m / 1024 }')" \
-			"$(median ${R[$t]:-nan})x" "$(median ${RC[$t]:-nan})x"
+			"$(median ${R[$t]:-nan})x" "$(median ${RC[$t]:-nan})x" "$(median ${X[$t]})" "$(median ${RX[$t]:-nan})x"
 	done
 	echo "  per round, wall speedup:"; for t in "${tools[@]}"; do echo "    $t: ${R[$t]:-}"; done
-	unset W C M R RC
+	echo "  per round, raw speedup (to the tool's exit, before the sync):"; for t in "${tools[@]}"; do echo "    $t: ${RX[$t]:-}"; done
+	unset W C M R RC X RX
 done
