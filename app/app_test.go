@@ -17,6 +17,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gorilla/websocket"
 
+	"github.com/geojobs/geojobs/backend/hub"
 	"github.com/geojobs/geojobs/backend/server"
 	"github.com/geojobs/geojobs/frontend/components"
 	"github.com/geojobs/geojobs/frontend/web"
@@ -62,25 +63,42 @@ func TestStepZoom(t *testing.T) {
 	}
 }
 
-// loopback starts a Loopback with a hub and an app handler that says who it saw.
-func loopback(t *testing.T) (*Loopback, *Hub, chan Message) {
+// loopback starts a Loopback serving backend/hub at /ws, as the web front does, with
+// the desktop topic's Channel (zoom 1.2), and an app handler that says who it saw. The
+// page's messages on the desktop topic arrive on the channel.
+func loopback(t *testing.T) (*Loopback, *Channel, chan Message) {
 	t.Helper()
 	lb, err := ListenLoopback("", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := make(chan Message, 16)
-	hub := NewHub(WebviewOrigins, nil)
-	hub.OnMessage = func(m Message) { got <- m }
+	ch := &Channel{Zoom: func() float64 { return 1.2 }, OnMessage: func(m Message) { got <- m }}
+	h, err := hub.New(hub.Config{CheckOrigin: lb.Guard.OriginAllowed,
+		Snapshot: func(ctx context.Context, topic string) ([]hub.Message, error) {
+			if topic != DesktopTopic {
+				return nil, nil
+			}
+			return ch.Snapshot(ctx)
+		},
+		Receive: func(ctx context.Context, topic string, data json.RawMessage) {
+			if topic == DesktopTopic {
+				ch.Receive(ctx, data)
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch.Hub = h
 	mux := http.NewServeMux()
-	mux.Handle(PushPath, hub)
+	mux.Handle("GET /ws", h)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "app:"+r.URL.RawQuery) })
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go hub.Run(ctx)
+	done, ran := make(chan struct{}), make(chan struct{})
+	go func() { defer close(ran); _ = h.Run(ctx) }()
 	go func() { defer close(done); _ = lb.Serve(ctx, mux) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return lb, hub, got
+	t.Cleanup(func() { cancel(); <-done; <-ran })
+	return lb, ch, got
 }
 
 func dial(url, origin string) (*websocket.Conn, int, error) {
@@ -96,20 +114,23 @@ func dial(url, origin string) (*websocket.Conn, int, error) {
 	return c, code, err
 }
 
-func TestLoopbackPushWebSocket(t *testing.T) {
-	lb, hub, got := loopback(t)
-	url := lb.WebSocketURL(PushPath)
-	if !strings.HasPrefix(url, "ws://127.0.0.1:") || !strings.Contains(url, PushTokenParam+"="+lb.Guard.PushToken) {
-		t.Fatalf("push URL %q", url)
+// The window's page reaches the shell's desktop topic on the loopback listener's hub
+// from the webview's origins, with the push token; nothing else gets through.
+func TestLoopbackDesktopTopic(t *testing.T) {
+	lb, ch, got := loopback(t)
+	url := lb.WebSocketURL(DesktopPath)
+	if !strings.HasPrefix(url, "ws://127.0.0.1:") || !strings.HasSuffix(url, "/ws?topic=desktop&"+PushTokenParam+"="+lb.Guard.PushToken) {
+		t.Fatalf("desktop topic URL %q", url)
 	}
+	plain := strings.Split(url, "&")[0]
 	for _, c := range []struct {
 		name, url, origin string
 		code              int
 	}{
 		{"foreign origin", url, "https://evil.example", http.StatusForbidden},
-		{"no token", strings.Split(url, "?")[0], "wails://wails", http.StatusUnauthorized},
-		{"wrong token", strings.Split(url, "?")[0] + "?" + PushTokenParam + "=x", "wails://wails", http.StatusUnauthorized},
-		{"launch token in the URL is no WebSocket credential", strings.Split(url, "?")[0] + "?token=" + lb.Guard.Token, "wails://wails", http.StatusSeeOther},
+		{"no token", plain, "wails://wails", http.StatusUnauthorized},
+		{"wrong token", plain + "&" + PushTokenParam + "=x", "wails://wails", http.StatusUnauthorized},
+		{"launch token in the URL is no WebSocket credential", plain + "&token=" + lb.Guard.Token, "wails://wails", http.StatusSeeOther},
 	} {
 		if conn, code, err := dial(c.url, c.origin); err == nil || code != c.code {
 			if conn != nil {
@@ -118,36 +139,35 @@ func TestLoopbackPushWebSocket(t *testing.T) {
 			t.Errorf("%s: got %d, %v; want refusal %d", c.name, code, err, c.code)
 		}
 	}
+	read := func(conn *websocket.Conn) Message {
+		t.Helper()
+		var m Message
+		_ = conn.SetReadDeadline(time.Now().Add(waitfor.Guard))
+		if err := conn.ReadJSON(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
 	for _, origin := range WebviewOrigins {
 		conn, code, err := dial(url, origin)
 		if err != nil {
 			t.Fatalf("origin %s: %d %v", origin, code, err)
 		}
-		deadline := time.Now().Add(waitfor.Guard)
-		for hub.Clients() != 1 && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
+		// On subscribing, the page gets the window's zoom; then what the shell publishes.
+		if m := read(conn); m.Type != "zoom" || string(m.Data) != "1.2" {
+			t.Fatalf("origin %s: first message %+v, want the zoom", origin, m)
 		}
-		hub.Publish(Message{Type: "fragment", HTML: `<p id="x">1</p>`})
-		var m Message
-		_ = conn.SetReadDeadline(time.Now().Add(waitfor.Guard))
-		if err := conn.ReadJSON(&m); err != nil || m.Type != "fragment" || m.HTML != `<p id="x">1</p>` {
-			t.Fatalf("origin %s: read %+v, %v", origin, m, err)
+		ch.Publish(Message{Type: "navigate", Data: json.RawMessage(`"/jobs/1"`)})
+		if m := read(conn); m.Type != "navigate" || string(m.Data) != `"/jobs/1"` {
+			t.Fatalf("origin %s: read %+v", origin, m)
 		}
-		if err := conn.WriteJSON(Message{Type: "dom", Data: json.RawMessage(`{"path":"/jobs"}`)}); err != nil {
+		if err := conn.WriteJSON(map[string]any{"topic": DesktopTopic, "data": Message{Type: "dom", Data: json.RawMessage(`{"path":"/jobs"}`)}}); err != nil {
 			t.Fatal(err)
 		}
-		select {
-		case m := <-got:
-			if m.Type != "dom" || string(m.Data) != `{"path":"/jobs"}` {
-				t.Fatalf("hub got %+v", m)
-			}
-		case <-time.After(waitfor.Guard):
-			t.Fatal("the hub did not receive the page's message")
+		if m := waitfor.Chan(t, got, "the page's message"); m.Type != "dom" || string(m.Data) != `{"path":"/jobs"}` {
+			t.Fatalf("channel got %+v", m)
 		}
 		conn.Close()
-		for hub.Clients() != 0 && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
 	}
 }
 
@@ -217,7 +237,7 @@ func TestWebviewHandler(t *testing.T) {
 	})
 	set := &memSettings{dir: "/home/u/Downloads/geojobs"}
 	native := &fakeNative{dir: "/data/picked"}
-	h := WebviewHandler(WebviewOptions{App: app, PushURL: "ws://127.0.0.1:5/desktop/ws?wst=a&b", ConnectSrc: []string{"ws://127.0.0.1:5"},
+	h := WebviewHandler(WebviewOptions{App: app, PushURL: "ws://127.0.0.1:5/ws?topic=desktop&wst=a&b", ConnectSrc: []string{"ws://127.0.0.1:5"},
 		Native: native, Settings: set})
 	doForm := func(method, path string, hdr map[string]string, form url.Values) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, "wails://wails"+path, strings.NewReader(form.Encode()))
@@ -238,7 +258,7 @@ func TestWebviewHandler(t *testing.T) {
 	// The app's pages are rendered for the window: the layout adds the desktop's head.
 	full := do("GET", "/endpoints", nil)
 	body := full.Body.String()
-	if full.Code != 200 || !strings.Contains(body, `<meta name="geojobs-desktop" content="1"><meta name="geojobs-ws" content="ws://127.0.0.1:5/desktop/ws?wst=a&amp;b">`) ||
+	if full.Code != 200 || !strings.Contains(body, `<meta name="geojobs-desktop" content="1"><meta name="geojobs-ws" content="ws://127.0.0.1:5/ws?topic=desktop&amp;wst=a&amp;b">`) ||
 		!strings.Contains(body, `<script src="/wails/runtime.js"></script>`) || !strings.Contains(body, `<script src="/desktop/desktop.js" defer></script>`) {
 		t.Fatalf("full page not given the desktop head: %d %s", full.Code, body)
 	}

@@ -52,23 +52,10 @@
     if (window.runtime && window.runtime.BrowserOpenURL) window.runtime.BrowserOpenURL(u.href);
   }, true);
 
-  // Out-of-band swap: every element of the fragment with an id replaces the page's
-  // element with that id.
-  function applyFragment(html) {
-    const t = document.createElement("template");
-    t.innerHTML = html;
-    Array.from(t.content.children).forEach(function (el) {
-      if (!el.id) return;
-      const cur = document.getElementById(el.id);
-      if (!cur) return;
-      cur.replaceWith(el);
-      if (window.htmx) window.htmx.process(el);
-    });
-  }
-
+  // The page's answers go back on the desktop topic of the app's hub.
   let socket = null;
   function send(m) {
-    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(m));
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ topic: "desktop", data: m }));
   }
 
   function report() {
@@ -87,7 +74,6 @@
     if (!m || typeof m !== "object") return;
     state.transport = via;
     switch (m.type) {
-      case "fragment": applyFragment(m.html || ""); break;
       case "navigate":
         // same-origin paths only
         if (typeof m.data === "string" && m.data.charAt(0) === "/" && m.data.charAt(1) !== "/") location.assign(m.data);
@@ -99,12 +85,12 @@
         state.ticks++;
         if (selfTest) report();
         break;
-      default:
-        document.dispatchEvent(new CustomEvent("geojobs:push", { detail: m }));
     }
   }
 
-  // The push WebSocket to the app's loopback listener; reconnects with backoff.
+  // The shell's messages: the app's hub (/ws?topic=desktop on the loopback listener,
+  // as the pages' live updates); reconnects with backoff. On (re)connecting the hub
+  // sends the window's zoom.
   const url = pushURL;
   let delay = 500;
   function connect() {
@@ -123,16 +109,6 @@
     };
   }
   connect();
-
-  // The same messages over Wails events, where the webview refuses the socket.
-  function listenEvents() {
-    if (window.runtime && window.runtime.EventsOn) {
-      window.runtime.EventsOn("geojobs:push", function (m) { handle(m, "events"); });
-      return true;
-    }
-    return false;
-  }
-  if (!listenEvents()) document.addEventListener("DOMContentLoaded", listenEvents);
 
   window.addEventListener("pagehide", function () { if (socket) { socket.onclose = null; socket.close(); } });
 })();

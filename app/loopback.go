@@ -15,9 +15,6 @@ import (
 // WebSocket or send a state-changing request to the loopback listener.
 var WebviewOrigins = []string{"wails://wails", "http://wails.localhost"}
 
-// PushPath is the path of the push WebSocket on the loopback listener.
-const PushPath = "/desktop/ws"
-
 // PushTokenParam is the WebSocket URL's query parameter carrying the push token.
 const PushTokenParam = server.PushTokenParam
 

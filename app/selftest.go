@@ -19,7 +19,7 @@ import (
 // value is the path of the result file (JSON). Used by CI under Xvfb; see SelfTest.
 const SelfTestEnv = "GEOJOBS_DESKTOP_SELFTEST"
 
-// DOMReport is what the page reports of itself over the push WebSocket.
+// DOMReport is what the page reports of itself on the desktop topic.
 type DOMReport struct {
 	Path      string `json:"path"`
 	Title     string `json:"title"`
@@ -79,7 +79,7 @@ type SelfTest struct {
 	notify  chan struct{}
 }
 
-// OnMessage takes the page's reports (wire it to Hub.OnMessage).
+// OnMessage takes the page's reports (Channel.OnMessage).
 func (s *SelfTest) OnMessage(m Message) {
 	if m.Type != "dom" {
 		return

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,7 +77,7 @@ type shell struct {
 	mu    sync.Mutex
 	state State
 
-	hub      *Hub
+	push     *Channel
 	app      *application.App
 	web      *webapp.UI
 	stop     context.CancelFunc
@@ -109,31 +108,28 @@ func (s *shell) run() error {
 	if s.app, err = application.New(ao); err != nil {
 		return err
 	}
-	if s.web, err = webapp.New(s.app, webapp.Options{OriginAllowed: lb.Guard.OriginAllowed,
-		OpenURL: s.openURL, Logger: s.log}); err != nil {
+	// The shell's messages to the window (zoom, self-test) go over the web front's hub,
+	// on the desktop topic.
+	s.push = &Channel{Zoom: s.zoomFactor}
+	var selftest *SelfTest
+	if p := os.Getenv(SelfTestEnv); p != "" {
+		selftest = &SelfTest{ResultPath: p, Push: s.push, Hold: 6 * time.Second, Logger: s.log.With("component", "selftest"),
+			Submit: s.submitCountdown, Quit: func() { runtime.Quit(s.ctx) }}
+		s.push.OnMessage = selftest.OnMessage
+	}
+	if s.web, err = webapp.New(s.app, webapp.Options{OriginAllowed: lb.Guard.OriginAllowed, OpenURL: s.openURL,
+		Topics: map[string]webapp.Topic{DesktopTopic: {Snapshot: s.push.Snapshot, Receive: s.push.Receive}}, Logger: s.log}); err != nil {
 		_ = s.app.Close(context.Background())
 		return err
 	}
+	s.push.Hub = s.web.Hub
 	bg, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	endings := s.app.Endings() // subscribed before the monitor runs: no ending is missed
 	s.goBG(func() { s.notifyEndings(bg, endings) })
-	s.hub = NewHub(WebviewOrigins, s.log.With("component", "push"))
-	s.hub.OnConnect = func() { s.publishZoom() }
 
-	var selftest *SelfTest
-	if p := os.Getenv(SelfTestEnv); p != "" {
-		selftest = &SelfTest{ResultPath: p, Push: s.hub, Hold: 6 * time.Second, Logger: s.log.With("component", "selftest"),
-			Submit: s.submitCountdown, Quit: func() { runtime.Quit(s.ctx) }}
-		s.hub.OnMessage = selftest.OnMessage
-	}
-
-	loop := http.NewServeMux()
-	loop.Handle(PushPath, s.hub)
-	loop.Handle("/", s.web.Handler)
-	s.goBG(func() { s.hub.Run(bg) })
 	s.goBG(func() {
-		if err := lb.Serve(bg, loop); err != nil {
+		if err := lb.Serve(bg, s.web.Handler); err != nil {
 			s.log.Error("loopback server stopped", "err", err)
 		}
 	})
@@ -145,7 +141,7 @@ func (s *shell) run() error {
 
 	s.goBG(func() { _ = s.web.Run(bg) })
 
-	handler := WebviewHandler(WebviewOptions{App: s.web.Handler, PushURL: lb.WebSocketURL(PushPath),
+	handler := WebviewHandler(WebviewOptions{App: s.web.Handler, PushURL: lb.WebSocketURL(DesktopPath),
 		ConnectSrc: []string{"ws://127.0.0.1:" + fmt.Sprint(lb.Port())}, Native: s, Settings: s,
 		SelfTest: selftest != nil, Logger: s.log.With("component", "webview")})
 
@@ -192,8 +188,9 @@ func (s *shell) goBG(f func()) {
 	go func() { defer s.bgDone.Done(); f() }()
 }
 
-// shutdown stops the monitor, the push hub and the loopback server, then closes the
-// app (the built-in endpoint's running jobs and downloads resume on the next launch).
+// shutdown stops the monitor, the web front (and its hub) and the loopback server,
+// then closes the app (the built-in endpoint's running jobs and downloads resume on
+// the next launch).
 func (s *shell) shutdown() {
 	s.shutOnce.Do(func() {
 		if s.ctx != nil {
@@ -314,19 +311,18 @@ func (s *shell) Notify(_ context.Context, n application.Notification) error {
 	return err
 }
 
-func (s *shell) publishZoom() {
+// zoomFactor is the window's zoom.
+func (s *shell) zoomFactor() float64 {
 	s.mu.Lock()
-	z := s.state.Zoom
-	s.mu.Unlock()
-	b, _ := json.Marshal(z)
-	s.hub.Publish(Message{Type: "zoom", Data: b})
+	defer s.mu.Unlock()
+	return s.state.Zoom
 }
 
 func (s *shell) zoom(steps int) {
 	var z float64
 	_ = s.updateState(func(st *State) { st.Zoom = StepZoom(st.Zoom, steps); z = st.Zoom })
 	s.log.Debug("zoom", "zoom", z)
-	s.publishZoom()
+	s.push.Publish(zoomMessage(z))
 }
 
 // submitCountdown starts the self-test's job on the built-in endpoint.

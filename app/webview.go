@@ -35,7 +35,7 @@ type Settings interface {
 type WebviewOptions struct {
 	// App is the application handler (webapp.UI.Handler).
 	App http.Handler
-	// PushURL is the push WebSocket's URL, with its token (Loopback.WebSocketURL(PushPath)).
+	// PushURL is the desktop topic's WebSocket URL, with its token (Loopback.WebSocketURL(DesktopPath)).
 	PushURL string
 	// ConnectSrc are the CSP connect-src sources besides 'self' (the loopback ws:// origin).
 	ConnectSrc []string
@@ -53,7 +53,7 @@ type WebviewOptions struct {
 // security headers the Guard sets in browser mode, serves the desktop endpoints under
 // /desktop/, and marks the app's requests as the desktop window's (web.DesktopShell), so
 // that the layout adds the desktop's tags itself: the Wails runtime scripts, desktop.js
-// and the push WebSocket's URL (<meta name="geojobs-ws">).
+// and the desktop topic's WebSocket URL (<meta name="geojobs-ws">).
 func WebviewHandler(o WebviewOptions) http.Handler {
 	log := o.Logger
 	if log == nil {

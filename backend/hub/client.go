@@ -126,18 +126,27 @@ func (c *client) unsubscribe(topics []string) {
 	}
 }
 
-// request is what a page may send.
+// request is what a page may send: subscription changes, or data for Receive on one
+// of its topics.
 type request struct {
-	Subscribe   []string `json:"subscribe"`
-	Unsubscribe []string `json:"unsubscribe"`
+	Subscribe   []string        `json:"subscribe"`
+	Unsubscribe []string        `json:"unsubscribe"`
+	Topic       string          `json:"topic"`
+	Data        json.RawMessage `json:"data"`
 }
 
-// readPump reads subscription changes and handles pongs until the connection ends.
-func (c *client) readPump(ctx context.Context) {
+// readPump reads subscription changes and what the page sends on its topics, and
+// handles pongs, until the connection ends. It alone changes the connection's
+// subscriptions, so it keeps its own set of them (the hub goroutine has another).
+func (c *client) readPump(ctx context.Context, initial []string) {
 	defer func() {
 		c.leave()
 		c.conn.Close()
 	}()
+	mine := map[string]bool{}
+	for _, t := range initial {
+		mine[t] = true
+	}
 	c.conn.SetReadLimit(maxMessageSize)
 	c.conn.SetReadDeadline(time.Now().Add(pongWait))
 	c.conn.SetPongHandler(func(string) error { c.conn.SetReadDeadline(time.Now().Add(pongWait)); return nil })
@@ -150,16 +159,26 @@ func (c *client) readPump(ctx context.Context) {
 		if json.Unmarshal(data, &req) != nil || len(req.Subscribe)+len(req.Unsubscribe) > maxTopics {
 			continue // not ours (e.g. an htmx form message): ignore
 		}
+		if req.Topic != "" {
+			if mine[req.Topic] && c.h.cfg.Receive != nil {
+				c.h.cfg.Receive(ctx, req.Topic, req.Data)
+			}
+			continue
+		}
 		var add []string
 		for _, t := range req.Subscribe {
 			if ValidTopic(t) {
 				add = append(add, t)
+				mine[t] = true
 			}
 		}
 		if len(add) > 0 {
 			c.subscribe(ctx, add)
 		}
 		if len(req.Unsubscribe) > 0 {
+			for _, t := range req.Unsubscribe {
+				delete(mine, t)
+			}
 			c.unsubscribe(req.Unsubscribe)
 		}
 	}

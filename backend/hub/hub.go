@@ -9,11 +9,16 @@
 // is dropped (to reconnect and resynchronise) when it falls too far behind. On every
 // subscription the hub asks the caller's Snapshot for the topic's current state, so a
 // page that reconnects misses nothing. The hub knows nothing of pages or templates.
+//
+// Pages mostly listen; where one must answer (the desktop window's page reports its
+// state to the desktop shell's self-test), it sends {"topic":"…","data":…} on one of
+// its topics and the hub hands data to the caller's Receive.
 package hub
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -35,8 +40,9 @@ const (
 	pongWait = 60 * time.Second
 	// pingPeriod is how often pings are sent; less than pongWait.
 	pingPeriod = (pongWait * 9) / 10
-	// maxMessageSize is the largest message accepted from the peer (subscriptions only).
-	maxMessageSize = 4096
+	// maxMessageSize is the largest message accepted from the peer (subscriptions, and
+	// the messages Receive takes).
+	maxMessageSize = 64 << 10
 	// maxTopics is the most topics one connection may subscribe to.
 	maxTopics = 64
 )
@@ -65,6 +71,11 @@ type Config struct {
 	// Snapshot returns the current state of a topic, as the messages a new subscriber
 	// needs. It is called on the subscribing connection's goroutine, not the hub's.
 	Snapshot func(ctx context.Context, topic string) ([]Message, error)
+	// Receive takes what a page sends on one of the topics its connection subscribed to
+	// (a text message {"topic":"…","data":…}); optional: without it such messages are
+	// dropped. It is called on the connection's read pump, one message at a time, and
+	// must not block for long.
+	Receive func(ctx context.Context, topic string, data json.RawMessage)
 	// QueueKeys bounds a client's queue in distinct keys (default DefaultQueueKeys);
 	// a client past it is disconnected.
 	QueueKeys int
@@ -227,7 +238,8 @@ func ValidTopic(t string) bool { return topicRe.MatchString(t) }
 
 // ServeHTTP upgrades the request to a WebSocket connection (after CheckOrigin) and
 // subscribes it to the topics of its "topic" query parameters. The page may then send
-// {"subscribe":["job:…"]} or {"unsubscribe":[…]} text messages.
+// {"subscribe":["job:…"]} or {"unsubscribe":[…]} text messages, and {"topic":"…",
+// "data":…} for Receive.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	select {
 	case <-h.done:
@@ -284,6 +296,6 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if len(initial) > 0 {
 			c.subscribe(ctx, initial)
 		}
-		c.readPump(ctx)
+		c.readPump(ctx, initial)
 	}()
 }

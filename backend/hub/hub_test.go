@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -32,6 +33,13 @@ type testHub struct {
 
 func startHub(t *testing.T, snapshot func(context.Context, string) ([]Message, error), queueKeys int) *testHub {
 	t.Helper()
+	return startHubConfig(t, Config{Snapshot: snapshot, QueueKeys: queueKeys})
+}
+
+// startHubConfig is startHub with more of the Config (its CheckOrigin is the Guard's).
+func startHubConfig(t *testing.T, cfg Config) *testHub {
+	t.Helper()
+	snapshot := cfg.Snapshot
 	mux := http.NewServeMux()
 	srv := httptest.NewUnstartedServer(mux)
 	srv.Start()
@@ -46,7 +54,8 @@ func startHub(t *testing.T, snapshot func(context.Context, string) ([]Message, e
 		}
 		return snapshot(ctx, topic)
 	}
-	h, err := New(Config{CheckOrigin: g.OriginAllowed, Snapshot: snap, QueueKeys: queueKeys})
+	cfg.CheckOrigin, cfg.Snapshot = g.OriginAllowed, snap
+	h, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,4 +387,44 @@ func TestSubscribeMessagesAndShutdown(t *testing.T) {
 	if _, resp, err := th.dial(t, th.origin, "jobs"); err == nil || resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("dial after shutdown: %v", err)
 	}
+}
+
+// A page sends data on its topics to Receive; never on a topic it has not (or no
+// longer) subscribed to.
+func TestReceive(t *testing.T) {
+	type got struct {
+		topic, data string
+	}
+	received := make(chan got, 16)
+	th := startHubConfig(t, Config{Receive: func(_ context.Context, topic string, data json.RawMessage) {
+		received <- got{topic, string(data)}
+	}})
+	c, _, err := th.dial(t, th.origin, "desktop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	send := func(m string) {
+		t.Helper()
+		if err := c.WriteMessage(websocket.TextMessage, []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expect := func(want got) {
+		t.Helper()
+		if g := waitfor.Chan(t, received, "a message for Receive"); g != want {
+			t.Fatalf("Receive got %+v, want %+v", g, want)
+		}
+	}
+	// Read in order by one pump: the message after a refused one is the next received.
+	send(`{"topic":"jobs","data":{"n":1}}`) // not subscribed
+	send(`{"topic":"desktop","data":{"n":2}}`)
+	expect(got{"desktop", `{"n":2}`})
+	send(`{"subscribe":["job:7"]}`)
+	send(`{"topic":"job:7","data":"x"}`)
+	expect(got{"job:7", `"x"`})
+	send(`{"unsubscribe":["desktop"]}`)
+	send(`{"topic":"desktop","data":3}`) // no longer subscribed
+	send(`{"topic":"job:7","data":4}`)
+	expect(got{"job:7", "4"})
 }

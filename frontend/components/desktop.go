@@ -8,7 +8,7 @@ import "context"
 // The desktop shell's handler puts it in the request's context (web.DesktopShell);
 // a browser request never has it.
 type Desktop struct {
-	// PushURL is the push WebSocket's URL with its token (<meta name="geojobs-ws">).
+	// PushURL is the WebSocket URL of the hub's desktop topic, with its token (<meta name="geojobs-ws">).
 	PushURL string
 	// SelfTest marks the page for the desktop self-test (<meta name="geojobs-selftest">).
 	SelfTest bool

@@ -2,6 +2,7 @@ package webapp
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 
 	"github.com/geojobs/geojobs/backend/export"
@@ -66,11 +67,26 @@ func latest[T any](vs []T, key func(T) string) []T {
 }
 
 // snapshot is the hub's Snapshot: the current state of a topic for a page that
-// subscribes (or reconnects), so it need not wait for the next change. Download and
-// export panels come from the results page, everything else from the live renderer.
+// subscribes (or reconnects), so it need not wait for the next change. The caller's
+// own topics give theirs; download and export panels come from the results page,
+// everything else from the live renderer.
 func (u *UI) snapshot(ctx context.Context, topic string) ([]hub.Message, error) {
+	if t, ok := u.topics[topic]; ok {
+		if t.Snapshot == nil {
+			return nil, nil
+		}
+		return t.Snapshot(ctx)
+	}
 	if msgs, ok, err := u.results.Snapshot(ctx, topic); ok {
 		return msgs, err
 	}
 	return u.live.Snapshot(ctx, topic)
+}
+
+// receive is the hub's Receive: what a page sends goes to the caller's topic that
+// takes it; the pages' own topics take nothing.
+func (u *UI) receive(ctx context.Context, topic string, data json.RawMessage) {
+	if t, ok := u.topics[topic]; ok && t.Receive != nil {
+		t.Receive(ctx, data)
+	}
 }

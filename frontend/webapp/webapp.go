@@ -9,6 +9,8 @@
 package webapp
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -34,7 +36,18 @@ type Options struct {
 	// OpenURL opens a page in the system browser (the desktop shell's: an oidc
 	// sign-in from its window happens there). Nil in browser mode.
 	OpenURL func(url string) error
-	Logger  *slog.Logger
+	// Topics are live topics the caller serves itself (the desktop shell's
+	// "desktop": its messages to the window's page), by name.
+	Topics map[string]Topic
+	Logger *slog.Logger
+}
+
+// Topic is a live topic served by the caller: it publishes on UI.Hub itself.
+type Topic struct {
+	// Snapshot is the topic's state for a page that subscribes (or reconnects).
+	Snapshot func(ctx context.Context) ([]hub.Message, error)
+	// Receive takes what a subscribed page sends on the topic; optional.
+	Receive func(ctx context.Context, data json.RawMessage)
 }
 
 // UI is the application's web front.
@@ -49,6 +62,7 @@ type UI struct {
 	live    *jobspage.Live
 	results *resultspage.Handler
 	openURL func(url string) error
+	topics  map[string]Topic
 	log     *slog.Logger
 	// The application's events, subscribed to when the UI is made so that none is
 	// missed before Run.
@@ -76,10 +90,10 @@ func New(a *application.App, opts Options) (*UI, error) {
 		}
 		check = (&server.Guard{Port: port}).OriginAllowed
 	}
-	u := &UI{app: a, log: log, openURL: opts.OpenURL,
+	u := &UI{app: a, log: log, openURL: opts.OpenURL, topics: opts.Topics,
 		jobChanges: a.JobChanges(), endings: a.Endings(), downloads: a.DownloadProgress(), exports: a.ExportProgress()}
 	var err error
-	if u.Hub, err = hub.New(hub.Config{CheckOrigin: check, Snapshot: u.snapshot, Logger: log.With("component", "hub")}); err != nil {
+	if u.Hub, err = hub.New(hub.Config{CheckOrigin: check, Snapshot: u.snapshot, Receive: u.receive, Logger: log.With("component", "hub")}); err != nil {
 		return nil, err
 	}
 	u.live = jobspage.NewLive(a.Store, u.Hub, log.With("component", "live"))
