@@ -2,10 +2,8 @@ package results
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,15 +41,6 @@ func (g *gatedStore) SetDownloadState(ctx context.Context, id int64, state, reas
 func TestResumeWhileFailureIsRecorded(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // only against a hang
 	defer cancel()
-	st, err := store.Open(filepath.Join(t.TempDir(), "geojobs.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	job, err := st.CreateJob(ctx, store.NewJob{EndpointID: store.LocalEndpoint, ProcessID: "synthetic-scene"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	body := strings.Repeat("scene", 100)
 	var up atomic.Bool
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -62,10 +51,7 @@ func TestResumeWhileFailureIsRecorded(t *testing.T) {
 		http.ServeContent(w, r, "", time.Time{}, strings.NewReader(body))
 	}))
 	defer srv.Close()
-	ic := &stac.ItemCollection{Type: "FeatureCollection", Features: []*stac.Item{{Type: "Feature", StacVersion: stac.Version, ID: "scene",
-		Geometry:   json.RawMessage(`{"type":"Point","coordinates":[0,0]}`),
-		Properties: map[string]json.RawMessage{"datetime": json.RawMessage(`"2026-01-01T00:00:00Z"`)},
-		Assets:     map[string]stac.Asset{"data": {Href: srv.URL + "/scene.tif", Type: "image/tiff"}}}}}
+	st, job, ic := sceneJob(ctx, t, t.TempDir(), srv.URL+"/scene.tif")
 	g := &gatedStore{Store: st, failing: make(chan struct{}), release: make(chan struct{})}
 	d, err := NewDownloads(DownloadsOptions{Store: g,
 		Items:    func(context.Context, string) (*stac.ItemCollection, error) { return ic, nil },

@@ -2,7 +2,6 @@ package results
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -24,15 +23,6 @@ func TestDownloadWaitsForSignIn(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // only against a hang
 	defer cancel()
 	dir := t.TempDir()
-	st, err := store.Open(filepath.Join(dir, "geojobs.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	job, err := st.CreateJob(ctx, store.NewJob{EndpointID: store.LocalEndpoint, ProcessID: "synthetic-scene"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const token = "fresh-access-token-after-sign-in"
 	body := strings.Repeat("scene", 100)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -44,6 +34,7 @@ func TestDownloadWaitsForSignIn(t *testing.T) {
 		http.ServeContent(w, r, "", time.Time{}, strings.NewReader(body))
 	}))
 	defer srv.Close()
+	st, job, ic := sceneJob(ctx, t, dir, srv.URL+"/scene.tif")
 
 	keys, err := keystore.Open(keystore.Config{Dir: dir, Keychain: keystore.KeychainOff, ScryptWorkFactor: 10})
 	if err != nil {
@@ -57,10 +48,6 @@ func TestDownloadWaitsForSignIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	oidc.New(oidc.Config{Store: keys}) // the tokens of oidc keys: none, nobody signed in
-	ic := &stac.ItemCollection{Type: "FeatureCollection", Features: []*stac.Item{{Type: "Feature", StacVersion: stac.Version, ID: "scene",
-		Geometry:   json.RawMessage(`{"type":"Point","coordinates":[0,0]}`),
-		Properties: map[string]json.RawMessage{"datetime": json.RawMessage(`"2026-01-01T00:00:00Z"`)},
-		Assets:     map[string]stac.Asset{"data": {Href: srv.URL + "/scene.tif", Type: "image/tiff"}}}}}
 	open := func() *Downloads {
 		d, err := NewDownloads(DownloadsOptions{Store: st,
 			Items:    func(context.Context, string) (*stac.ItemCollection, error) { return ic, nil },

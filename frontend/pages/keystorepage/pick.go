@@ -101,6 +101,16 @@ func (h *Handler) pickKey(r *http.Request, t Target) (*keystore.Key, string, err
 	return k, "", nil
 }
 
+// keyToFill is pickKey for a request that fills the target: a key that cannot serve
+// it is refused in the picker's message line (the answer is written: done).
+func (h *Handler) keyToFill(w http.ResponseWriter, r *http.Request, t Target) (k *keystore.Key, done bool, err error) {
+	k, why, err := h.pickKey(r, t)
+	if err != nil || why == "" {
+		return k, false, err
+	}
+	return nil, true, h.refused(w, r, t, why, http.StatusUnprocessableEntity)
+}
+
 // browse lists a folder of the key's bucket.
 func (h *Handler) Browse(w http.ResponseWriter, r *http.Request) error {
 	t, err := target(r)
@@ -147,12 +157,11 @@ func (h *Handler) PickObject(w http.ResponseWriter, r *http.Request) error {
 		}
 		expiry = time.Duration(n) * time.Second
 	}
-	k, why, err := h.pickKey(r, t)
-	switch {
-	case err != nil:
+	k, done, err := h.keyToFill(w, r, t)
+	if done || err != nil {
 		return err
-	case why != "":
-		return h.refused(w, r, t, why, http.StatusUnprocessableEntity)
+	}
+	switch {
 	case t.Use != keystore.Input:
 		return h.refused(w, r, t, "A link to read an object is for inputs.", http.StatusUnprocessableEntity)
 	case object == "" || strings.HasSuffix(object, "/"):
@@ -172,12 +181,9 @@ func (h *Handler) PickRef(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	k, why, err := h.pickKey(r, t)
-	switch {
-	case err != nil:
+	k, done, err := h.keyToFill(w, r, t)
+	if done || err != nil {
 		return err
-	case why != "":
-		return h.refused(w, r, t, why, http.StatusUnprocessableEntity)
 	}
 	return h.fragment(w, r, t.ID, Filled(t, RefScheme+k.Name, "The process reads the key "+k.Name+" from its own keystore (export it for the service first)."), 0)
 }
