@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -253,6 +254,20 @@ func (s *Store) batchCounts(ctx context.Context, ids []string) (map[string]Batch
 // BatchMembers returns a batch's members in line order with their jobs' state.
 func (s *Store) BatchMembers(ctx context.Context, batchID string) ([]BatchMember, error) {
 	return s.queryMembers(ctx, "WHERE m.batch_id = ? ORDER BY m.line", batchID)
+}
+
+// JobBatch returns the id of the batch a job was submitted for; "" for a job of no
+// batch.
+func (s *Store) JobBatch(ctx context.Context, jobID string) (string, error) {
+	var id string
+	err := s.r.QueryRowContext(ctx, "SELECT batch_id FROM batch_members WHERE job_id = ? AND job_id <> '' LIMIT 1", jobID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: batch of job %s: %w", jobID, err)
+	}
+	return id, nil
 }
 
 func (s *Store) queryMembers(ctx context.Context, where string, args ...any) ([]BatchMember, error) {

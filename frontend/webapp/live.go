@@ -12,7 +12,8 @@ import (
 
 // Live updates: the application's feeds say what changed (jobs, jobs that ended,
 // downloads, exports); the pages render the fragments (jobspage.Live for jobs and
-// their notices, the results page for downloads and exports) and hand them to the hub, which pushes them to the pages that
+// their notices, the results page for downloads and exports, the batch page for its
+// jobs' downloads) and hand them to the hub, which pushes them to the pages that
 // subscribed (GET /ws, behind the Guard, whose Origin check the upgrader repeats).
 
 // Run pushes live updates until ctx ends.
@@ -39,9 +40,13 @@ func (u *UI) Run(ctx context.Context) error {
 				u.live.Notify(ctx, n) // the browser's notification (app.js)
 			}
 		case <-u.downloads.Ready():
-			for _, p := range latest(u.downloads.Take(), func(p results.JobProgress) string { return p.JobID }) {
+			ps := latest(u.downloads.Take(), func(p results.JobProgress) string { return p.JobID })
+			jobIDs := make([]string, len(ps))
+			for i, p := range ps {
 				u.results.Progress(ctx, p)
+				jobIDs[i] = p.JobID
 			}
+			u.batches.DownloadProgress(ctx, jobIDs) // a batch's progress sums its members'
 		case <-u.exports.Ready():
 			for _, p := range latest(u.exports.Take(), func(p export.Progress) string { return p.JobID }) {
 				u.results.ExportProgress(ctx, p)
@@ -78,6 +83,9 @@ func (u *UI) snapshot(ctx context.Context, topic string) ([]hub.Message, error) 
 		return t.Snapshot(ctx)
 	}
 	if msgs, ok, err := u.results.Snapshot(ctx, topic); ok {
+		return msgs, err
+	}
+	if msgs, ok, err := u.batches.Snapshot(ctx, topic); ok {
 		return msgs, err
 	}
 	return u.live.Snapshot(ctx, topic)

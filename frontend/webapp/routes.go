@@ -85,11 +85,12 @@ func (u *UI) routes(log *slog.Logger) http.Handler {
 	page("POST /catalogs/{id}/delete", cp.Remove)
 
 	// Batches: one process run over many items, features or dates.
-	bp := batchespage.New(batchespage.Deps{Store: a.Store, Engine: a.Batches, Dismiss: a.Monitor.Dismiss, Logger: log,
-		Downloads: a.Downloads, DefaultDir: func(ctx context.Context, id string) string { return a.DownloadDir(ctx, "batch-"+id) },
+	u.batches = batchespage.New(batchespage.Deps{Store: a.Store, Engine: a.Batches, Dismiss: a.Monitor.Dismiss, Logger: log,
+		Downloads: a.Downloads, Publisher: u.Hub, DefaultDir: func(ctx context.Context, id string) string { return a.DownloadDir(ctx, "batch-"+id) },
 		Merged: func(ctx context.Context, id string) (*stac.ItemCollection, int, error) {
 			return batch.Merged(ctx, a.Store, id)
 		}})
+	bp := u.batches
 	page("GET /batches", bp.List)
 	page("GET /batches/{id}", bp.Show)
 	page("GET /batches/{id}/summary", bp.ShowSummary)

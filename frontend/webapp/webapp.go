@@ -24,6 +24,7 @@ import (
 	"github.com/geojobs/geojobs/backend/jobs"
 	"github.com/geojobs/geojobs/backend/results"
 	"github.com/geojobs/geojobs/backend/server"
+	"github.com/geojobs/geojobs/frontend/pages/batchespage"
 	"github.com/geojobs/geojobs/frontend/pages/jobspage"
 	"github.com/geojobs/geojobs/frontend/pages/resultspage"
 )
@@ -61,6 +62,7 @@ type UI struct {
 	app     *application.App
 	live    *jobspage.Live
 	results *resultspage.Handler
+	batches *batchespage.Handler
 	openURL func(url string) error
 	topics  map[string]Topic
 	log     *slog.Logger

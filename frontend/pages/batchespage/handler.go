@@ -31,6 +31,14 @@ type Store interface {
 	HideBatch(ctx context.Context, id string, at time.Time) error
 	CancelWaitingMembers(ctx context.Context, id string) (int, error)
 	Endpoint(ctx context.Context, id string) (store.Endpoint, error)
+	// JobBatch names the batch a job was submitted for ("" for none).
+	JobBatch(ctx context.Context, jobID string) (string, error)
+}
+
+// Publisher pushes a rendered fragment to the pages subscribed to a topic
+// (backend/hub).
+type Publisher interface {
+	PublishBytes(topic, key string, data []byte)
 }
 
 // Engine is the batch engine (backend/batch).
@@ -52,7 +60,9 @@ type Deps struct {
 	Downloads batch.Downloader
 	// DefaultDir is the default folder of a batch's downloads.
 	DefaultDir func(ctx context.Context, batchID string) string
-	Logger     *slog.Logger
+	// Publisher pushes the download progress to the batch pages; nil pushes nothing.
+	Publisher Publisher
+	Logger    *slog.Logger
 }
 
 // Handler serves the pages.
@@ -126,7 +136,8 @@ func (h *Handler) defaultDir(ctx context.Context, id string) string {
 	return h.d.DefaultDir(ctx, id)
 }
 
-// downloads is the progress of the batch's downloads alone, polled while files move.
+// downloads is the progress of the batch's downloads alone (the page has it pushed
+// by the hub as files move: DownloadProgress).
 func (h *Handler) Downloads(w http.ResponseWriter, r *http.Request) error {
 	m, err := h.load(r)
 	if err != nil {
