@@ -41,18 +41,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# An X server of our own (a free display number), no auth: only this job uses it.
-disp=""
-for n in $(seq 91 120); do
-  if [ ! -e "/tmp/.X$n-lock" ] && [ ! -e "/tmp/.X11-unix/X$n" ]; then disp=":$n"; break; fi
-done
-[ -n "$disp" ] || { echo "desktop: no free X display"; exit 1; }
-Xvfb "$disp" -screen 0 1440x900x24 -nolisten tcp >"$tmp/xvfb.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do xdpyinfo -display "$disp" >/dev/null 2>&1 && break; sleep 0.1; done
-export DISPLAY="$disp"
+# An X server of our own (displays :91-:120; memory.sh takes :121-:160).
+source bench/desktop/xvfb.sh
+start_xvfb 91 120 "$tmp/xvfb.log" || { echo "desktop: no X server"; exit 1; }
 
-echo "desktop: self-test in the window ($disp)"
+echo "desktop: self-test in the window ($DISPLAY)"
 result="$tmp/selftest.json"
 GEOJOBS_DESKTOP_SELFTEST="$result" dbus-run-session -- "$BIN" --data-dir "$tmp/data" >"$tmp/app.log" 2>&1 &
 app=$!
@@ -60,7 +53,7 @@ pids+=($app)
 for _ in $(seq 600); do [ -s "$result" ] && break; kill -0 "$app" 2>/dev/null || break; sleep 0.2; done
 if [ -s "$result" ]; then
   mkdir -p docs/screenshots
-  import -display "$disp" -window root docs/screenshots/desktop.png
+  import -display "$DISPLAY" -window root docs/screenshots/desktop.png
 fi
 wait "$app" && rc=0 || rc=$?
 cat "$result" 2>/dev/null || true

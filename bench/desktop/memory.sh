@@ -34,19 +34,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-disp=""
-for n in $(seq 121 160); do
-  if [ ! -e "/tmp/.X$n-lock" ] && [ ! -e "/tmp/.X11-unix/X$n" ]; then disp=":$n"; break; fi
-done
-[ -n "$disp" ] || { echo "memory: no free X display" >&2; exit 1; }
-Xvfb "$disp" -screen 0 1440x900x24 -nolisten tcp >"$tmp/xvfb.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do xdpyinfo -display "$disp" >/dev/null 2>&1 && break; sleep 0.1; done
-xdpyinfo -display "$disp" >/dev/null 2>&1 || { echo "memory: Xvfb did not start" >&2; exit 1; }
+source bench/desktop/xvfb.sh
+start_xvfb 121 160 "$tmp/xvfb.log" || { echo "memory: no X server" >&2; exit 1; }
 
 mkdir -p "$tmp/home" "$tmp/cache" "$tmp/config" "$tmp/share" "$tmp/state" "$tmp/run"
 chmod 700 "$tmp/run"
-env DISPLAY="$disp" HOME="$tmp/home" XDG_CACHE_HOME="$tmp/cache" XDG_CONFIG_HOME="$tmp/config" \
+env HOME="$tmp/home" XDG_CACHE_HOME="$tmp/cache" XDG_CONFIG_HOME="$tmp/config" \
   XDG_DATA_HOME="$tmp/share" XDG_STATE_HOME="$tmp/state" XDG_RUNTIME_DIR="$tmp/run" \
   dbus-run-session -- "$BIN" --data-dir "$tmp/data" --log-level debug >"$tmp/app.log" 2>&1 &
 session=$!
