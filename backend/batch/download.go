@@ -80,7 +80,7 @@ func Progress(ctx context.Context, st Members, d Downloader, batchID string) (Do
 		return DownloadProgress{}, err
 	}
 	var p DownloadProgress
-	unknown := false
+	var size transfer.SizeTotal
 	for _, m := range ms {
 		if m.JobID == "" {
 			continue
@@ -95,13 +95,8 @@ func Progress(ctx context.Context, st Members, d Downloader, batchID string) (Do
 		p.Failed += jp.Failed
 		p.Active += jp.Active
 		p.Done += jp.Done
-		if jp.Size < 0 {
-			unknown = true
-		}
-		p.Size += max(jp.Size, 0)
+		size.Add(jp.Size)
 	}
-	if unknown {
-		p.Size = -1
-	}
+	p.Size = size.Size()
 	return p, nil
 }

@@ -415,7 +415,7 @@ func (r *run) view() Progress {
 	defer r.mu.Unlock()
 	p := r.p
 	p.Files = append([]File(nil), r.p.Files...)
-	unknown := false
+	var size transfer.SizeTotal
 	for i := range p.Files {
 		f := &p.Files[i]
 		if f.State == Running {
@@ -428,14 +428,9 @@ func (r *run) view() Progress {
 			p.Failed++
 		}
 		p.Done += f.Done
-		if f.Size < 0 {
-			unknown = true
-		}
-		p.Size += max(f.Size, 0)
+		size.Add(f.Size)
 	}
-	if unknown {
-		p.Size = -1
-	}
+	p.Size = size.Size()
 	return p
 }
 

@@ -756,7 +756,7 @@ func (d *Downloads) earlier(jobID string) JobProgress {
 
 func (d *Downloads) viewLocked(jobID string) JobProgress {
 	jp := JobProgress{JobID: jobID}
-	unknown := false
+	var size transfer.SizeTotal
 	for _, e := range d.order {
 		if e.job != jobID {
 			continue
@@ -796,16 +796,11 @@ func (d *Downloads) viewLocked(jobID string) JobProgress {
 		}
 		if st != transfer.StateCanceled {
 			jp.Done += fv.Done
-			if fv.Size < 0 {
-				unknown = true
-			}
-			jp.Size += max(fv.Size, 0)
+			size.Add(fv.Size)
 		}
 		jp.Files = append(jp.Files, fv)
 	}
-	if unknown {
-		jp.Size = -1
-	}
+	jp.Size = size.Size()
 	jp.ETA = -1
 	if jp.Size >= 0 && jp.Speed > 0 {
 		jp.ETA = time.Duration(float64(jp.Size-jp.Done) / jp.Speed * float64(time.Second)).Round(time.Second)

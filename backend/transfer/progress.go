@@ -117,7 +117,7 @@ func (r *reporter) emit() {
 
 	var u Update
 	u.Total.ETA = -1
-	knownSize := true
+	var total SizeTotal
 	r.m.mu.Lock()
 	tasks := append([]*Task(nil), r.m.tasks...)
 	states := make([]State, len(tasks))
@@ -168,15 +168,9 @@ func (r *reporter) emit() {
 		}
 		u.Total.Done += done
 		u.Total.Speed += s.speed
-		if size < 0 {
-			knownSize = false
-		} else {
-			u.Total.Size += size
-		}
+		total.Add(size)
 	}
-	if !knownSize {
-		u.Total.Size = -1
-	} else {
+	if u.Total.Size = total.Size(); u.Total.Size >= 0 {
 		u.Total.ETA = eta(u.Total.Size-u.Total.Done, u.Total.Speed)
 	}
 	if len(u.Files) == 0 && u.Total.Speed == 0 {
