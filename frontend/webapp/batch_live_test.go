@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/gorilla/websocket"
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
@@ -56,13 +55,7 @@ func TestBatchDownloadProgressPushed(t *testing.T) {
 		t.Error("the download progress still polls")
 	}
 
-	hdr := http.Header{"Authorization": {"Bearer " + s.token}, "Origin": {s.base}}
-	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.base, "http")+"/ws?topic="+url.QueryEscape(topic), hdr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetReadDeadline(time.Now().Add(waitfor.Guard))
+	conn := s.subscribe(topic)
 	read := func() *goquery.Selection {
 		t.Helper()
 		_, data, err := conn.ReadMessage()

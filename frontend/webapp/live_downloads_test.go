@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/gorilla/websocket"
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
@@ -51,14 +50,7 @@ func TestDownloadsSnapshot(t *testing.T) {
 		t.Fatalf("the download did not complete: %+v %v", p, err)
 	}
 
-	hdr := http.Header{"Authorization": {"Bearer " + s.token}, "Origin": {s.base}}
-	topic := resultspage.DownloadsTopic(j.ID)
-	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.base, "http")+"/ws?topic="+url.QueryEscape(topic), hdr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetReadDeadline(time.Now().Add(waitfor.Guard))
+	conn := s.subscribe(resultspage.DownloadsTopic(j.ID))
 	_, data, err := conn.ReadMessage()
 	if err != nil {
 		t.Fatalf("no snapshot on subscribing: %v", err)

@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net/http"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/spf13/afero"
@@ -29,13 +26,7 @@ func TestCallerTopic(t *testing.T) {
 			},
 			Receive: func(_ context.Context, data json.RawMessage) { received <- string(data) },
 		}}})
-	hdr := http.Header{"Authorization": {"Bearer " + s.token}, "Origin": {s.base}}
-	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.base, "http")+"/ws?topic=desktop", hdr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetReadDeadline(time.Now().Add(waitfor.Guard))
+	conn := s.subscribe("desktop")
 	if _, data, err := conn.ReadMessage(); err != nil || string(data) != `{"type":"zoom","data":1.2}` {
 		t.Fatalf("snapshot: %s %v", data, err)
 	}
