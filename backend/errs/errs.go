@@ -11,7 +11,6 @@ package errs
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 )
 
@@ -82,21 +81,6 @@ func (e *Error) ErrorCode() Code { return e.Code }
 // New returns an error with code c and message msg: a sentinel to compare with
 // errors.Is, or a one-off.
 func New(c Code, msg string) *Error { return &Error{Code: c, Msg: msg} }
-
-// Errorf returns an error with code c and a formatted message; %w wraps as in
-// fmt.Errorf, and the wrapped error's code does not matter: c wins.
-func Errorf(c Code, format string, args ...any) *Error {
-	return &Error{Code: c, Err: fmt.Errorf(format, args...)}
-}
-
-// Wrap returns an error with code c around err, prefixed by msg (may be empty); nil
-// for a nil err.
-func Wrap(c Code, err error, msg string) error {
-	if err == nil {
-		return nil
-	}
-	return &Error{Code: c, Msg: msg, Err: err}
-}
 
 // CodeOf returns the code of the first error in err's chain that has one; for an
 // unclassified err, Canceled for context.Canceled, Timeout for a passed deadline,

@@ -1,7 +1,6 @@
 package ogcapi
 
 import (
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"strings"
@@ -50,14 +49,4 @@ func (h headerCreds) Apply(req *http.Request) error {
 // Bearer sends "Authorization: Bearer <token>" (OIDC access tokens, e.g. EOEPCA / ZOO-DRU with Keycloak).
 func Bearer(token string) Credentials {
 	return headerCreds{name: "Authorization", value: "Bearer " + strings.TrimSpace(token)}
-}
-
-// Basic sends HTTP basic authentication.
-func Basic(user, pass string) Credentials {
-	return headerCreds{name: "Authorization", value: "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))}
-}
-
-// APIKeyHeader sends the key in the named header (e.g. "X-API-Key").
-func APIKeyHeader(name, value string) Credentials {
-	return headerCreds{name: http.CanonicalHeaderKey(name), value: value}
 }

@@ -82,15 +82,6 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
-// WithUserAgent sets the User-Agent header.
-func WithUserAgent(ua string) Option {
-	return func(c *Client) {
-		if ua != "" {
-			c.ua = ua
-		}
-	}
-}
-
 // WithLogger logs requests at debug level and retries at warn level. Credentials and
 // sensitive query parameters are never logged.
 func WithLogger(l *slog.Logger) Option {
