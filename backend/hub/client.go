@@ -148,8 +148,8 @@ func (c *client) readPump(ctx context.Context, initial []string) {
 		mine[t] = true
 	}
 	c.conn.SetReadLimit(maxMessageSize)
-	c.conn.SetReadDeadline(time.Now().Add(pongWait))
-	c.conn.SetPongHandler(func(string) error { c.conn.SetReadDeadline(time.Now().Add(pongWait)); return nil })
+	c.conn.SetReadDeadline(time.Now().Add(c.h.limits.pongWait))
+	c.conn.SetPongHandler(func(string) error { c.conn.SetReadDeadline(time.Now().Add(c.h.limits.pongWait)); return nil })
 	for {
 		_, data, err := c.conn.ReadMessage()
 		if err != nil {
@@ -186,7 +186,7 @@ func (c *client) readPump(ctx context.Context, initial []string) {
 
 // writePump sends queued messages and pings until the connection ends.
 func (c *client) writePump() {
-	ticker := time.NewTicker(pingPeriod)
+	ticker := time.NewTicker(c.h.limits.pingPeriod)
 	defer func() {
 		ticker.Stop()
 		c.conn.Close()
@@ -194,19 +194,19 @@ func (c *client) writePump() {
 	for {
 		select {
 		case <-c.gone:
-			c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+			c.conn.SetWriteDeadline(time.Now().Add(c.h.limits.writeWait))
 			c.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, ""))
 			return
 		case <-c.signal:
 			for _, m := range c.take() {
-				c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+				c.conn.SetWriteDeadline(time.Now().Add(c.h.limits.writeWait))
 				if err := c.conn.WriteMessage(websocket.TextMessage, m.Data); err != nil {
 					c.leave()
 					return
 				}
 			}
 		case <-ticker.C:
-			c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+			c.conn.SetWriteDeadline(time.Now().Add(c.h.limits.writeWait))
 			if err := c.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
 				c.leave()
 				return

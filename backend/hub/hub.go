@@ -99,6 +99,13 @@ type Hub struct {
 	done     chan struct{} // closed when Run returns
 	started  atomic.Bool
 	running  chan struct{} // closed when Run starts
+	// limits are writeWait, pongWait and pingPeriod; the tests lengthen them before Run.
+	limits connLimits
+}
+
+// connLimits are the times a connection is allowed (see the constants).
+type connLimits struct {
+	writeWait, pongWait, pingPeriod time.Duration
 }
 
 // subChange is a read pump's request to change its subscriptions; done is closed
@@ -125,7 +132,8 @@ func New(cfg Config) (*Hub, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := &Hub{cfg: cfg, log: cfg.Logger, outbox: map[string]Message{}, wake: make(chan struct{}, 1),
-		register: make(chan *client), leave: make(chan *client), subs: make(chan subChange), done: make(chan struct{}), running: make(chan struct{})}
+		register: make(chan *client), leave: make(chan *client), subs: make(chan subChange), done: make(chan struct{}), running: make(chan struct{}),
+		limits: connLimits{writeWait: writeWait, pongWait: pongWait, pingPeriod: pingPeriod}}
 	h.upgrader = websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 4096, CheckOrigin: cfg.CheckOrigin}
 	return h, nil
 }

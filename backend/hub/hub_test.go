@@ -59,6 +59,11 @@ func startHubConfig(t *testing.T, cfg Config) *testHub {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// No test here is about the keepalive. With its real limits a busy machine (-race,
+	// other processes) had the hub drop a reader that was still working through megabytes
+	// of frames: a ping sent 54 s into the test had to be answered within 6 s, and a
+	// frame written within 10 s. What these tests check must not hang on that.
+	h.limits = connLimits{writeWait: waitfor.Guard, pongWait: waitfor.Guard, pingPeriod: waitfor.Guard}
 	mux.Handle("GET /ws", h)
 	ctx, cancel := context.WithCancel(context.Background())
 	th := &testHub{Hub: h, srv: srv, origin: srv.URL, cancel: cancel, done: make(chan error, 1), subscribed: subscribed}
