@@ -4,18 +4,93 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"path"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+
+	"github.com/spf13/afero"
 
 	"github.com/geojobs/geojobs/backend/localep"
 	"github.com/geojobs/geojobs/backend/localep/localeptest"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
+	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 func startLocalep(t testing.TB) *httptest.Server {
 	t.Helper()
 	return localeptest.Start(t, localep.Options{MaxConcurrent: 16})
+}
+
+// startLocalepSeen is startLocalep for tests that check the monitor saw each countdown
+// running with some progress. Its file system holds a countdown's record write past
+// half way until the harness (given to follow) told a change of that job running with
+// progress; meanwhile the endpoint answers with the record before, running at a third
+// or so. A busy machine could otherwise sweep only before and after a half-second
+// countdown (TestSweepLocalEndpoint under -race: 'statuses submitting>accepted>successful').
+func startLocalepSeen(t *testing.T) (srv *httptest.Server, follow func(*harness)) {
+	t.Helper()
+	fs := &holdUntilSeen{Fs: afero.NewMemMapFs(), remotes: map[string]string{}}
+	t.Cleanup(func() { fs.ended.Store(true); stirred.Fire() })
+	return localeptest.Start(t, localep.Options{MaxConcurrent: 16, Fs: fs}), func(h *harness) { fs.h.Store(h) }
+}
+
+type holdUntilSeen struct {
+	afero.Fs
+	h       atomic.Pointer[harness]
+	ended   atomic.Bool
+	mu      sync.Mutex
+	remotes map[string]string // the server's job id of each job of the harness
+}
+
+// Rename is the last step of the endpoint's record writes (atomicfile).
+func (f *holdUntilSeen) Rename(oldname, newname string) error {
+	if path.Base(newname) == "job.json" {
+		var rec struct {
+			Status ogcapi.StatusInfo `json:"status"`
+		}
+		if b, err := afero.ReadFile(f.Fs, oldname); err == nil && json.Unmarshal(b, &rec) == nil && rec.Status.ProcessID == "countdown" &&
+			rec.Status.Status == ogcapi.StatusRunning && rec.Status.Progress != nil && *rec.Status.Progress >= 50 {
+			remote := path.Base(path.Dir(newname))
+			waitfor.UntilOK(&stirred, func() bool { return f.ended.Load() || f.seen(remote) })
+		}
+	}
+	return f.Fs.Rename(oldname, newname)
+}
+
+// seen reports whether the harness told a change of the job with server id remote
+// running with some progress.
+func (f *holdUntilSeen) seen(remote string) bool {
+	h := f.h.Load()
+	if h == nil {
+		return false
+	}
+	h.mu.Lock()
+	changes := slices.Clone(h.changes)
+	h.mu.Unlock()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range changes {
+		if c.Status != ogcapi.StatusRunning || c.Progress == nil || *c.Progress == 0 {
+			continue
+		}
+		r, ok := f.remotes[c.JobID]
+		if !ok {
+			j, err := h.st.Job(context.Background(), c.JobID)
+			if err != nil {
+				continue
+			}
+			r = j.RemoteID
+			f.remotes[c.JobID] = r
+		}
+		if r == remote {
+			return true
+		}
+	}
+	return false
 }
 
 // submitSyncAndFailing submits to the built-in endpoint echo asked for Mode Sync and
@@ -41,8 +116,9 @@ func submitSyncAndFailing(t *testing.T, h *harness) (syncMode, failing store.Job
 }
 
 func TestLocalEndpointCountdown(t *testing.T) {
-	srv := startLocalep(t)
+	srv, follow := startLocalepSeen(t)
 	h := startHarness(t, srv.URL)
+	follow(h)
 	ctx := context.Background()
 	req := &ogcapi.Execute{Inputs: map[string]json.RawMessage{"seconds": json.RawMessage(`0.5`), "step": json.RawMessage(`0.1`)}}
 	var ids []string

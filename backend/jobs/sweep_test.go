@@ -42,10 +42,11 @@ func (c *requestCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // few status requests per job (only right after a job starts), and yet every
 // transition and progress stored and told, results fetched, a failure's reason kept.
 func TestSweepLocalEndpoint(t *testing.T) {
-	ep := startLocalep(t)
+	ep, follow := startLocalepSeen(t)
 	target, _ := url.Parse(ep.URL)
 	counter := &requestCounter{next: httputil.NewSingleHostReverseProxy(target)}
 	h := startHarness(t, testServer(t, counter).URL, func(c *Config) { c.ListFrom = 1 })
+	follow(h)
 	ctx := context.Background()
 	req := &ogcapi.Execute{Inputs: map[string]json.RawMessage{"seconds": json.RawMessage(`0.6`), "step": json.RawMessage(`0.1`)}}
 	var ids []string
