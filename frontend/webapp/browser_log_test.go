@@ -29,7 +29,7 @@ type consoleLog struct {
 // Kept for a failed step's report.
 const (
 	keptLines    = 20
-	keptRequests = 30
+	keptRequests = 60
 )
 
 // request is one request of the page, or a WebSocket.
@@ -161,8 +161,17 @@ func (c *consoleLog) report(now time.Time) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var b strings.Builder
-	fmt.Fprintf(&b, "network (last %d requests; time sent):\n", len(c.order))
+	var shown []*request
 	for _, r := range c.order {
+		// Static files and data: URLs that loaded are noise in a report.
+		if !r.ended.IsZero() && r.failed == "" && r.status < 400 && !r.ws &&
+			(strings.HasPrefix(shortURL(r.url), "/static/") || strings.HasPrefix(r.url, "data:")) {
+			continue
+		}
+		shown = append(shown, r)
+	}
+	fmt.Fprintf(&b, "network (the last %d requests but static files loaded; time sent):\n", len(shown))
+	for _, r := range shown {
 		fmt.Fprintf(&b, "  %s %s %s → ", r.sent.Format("15:04:05.000"), r.method, shortURL(r.url))
 		switch {
 		case r.ws && r.ended.IsZero():
