@@ -125,11 +125,13 @@ func click(sel string) chromedp.Action {
 	return chromedp.Tasks{still(sel), chromedp.Click(sel, chromedp.ByQuery)}
 }
 
-// still waits until HTMX is idle and sel's box has not moved for 50 ms.
+// still waits until HTMX is idle, every custom element of the page is defined (the
+// maps' modules load after the page, and a map taking its size moves what is below
+// it), and sel's box has not moved for 50 ms.
 func still(sel string) chromedp.Action {
 	return poll(fmt.Sprintf(`(() => {
 		const el = document.querySelector(%q);
-		if (window.htmx === undefined || !el || document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")) {
+		if (window.htmx === undefined || !el || document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added, :not(:defined)")) {
 			window.__gjBox = ""; return false;
 		}
 		const r = el.getBoundingClientRect(), box = [%q, r.x + window.scrollX, r.y + window.scrollY, r.width, r.height].join();
@@ -260,7 +262,9 @@ func TestBrowserExecuteEcho(t *testing.T) {
 		chromedp.WaitVisible(field("multiStringInput", 1, "input[type=text]"), chromedp.ByQuery),
 	)
 	var hasMap bool
-	run("is the map component there", chromedp.Evaluate(`!!customElements.get("gj-aoi-map")`, &hasMap))
+	// The map's module loads after the page (app.js): its element is defined then.
+	run("is the map component there", poll(`!document.querySelector("gj-aoi-map:not(:defined)")`),
+		chromedp.Evaluate(`!!customElements.get("gj-aoi-map")`, &hasMap))
 	t.Logf("map component present: %v", hasMap)
 	run("fill every input",
 		chromedp.SendKeys(field("stringInput", 0, ".value-control input"), "hello from Chromium", chromedp.ByQuery),

@@ -22,6 +22,7 @@ func TestBrowserAssetTableZoom200(t *testing.T) {
 		chromedp.Navigate(s.base+"/jobs/"+jobID+"/results"),
 		chromedp.WaitVisible(`[data-testid=assets]`, chromedp.ByQuery),
 		htmxIdle(),
+		poll(`!document.querySelector(":not(:defined)")`), // the map's module loads after the page
 	)
 	var clipped []string
 	run("measure", chromedp.Evaluate(`(() => {
