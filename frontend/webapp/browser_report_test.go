@@ -28,7 +28,7 @@ func stepReport(ctx context.Context, cl *consoleLog) string {
 	var page struct {
 		URL, Title, Ready, Active, HTML string
 		HTMX                            bool
-		Busy                            []string
+		Busy, Undefined                 []string
 	}
 	err := chromedp.Run(rctx, chromedp.Evaluate(`(() => {
 		const name = el => !el || !el.tagName ? String(el) : el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
@@ -51,6 +51,7 @@ func stepReport(ctx context.Context, cl *consoleLog) string {
 		}
 		return {URL: location.href, Title: document.title, Ready: document.readyState, Active: name(document.activeElement),
 			HTMX: window.htmx !== undefined, HTML: root.outerHTML,
+			Undefined: Array.from(document.querySelectorAll(":not(:defined)"), name),
 			Busy: Array.from(document.querySelectorAll(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"))
 				.map(el => name(el) + " ." + Array.from(el.classList).filter(c => c.startsWith("htmx-")).join(" ."))};
 	})()`, &page))
@@ -65,6 +66,10 @@ func stepReport(ctx context.Context, cl *consoleLog) string {
 			b.WriteString("htmx: idle\n")
 		default:
 			fmt.Fprintf(&b, "htmx: busy: %s\n", strings.Join(page.Busy, ", "))
+		}
+		if len(page.Undefined) > 0 {
+			// click and still wait for these: their module did not load (yet).
+			fmt.Fprintf(&b, "custom elements not defined: %s\n", strings.Join(page.Undefined, ", "))
 		}
 	}
 	if cl != nil {
