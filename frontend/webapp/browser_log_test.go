@@ -199,7 +199,8 @@ func (c *consoleLog) report(now time.Time) string {
 	return b.String()
 }
 
-// shortURL drops the scheme and host of the test server's URLs and data: contents.
+// shortURL drops the scheme and host of the test server's URLs, data: contents and
+// the launch token.
 func shortURL(s string) string {
 	if strings.HasPrefix(s, "data:") {
 		return s[:min(len(s), 30)] + "…"
@@ -207,6 +208,10 @@ func shortURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
 		return s
+	}
+	if q := u.Query(); q.Has("token") { // the launch token: not for a log
+		q.Set("token", "redacted")
+		u.RawQuery = q.Encode()
 	}
 	if strings.HasPrefix(u.Host, "127.0.0.1:") || strings.HasPrefix(u.Host, "localhost:") {
 		u.Scheme, u.Host = "", ""
