@@ -3,6 +3,7 @@ package webapp
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,13 +39,26 @@ func TestBrowserS3Results(t *testing.T) {
 	}
 
 	dest := filepath.Join(t.TempDir(), "zoo results")
+	// The folder check answers a change of the folder, which leaving the field for a
+	// button makes: its answer must not move the buttons, or the click's release lands
+	// beside the button it was pressed on and does nothing (it moved Download all 31 px).
+	box := `(() => { const r = document.querySelector("[data-testid=download-all]").getBoundingClientRect();
+		return [r.left + scrollX, r.top + scrollY, r.width, r.height]; })()`
+	var before, after []float64
 	run("download every s3:// asset of the job",
 		chromedp.Navigate(s.base+"/jobs/"+jobID+"/results"),
 		chromedp.WaitVisible(`[data-testid=item]`, chromedp.ByQuery),
+		still(`[data-testid=download-all]`),
+		chromedp.Evaluate(box, &before),
 		chooseFolder(dest),
+		htmxIdle(),
+		chromedp.Evaluate(box, &after),
 		click(`[data-testid=download-all]`),
 		chromedp.WaitVisible(`[data-testid=download-file]`, chromedp.ByQuery),
 	)
+	if !slices.Equal(before, after) {
+		t.Errorf("the folder check's answer moved Download all from %v to %v", before, after)
+	}
 	// Completed only once checked on disk, with the catalog written (Downloads.commit).
 	var done int
 	var panel string
