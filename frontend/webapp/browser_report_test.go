@@ -29,6 +29,7 @@ func stepReport(ctx context.Context, cl *consoleLog) string {
 		URL, Title, Ready, Active, HTML string
 		HTMX                            bool
 		Busy, Undefined                 []string
+		Still                           string
 	}
 	err := chromedp.Run(rctx, chromedp.Evaluate(`(() => {
 		const name = el => !el || !el.tagName ? String(el) : el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
@@ -51,7 +52,7 @@ func stepReport(ctx context.Context, cl *consoleLog) string {
 		}
 		return {URL: location.href, Title: document.title, Ready: document.readyState, Active: name(document.activeElement),
 			HTMX: window.htmx !== undefined, HTML: root.outerHTML,
-			Undefined: Array.from(document.querySelectorAll(":not(:defined)"), name),
+			Undefined: Array.from(document.querySelectorAll(":not(:defined)"), name), Still: window.__gjStillWhy || "",
 			Busy: Array.from(document.querySelectorAll(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"))
 				.map(el => name(el) + " ." + Array.from(el.classList).filter(c => c.startsWith("htmx-")).join(" ."))};
 	})()`, &page))
@@ -66,6 +67,9 @@ func stepReport(ctx context.Context, cl *consoleLog) string {
 			b.WriteString("htmx: idle\n")
 		default:
 			fmt.Fprintf(&b, "htmx: busy: %s\n", strings.Join(page.Busy, ", "))
+		}
+		if page.Still != "" {
+			fmt.Fprintf(&b, "a click waits: %s\n", page.Still)
 		}
 		if len(page.Undefined) > 0 {
 			// click and still wait for these: their module did not load (yet).

@@ -102,8 +102,13 @@ func steps(ctx context.Context, t *testing.T) func(step string, actions ...chrom
 // poll is chromedp.Poll (every 20 ms unless opts say otherwise) bounded by the step's
 // guard only: chromedp's own default, 30 s, is a limit a busy machine reaches.
 func poll(js string, opts ...chromedp.PollOption) chromedp.Action {
+	return pollRes(js, nil, opts...)
+}
+
+// pollRes is poll, and sets res to the expression's truthy value.
+func pollRes(js string, res any, opts ...chromedp.PollOption) chromedp.Action {
 	opts = append([]chromedp.PollOption{chromedp.WithPollingInterval(20 * time.Millisecond)}, opts...)
-	return chromedp.Poll(js, nil, append(opts, chromedp.WithPollingTimeout(0))...)
+	return chromedp.Poll(js, res, append(opts, chromedp.WithPollingTimeout(0))...)
 }
 
 // htmxIdle waits until HTMX has no request in flight and has settled every swap. A
@@ -114,31 +119,67 @@ func htmxIdle() chromedp.Action {
 	return poll(`window.htmx !== undefined && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")`)
 }
 
-// click clicks sel with the mouse once the page is still: HTMX idle (htmxIdle) and the
-// element's box the same on two looks 50 ms apart. chromedp reads where the element is,
-// then presses and releases the mouse there; a swap landing in between (HTMX answering
-// an earlier change, a page part loading) moves the element, and the click hits whatever
-// took its place, so the test waits for an outcome that never comes. TestBrowserS3Results
-// hung so in CI: the answer to the folder's check (sent on the folder's change) put a
-// line above the buttons, which moved Download all 31 px down, more than half its height.
+// click clicks sel with the mouse once the page is still (see still), at the middle of
+// the element's first box as read by the look that found it still. chromedp.Click reads
+// where a DOM node is, then presses and releases the mouse there; a swap landing in
+// between (HTMX answering an earlier change, a page part or a map loading) moves the
+// element, and the click hits whatever took its place, so the test waits for an
+// outcome that never comes: TestBrowserS3Results hung so in CI (the folder check's
+// answer moved Download all 31 px). And it clicks a point, not a node: a live update
+// that replaces the element with its like between the look and the press (a job's row,
+// every quarter second) is clicked all the same, where chromedp.Click failed with
+// "Could not find node with given id".
 func click(sel string) chromedp.Action {
-	return chromedp.Tasks{still(sel), chromedp.Click(sel, chromedp.ByQuery)}
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		var at []float64
+		if err := stillAt(sel, &at).Do(ctx); err != nil {
+			return err
+		}
+		if len(at) != 2 {
+			return fmt.Errorf("click %s: the page gave %v as where to click", sel, at)
+		}
+		return chromedp.MouseClickXY(at[0], at[1]).Do(ctx)
+	})
 }
 
 // still waits until HTMX is idle, every custom element of the page is defined (the
 // maps' modules load after the page, and a map taking its size moves what is below
-// it), and sel's box has not moved for 50 ms.
-func still(sel string) chromedp.Action {
-	return poll(fmt.Sprintf(`(() => {
+// it), and sel's box is in view and has not moved for 50 ms, with nothing over its
+// middle.
+func still(sel string) chromedp.Action { return stillAt(sel, nil) }
+
+// stillAt is still, and sets at to the point to click: the middle of sel's first box
+// (an inline link that wraps has two), in CSS pixels of the view. Why it waits is in
+// window.__gjStillWhy (a failed step's report shows it).
+func stillAt(sel string, at *[]float64) chromedp.Action {
+	var res any
+	if at != nil {
+		res = at
+	}
+	return pollRes(fmt.Sprintf(`(() => {
+		const why = w => { window.__gjStillWhy = %q + ": " + w; window.__gjBox = ""; return false; };
 		const el = document.querySelector(%q);
-		if (window.htmx === undefined || !el || document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added, :not(:defined)")) {
-			window.__gjBox = ""; return false;
+		if (window.htmx === undefined) return why("HTMX not loaded");
+		if (!el) return why("not in the page");
+		const busy = document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added, :not(:defined)");
+		if (busy) return why("waiting for " + busy.tagName.toLowerCase() + (busy.id ? "#" + busy.id : "") + " (HTMX busy or not defined)");
+		const r = el.getClientRects()[0];
+		if (!r || r.width === 0 || r.height === 0) return why("no box (hidden)");
+		const x = r.left + r.width / 2, y = r.top + r.height / 2;
+		if (x < 0 || y < 0 || x > innerWidth || y > innerHeight) {
+			el.scrollIntoView({block: "center", inline: "center"});
+			return why("scrolled into view");
 		}
-		const r = el.getBoundingClientRect(), box = [%q, r.x + window.scrollX, r.y + window.scrollY, r.width, r.height].join();
-		const same = window.__gjBox === box;
-		window.__gjBox = box;
-		return same && r.width > 0 && r.height > 0;
-	})()`, sel, sel), chromedp.WithPollingInterval(50*time.Millisecond))
+		const box = [%q, r.left, r.top, r.width, r.height].join();
+		if (window.__gjBox !== box) { window.__gjBox = box; window.__gjStillWhy = %q + ": moving"; return false; }
+		const hit = document.elementFromPoint(x, y);
+		if (!hit || !(hit === el || el.contains(hit))) {
+			el.scrollIntoView({block: "center", inline: "center"}); // from under a sticky bar
+			return why("covered by " + (hit ? hit.tagName.toLowerCase() + (hit.id ? "#" + hit.id : "") : "nothing"));
+		}
+		window.__gjStillWhy = "";
+		return [x, y];
+	})()`, sel, sel, sel, sel), res, chromedp.WithPollingInterval(50*time.Millisecond))
 }
 
 // wsOpen waits until every WebSocket of the page (each ws-connect element) is open.
