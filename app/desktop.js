@@ -58,7 +58,28 @@
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ topic: "desktop", data: m }));
   }
 
+  // webgl draws one pixel with WebGL and reads it back: "ok", or what failed. The COG
+  // previews draw with WebGL, which needs the GL driver in the web process (the shell
+  // keeps it out of its own process).
+  let webgl = "";
+  function probeWebGL() {
+    try {
+      const c = document.createElement("canvas");
+      c.width = c.height = 1;
+      const gl = c.getContext("webgl");
+      if (!gl) return "no webgl context";
+      gl.clearColor(0, 1, 0, 1);
+      gl.clear(gl.COLOR_BUFFER_BIT);
+      const px = new Uint8Array(4);
+      gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
+      return px[0] === 0 && px[1] === 255 && px[3] === 255 ? "ok" : "read back " + px.join(",");
+    } catch (e) {
+      return "error: " + e;
+    }
+  }
+
   function report() {
+    if (!webgl) webgl = probeWebGL();
     const st = document.getElementById("job-status");
     const bar = st && st.querySelector("progress");
     send({ type: "dom", data: {
@@ -66,7 +87,7 @@
       jobStatus: st ? st.getAttribute("data-status") : "", progress: bar ? Number(bar.getAttribute("value")) : -1,
       runtime: !!window.runtime, htmx: !!window.htmx,
       pageSockets: state.sockets.map(function (w) { return w.readyState; }),
-      errors: state.errors.slice(-5), wsConnect: document.querySelectorAll("[ws-connect]").length,
+      errors: state.errors.slice(-5), wsConnect: document.querySelectorAll("[ws-connect]").length, webgl: webgl,
     } });
   }
 

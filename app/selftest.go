@@ -35,6 +35,8 @@ type DOMReport struct {
 	// Errors are the page's last script errors; WSConnect counts its ws-connect elements.
 	Errors    []string `json:"errors,omitempty"`
 	WSConnect int      `json:"wsConnect"`
+	// WebGL is "ok" when the page drew a pixel with WebGL and read it back, else what failed.
+	WebGL string `json:"webgl"`
 }
 
 // SelfTestResult is the result file's content.
@@ -157,6 +159,7 @@ func (s *SelfTest) Run(ctx context.Context) SelfTestResult {
 		check("page served through the AssetServer has the Wails runtime and htmx", l.Runtime && l.HTMX)
 		log.Info("selftest page state", "report", fmt.Sprintf("%+v", l))
 		check("the page's own WebSocket (htmx) is open on the loopback listener", slices.Contains(l.PageSockets, 1))
+		check("WebGL draws in the page (the COG previews' layer)", l.WebGL == "ok")
 		id, err := s.Submit(ctx)
 		if err != nil {
 			return fmt.Errorf("submitting the countdown job: %w", err)

@@ -7,6 +7,18 @@ package app
 #cgo !webkit2_41 pkg-config: webkit2gtk-4.0
 #cgo webkit2_41 pkg-config: webkit2gtk-4.1
 #include <webkit2/webkit2.h>
+#include <dlfcn.h>
+
+// geojobs_egl_vendors makes glvnd's libEGL (linked by libwebkit2gtk) read its vendor
+// list now; 0 when libEGL is not loaded or has no eglQueryString.
+static int geojobs_egl_vendors(void) {
+	void *egl = dlopen("libEGL.so.1", RTLD_LAZY | RTLD_NOLOAD);
+	if (!egl) return 0;
+	const char *(*query)(void *, int) = (const char *(*)(void *, int))dlsym(egl, "eglQueryString");
+	if (query) query(NULL, 0x3055); // EGL_NO_DISPLAY, EGL_EXTENSIONS
+	dlclose(egl);
+	return query != NULL;
+}
 
 static void geojobs_document_viewer_cache(void) {
 	webkit_web_context_set_cache_model(webkit_web_context_get_default(), WEBKIT_CACHE_MODEL_DOCUMENT_VIEWER);
@@ -38,6 +50,7 @@ const webviewGpuPolicy = linux.WebviewGpuPolicyNever
 //     results pages' thumbnails) nobody shows any more. It is WebKit's setting for an
 //     app that shows one document; at idle (one page loaded) it makes no difference.
 func leanWebKit() {
+	noGLDriver()
 	if _, set := os.LookupEnv("GDK_GL"); !set {
 		_ = os.Setenv("GDK_GL", "disable")
 		gdkGLSet = true
@@ -55,4 +68,23 @@ func childEnv() []string {
 		return nil
 	}
 	return slices.DeleteFunc(os.Environ(), func(kv string) bool { return kv == "GDK_GL=disable" })
+}
+
+const eglVendorsVar = "__EGL_VENDOR_LIBRARY_FILENAMES"
+
+// noGLDriver keeps the GL driver out of this process: glvnd reads its vendor list once,
+// at the first EGL call, from __EGL_VENDOR_LIBRARY_FILENAMES when set; read here with the
+// variable empty, the list stays empty, WebKit's UI side finds no EGL display and takes
+// the web process's frames in shared memory. The variable is then put back, so the web
+// process, which starts later, loads the driver as before (WebKitGTK 2.50's web process
+// aborts without EGL).
+func noGLDriver() {
+	old, had := os.LookupEnv(eglVendorsVar)
+	_ = os.Setenv(eglVendorsVar, "")
+	C.geojobs_egl_vendors()
+	if had {
+		_ = os.Setenv(eglVendorsVar, old)
+	} else {
+		_ = os.Unsetenv(eglVendorsVar)
+	}
 }
