@@ -66,10 +66,12 @@ echo "desktop: self-test passed; screenshot docs/screenshots/desktop.png"
 echo "desktop: idle memory (bench/desktop/memory.sh: own Xvfb, fresh data and XDG folders)"
 mem="$tmp/memory.txt"
 bash bench/desktop/memory.sh "$BIN" | tee "$mem"
-# A ceiling with a wide margin (idle is ~245 MiB PSS; with accelerated compositing, as
+# A ceiling with a wide margin (idle is ~225 MiB PSS; with accelerated compositing, as
 # before issue 18, it was ~345): it catches the web view's settings going back, not noise.
 pss=$(awk '$1 == "total" {printf "%d", $2}' "$mem")
 [ -n "$pss" ] && [ "$pss" -le 300 ] || { echo "desktop: idle memory ${pss:-?} MiB PSS is over the 300 MiB ceiling"; exit 1; }
+# The GL driver (libLLVM and Mesa: 53 MiB RSS) stays out of the geojobs process.
+grep -q '^GL driver in the geojobs process: none$' "$mem" || { echo "desktop: the geojobs process maps the GL driver"; exit 1; }
 
 echo "desktop: install $DEB"
 apt-get install -y -qq --allow-downgrades "./$DEB" >/dev/null

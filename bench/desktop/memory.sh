@@ -101,6 +101,10 @@ for p in $(descendants "$app"); do
   mib "$name" "$p" "$pss" "$rss"
 done
 mib total "" "$tp" "$tr"
+# The GL driver (Mesa's DRI driver and the libLLVM it links) belongs in the web process
+# only: the app keeps it out of its own (app/webkit_linux.go, noGLDriver).
+gl=$(awk '$6 ~ /\/dri\/|libLLVM|libgallium/ {n = split($6, a, "/"); print a[n]}' "/proc/$app/maps" 2>/dev/null | sort -u | tr '\n' ' ')
+echo "GL driver in the geojobs process: ${gl:-none}"
 rss_app=$(field "/proc/$app/status" VmRSS)
 awk -v r="$rss_app" -v p="$tp" 'BEGIN {printf "geojobs process RSS: %.0f MB (%.0f MiB); all: PSS %.0f MiB\n", r * 1.024 / 1000, r / 1024, p / 1024}'
 # The Go runtime's share (at page load): the rest of the geojobs process is GTK, WebKit's
