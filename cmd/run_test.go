@@ -2,6 +2,12 @@ package cmd
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,6 +16,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/localep"
 	"github.com/geojobs/geojobs/backend/localep/localeptest"
+	"github.com/geojobs/geojobs/backend/runner"
 	"github.com/geojobs/geojobs/backend/stac"
 )
 
@@ -99,6 +106,47 @@ func TestRunHelpListsExitCodes(t *testing.T) {
 	for _, want := range []string{"Exit status:", "130", "ogc-api-processes-client", "--dismiss-on-interrupt"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q", want)
+		}
+	}
+}
+
+// A server that answers the execute POST with a redirect to another origin (here the
+// built-in endpoint's process description) is a failed run, not a result: the
+// new-user check of 2026-12-05 got "successful (sync)", exit 0 and the description
+// as output-1.
+func TestRunRedirectedSubmission(t *testing.T) {
+	other := localeptest.Start(t, localep.Options{})
+	target, _ := url.Parse(other.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	hostile := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/processes/echo/execution" {
+			http.Redirect(w, r, other.URL+"/processes/echo", http.StatusFound)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(hostile.Close)
+	dir := t.TempDir()
+	req := filepath.Join(dir, "req.yaml")
+	if err := os.WriteFile(req, []byte("process_id: echo\ninputs:\n  stringInput: hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "fc.json")
+	for _, mode := range []string{"--sync", "--async"} {
+		code, stderr := runCLI(t, "geojobs", "run", "--api-endpoint", hostile.URL+"/", "-e", req, "-o", out, mode)
+		if code != runner.ExitServer {
+			t.Errorf("%s: exit %d, want %d; stderr:\n%s", mode, code, runner.ExitServer, stderr)
+		}
+		for _, want := range []string{"302 Found pointing to " + other.URL + "/processes/echo", "not the answer to the POST"} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%s: stderr does not say %q:\n%s", mode, want, stderr)
+			}
+		}
+		if strings.Contains(stderr, "successful") {
+			t.Errorf("%s: stderr tells of success:\n%s", mode, stderr)
+		}
+		if _, err := os.Stat(out); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s: output file written (%v)", mode, err)
 		}
 	}
 }

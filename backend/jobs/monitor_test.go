@@ -8,6 +8,8 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/geojobs/geojobs/internal/waitfor"
@@ -488,5 +491,37 @@ func TestImportAndDismiss(t *testing.T) {
 	}
 	if j, _ := h.st.Job(ctx, own.ID); j.Status != ogcapi.StatusSuccessful {
 		t.Errorf("own job %s", j.Status)
+	}
+}
+
+// redirectingServer answers the execute POST of echo with a 302 to the process's
+// description on another origin, and passes every other request on to that origin.
+func redirectingServer(t *testing.T, other *httptest.Server) *httptest.Server {
+	target, _ := url.Parse(other.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	return testServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/processes/echo/execution" {
+			http.Redirect(w, r, other.URL+"/processes/echo", http.StatusFound)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+}
+
+func TestSubmitRedirectedElsewhereFails(t *testing.T) {
+	h := startHarness(t, redirectingServer(t, startLocalep(t)).URL+"/")
+	ctx := context.Background()
+	req := &ogcapi.Execute{Inputs: map[string]json.RawMessage{"stringInput": json.RawMessage(`"hello"`)}}
+	j, err := h.m.Submit(ctx, Submission{EndpointID: "fake", ProcessID: "echo", Request: req, Mode: ogcapi.Sync})
+	if !errors.Is(err, netpolicy.ErrRefused) {
+		t.Fatalf("submit answered by a redirect elsewhere: %v; job %s, results stored %v", err, j.Status, !j.ResultsAt.IsZero())
+	}
+	// Kept as a failed submission that says why; no results, nothing to follow.
+	j, err = h.st.Job(ctx, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Status != ogcapi.StatusFailed || !strings.Contains(j.Error, "302 Found pointing to") || !j.ResultsAt.IsZero() || j.RemoteID != "" {
+		t.Fatalf("job after the refused redirect: status %s, remote id %q, results stored %v, error %q", j.Status, j.RemoteID, !j.ResultsAt.IsZero(), j.Error)
 	}
 }

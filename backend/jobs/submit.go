@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
 	"github.com/google/uuid"
@@ -137,6 +138,8 @@ func outcomeUnknown(err error) bool {
 	switch {
 	case ae.Code == ogcapi.InvalidInput && ae.Status == 0:
 		return false // refused by the client before sending
+	case errors.Is(err, netpolicy.ErrRefused):
+		return false // the server answered, with a redirect geojobs does not follow
 	case ae.Status == 0:
 		return true
 	case ae.Status == http.StatusBadGateway, ae.Status == http.StatusGatewayTimeout:

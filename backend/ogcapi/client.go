@@ -262,6 +262,12 @@ func (c *Client) sendRetrying(ctx context.Context, r request) (*response, error)
 		if err == nil && resp.status >= 400 {
 			err = c.httpError(r, resp)
 		}
+		if err == nil && resp.status/100 == 3 {
+			// A redirect net/http did not follow (no Location, 300, 304): not an
+			// answer to read as one.
+			err = badResponse(r, resp, fmt.Errorf("the server answered %d %s and pointed nowhere geojobs can follow",
+				resp.status, http.StatusText(resp.status)))
+		}
 		if err == nil {
 			return resp, nil
 		}
@@ -409,9 +415,23 @@ func (c *Client) transportError(ctx, actx context.Context, r request, err error,
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
+	if errors.Is(err, netpolicy.ErrRefused) {
+		// The server answered, with a redirect the network policy does not follow
+		// (a submission sent elsewhere or turned into a GET): its answer cannot be
+		// read, and asking again gets the same one.
+		return &APIError{Method: r.method, URL: redactURL(r.url), Code: BadResponse,
+			Err: refusedError(scrub(err.Error(), secrets))}
+	}
 	return &APIError{Method: r.method, URL: redactURL(r.url), Code: Unavailable, transient: true,
 		Err: errors.New(scrub(err.Error(), secrets))}
 }
+
+// refusedError is a refusal of the network policy with its text scrubbed of
+// credentials; it is netpolicy.ErrRefused for errors.Is.
+type refusedError string
+
+func (e refusedError) Error() string        { return string(e) }
+func (e refusedError) Is(target error) bool { return target == netpolicy.ErrRefused }
 
 // httpError builds the *APIError of an HTTP error answer.
 func (c *Client) httpError(r request, resp *response) *APIError {

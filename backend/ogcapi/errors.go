@@ -32,7 +32,7 @@ const (
 	UnsupportedMedia      // 406/415, unsupported-media-type
 	Unavailable           // 429/502/503, connection failures
 	Timeout               // the call's time limit or the caller's deadline passed; 408/504
-	BadResponse           // malformed JSON, wrong document shape, oversized body
+	BadResponse           // malformed JSON, wrong document shape, oversized body, a redirect refused (netpolicy)
 	Internal              // 500/501 and other server failures
 	Canceled              // the caller's context was canceled
 )

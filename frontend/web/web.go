@@ -18,6 +18,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/endpoints"
 	"github.com/geojobs/geojobs/backend/errs"
+	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/frontend/components"
 )
@@ -193,6 +194,9 @@ func describeAPI(e *ogcapi.APIError) (int, string, string) {
 		status, title = http.StatusGatewayTimeout, "The server did not answer in time"
 	case ogcapi.BadResponse:
 		title = "The server's answer could not be read"
+		if errors.Is(e, netpolicy.ErrRefused) {
+			title = "The server sent the request elsewhere"
+		}
 	case ogcapi.Canceled:
 		status, title = 499, "Canceled"
 	}
