@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/geojobs/geojobs/backend/endpoints"
+	"github.com/geojobs/geojobs/backend/errs"
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/keystore/keycheck"
+	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/transfer/s3"
 )
@@ -106,8 +108,10 @@ const (
 	maxAnswer     = 4 << 10
 )
 
+// client is for the service-key exchange: under geojobs' redirect policy, an
+// export is never posted on to another site nor turned into a GET by a redirect.
 func (r *KeyRemote) client() *http.Client {
-	return &http.Client{Transport: r.transport, Timeout: 30 * time.Second}
+	return netpolicy.Client(&http.Client{Transport: r.transport, Timeout: 30 * time.Second})
 }
 
 func checkServiceURL(raw string) error {
@@ -155,6 +159,9 @@ func (r *KeyRemote) SendExport(ctx context.Context, raw string, payload []byte) 
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := r.client().Do(req)
+	if errors.Is(err, netpolicy.ErrRefused) {
+		return "", &errs.Error{Code: errs.PermissionDenied, Msg: "POST " + raw, Err: errors.Unwrap(err)}
+	}
 	if err != nil {
 		return "", fmt.Errorf("%w: POST %s: %v", keystore.ErrUnavailable, raw, errors.Unwrap(err))
 	}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/backend/netpolicy"
 )
 
 // provider is a discovered OpenID provider.
@@ -124,10 +125,12 @@ func (c idClaims) displayName() string {
 	return ""
 }
 
-// hcOrDefault returns hc or a client with a sane timeout.
+// hcOrDefault returns hc (or a client with a sane timeout) under geojobs' redirect
+// policy: a token or revocation request carries the client's secret and the user's
+// codes and tokens, so it is never sent on to another site (netpolicy.CheckRedirect).
 func hcOrDefault(hc *http.Client) *http.Client {
-	if hc != nil {
-		return hc
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
 	}
-	return &http.Client{Timeout: 30 * time.Second}
+	return netpolicy.Client(hc)
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/backend/netpolicy"
+	"github.com/geojobs/geojobs/backend/safetext"
 	"github.com/geojobs/geojobs/backend/transfer/s3"
 	"github.com/geojobs/geojobs/backend/transfer/webdav"
 )
@@ -85,15 +87,17 @@ func checkHTTP(ctx context.Context, k *keystore.Key, opt Options) (Report, error
 	}
 	client := &http.Client{
 		Transport: opt.Transport,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		// The check's own rules, then geojobs' redirect policy (netpolicy.CheckRedirect).
+		CheckRedirect: netpolicy.WrapCheckRedirect(func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 5 {
 				return fmt.Errorf("%w: too many redirects", keystore.ErrUnavailable)
 			}
-			if req.URL.Scheme != via[0].URL.Scheme || req.URL.Host != via[0].URL.Host {
-				return fmt.Errorf("%w: %s redirected to another site, %s://%s (a login page?)", keystore.ErrDenied, k.Prefix, req.URL.Scheme, req.URL.Host)
+			if !netpolicy.SameOrigin(req.URL, via[0].URL) {
+				return fmt.Errorf("%w: %s redirected to another site, %s (a login page?)", keystore.ErrDenied, k.Prefix,
+					safetext.OneLine(netpolicy.Origin(req.URL), 200))
 			}
 			return creds.Apply(req)
-		},
+		}),
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.Prefix, nil)
 	if err != nil {

@@ -17,7 +17,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/errs"
 	"github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/studio-b12/gowebdav"
 )
 
@@ -66,7 +68,10 @@ func (t ctxTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // dav returns a gowebdav client whose requests carry ctx.
 func (c *Client) dav(ctx context.Context) *gowebdav.Client {
 	d := gowebdav.NewAuthClient(c.endpoint, gowebdav.NewPreemptiveAuth(&basicAuth{user: c.user, pass: c.pass}))
-	d.SetTransport(ctxTransport{ctx: ctx, base: c.base})
+	// gowebdav follows redirects with its own http.Client, whose policy cannot be
+	// set: GuardRedirects holds each hop to netpolicy.CheckRedirect (an upload is
+	// never sent on to another site nor turned into a GET, credentials stay home).
+	d.SetTransport(ctxTransport{ctx: ctx, base: netpolicy.GuardRedirects(c.base)})
 	return d
 }
 
@@ -241,6 +246,14 @@ func (c *Client) classify(ctx context.Context, err error, p string) error {
 		}
 	}
 	where := fmt.Sprintf("WebDAV %s%s", strings.TrimRight(c.endpoint, "/"), p)
+	if errors.Is(err, netpolicy.ErrRefused) {
+		// A redirect the network policy does not follow: asking again gets the same.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return &errs.Error{Code: errs.PermissionDenied, Msg: where, Err: err}
+	}
 	switch {
 	case status == http.StatusNotFound:
 		return fmt.Errorf("%w: %s: HTTP 404", keystore.ErrRemoteNotFound, where)
