@@ -12,6 +12,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/ogcapi"
+	"github.com/geojobs/geojobs/backend/store"
 )
 
 // Problem kinds of a connection test.
@@ -87,6 +88,11 @@ func (c *Registry) Test(ctx context.Context, id string) (Report, error) {
 
 // TestInput checks an endpoint as entered, before it is saved.
 func (c *Registry) TestInput(ctx context.Context, in EndpointInput) (Report, error) {
+	// The URL is checked as saving checks it, in the same words (the title may
+	// still be empty while testing).
+	if _, err := store.CheckEndpointURL(in.URL); err != nil {
+		return Report{}, err
+	}
 	e, err := in.endpoint("unsaved")
 	if err != nil {
 		return Report{}, err

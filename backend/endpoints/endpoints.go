@@ -146,7 +146,7 @@ func ParseHeaders(text string) (map[string]string, error) {
 		name, value, ok := strings.Cut(line, ":")
 		name = strings.TrimSpace(name)
 		if !ok || name == "" {
-			return nil, fmt.Errorf("%w: header line %d: write it as Name: value", store.ErrInvalid, i+1)
+			return nil, &store.InvalidInput{Msg: fmt.Sprintf("Extra headers, line %d: write it as Name: value.", i+1)}
 		}
 		out[http.CanonicalHeaderKey(name)] = strings.TrimSpace(value)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geojobs/geojobs/backend/errs"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -50,28 +51,57 @@ func secretHeader(name string) bool {
 	return false
 }
 
+// InvalidInput is a value a person typed that the store refuses: its message is
+// written for them and said as it is (no "store:" or code prefix), and errors.Is
+// reports it as ErrInvalid.
+type InvalidInput struct{ Msg string }
+
+func (e *InvalidInput) Error() string        { return e.Msg }
+func (e *InvalidInput) Is(target error) bool { return target == ErrInvalid }
+
+// ErrorCode implements errs.Coder.
+func (e *InvalidInput) ErrorCode() errs.Code { return errs.InvalidArgument }
+
+func invalidInput(format string, a ...any) error {
+	return &InvalidInput{Msg: fmt.Sprintf(format, a...)}
+}
+
+// CheckEndpointURL refuses a landing page URL geojobs cannot use, in words for the
+// person who typed it; it returns the URL as it will be stored.
+func CheckEndpointURL(raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", invalidInput("The URL is empty: enter the landing page's address, starting with http:// or https://.")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", invalidInput("%q is not an http or https address: enter the landing page's full URL, e.g. https://example.com/ogc-api/.", raw)
+	}
+	if u.User != nil {
+		return "", invalidInput("The URL carries a user name or password: remove it and keep the credentials in the keystore (pick its key for this endpoint).")
+	}
+	return u.String(), nil
+}
+
 func (e *Endpoint) validate() error {
 	if !endpointIDRe.MatchString(e.ID) {
-		return fmt.Errorf("%w: endpoint id %q: use 1-64 lower-case letters, digits, '.', '_' or '-'", ErrInvalid, e.ID)
+		return invalidInput("The endpoint id %q cannot be used: use 1-64 lower-case letters, digits, '.', '_' or '-'.", e.ID)
 	}
 	e.Title = strings.TrimSpace(e.Title)
 	if e.Title == "" {
-		return fmt.Errorf("%w: endpoint %s: empty title", ErrInvalid, e.ID)
+		return invalidInput("The title is empty: give the endpoint a name.")
 	}
-	u, err := url.Parse(strings.TrimSpace(e.URL))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%w: endpoint %s: URL must be an http or https URL", ErrInvalid, e.ID)
+	u, err := CheckEndpointURL(e.URL)
+	if err != nil {
+		return err
 	}
-	if u.User != nil {
-		return fmt.Errorf("%w: endpoint %s: URL must not carry credentials; store them in the keystore", ErrInvalid, e.ID)
-	}
-	e.URL = u.String()
+	e.URL = u
 	for k, v := range e.Headers {
 		if k == "" || strings.ContainsAny(k, " \t\r\n:") || strings.ContainsAny(v, "\r\n") {
-			return fmt.Errorf("%w: endpoint %s: malformed header %q", ErrInvalid, e.ID, k)
+			return invalidInput("The extra header %q is malformed: write one \"Name: value\" per line.", k)
 		}
 		if secretHeader(k) {
-			return fmt.Errorf("%w: endpoint %s: header %q looks like a credential; store it in the keystore", ErrInvalid, e.ID, k)
+			return invalidInput("The extra header %q looks like a credential: keep it in the keystore (an HTTP key) and pick that key for this endpoint.", k)
 		}
 	}
 	return nil
@@ -130,7 +160,7 @@ func (s *Store) Endpoint(ctx context.Context, id string) (Endpoint, error) {
 // bad id, title, URL or a header that looks like a credential.
 func (s *Store) CreateEndpoint(ctx context.Context, e Endpoint) (Endpoint, error) {
 	if err := e.validate(); err != nil {
-		return e, fmt.Errorf("store: %w", err)
+		return e, err // words for the person who typed the values
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	e.Created, e.Updated, e.BuiltIn = now, now, false
@@ -163,7 +193,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e Endpoint) (Endpoint, error
 				return fmt.Errorf("endpoint %q: %w: only its title can change", e.ID, ErrBuiltIn)
 			}
 			if e.Title = strings.TrimSpace(e.Title); e.Title == "" {
-				return fmt.Errorf("%w: endpoint %s: empty title", ErrInvalid, e.ID)
+				return invalidInput("The title is empty: give the endpoint a name.")
 			}
 		} else if err := e.validate(); err != nil {
 			return err

@@ -8,7 +8,9 @@ import (
 	"testing"
 )
 
-// F-24: testing a malformed URL says so where the test's answer goes.
+// F-24: testing a malformed URL says so where the test's answer goes, and saving it
+// says why in the same words: for the person who typed it, without the store's or
+// the error code's prefixes ("store: invalid argument: endpoint typo: …").
 func TestEndpointTestMalformedURL(t *testing.T) {
 	s := start(t)
 	r := s.postForm("/endpoints/test", url.Values{"title": {"Typo"}, "url": {"htp:/127.0.0.1:8765"}}, htmx("form-test"))
@@ -18,6 +20,24 @@ func TestEndpointTestMalformedURL(t *testing.T) {
 	rep := r.find("#form-test [data-testid=report][data-ok=false]")
 	if rep.Length() != 1 || !strings.Contains(rep.Text(), "The URL cannot be tested") || !strings.Contains(rep.Text(), "http or https") {
 		t.Errorf("the test's answer: %q", r.find("#form-test").Text())
+	}
+	saved := s.postForm("/endpoints", url.Values{"title": {"Typo"}, "url": {"htp:/127.0.0.1:8765"}})
+	if saved.status != http.StatusUnprocessableEntity {
+		t.Errorf("save: status %d", saved.status)
+	}
+	box := saved.find("main [data-testid=error]").Text()
+	if !strings.Contains(box, "The endpoint was not saved") {
+		t.Errorf("save: %q", saved.find("main").Text())
+	}
+	for what, text := range map[string]string{"test": rep.Text(), "save": box} {
+		if !strings.Contains(text, `"htp:/127.0.0.1:8765" is not an http or https address`) {
+			t.Errorf("%s does not name the URL typed: %q", what, text)
+		}
+		for _, internal := range []string{"invalid argument", "store:", "endpoint :", "ogcapi"} {
+			if strings.Contains(text, internal) {
+				t.Errorf("%s says %q: %q", what, internal, text)
+			}
+		}
 	}
 }
 
