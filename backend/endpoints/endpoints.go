@@ -35,7 +35,9 @@ type EndpointStore interface {
 	UpdateEndpoint(ctx context.Context, e store.Endpoint) (store.Endpoint, error)
 	DeleteEndpoint(ctx context.Context, id string) error
 	Setting(ctx context.Context, key string) (string, bool, error)
+	Settings(ctx context.Context) (map[string]string, error)
 	SetSetting(ctx context.Context, key, value string) error
+	DeleteSetting(ctx context.Context, key string) error
 }
 
 var _ EndpointStore = (*store.Store)(nil)
@@ -70,6 +72,8 @@ type Registry struct {
 	mu      sync.Mutex
 	clients map[string]cachedClient
 	caps    map[string]cachedCaps
+
+	health healthBook // each endpoint's health: read from memory, written through to the store
 }
 
 type cachedClient struct {
@@ -93,8 +97,12 @@ func New(opts Options) (*Registry, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 30 * time.Second
 	}
-	return &Registry{opts: opts, log: opts.Logger, clients: map[string]cachedClient{},
-		caps: map[string]cachedCaps{}}, nil
+	c := &Registry{opts: opts, log: opts.Logger, clients: map[string]cachedClient{},
+		caps: map[string]cachedCaps{}}
+	if err := c.health.load(context.Background(), opts.Store); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Endpoints returns every endpoint, the built-in one first. The built-in endpoint's
@@ -235,6 +243,7 @@ func (c *Registry) DeleteEndpoint(ctx context.Context, id string) error {
 		return err
 	}
 	c.forget(id)
+	c.forgetHealth(ctx, id)
 	return nil
 }
 

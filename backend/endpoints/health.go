@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
@@ -53,34 +55,102 @@ func (h Health) words() string {
 	return "The server answered with an error"
 }
 
-// settingHealth is the settings key of an endpoint's last test.
-func settingHealth(id string) string { return "endpoint.health." + id }
+// healthPrefix starts the settings key of an endpoint's health record.
+const healthPrefix = "endpoint.health."
 
-// Health returns the outcome of the endpoint's last connection test; false when it
-// was never tested (or the record cannot be read).
-func (c *Registry) Health(ctx context.Context, id string) (Health, bool) {
-	v, ok, err := c.opts.Store.Setting(ctx, settingHealth(id))
-	if err != nil || !ok {
-		return Health{}, false
+// settingHealth is the settings key of an endpoint's health record.
+func settingHealth(id string) string { return healthPrefix + id }
+
+// healthBook is every saved endpoint's health, owned by the registry: filled from
+// the store once (New) and written through to it on every change, so that readers
+// (the endpoint list, and observe on every request to an endpoint) never touch the
+// database while a restart finds what was last recorded. The registry is the only
+// writer of the app's records; another process on the same database (`geojobs
+// download` fetching results) records what it saw too, which this one reads at its
+// next start.
+type healthBook struct {
+	// write is held from the decision to write to the end of the store write, so
+	// the store ends as the map does when requests end at the same time.
+	write sync.Mutex
+	mu    sync.RWMutex
+	by    map[string]Health
+}
+
+// load reads every endpoint's health record from st.
+func (b *healthBook) load(ctx context.Context, st EndpointStore) error {
+	all, err := st.Settings(ctx)
+	if err != nil {
+		return fmt.Errorf("endpoints: reading the endpoints' health: %w", err)
 	}
-	var h Health
-	if json.Unmarshal([]byte(v), &h) != nil || h.At.IsZero() {
-		return Health{}, false
+	by := map[string]Health{}
+	for k, v := range all {
+		id, ok := strings.CutPrefix(k, healthPrefix)
+		if !ok {
+			continue
+		}
+		var h Health
+		if json.Unmarshal([]byte(v), &h) == nil && !h.At.IsZero() {
+			by[id] = h
+		}
 	}
-	return h, true
+	b.mu.Lock()
+	b.by = by
+	b.mu.Unlock()
+	return nil
+}
+
+func (b *healthBook) get(id string) (Health, bool) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	h, ok := b.by[id]
+	return h, ok
+}
+
+// Health returns the endpoint's health as last recorded (a connection test or
+// everyday requests since); false when none was. It reads memory only.
+func (c *Registry) Health(_ context.Context, id string) (Health, bool) {
+	return c.health.get(id)
 }
 
 // recordHealth keeps the outcome of a test of a saved endpoint.
 func (c *Registry) recordHealth(ctx context.Context, id string, r Report) {
-	c.keepHealth(ctx, id, Health{OK: r.OK, Problem: r.Problem, Status: r.status, At: time.Now().UTC().Truncate(time.Second)})
+	h := Health{OK: r.OK, Problem: r.Problem, Status: r.status, At: time.Now().UTC().Truncate(time.Second)}
+	c.updateHealth(ctx, id, func(Health, bool) (Health, bool) { return h, true })
 }
 
-// keepHealth records h. The store is the one record of health (the list reads it,
-// observe compares with it, and `geojobs run` beside the app writes the same record).
-func (c *Registry) keepHealth(ctx context.Context, id string, h Health) {
-	b, _ := json.Marshal(h)
-	if err := c.opts.Store.SetSetting(context.WithoutCancel(ctx), settingHealth(id), string(b)); err != nil {
+// updateHealth records the health next returns, given the last one, when it says
+// to: in memory, then in the store. Deciding not to write costs no lock but a read
+// lock, and no database access: that is the case of nearly every request.
+func (c *Registry) updateHealth(ctx context.Context, id string, next func(last Health, known bool) (Health, bool)) {
+	if _, write := next(c.health.get(id)); !write {
+		return
+	}
+	b := &c.health
+	b.write.Lock()
+	defer b.write.Unlock()
+	h, write := next(b.get(id)) // again: another request may have written meanwhile
+	if !write {
+		return
+	}
+	b.mu.Lock()
+	b.by[id] = h
+	b.mu.Unlock()
+	v, _ := json.Marshal(h)
+	if err := c.opts.Store.SetSetting(context.WithoutCancel(ctx), settingHealth(id), string(v)); err != nil {
 		c.log.Warn("endpoints: recording the endpoint's health", "endpoint", id, "err", err)
+	}
+}
+
+// forgetHealth drops a deleted endpoint's health, in memory and in the store.
+func (c *Registry) forgetHealth(ctx context.Context, id string) {
+	b := &c.health
+	b.write.Lock()
+	defer b.write.Unlock()
+	b.mu.Lock()
+	delete(b.by, id)
+	b.mu.Unlock()
+	if err := c.opts.Store.DeleteSetting(context.WithoutCancel(ctx), settingHealth(id)); err != nil {
+		c.log.Warn("endpoints: forgetting the endpoint's health", "endpoint", id, "err", err)
 	}
 }
 
@@ -114,12 +184,13 @@ func (c *Registry) observe(ctx context.Context, id string, err error) {
 			h.Status = ae.Status
 		}
 	}
-	last, known := c.Health(context.WithoutCancel(ctx), id)
-	if known && h.OK && last.Problem == ProblemNotOGC {
-		return
-	}
-	if known && last.OK == h.OK && last.Problem == h.Problem && last.Status == h.Status && h.At.Sub(last.At) < healthRefresh {
-		return
-	}
-	c.keepHealth(ctx, id, h)
+	c.updateHealth(ctx, id, func(last Health, known bool) (Health, bool) {
+		if known && h.OK && last.Problem == ProblemNotOGC {
+			return last, false
+		}
+		if known && last.OK == h.OK && last.Problem == h.Problem && last.Status == h.Status && h.At.Sub(last.At) < healthRefresh {
+			return last, false
+		}
+		return h, true
+	})
 }
