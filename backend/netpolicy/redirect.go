@@ -72,12 +72,12 @@ func CheckRedirect(req *http.Request, via []*http.Request) error {
 	}
 	if !readOnly(first.Method) {
 		if req.Method != first.Method {
-			return fmt.Errorf("%w: %s; following it would send a GET instead, and what is there is not the answer to the %s",
-				ErrRefused, redirected(req, via), first.Method)
+			return fmt.Errorf("%w: %s; following it would send a GET instead, and what is there is not the answer to the %s%s",
+				ErrRefused, redirected(req, via), first.Method, upgradeHint(first, req))
 		}
 		if !SameOrigin(req.URL, first.URL) {
-			return fmt.Errorf("%w: %s, another site; a %s is never sent on to another site",
-				ErrRefused, redirected(req, via), first.Method)
+			return fmt.Errorf("%w: %s, another site; a %s is never sent on to another site%s",
+				ErrRefused, redirected(req, via), first.Method, upgradeHint(first, req))
 		}
 	}
 	if strings.EqualFold(first.URL.Scheme, "https") && s == "http" && (Credentialed(first.Header) || first.URL.User != nil) {
@@ -96,6 +96,16 @@ func CheckRedirect(req *http.Request, via []*http.Request) error {
 // readOnly reports whether a request with method m only reads ("" is GET).
 func readOnly(m string) bool {
 	return m == "" || m == http.MethodGet || m == http.MethodHead
+}
+
+// upgradeHint is what to do when a server sends an http request to its own https
+// address (the usual redirect in front of a server): "" otherwise.
+func upgradeHint(first, req *http.Request) string {
+	if strings.EqualFold(first.URL.Scheme, "http") && strings.EqualFold(req.URL.Scheme, "https") &&
+		strings.EqualFold(first.URL.Hostname(), req.URL.Hostname()) {
+		return " (the server wants https: give its https address)"
+	}
+	return ""
 }
 
 // redirected says which request was redirected where, for refusals: "the server

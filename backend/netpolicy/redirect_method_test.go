@@ -164,3 +164,24 @@ func TestGetRedirectsFollowedEverywhere(t *testing.T) {
 		}
 	}
 }
+
+func TestSubmissionToHTTPSAddressSaysSo(t *testing.T) {
+	// The usual redirect in front of a server, http → https on the same host: a
+	// submission does not follow it (another origin), and the refusal says what to do.
+	for _, status := range []int{http.StatusMovedPermanently, http.StatusPermanentRedirect} {
+		tls := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			t.Errorf("%d: the https address got %s %s", status, r.Method, r.URL.Path)
+		}))
+		_, port, _ := strings.Cut(strings.TrimPrefix(tls.URL, "https://"), ":")
+		srv := redirector(t, status, "https://127.0.0.1:"+port+"/submit")
+		c := Client(tls.Client())
+		res, err := c.Post(srv.URL+"/submit", "application/json", strings.NewReader(`{}`))
+		if err == nil {
+			res.Body.Close()
+			t.Errorf("%d: followed", status)
+		} else if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "give its https address") {
+			t.Errorf("%d: %v", status, err)
+		}
+		tls.Close()
+	}
+}
