@@ -3,10 +3,13 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,27 +29,42 @@ import (
 // sign-in ends half-way — its refresh token revoked, or expired with the
 // provider's session — is kept, waiting for a sign-in (stored as such, with the
 // key to sign in with; never failed); after signing in again it goes on and
-// succeeds.
+// succeeds. Tokens end when the test advances the clock of the provider, the
+// gateway and the oidc.Manager, however long requests take.
 func TestSignInNeededKeepsJob(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		end  func(op *oidctest.Provider)
 	}{
 		{"revoked", func(op *oidctest.Provider) { op.RevokeRefreshTokens(t) }},
-		// The provider's session ends 2 s after the sign-in: the refresh token
+		// The provider's session ends 30 s after the sign-in: the refresh token
 		// expires while the job runs (Keycloak's SSO Session Max).
-		{"expired", func(op *oidctest.Provider) { op.EndSessionsAfter(2 * time.Second) }},
+		{"expired", func(op *oidctest.Provider) { op.EndSessionsAfter(30 * time.Second) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) { testSignInNeeded(t, tc.end) })
 	}
 }
 
 func testSignInNeeded(t *testing.T, endSignIn func(*oidctest.Provider)) {
-	op := oidctest.Start(t, oidctest.Options{AccessTTL: 2 * time.Second})
+	const ttl = time.Minute
+	clock := oidctest.NewClock()
+	op := oidctest.Start(t, oidctest.Options{AccessTTL: ttl, Now: clock.Now})
 	ep := localeptest.Start(t, localep.Options{MaxConcurrent: 4})
 	target, _ := url.Parse(ep.URL)
-	gw := httptest.NewServer(op.NewGateway(httputil.NewSingleHostReverseProxy(target)))
+	// The monitor's polls wait in front of the gateway until the sign-in has
+	// ended and the token with it: none can see the job end before.
+	ended := make(chan struct{})
+	var once sync.Once
+	endTokens := func() { once.Do(func() { clock.Advance(ttl); close(ended) }) }
+	guard := op.NewGateway(httputil.NewSingleHostReverseProxy(target))
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/jobs") {
+			<-ended
+		}
+		guard.ServeHTTP(w, r)
+	}))
 	t.Cleanup(gw.Close)
+	t.Cleanup(endTokens) // before gw.Close: no poll waits for a test that failed
 
 	ks, err := keystore.Open(keystore.Config{Fs: afero.NewMemMapFs(), Dir: "/data", Keychain: keystore.KeychainOff, ScryptWorkFactor: 10})
 	if err != nil {
@@ -60,7 +78,7 @@ func testSignInNeeded(t *testing.T, endSignIn func(*oidctest.Provider)) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := oidc.New(oidc.Config{Store: ks})
+	m := oidc.New(oidc.Config{Store: ks, Now: clock.Now})
 	ctx := context.Background()
 	signIn := func() {
 		t.Helper()
@@ -104,13 +122,14 @@ func testSignInNeeded(t *testing.T, endSignIn func(*oidctest.Provider)) {
 	go func() { done <- mon.Run(runCtx) }()
 	defer func() { stop(); <-done; st.Close() }()
 
-	req := &ogcapi.Execute{Inputs: map[string]json.RawMessage{"seconds": json.RawMessage(`6`), "step": json.RawMessage(`0.25`)}}
+	req := &ogcapi.Execute{Inputs: map[string]json.RawMessage{"seconds": json.RawMessage(`1`), "step": json.RawMessage(`0.25`)}}
 	j, err := mon.Submit(ctx, Submission{EndpointID: "platform", ProcessID: "countdown", Request: req})
 	if err != nil {
 		t.Fatal(err)
 	}
 	endSignIn(op)
-	// Within a token lifetime the monitor finds it cannot renew the sign-in.
+	endTokens()
+	// With the token ended the monitor finds it cannot renew the sign-in.
 	timeout := time.After(waitfor.Guard)
 	for waiting := false; !waiting; {
 		select {

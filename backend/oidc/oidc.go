@@ -232,11 +232,8 @@ func (m *Manager) session(ctx context.Context, p *provider, k *keystore.Key, tok
 		return nil, fmt.Errorf("%w: the provider sent no access token", keystore.ErrInvalid)
 	}
 	now := m.now()
-	s := &keystore.Session{Obtained: now, Expiry: tok.Expiry, AccessToken: keystore.Secret(tok.AccessToken),
+	s := &keystore.Session{Obtained: now, Expiry: now.Add(lifetime(tok)), AccessToken: keystore.Secret(tok.AccessToken),
 		RefreshToken: keystore.Secret(tok.RefreshToken)}
-	if s.Expiry.IsZero() {
-		s.Expiry = now.Add(5 * time.Minute) // no expires_in: assume short, a 401 renews anyway
-	}
 	if v, ok := tok.Extra("refresh_expires_in").(float64); ok && v > 0 {
 		s.RefreshExpiry = now.Add(time.Duration(v) * time.Second)
 	}
@@ -267,6 +264,19 @@ func (m *Manager) session(ctx context.Context, p *provider, k *keystore.Key, tok
 		}
 	}
 	return s, nil
+}
+
+// lifetime is how long the access token of tok lasts, by its expires_in: the
+// Manager counts it on its own clock (oauth2 sets tok.Expiry by time.Now).
+// Without expires_in it assumes a short one: a 401 renews it anyway.
+func lifetime(tok *oauth2.Token) time.Duration {
+	switch {
+	case tok.ExpiresIn > 0:
+		return time.Duration(tok.ExpiresIn) * time.Second
+	case !tok.Expiry.IsZero(): // a form-encoded answer: oauth2 keeps only Expiry
+		return time.Until(tok.Expiry)
+	}
+	return 5 * time.Minute
 }
 
 // unverifiedSubject reads "sub" from a JWT access token for display only

@@ -19,8 +19,9 @@ import (
 )
 
 // setup is a provider, a gateway in front of a built-in endpoint, and an
-// unlocked keystore with a Manager.
+// unlocked keystore with a Manager, all on one clock the test advances.
 type setup struct {
+	clock    *oidctest.Clock
 	op       *oidctest.Provider
 	gw       *oidctest.Gateway
 	endpoint string
@@ -30,6 +31,8 @@ type setup struct {
 
 func newSetup(t *testing.T, opts oidctest.Options) *setup {
 	t.Helper()
+	clock := oidctest.NewClock()
+	opts.Now = clock.Now
 	op := oidctest.Start(t, opts)
 	ep := localeptest.Start(t, localep.Options{MaxConcurrent: 2})
 	target, _ := url.Parse(ep.URL)
@@ -42,7 +45,7 @@ func newSetup(t *testing.T, opts oidctest.Options) *setup {
 	if err := st.Unlock("pass phrase"); err != nil {
 		t.Fatal(err)
 	}
-	return &setup{op: op, gw: gw, endpoint: gs.URL + "/", st: st, m: oidc.New(oidc.Config{Store: st})}
+	return &setup{clock: clock, op: op, gw: gw, endpoint: gs.URL + "/", st: st, m: oidc.New(oidc.Config{Store: st, Now: clock.Now})}
 }
 
 func (s *setup) addKey(t *testing.T, name string, flow keystore.OIDCFlow) *keystore.Key {
@@ -73,7 +76,7 @@ func (s *setup) client(t *testing.T, k *keystore.Key) *ogcapi.Client {
 }
 
 func TestAuthCodeFlow(t *testing.T) {
-	s := newSetup(t, oidctest.Options{AccessTTL: 3 * time.Second})
+	s := newSetup(t, oidctest.Options{})
 	k := s.addKey(t, "zoo", keystore.FlowAuthCode)
 	ctx := t.Context()
 	c := s.client(t, k)
@@ -110,7 +113,7 @@ func TestAuthCodeFlow(t *testing.T) {
 }
 
 func TestDeviceFlowAndRefresh(t *testing.T) {
-	s := newSetup(t, oidctest.Options{AccessTTL: 2 * time.Second})
+	s := newSetup(t, oidctest.Options{AccessTTL: time.Minute})
 	k := s.addKey(t, "dev", keystore.FlowDevice)
 	ctx := t.Context()
 	login, err := s.m.Begin(ctx, "dev")
@@ -127,9 +130,14 @@ func TestDeviceFlowAndRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	first, _ := s.st.Get("dev")
-	// A later clock: the token is near its end and is renewed by the refresh token.
-	m2 := oidc.New(oidc.Config{Store: s.st, Now: func() time.Time { return first.Session.Expiry.Add(-time.Second / 2) }})
-	tok, err := m2.AccessToken(ctx, k)
+	// Half-way through its life the token is used as it is.
+	s.clock.Advance(first.Session.Expiry.Sub(first.Session.Obtained) / 2)
+	if tok, err := s.m.AccessToken(ctx, k); err != nil || tok != first.Session.AccessToken {
+		t.Fatalf("half-way through its life the token was renewed (%v)", err)
+	}
+	// Near its end it is renewed by the refresh token.
+	s.clock.Advance(first.Session.Expiry.Add(-time.Second / 2).Sub(s.clock.Now()))
+	tok, err := s.m.AccessToken(ctx, k)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +154,7 @@ func TestDeviceFlowAndRefresh(t *testing.T) {
 }
 
 func TestClientCredentials(t *testing.T) {
-	s := newSetup(t, oidctest.Options{AccessTTL: 2 * time.Second})
+	s := newSetup(t, oidctest.Options{})
 	k := s.addKey(t, "ci", keystore.FlowClientCredentials)
 	ctx := t.Context()
 	// No sign-in step: the first request gets a token.
@@ -160,7 +168,7 @@ func TestClientCredentials(t *testing.T) {
 }
 
 func TestRevokedRefreshTokenNeedsSignIn(t *testing.T) {
-	s := newSetup(t, oidctest.Options{AccessTTL: 2 * time.Second})
+	s := newSetup(t, oidctest.Options{})
 	k := s.addKey(t, "dev", keystore.FlowDevice)
 	ctx := t.Context()
 	if _, err := s.signInDevice(t, s.m, "dev"); err != nil {
@@ -182,7 +190,7 @@ func TestRevokedRefreshTokenNeedsSignIn(t *testing.T) {
 // (clocks differ, or the token was revoked): the client renews it once and the
 // request goes through.
 func TestRenewAfter401(t *testing.T) {
-	s := newSetup(t, oidctest.Options{AccessTTL: 2 * time.Second})
+	s := newSetup(t, oidctest.Options{})
 	k := s.addKey(t, "zoo", keystore.FlowAuthCode)
 	ctx := t.Context()
 	if _, err := s.signInBrowser(t, s.m, "zoo"); err != nil {
@@ -190,7 +198,7 @@ func TestRenewAfter401(t *testing.T) {
 	}
 	first, _ := s.st.Get("zoo")
 	// This computer's clock is behind: it would send the token on after its end.
-	oidc.New(oidc.Config{Store: s.st, Now: func() time.Time { return time.Now().Add(-30 * time.Second) }})
+	oidc.New(oidc.Config{Store: s.st, Now: func() time.Time { return s.clock.Now().Add(-30 * time.Second) }})
 	// Spoil the stored token as a server would see an expired one.
 	spoiled := *first.Session
 	spoiled.AccessToken = keystore.Secret("not-a-jwt")
@@ -207,14 +215,21 @@ func TestRenewAfter401(t *testing.T) {
 }
 
 // TestExpiredRefreshTokenNeedsSignIn: the provider's refresh tokens end (here
-// at once); renewing then says sign-in needed and keeps who was signed in.
+// after a minute); renewing then says sign-in needed and keeps who was signed in.
 func TestExpiredRefreshTokenNeedsSignIn(t *testing.T) {
-	s := newSetup(t, oidctest.Options{AccessTTL: 2 * time.Second, RefreshTTL: time.Nanosecond})
+	s := newSetup(t, oidctest.Options{AccessTTL: 15 * time.Second, RefreshTTL: time.Minute})
 	k := s.addKey(t, "zoo", keystore.FlowAuthCode)
 	ctx := t.Context()
 	if _, err := s.signInBrowser(t, s.m, "zoo"); err != nil {
 		t.Fatal(err)
 	}
+	// Within the refresh token's life an ended access token is renewed.
+	s.clock.Advance(20 * time.Second)
+	if _, err := s.client(t, k).Landing(ctx); err != nil {
+		t.Fatalf("a request after the access token ended: %v", err)
+	}
+	// A minute after the last renewal its refresh token has ended.
+	s.clock.Advance(time.Minute + time.Second)
 	cur, _ := s.st.Get("zoo")
 	if err := s.m.Renew(ctx, k, cur.Session.AccessToken); !errors.Is(err, keystore.ErrSignInNeeded) {
 		t.Fatalf("renew with an expired refresh token: %v", err)

@@ -55,6 +55,12 @@ type Options struct {
 	// IssuedAhead sets the provider's clock that far ahead of this computer's:
 	// its ID tokens are issued in the future.
 	IssuedAhead time.Duration
+	// Now is this computer's clock, default time.Now. Give a Clock's Now (and
+	// the same to the oidc.Manager) for tokens that end when the test advances
+	// the clock: the provider issues tokens and ends them, its refresh tokens
+	// and its sessions by it (plus IssuedAhead), and its gateways check tokens
+	// by it.
+	Now func() time.Time
 	// Realm, when set, puts the issuer under /realms/REALM as Keycloak does
 	// (https://host/realms/NAME); its login pages stay at the root.
 	Realm string
@@ -92,6 +98,9 @@ func Start(t testing.TB, opts Options) *Provider {
 	if opts.AccessTTL == 0 {
 		opts.AccessTTL = 15 * time.Second
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	hs := httptest.NewUnstartedServer(nil)
 	hs.Start()
 	t.Cleanup(hs.Close)
@@ -120,7 +129,7 @@ func Start(t testing.TB, opts Options) *Provider {
 }
 
 // now is the provider's clock.
-func (p *Provider) now() time.Time { return time.Now().Add(p.opts.IssuedAhead) }
+func (p *Provider) now() time.Time { return p.opts.Now().Add(p.opts.IssuedAhead) }
 
 // RefreshTokens returns every refresh token the provider issued (tests look
 // for them where no token may be).
@@ -169,7 +178,7 @@ func (w *wrapped) GetClientByClientID(ctx context.Context, id string) (op.Client
 	if err != nil {
 		return nil, err
 	}
-	return jwtClient{c, -w.p.opts.IssuedAhead}, nil
+	return jwtClient{c, w.p}, nil
 }
 
 func (w *wrapped) ClientCredentials(ctx context.Context, id, secret string) (op.Client, error) {
@@ -177,7 +186,7 @@ func (w *wrapped) ClientCredentials(ctx context.Context, id, secret string) (op.
 	if err != nil {
 		return nil, err
 	}
-	return jwtClient{c, -w.p.opts.IssuedAhead}, nil
+	return jwtClient{c, w.p}, nil
 }
 
 func (w *wrapped) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
@@ -231,7 +240,7 @@ func (w *wrapped) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		return "", "", time.Time{}, err
 	}
 	w.p.accesses.Add(1)
-	now := time.Now()
+	now := w.p.now()
 	w.p.mu.Lock()
 	session := now
 	if prev, ok := w.p.refresh[current]; ok && current != "" {
@@ -251,10 +260,11 @@ func (w *wrapped) TokenRequestByRefreshToken(ctx context.Context, tok string) (o
 	if !ok {
 		return nil, op.ErrInvalidRefreshToken
 	}
-	if w.p.opts.RefreshTTL > 0 && time.Since(is.created) > w.p.opts.RefreshTTL {
+	now := w.p.now()
+	if w.p.opts.RefreshTTL > 0 && now.Sub(is.created) > w.p.opts.RefreshTTL {
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token expired")
 	}
-	if ttl := time.Duration(w.p.sessionTTL.Load()); ttl > 0 && time.Since(is.session) > ttl {
+	if ttl := time.Duration(w.p.sessionTTL.Load()); ttl > 0 && now.Sub(is.session) > ttl {
 		return nil, oidc.ErrInvalidGrant().WithDescription("session expired")
 	}
 	r, err := w.Storage.TokenRequestByRefreshToken(ctx, tok)
@@ -278,15 +288,26 @@ func (r refreshRequest) GetClientID() string {
 	return r.client
 }
 
-// jwtClient makes a client's access tokens JWTs (what the gateway checks) and
-// lets every client refresh; skew is the provider's clock difference (negative:
-// ahead of the clients').
+// jwtClient makes a client's access tokens JWTs (what the gateway checks),
+// lets every client refresh, and has the provider issue its tokens by the
+// provider's clock.
 type jwtClient struct {
 	op.Client
-	skew time.Duration
+	p *Provider
 }
 
-func (c jwtClient) ClockSkew() time.Duration { return c.skew }
+// ClockSkew is how far the provider's clock is behind the real one (negative:
+// ahead): zitadel takes it off time.Now for the tokens' issue times and adds it
+// to the access tokens' ends for expires_in.
+func (c jwtClient) ClockSkew() time.Duration { return time.Since(c.p.now()) }
+
+// IDTokenLifetime makes an ID token end a lifetime after it was issued less
+// IssuedAhead (by this computer's clock, as with the real clock): zitadel
+// sets its end at time.Now + ClockSkew + lifetime, so a test clock apart from
+// the real one by d would move it by -2d.
+func (c jwtClient) IDTokenLifetime() time.Duration {
+	return c.Client.IDTokenLifetime() + 2*c.p.opts.Now().Sub(time.Now())
+}
 
 func (jwtClient) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeJWT }
 
@@ -324,7 +345,7 @@ type Gateway struct {
 // NewGateway guards next with p's tokens.
 func (p *Provider) NewGateway(next http.Handler) *Gateway {
 	ks := gooidc.NewRemoteKeySet(context.Background(), p.Issuer+"/keys")
-	v := gooidc.NewVerifier(p.Issuer, ks, &gooidc.Config{SkipClientIDCheck: true})
+	v := gooidc.NewVerifier(p.Issuer, ks, &gooidc.Config{SkipClientIDCheck: true, Now: p.opts.Now})
 	return &Gateway{issuer: p.Issuer, verifier: v, next: next, subjects: map[string]bool{}, tokens: map[string]bool{}}
 }
 
