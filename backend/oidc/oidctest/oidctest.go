@@ -306,7 +306,7 @@ func (c jwtClient) ClockSkew() time.Duration { return time.Since(c.p.now()) }
 // sets its end at time.Now + ClockSkew + lifetime, so a test clock apart from
 // the real one by d would move it by -2d.
 func (c jwtClient) IDTokenLifetime() time.Duration {
-	return c.Client.IDTokenLifetime() + 2*c.p.opts.Now().Sub(time.Now())
+	return c.Client.IDTokenLifetime() + 2*time.Until(c.p.opts.Now())
 }
 
 func (jwtClient) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeJWT }
