@@ -3,14 +3,13 @@ package endpoints
 import (
 	"context"
 	"errors"
-	"net"
 	"net/url"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/store"
 )
@@ -226,42 +225,14 @@ func Explain(err error) (problem, message string) {
 	return ProblemOther, "The server answered with an error."
 }
 
-// noAnswer names why a server gave no answer, in a few words ("" when unknown). The client keeps only
-// the (scrubbed) text of a network error, so its words are matched too; "actively
-// refused" is Windows' wording.
+// noAnswer names why a server gave no answer, in a few words ("" when unknown):
+// netpolicy.NoAnswer, and the client's own timeout.
 func noAnswer(err error, code ogcapi.Code) string {
-	var dns *net.DNSError
-	var ne net.Error
-	low := strings.ToLower(err.Error())
-	has := func(words ...string) bool {
-		for _, w := range words {
-			if strings.Contains(low, w) {
-				return true
-			}
-		}
-		return false
+	if why := netpolicy.NoAnswer(err); why != "" || code != ogcapi.Timeout {
+		return why
 	}
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED), has("connection refused", "actively refused"):
-		return "connection refused"
-	case errors.As(err, &dns) && dns.IsNotFound, has("no such host"):
-		return "the host name was not found"
-	case errors.As(err, &dns), has("server misbehaving", "lookup "):
-		return "the host name could not be looked up"
-	case errors.Is(err, syscall.ECONNRESET), has("connection reset"):
-		return "the connection was reset"
-	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH), has("no route to host", "network is unreachable"):
-		return "no route to the host"
-	case code == ogcapi.Timeout, errors.As(err, &ne) && ne.Timeout(), has("timeout", "timed out"):
-		return "no answer in time"
-	}
-	return ""
+	return "no answer in time"
 }
-
-// NoAnswer names, in a few words ("connection refused"), why a request got no answer
-// from its server at all; "" when err is not such a failure. Key checks say it as the
-// connection test does.
-func NoAnswer(err error) string { return noAnswer(err, ogcapi.CodeOf(err)) }
 
 // origin is the scheme and host of a (redacted) request URL: "http://127.0.0.1:9/".
 func origin(raw string) string {

@@ -783,7 +783,7 @@ func (d *Downloads) viewLocked(jobID string) JobProgress {
 			fv.Error, fv.Code = reason(err), transfer.Code(err)
 		}
 		if r := e.p.Retrying; r != nil && st == transfer.StateRunning {
-			fv.Retrying = fmt.Sprintf("Retrying (attempt %d of %d): %s", r.Attempt, r.Of, r.Err)
+			fv.Retrying = fmt.Sprintf("Retrying (attempt %d of %d): %s", r.Attempt, r.Of, reason(r.Err))
 		}
 		switch st {
 		case transfer.StateQueued, transfer.StateRunning, transfer.StateVerifying:

@@ -147,13 +147,13 @@ func TestDownloadsDeadURLFails(t *testing.T) {
 		t.Fatalf("still not failed after %v: %+v", time.Since(start), p.Files)
 	}
 	f := p.Files[0]
-	if f.State != transfer.StateFailed || f.Code != transfer.Unavailable || !strings.Contains(f.Error, "giving up after 5 attempts") ||
-		!strings.Contains(f.Error, "refused") {
+	if f.State != transfer.StateFailed || f.Code != transfer.Unavailable || !strings.Contains(f.Error, "(5 attempts)") ||
+		!strings.HasPrefix(f.Error, "Cannot reach 127.0.0.1:") || !strings.Contains(f.Error, "connection refused") {
 		t.Fatalf("dead URL: %s %v %q", f.State, f.Code, f.Error)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(retrying) == 0 || !strings.Contains(retrying[0], "Retrying (attempt 2 of 5)") {
+	if len(retrying) == 0 || !strings.HasPrefix(retrying[0], "Retrying (attempt 2 of 5): Cannot reach 127.0.0.1:") {
 		t.Fatalf("no retry shown while waiting: %q", retrying)
 	}
 	t.Logf("failed after %v; shown: %q", time.Since(start).Round(time.Millisecond), retrying[0])

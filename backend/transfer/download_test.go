@@ -565,3 +565,30 @@ func TestManagerSmallFilesRunTogether(t *testing.T) {
 	}
 	release <- struct{}{} // unblocks one; close (deferred) unblocks the rest
 }
+
+// A download that could not reach its server, or that the server kept refusing, is
+// said as the endpoint's connection test says it: who, why, how many attempts, what
+// to check — not "Unavailable: transfer: …: giving up after 5 attempts: http: GET …:
+// dial tcp …" (what the results page showed).
+func TestReasonOfTransientFailures(t *testing.T) {
+	// A port nothing listens on: a listener closed at once.
+	closed := httptest.NewServer(http.NotFoundHandler())
+	addr := closed.Listener.Addr().String()
+	closed.Close()
+	opts := fastOpts()
+	opts.Retry.Attempts = 2
+	_, err := transfer.Download(context.Background(), transfer.Request{URL: "http://" + addr + "/scene.tif", Dest: t.TempDir(), Name: "scene.tif"}, opts)
+	want := "Cannot reach " + addr + ": connection refused (2 attempts). Is the server running? Check your network, VPN or proxy, then retry."
+	if got := transfer.Reason(err, "download"); got != want {
+		t.Errorf("closed port:\n got %q\nwant %q", got, want)
+	}
+
+	srv := newServer(t, nil)
+	srv.fail503.Store(1000)
+	opts.Retry.Attempts = 3
+	_, err = transfer.Download(context.Background(), transfer.Request{URL: srv.URL + "/x", Dest: t.TempDir(), Name: "g"}, opts)
+	want = "The server answered HTTP 503 Service Unavailable (3 attempts). It may be busy or down for now: retry later."
+	if got := transfer.Reason(err, "download"); got != want {
+		t.Errorf("503 forever:\n got %q\nwant %q", got, want)
+	}
+}

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"net/http"
+	"strconv"
 	"syscall"
 
 	"github.com/geojobs/geojobs/backend/errs"
+	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/transfer/driver"
 )
 
@@ -69,10 +72,13 @@ func localError(op, what string, err error) error {
 // maxReason bounds the characters of a Reason.
 const maxReason = 800
 
-// Reason words a failure for people, by its code: the code's title (errs.Title),
-// then the error's message, which transfer and its drivers keep free of secrets. A
-// missing key (a *keystore.NoKeyError, or any error with such a Message method)
-// says what to do for action ("download", "export") instead. "" for nil.
+// Reason words a failure for people. A transient one that lasted says who could not
+// be reached and why, or what the server answered ("Cannot reach 127.0.0.1:9000:
+// connection refused (5 attempts). Is the server running? …"); others say the code's
+// title (errs.Title), then the error's message, which transfer and its drivers keep
+// free of secrets. A missing key (a *keystore.NoKeyError, or any error with such a
+// Message method) says what to do for action ("download", "export") instead. "" for
+// nil.
 func Reason(err error, action string) string {
 	if err == nil {
 		return ""
@@ -80,6 +86,9 @@ func Reason(err error, action string) string {
 	var nk interface{ Message(action string) string }
 	if errors.As(err, &nk) {
 		return nk.Message(action) + "."
+	}
+	if words := unavailable(err); words != "" {
+		return words
 	}
 	msg := err.Error()
 	if len(msg) > maxReason {
@@ -89,4 +98,33 @@ func Reason(err error, action string) string {
 		return errs.Title(c) + ": " + msg
 	}
 	return msg
+}
+
+// unavailable words a transient failure (Code Unavailable) the way the endpoint's
+// connection test and the key test say it: who could not be reached and why, or what
+// the server answered; once every attempt failed, how many there were and what to
+// check. "" for other errors, and for transient ones it cannot word better than
+// their text.
+func unavailable(err error) string {
+	if Code(err) != Unavailable {
+		return ""
+	}
+	var words, advice string
+	var de *driver.Error
+	if why := netpolicy.NoAnswer(err); why != "" {
+		who := netpolicy.Peer(err)
+		if who == "" {
+			who = "the server"
+		}
+		words, advice = "Cannot reach "+who+": "+why, "Is the server running? Check your network, VPN or proxy, then retry."
+	} else if errors.As(err, &de) && de.Status > 0 {
+		words, advice = "The server answered HTTP "+strconv.Itoa(de.Status)+" "+http.StatusText(de.Status), "It may be busy or down for now: retry later."
+	} else {
+		return ""
+	}
+	var g *gaveUpError
+	if !errors.As(err, &g) {
+		return words // still being retried
+	}
+	return words + " (" + strconv.Itoa(g.attempts) + " attempts). " + advice
 }

@@ -197,7 +197,7 @@ func (j *job) backoff(ctx context.Context, err error, failures int) error {
 		return err
 	}
 	if max := j.opts.Retry.MaxAttempts(); failures >= max {
-		return fmt.Errorf("transfer: %s: giving up after %d attempts: %w", j.rel, failures, err)
+		return &gaveUpError{rel: j.rel, attempts: failures, err: err}
 	}
 	var de *driver.Error
 	var ra time.Duration
@@ -208,6 +208,19 @@ func (j *job) backoff(ctx context.Context, err error, failures int) error {
 	defer j.retrying.Store(nil)
 	return retry.Sleep(ctx, j.opts.Retry.Delay(failures, ra))
 }
+
+// gaveUpError is a transient error that lasted through every attempt.
+type gaveUpError struct {
+	rel      string
+	attempts int
+	err      error
+}
+
+func (e *gaveUpError) Error() string {
+	return fmt.Sprintf("transfer: %s: giving up after %d attempts: %v", e.rel, e.attempts, e.err)
+}
+
+func (e *gaveUpError) Unwrap() error { return e.err }
 
 // Retrying describes a task waiting to try again after a transient error.
 type Retrying struct {

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"net/url"
 
-	"github.com/geojobs/geojobs/backend/endpoints"
 	"github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/backend/netpolicy"
 )
 
 // Explain says why a check of k failed, in words people can act on, as the
@@ -22,7 +22,7 @@ func Explain(k *keystore.Key, err error) string {
 	case errors.Is(err, keystore.ErrRemoteNotFound):
 		return "The server at " + where + " answers, but the bucket, share or address was not found: check its name and path."
 	case errors.Is(err, keystore.ErrUnavailable):
-		if why := endpoints.NoAnswer(err); why != "" {
+		if why := netpolicy.NoAnswer(err); why != "" {
 			return "Cannot reach " + where + ": " + why + ". Is the server running? Check the key's address, your network, VPN or proxy."
 		}
 		return "The server at " + where + " answered with an error: it may be down for now. Try again later."
