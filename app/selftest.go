@@ -158,8 +158,16 @@ func (s *SelfTest) Run(ctx context.Context) SelfTestResult {
 		l := s.last()
 		check("page served through the AssetServer has the Wails runtime and htmx", l.Runtime && l.HTMX)
 		log.Info("selftest page state", "report", fmt.Sprintf("%+v", l))
-		check("the page's own WebSocket (htmx) is open on the loopback listener", slices.Contains(l.PageSockets, 1))
 		check("WebGL draws in the page (the COG previews' layer)", l.WebGL == "ok")
+		// htmx opens the page's socket once it has processed the page, which may come after
+		// the third tick on a busy machine (it did, once, under Wayland): wait for it.
+		if err := s.wait(ctx, "the page's own WebSocket (htmx) to open", func(r []DOMReport) bool {
+			return slices.Contains(r[len(r)-1].PageSockets, 1)
+		}); err != nil {
+			check("the page's own WebSocket (htmx) is open on the loopback listener", false)
+			return err
+		}
+		check("the page's own WebSocket (htmx) is open on the loopback listener", true)
 		id, err := s.Submit(ctx)
 		if err != nil {
 			return fmt.Errorf("submitting the countdown job: %w", err)
