@@ -5,6 +5,8 @@
 #  3. The window under Xvfb with a temp data dir and GEOJOBS_DESKTOP_SELFTEST: the page is
 #     served through the AssetServer, receives push messages over the loopback WebSocket and
 #     shows a countdown job advancing; a screenshot goes to docs/screenshots/desktop.png.
+#  3b. The same self-test under Wayland (weston's headless backend): the geojobs process runs
+#     without a GL driver (app/webkit_linux.go), which must hold on Wayland too.
 #  4. Idle memory of the window (app + WebKit processes: bench/desktop/memory.sh), under a
 #     300 MiB PSS ceiling.
 #  5. The .deb installs with apt-get, `geojobs version` runs, the installed window starts.
@@ -14,7 +16,7 @@ export PATH="$PATH:/usr/local/go/bin:$(go env GOPATH)/bin"
 export DEBIAN_FRONTEND=noninteractive
 
 need=()
-for pkg in libgtk-3-dev libwebkit2gtk-4.1-dev xvfb nsis librsvg2-bin imagemagick dbus dbus-x11 x11-utils; do
+for pkg in libgtk-3-dev libwebkit2gtk-4.1-dev xvfb nsis librsvg2-bin imagemagick dbus dbus-x11 x11-utils weston; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -63,6 +65,27 @@ if [ "$ok" != True ] || [ "$rc" -ne 0 ]; then
 fi
 echo "desktop: self-test passed; screenshot docs/screenshots/desktop.png"
 
+echo "desktop: self-test under Wayland (weston, headless)"
+mkdir -p "$tmp/wl-run" && chmod 700 "$tmp/wl-run"
+XDG_RUNTIME_DIR="$tmp/wl-run" weston --backend=headless-backend.so --use-pixman --socket=wl-geojobs \
+  --width=1440 --height=900 >"$tmp/weston.log" 2>&1 &
+weston=$!
+pids+=($weston)
+for _ in $(seq 100); do [ -S "$tmp/wl-run/wl-geojobs" ] && break; sleep 0.1; done
+[ -S "$tmp/wl-run/wl-geojobs" ] || { echo "desktop: weston did not start"; tail -20 "$tmp/weston.log"; exit 1; }
+result="$tmp/selftest-wayland.json"
+env -u DISPLAY XDG_RUNTIME_DIR="$tmp/wl-run" WAYLAND_DISPLAY=wl-geojobs GDK_BACKEND=wayland \
+  GEOJOBS_DESKTOP_SELFTEST="$result" dbus-run-session -- "$BIN" --data-dir "$tmp/data-wayland" >"$tmp/app-wayland.log" 2>&1 &
+app=$!
+pids+=($app)
+wait "$app" && rc=0 || rc=$?
+ok=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("ok") is True)' "$result" 2>/dev/null || echo False)
+if [ "$ok" != True ] || [ "$rc" -ne 0 ]; then
+  echo "desktop: self-test under Wayland FAILED (exit $rc)"; cat "$result" 2>/dev/null; tail -50 "$tmp/app-wayland.log"; exit 1
+fi
+echo "desktop: self-test under Wayland passed"
+kill "$weston" 2>/dev/null || true; wait "$weston" 2>/dev/null || true
+
 echo "desktop: idle memory (bench/desktop/memory.sh: own Xvfb, fresh data and XDG folders)"
 mem="$tmp/memory.txt"
 bash bench/desktop/memory.sh "$BIN" | tee "$mem"
@@ -86,4 +109,4 @@ kill -0 "$inst" || { echo "desktop: the installed window did not stay up"; tail 
 # The window, not dbus-run-session: killed itself, that would leave its bus running.
 kill "$(pgrep -P "$inst" -x geojobs || echo "$inst")"; wait "$inst" 2>/dev/null || true
 grep -q "desktop window opening" "$tmp/installed.log" || { echo "desktop: installed window did not open"; exit 1; }
-echo "desktop: 5 passed, 0 failed"
+echo "desktop: 6 passed, 0 failed"
