@@ -176,7 +176,8 @@ func (a *App) build(opts Options) error {
 	}
 	if a.Endpoints, err = endpoints.New(endpoints.Options{Store: a.Store, LocalURL: a.LocalURL,
 		LocalCredentials: a.LocalCredentials, Credentials: keyCredentials(a.Keys),
-		Logger: log.With("component", "endpoints")}); err != nil {
+		PrivateNetworks: func(ctx context.Context) bool { return prefs.Load(ctx, a.Store).AllowPrivate },
+		Logger:          log.With("component", "endpoints")}); err != nil {
 		return err
 	}
 	if a.Processes, err = processes.New(processes.Options{Clients: a.Endpoints}); err != nil {

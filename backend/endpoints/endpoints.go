@@ -62,6 +62,10 @@ type Options struct {
 	Logger      *slog.Logger
 	// Timeout bounds each request to an endpoint (default 30 s).
 	Timeout time.Duration
+	// PrivateNetworks reports the Settings switch that lets URLs a server names (a job
+	// on another origin) reach loopback and private-network addresses
+	// (ogcapi.WithPrivateNetworks); nil: they may not, unless the endpoint is there.
+	PrivateNetworks func(ctx context.Context) bool
 }
 
 // Registry is the endpoint registry with its clients. It is safe for concurrent use.
@@ -306,7 +310,8 @@ func (c *Registry) Client(ctx context.Context, id string) (*ogcapi.Client, error
 
 // newClient builds a client for e (saved or not), with the extra options.
 func (c *Registry) newClient(e store.Endpoint, extra ...ogcapi.Option) (*ogcapi.Client, error) {
-	opts := []ogcapi.Option{ogcapi.WithLogger(c.log), ogcapi.WithTimeout(c.opts.Timeout), ogcapi.WithRetry(1)}
+	opts := []ogcapi.Option{ogcapi.WithLogger(c.log), ogcapi.WithTimeout(c.opts.Timeout), ogcapi.WithRetry(1),
+		ogcapi.WithPrivateNetworks(c.opts.PrivateNetworks)}
 	opts = append(opts, extra...)
 	if c.opts.HTTPClient != nil {
 		opts = append(opts, ogcapi.WithHTTPClient(c.opts.HTTPClient))

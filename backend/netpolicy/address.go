@@ -2,6 +2,7 @@ package netpolicy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -53,6 +54,9 @@ type Scope struct {
 	// AllowPrivate lets requests reach private and loopback addresses whatever the
 	// endpoint (Settings → "Servers on a private network").
 	AllowPrivate bool
+	// Private, when set, is asked for AllowPrivate's answer when a local address is
+	// about to be reached (so a caller reads the setting only then).
+	Private func(ctx context.Context) bool
 	// Resolver resolves the endpoint's host name; nil is net.DefaultResolver.
 	Resolver *net.Resolver
 }
@@ -73,7 +77,7 @@ func ScopeOf(ctx context.Context) *Scope {
 // allowsLocal reports whether the scope lets requests reach local addresses: the
 // user allowed it, or the endpoint is on this machine or a private network.
 func (s *Scope) allowsLocal(ctx context.Context) bool {
-	if s == nil || s.AllowPrivate {
+	if s == nil || s.AllowPrivate || s.Private != nil && s.Private(ctx) {
 		return true
 	}
 	u, err := url.Parse(s.Endpoint)
@@ -104,15 +108,25 @@ func (s *Scope) allowsLocal(ctx context.Context) bool {
 	return true
 }
 
-// Check returns an error wrapping ErrRefused when ctx's Scope does not let a request
-// reach ip.
+// ErrAddress is what errors.Is finds in the refusal of an address a Scope does not
+// allow (Check, Dialer, Transport, Guard), besides ErrRefused: a caller can tell it
+// from a refused redirect.
+var ErrAddress = errors.New("netpolicy: address not allowed")
+
+type addressRefusal struct{ msg string }
+
+func (e *addressRefusal) Error() string        { return e.msg }
+func (e *addressRefusal) Is(target error) bool { return target == ErrRefused || target == ErrAddress }
+
+// Check returns an error wrapping ErrRefused and ErrAddress when ctx's Scope does not
+// let a request reach ip.
 func Check(ctx context.Context, ip netip.Addr) error {
 	s := ScopeOf(ctx)
 	if s == nil || !Local(ip) || s.allowsLocal(ctx) {
 		return nil
 	}
-	return fmt.Errorf("%w: %s is a local or private-network address and the server that named it is not "+
-		"(allow private networks in Settings if your servers are on one)", ErrRefused, ip.Unmap())
+	return &addressRefusal{fmt.Sprintf("%s: %s is a local or private-network address and the server that named it is not "+
+		"(allow private networks in Settings if your servers are on one)", ErrRefused, ip.Unmap())}
 }
 
 // Dialer returns a copy of d (nil: the defaults of net/http) whose connections are
@@ -154,15 +168,54 @@ func Transport(base *http.Transport) http.RoundTripper {
 
 type guarded struct{ t *http.Transport }
 
-type viaProxyKey struct{}
+// Guard returns rt checked like Transport: nil and an *http.Transport become
+// Transport's (the address is checked when it is dialled), a round tripper Guard
+// already returned stays as it is, and any other round tripper is wrapped so that a
+// request whose URL names a local host (an IP literal or a localhost name) its Scope
+// does not allow is refused; a name that resolves to a local address can only be
+// caught by the dialler, which such a round tripper does not let Guard reach.
+func Guard(rt http.RoundTripper) http.RoundTripper {
+	switch t := rt.(type) {
+	case nil:
+		return Transport(nil)
+	case *http.Transport:
+		return Transport(t)
+	case *guarded, namesGuarded:
+		return rt
+	}
+	return namesGuarded{rt}
+}
 
-func (g *guarded) RoundTrip(req *http.Request) (*http.Response, error) {
+// refuseName returns the refusal of req when its URL names a local host that the
+// Scope of its context does not allow.
+func refuseName(req *http.Request) error {
 	if s := ScopeOf(req.Context()); s != nil && LocalName(req.URL.Hostname()) && !s.allowsLocal(req.Context()) {
+		return &addressRefusal{fmt.Sprintf("%s: %s is a local address and the server that named it is not "+
+			"(allow private networks in Settings if your servers are on one)", ErrRefused, req.URL.Hostname())}
+	}
+	return nil
+}
+
+type namesGuarded struct{ next http.RoundTripper }
+
+func (g namesGuarded) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := refuseName(req); err != nil {
 		if req.Body != nil {
 			req.Body.Close()
 		}
-		return nil, fmt.Errorf("%w: %s is a local address and the server that named it is not "+
-			"(allow private networks in Settings if your servers are on one)", ErrRefused, req.URL.Hostname())
+		return nil, err
+	}
+	return g.next.RoundTrip(req)
+}
+
+type viaProxyKey struct{}
+
+func (g *guarded) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := refuseName(req); err != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
 	}
 	if g.t.Proxy != nil {
 		if p, err := g.t.Proxy(req); err == nil && p != nil {

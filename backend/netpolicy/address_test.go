@@ -85,3 +85,39 @@ func TestDialerChecksResolvedAddress(t *testing.T) {
 		t.Fatalf("the local listener got %d requests", n)
 	}
 }
+
+type countingRT struct{ n int }
+
+func (c *countingRT) RoundTrip(*http.Request) (*http.Response, error) {
+	c.n++
+	return &http.Response{StatusCode: http.StatusNoContent, Body: http.NoBody}, nil
+}
+
+// A round tripper that is not an *http.Transport is guarded by the URL's host name.
+func TestGuardOtherRoundTripper(t *testing.T) {
+	next := &countingRT{}
+	g := Guard(next)
+	if Guard(g) != g {
+		t.Error("Guard wrapped its own round tripper again")
+	}
+	public := WithScope(context.Background(), Scope{Endpoint: "https://93.184.215.14/ogc"})
+	for _, u := range []string{"http://127.0.0.1/x", "http://[::1]/x", "http://169.254.169.254/", "http://app.localhost/"} {
+		req, _ := http.NewRequestWithContext(public, http.MethodGet, u, nil)
+		if _, err := g.RoundTrip(req); !errors.Is(err, ErrRefused) {
+			t.Errorf("%s: %v, want ErrRefused", u, err)
+		}
+	}
+	for _, ctx := range []context.Context{public, context.Background()} {
+		u := "http://127.0.0.1/x"
+		if ctx == public {
+			u = "https://93.184.215.15/x"
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if _, err := g.RoundTrip(req); err != nil {
+			t.Errorf("%s: %v", u, err)
+		}
+	}
+	if next.n != 2 {
+		t.Fatalf("%d requests went through, want 2", next.n)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -39,6 +40,12 @@ const (
 )
 
 // Client talks to one OGC API – Processes endpoint. It is safe for concurrent use.
+//
+// A URL the server names on another origin than the endpoint's (a job's Location or
+// monitor link, a next page) is fetched without the credentials. Every request is made
+// under the endpoint's netpolicy.Scope: neither such a URL nor a redirect may reach
+// loopback, private and link-local addresses (a cloud's metadata service) unless the
+// endpoint is on one itself or the user allowed it (WithPrivateNetworks).
 type Client struct {
 	base    *url.URL // endpoint, path ending in "/"
 	hc      *http.Client
@@ -53,6 +60,7 @@ type Client struct {
 	backoff retry.Policy
 	sleep   func(ctx context.Context, d time.Duration) error // tests record the waits
 	outcome func(ctx context.Context, err error)             // WithOutcome
+	private func(ctx context.Context) bool                   // WithPrivateNetworks
 }
 
 // Option configures a Client.
@@ -111,6 +119,13 @@ func WithOutcome(fn func(ctx context.Context, err error)) Option {
 	return func(c *Client) { c.outcome = fn }
 }
 
+// WithPrivateNetworks tells the client whether the user lets servers' answers send it
+// to loopback and private-network addresses (Settings → "Servers on a private
+// network"); without it they may not. See Client for what this governs.
+func WithPrivateNetworks(allowed func(ctx context.Context) bool) Option {
+	return func(c *Client) { c.private = allowed }
+}
+
 // New returns a client for the endpoint, the URL of the API's landing page, with or
 // without a trailing slash and possibly with a path prefix ("http://host/acme/ogc-api").
 // Credentials must be given with WithCredentials, not in the URL.
@@ -146,7 +161,12 @@ func New(endpoint string, opts ...Option) (*Client, error) {
 		o(c)
 	}
 	if c.hc == nil {
-		c.hc = &http.Client{Transport: defaultTransport}
+		c.hc = &http.Client{}
+	}
+	if c.hc.Transport == nil {
+		c.hc.Transport = defaultTransport
+	} else {
+		c.hc.Transport = netpolicy.Guard(c.hc.Transport)
 	}
 	c.hc.CheckRedirect = netpolicy.WrapCheckRedirect(c.hc.CheckRedirect)
 	return c, nil
@@ -386,6 +406,12 @@ func (c *Client) exchange(ctx, actx context.Context, r request) (*http.Response,
 		}
 		secrets, _ = secretsAdded(before, beforeQ, req)
 	}
+	if netpolicy.ScopeOf(ctx) == nil {
+		// A URL the server named, or a redirect: it may not lead to this machine's
+		// or its network's services unless the endpoint is there too.
+		sc := netpolicy.Scope{Endpoint: c.base.String(), Private: c.private}
+		req = req.WithContext(netpolicy.WithScope(actx, sc))
+	}
 	res, err := c.hc.Do(req)
 	if err != nil {
 		return nil, nil, c.transportError(ctx, actx, r, err, secrets)
@@ -414,6 +440,12 @@ func (c *Client) transportError(ctx, actx context.Context, r request, err error,
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
+	}
+	if errors.Is(err, netpolicy.ErrAddress) {
+		// An address the server named that the network policy does not let it
+		// reach: asking again cannot help.
+		return &APIError{Method: r.method, URL: redactURL(r.url), Code: Forbidden,
+			Err: refusedError(scrub(refusal(err).Error(), secrets))}
 	}
 	if errors.Is(err, netpolicy.ErrRefused) {
 		// The server answered, with a redirect the network policy does not follow
@@ -516,13 +548,26 @@ func looksLikeJSON(b []byte) bool {
 	return len(b) > 0 && (b[0] == '{' || b[0] == '[')
 }
 
-// defaultTransport is shared by clients built without WithHTTPClient. It keeps more idle
-// connections per host than Go's default (2), so that a job monitor polling one endpoint
-// with several requests at once reuses its connections (and TLS sessions) instead of
-// opening new ones after every burst.
-var defaultTransport = func() *http.Transport {
+// defaultTransport is shared by clients built without a transport of their own, under
+// geojobs' network policy (netpolicy.Transport). It keeps more idle connections per host
+// than Go's default (2), so that a job monitor polling one endpoint with several
+// requests at once reuses its connections (and TLS sessions) instead of opening new
+// ones after every burst.
+var defaultTransport = func() http.RoundTripper {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 16
 	t.MaxIdleConns = 256
-	return t
+	return netpolicy.Transport(t)
 }()
+
+// refusal is the network policy's refusal without the dialler's wrapping ("dial tcp
+// 127.0.0.1:80: …"): the policy's own words say what was refused and why.
+func refusal(err error) error {
+	for {
+		var op *net.OpError
+		if !errors.As(err, &op) || op.Err == nil {
+			return err
+		}
+		err = op.Err
+	}
+}
