@@ -161,7 +161,7 @@ func (h *Handler) Post(w http.ResponseWriter, r *http.Request) error {
 		return h.render(w, r, m, 0)
 	case "export":
 		needsAuth := m.Endpoint.BuiltIn || m.Endpoint.CredentialKey != "" // the built-in endpoint wants the run's token
-		m.Export = &Export{JSON: string(req.JSON()), Curl: req.Curl(m.Endpoint.URL, m.Process.ID, needsAuth),
+		m.Export = &Export{JSON: string(req.JSON()), Curl: req.Curl(m.Endpoint.URL, m.Process.ID, needsAuth), Token: needsAuth,
 			Run: req.RunCommand(m.Endpoint.URL, m.Process.ID), FileName: safeFile(m.Process.ID) + ".execute.json"}
 		return h.render(w, r, m, 0)
 	}

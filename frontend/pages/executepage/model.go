@@ -41,6 +41,8 @@ type Model struct {
 type Export struct {
 	JSON, Curl, Run string
 	FileName        string
+	// Token is whether Curl sends $GEOJOBS_TOKEN (the endpoint needs credentials).
+	Token bool
 }
 
 // execMode is the execution mode the form asked for (ogcapi.SyncExecute or

@@ -211,6 +211,15 @@ func TestExportPanel(t *testing.T) {
 	if doc.Find(`[data-download=export-json][data-filename="water-bodies.execute.json"]`).Length() != 1 {
 		t.Error("download button")
 	}
+	if doc.Find("[data-testid=token-help]").Length() != 0 {
+		t.Error("token help for a curl that sends no token")
+	}
+	// F-26: a curl that sends $GEOJOBS_TOKEN says where the token comes from.
+	m.Endpoint.BuiltIn, m.Export.Token = true, true
+	doc = render(t, m)
+	if help := doc.Find("[data-testid=token-help]").Text(); !strings.Contains(help, "token=") {
+		t.Errorf("token help %q", help)
+	}
 }
 
 func TestRemoteTextEscaped(t *testing.T) {

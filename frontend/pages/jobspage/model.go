@@ -232,8 +232,12 @@ func (m JobModel) curl() string {
 	if r == nil || m.endpointURL() == "" {
 		return ""
 	}
-	return r.Curl(m.endpointURL(), m.Job.ProcessID, m.Endpoint.BuiltIn || m.Endpoint.CredentialKey != "")
+	return r.Curl(m.endpointURL(), m.Job.ProcessID, m.curlNeedsToken())
 }
+
+// curlNeedsToken reports whether the curl snippet sends $GEOJOBS_TOKEN: the built-in
+// endpoint wants the run's token, an endpoint with a keystore key its secret.
+func (m JobModel) curlNeedsToken() bool { return m.Endpoint.BuiltIn || m.Endpoint.CredentialKey != "" }
 
 func (m JobModel) runCommand() string {
 	r := m.execute()

@@ -412,3 +412,37 @@ func TestJobPageSignInNeeded(t *testing.T) {
 		t.Error("Sign in offered for a job that waits for no sign-in")
 	}
 }
+
+// F-26: the curl snippet's $GEOJOBS_TOKEN is explained beside it — the run's token
+// for the built-in endpoint, the keystore key's secret for an endpoint with a key —
+// and not at all when the snippet sends no token.
+func TestJobPageTokenHelp(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		ep   store.Endpoint
+		want string // "" for no help
+	}{
+		{"built-in", store.Endpoint{ID: "local", BuiltIn: true}, "the value after token= in the link geojobs printed"},
+		{"keystore key", store.Endpoint{ID: "p", URL: "https://p.example/ogc/", CredentialKey: "platform"}, "the secret of its keystore key platform"},
+		{"open", store.Endpoint{ID: "o", URL: "https://o.example/ogc/"}, ""},
+	} {
+		doc := jobPage(t, JobModel{Job: job("j1", "successful"), Endpoint: c.ep})
+		curl := doc.Find("[data-testid=curl]").Text()
+		help := doc.Find("[data-testid=commands] [data-testid=token-help]")
+		if curl == "" {
+			t.Fatalf("%s: no curl snippet", c.name)
+		}
+		if strings.Contains(curl, "$GEOJOBS_TOKEN") != (c.want != "") {
+			t.Errorf("%s: curl %q", c.name, curl)
+		}
+		if c.want == "" {
+			if help.Length() != 0 {
+				t.Errorf("%s: token help without a token: %q", c.name, help.Text())
+			}
+			continue
+		}
+		if text := strings.Join(strings.Fields(help.Text()), " "); !strings.Contains(text, c.want) {
+			t.Errorf("%s: token help %q, want it to say %q", c.name, text, c.want)
+		}
+	}
+}
