@@ -592,3 +592,38 @@ func TestReasonOfTransientFailures(t *testing.T) {
 		t.Errorf("503 forever:\n got %q\nwant %q", got, want)
 	}
 }
+
+// A server without byte ranges that promises more than it sends (Content-Length 1000,
+// five bytes, the connection closed) is asked again only as often as Retry allows:
+// each attempt starts over and gets no further than the one before, which is no
+// progress. It was asked again without end (296 requests in two minutes against a
+// hostile server, 2026-12-06); here it serves the whole file at the 20th request.
+func TestShortAnswersWithoutRangesAreNotProgress(t *testing.T) {
+	content := bytes.Repeat([]byte("x"), 1000)
+	var gets int
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000")
+		if r.Method == http.MethodHead {
+			return
+		}
+		mu.Lock()
+		gets++
+		n := gets
+		mu.Unlock()
+		if n >= 20 {
+			_, _ = w.Write(content)
+			return
+		}
+		_, _ = w.Write(content[:5])
+	}))
+	defer srv.Close()
+	opts := fastOpts()
+	opts.Retry.Attempts = 3
+	_, err := transfer.Download(context.Background(), transfer.Request{URL: srv.URL + "/f", Dest: t.TempDir(), Name: "f", Size: -1}, opts)
+	mu.Lock()
+	defer mu.Unlock()
+	if transfer.Code(err) != transfer.Unavailable || gets != 3 {
+		t.Fatalf("%d requests, then %v (code %v); want Unavailable after 3", gets, err, transfer.Code(err))
+	}
+}

@@ -408,9 +408,13 @@ func (j *job) worker(ctx context.Context, p *plan, f *os.File) error {
 	}
 }
 
-// fetchSegment fetches s, retrying transient errors from where it got to.
+// fetchSegment fetches s, retrying transient errors from where it got to. An attempt
+// counts as progress only when it gets further than every earlier one: a stream
+// without ranges starts over each time, and a server that keeps cutting it off at
+// the same place must not be asked again without end.
 func (j *job) fetchSegment(ctx context.Context, p *plan, s *segment, f *os.File, buf []byte) error {
 	failures := 0
+	furthest, _ := p.bounds(s)
 	for {
 		cur, end := p.bounds(s)
 		if end >= 0 && cur >= end {
@@ -428,7 +432,8 @@ func (j *job) fetchSegment(ctx context.Context, p *plan, s *segment, f *os.File,
 		if err == nil {
 			return nil
 		}
-		if progressed {
+		if at, _ := p.bounds(s); progressed && at > furthest {
+			furthest = at
 			failures = 0
 		}
 		failures++
