@@ -33,7 +33,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
 )
 
-// webviewGpuPolicy is Never: the window's pages are forms, lists and a 2D canvas map,
+// webviewGpuPolicy is Never (noGLDriver depends on it): the window's pages are forms, lists and a 2D canvas map,
 // which WebKitGTK paints well without accelerated compositing, and compositing cost 95
 // MiB PSS in the web process at idle (203 → 108 MiB under Xvfb, bench/desktop/memory.sh).
 // Wails' OnDemand, used before, reaches WebKit as ALWAYS in Wails v2.16 (its Go and C
@@ -77,7 +77,11 @@ const eglVendorsVar = "__EGL_VENDOR_LIBRARY_FILENAMES"
 // variable empty, the list stays empty, WebKit's UI side finds no EGL display and takes
 // the web process's frames in shared memory. The variable is then put back, so the web
 // process, which starts later, loads the driver as before (WebKitGTK 2.50's web process
-// aborts without EGL).
+// aborts without EGL). The driver (Mesa and the libLLVM it links: 52 MiB RSS under Xvfb)
+// has nothing to do here while the window composites nothing (webviewGpuPolicy Never, and
+// GDK_GL=disable); with accelerated compositing it has not been tried (the frames would
+// then be GPU buffers, which this process shows through EGL). A libEGL that is not
+// glvnd ignores the variable: the driver is then loaded as before.
 func noGLDriver() {
 	old, had := os.LookupEnv(eglVendorsVar)
 	_ = os.Setenv(eglVendorsVar, "")
