@@ -231,14 +231,14 @@ func parseResults(r request, resp *response, hint ResultsHint) (*Results, error)
 		if !json.Valid(body) {
 			return nil, badResponse(r, resp, errors.New("results: invalid JSON"))
 		}
-		if id, val, ok := idValueObject(body); ok && !(slices.Contains(hint.OutputIDs, "id") && slices.Contains(hint.OutputIDs, "value")) {
+		if id, val, ok := idValueObject(body); ok && hint.names(id) {
 			v := classifyOutput(val)
 			absOutput(resp, &v)
 			res.Outputs = []OutputResult{{ID: id, Value: v}}
 			return res, nil
 		}
 		if isResultsDocument(body, hint) {
-			outs, err := parseResultsDocument(body)
+			outs, err := parseResultsDocument(body, hint)
 			if err != nil {
 				return nil, badResponse(r, resp, err)
 			}
@@ -258,6 +258,29 @@ func parseResults(r request, resp *response, hint ResultsHint) (*Results, error)
 	}
 	res.Outputs = []OutputResult{{ID: id, Value: OutputValue{Kind: KindBytes, Bytes: body, MediaType: resp.header.Get("Content-Type")}}}
 	return res, nil
+}
+
+// names reports whether id can be the id of an output pygeoapi sent as {"id": id,
+// "value": …}: one of the outputs asked for (any id when they are not known), and not
+// a process whose own outputs are named id and value.
+func (h ResultsHint) names(id string) bool {
+	if len(h.OutputIDs) == 0 {
+		return true
+	}
+	return slices.Contains(h.OutputIDs, id) && !(slices.Contains(h.OutputIDs, "id") && slices.Contains(h.OutputIDs, "value"))
+}
+
+// knows reports whether every key is one of the outputs asked for (known).
+func (h ResultsHint) knows(keys []string) bool {
+	if len(h.OutputIDs) == 0 || len(keys) == 0 {
+		return false
+	}
+	for _, k := range keys {
+		if !slices.Contains(h.OutputIDs, k) {
+			return false
+		}
+	}
+	return true
 }
 
 func singleID(h ResultsHint) string {
@@ -333,6 +356,9 @@ func isResultsDocument(body []byte, h ResultsHint) bool {
 	if len(b) > 0 && b[0] == '[' {
 		return isIDList(b)
 	}
+	if _, ok := outputsWrapper(b, h); ok {
+		return true
+	}
 	var m map[string]json.RawMessage
 	if json.Unmarshal(b, &m) != nil {
 		return false
@@ -366,21 +392,55 @@ func isIDList(b []byte) bool {
 	return true
 }
 
+// outputsWrapper reads the {"outputs": [...]} wrapper pygeoapi (and older ZOO/ADES)
+// put around a results document: {"outputs": [{"id": …, "value": …}, …]}, or, from
+// pygeoapi's managers for a process returning several outputs, {"outputs": [{"<output
+// id>": value, …}]}. inner is the list, or that one map when its members are all outputs
+// asked for. ok is false for anything else, and when the process has an output named
+// "outputs" (then the document is a map of outputs).
+func outputsWrapper(b []byte, h ResultsHint) (inner []byte, ok bool) {
+	if slices.Contains(h.OutputIDs, "outputs") {
+		return nil, false
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil || len(m) != 1 || m["outputs"] == nil {
+		return nil, false
+	}
+	list := m["outputs"]
+	if isIDList(list) {
+		var ids []struct {
+			ID string `json:"id"`
+		}
+		_ = json.Unmarshal(list, &ids)
+		keys := make([]string, len(ids))
+		for i, it := range ids {
+			keys[i] = it.ID
+		}
+		if h.Response == ResponseDocument || len(h.OutputIDs) == 0 || h.knows(keys) {
+			return list, true
+		}
+		return nil, false
+	}
+	var one []map[string]json.RawMessage
+	if json.Unmarshal(list, &one) != nil || len(one) != 1 || !h.knows(slices.Collect(maps.Keys(one[0]))) {
+		return nil, false
+	}
+	b = bytes.TrimSpace(list)
+	return bytes.TrimSpace(b[1 : len(b)-1]), true
+}
+
 // parseResultsDocument reads {"id": value, …} keeping the order of the members, or a
-// list [{"id": …, "value": …}, …]; {"outputs": [that list]} too.
-func parseResultsDocument(body []byte) ([]OutputResult, error) {
+// list [{"id": …, "value": …}, …]; {"outputs": [either]} too (outputsWrapper).
+func parseResultsDocument(body []byte, h ResultsHint) ([]OutputResult, error) {
 	b := bytes.TrimSpace(body)
 	if b[0] == '[' {
 		return parseIDList(b)
 	}
-	var wrapped struct {
-		Outputs json.RawMessage `json:"outputs"`
-	}
-	if json.Unmarshal(b, &wrapped) == nil && isIDList(wrapped.Outputs) && len(b) > 0 {
-		var m map[string]json.RawMessage
-		if json.Unmarshal(b, &m) == nil && len(m) == 1 {
-			return parseIDList(wrapped.Outputs)
+	if inner, ok := outputsWrapper(b, h); ok {
+		if inner[0] == '[' {
+			return parseIDList(inner)
 		}
+		b = inner
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()

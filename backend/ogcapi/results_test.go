@@ -120,6 +120,42 @@ func TestSyncResultShapes(t *testing.T) {
 			outputs: []want{{id: "raster", kind: "bytes", mediaType: "image/tiff; application=geotiff", bytes: []byte{0x49, 0x49, 0x2a, 0}}},
 		},
 		{
+			// pygeoapi sends one output as {"id": <output id>, "value": …}; an object of
+			// that shape that names no output asked for is the output's value, whole.
+			name:    "raw object with id and value members that name no output",
+			a:       answer{200, map[string][]string{"Content-Type": {"application/json"}}, []byte(`{"id": "r-17", "value": 5}`)},
+			req:     Execute{Outputs: map[string]Output{"record": {}}},
+			outputs: []want{{id: "record", kind: "json", json: `{"id": "r-17", "value": 5}`, mediaType: "application/json"}},
+		},
+		{
+			name:    "raw pygeoapi {id, value} of the output asked for",
+			a:       answer{200, map[string][]string{"Content-Type": {"application/json"}}, []byte(`{"id": "echo", "value": "Hello World"}`)},
+			req:     Execute{Outputs: map[string]Output{"echo": {}}},
+			outputs: []want{{id: "echo", kind: "json", json: `"Hello World"`}},
+		},
+		{
+			// pygeoapi's managers wrap what the processor returned: {"outputs": [outputs]}.
+			name: "pygeoapi document of several outputs",
+			a:    answer{200, map[string][]string{"Content-Type": {"application/json"}}, []byte(`{"outputs": [{"b": "x", "a": 12345678901234567890}]}`)},
+			req:  Execute{Response: ResponseDocument, Outputs: map[string]Output{"a": {}, "b": {}}},
+			outputs: []want{
+				{id: "b", kind: "json", json: `"x"`},
+				{id: "a", kind: "json", json: `12345678901234567890`},
+			},
+		},
+		{
+			name:    "ZOO/ADES {outputs: [{id, value}]} answering a raw request",
+			a:       answer{200, map[string][]string{"Content-Type": {"application/json;charset=UTF-8"}}, []byte(`{"outputs": [{"id": "wf_outputs", "value": {"inlineValue": "{\"StacCatalogUri\": \"s3://b/catalog.json\"}"}}]}`)},
+			req:     Execute{Outputs: map[string]Output{"wf_outputs": {}}},
+			outputs: []want{{id: "wf_outputs", kind: "json", json: `{"inlineValue": "{\"StacCatalogUri\": \"s3://b/catalog.json\"}"}`}},
+		},
+		{
+			name:    "a process whose output is named outputs",
+			a:       answer{200, map[string][]string{"Content-Type": {"application/json"}}, []byte(`{"outputs": [{"id": "x", "value": 1}]}`)},
+			req:     Execute{Response: ResponseDocument, Outputs: map[string]Output{"outputs": {}}},
+			outputs: []want{{id: "outputs", kind: "array"}},
+		},
+		{
 			name: "multipart/related",
 			a:    answer{200, map[string][]string{"Content-Type": {mpType}, "Link": {`<../jobs/j9>; rel="monitor"`}}, mpBody},
 			outputs: []want{
@@ -347,7 +383,7 @@ func BenchmarkParseResultsDocument(b *testing.B) {
 	}
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
-		if _, err := parseResultsDocument(body); err != nil {
+		if _, err := parseResultsDocument(body, ResultsHint{}); err != nil {
 			b.Fatal(err)
 		}
 	}
