@@ -1,10 +1,12 @@
 package ogcapi_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -36,6 +38,7 @@ type pygeoapi struct {
 	dropAccept bool
 
 	mu        sync.Mutex
+	proc      string // the process of the job: hello-world or values
 	polls     int
 	dismissed bool
 	ran       bool // a job exists
@@ -108,10 +111,12 @@ func (p *pygeoapi) serve(w http.ResponseWriter, r *http.Request) {
 		p.doc(w, r, 200, "processes.json")
 	case r.Method == http.MethodGet && path == "/processes/hello-world":
 		p.doc(w, r, 200, "process-description.hello-world.json")
+	case r.Method == http.MethodGet && path == "/processes/values":
+		p.doc(w, r, 200, "process-description.values.json")
 	case r.Method == http.MethodGet && strings.HasPrefix(path, "/processes/"):
 		p.exception(w, r, 404, "error.404.no-such-process.json")
-	case r.Method == http.MethodPost && path == "/processes/hello-world/execution":
-		p.execute(w, r)
+	case r.Method == http.MethodPost && (path == "/processes/hello-world/execution" || path == "/processes/values/execution"):
+		p.execute(w, r, strings.TrimSuffix(strings.TrimPrefix(path, "/processes/"), "/execution"))
 	case r.Method == http.MethodPost && strings.HasSuffix(path, "/execution"):
 		p.exception(w, r, 404, "error.404.no-such-process.json")
 	case r.Method == http.MethodGet && path == "/jobs":
@@ -164,7 +169,7 @@ func (p *pygeoapi) finished() bool {
 	return p.polls >= 3
 }
 
-func (p *pygeoapi) execute(w http.ResponseWriter, r *http.Request) {
+func (p *pygeoapi) execute(w http.ResponseWriter, r *http.Request, proc string) {
 	body, _ := io.ReadAll(r.Body)
 	if len(body) == 0 {
 		p.exception(w, r, 400, "error.400.missing-request-data.json")
@@ -179,8 +184,8 @@ func (p *pygeoapi) execute(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.mu.Lock()
-	p.ran, p.polls, p.dismissed = true, 0, false
-	if _, ok := req.Inputs["name"]; !ok {
+	p.ran, p.polls, p.dismissed, p.proc = true, 0, false, proc
+	if _, ok := req.Inputs["name"]; !ok && proc == "hello-world" {
 		p.fail = true
 	}
 	fail := p.fail
@@ -204,16 +209,16 @@ func (p *pygeoapi) execute(w http.ResponseWriter, r *http.Request) {
 	p.polls = 3
 	p.mu.Unlock()
 	if req.Response == "document" {
-		w.Write(p.fixture("execute-response.200.sync-document.0.17.json"))
+		w.Write(p.fixture(map[string]string{"hello-world": "execute-response.200.sync-document.0.17.json", "values": "execute-response.200.sync-document.values.json"}[proc]))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Write(p.fixture("execute-response.200.sync-raw.hello-world.json"))
+	w.Write(p.fixture("execute-response.200.sync-raw." + proc + ".json"))
 }
 
 func (p *pygeoapi) results(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
-	fail := p.fail
+	fail, proc := p.fail, p.proc
 	p.mu.Unlock()
 	switch {
 	case !p.finished():
@@ -222,7 +227,7 @@ func (p *pygeoapi) results(w http.ResponseWriter, r *http.Request) {
 		p.exception(w, r, 400, "error.400.results-of-failed-job.json")
 	case pygeoapiFormat(r) == "json":
 		p.headers(w, "json")
-		w.Write(p.fixture("job-results.hello-world.json"))
+		w.Write(p.fixture("job-results." + proc + ".json"))
 	default: // get_job_result renders HTML unless the format is json
 		p.headers(w, "html")
 		w.Header().Set("Content-Type", "text/html")
@@ -536,4 +541,74 @@ func TestPygeoapiRun(t *testing.T) {
 			t.Error("output written for a failed job")
 		}
 	})
+}
+
+// A pygeoapi process with several outputs, one of each JSON type: every way
+// `geojobs run` gets them (async results, sync raw, sync document, which pygeoapi
+// wraps as {"outputs": [{…the map…}]}) lists every output with the value the server
+// sent, numbers to the last digit, the string untouched, the array and object whole,
+// in the outputs list and in the job item's properties alike.
+func TestPygeoapiValuesRun(t *testing.T) {
+	sent := decodeNumbers(t, newPygeoapi(t).fixture("execute-response.200.sync-raw.values.json")).(map[string]any)
+	types := map[string]string{"pi": "number", "big": "integer", "small": "number", "f": "number", "text": "string", "arr": "array", "obj": "object"}
+	for _, tc := range []struct {
+		name string
+		mode ogcapi.Mode
+		req  string
+	}{
+		{"async", ogcapi.Auto, `{"inputs": {"name": "World"}}`},
+		{"sync raw", ogcapi.Sync, `{"inputs": {"name": "World"}}`},
+		{"sync document", ogcapi.Sync, `{"inputs": {"name": "World"}, "response": "document"}`},
+		{"async document", ogcapi.Auto, `{"inputs": {"name": "World"}, "response": "document"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPygeoapi(t)
+			fs := afero.NewMemMapFs()
+			o := runOptions(p.srv.URL, "values", runRequest(t, []byte(tc.req)), fs)
+			o.Mode = tc.mode
+			if _, err := runner.Run(ctxT(t), o); err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			ic := readItemCollection(t, fs, "/out/feature-collection.json")
+			var listed []struct {
+				ID, Kind, Type, Note string
+				Value                json.RawMessage
+			}
+			if err := json.Unmarshal(ic.Extra["geojobs:outputs"], &listed); err != nil {
+				t.Fatal(err)
+			}
+			if len(listed) != len(sent) {
+				t.Errorf("%d outputs listed, want %d: %s", len(listed), len(sent), ic.Extra["geojobs:outputs"])
+			}
+			for _, l := range listed {
+				want, ok := sent[l.ID]
+				if !ok {
+					t.Errorf("output %q listed, the server sent no such output", l.ID)
+					continue
+				}
+				if got := decodeNumbers(t, l.Value); !reflect.DeepEqual(got, want) || l.Type != types[l.ID] || l.Note != "" {
+					t.Errorf("output %s listed as %s %s (note %q), the server sent the %s %v", l.ID, l.Type, l.Value, l.Note, types[l.ID], want)
+				}
+			}
+			if len(ic.Features) != 1 {
+				t.Fatalf("%d items", len(ic.Features))
+			}
+			props := decodeNumbers(t, ic.Features[0].Properties["geojobs:outputs"])
+			if !reflect.DeepEqual(props, any(sent)) {
+				t.Errorf("item property geojobs:outputs %s, want the outputs as sent %v", ic.Features[0].Properties["geojobs:outputs"], sent)
+			}
+		})
+	}
+}
+
+// decodeNumbers decodes JSON keeping numbers as the text the server wrote.
+func decodeNumbers(t *testing.T, b []byte) any {
+	t.Helper()
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	return v
 }

@@ -346,7 +346,8 @@ func jobItem(job JobInfo, outs []ogcapi.OutputResult, o Options) (*stac.Item, []
 // maxTextLiteral is the largest raw text/* answer recorded as a property rather than a file.
 const maxTextLiteral = 4 << 10
 
-// jobOutputs converts one output value; arrays give one entry per item (id-1, id-2, …).
+// jobOutputs converts one output value; an array of links or data gives one entry per
+// item (id-1, id-2, …), an array of plain JSON values one entry.
 func jobOutputs(id string, v ogcapi.OutputValue, desc ogcapi.OutputDescription) ([]stac.Output, error) {
 	switch v.Kind {
 	case ogcapi.KindLink:
@@ -377,6 +378,11 @@ func jobOutputs(id string, v ogcapi.OutputValue, desc ogcapi.OutputDescription) 
 		}
 		return []stac.Output{{ID: id, Bytes: v.Bytes, MediaType: v.MediaType}}, nil
 	case ogcapi.KindArray:
+		if j, ok := v.JSON(); ok && plainJSON(v) && !isBinarySchema(desc) {
+			// A JSON array (or several plain values) is one value: kept whole, as the
+			// outputs list shows it, not split into id-1, id-2, ….
+			return []stac.Output{{ID: id, Inline: j}}, nil
+		}
 		var outs []stac.Output
 		for i, it := range v.Items {
 			sub, err := jobOutputs(fmt.Sprintf("%s-%d", id, i+1), it, desc)
@@ -388,6 +394,23 @@ func jobOutputs(id string, v ogcapi.OutputValue, desc ogcapi.OutputDescription) 
 		return outs, nil
 	}
 	return nil, errors.New("the server sent no value")
+}
+
+// plainJSON: every value of v is in-line JSON with no media type or a JSON one and no
+// encoding (no link, no bytes, no base64 data).
+func plainJSON(v ogcapi.OutputValue) bool {
+	switch v.Kind {
+	case ogcapi.KindJSON:
+		return v.Encoding == "" && isPlainJSON(v.MediaType)
+	case ogcapi.KindArray:
+		for _, it := range v.Items {
+			if !plainJSON(it) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // isPlainJSON: a value sent as JSON with no media type or a JSON one (not GeoJSON and

@@ -146,6 +146,8 @@ func typedJSON(raw json.RawMessage, sch ogcapi.OutputSchema, fromText bool, medi
 	}
 	o.Value, o.Type = raw, jsonType(raw)
 	switch {
+	case o.Type == "number" && sch.Type == "integer" && isIntegral(raw):
+		o.Type = "integer" // as sent, however large
 	case o.Type == "number" && sch.Type == "integer":
 		if f, err := strconv.ParseFloat(string(raw), 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
 			o.Value, o.Type = json.RawMessage(strconv.FormatInt(int64(f), 10)), "integer"
