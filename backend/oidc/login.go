@@ -180,6 +180,11 @@ func (m *Manager) beginDevice(ctx context.Context, p *provider, k *keystore.Key)
 	if err != nil {
 		return nil, fmt.Errorf("%w: asking %s for a device code: %s", keystore.ErrDenied, k.Issuer, providerError(err))
 	}
+	for _, u := range []string{da.VerificationURI, da.VerificationURIComplete} {
+		if err := webURL(u); err != nil {
+			return nil, fmt.Errorf("%w: the provider %s gave as the page to enter the code %s", keystore.ErrInvalid, k.Issuer, err)
+		}
+	}
 	login := &Login{Key: k.Name, Flow: k.Flow, VerificationURI: da.VerificationURI,
 		VerificationURIComplete: da.VerificationURIComplete, UserCode: da.UserCode, Expires: da.Expiry, cancel: func() {}}
 	login.wait = func(ctx context.Context) (*keystore.Session, error) {

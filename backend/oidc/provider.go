@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/netpolicy"
+	"github.com/geojobs/geojobs/backend/safetext"
 )
 
 // provider is a discovered OpenID provider.
@@ -50,11 +52,33 @@ func (m *Manager) discover(ctx context.Context, issuer string) (*provider, error
 	}
 	_ = op.Claims(&extra)
 	p = &provider{issuer: issuer, op: op, endpoint: op.Endpoint(), revocation: extra.Revocation}
+	for _, e := range []struct{ name, url string }{{"authorization_endpoint", p.endpoint.AuthURL},
+		{"token_endpoint", p.endpoint.TokenURL}, {"device_authorization_endpoint", p.endpoint.DeviceAuthURL},
+		{"revocation_endpoint", p.revocation}} {
+		if err := webURL(e.url); err != nil {
+			return nil, fmt.Errorf("%w: the provider at %s names its %s %s", keystore.ErrInvalid, issuer, e.name, err)
+		}
+	}
 	p.endpoint.AuthStyle = oauth2.AuthStyleAutoDetect
 	m.mu.Lock()
 	m.providers[issuer] = p
 	m.mu.Unlock()
 	return p, nil
+}
+
+// webURL returns an error when s, an address a provider sent for the browser or for
+// geojobs to open, is neither empty nor an absolute http or https URL: a sign-in page
+// at "file:///…", "javascript:…" or a desktop application's own scheme would have the
+// system browser or the desktop open something other than a web page.
+func webURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("%q, which is not an http or https address", safetext.OneLine(s, 200))
+	}
+	return nil
 }
 
 func (m *Manager) clientContext(ctx context.Context) context.Context {
