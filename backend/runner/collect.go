@@ -16,13 +16,34 @@ import (
 	"github.com/geojobs/geojobs/backend/stac"
 )
 
-// results reads a finished job's results.
+// maxResultsTries bounds the results requests of a job that ended successful while
+// the server still answers that its results are not ready (as the app's monitor does).
+const maxResultsTries = 6
+
+// results reads a finished job's results. A server may say the job is successful
+// before its results can be read (404 result-not-ready): they are asked for again,
+// waiting as between two polls, up to maxResultsTries times.
 func (r *run) results(ctx context.Context, proc *ogcapi.Process) (*ogcapi.Results, error) {
-	res, err := r.client.ResultsWith(ctx, r.dismissTarget(), r.hint(proc))
-	if err != nil {
-		return nil, errorf(serverStatus(err), err, "results of job %s", clean(r.jobID, 120))
+	interval := r.o.PollMin
+	for try := 1; ; try++ {
+		res, err := r.client.ResultsWith(ctx, r.dismissTarget(), r.hint(proc))
+		if err == nil {
+			return res, nil
+		}
+		if ogcapi.CodeOf(err) != ogcapi.ResultNotReady || try >= maxResultsTries || ctx.Err() != nil {
+			return nil, errorf(serverStatus(err), err, "results of job %s", clean(r.jobID, 120))
+		}
+		r.printf("the job ended but the server says its results are not ready yet; asking again in %s", interval.Round(time.Millisecond))
+		r.log.Warn("results not ready after the job ended", "job", r.jobID, "try", try, "err", err)
+		t := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+		interval = min(interval+interval/2, r.o.PollMax)
 	}
-	return res, nil
 }
 
 func (r *run) hint(proc *ogcapi.Process) ogcapi.ResultsHint {

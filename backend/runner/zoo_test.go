@@ -25,6 +25,7 @@ type zooReplay struct {
 	final    string // job status fixture served after the first poll
 	results  []byte // answer of /results
 	resCode  int
+	notReady int // /results answers 404 result-not-ready this many times first
 	mu       sync.Mutex
 	polls    int
 	requests []string // "METHOD path"
@@ -83,6 +84,14 @@ func (z *zooReplay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			z.send(w, 200, fixture(z.t, z.final))
 		}
 	case r.Method == http.MethodGet && p == "/jobs/"+zooJobID+"/results":
+		z.mu.Lock()
+		notReady := z.notReady > 0
+		z.notReady--
+		z.mu.Unlock()
+		if notReady {
+			z.send(w, http.StatusNotFound, []byte(`{"type":"http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/result-not-ready","title":"ResultNotReady","detail":"The result is not ready yet"}`))
+			return
+		}
 		z.send(w, z.resCode, z.results)
 	default:
 		z.send(w, 404, []byte(`{"type":"about:blank","title":"not found"}`))
@@ -225,4 +234,57 @@ func TestZOOUnknownProcess(t *testing.T) {
 			t.Errorf("submitted although the process does not exist: %s", r)
 		}
 	}
+}
+
+// The job says successful while its results are not ready yet (404 result-not-ready):
+// they are asked for again, as the app's monitor does, and the run succeeds; a server
+// that never has them gives up after maxResultsTries requests, exit status 3.
+func TestZOOResultsNotReadyAfterSuccess(t *testing.T) {
+	req, err := ParseRequest(fixture(t, "zoo/execute-request.water-bodies.landsat.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resultsRequests := func(z *zooReplay) int {
+		z.mu.Lock()
+		defer z.mu.Unlock()
+		n := 0
+		for _, r := range z.requests {
+			if r == "GET /acme/ogc-api/jobs/"+zooJobID+"/results" {
+				n++
+			}
+		}
+		return n
+	}
+	t.Run("ready on the third request", func(t *testing.T) {
+		z := newZOOReplay(t)
+		z.notReady = 2
+		fs := afero.NewMemMapFs()
+		var progress syncBuffer
+		res, err := runWith(t, baseOptions(z.endpoint(), "water-bodies", req, fs, &progress))
+		if err != nil {
+			t.Fatalf("Run: %v\n%s", err, progress.String())
+		}
+		if !res.STAC || res.Items != 2 {
+			t.Errorf("result %+v", res)
+		}
+		if n := resultsRequests(z); n != 3 {
+			t.Errorf("%d results requests, want 3", n)
+		}
+		if !strings.Contains(progress.String(), "results are not ready yet") {
+			t.Errorf("progress does not say why it waits:\n%s", progress.String())
+		}
+	})
+	t.Run("never ready", func(t *testing.T) {
+		z := newZOOReplay(t)
+		z.notReady = 1 << 20
+		fs := afero.NewMemMapFs()
+		_, err := runWith(t, baseOptions(z.endpoint(), "water-bodies", req, fs, nil))
+		wantError(t, err, ExitServer, "results of job "+zooJobID, "not ready")
+		if n := resultsRequests(z); n != maxResultsTries {
+			t.Errorf("%d results requests, want %d", n, maxResultsTries)
+		}
+		if ok, _ := afero.Exists(fs, "/out/feature-collection.json"); ok {
+			t.Error("an output file was written")
+		}
+	})
 }
