@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/runner"
+	"github.com/geojobs/geojobs/internal/waitfor"
 	"github.com/spf13/afero"
 )
 
@@ -611,4 +613,59 @@ func decodeNumbers(t *testing.T, b []byte) any {
 		t.Fatalf("%v: %s", err, b)
 	}
 	return v
+}
+
+// Behind a proxy that gives pygeoapi a browser's Accept, /jobs/{id}/results renders
+// pygeoapi's HTML page: the results are asked for again with f=json, and the run
+// shows the output the job returned, not the page.
+func TestPygeoapiResultsBehindProxy(t *testing.T) {
+	p := newPygeoapi(t)
+	p.dropAccept = true
+	fs := afero.NewMemMapFs()
+	o := runOptions(p.srv.URL, "hello-world", runRequest(t, []byte(`{"inputs": {"name": "World", "message": "An optional message."}}`)), fs)
+	if _, err := runner.Run(ctxT(t), o); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	ic := readItemCollection(t, fs, "/out/feature-collection.json")
+	var outs map[string]any
+	json.Unmarshal(ic.Features[0].Properties["geojobs:outputs"], &outs)
+	if outs["echo"] != "Hello World! An optional message." || len(ic.Features[0].Assets) != 0 {
+		t.Errorf("item outputs %s, assets %v", ic.Features[0].Properties["geojobs:outputs"], ic.Features[0].Assets)
+	}
+	if r := p.last(http.MethodGet, "/results"); r.RawQuery != "f=json" {
+		t.Errorf("last results request ?%s, want ?f=json", r.RawQuery)
+	}
+}
+
+// A process whose output is an HTML page keeps it: the server answers HTML with
+// f=json too, and the first answer is the output.
+func TestResultsInHTMLKept(t *testing.T) {
+	const page = "<!doctype html><html><body><h1>Report</h1></body></html>"
+	var asked []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked = append(asked, r.URL.RequestURI())
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, page)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := ogcapi.New(srv.URL+"/", ogcapi.WithRetry(0), ogcapi.WithTimeout(waitfor.Guard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.ResultsWith(ctxT(t), "j1", ogcapi.ResultsHint{OutputIDs: []string{"report"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, ok := res.Get("report")
+	if d, err := v.Data(); !ok || err != nil || string(d) != page || v.MediaType != "text/html; charset=utf-8" {
+		t.Errorf("report = %q (%s), %v", d, v.MediaType, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(asked) != 2 || asked[0] != "/jobs/j1/results" || asked[1] != "/jobs/j1/results?f=json" {
+		t.Errorf("requests %v", asked)
+	}
 }

@@ -75,6 +75,21 @@ func (c *Client) ResultsWith(ctx context.Context, jobIDOrURL string, hint Result
 	if err != nil {
 		return nil, err
 	}
+	if mediaType(resp.header) == "text/html" && ru.Query().Get("f") == "" {
+		// pygeoapi renders its results page unless the format is json, and a proxy
+		// may have put a browser's Accept in place of ours: ask with f=json and take
+		// a JSON answer. Anything else keeps the first answer (an output in HTML).
+		ju := ru
+		q := ju.Query()
+		q.Set("f", "json")
+		ju.RawQuery = q.Encode()
+		jr := r
+		jr.url = &ju
+		if jresp, err := c.send(ctx, jr); err == nil && isJSONAnswer(jresp) {
+			c.log.DebugContext(ctx, "ogcapi: results answered in HTML, read with f=json", "url", redactURL(&ju))
+			return parseResults(jr, jresp, hint)
+		}
+	}
 	return parseResults(r, resp, hint)
 }
 
