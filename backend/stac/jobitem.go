@@ -186,7 +186,7 @@ func fileName(id, mediaType string) string {
 var extensions = map[string]string{
 	"image/tiff": ".tif", "image/png": ".png", "image/jpeg": ".jpg",
 	"application/json": ".json", "application/geo+json": ".geojson", "text/plain": ".txt",
-	"text/csv": ".csv", "application/xml": ".xml", "text/xml": ".xml", "application/zip": ".zip",
+	"text/csv": ".csv", "text/html": ".html", "application/xml": ".xml", "text/xml": ".xml", "application/zip": ".zip",
 	"application/x-netcdf": ".nc", "application/netcdf": ".nc", "application/octet-stream": ".bin",
 }
 

@@ -110,3 +110,24 @@ func TestJobItemRejectsBadInput(t *testing.T) {
 		t.Errorf("inline bytes without fs: %v", err)
 	}
 }
+
+// An output kept as a file is named by its media type the same way on every system
+// (Go's table gives text/html .ehtml first, the system's tables may add others).
+func TestJobItemFileExtensions(t *testing.T) {
+	fsys := afero.NewMemMapFs()
+	j := testJob()
+	j.Outputs = []Output{
+		{ID: "report", Bytes: []byte("<html></html>"), MediaType: "text/html; charset=utf-8"},
+		{ID: "raster", Bytes: []byte("II*\x00"), MediaType: "image/tiff; application=geotiff"},
+		{ID: "table", Bytes: []byte("a,b\n"), MediaType: "text/csv"},
+	}
+	it, err := JobItem(j, fsys, "/out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{"report": "./report.html", "raster": "./raster.tif", "table": "./table.csv"} {
+		if got := it.Assets[key].Href; got != want {
+			t.Errorf("asset %s href %q, want %q", key, got, want)
+		}
+	}
+}
