@@ -302,7 +302,32 @@ function escapeHTML(s) {
 }
 
 /**
- * Adds the online tile layer above the offline one when its probe tile loads. The template is
+ * Says on the map that its online tiles did not load and the offline map is shown instead
+ * (F-13: a map that fell back said nothing). The note names the tile server; it takes no
+ * pointer events, so it never covers what is under it.
+ * @param {HTMLElement} target the map's view element
+ * @param {HTMLElement} host
+ * @param {string} template
+ */
+function sayOffline(target, host, template) {
+  let server = 'the tile server';
+  try {
+    server = new URL(template.replace(/\{[^}]*\}/g, '0')).host || server;
+  } catch (e) {
+    // a template that is not a URL: said without its host
+  }
+  const note = document.createElement('p');
+  note.className = 'gj-map-offline';
+  note.setAttribute('role', 'note');
+  note.setAttribute('data-testid', 'map-offline');
+  note.textContent = `Offline map: the online tiles from ${server} did not load.`;
+  target.appendChild(note);
+  host.setAttribute('data-tiles', 'offline');
+}
+
+/**
+ * Adds the online tile layer above the offline one when its probe tile loads; says on the
+ * map when it does not. The template is
  * the element's `tiles-url` (default OpenStreetMap); "none" turns online tiles off.
  * @param {Map} map
  * @param {HTMLElement} host
@@ -315,7 +340,12 @@ export async function addOnlineTiles(map, host) {
     return false;
   }
   const ok = await probeTiles(template);
-  if (!ok || !map.getTargetElement()) {
+  const target = map.getTargetElement();
+  if (!target) {
+    return false;
+  }
+  if (!ok) {
+    sayOffline(target, host, template);
     return false;
   }
   const custom = host.getAttribute('tiles-attribution');

@@ -132,10 +132,12 @@ test('renders offline: country outlines drawn, OSM probe blocked, no online laye
   // World view: land and water both present, with borders.
   assert.ok(px.painted / px.total > 0.15 && px.painted / px.total < 0.9, JSON.stringify(px));
   assert.ok(px.colours >= 2, JSON.stringify(px));
-  await page.waitForFunction(() => true);
-  await page.waitForTimeout(500);
+  // The blocked probe makes the map say it is offline (F-13), and adds no online layer.
+  await page.waitForSelector('gj-aoi-map[for="aoi-geojson-feature"][data-tiles="offline"] .gj-map-view [data-testid=map-offline]');
   assert.ok(page.osm.length >= 1, 'the OSM probe was attempted');
-  assert.equal(await page.locator('gj-aoi-map[data-tiles]').count(), 0);
+  assert.equal(await page.locator('gj-aoi-map[data-tiles="online"]').count(), 0);
+  assert.match(await page.textContent('gj-aoi-map[for="aoi-geojson-feature"] [data-testid=map-offline]'),
+    /^Offline map: the online tiles from tile\.openstreetmap\.org did not load\.$/);
   await page.screenshot({path: path.join(outDir, 'demo-light.png'), fullPage: true});
   await page.close();
 });
@@ -350,6 +352,7 @@ test('readonly shows only Zoom to AOI; a missing field is reported', async () =>
 test('online tiles are added when the probe tile loads, with the configured attribution', async () => {
   const page = await open('/test/tiles.html');
   await page.waitForFunction(() => document.getElementById('m').getAttribute('data-tiles') === 'online');
+  assert.equal(await page.locator('#m [data-testid=map-offline]').count(), 0, 'no offline note when the tiles load');
   await page.waitForFunction(() => document.querySelector('#m .ol-attribution li'));
   assert.match(await page.textContent('#m .ol-attribution'), /Test <tiles>/);
   assert.ok(server.requests.some((p) => /^\/tiles\/\d+\/\d+\/\d+\.png$/.test(p) && p !== '/tiles/0/0/0.png'), 'map tiles requested');
