@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/geojobs/geojobs/backend/transfer"
@@ -33,9 +35,10 @@ func DefaultDir(jobID string) string {
 
 // Plan lists the downloads of the assets refs (all assets when refs is empty) of ic into
 // dest: each to <item folder>/<file name> (transfer.AssetFileName), with the asset's
-// file:size and file:checksum to verify. Assets whose name is unsafe or clashes with
-// another's are left out and reported in the error (Code InvalidArgument), next to the
-// ones planned; a ref to no asset is an error wrapping ErrNoAsset.
+// file:size and file:checksum to verify. An asset whose file name is unsafe or clashes
+// with another's (case aside) is named after its key (fileName); one whose name is
+// still unsafe or taken is left out and reported in the error (Code InvalidArgument),
+// next to the ones planned; a ref to no asset is an error wrapping ErrNoAsset.
 func Plan(ic *stac.ItemCollection, dest string, refs []AssetRef) ([]Planned, error) {
 	all := len(refs) == 0
 	want := map[AssetRef]bool{}
@@ -56,21 +59,12 @@ func Plan(ic *stac.ItemCollection, dest string, refs []AssetRef) ([]Planned, err
 			}
 			delete(want, ref)
 			a := it.Assets[key]
-			name := transfer.AssetFileName(it.ID, key, a.Href)
-			if other, ok := names[name]; ok {
-				// Two assets with the same file name: the second is named after its key.
-				name = transfer.AssetFileName(it.ID, key, key+"-"+filepath.Base(name))
-				if _, clash := names[name]; clash {
-					errs = append(errs, fmt.Errorf("asset %s/%s: same file name as %s/%s", it.ID, key, other.Item, other.Asset))
-					continue
-				}
-			}
-			clean, err := transfer.SanitizeName(name)
+			clean, err := fileName(it.ID, key, a.Href, names)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("asset %s/%s: %w", clean0(it.ID), clean0(key), err))
+				errs = append(errs, err)
 				continue
 			}
-			names[clean] = ref
+			names[strings.ToLower(clean)] = ref
 			size, ok := a.Size()
 			if !ok {
 				size = -1
@@ -82,6 +76,33 @@ func Plan(ic *stac.ItemCollection, dest string, refs []AssetRef) ([]Planned, err
 		errs = append(errs, fmt.Errorf("%w: %s/%s", ErrNoAsset, clean0(ref.Item), clean0(ref.Asset)))
 	}
 	return out, errors.Join(errs...)
+}
+
+// fileName is the file an asset is saved as: the href's base name in the item's
+// folder; when that is taken by another asset — compared without case, as Windows and
+// macOS do — or unsafe (a Windows device name like con.txt), the same prefixed with
+// the asset key. names holds the names taken, lower case.
+func fileName(itemID, key, href string, names map[string]AssetRef) (string, error) {
+	name := transfer.AssetFileName(itemID, key, href)
+	clean, err := transfer.SanitizeName(name)
+	other, taken := names[strings.ToLower(clean)]
+	if err == nil && !taken {
+		return clean, nil
+	}
+	clean, err2 := transfer.SanitizeName(transfer.AssetFileName(itemID, key, key+"-"+path.Base(name)))
+	switch {
+	case err2 != nil && err != nil:
+		return "", fmt.Errorf("asset %s/%s: %w", clean0(itemID), clean0(key), err)
+	case err2 != nil:
+		return "", fmt.Errorf("asset %s/%s: %w", clean0(itemID), clean0(key), err2)
+	}
+	if other2, clash := names[strings.ToLower(clean)]; clash {
+		if !taken {
+			other = other2
+		}
+		return "", fmt.Errorf("asset %s/%s: same file name as %s/%s", clean0(itemID), clean0(key), clean0(other.Item), clean0(other.Asset))
+	}
+	return clean, nil
 }
 
 func clean0(s string) string { return clean(s, 80) }

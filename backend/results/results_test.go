@@ -388,3 +388,38 @@ func savedBytes(path string) bool {
 	}
 	return false
 }
+
+// A server's file names that differ only in case (one file on Windows and macOS) or
+// are a Windows device name are all planned, under names of their own: the download
+// refused the second of Data.tif and data.tif ('already being downloaded') and skipped
+// con.txt (geojobs run --download against a hostile server, 2026-12-06). A name that
+// stays unsafe (a NUL) is still left out, with the reason.
+func TestPlanHostileNames(t *testing.T) {
+	it := sceneItem("s", map[string]stac.Asset{
+		"a": {Href: "https://x/Data.tif"}, "b": {Href: "https://x/data.tif"}, "c": {Href: "https://x/DATA.TIF"},
+		"dev": {Href: "https://x/con.txt"}, "nul": {Href: "https://x/nul%00name"}, "up": {Href: "https://x/..%2F..%2F.bashrc"},
+	})
+	ic := &stac.ItemCollection{Type: "FeatureCollection", Features: []*stac.Item{it}}
+	got, err := results.Plan(ic, "/dest", nil)
+	names := map[string]string{}
+	folded := map[string]bool{}
+	for _, p := range got {
+		names[p.Asset] = p.Request.Name
+		if folded[strings.ToLower(p.Request.Name)] {
+			t.Errorf("two assets share %s (case aside)", p.Request.Name)
+		}
+		folded[strings.ToLower(p.Request.Name)] = true
+		if !strings.HasPrefix(p.Request.Name, "s/") || strings.Contains(p.Request.Name, "..") {
+			t.Errorf("%s: %q is not inside the item's folder", p.Asset, p.Request.Name)
+		}
+	}
+	want := map[string]string{"a": "s/Data.tif", "b": "s/b-data.tif", "c": "s/c-DATA.TIF", "dev": "s/dev-con.txt", "up": "s/.bashrc"}
+	for k, v := range want {
+		if names[k] != v {
+			t.Errorf("asset %s saved as %q, want %q", k, names[k], v)
+		}
+	}
+	if _, planned := names["nul"]; planned || err == nil || !strings.Contains(err.Error(), "asset s/nul") || !strings.Contains(err.Error(), "NUL") {
+		t.Errorf("nul: planned %q, err %v", names["nul"], err)
+	}
+}
