@@ -132,6 +132,10 @@ type entry struct {
 	signIn string
 	// ending is true while ended records a completed file (catalog, sync).
 	ending bool
+	// uncataloged: the file is on disk but the local catalog that lists it could
+	// not be written; it shows failed until a later write of its folder's catalog
+	// (the folder's next commit, or Resume) succeeds. d.mu held.
+	uncataloged bool
 	// counted: d.opened and d.unsettled count the entry (Downloads.setLocked).
 	counted bool
 	p       transfer.FileProgress
@@ -170,9 +174,12 @@ type Downloads struct {
 	opened map[[2]string]map[*entry]struct{}
 	// unsettled counts the entries not settled by job, for Wait.
 	unsettled map[string]int
-	closing   bool
-	changed   chan struct{} // closed and replaced when an entry settles
-	closed    chan struct{} // closed by Close
+	// uncataloged holds, by job and folder, the entries whose catalog write failed
+	// (entry.uncataloged): the folder's next commit writes the catalog for them too.
+	uncataloged map[[2]string]map[*entry]struct{}
+	closing     bool
+	changed     chan struct{} // closed and replaced when an entry settles
+	closed      chan struct{} // closed by Close
 
 	// commits settles the completed files of a job's folder, by job and folder.
 	commits groupcommit.Batchers[[2]string, endedRun]
@@ -197,7 +204,7 @@ func NewDownloads(o DownloadsOptions) (*Downloads, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	d := &Downloads{o: o, log: o.Logger, entries: map[string]*entry{}, byFile: map[fileKey][]*entry{}, pending: map[string]bool{},
-		opened: map[[2]string]map[*entry]struct{}{}, unsettled: map[string]int{},
+		opened: map[[2]string]map[*entry]struct{}{}, unsettled: map[string]int{}, uncataloged: map[[2]string]map[*entry]struct{}{},
 		changed: make(chan struct{}), closed: make(chan struct{}),
 		wake: make(chan struct{}, 1), quit: make(chan struct{}), emitted: make(chan struct{})}
 	topts := o.Transfer
@@ -481,9 +488,25 @@ type endedRun struct {
 // writer per folder): each checked on disk, then one catalog write and one sync for
 // all of them. The catalog lists everything in the folder's manifest, so the writes
 // are spaced (catalogPace, catalogGap) and the last file of a burst has the write at once.
+// A file is done only once the catalog that lists it is written: when the write fails
+// the batch's files fail with the reason, and the folder's next commit (another file,
+// or Resume) writes the catalog for them again.
 func (d *Downloads) commit(key [2]string, batch []endedRun) {
 	jobID, dest := key[0], key[1]
 	ctx, now := context.Background(), time.Now()
+	d.mu.Lock()
+	if len(d.uncataloged[key]) > 0 {
+		in := make(map[*entry]bool, len(batch))
+		for _, b := range batch {
+			in[b.e] = true
+		}
+		for e := range d.uncataloged[key] {
+			if !in[e] && !e.ending { // ending: in a batch of its own (Resume)
+				batch = append(batch, endedRun{e, e.recorded})
+			}
+		}
+	}
+	d.mu.Unlock()
 	type outcome struct {
 		st  transfer.State
 		err error
@@ -500,9 +523,16 @@ func (d *Downloads) commit(key [2]string, batch []endedRun) {
 		item := transfer.ItemFolder(b.e.ref.Item)
 		names = append(names, res.Name, item+"/"+item+".json")
 	}
+	var catalogErr error
 	if len(names) > 0 {
 		if err := d.writeCatalogNow(ctx, jobID, dest); err != nil {
 			d.log.Warn("results: local catalog", "dest", dest, "err", err)
+			catalogErr = driver.Wrap(transfer.Code(err), err, "downloaded, but the local catalog ("+transfer.CatalogName+") was not written")
+			for i := range out {
+				if out[i].st == transfer.StateCompleted {
+					out[i] = outcome{transfer.StateFailed, catalogErr}
+				}
+			}
 		}
 		if err := transfer.SyncFiles(dest, names); err != nil {
 			for i := range out {
@@ -527,10 +557,29 @@ func (d *Downloads) commit(key [2]string, batch []endedRun) {
 				b.e.state, b.e.err, b.e.recorded = out[i].st, out[i].err, b.run
 			}
 		})
+		d.setUncatalogedLocked(key, b.e, catalogErr != nil && out[i].err == catalogErr)
 	}
 	d.notifyLocked()
 	d.mu.Unlock()
 	d.emit(jobID)
+}
+
+// setUncatalogedLocked records whether e waits for a catalog write of its folder
+// key. d.mu held.
+func (d *Downloads) setUncatalogedLocked(key [2]string, e *entry, uncataloged bool) {
+	e.uncataloged = uncataloged
+	switch {
+	case uncataloged:
+		if d.uncataloged[key] == nil {
+			d.uncataloged[key] = map[*entry]struct{}{}
+		}
+		d.uncataloged[key][e] = struct{}{}
+	case d.uncataloged[key] != nil:
+		delete(d.uncataloged[key], e)
+		if len(d.uncataloged[key]) == 0 {
+			delete(d.uncataloged, key)
+		}
+	}
 }
 
 // onDisk checks that a completed download's file is where it is said to be, with its size.
@@ -622,10 +671,21 @@ func (d *Downloads) Pause(jobID, taskID string) int {
 	return len(es)
 }
 
-// Resume resumes paused or failed tasks of a job (all when taskID is "").
+// Resume resumes paused or failed tasks of a job (all when taskID is ""). A file
+// whose local catalog was not written has the catalog written again.
 func (d *Downloads) Resume(jobID, taskID string) int {
 	es := d.find(jobID, taskID)
 	for _, e := range es {
+		d.mu.Lock()
+		if e.uncataloged && !e.ending {
+			// Unsettled until the commit: Wait waits for it, View shows it verifying.
+			run, _, _ := e.task.Run()
+			d.setLocked(e, func() { e.ending, e.recorded = true, -1 })
+			d.mu.Unlock()
+			d.commits.Add([2]string{e.job, e.dest}, endedRun{e, run}, true)
+			continue
+		}
+		d.mu.Unlock()
 		st, _ := e.task.State()
 		if st == transfer.StatePaused || st == transfer.StateFailed {
 			_ = d.o.Store.SetDownloadState(context.Background(), e.id, store.DownloadActive, "", time.Now())
