@@ -24,7 +24,7 @@ func sceneJob(ctx context.Context, t *testing.T, dir, href string) (*store.Store
 		t.Fatal(err)
 	}
 	ic := &stac.ItemCollection{Type: "FeatureCollection", Features: []*stac.Item{{Type: "Feature", StacVersion: stac.Version, ID: "scene",
-		Geometry:   json.RawMessage(`{"type":"Point","coordinates":[0,0]}`),
+		Geometry: json.RawMessage(`{"type":"Point","coordinates":[0,0]}`), BBox: []float64{0, 0, 0, 0},
 		Properties: map[string]json.RawMessage{"datetime": json.RawMessage(`"2026-01-01T00:00:00Z"`)},
 		Assets:     map[string]stac.Asset{"data": {Href: href, Type: "image/tiff"}}}}}
 	return st, job, ic
