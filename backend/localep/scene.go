@@ -145,11 +145,20 @@ func runScene(ctx context.Context, rc *runContext, inputs map[string]json.RawMes
 	}
 	// The writer compresses every tile before it writes the file's first byte: the
 	// source checks ctx so that a dismissed job stops at once.
+	// The full-resolution windows (Step 1) cover every pixel once: their statistics
+	// are the file's, said in the item (not the field's nominal range).
+	var stats raster.Stats
 	src := raster.SourceFunc(func(dst []byte, w raster.Window) error {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
-		return f.ReadWindow(dst, w)
+		if err := f.ReadWindow(dst, w); err != nil {
+			return err
+		}
+		if w.Step == 1 {
+			stats.AddFloat32(dst[:w.Cols*w.Rows*4])
+		}
+		return nil
 	})
 	tif, err := rc.writeOutput(ctx, sceneTIFF, "image/tiff; application=geotiff", func(w io.Writer) error {
 		return raster.WriteCOG(w, f.Image(), src, opt)
@@ -163,7 +172,7 @@ func runScene(ctx context.Context, rc *runContext, inputs map[string]json.RawMes
 		return nil, err
 	}
 	rc.Logf("wrote %s (%d bytes) and %s (%d bytes)", sceneTIFF, tif.Size, sceneThumb, png.Size)
-	fc := sceneItems(rc.JobID(), rc.j.snapshot().Status.Created, f, tif, png)
+	fc := sceneItems(rc.JobID(), rc.j.snapshot().Status.Created, f, stats.STAC(), tif, png)
 	doc, err := json.Marshal(map[string]any{"value": fc})
 	if err != nil {
 		return nil, err
@@ -229,7 +238,7 @@ func (c *countWriter) Write(b []byte) (int, error) { c.n += int64(len(b)); retur
 
 // sceneItems is the STAC ItemCollection of a scene: one item, two assets, hrefs
 // relative to basePlaceholder.
-func sceneItems(jobID string, created *time.Time, f raster.Field, tif, png fileInfo) map[string]any {
+func sceneItems(jobID string, created *time.Time, f raster.Field, stats map[string]any, tif, png fileInfo) map[string]any {
 	bb := f.BBox
 	dt := time.Now().UTC()
 	if created != nil {
@@ -267,9 +276,8 @@ func sceneItems(jobID string, created *time.Time, f raster.Field, tif, png fileI
 			"data": map[string]any{
 				"href": files + sceneTIFF, "type": tiffType, "title": "Synthetic index (Float32)",
 				"roles": []string{"data"}, "file:size": tif.Size, "file:checksum": tif.Checksum,
-				// The field's range (raster.Field.Value), so viewers can stretch the preview.
-				"raster:bands": []map[string]any{{"data_type": "float32",
-					"statistics": map[string]any{"minimum": -0.45, "maximum": 0.95}}},
+				// The file's statistics, so viewers can stretch the preview.
+				"raster:bands": []map[string]any{{"data_type": "float32", "statistics": stats}},
 			},
 			"thumbnail": map[string]any{
 				"href": files + sceneThumb, "type": "image/png", "title": "Thumbnail",

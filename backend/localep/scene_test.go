@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"image/png"
 	"io/fs"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -36,6 +37,9 @@ type stacItem struct {
 		Roles    []string `json:"roles"`
 		Size     int64    `json:"file:size"`
 		Checksum string   `json:"file:checksum"`
+		Bands    []struct {
+			Statistics map[string]float64 `json:"statistics"`
+		} `json:"raster:bands"`
 	} `json:"assets"`
 }
 
@@ -77,6 +81,24 @@ func TestSyntheticScene(t *testing.T) {
 	}
 	if raster.COG != strings.Contains(data.Type, "profile=cloud-optimized") {
 		t.Errorf("data type %q with raster.COG %v", data.Type, raster.COG)
+	}
+
+	// The band's statistics are the file's (the review found a nominal -0.45..0.95
+	// beside gdalinfo's -0.431..0.886): computed here from every pixel of the field.
+	lo, hi, total := math.Inf(1), math.Inf(-1), 0.0
+	for row := range want.Height {
+		for col := range want.Width {
+			v := float64(want.Value(col, row))
+			lo, hi, total = min(lo, v), max(hi, v), total+v
+		}
+	}
+	mean := total / float64(want.Width*want.Height)
+	if len(data.Bands) != 1 {
+		t.Fatalf("raster:bands %+v", data.Bands)
+	}
+	stats := data.Bands[0].Statistics
+	if stats["minimum"] != lo || stats["maximum"] != hi || math.Abs(stats["mean"]-mean) > 1e-9 || stats["stddev"] <= 0 || stats["valid_percent"] != 100 {
+		t.Errorf("statistics %v, want minimum %v maximum %v mean %v", stats, lo, hi, mean)
 	}
 
 	// The GeoTIFF is the one raster writes, and its checksum is right.
