@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 )
@@ -17,9 +18,27 @@ func (c *Client) getJSON(ctx context.Context, u *url.URL, notFound Code, v any) 
 		return nil, err
 	}
 	if err := decodeJSON(resp.body, v); err != nil {
+		if !isJSONAnswer(resp) && len(bytes.TrimSpace(resp.body)) > 0 {
+			err = notJSON(resp)
+		}
 		return resp, badResponse(r, resp, err)
 	}
 	return resp, nil
+}
+
+// notJSON says what came instead of a JSON document. An HTML page is most often a
+// sign-in page or a proxy's error page answered with 200, not the API at all.
+func notJSON(resp *response) error {
+	mt := mediaType(resp.header)
+	b := bytes.TrimSpace(resp.body)
+	if mt == "text/html" || mt == "application/xhtml+xml" || len(b) > 0 && b[0] == '<' && mt != "application/xml" && mt != "text/xml" {
+		return errors.New("the server sent a web page where a JSON document was expected: a sign-in page or a proxy's " +
+			"error page? Check the endpoint's URL and its credentials")
+	}
+	if mt == "" {
+		mt = "a document that is not JSON"
+	}
+	return fmt.Errorf("the server sent %s where a JSON document was expected", mt)
 }
 
 func decodeJSON(body []byte, v any) error {

@@ -160,3 +160,25 @@ func TestPrivateNetworksSwitchLetsJobURLsReachLocal(t *testing.T) {
 		t.Fatalf("local service received %q, want one GET without credentials", got)
 	}
 }
+
+// A 200 answer with a web page where a status document was expected (a sign-in page in
+// front of the API) is said to be one, not "invalid character '<' looking for
+// beginning of value" (what geojobs run printed, 2026-12-06).
+func TestWebPageForJSONSaysSo(t *testing.T) {
+	for _, tc := range []struct{ ct, body, want string }{
+		{"text/html; charset=utf-8", "<!doctype html><form>Sign in</form>", "a web page where a JSON document was expected: a sign-in page"},
+		{"", "<html><body>login</body></html>", "a web page where a JSON document was expected"},
+		{"application/pdf", "%PDF-1.7", "the server sent application/pdf where a JSON document was expected"},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header()["Content-Type"] = []string{tc.ct}
+			_, _ = w.Write([]byte(tc.body))
+		}))
+		c, _ := newTestClient(t, srv.URL)
+		_, err := c.Status(context.Background(), "j1")
+		srv.Close()
+		if CodeOf(err) != BadResponse || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want BadResponse saying %q", tc.ct, err, tc.want)
+		}
+	}
+}
