@@ -98,6 +98,18 @@ func TestBrowserOutputs(t *testing.T) {
 	if len(rows) != 13 { // multiStringOutput: two strings, sent as two parts
 		t.Errorf("%d outputs shown: %v", len(rows), rows)
 	}
+	// The card's heading and count sit inside it, as the item cards' do (they
+	// touched its edges: the flush card has no padding for its table's sake).
+	var inset []float64
+	run("the outputs card's heading is inset",
+		chromedp.Evaluate(`(() => { const c = document.querySelector("[data-testid=outputs]").getBoundingClientRect();
+			const h = document.querySelector("#outputs-title").getBoundingClientRect();
+			const n = document.querySelector("[data-testid=outputs] .card-head .muted").getBoundingClientRect();
+			return [h.left - c.left, h.top - c.top, c.right - n.right]; })()`, &inset),
+	)
+	if len(inset) != 3 || inset[0] < 12 || inset[1] < 8 || inset[2] < 12 {
+		t.Errorf("the outputs card's heading is %v px from its left, top and right edges, want ≥ 12, 8, 12", inset)
+	}
 	var pngURL string
 	run("the binary output's link", chromedp.AttributeValue(`[data-output=binaryOutput] [data-testid=output-download]`, "href", &pngURL, nil, chromedp.ByQuery))
 	if r := s.get(pngURL); r.status != http.StatusOK || !strings.HasPrefix(r.body, "\x89PNG") || r.header.Get("Content-Type") != "image/png" {
