@@ -669,3 +669,23 @@ func TestResultsInHTMLKept(t *testing.T) {
 		t.Errorf("requests %v", asked)
 	}
 }
+
+// hello-world declares its output echo an object and sends {"id": "echo", "value":
+// "Hello …"}: the string is shown, with a note that says so, not that the server sent
+// a string where an object was declared.
+func TestPygeoapiEchoNote(t *testing.T) {
+	p := newPygeoapi(t)
+	fs := afero.NewMemMapFs()
+	o := runOptions(p.srv.URL, "hello-world", runRequest(t, []byte(`{"inputs": {"name": "World", "message": "An optional message."}}`)), fs)
+	o.Mode = ogcapi.Sync
+	if _, err := runner.Run(ctxT(t), o); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	ic := readItemCollection(t, fs, "/out/feature-collection.json")
+	var listed []struct{ ID, Type, Note string }
+	json.Unmarshal(ic.Extra["geojobs:outputs"], &listed)
+	if len(listed) != 1 || listed[0].ID != "echo" || listed[0].Type != "string" ||
+		!strings.Contains(listed[0].Note, `{"id": …, "value": …}`) || strings.Contains(listed[0].Note, "sent the string") {
+		t.Errorf("outputs listed %+v", listed)
+	}
+}

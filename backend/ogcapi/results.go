@@ -51,6 +51,9 @@ type OutputValue struct {
 	Link      Link   // KindLink; Href is absolute
 	Bytes     []byte // KindBytes
 	Items     []OutputValue
+	// IDValue: the server sent the output as an object {"id": <output id>, "value": …}
+	// (pygeoapi) and this is its value.
+	IDValue bool
 }
 
 // JSON returns the value as JSON: the in-line value, raw bytes in a JSON media type,
@@ -233,6 +236,7 @@ func parseResults(r request, resp *response, hint ResultsHint) (*Results, error)
 		}
 		if id, val, ok := idValueObject(body); ok && hint.names(id) {
 			v := classifyOutput(val)
+			v.IDValue = true
 			absOutput(resp, &v)
 			res.Outputs = []OutputResult{{ID: id, Value: v}}
 			return res, nil

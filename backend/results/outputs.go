@@ -99,7 +99,13 @@ func typedValue(v ogcapi.OutputValue, sch ogcapi.OutputSchema) (o Output, ok boo
 		if sch.Binary || strings.EqualFold(v.Encoding, "base64") {
 			return o, false
 		}
-		return typedJSON(v.Value, sch, false, v.MediaType), true
+		o := typedJSON(v.Value, sch, false, v.MediaType)
+		if v.IDValue && sch.Type == "object" && o.Type != "object" {
+			// The object the description declares is pygeoapi's {"id", "value"}: what
+			// is shown is its value, not something other than what was declared.
+			o.Note = `the process description declares an object: the server sent the output as {"id": …, "value": …}; shown is its value`
+		}
+		return o, true
 	case ogcapi.KindBytes:
 		mt := baseMediaType(v.MediaType)
 		switch {
