@@ -1,7 +1,12 @@
 package transfer
 
 import (
+	"context"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -93,5 +98,48 @@ func TestLocalErrorCodes(t *testing.T) {
 		if want == ResourceExhausted && !strings.Contains(err.Error(), "disk full") {
 			t.Errorf("%v: message %q", errno, err)
 		}
+	}
+}
+
+// A file of unknown size that never ends stops before the disk is full, with the reason,
+// and its partial file is emptied: the download wrote on until the disk was full (7 GiB
+// in 25 s from a hostile server, 2026-12-06), and kept the partial file for a resume
+// that starts over anyway. Here the disk has 10 MiB free; the server gives up after
+// 50 MiB, so a download that does not stop completes.
+func TestEndlessFileStopsBeforeDiskIsFull(t *testing.T) {
+	dest := t.TempDir()
+	part := filepath.Join(dest, "f.part")
+	oldFree, oldEvery := freeSpaceOf, roomCheckEvery
+	freeSpaceOf = func(string) int64 {
+		fi, err := os.Stat(part)
+		if err != nil {
+			return 10 << 20
+		}
+		return 10<<20 - fi.Size()
+	}
+	roomCheckEvery = 256 << 10
+	t.Cleanup(func() { freeSpaceOf, roomCheckEvery = oldFree, oldEvery })
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			return // no length
+		}
+		b := make([]byte, 64<<10)
+		for sent := 0; sent < 50<<20; sent += len(b) {
+			if _, err := w.Write(b); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	_, err := Download(context.Background(), Request{URL: srv.URL + "/f", Dest: dest, Name: "f", Size: -1},
+		Options{BufferSize: 64 << 10})
+	if Code(err) != ResourceExhausted || !strings.Contains(err.Error(), "did not say how large the file is") {
+		t.Fatalf("Download = %v (code %v), want ResourceExhausted saying why", err, Code(err))
+	}
+	if fi, err := os.Stat(part); err == nil && fi.Size() != 0 {
+		t.Errorf("the partial file keeps %d bytes", fi.Size())
+	}
+	if _, err := os.Stat(filepath.Join(dest, "f")); err == nil {
+		t.Error("the file was completed")
 	}
 }

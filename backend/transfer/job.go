@@ -85,6 +85,41 @@ type job struct {
 	// noState: there is no resume state to remove when the file is complete (fetched
 	// whole, none found before, none saved).
 	noState bool
+	// reserve is the free space a file of unknown size must leave on the disk
+	// (roomLeft), set at its first check; 0 before.
+	reserve int64
+}
+
+// Space checks of files whose size nobody said (a server may send without end):
+// maxReserve is the most free space kept (a tenth of what was free, at most this),
+// roomCheckEvery the bytes written between two checks, and freeSpaceOf is freeSpace
+// (tests fill a small disk without writing gigabytes).
+const maxReserve = 1 << 30
+
+var (
+	freeSpaceOf          = freeSpace
+	roomCheckEvery int64 = 64 << 20
+)
+
+// roomLeft returns an error, having emptied f, when writing on into f (a file of
+// unknown size, at pos bytes) would leave less free space on the destination's disk
+// than the job's reserve: a tenth of what was free when the file started, at most
+// maxReserve. An endless answer stops there rather than fill the disk; its partial
+// file is of no use (such a file cannot be resumed: it starts over).
+func (j *job) roomLeft(f *os.File, pos int64) error {
+	free := freeSpaceOf(j.req.Dest)
+	if free < 0 {
+		return nil
+	}
+	if j.reserve == 0 {
+		j.reserve = max(min((free+pos)/10, maxReserve), 1)
+	}
+	if free >= j.reserve {
+		return nil
+	}
+	_ = f.Truncate(0)
+	return driver.Errorf(ResourceExhausted, "transfer: %s: stopped after %s: the server did not say how large the file is "+
+		"and was still sending when only %s was left free on the disk", j.rel, FormatSize(pos), FormatSize(free))
 }
 
 func (j *job) host() string { return j.u.Scheme + "://" + j.u.Host }
@@ -470,7 +505,7 @@ func (j *job) readSegment(ctx context.Context, p *plan, s *segment, f *os.File, 
 	pos := cur
 	// Writeback of what this connection wrote starts every writebackChunk, so that the
 	// closing sync has little left even when all pieces end together.
-	flushed := cur
+	flushed, checked := cur, cur
 	defer func() { startWriteback(f, flushed, pos-flushed) }()
 	for {
 		want := int64(len(buf))
@@ -489,6 +524,12 @@ func (j *job) readSegment(ctx context.Context, p *plan, s *segment, f *os.File, 
 			p.advance(s, pos, int64(k))
 			pos += int64(k)
 			progressed = true
+			if end < 0 && pos-checked >= roomCheckEvery {
+				checked = pos
+				if err := j.roomLeft(f, pos); err != nil {
+					return progressed, err
+				}
+			}
 			if pos-flushed >= writebackChunk {
 				startWriteback(f, flushed, pos-flushed)
 				flushed = pos
