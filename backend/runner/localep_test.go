@@ -324,3 +324,25 @@ func TestLocalEchoTypedOutputs(t *testing.T) {
 		t.Errorf("item property %s: %s", stac.PropOutputs, ic.Features[0].Properties[stac.PropOutputs])
 	}
 }
+
+// A request file whose values are not in the standard's encoding (one value for an
+// input that takes several, a bare object) is sent as written, and the run says
+// where it departs from the standard.
+func TestLocalEncodingNotes(t *testing.T) {
+	ep := newLocal(t)
+	req := mustParse(t, `{"inputs": {"stringInput": "hello", "multiStringInput": "a", "objectInput": {"name": "n", "weight": 1.50}}}`)
+	fs := afero.NewMemMapFs()
+	var progress syncBuffer
+	o := baseOptions(ep+"/", "echo", req, fs, &progress)
+	o.Mode = ogcapi.Sync
+	_, err := runWith(t, o)
+	t.Logf("run: %v", err)
+	for _, want := range []string{
+		`note: input "multiStringInput" takes several values (maxOccurs 5): the standard sends them as a JSON array, even one; sent as written`,
+		`note: input "objectInput" is an object: the standard sends it as {"value": {…}}; sent as written`,
+	} {
+		if !strings.Contains(progress.String(), want) {
+			t.Errorf("progress lacks %q:\n%s", want, progress.String())
+		}
+	}
+}

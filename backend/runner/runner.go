@@ -312,6 +312,7 @@ func (r *run) submit(ctx context.Context, proc *ogcapi.Process) (*ogcapi.Executi
 	if len(probs) > 0 {
 		return nil, errorf(ExitUsage, nil, "inputs refused before sending: %s", probs.Error())
 	}
+	notes = append(notes, forms.EncodingNotes(proc, &req)...)
 	for _, n := range notes {
 		r.printf("note: %s", n)
 	}
