@@ -7,6 +7,7 @@ import (
 	"maps"
 	"mime"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -404,4 +405,14 @@ func bandNodata(a stac.Asset) (float64, bool) {
 		return 0, false
 	}
 	return *bands[0].Nodata, true
+}
+
+// fileLabel names a file of the download panel: by its name in the job's folder, or,
+// when the job was downloaded into more than one folder, by its whole path (the same
+// names showed twice, with no way to tell which copy was which).
+func fileLabel(f results.FileView, manyFolders bool) string {
+	if !manyFolders || f.Dest == "" {
+		return f.Name
+	}
+	return filepath.Join(f.Dest, filepath.FromSlash(f.Name))
 }
