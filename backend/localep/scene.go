@@ -245,10 +245,9 @@ func sceneItems(jobID string, created *time.Time, f raster.Field, stats map[stri
 		dt = created.UTC()
 	}
 	files := basePlaceholder + "jobs/" + jobID + "/outputs/"
-	tiffType := "image/tiff; application=geotiff"
-	if raster.COG {
-		tiffType += "; profile=cloud-optimized"
-	}
+	// raster.WriteCOG writes a Cloud-Optimized GeoTIFF (tiled, DEFLATE with the
+	// floating-point predictor, internal overviews, laid out as GDAL's validator wants).
+	tiffType := "image/tiff; application=geotiff; profile=cloud-optimized"
 	resX, resY := (bb[2]-bb[0])/float64(f.Width), (bb[3]-bb[1])/float64(f.Height)
 	item := map[string]any{
 		"type":         "Feature",

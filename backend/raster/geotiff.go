@@ -2,11 +2,6 @@ package raster
 
 import "io"
 
-// COG reports that WriteGeoTIFF writes a Cloud-Optimized GeoTIFF (see WriteCOG):
-// tiled, DEFLATE-compressed with the floating-point predictor, with internal overviews,
-// laid out as GDAL's COG validator requires.
-const COG = true
-
 // Image is the single-band Float32 image of f.
 func (f Field) Image() Image {
 	return Image{Width: f.Width, Height: f.Height, BBox: f.BBox, Type: Float32}
