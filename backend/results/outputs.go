@@ -117,7 +117,13 @@ func typedValue(v ogcapi.OutputValue, sch ogcapi.OutputSchema) (o Output, ok boo
 		case strings.HasPrefix(mt, "text/") || mt == "application/xml" || mt == "text/xml" || strings.HasSuffix(mt, "+xml"):
 			if len(v.Bytes) <= maxShownText && utf8.Valid(v.Bytes) {
 				s, _ := json.Marshal(string(v.Bytes))
-				return Output{Kind: KindText, Type: "string", Value: s, MediaType: v.MediaType}, true
+				o := Output{Kind: KindText, Type: "string", Value: s, MediaType: v.MediaType}
+				if sch.Type != "" && sch.Type != "string" {
+					// A web page where a JSON object was declared: a server's (or a
+					// proxy's) page rather than the output, most likely.
+					o.Note = fmt.Sprintf("the process description declares %s; the server sent %s text", withArticle(sch.Type), mt)
+				}
+				return o, true
 			}
 		}
 	}

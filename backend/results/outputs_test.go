@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -295,4 +296,32 @@ func compact(raw json.RawMessage) string {
 		return string(raw)
 	}
 	return b.String()
+}
+
+// A server answering its results with a web page for an output declared an object
+// (pygeoapi behind a proxy even with f=json, a gateway's page): the page is listed
+// as text, with a note that it is not what the description declares.
+func TestHTMLWhereObjectDeclared(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, "<html><body>results</body></html>")
+	}))
+	defer srv.Close()
+	cl, err := ogcapi.New(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := cl.ResultsWith(context.Background(), srv.URL+"/jobs/j1", ogcapi.ResultsHint{OutputIDs: []string{"stac_catalog"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := finished()
+	job.Process = process(t, `{"stac_catalog": {"schema": {"oneOf": [{"type": "object"}]}}}`)
+	by, _, _ := collect(t, res, job)
+	o := by["stac_catalog"]
+	var page string
+	json.Unmarshal(o.Value, &page)
+	if o.Kind != results.KindText || page != "<html><body>results</body></html>" || o.Note != "the process description declares an object; the server sent text/html text" {
+		t.Errorf("stac_catalog %+v", o)
+	}
 }
