@@ -54,12 +54,14 @@ func sameOrigin(a, b *url.URL) bool { return netpolicy.SameOrigin(a, b) }
 
 // OriginClient returns a copy of base (nil: a new client) whose requests to origin's
 // scheme, host and port carry creds. The http.Client builds redirects from the
-// original request, so a redirect elsewhere never carries them.
+// original request, so a redirect elsewhere never carries them. Its transport is
+// guarded (guarded): a request under a netpolicy.Scope reaches only what it allows.
 func OriginClient(base *http.Client, origin string, creds ogcapi.Credentials) *http.Client {
 	var c http.Client
 	if base != nil {
 		c = *base
 	}
+	c.Transport = guarded(c.Transport)
 	if creds == nil {
 		return &c
 	}
@@ -67,12 +69,19 @@ func OriginClient(base *http.Client, origin string, creds ogcapi.Credentials) *h
 	if err != nil {
 		return &c
 	}
-	tr := c.Transport
-	if tr == nil {
-		tr = http.DefaultTransport
-	}
-	c.Transport = &originCredentials{base: tr, origin: o, creds: creds}
+	c.Transport = &originCredentials{base: c.Transport, origin: o, creds: creds}
 	return &c
+}
+
+// defaultTransport is http.DefaultTransport under geojobs' network policy, shared.
+var defaultTransport = netpolicy.Transport(nil)
+
+// guarded is tr under geojobs' network policy (netpolicy.Guard); nil: defaultTransport.
+func guarded(tr http.RoundTripper) http.RoundTripper {
+	if tr == nil {
+		return defaultTransport
+	}
+	return netpolicy.Guard(tr)
 }
 
 type originCredentials struct {
@@ -93,20 +102,18 @@ func (t *originCredentials) RoundTrip(req *http.Request) (*http.Response, error)
 }
 
 // AuthClient returns a copy of base whose requests are authorised by auth (nil: none).
-// Redirects are new requests, authorised for their own URL.
+// Redirects are new requests, authorised for their own URL. Its transport is guarded
+// as OriginClient's.
 func AuthClient(base *http.Client, auth httpget.Authorizer) *http.Client {
 	var c http.Client
 	if base != nil {
 		c = *base
 	}
+	c.Transport = guarded(c.Transport)
 	if auth == nil {
 		return &c
 	}
-	tr := c.Transport
-	if tr == nil {
-		tr = http.DefaultTransport
-	}
-	c.Transport = &authTransport{base: tr, auth: auth}
+	c.Transport = &authTransport{base: c.Transport, auth: auth}
 	return &c
 }
 

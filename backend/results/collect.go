@@ -22,6 +22,7 @@ import (
 
 	"github.com/geojobs/geojobs/backend/safetext"
 
+	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/ogcapi"
 	"github.com/geojobs/geojobs/backend/stac"
 	"github.com/spf13/afero"
@@ -64,6 +65,10 @@ type Options struct {
 	// Limit bounds the documents of one crawl; default MaxSTACDocs.
 	Limit  int
 	Logger *slog.Logger
+	// Private reports the Settings switch that lets a server's results lead to
+	// loopback and private-network addresses (netpolicy.Scope.Private); nil: they may
+	// not, unless the endpoint is there too.
+	Private func(ctx context.Context) bool
 }
 
 // Collection is the outcome of FromResults.
@@ -106,6 +111,12 @@ func FromResults(ctx context.Context, res *ogcapi.Results, job JobInfo, o Option
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if netpolicy.ScopeOf(ctx) == nil {
+		// The STAC documents the results link to were named by the endpoint: the
+		// Fetcher's requests (through a guarded client: OriginClient, AuthClient) reach
+		// local and private addresses only when it is on one.
+		ctx = netpolicy.WithScope(ctx, netpolicy.Scope{Endpoint: job.Endpoint, Private: o.Private})
 	}
 	outs := named(res.Outputs, job)
 	var items []*stac.Item

@@ -3,6 +3,7 @@ package results_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"net/http"
 	"net/http/httptest"
@@ -210,5 +211,35 @@ func TestRedirectToOtherSchemeEndsDownload(t *testing.T) {
 			!strings.Contains(f.Error, "redirect to a \""+scheme+"\" URL is never followed") {
 			t.Errorf("%s: %s %s %q", f.Asset, f.State, f.Code, f.Error)
 		}
+	}
+}
+
+// A public server's results that link their STAC on a loopback service or a cloud's
+// metadata service: turning them into STAC (geojobs run, the jobs engine) makes no
+// request there, through either client the callers use; with the Settings switch on,
+// it may. geojobs run fetched them (2026-12-06).
+func TestPublicResultsSTACLinksCannotReachLocalServices(t *testing.T) {
+	rec := newRecorder(t)
+	const public = "https://93.184.215.14/ogc/"
+	job := results.JobInfo{ID: "j", ProcessID: "p", Endpoint: public, JobURL: public + "jobs/j"}
+	res := &ogcapi.Results{Outputs: []ogcapi.OutputResult{{ID: "stac",
+		Value: ogcapi.OutputValue{Kind: ogcapi.KindLink, Link: ogcapi.Link{Href: rec.URL + "/catalog.json", Type: "application/geo+json"}}}}}
+	for name, client := range map[string]*http.Client{
+		"run":    results.OriginClient(nil, public, ogcapi.Bearer("endpoint-token")),
+		"engine": results.AuthClient(nil, nil),
+		"custom": results.AuthClient(&http.Client{Transport: &http.Transport{}}, nil),
+	} {
+		if _, err := results.FromResults(context.Background(), res, job, results.Options{Fetcher: stac.HTTPFetcher{Client: client}}); err != nil &&
+			!errors.Is(err, stac.ErrPermissionDenied) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if got := rec.seen(); len(got) != 0 {
+		t.Fatalf("the local service received %q", got)
+	}
+	_, _ = results.FromResults(context.Background(), res, job, results.Options{Fetcher: stac.HTTPFetcher{Client: results.AuthClient(nil, nil)},
+		Private: func(context.Context) bool { return true }})
+	if got := rec.seen(); len(got) != 1 {
+		t.Fatalf("with private networks allowed, the local service received %q", got)
 	}
 }

@@ -192,7 +192,7 @@ func (s *Service) compute(ctx context.Context, j store.Job, res *ogcapi.Results)
 	}
 	opts := Options{
 		Fetcher: stac.HTTPFetcher{Client: AuthClient(s.o.HTTPClient, s.o.Auth)},
-		Base:    base, Logger: s.log,
+		Base:    base, Logger: s.log, Private: s.o.AllowPrivate,
 	}
 	if dir := s.inlineDir(j.ID); dir != "" {
 		opts.Fs, opts.Dir = afero.NewOsFs(), dir

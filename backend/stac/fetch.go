@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+
+	"github.com/geojobs/geojobs/backend/netpolicy"
 )
 
 // DefaultMaxBytes is the largest document HTTPFetcher reads when MaxBytes is 0.
@@ -56,6 +58,9 @@ func (f HTTPFetcher) fetchHTTP(ctx context.Context, u *url.URL, max int64) ([]by
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
+		}
+		if errors.Is(err, netpolicy.ErrRefused) { // geojobs' network policy: asking again cannot help
+			return nil, fmt.Errorf("%w: %v", ErrPermissionDenied, err)
 		}
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
