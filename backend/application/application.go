@@ -64,6 +64,9 @@ type Options struct {
 	// page unlocks it).
 	Keystore *keystore.Store
 	Logger   *slog.Logger
+	// SignInClock decides when the tokens of oidc keys end (oidc.Config.Now);
+	// default time.Now. Tests give the clock of their OpenID provider.
+	SignInClock func() time.Time
 }
 
 // App is the assembled application. Its fields are set by New and never change.
@@ -197,7 +200,7 @@ func (a *App) build(opts Options) error {
 	a.Batches = batch.New(a.Store, a.Monitor, log.With("component", "batches"))
 	// oidc keys: tokens renewed for every request; after a sign-in, jobs waiting for
 	// it are asked about at once (Run).
-	a.SignIns = oidc.New(oidc.Config{Store: a.Keys, Logger: log.With("component", "oidc")})
+	a.SignIns = oidc.New(oidc.Config{Store: a.Keys, Now: opts.SignInClock, Logger: log.With("component", "oidc")})
 	a.signIns = a.SignIns.Changes()
 	a.KeyRemote = &KeyRemote{keys: a.Keys}
 	a.Finder = itemfinder.New(a.Store, a.Keys, a.LocalURL+"stac/", a.LocalCredentials)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
@@ -71,6 +72,13 @@ type keysStack struct {
 
 func startKeys(t *testing.T, web ...Options) *keysStack {
 	t.Helper()
+	return startKeysClock(t, nil, web...)
+}
+
+// startKeysClock is startKeys with the tokens of oidc keys ending by clock
+// (application.Options.SignInClock; nil: time.Now).
+func startKeysClock(t *testing.T, clock func() time.Time, web ...Options) *keysStack {
+	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	dir := t.TempDir()
@@ -78,7 +86,7 @@ func startKeys(t *testing.T, web ...Options) *keysStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := startWith(t, application.Options{DataDir: dir, LocalFs: afero.NewMemMapFs(), Logger: log, Keystore: keys}, web...)
+	s := startWith(t, application.Options{DataDir: dir, LocalFs: afero.NewMemMapFs(), Logger: log, Keystore: keys, SignInClock: clock}, web...)
 	if s.app.Keys != keys {
 		t.Fatal("App.Keys is not the keystore given")
 	}

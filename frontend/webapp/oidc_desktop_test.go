@@ -54,16 +54,30 @@ func (b *systemBrowser) open(u string) error {
 // the job waits — stored as waiting for that key, never failed — with a Sign in
 // button on its page; signing in from there lets it go on to success. No access
 // token, refresh token or ID token shows in any page, WebSocket frame, log line
-// or file of the data folder (database, keystore).
+// or file of the data folder (database, keystore). Tokens end when the test
+// advances the clock of the provider, the gateway and the app's sign-ins.
 func TestDesktopSignInResumesJob(t *testing.T) {
-	op := oidctest.Start(t, oidctest.Options{AccessTTL: 2 * time.Second})
+	const ttl = time.Minute
+	clock := oidctest.NewClock()
+	op := oidctest.Start(t, oidctest.Options{AccessTTL: ttl, Now: clock.Now})
 	ep := localeptest.Start(t, localep.Options{MaxConcurrent: 2})
 	target, _ := url.Parse(ep.URL)
 	gw := op.NewGateway(httputil.NewSingleHostReverseProxy(target))
-	gs := httptest.NewServer(gw)
+	// The job's polls wait in front of the gateway until the sign-in has ended
+	// and the token with it: none can see the job end before.
+	ended := make(chan struct{})
+	var once sync.Once
+	endTokens := func() { once.Do(func() { clock.Advance(ttl); close(ended) }) }
+	gs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/jobs") {
+			<-ended
+		}
+		gw.ServeHTTP(w, r)
+	}))
 	t.Cleanup(gs.Close)
+	t.Cleanup(endTokens) // before gs.Close: no poll waits for a test that failed
 	browser := &systemBrowser{op: op, opened: make(chan string, 4), goOn: make(chan struct{}), failed: make(chan error, 4)}
-	s := startKeys(t, Options{OpenURL: browser.open})
+	s := startKeysClock(t, clock.Now, Options{OpenURL: browser.open})
 	signIns := s.app.SignIns.Changes()
 	defer signIns.Close()
 	var idTokens []string
@@ -159,8 +173,10 @@ func TestDesktopSignInResumesJob(t *testing.T) {
 		}
 	}()
 
-	// The provider's session ends at once: the next renewal is refused.
-	op.EndSessionsAfter(time.Nanosecond)
+	// The provider's session ends 30 s after the sign-in, and the token a
+	// minute after: the next renewal is refused.
+	op.EndSessionsAfter(30 * time.Second)
+	endTokens()
 	waitChange("sign-in needed", func(c jobs.Change) bool { return c.JobID == j.ID && c.SignInKey == "platform" })
 	stored, err := s.app.Store.Job(t.Context(), j.ID)
 	if err != nil || stored.SignInKey != "platform" || stored.Status == ogcapi.StatusFailed {
