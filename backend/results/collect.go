@@ -8,6 +8,7 @@
 package results
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -188,7 +189,7 @@ func shownOutput(out ogcapi.OutputResult, d describe, itemID string, assets []st
 	o := Output{Kind: KindFile, MediaType: v.MediaType}
 	switch v.Kind {
 	case ogcapi.KindLink:
-		o = Output{Kind: KindLink, Href: v.Link.Href, MediaType: firstOf(v.Link.Type, v.MediaType)}
+		o = Output{Kind: KindLink, Href: v.Link.Href, MediaType: cmp.Or(v.Link.Type, v.MediaType)}
 	case ogcapi.KindArray:
 		if j, ok := v.JSON(); ok {
 			o = typedJSON(j, d.schema, false, "")

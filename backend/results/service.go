@@ -1,6 +1,7 @@
 package results
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -175,7 +176,7 @@ func (s *Service) compute(ctx context.Context, j store.Job, res *ogcapi.Results)
 			return nil, fmt.Errorf("results of job %s: %w", j.ID, err)
 		}
 	}
-	info := JobInfo{ID: firstOf(j.RemoteID, j.ID), ProcessID: j.ProcessID, Endpoint: cl.Endpoint(), JobURL: j.URL,
+	info := JobInfo{ID: cmp.Or(j.RemoteID, j.ID), ProcessID: j.ProcessID, Endpoint: cl.Endpoint(), JobURL: j.URL,
 		Created: j.Created, Started: j.Started, Finished: firstTime(j.Finished, j.ResultsAt),
 		Requested: RequestedOutputs(j.Request)}
 	// The description types and orders the outputs; results without it still show.
@@ -328,15 +329,6 @@ func RequestedOutputs(request json.RawMessage) []string {
 		return nil
 	}
 	return slices.Sorted(maps.Keys(ex.Outputs))
-}
-
-func firstOf(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 func firstTime(ts ...time.Time) time.Time {

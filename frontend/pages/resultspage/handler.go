@@ -7,6 +7,7 @@ package resultspage
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -203,7 +204,7 @@ func (h *Handler) itemView(ctx context.Context, jobID string, it *stac.Item, key
 	}
 	for _, k := range keys {
 		a := it.Assets[k]
-		av := AssetView{Key: k, Title: firstOf(a.Title, k), Type: a.Type, Href: a.Href, Roles: a.Roles, Checksum: a.Checksum(),
+		av := AssetView{Key: k, Title: cmp.Or(a.Title, k), Type: a.Type, Href: a.Href, Roles: a.Roles, Checksum: a.Checksum(),
 			Proxy: AssetURL(jobID, it.ID, k), Ref: RefValue(it.ID, k), Alternates: alternates(a)}
 		av.Image = isImage(a) && (hasRole(a, "thumbnail", "overview", "visual") || len(a.Roles) == 0)
 		if err := h.d.Results.Fetchable(a.Href); errors.Is(err, netpolicy.ErrRefused) {

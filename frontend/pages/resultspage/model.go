@@ -210,19 +210,10 @@ func alternates(a stac.Asset) []Alternate {
 	var out []Alternate
 	for name, v := range alt {
 		if v.Href != "" {
-			out = append(out, Alternate{Name: firstOf(v.Title, name), Href: v.Href})
+			out = append(out, Alternate{Name: cmp.Or(v.Title, name), Href: v.Href})
 		}
 	}
 	return out
-}
-
-func firstOf(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // mapFeature is one feature of the map's FeatureCollection.
@@ -275,7 +266,7 @@ func footprintFeatures(jobID string, items []*stac.Item) (fs []any, geo []result
 			if !isCOG(a) || !hasRole(a, "data") || len(bands) == maxPreviewBands {
 				continue
 			}
-			b := map[string]any{"name": firstOf(a.Title, k), "url": AssetURL(jobID, it.ID, k)}
+			b := map[string]any{"name": cmp.Or(a.Title, k), "url": AssetURL(jobID, it.ID, k)}
 			if st, ok := bandStats(a); ok {
 				b["min"], b["max"] = st.Minimum, st.Maximum
 			}
@@ -307,7 +298,7 @@ func geoJSONFeatures(b []byte, from string) []any {
 		}
 		// Only a title: a remote document must not set the preview properties.
 		t, _ := f.Properties["title"].(string)
-		f.Properties = map[string]any{"title": firstOf(t, from)}
+		f.Properties = map[string]any{"title": cmp.Or(t, from)}
 		f.Type, f.ID = "Feature", ""
 		out = append(out, f)
 	}

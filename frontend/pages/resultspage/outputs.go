@@ -2,6 +2,7 @@ package resultspage
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -41,7 +42,7 @@ func outputViews(jobID string, ic *stac.ItemCollection) []OutputView {
 	}
 	views := make([]OutputView, 0, len(outs))
 	for _, o := range outs {
-		v := OutputView{ID: o.ID, Title: firstOf(o.Title, o.ID), Kind: o.Kind, Note: o.Note, MediaType: o.MediaType, Href: o.Href, Items: o.Items}
+		v := OutputView{ID: o.ID, Title: cmp.Or(o.Title, o.ID), Kind: o.Kind, Note: o.Note, MediaType: o.MediaType, Href: o.Href, Items: o.Items}
 		switch o.Kind {
 		case results.KindLiteral:
 			v.TypeLabel = o.Type
@@ -63,16 +64,16 @@ func outputViews(jobID string, ic *stac.ItemCollection) []OutputView {
 			}
 		case results.KindText:
 			_ = json.Unmarshal(o.Value, &v.Pretty)
-			v.TypeLabel = firstOf(baseType(o.MediaType), "text")
+			v.TypeLabel = cmp.Or(baseType(o.MediaType), "text")
 			v.Summary = strconv.Itoa(strings.Count(strings.TrimRight(v.Pretty, "\n"), "\n")+1) + " lines of " + v.TypeLabel
 		case results.KindFile:
-			v.TypeLabel = firstOf(baseType(o.MediaType), "file")
+			v.TypeLabel = cmp.Or(baseType(o.MediaType), "file")
 		case results.KindLink:
 			v.TypeLabel = "reference"
 		case results.KindSTAC:
 			v.TypeLabel = "STAC"
 		case results.KindMissing:
-			v.TypeLabel = firstOf(o.Type, "output")
+			v.TypeLabel = cmp.Or(o.Type, "output")
 		}
 		v.Long = len(v.Pretty) > 600 || strings.Count(v.Pretty, "\n") > 12
 		if it := items[o.Item]; it != nil {
@@ -81,7 +82,7 @@ func outputViews(jobID string, ic *stac.ItemCollection) []OutputView {
 				if !ok {
 					continue
 				}
-				f := OutFile{Label: firstOf(baseType(a.Type), "file"), Proxy: AssetURL(jobID, it.ID, k)}
+				f := OutFile{Label: cmp.Or(baseType(a.Type), "file"), Proxy: AssetURL(jobID, it.ID, k)}
 				if n, ok := a.Size(); ok {
 					f.Size = Bytes(n)
 				}
@@ -132,7 +133,7 @@ func geoType(raw json.RawMessage) string {
 func outputFeatures(ic *stac.ItemCollection) []any {
 	var fs []any
 	for _, o := range results.OutputsOf(ic) {
-		title := firstOf(o.Title, o.ID)
+		title := cmp.Or(o.Title, o.ID)
 		switch o.Kind {
 		case results.KindBBox:
 			var b struct {
