@@ -591,6 +591,14 @@ func TestReasonOfTransientFailures(t *testing.T) {
 	if got := transfer.Reason(err, "download"); got != want {
 		t.Errorf("503 forever:\n got %q\nwant %q", got, want)
 	}
+
+	// Permanent: a file the server does not have.
+	srv.fail503.Store(0)
+	_, err = transfer.Download(context.Background(), transfer.Request{URL: srv.URL + "/missing", Dest: t.TempDir(), Name: "m"}, opts)
+	want = "The server has no such file (HTTP 404 Not Found): the results may have been deleted or have expired there."
+	if got := transfer.Reason(err, "download"); got != want {
+		t.Errorf("404:\n got %q\nwant %q", got, want)
+	}
 }
 
 // A server without byte ranges that promises more than it sends (Content-Length 1000,

@@ -90,6 +90,9 @@ func Reason(err error, action string) string {
 	if words := unavailable(err); words != "" {
 		return words
 	}
+	if words := missing(err); words != "" {
+		return words
+	}
 	msg := err.Error()
 	if len(msg) > maxReason {
 		msg = msg[:maxReason] + "…"
@@ -127,4 +130,25 @@ func unavailable(err error) string {
 		return words // still being retried
 	}
 	return words + " (" + strconv.Itoa(g.attempts) + " attempts). " + advice
+}
+
+// missing words a file the server does not have (HTTP 404 or 410) or a host name that
+// does not resolve, as unavailable words the transient failures; "" otherwise.
+func missing(err error) string {
+	if Code(err) != NotFound {
+		return ""
+	}
+	if why := netpolicy.NoAnswer(err); why != "" {
+		who := netpolicy.Peer(err)
+		if who == "" {
+			who = "the server"
+		}
+		return "Cannot reach " + who + ": " + why + ". Check the address, your network, VPN or proxy."
+	}
+	var de *driver.Error
+	if errors.As(err, &de) && de.Status > 0 {
+		return "The server has no such file (HTTP " + strconv.Itoa(de.Status) + " " + http.StatusText(de.Status) +
+			"): the results may have been deleted or have expired there."
+	}
+	return ""
 }
