@@ -400,8 +400,8 @@ func isIDList(b []byte) bool {
 // put around a results document: {"outputs": [{"id": …, "value": …}, …]}, or, from
 // pygeoapi's managers for a process returning several outputs, {"outputs": [{"<output
 // id>": value, …}]}. inner is the list, or that one map when its members are all outputs
-// asked for. ok is false for anything else, and when the process has an output named
-// "outputs" (then the document is a map of outputs).
+// asked for (or the outputs are not known). ok is false for anything else, and when the
+// process has an output named "outputs" (then the document is a map of outputs).
 func outputsWrapper(b []byte, h ResultsHint) (inner []byte, ok bool) {
 	if slices.Contains(h.OutputIDs, "outputs") {
 		return nil, false
@@ -426,7 +426,10 @@ func outputsWrapper(b []byte, h ResultsHint) (inner []byte, ok bool) {
 		return nil, false
 	}
 	var one []map[string]json.RawMessage
-	if json.Unmarshal(list, &one) != nil || len(one) != 1 || !h.knows(slices.Collect(maps.Keys(one[0]))) {
+	if json.Unmarshal(list, &one) != nil || len(one) != 1 || len(one[0]) == 0 {
+		return nil, false
+	}
+	if keys := slices.Collect(maps.Keys(one[0])); len(h.OutputIDs) > 0 && !h.knows(keys) {
 		return nil, false
 	}
 	b = bytes.TrimSpace(list)

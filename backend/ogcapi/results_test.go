@@ -306,6 +306,9 @@ func TestJobResultsShapes(t *testing.T) {
 		case "/jobs/c/results":
 			w.Header().Set("Content-Type", "application/json")
 			fmt.Fprint(w, `{"result": [1, 2`)
+		case "/jobs/d/results": // pygeoapi, response=document, a process with two outputs
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"outputs": [{"area_km2": 12.5, "label": "lake"}]}`)
 		default:
 			w.Header().Set("Content-Type", "application/problem+json")
 			w.WriteHeader(500)
@@ -322,6 +325,11 @@ func TestJobResultsShapes(t *testing.T) {
 	res, err = c.ResultsWith(ctx, srv.URL+"/jobs/b", ResultsHint{OutputIDs: []string{"txt"}})
 	if err != nil || res.Outputs[0].ID != "txt" || string(res.Outputs[0].Value.Bytes) != "plain text output" {
 		t.Fatalf("raw results = %+v, %v", res, err)
+	}
+	// Read without a hint (the app's results service does not pass one).
+	res, err = c.Results(ctx, "d")
+	if err != nil || len(res.Outputs) != 2 || res.Outputs[0].ID != "area_km2" || string(res.Outputs[0].Value.Value) != "12.5" || res.Outputs[1].ID != "label" {
+		t.Fatalf("pygeoapi document results = %+v, %v", res, err)
 	}
 	if _, err := c.Results(ctx, "c"); CodeOf(err) != BadResponse {
 		t.Errorf("truncated JSON: %v", err)
