@@ -13,7 +13,6 @@ import (
 	"github.com/geojobs/geojobs/backend/keystore"
 	"github.com/geojobs/geojobs/backend/keystore/keyscmd"
 	"github.com/geojobs/geojobs/backend/ogcapi"
-	"github.com/geojobs/geojobs/backend/oidc"
 	"github.com/geojobs/geojobs/backend/results"
 	"github.com/geojobs/geojobs/backend/server"
 	"github.com/geojobs/geojobs/backend/stac"
@@ -41,6 +40,9 @@ func downloadKeys(opts *rootOptions, stderr io.Writer) *keystore.Store {
 func openDownloadKeys(opts *rootOptions, stderr io.Writer) (*keystore.Store, string) {
 	st, note := openDownloadKeysIn(opts.DataDir, stderr)
 	opts.hideKeys(st)
+	if st != nil && !st.Locked() {
+		opts.signIns(st, nil) // oidc keys renew their tokens during long downloads
+	}
 	return st, note
 }
 
@@ -66,7 +68,6 @@ func openDownloadKeysIn(dataDir string, stderr io.Writer) (*keystore.Store, stri
 		// Still returned: its keys match nothing, and s3:// downloads say to unlock it.
 		return st, "the keystore is locked: " + err.Error()
 	}
-	oidc.New(oidc.Config{Store: st}) // oidc keys renew their tokens during long downloads
 	return st, ""
 }
 

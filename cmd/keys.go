@@ -15,7 +15,6 @@ import (
 	"github.com/geojobs/geojobs/backend/keystore/keycheck"
 	"github.com/geojobs/geojobs/backend/keystore/keyscmd"
 	"github.com/geojobs/geojobs/backend/netpolicy"
-	"github.com/geojobs/geojobs/backend/oidc"
 	"github.com/spf13/cobra"
 )
 
@@ -188,7 +187,7 @@ argument), for a browser other than the system's; --browser none only prints the
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.withStore(cmd, func(st *keystore.Store) error {
-				m := oidc.New(oidc.Config{Store: st})
+				m := o.root.signIns(st, nil)
 				return keyscmd.Login(cmd.Context(), m, args[0], cmd.OutOrStdout(), loginOpener(browser))
 			})
 		},
@@ -225,7 +224,7 @@ func newKeysLogoutCmd(o *keysOptions) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.withStore(cmd, func(st *keystore.Store) error {
-				return keyscmd.Logout(cmd.Context(), oidc.New(oidc.Config{Store: st}), args[0], cmd.OutOrStdout())
+				return keyscmd.Logout(cmd.Context(), o.root.signIns(st, nil), args[0], cmd.OutOrStdout())
 			})
 		},
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,11 +28,14 @@ type cli struct {
 	t   *testing.T
 	dir string
 	all bytes.Buffer // everything printed, to look for secrets
+	// clock, when set, is the oidc keys' clock (the provider's: oidctest.Clock).
+	clock func() time.Time
 }
 
 // run runs argv with stdin; out, when set, receives the output as it comes.
 func (c *cli) run(stdin string, out *codeWriter, argv ...string) (code int, text string) {
-	root := NewRoot()
+	root, opts := newRoot()
+	opts.signInClock = c.clock
 	var buf bytes.Buffer
 	if out != nil {
 		root.SetOut(out)
@@ -153,18 +158,35 @@ func TestKeysLoginAuthCode(t *testing.T) {
 // TestRunWaitsForSignIn: `geojobs run --key` on a platform whose sign-in ends
 // while the job runs (the provider's session expires) says so and waits; the
 // person signs in again with `geojobs keys login` (another command, as from
-// another terminal) and the run follows the job to its end.
+// another terminal) and the run follows the job to its end. Tokens end when the
+// test advances the clock of the provider, the gateway and the commands.
 func TestRunWaitsForSignIn(t *testing.T) {
-	op := oidctest.Start(t, oidctest.Options{AccessTTL: 3 * time.Second})
+	const ttl = time.Minute
+	clock := oidctest.NewClock()
+	op := oidctest.Start(t, oidctest.Options{AccessTTL: ttl, Now: clock.Now})
 	ep := localeptest.Start(t, localep.Options{MaxConcurrent: 2})
 	target, _ := url.Parse(ep.URL)
-	gs := httptest.NewServer(op.NewGateway(httputil.NewSingleHostReverseProxy(target)))
+	gw := op.NewGateway(httputil.NewSingleHostReverseProxy(target))
+	// Once the job is submitted the token ends; the run's polls wait for that.
+	ended := make(chan struct{})
+	var once sync.Once
+	endToken := func() { once.Do(func() { clock.Advance(ttl); close(ended) }) }
+	gs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/jobs") {
+			<-ended
+		}
+		gw.ServeHTTP(w, r)
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/execution") {
+			endToken()
+		}
+	}))
 	t.Cleanup(gs.Close)
+	t.Cleanup(endToken) // before gs.Close: no poll waits for a test that failed
 	keyring.MockInit()
 	t.Cleanup(keyring.MockInit)
 	t.Setenv("GEOJOBS_KEYSTORE_PASSPHRASE", "")
 	t.Setenv("GEOJOBS_TEST_BROWSER", "1")
-	c := &cli{t: t, dir: t.TempDir()}
+	c := &cli{t: t, dir: t.TempDir(), clock: clock.Now}
 	if code, out := c.run("", nil, "keys", "add", "--name", "platform", "--kind", "oidc", "--prefix", gs.URL+"/",
 		"--issuer", op.Issuer, "--client-id", oidctest.NativeClient, "--flow", "auth-code"); code != 0 {
 		t.Fatalf("keys add: %s", out)
@@ -179,8 +201,9 @@ func TestRunWaitsForSignIn(t *testing.T) {
 	req := filepath.Join(c.dir, "countdown.json")
 	os.WriteFile(req, []byte(`{"inputs":{"seconds":8,"step":0.5}}`), 0o644)
 
-	// The token of the sign-in is good for the submission; renewing it is refused.
-	op.EndSessionsAfter(time.Nanosecond)
+	// The token of the sign-in is good for the submission, then ends (endToken);
+	// renewing it is refused.
+	op.EndSessionsAfter(30 * time.Second)
 	cw := &codeWriter{code: make(chan string, 1), re: regexp.MustCompile(`sign-in needed for key "(platform)"`)}
 	done := make(chan string, 1)
 	go func() {

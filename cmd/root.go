@@ -5,13 +5,17 @@ package cmd
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/geojobs/geojobs/backend/errs"
+	"github.com/geojobs/geojobs/backend/keystore"
+	"github.com/geojobs/geojobs/backend/oidc"
 	"github.com/geojobs/geojobs/backend/safetext"
 )
 
@@ -28,6 +32,14 @@ type rootOptions struct {
 	// stdout and stderr writers): no control characters, no --header value, no
 	// keystore secret in anything printed, whatever a server sends.
 	scrub *safetext.Scrubber
+	// signInClock decides when the tokens of oidc keys end (oidc.Config.Now);
+	// nil: time.Now. Tests give their OpenID provider's clock.
+	signInClock func() time.Time
+}
+
+// signIns makes st's oidc keys get and renew their tokens (oidc.New).
+func (o *rootOptions) signIns(st *keystore.Store, log *slog.Logger) *oidc.Manager {
+	return oidc.New(oidc.Config{Store: st, Logger: log, Now: o.signInClock})
 }
 
 // NewRoot builds the geojobs command tree.

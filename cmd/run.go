@@ -15,7 +15,6 @@ import (
 	"github.com/geojobs/geojobs/backend/keystore/keyscmd"
 	"github.com/geojobs/geojobs/backend/netpolicy"
 	"github.com/geojobs/geojobs/backend/ogcapi"
-	"github.com/geojobs/geojobs/backend/oidc"
 	"github.com/geojobs/geojobs/backend/runner"
 	"github.com/geojobs/geojobs/backend/server"
 )
@@ -295,7 +294,7 @@ func runKey(opts *rootOptions, endpoint, name string, haveHeaders bool, log *slo
 		}
 		return nil, nil, err
 	}
-	oidc.New(oidc.Config{Store: st, Logger: log})
+	opts.signIns(st, log)
 	return st, k, nil
 }
 
