@@ -221,6 +221,19 @@ func runWriter(t *testing.T, w driver.Writer, src driver.Source, base *url.URL, 
 			t.Errorf("after a failed Put, Stat = %v; want NotFound (nothing left)", err)
 		}
 	})
+	t.Run("PutReaderFailsKeepsOld", func(t *testing.T) {
+		u := child(base, "fail/kept.bin")
+		if _, err := w.Put(ctx, u, bytes.NewReader(content[:10]), 10, nil); err != nil {
+			t.Fatal(err)
+		}
+		_, err := w.Put(ctx, u, &failingReader{r: bytes.NewReader(content), left: 1000}, int64(len(content)), nil)
+		if !errors.Is(err, errBoom) {
+			t.Fatalf("Put with a failing reader: %v, want the reader's error", err)
+		}
+		if got := read(t, u); !bytes.Equal(got, content[:10]) {
+			t.Fatalf("after a failed Put over a file, it reads %d bytes; want the 10 it held before", len(got))
+		}
+	})
 	t.Run("PutShort", func(t *testing.T) {
 		u := child(base, "short/d.bin")
 		if _, err := w.Put(ctx, u, bytes.NewReader(content[:5]), 10, nil); err == nil {

@@ -132,8 +132,7 @@ func (s *Source) Put(ctx context.Context, u *url.URL, r io.Reader, size int64, _
 	}
 	rr := &keyed.Reader{R: r}
 	res, err := t.c.Upload(ctx, t.rel, rr, size)
-	if rr.Err != nil {
-		_ = t.c.dav(context.WithoutCancel(ctx)).Remove(t.rel)
+	if rr.Err != nil { // Upload removed what it had sent
 		return driver.Info{}, fmt.Errorf("webdav: %s: %w", driver.RedactURL(t.u), rr.Err)
 	}
 	if err != nil {

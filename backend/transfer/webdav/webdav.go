@@ -6,6 +6,7 @@ package webdav
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -170,8 +171,13 @@ type UploadResult struct {
 	Size int64
 }
 
-// Upload creates the parent folders (mkdir -p) and streams r (size bytes, or -1
-// when unknown) to p, then checks the stored size (ErrVerify on a mismatch).
+// Upload creates the parent folders (mkdir -p), streams r (size bytes, or -1 when
+// unknown) to a hidden name beside p and moves it onto p (MOVE, Overwrite: T) once
+// the server has all of it, then checks the stored size (ErrVerify on a mismatch).
+// So an upload that fails never leaves a partial file under p, nor removes the file
+// p held before. Its hidden file is removed; a server still writing it when the
+// DELETE arrives can keep it (the client cannot know when the server is done with a
+// request whose body it broke off).
 func (c *Client) Upload(ctx context.Context, p string, r io.Reader, size int64) (UploadResult, error) {
 	p, err := clean(p)
 	if err != nil {
@@ -186,19 +192,27 @@ func (c *Client) Upload(ctx context.Context, p string, r io.Reader, size int64) 
 			return UploadResult{}, c.classify(ctx, err, dir)
 		}
 	}
+	tmp := path.Join(path.Dir(p), "."+path.Base(p)+"."+rand.Text()[:12]+".part")
 	cr := &countReader{r: r}
 	if size >= 0 {
-		err = d.WriteStreamWithLength(p, cr, size, 0o644)
+		err = d.WriteStreamWithLength(tmp, cr, size, 0o644)
 	} else {
-		err = d.WriteStream(p, cr, 0o644)
+		err = d.WriteStream(tmp, cr, 0o644)
+	}
+	if err == nil && size >= 0 && cr.n != size {
+		err = fmt.Errorf("%w: %s: read %d bytes, expected %d", keystore.ErrVerify, p, cr.n, size)
+	}
+	if err == nil {
+		err = d.Rename(tmp, p, true)
 	}
 	if err != nil {
+		_ = c.dav(context.WithoutCancel(ctx)).Remove(tmp)
+		if errors.Is(err, keystore.ErrVerify) {
+			return UploadResult{Path: p, Size: cr.n}, err
+		}
 		return UploadResult{}, c.classify(ctx, err, p)
 	}
 	res := UploadResult{Path: p, Size: cr.n}
-	if size >= 0 && cr.n != size {
-		return res, fmt.Errorf("%w: %s: read %d bytes, expected %d", keystore.ErrVerify, p, cr.n, size)
-	}
 	st, err := c.Stat(ctx, p)
 	if err != nil {
 		return res, fmt.Errorf("%w: %s: cannot stat the uploaded file: %v", keystore.ErrVerify, p, err)
