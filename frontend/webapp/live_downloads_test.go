@@ -27,24 +27,7 @@ import (
 func TestDownloadsSnapshot(t *testing.T) {
 	s := start(t)
 	ctx := context.Background()
-	body := strings.Repeat("scene", 1000)
-	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.ServeContent(w, r, "scene.tif", time.Time{}, strings.NewReader(body))
-	}))
-	defer files.Close()
-	j, err := s.app.Store.CreateJob(ctx, store.NewJob{EndpointID: store.LocalEndpoint, ProcessID: "synthetic-scene",
-		Status: ogcapi.StatusSuccessful, RemoteID: "r1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ic, _ := json.Marshal(map[string]any{"type": "FeatureCollection", "features": []any{map[string]any{
-		"type": "Feature", "stac_version": "1.1.0", "id": "scene", "geometry": nil, "links": []any{},
-		"properties": map[string]any{"datetime": "2026-01-01T00:00:00Z"},
-		"assets":     map[string]any{"data": map[string]any{"href": files.URL + "/scene.tif", "type": "image/tiff", "file:size": len(body)}},
-	}}})
-	if err := s.app.Store.SetItems(ctx, j.ID, ic, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	j := oneFileJob(t, s)
 	r := s.postForm("/jobs/"+j.ID+"/downloads", url.Values{"all": {"1"}, "dest": {t.TempDir()}}, htmx("downloads"))
 	expect(t, r, http.StatusOK)
 	wctx, cancel := context.WithTimeout(ctx, waitfor.Guard)
@@ -84,24 +67,7 @@ func TestDownloadsSnapshot(t *testing.T) {
 func TestDownloadsPanelCatalogFailure(t *testing.T) {
 	s := start(t)
 	ctx := context.Background()
-	body := strings.Repeat("scene", 1000)
-	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.ServeContent(w, r, "scene.tif", time.Time{}, strings.NewReader(body))
-	}))
-	defer files.Close()
-	j, err := s.app.Store.CreateJob(ctx, store.NewJob{EndpointID: store.LocalEndpoint, ProcessID: "synthetic-scene",
-		Status: ogcapi.StatusSuccessful, RemoteID: "r1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ic, _ := json.Marshal(map[string]any{"type": "FeatureCollection", "features": []any{map[string]any{
-		"type": "Feature", "stac_version": "1.1.0", "id": "scene", "geometry": nil, "links": []any{},
-		"properties": map[string]any{"datetime": "2026-01-01T00:00:00Z"},
-		"assets":     map[string]any{"data": map[string]any{"href": files.URL + "/scene.tif", "type": "image/tiff", "file:size": len(body)}},
-	}}})
-	if err := s.app.Store.SetItems(ctx, j.ID, ic, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	j := oneFileJob(t, s)
 	dest := t.TempDir()
 	blocker := filepath.Join(dest, transfer.CatalogName)
 	if err := os.MkdirAll(filepath.Join(blocker, "in-the-way"), 0o755); err != nil {
@@ -145,4 +111,30 @@ func TestDownloadsPanelCatalogFailure(t *testing.T) {
 		page.find("[data-testid=download-error]").Length() != 0 {
 		t.Fatalf("the panel after Retry failed: %q", page.find("[data-testid=download-body]").Text())
 	}
+}
+
+// oneFileJob stores a successful job whose results are one scene item with one
+// file, served until the test ends.
+func oneFileJob(t *testing.T, s *stack) store.Job {
+	t.Helper()
+	ctx := context.Background()
+	body := strings.Repeat("scene", 1000)
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, "scene.tif", time.Time{}, strings.NewReader(body))
+	}))
+	t.Cleanup(files.Close)
+	j, err := s.app.Store.CreateJob(ctx, store.NewJob{EndpointID: store.LocalEndpoint, ProcessID: "synthetic-scene",
+		Status: ogcapi.StatusSuccessful, RemoteID: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ic, _ := json.Marshal(map[string]any{"type": "FeatureCollection", "features": []any{map[string]any{
+		"type": "Feature", "stac_version": "1.1.0", "id": "scene", "geometry": nil, "links": []any{},
+		"properties": map[string]any{"datetime": "2026-01-01T00:00:00Z"},
+		"assets":     map[string]any{"data": map[string]any{"href": files.URL + "/scene.tif", "type": "image/tiff", "file:size": len(body)}},
+	}}})
+	if err := s.app.Store.SetItems(ctx, j.ID, ic, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return j
 }

@@ -1,16 +1,10 @@
 package webapp
 
 import (
-	"io"
-	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/gorilla/websocket"
-
-	"github.com/geojobs/geojobs/internal/waitfor"
 )
 
 // TestEndingPushed: a page subscribed to the notify topic gets one notice when a job
@@ -18,19 +12,9 @@ import (
 // job pages and pushed by the hub.
 func TestEndingPushed(t *testing.T) {
 	s := start(t)
-	hdr := http.Header{"Authorization": {"Bearer " + s.token}, "Origin": {s.base}}
-	conn, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.base, "http")+"/ws?topic=notify&topic=running", hdr)
-	if err != nil {
-		if resp != nil {
-			b, _ := io.ReadAll(resp.Body)
-			t.Fatalf("%v: %s %s", err, resp.Status, b)
-		}
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := s.subscribe("notify", "running")
 	// The running indicator's snapshot comes once the connection is subscribed (to
 	// both topics): a job ending before that would not be pushed to this page.
-	_ = conn.SetReadDeadline(time.Now().Add(waitfor.Guard))
 	if _, data, err := conn.ReadMessage(); err != nil || !strings.Contains(string(data), "running-indicator") {
 		t.Fatalf("no running indicator on subscribing: %s %v", data, err)
 	}

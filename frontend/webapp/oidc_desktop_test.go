@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/geojobs/geojobs/backend/jobs"
 	"github.com/geojobs/geojobs/backend/localep"
 	"github.com/geojobs/geojobs/backend/localep/localeptest"
@@ -153,11 +151,7 @@ func TestDesktopSignInResumesJob(t *testing.T) {
 		sync.Mutex
 		strings.Builder
 	}
-	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.base, "http")+"/ws?topic="+url.QueryEscape("job:"+j.ID),
-		http.Header{"Authorization": {"Bearer " + s.token}, "Origin": {s.base}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := s.subscribe("job:" + j.ID)
 	read := make(chan struct{})
 	go func() {
 		defer close(read)

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/gorilla/websocket"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/geojobs/geojobs/backend/export"
@@ -124,12 +123,7 @@ func (f *frames) has(sub string) bool { return strings.Contains(f.String(), sub)
 
 func listen(t *testing.T, s *stack, topics ...string) *frames {
 	t.Helper()
-	q := url.Values{"topic": topics}
-	h := http.Header{"Authorization": {"Bearer " + s.token}, "Origin": {s.base}}
-	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.base, "http")+"/ws?"+q.Encode(), h)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := s.subscribe(topics...)
 	f := &frames{}
 	done := make(chan struct{})
 	go func() {
