@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -168,20 +167,16 @@ func TestRunWaitsForSignIn(t *testing.T) {
 	target, _ := url.Parse(ep.URL)
 	gw := op.NewGateway(httputil.NewSingleHostReverseProxy(target))
 	// Once the job is submitted the token ends; the run's polls wait for that.
-	ended := make(chan struct{})
-	var once sync.Once
-	endToken := func() { once.Do(func() { clock.Advance(ttl); close(ended) }) }
+	hold := clock.NewHold(ttl)
+	held := hold.Handler(gw)
 	gs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/jobs") {
-			<-ended
-		}
-		gw.ServeHTTP(w, r)
+		held.ServeHTTP(w, r)
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/execution") {
-			endToken()
+			hold.End()
 		}
 	}))
 	t.Cleanup(gs.Close)
-	t.Cleanup(endToken) // before gs.Close: no poll waits for a test that failed
+	t.Cleanup(hold.End)
 	keyring.MockInit()
 	t.Cleanup(keyring.MockInit)
 	t.Setenv("GEOJOBS_KEYSTORE_PASSPHRASE", "")
@@ -201,7 +196,7 @@ func TestRunWaitsForSignIn(t *testing.T) {
 	req := filepath.Join(c.dir, "countdown.json")
 	os.WriteFile(req, []byte(`{"inputs":{"seconds":8,"step":0.5}}`), 0o644)
 
-	// The token of the sign-in is good for the submission, then ends (endToken);
+	// The token of the sign-in is good for the submission, then ends (hold.End);
 	// renewing it is refused.
 	op.EndSessionsAfter(30 * time.Second)
 	cw := &codeWriter{code: make(chan string, 1), re: regexp.MustCompile(`sign-in needed for key "(platform)"`)}

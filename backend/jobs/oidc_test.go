@@ -3,13 +3,10 @@ package jobs
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -51,20 +48,12 @@ func testSignInNeeded(t *testing.T, endSignIn func(*oidctest.Provider)) {
 	op := oidctest.Start(t, oidctest.Options{AccessTTL: ttl, Now: clock.Now})
 	ep := localeptest.Start(t, localep.Options{MaxConcurrent: 4})
 	target, _ := url.Parse(ep.URL)
-	// The monitor's polls wait in front of the gateway until the sign-in has
-	// ended and the token with it: none can see the job end before.
-	ended := make(chan struct{})
-	var once sync.Once
-	endTokens := func() { once.Do(func() { clock.Advance(ttl); close(ended) }) }
-	guard := op.NewGateway(httputil.NewSingleHostReverseProxy(target))
-	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/jobs") {
-			<-ended
-		}
-		guard.ServeHTTP(w, r)
-	}))
+	// The monitor's polls wait until the sign-in has ended and the token with
+	// it: none can see the job end before.
+	hold := clock.NewHold(ttl)
+	gw := httptest.NewServer(hold.Handler(op.NewGateway(httputil.NewSingleHostReverseProxy(target))))
 	t.Cleanup(gw.Close)
-	t.Cleanup(endTokens) // before gw.Close: no poll waits for a test that failed
+	t.Cleanup(hold.End)
 
 	ks, err := keystore.Open(keystore.Config{Fs: afero.NewMemMapFs(), Dir: "/data", Keychain: keystore.KeychainOff, ScryptWorkFactor: 10})
 	if err != nil {
@@ -128,7 +117,7 @@ func testSignInNeeded(t *testing.T, endSignIn func(*oidctest.Provider)) {
 		t.Fatal(err)
 	}
 	endSignIn(op)
-	endTokens()
+	hold.End()
 	// With the token ended the monitor finds it cannot renew the sign-in.
 	timeout := time.After(waitfor.Guard)
 	for waiting := false; !waiting; {

@@ -94,13 +94,20 @@ func TestCatalogWriteFailureIsNotDone(t *testing.T) {
 		}
 	}
 
-	t.Run("next download", func(t *testing.T) {
+	// failing downloads the first file into a folder whose catalog cannot be
+	// written, and returns what takes the obstacle away.
+	failing := func(t *testing.T) (*env, *results.Downloads, string, func()) {
 		e := newEnv(t, ic)
 		d := e.downloads(t, nil)
-		defer d.Close()
+		t.Cleanup(func() { d.Close() })
 		dest := t.TempDir()
 		unblock := blockCatalog(t, dest)
 		failedFirst(t, e, d, dest)
+		return e, d, dest, unblock
+	}
+
+	t.Run("next download", func(t *testing.T) {
+		e, d, dest, unblock := failing(t)
 		unblock()
 		if n, err := d.Start(ctx, e.jobID, dest, []results.AssetRef{thumb}); n != 1 || err != nil {
 			t.Fatalf("Start: %d, %v", n, err)
@@ -108,12 +115,7 @@ func TestCatalogWriteFailureIsNotDone(t *testing.T) {
 		done(t, e, d, dest, 2)
 	})
 	t.Run("retry", func(t *testing.T) {
-		e := newEnv(t, ic)
-		d := e.downloads(t, nil)
-		defer d.Close()
-		dest := t.TempDir()
-		unblock := blockCatalog(t, dest)
-		failedFirst(t, e, d, dest)
+		e, d, dest, unblock := failing(t)
 		// Retried with the catalog still in the way: failed again, with the reason.
 		if n := d.Resume(e.jobID, ""); n != 1 {
 			t.Fatalf("Resume: %d", n)

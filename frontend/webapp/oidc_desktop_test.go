@@ -61,19 +61,12 @@ func TestDesktopSignInResumesJob(t *testing.T) {
 	ep := localeptest.Start(t, localep.Options{MaxConcurrent: 2})
 	target, _ := url.Parse(ep.URL)
 	gw := op.NewGateway(httputil.NewSingleHostReverseProxy(target))
-	// The job's polls wait in front of the gateway until the sign-in has ended
-	// and the token with it: none can see the job end before.
-	ended := make(chan struct{})
-	var once sync.Once
-	endTokens := func() { once.Do(func() { clock.Advance(ttl); close(ended) }) }
-	gs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/jobs") {
-			<-ended
-		}
-		gw.ServeHTTP(w, r)
-	}))
+	// The job's polls wait until the sign-in has ended and the token with it:
+	// none can see the job end before.
+	hold := clock.NewHold(ttl)
+	gs := httptest.NewServer(hold.Handler(gw))
 	t.Cleanup(gs.Close)
-	t.Cleanup(endTokens) // before gs.Close: no poll waits for a test that failed
+	t.Cleanup(hold.End)
 	browser := &systemBrowser{op: op, opened: make(chan string, 4), goOn: make(chan struct{}), failed: make(chan error, 4)}
 	s := startKeysClock(t, clock.Now, Options{OpenURL: browser.open})
 	signIns := s.app.SignIns.Changes()
@@ -170,7 +163,7 @@ func TestDesktopSignInResumesJob(t *testing.T) {
 	// The provider's session ends 30 s after the sign-in, and the token a
 	// minute after: the next renewal is refused.
 	op.EndSessionsAfter(30 * time.Second)
-	endTokens()
+	hold.End()
 	waitChange("sign-in needed", func(c jobs.Change) bool { return c.JobID == j.ID && c.SignInKey == "platform" })
 	stored, err := s.app.Store.Job(t.Context(), j.ID)
 	if err != nil || stored.SignInKey != "platform" || stored.Status == ogcapi.StatusFailed {
