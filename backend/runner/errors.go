@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/geojobs/geojobs/backend/ogcapi"
@@ -42,19 +41,6 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // ExitCode implements the exit-status interface of the command line.
 func (e *Error) ExitCode() int { return e.Status }
-
-// ExitCode returns the exit status for err: ExitOK for nil, the status of an *Error,
-// ExitServer for anything else.
-func ExitCode(err error) int {
-	if err == nil {
-		return ExitOK
-	}
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Status
-	}
-	return ExitServer
-}
 
 func errorf(status int, err error, format string, args ...any) *Error {
 	return &Error{Status: status, Msg: fmt.Sprintf(format, args...), Err: err}

@@ -114,9 +114,3 @@ func TestOptionsErrors(t *testing.T) {
 		})
 	}
 }
-
-func TestExitCode(t *testing.T) {
-	if ExitCode(nil) != ExitOK || ExitCode(errorf(ExitTimeout, nil, "x")) != ExitTimeout || ExitCode(afero.ErrFileNotFound) != ExitServer {
-		t.Error("ExitCode")
-	}
-}
