@@ -108,7 +108,8 @@ func WriteLocalCatalog(dest string, m Manifest, ic *stac.ItemCollection, info Ca
 		if err != nil {
 			return driver.Wrap(InvalidArgument, err, "transfer: encode item "+folder)
 		}
-		if err := stac.Validate(b); err != nil {
+		if err := stac.Validate(b); err != nil && sourceValid(src) {
+			// Only our copy is wrong: a bug here, not the server's deviation.
 			return driver.Wrap(InvalidArgument, err, "transfer: local STAC item "+folder)
 		}
 		docs[rel] = append(b, '\n')
@@ -190,4 +191,13 @@ func localItem(src *stac.Item, byURL map[string]ManifestEntry) (*stac.Item, map[
 	}
 	it.Links = links
 	return it, local, nil
+}
+
+// sourceValid reports whether the server's item itself is valid STAC. A local copy of
+// an item the server sent invalid (a geometry without its bbox, a field of the wrong
+// type) is written as it came, hrefs made local: the files are verified on disk, and
+// the catalog lists them with what the server said about them, changed in nothing else.
+func sourceValid(src *stac.Item) bool {
+	b, err := json.Marshal(src)
+	return err == nil && stac.Validate(b) == nil
 }

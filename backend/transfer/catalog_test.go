@@ -120,3 +120,49 @@ func TestWriteLocalCatalog(t *testing.T) {
 		}
 	}
 }
+
+// A server's item that is not valid STAC (here a geometry without its bbox, as real
+// servers send) still gets its local copy and the catalog listing it: the files are
+// verified, and the item is written as it came, its hrefs made local.
+func TestWriteLocalCatalogKeepsServersInvalidItem(t *testing.T) {
+	content := randomBytes(10 << 10)
+	srv := newServer(t, content)
+	dir := t.TempDir()
+	it := &stac.Item{Type: "Feature", StacVersion: stac.Version, ID: "no-bbox",
+		Geometry:   json.RawMessage(`{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}`),
+		Properties: map[string]json.RawMessage{"datetime": json.RawMessage(`"2026-01-01T00:00:00Z"`)},
+		Assets:     map[string]stac.Asset{"data": {Href: srv.URL + "/no-bbox/scene.tif", Roles: []string{"data"}}},
+	}
+	b, _ := json.Marshal(it)
+	if stac.Validate(b) == nil {
+		t.Fatal("the fixture should be invalid STAC (no bbox)")
+	}
+	m := transfer.NewManager(transfer.Options{Manifest: true})
+	defer m.Close()
+	a := it.Assets["data"]
+	if _, err := m.Add(transfer.Request{URL: a.Href, Dest: dir, Name: transfer.AssetFileName(it.ID, "data", a.Href), Size: int64(len(content))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	man, err := transfer.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ic := &stac.ItemCollection{Type: "FeatureCollection", Features: []*stac.Item{it}}
+	if err := transfer.WriteLocalCatalog(dir, man, ic, transfer.CatalogInfo{ID: "job-1"}); err != nil {
+		t.Fatalf("WriteLocalCatalog of a server's item without bbox: %v", err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, transfer.ItemFolder(it.ID), transfer.ItemFolder(it.ID)+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var local stac.Item
+	if err := json.Unmarshal(got, &local); err != nil {
+		t.Fatal(err)
+	}
+	if local.BBox != nil || !strings.HasPrefix(local.Assets["data"].Href, "./") {
+		t.Fatalf("local item: bbox %v, data href %q; want no bbox added and a local href", local.BBox, local.Assets["data"].Href)
+	}
+}
